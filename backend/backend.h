@@ -1,0 +1,450 @@
+/*
+ * backend.h: berth's internal backend API. Nothing under backend/ includes
+ * curses; the TUI and the CLI read the plain model structs declared here.
+ *
+ * Conventions (see ../shared/STYLE.md): allocation cannot fail (x* wrappers
+ * abort), recoverable errors return -1 or NULL and an allocated message in
+ * `char **cause` that the caller shows and frees.
+ */
+
+#ifndef BERTH_BACKEND_H
+#define BERTH_BACKEND_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define BERTH_PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+#define nitems(a)              (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes, documented in berth(1). */
+#define BERTH_EXIT_OK     0
+#define BERTH_EXIT_FAILED 1
+#define BERTH_EXIT_USAGE  2
+
+/* util.c: allocation that cannot fail, strings, files. */
+typedef void (*util_fatal_hook)(void);
+void util_set_fatal_hook(util_fatal_hook);
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+char *xasprintf(const char *, ...) BERTH_PRINTFLIKE(1, 2);
+char *xvasprintf(const char *, va_list);
+void fatal(const char *, ...) BERTH_PRINTFLIKE(1, 2) __attribute__((noreturn));
+void util_set_cause(char **, const char *, ...) BERTH_PRINTFLIKE(2, 3);
+char *util_read_file(const char *, size_t *, char **);
+int util_write_file_atomic(const char *, const void *, size_t, mode_t, int,
+                           char **);
+int util_mkdir_p(const char *, mode_t, char **);
+uint64_t util_now_ms(void);
+uint64_t util_mono_ms(void);
+size_t util_sanitize(char *, size_t, const char *, size_t);
+char *util_sanitize_dup(const char *, size_t);
+const char *util_basename(const char *);
+int util_streq(const char *, const char *);
+size_t util_levenshtein(const char *, const char *);
+
+/* units.c: sizes ("512MiB", "8GiB", "1.5G") and durations ("500ms", "2s"). */
+int units_parse_size(const char *, uint64_t *, char **);
+int units_parse_duration(const char *, uint64_t *, char **);
+char *units_format_size(uint64_t);
+char *units_format_duration(uint64_t);
+char *units_format_uptime(uint64_t);
+
+/* paths.c: where configuration, state and caches live. */
+char *paths_config_dir(void);
+char *paths_state_dir(const char *);
+char *paths_cache_dir(void);
+char *paths_user_profiles_dir(void);
+char *paths_shipped_dir(const char *);
+char *paths_expand_tilde(const char *);
+
+/* profile.c: a profile, loaded from YAML through one schema table. */
+enum profile_mount_type {
+	PROFILE_MOUNT_9P,
+	PROFILE_MOUNT_VIRTIOFS,
+	PROFILE_MOUNT_SSHFS,
+};
+enum profile_watch {
+	PROFILE_WATCH_OFF,
+	PROFILE_WATCH_POLL,
+	PROFILE_WATCH_NATIVE,
+};
+enum profile_replay {
+	PROFILE_REPLAY_BOTH,
+	PROFILE_REPLAY_ATTRIB,
+	PROFILE_REPLAY_CLOSE_WRITE,
+};
+enum profile_forward {
+	PROFILE_FORWARD_SSH,
+	PROFILE_FORWARD_NONE,
+};
+
+struct profile_mount {
+	char *host;  /* ~ expanded */
+	char *guest; /* default: same path as host */
+	enum profile_mount_type type;
+	int writable;
+	enum profile_watch watch;
+	uint64_t interval_ms;
+	char **ignore;
+	size_t nignore;
+	enum profile_replay replay;
+	uint64_t max_files;
+	int line; /* 1-based line of the entry in the file, 0 if none */
+};
+
+struct profile {
+	char *name; /* profile name (file name without .yaml) */
+	char *path; /* file it was loaded from, NULL for pure defaults */
+
+	struct {
+		char *uri;
+		char *domain; /* default berth-<name> */
+		char *accel;  /* auto | kvm | hvf | qemu */
+		char *arch;
+		int cpus;
+		uint64_t memory;     /* bytes */
+		uint64_t max_memory; /* bytes; 0 = derived */
+		int max_cpus;        /* 0 = derived */
+		uint64_t disk;       /* bytes */
+		char *image;
+		char *image_sha256;
+		char *kernel;
+		char *initrd;
+		char *cmdline;
+		int ssh_port; /* 0 = pick a free port */
+		char *ssh_user;
+		uint64_t shutdown_timeout_ms;
+	} vm;
+
+	struct profile_mount *mounts;
+	size_t nmounts;
+
+	struct {
+		char *socket; /* "auto" = <state>/docker.sock, NULL = resolve */
+		char *guest_socket;
+		enum profile_forward forward;
+		char *context;
+		int activate;
+		int persist;
+	} docker;
+
+	char **provision;
+	size_t nprovision;
+
+	uint64_t refresh_ms;
+	char *theme;
+};
+
+/* One problem found in a profile or theme: file:line:col: message. */
+struct config_error {
+	char *file;
+	int line; /* 1-based, 0 = unknown */
+	int col;  /* 1-based, 0 = unknown */
+	char *message;
+};
+struct config_errors {
+	struct config_error *list;
+	size_t n;
+};
+void config_errors_add(struct config_errors *, const char *, int, int,
+                       const char *, ...) BERTH_PRINTFLIKE(5, 6);
+void config_errors_print(const struct config_errors *, FILE *);
+void config_errors_free(struct config_errors *);
+
+struct profile *profile_defaults(const char *);
+struct profile *profile_load_file(const char *, const char *,
+                                  struct config_errors *);
+struct profile *profile_load_buffer(const char *, size_t, const char *,
+                                    const char *, struct config_errors *);
+char *profile_find(const char *, char **);
+struct profile *profile_open(const char *, char **);
+char **profile_list_names(size_t *);
+const char *profile_current_name(const char *);
+void profile_free(struct profile *);
+int profile_set(const char *, const char *, const char *, char **);
+char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
+                     char **);
+
+/* profile-schema.c: the ONE table of profile keys. */
+enum schema_type {
+	SCHEMA_STRING,
+	SCHEMA_INT,
+	SCHEMA_SIZE,
+	SCHEMA_DURATION,
+	SCHEMA_BOOL,
+	SCHEMA_ENUM,
+	SCHEMA_PATH,
+	SCHEMA_LIST, /* list of strings */
+	SCHEMA_MOUNTS,
+};
+struct schema_key {
+	const char *path; /* "vm.cpus", "mounts[].host" */
+	enum schema_type type;
+	long long min, max;         /* ints, sizes (bytes), durations (ms) */
+	const char *const *choices; /* enums, NULL-terminated */
+	const char *def;            /* default as text, NULL = none */
+	const char *help;
+	size_t offset; /* into struct profile or struct profile_mount */
+};
+extern const struct schema_key schema_keys[];
+extern const size_t schema_nkeys;
+const struct schema_key *schema_find(const char *);
+const char *schema_type_name(enum schema_type);
+const struct schema_key *schema_suggest(const char *);
+
+/*
+ * model.c: the immutable snapshot the engine publishes and the TUI renders.
+ * A snapshot is refcounted; readers hold a reference while drawing.
+ */
+#define MODEL_HISTORY 120
+
+struct model_history {
+	float v[MODEL_HISTORY];
+	int n;    /* samples held, <= MODEL_HISTORY */
+	int head; /* index of the next write */
+};
+void model_history_push(struct model_history *, float);
+float model_history_get(const struct model_history *, int);
+
+enum model_conn {
+	MODEL_CONN_NONE,
+	MODEL_CONN_CONNECTING,
+	MODEL_CONN_UP,
+	MODEL_CONN_DOWN,
+};
+
+enum model_vm_state {
+	MODEL_VM_UNKNOWN,
+	MODEL_VM_NOT_CREATED,
+	MODEL_VM_RUNNING,
+	MODEL_VM_BLOCKED,
+	MODEL_VM_PAUSED,
+	MODEL_VM_SHUTTING_DOWN,
+	MODEL_VM_SHUTOFF,
+	MODEL_VM_CRASHED,
+	MODEL_VM_PMSUSPENDED,
+};
+const char *model_vm_state_name(enum model_vm_state);
+
+struct model_vm {
+	enum model_conn conn;
+	char *uri;
+	char *conn_error; /* why down, NULL when up */
+	int retry_in_s;   /* next reconnect attempt */
+	char *domain;
+	int adopted; /* existing domain berth did not define */
+	enum model_vm_state state;
+	char *reason; /* libvirt state reason, human words */
+	char *accel;  /* kvm | hvf | tcg | test */
+	int vcpus, vcpus_max, vcpus_pending;        /* pending 0 = none */
+	uint64_t mem_current, mem_max, mem_pending; /* bytes */
+	uint64_t mem_used, mem_available;           /* from balloon stats */
+	uint64_t disk_capacity, disk_allocation;
+	double cpu_pct; /* total, 100 = one host CPU */
+	double *vcpu_pct;
+	int nvcpu_pct;
+	double rd_bps, wr_bps, rx_bps, tx_bps;
+	uint64_t uptime_s;
+	char *ip;
+	char *hostname;
+	char *os;
+	int agent; /* guest agent answers */
+	int host_cpus;
+	uint64_t host_memory;
+	struct model_history cpu_hist, mem_hist;
+	char *operation; /* running operation and its progress, or NULL */
+	char *ssh;       /* "127.0.0.1:PORT" forwarded guest sshd, or NULL */
+};
+
+struct model_mount {
+	char *host, *guest;
+	char *type; /* 9p | virtiofs | sshfs */
+	int writable;
+	int present; /* in the domain XML */
+	enum profile_watch watch;
+	uint64_t files, dirs;
+	uint64_t last_pass_ms;
+	uint64_t replayed, queued, failed, errors;
+	int64_t latency_ms; /* last host change -> guest event, -1 unknown */
+	char *note;         /* warning or hint */
+};
+
+struct model_socket {
+	char *path;   /* host socket */
+	char *source; /* where the endpoint came from */
+	char *mode;   /* forward (ssh) | none */
+	int healthy;
+	double ping_ms;
+	char *error;
+	char *api_version, *engine_version;
+	char *context;
+	int context_current;
+	int restarts;
+	uint64_t last_restart_ms;
+};
+
+struct model_port {
+	char *ip;
+	int private_port, public_port;
+	char *proto;
+};
+
+struct model_container {
+	char *id;
+	char *name;
+	char *image;
+	char *command;
+	int64_t created;
+	char *state; /* running, exited, paused, created, restarting, dead */
+	char *status;
+	struct model_port *ports;
+	size_t nports;
+	char *project, *service; /* compose labels */
+	int has_stats;
+	double cpu_pct;
+	uint64_t mem_used, mem_limit;
+	double mem_pct;
+	double rx_bps, tx_bps, rd_bps, wr_bps;
+	uint64_t pids;
+	struct model_history cpu_hist, mem_hist;
+};
+
+struct model_docker {
+	enum model_conn conn;
+	char *error;
+	char *endpoint; /* unix:///… */
+	char *source;   /* profile, DOCKER_HOST, context NAME, default */
+	char *version, *api_version, *os, *kernel;
+	int cgroup_version;
+	int ncpu;
+	uint64_t mem_total;
+	int running, paused, stopped;
+	struct model_container *containers;
+	size_t ncontainers;
+};
+
+struct model_message {
+	uint64_t when_ms;
+	int level; /* 0 info, 1 warning, 2 error */
+	char *text;
+};
+
+struct model {
+	int refs;
+	uint64_t seq; /* increases with every published snapshot */
+	char *profile;
+	uint64_t refresh_ms;
+	struct model_vm vm;
+	struct model_mount *mounts;
+	size_t nmounts;
+	struct model_socket socket;
+	struct model_docker docker;
+	struct model_message *messages; /* newest last */
+	size_t nmessages;
+	int busy; /* an operation is running */
+};
+
+struct model *model_new(void);
+struct model *model_ref(struct model *);
+void model_unref(struct model *);
+void model_vm_copy(struct model_vm *, const struct model_vm *);
+void model_vm_clear(struct model_vm *);
+void model_mount_copy(struct model_mount *, const struct model_mount *);
+void model_mount_clear(struct model_mount *);
+void model_socket_copy(struct model_socket *, const struct model_socket *);
+void model_socket_clear(struct model_socket *);
+void model_container_copy(struct model_container *,
+                          const struct model_container *);
+void model_container_clear(struct model_container *);
+void model_docker_copy(struct model_docker *, const struct model_docker *);
+void model_docker_clear(struct model_docker *);
+
+/*
+ * engine.c: the backend thread. It owns every connection, runs components
+ * and publishes snapshots; the UI sends commands and reads snapshots.
+ */
+struct engine;
+
+enum engine_cmd_type {
+	ENGINE_CMD_REFRESH,      /* refresh everything now */
+	ENGINE_CMD_SET_INTERVAL, /* num = ms */
+	ENGINE_CMD_VM_START,
+	ENGINE_CMD_VM_SHUTDOWN,
+	ENGINE_CMD_VM_DESTROY,
+	ENGINE_CMD_VM_REBOOT,
+	ENGINE_CMD_VM_SUSPEND,
+	ENGINE_CMD_VM_RESUME,
+	ENGINE_CMD_VM_SET, /* arg = key (cpus|memory|disk), arg2 = value */
+	ENGINE_CMD_VM_CREATE,
+	ENGINE_CMD_CT_START, /* arg = container id */
+	ENGINE_CMD_CT_STOP,
+	ENGINE_CMD_CT_RESTART,
+	ENGINE_CMD_CT_KILL,
+	ENGINE_CMD_CT_PAUSE,
+	ENGINE_CMD_CT_UNPAUSE,
+	ENGINE_CMD_CT_REMOVE, /* num bit 0 = force, bit 1 = volumes */
+	ENGINE_CMD_CT_LOGS,   /* arg = id, num = tail; starts following */
+	ENGINE_CMD_CT_LOGS_STOP,
+	ENGINE_CMD_CT_VISIBLE,  /* arg = space separated ids to keep stats on */
+	ENGINE_CMD_MOUNT_WATCH, /* num = mount index, arg = off|poll|native */
+	ENGINE_CMD_SOCKET_RESTART,
+	ENGINE_CMD_CONTEXT_TOGGLE,
+	ENGINE_CMD_PROFILE_SWITCH, /* arg = profile name */
+};
+
+struct engine_cmd {
+	enum engine_cmd_type type;
+	char *arg;
+	char *arg2;
+	long long num;
+};
+
+/*
+ * A component plugs a concern (VM, Docker, mounts, socket) into the engine.
+ * All callbacks run on the engine thread. `fill` copies the component's
+ * state into a new snapshot.
+ */
+struct engine_component {
+	const char *name;
+	void *(*create)(struct engine *, const struct profile *);
+	void (*destroy)(void *);
+	/* Add pollfds (up to max) and lower *timeout_ms if needed. */
+	int (*prepare)(void *, struct pollfd *, int, int *);
+	void (*dispatch)(void *, const struct pollfd *, int);
+	void (*tick)(void *); /* once per refresh interval */
+	int (*command)(void *, const struct engine_cmd *); /* 1 = handled */
+	void (*fill)(void *, struct model *);
+	/* Nonzero while work started by the first tick is in flight. */
+	int (*pending)(void *);
+};
+
+struct engine *engine_create(struct profile *, int);
+int engine_switch_profile(struct engine *, const char *, char **);
+void engine_start(struct engine *);
+void engine_stop(struct engine *);
+void engine_free(struct engine *);
+int engine_wake_fd(const struct engine *);
+void engine_ack_wake(struct engine *);
+struct model *engine_snapshot(struct engine *);
+void engine_send(struct engine *, enum engine_cmd_type, const char *,
+                 const char *, long long);
+void engine_run_once(struct engine *, uint64_t);
+void engine_run_pending(struct engine *, uint64_t);
+void engine_changed(struct engine *);
+void engine_message(struct engine *, int, const char *, ...)
+    BERTH_PRINTFLIKE(3, 4);
+const struct profile *engine_profile(const struct engine *);
+uint64_t engine_interval(const struct engine *);
+void engine_cmd_free(struct engine_cmd *);
+
+/* The registered components, in order (engine.c). */
+extern const struct engine_component *const engine_components[];
+
+#endif /* BERTH_BACKEND_H */

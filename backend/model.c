@@ -1,0 +1,269 @@
+/*
+ * model.c: the snapshot the engine publishes. A snapshot is built by the
+ * engine thread, then never changed; readers take a reference. Copy and
+ * clear helpers give components deep copies of their state.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+static char *
+dup_or_null(const char *s)
+{
+	return s == NULL ? NULL : xstrdup(s);
+}
+
+void
+model_history_push(struct model_history *h, float v)
+{
+	h->v[h->head] = v;
+	h->head = (h->head + 1) % MODEL_HISTORY;
+	if (h->n < MODEL_HISTORY)
+		h->n++;
+}
+
+/* Sample i, 0 = oldest held. */
+float
+model_history_get(const struct model_history *h, int i)
+{
+	int start = (h->head - h->n + MODEL_HISTORY) % MODEL_HISTORY;
+
+	return h->v[(start + i) % MODEL_HISTORY];
+}
+
+const char *
+model_vm_state_name(enum model_vm_state s)
+{
+	switch (s) {
+	case MODEL_VM_NOT_CREATED:
+		return "not created";
+	case MODEL_VM_RUNNING:
+		return "running";
+	case MODEL_VM_BLOCKED:
+		return "blocked";
+	case MODEL_VM_PAUSED:
+		return "paused";
+	case MODEL_VM_SHUTTING_DOWN:
+		return "shutting down";
+	case MODEL_VM_SHUTOFF:
+		return "stopped";
+	case MODEL_VM_CRASHED:
+		return "crashed";
+	case MODEL_VM_PMSUSPENDED:
+		return "suspended";
+	case MODEL_VM_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+struct model *
+model_new(void)
+{
+	struct model *m = xcalloc(1, sizeof *m);
+
+	m->refs = 1;
+	return m;
+}
+
+struct model *
+model_ref(struct model *m)
+{
+	__atomic_add_fetch(&m->refs, 1, __ATOMIC_ACQ_REL);
+	return m;
+}
+
+void
+model_unref(struct model *m)
+{
+	size_t i;
+
+	if (m == NULL || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	free(m->profile);
+	model_vm_clear(&m->vm);
+	for (i = 0; i < m->nmounts; i++)
+		model_mount_clear(&m->mounts[i]);
+	free(m->mounts);
+	model_socket_clear(&m->socket);
+	model_docker_clear(&m->docker);
+	for (i = 0; i < m->nmessages; i++)
+		free(m->messages[i].text);
+	free(m->messages);
+	free(m);
+}
+
+void
+model_vm_copy(struct model_vm *d, const struct model_vm *s)
+{
+	*d = *s;
+	d->uri = dup_or_null(s->uri);
+	d->conn_error = dup_or_null(s->conn_error);
+	d->domain = dup_or_null(s->domain);
+	d->reason = dup_or_null(s->reason);
+	d->accel = dup_or_null(s->accel);
+	d->ip = dup_or_null(s->ip);
+	d->hostname = dup_or_null(s->hostname);
+	d->os = dup_or_null(s->os);
+	d->operation = dup_or_null(s->operation);
+	d->ssh = dup_or_null(s->ssh);
+	if (s->nvcpu_pct > 0) {
+		d->vcpu_pct = xcalloc((size_t)s->nvcpu_pct, sizeof(double));
+		memcpy(d->vcpu_pct, s->vcpu_pct,
+		       (size_t)s->nvcpu_pct * sizeof(double));
+	} else
+		d->vcpu_pct = NULL;
+}
+
+void
+model_vm_clear(struct model_vm *v)
+{
+	free(v->uri);
+	free(v->conn_error);
+	free(v->domain);
+	free(v->reason);
+	free(v->accel);
+	free(v->ip);
+	free(v->hostname);
+	free(v->os);
+	free(v->operation);
+	free(v->ssh);
+	free(v->vcpu_pct);
+	memset(v, 0, sizeof *v);
+}
+
+void
+model_mount_copy(struct model_mount *d, const struct model_mount *s)
+{
+	*d = *s;
+	d->host = dup_or_null(s->host);
+	d->guest = dup_or_null(s->guest);
+	d->type = dup_or_null(s->type);
+	d->note = dup_or_null(s->note);
+}
+
+void
+model_mount_clear(struct model_mount *m)
+{
+	free(m->host);
+	free(m->guest);
+	free(m->type);
+	free(m->note);
+	memset(m, 0, sizeof *m);
+}
+
+void
+model_socket_copy(struct model_socket *d, const struct model_socket *s)
+{
+	*d = *s;
+	d->path = dup_or_null(s->path);
+	d->source = dup_or_null(s->source);
+	d->mode = dup_or_null(s->mode);
+	d->error = dup_or_null(s->error);
+	d->api_version = dup_or_null(s->api_version);
+	d->engine_version = dup_or_null(s->engine_version);
+	d->context = dup_or_null(s->context);
+}
+
+void
+model_socket_clear(struct model_socket *s)
+{
+	free(s->path);
+	free(s->source);
+	free(s->mode);
+	free(s->error);
+	free(s->api_version);
+	free(s->engine_version);
+	free(s->context);
+	memset(s, 0, sizeof *s);
+}
+
+void
+model_container_copy(struct model_container *d, const struct model_container *s)
+{
+	size_t i;
+
+	*d = *s;
+	d->id = dup_or_null(s->id);
+	d->name = dup_or_null(s->name);
+	d->image = dup_or_null(s->image);
+	d->command = dup_or_null(s->command);
+	d->state = dup_or_null(s->state);
+	d->status = dup_or_null(s->status);
+	d->project = dup_or_null(s->project);
+	d->service = dup_or_null(s->service);
+	d->ports = NULL;
+	if (s->nports > 0) {
+		d->ports = xcalloc(s->nports, sizeof *d->ports);
+		for (i = 0; i < s->nports; i++) {
+			d->ports[i] = s->ports[i];
+			d->ports[i].ip = dup_or_null(s->ports[i].ip);
+			d->ports[i].proto = dup_or_null(s->ports[i].proto);
+		}
+	}
+}
+
+void
+model_container_clear(struct model_container *c)
+{
+	size_t i;
+
+	free(c->id);
+	free(c->name);
+	free(c->image);
+	free(c->command);
+	free(c->state);
+	free(c->status);
+	free(c->project);
+	free(c->service);
+	for (i = 0; i < c->nports; i++) {
+		free(c->ports[i].ip);
+		free(c->ports[i].proto);
+	}
+	free(c->ports);
+	memset(c, 0, sizeof *c);
+}
+
+void
+model_docker_copy(struct model_docker *d, const struct model_docker *s)
+{
+	size_t i;
+
+	*d = *s;
+	d->error = dup_or_null(s->error);
+	d->endpoint = dup_or_null(s->endpoint);
+	d->source = dup_or_null(s->source);
+	d->version = dup_or_null(s->version);
+	d->api_version = dup_or_null(s->api_version);
+	d->os = dup_or_null(s->os);
+	d->kernel = dup_or_null(s->kernel);
+	d->containers = NULL;
+	if (s->ncontainers > 0) {
+		d->containers = xcalloc(s->ncontainers, sizeof *d->containers);
+		for (i = 0; i < s->ncontainers; i++)
+			model_container_copy(&d->containers[i],
+			                     &s->containers[i]);
+	}
+}
+
+void
+model_docker_clear(struct model_docker *d)
+{
+	size_t i;
+
+	free(d->error);
+	free(d->endpoint);
+	free(d->source);
+	free(d->version);
+	free(d->api_version);
+	free(d->os);
+	free(d->kernel);
+	for (i = 0; i < d->ncontainers; i++)
+		model_container_clear(&d->containers[i]);
+	free(d->containers);
+	memset(d, 0, sizeof *d);
+}

@@ -1,0 +1,78 @@
+# tests/lib.sh: TAP helpers for berth's shell tests. Source it, call the
+# helpers, end with done_testing. Every test prints "ok"/"not ok" lines.
+
+T_N=0
+T_FAILED=0
+: "${BERTH:=${BERTH_BUILDDIR:-.}/berth}"
+: "${BERTH_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+export BERTH BERTH_SRCDIR
+export BERTH_DATADIR="$BERTH_SRCDIR"
+
+ok() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $*"
+}
+
+not_ok() {
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $*"
+}
+
+# check DESC CMD...: ok when CMD succeeds.
+check() {
+	_d=$1
+	shift
+	if "$@"; then ok "$_d"; else not_ok "$_d"; fi
+}
+
+# is DESC GOT WANT: ok when the strings are equal, else show both.
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '# got:  %s\n# want: %s\n' "$2" "$3" | sed 's/^/#/'
+	fi
+}
+
+# like DESC TEXT PATTERN: ok when TEXT matches the grep -E PATTERN.
+like() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '%s\n' "$2" | head -20 | sed 's/^/# got: /'
+		echo "# want match: $3"
+	fi
+}
+
+skip() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $1 # SKIP $2"
+}
+
+# skip_all REASON: the whole file cannot run here; says why.
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+}
+
+# A private BERTH_HOME for the test, removed at exit.
+t_home() {
+	T_HOME=$(mktemp -d "${TMPDIR:-/tmp}/berth-test.XXXXXX")
+	export BERTH_HOME="$T_HOME"
+	mkdir -p "$T_HOME/config/profiles"
+	trap 't_cleanup' EXIT
+}
+
+t_cleanup() {
+	[ -n "${T_HOME:-}" ] && rm -rf "$T_HOME"
+	[ -n "${T_CLEANUP:-}" ] && eval "$T_CLEANUP"
+	return 0
+}

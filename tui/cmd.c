@@ -1,0 +1,165 @@
+/*
+ * cmd.c: the table of CLI subcommands and what they share: dispatch, usage
+ * text generated from the table, option parsing that accepts -p PROFILE
+ * after any subcommand.
+ */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tui.h"
+
+/* Every subcommand, in the order berth --help lists them. */
+const struct cmd_entry *const cmd_table[] = {
+    &cmd_profile_entry,
+    &cmd_theme_entry,
+    NULL,
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cmd_table[i] != NULL; i++) {
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return cmd_table[i];
+	}
+	return NULL;
+}
+
+void
+cmd_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(
+	    f,
+	    "usage: berth [-p PROFILE] [--theme NAME] [--no-color] [--ascii] "
+	    "[--mouse]\n"
+	    "       berth [-p PROFILE] COMMAND [ARGS]\n"
+	    "       berth --help | --version\n\n"
+	    "Without a command, berth opens the dashboard.\n\n"
+	    "Commands:\n");
+	for (i = 0; cmd_table[i] != NULL; i++) {
+		const struct cmd_entry *c = cmd_table[i];
+		char *s = xasprintf("%s %s", c->name, c->usage);
+
+		fprintf(f, "  %-38s %s\n", s, c->help);
+		free(s);
+	}
+	fprintf(
+	    f,
+	    "\nOptions:\n"
+	    "  -p, --profile NAME   profile to use (default: $BERTH_PROFILE, "
+	    "else default)\n"
+	    "      --theme NAME     colour theme for this run\n"
+	    "      --no-color       monochrome (also NO_COLOR=1)\n"
+	    "      --ascii          ASCII borders and graphs\n"
+	    "      --mouse          enable mouse support in the dashboard\n"
+	    "  -h, --help           show this help\n"
+	    "  -V, --version        show the version\n\n"
+	    "Exit status: 0 ok, 1 operation failed, 2 usage or configuration "
+	    "error.\n"
+	    "See berth(1), berth-profile(5) and berth-theme(5).\n");
+}
+
+/* Print a usage error for a subcommand; returns BERTH_EXIT_USAGE. */
+int
+cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("berth: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c != NULL)
+		fprintf(stderr, "usage: berth %s %s\n", c->name, c->usage);
+	return BERTH_EXIT_USAGE;
+}
+
+/*
+ * getopt_long for a subcommand that also takes -p/--profile and -h/--help.
+ * Returns the option character like getopt_long, -1 at the end, '?' after
+ * printing a usage error. 'h' prints usage and is returned as 'h'.
+ */
+int
+cmd_getopt(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc,
+           char **argv, const char *shortopts, const struct option *longopts,
+           int *idx)
+{
+	static struct option merged[64];
+	static char opts[128];
+	size_t n = 0, i;
+	int ch;
+
+	snprintf(opts, sizeof opts, "+:p:h%s", shortopts);
+	if (longopts != NULL) {
+		for (i = 0; longopts[i].name != NULL && n < nitems(merged) - 3;
+		     i++)
+			merged[n++] = longopts[i];
+	}
+	merged[n++] = (struct option){"profile", required_argument, NULL, 'p'};
+	merged[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	merged[n] = (struct option){NULL, 0, NULL, 0};
+
+	for (;;) {
+		ch = getopt_long(argc, argv, opts, merged, idx);
+		if (ch == 'p') {
+			ctx->profile = optarg;
+			ctx->profile_given = 1;
+			continue;
+		}
+		if (ch == 'h') {
+			printf("usage: berth %s %s\n  %s\n", c->name, c->usage,
+			       c->help);
+			return 'h';
+		}
+		if (ch == ':') {
+			cmd_usage_error(c, "option %s needs a value",
+			                argv[optind - 1]);
+			return '?';
+		}
+		if (ch == '?') {
+			if (optopt != 0)
+				cmd_usage_error(c, "unknown option -%c",
+				                optopt);
+			else
+				cmd_usage_error(c, "unknown option %s",
+				                argv[optind - 1]);
+			return '?';
+		}
+		return ch;
+	}
+}
+
+int
+cmd_isatty_stdout(void)
+{
+	return isatty(STDOUT_FILENO);
+}
+
+/* Run the subcommand argv[0]; argv[0] == NULL opens the dashboard. */
+int
+cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_entry *c;
+
+	if (argc == 0)
+		return dashboard_run(ctx);
+	if ((c = cmd_find(argv[0])) == NULL) {
+		fprintf(
+		    stderr,
+		    "berth: unknown command '%s' (berth --help lists them)\n",
+		    argv[0]);
+		return BERTH_EXIT_USAGE;
+	}
+	optind = 0; /* GNU getopt: reinitialise for the subcommand */
+	return c->exec(ctx, argc, argv);
+}

@@ -1,0 +1,80 @@
+/*
+ * tui.h: berth's front end: the CLI command table, the dashboard, panes,
+ * dialogs, themes and keys. Only files under tui/ include curses.
+ */
+
+#ifndef BERTH_TUI_H
+#define BERTH_TUI_H
+
+#include <getopt.h>
+
+#include "backend.h"
+
+/* Options that apply to every command, parsed in main.c. */
+struct cmd_ctx {
+	const char *profile; /* -p NAME, BERTH_PROFILE, or "default" */
+	int profile_given;   /* -p was on the command line */
+	int no_color;        /* --no-color or NO_COLOR */
+	int ascii;           /* --ascii or a non-UTF-8 locale */
+	int mouse;           /* --mouse */
+	long max_iterations; /* --max-iterations N (tests), 0 = forever */
+	const char *theme;   /* --theme NAME */
+};
+
+/*
+ * A CLI subcommand. `exec` gets argv starting at the subcommand's name and
+ * returns an exit code (BERTH_EXIT_*).
+ */
+struct cmd_entry {
+	const char *name;
+	const char *usage; /* arguments, after "berth NAME " */
+	const char *help;  /* one line for berth --help */
+	int (*exec)(struct cmd_ctx *, int, char **);
+};
+
+/* cmd.c */
+extern const struct cmd_entry *const cmd_table[];
+const struct cmd_entry *cmd_find(const char *);
+int cmd_run(struct cmd_ctx *, int, char **);
+void cmd_usage(FILE *);
+int cmd_usage_error(const struct cmd_entry *, const char *, ...)
+    BERTH_PRINTFLIKE(2, 3);
+int cmd_getopt(struct cmd_ctx *, const struct cmd_entry *, int, char **,
+               const char *, const struct option *, int *);
+int cmd_isatty_stdout(void);
+
+/* The subcommands (cmd-*.c). */
+extern const struct cmd_entry cmd_profile_entry;
+extern const struct cmd_entry cmd_theme_entry;
+
+/* dashboard.c: the full-screen dashboard (berth with no subcommand). */
+int dashboard_run(struct cmd_ctx *);
+
+/* theme.c: colour roles loaded from YAML. */
+enum theme_role {
+	THEME_DEFAULT,
+	THEME_HEADER,
+	THEME_BORDER_ACTIVE,
+	THEME_BORDER_INACTIVE,
+	THEME_TITLE_ACTIVE,
+	THEME_TITLE_INACTIVE,
+	THEME_SELECTION,
+	THEME_TABLE_HEADER,
+	THEME_STATUS_OK,
+	THEME_STATUS_WARN,
+	THEME_STATUS_ERROR,
+	THEME_DIM,
+	THEME_SPARKLINE,
+	THEME_METER_FILL,
+	THEME_METER_EMPTY,
+	THEME_KEY_HINT,
+	THEME_KEY_LABEL,
+	THEME_DIALOG,
+	THEME_DIALOG_BORDER,
+	THEME_INPUT,
+	THEME_STDERR,
+	THEME_MATCH,
+	THEME_NROLES
+};
+
+#endif /* BERTH_TUI_H */

@@ -77,4 +77,20 @@ enum theme_role {
 	THEME_NROLES
 };
 
+/*
+ * A loaded theme. theme_init_curses() (after start_color) makes colour
+ * pairs for what the terminal has (truecolor -> 256 -> 16 -> 8 -> mono
+ * attributes); theme_attr() then gives the curses attributes of a role.
+ */
+struct theme;
+struct theme *theme_load_file(const char *, struct config_errors *);
+struct theme *theme_load_buffer(const char *, size_t, const char *,
+    struct config_errors *);
+struct theme *theme_open(const char *, char **);
+char **theme_list_names(size_t *);
+void theme_free(struct theme *);
+void theme_init_curses(const struct theme *, int, int);
+int theme_attr(enum theme_role);
+const char *theme_role_name(enum theme_role);
+
 #endif /* BERTH_TUI_H */

@@ -169,6 +169,7 @@ char **profile_list_names(size_t *);
 const char *profile_current_name(const char *);
 void profile_free(struct profile *);
 int profile_set(const char *, const char *, const char *, char **);
+int profile_set_named(const char *, const char *, const char *, char **);
 char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
 
@@ -192,12 +193,22 @@ struct schema_key {
 	const char *def;            /* default as text, NULL = none */
 	const char *help;
 	size_t offset; /* into struct profile or struct profile_mount */
+	/* How the loader stores the value (appended by the profile loader). */
+	size_t size;         /* INT: sizeof field; ENUM: sizeof(int), 0 = text */
+	size_t count_offset; /* LIST, MOUNTS: offset of the size_t count */
+	int flags;           /* SCHEMA_F_* */
 };
+#define SCHEMA_F_REQUIRED 0x1 /* must be given */
+#define SCHEMA_F_AS_HOST  0x2 /* default: the mount's host path */
 extern const struct schema_key schema_keys[];
 extern const size_t schema_nkeys;
 const struct schema_key *schema_find(const char *);
 const char *schema_type_name(enum schema_type);
 const struct schema_key *schema_suggest(const char *);
+int schema_set_text(const struct schema_key *, void *, const char *,
+                    const char *, char **);
+char *schema_format(const struct schema_key *, const void *);
+void schema_apply_defaults(void *, const char *, const char *);
 
 /*
  * model.c: the immutable snapshot the engine publishes and the TUI renders.
@@ -316,6 +327,26 @@ struct model_container {
 	struct model_history cpu_hist, mem_hist;
 };
 
+/* A container's log lines, bounded; newest last (docker-logs.c). */
+struct model_log_line {
+	char *text;      /* sanitized */
+	char *timestamp; /* RFC 3339 from the daemon, or NULL */
+	int stream;      /* 1 stdout, 2 stderr, 0 raw (TTY) */
+};
+struct model_logs {
+	char *id;   /* container followed, NULL when none */
+	char *name; /* its name */
+	struct model_log_line *lines;
+	size_t nlines;
+	int truncated; /* older lines were dropped */
+	int following; /* the stream is open */
+	int tty;       /* raw stream (no stdout/stderr marks) */
+	char *error;   /* why the stream ended, or NULL */
+	uint64_t seq;  /* grows with every appended line */
+};
+void model_logs_copy(struct model_logs *, const struct model_logs *);
+void model_logs_clear(struct model_logs *);
+
 struct model_docker {
 	enum model_conn conn;
 	char *error;
@@ -328,6 +359,8 @@ struct model_docker {
 	int running, paused, stopped;
 	struct model_container *containers;
 	size_t ncontainers;
+	char *stats_source; /* cgroup | api, NULL before the first sample */
+	struct model_logs logs;
 };
 
 struct model_message {

@@ -241,6 +241,8 @@ model_docker_copy(struct model_docker *d, const struct model_docker *s)
 	d->api_version = dup_or_null(s->api_version);
 	d->os = dup_or_null(s->os);
 	d->kernel = dup_or_null(s->kernel);
+	d->stats_source = dup_or_null(s->stats_source);
+	model_logs_copy(&d->logs, &s->logs);
 	d->containers = NULL;
 	if (s->ncontainers > 0) {
 		d->containers = xcalloc(s->ncontainers, sizeof *d->containers);
@@ -265,5 +267,44 @@ model_docker_clear(struct model_docker *d)
 	for (i = 0; i < d->ncontainers; i++)
 		model_container_clear(&d->containers[i]);
 	free(d->containers);
+	free(d->stats_source);
+	model_logs_clear(&d->logs);
 	memset(d, 0, sizeof *d);
+}
+
+void
+model_logs_copy(struct model_logs *d, const struct model_logs *s)
+{
+	size_t i;
+
+	*d = *s;
+	d->id = dup_or_null(s->id);
+	d->name = dup_or_null(s->name);
+	d->error = dup_or_null(s->error);
+	d->lines = NULL;
+	if (s->nlines > 0) {
+		d->lines = xcalloc(s->nlines, sizeof *d->lines);
+		for (i = 0; i < s->nlines; i++) {
+			d->lines[i].stream = s->lines[i].stream;
+			d->lines[i].text = dup_or_null(s->lines[i].text);
+			d->lines[i].timestamp =
+			    dup_or_null(s->lines[i].timestamp);
+		}
+	}
+}
+
+void
+model_logs_clear(struct model_logs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nlines; i++) {
+		free(l->lines[i].text);
+		free(l->lines[i].timestamp);
+	}
+	free(l->lines);
+	free(l->id);
+	free(l->name);
+	free(l->error);
+	memset(l, 0, sizeof *l);
 }

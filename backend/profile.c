@@ -1,37 +1,784 @@
 /*
- * profile.c: PLACEHOLDER until the profile loader lands (issue 2).
+ * profile.c: loading profiles. A profile is a YAML mapping read with
+ * libyaml's document API into a struct profile; which keys exist, their
+ * types, ranges and defaults all come from schema_keys[] (profile-schema.c).
+ * Every problem is collected as FILE:LINE:COL: message (1-based, from the
+ * parser's node marks) so `berth profile validate` can list them all.
+ *
+ * Lookup: a name is looked for in the user's profile directory, then among
+ * the shipped profiles (the fallback and the templates). A name containing
+ * '/' or ending in .yaml is a file path.
  */
 
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
 
 #include "backend.h"
 
+/* The state of one load: where errors go and where marks come from. */
+struct loader {
+	const char *file;
+	const char *buf;
+	size_t len;
+	struct config_errors *errs;
+	yaml_document_t *doc;
+	const char *name;
+	yaml_node_t **mount_nodes; /* node marking each mount's target */
+};
+
+static void loader_mapping(struct loader *, yaml_node_t *, const char *,
+                           const char *, void *);
+
+/* config_errors: add one problem; line and col are 1-based, 0 = unknown. */
+void
+config_errors_add(struct config_errors *errs, const char *file, int line,
+                  int col, const char *fmt, ...)
+{
+	struct config_error *e;
+	va_list ap;
+
+	errs->list = xreallocarray(errs->list, errs->n + 1, sizeof *errs->list);
+	e = &errs->list[errs->n++];
+	e->file = xstrdup(file != NULL ? file : "-");
+	e->line = line;
+	e->col = col;
+	va_start(ap, fmt);
+	e->message = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Print each problem as one FILE:LINE:COL: message line. */
+void
+config_errors_print(const struct config_errors *errs, FILE *f)
+{
+	const struct config_error *e;
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		e = &errs->list[i];
+		if (e->line > 0)
+			fprintf(f, "%s:%d:%d: %s\n", e->file, e->line, e->col,
+			        e->message);
+		else
+			fprintf(f, "%s: %s\n", e->file, e->message);
+	}
+}
+
+void
+config_errors_free(struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		free(errs->list[i].file);
+		free(errs->list[i].message);
+	}
+	free(errs->list);
+	errs->list = NULL;
+	errs->n = 0;
+}
+
+/* All problems joined by newlines; the caller frees. */
+static char *
+errors_join(const struct config_errors *errs)
+{
+	char *s = NULL, *t, *line;
+	const struct config_error *e;
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		e = &errs->list[i];
+		if (e->line > 0)
+			line = xasprintf("%s:%d:%d: %s", e->file, e->line,
+			                 e->col, e->message);
+		else
+			line = xasprintf("%s: %s", e->file, e->message);
+		if (s == NULL)
+			s = line;
+		else {
+			t = xasprintf("%s\n%s", s, line);
+			free(s);
+			free(line);
+			s = t;
+		}
+	}
+	return s != NULL ? s : xstrdup("invalid profile");
+}
+
+static void BERTH_PRINTFLIKE(3, 4)
+    loader_error(struct loader *ld, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (n != NULL)
+		config_errors_add(ld->errs, ld->file,
+		                  (int)n->start_mark.line + 1,
+		                  (int)n->start_mark.column + 1, "%s", msg);
+	else
+		config_errors_add(ld->errs, ld->file, 0, 0, "%s", msg);
+	free(msg);
+}
+
+static const char *
+node_kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_SCALAR_NODE:
+		return "a scalar";
+	default:
+		return "nothing";
+	}
+}
+
+static const char *
+scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+/* A plain empty, ~ or null scalar: the key is there without a value. */
+static int
+is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	s = scalar(n);
+	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/* Whether some schema key lies under `prefix` ("vm" has "vm.cpus"). */
+static int
+has_children(const char *prefix)
+{
+	size_t i, len = strlen(prefix);
+
+	for (i = 0; i < schema_nkeys; i++) {
+		if (strncmp(schema_keys[i].path, prefix, len) == 0 &&
+		    schema_keys[i].path[len] == '.')
+			return 1;
+	}
+	return 0;
+}
+
+static void
+mount_free_fields(struct profile_mount *m)
+{
+	const struct schema_key *k;
+	size_t i, j, *n;
+	char ***list;
+
+	for (i = 0; i < schema_nkeys; i++) {
+		k = &schema_keys[i];
+		if (strncmp(k->path, "mounts[].", 9) != 0)
+			continue;
+		if (k->type == SCHEMA_STRING || k->type == SCHEMA_PATH ||
+		    (k->type == SCHEMA_ENUM && k->size == 0))
+			free(*(char **)((char *)m + k->offset));
+		else if (k->type == SCHEMA_LIST) {
+			list = (char ***)((char *)m + k->offset);
+			n = (size_t *)((char *)m + k->count_offset);
+			for (j = 0; j < *n; j++)
+				free((*list)[j]);
+			free(*list);
+		}
+	}
+}
+
+/* Load a list of strings into the field of `k`. */
+static void
+loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
+            const char *display, void *base)
+{
+	char ***list = (char ***)((char *)base + k->offset);
+	size_t *n = (size_t *)((char *)base + k->count_offset), j;
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		loader_error(ld, v, "%s: expected a list, got %s", display,
+		             node_kind(v));
+		return;
+	}
+	for (j = 0; j < *n; j++)
+		free((*list)[j]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		item = yaml_document_get_node(ld->doc, *it);
+		if (item == NULL)
+			continue;
+		if (item->type != YAML_SCALAR_NODE || is_null(item)) {
+			loader_error(
+			    ld, item, "%s: list items must be strings, got %s",
+			    display,
+			    is_null(item) ? "nothing" : node_kind(item));
+			continue;
+		}
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrdup(scalar(item));
+	}
+}
+
+/* The value node of `key` in a mapping node, or NULL. */
+static yaml_node_t *
+mapping_value(struct loader *ld, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k;
+
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(ld->doc, pair->key);
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strcmp(scalar(k), key) == 0)
+			return yaml_document_get_node(ld->doc, pair->value);
+	}
+	return NULL;
+}
+
+/* Load mounts: a list of mappings, each with the mounts[] keys. */
+static void
+loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
+              struct profile *p)
+{
+	const struct schema_key *mk;
+	struct profile_mount *m;
+	yaml_node_item_t *it;
+	yaml_node_t *item, *target;
+	char *display;
+	size_t i, j, idx;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		loader_error(ld, v, "%s: expected a list of mounts, got %s",
+		             k->path, node_kind(v));
+		return;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		item = yaml_document_get_node(ld->doc, *it);
+		if (item == NULL)
+			continue;
+		idx = (size_t)(it - v->data.sequence.items.start);
+		if (item->type != YAML_MAPPING_NODE) {
+			loader_error(
+			    ld, item,
+			    "mounts[%zu]: expected a mapping with host:, "
+			    "got %s",
+			    idx, node_kind(item));
+			continue;
+		}
+		p->mounts =
+		    xreallocarray(p->mounts, p->nmounts + 1, sizeof *p->mounts);
+		ld->mount_nodes = xreallocarray(ld->mount_nodes, p->nmounts + 1,
+		                                sizeof *ld->mount_nodes);
+		m = &p->mounts[p->nmounts];
+		memset(m, 0, sizeof *m);
+		m->line = (int)item->start_mark.line + 1;
+		ld->mount_nodes[p->nmounts] = item;
+		p->nmounts++;
+		schema_apply_defaults(m, "mounts[].", ld->name);
+		display = xasprintf("mounts[%zu].", idx);
+		loader_mapping(ld, item, "mounts[].", display, m);
+		for (i = 0; i < schema_nkeys; i++) {
+			mk = &schema_keys[i];
+			if (strncmp(mk->path, "mounts[].", 9) != 0)
+				continue;
+			if ((mk->flags & SCHEMA_F_REQUIRED) &&
+			    *(char **)((char *)m + mk->offset) == NULL)
+				loader_error(
+				    ld, item,
+				    "mounts[%zu]: missing required key "
+				    "'%s'",
+				    idx, mk->path + 9);
+			if ((mk->flags & SCHEMA_F_AS_HOST) &&
+			    *(char **)((char *)m + mk->offset) == NULL &&
+			    m->host != NULL)
+				*(char **)((char *)m + mk->offset) =
+				    xstrdup(m->host);
+		}
+		free(display);
+	}
+
+	/* Two mounts on one guest path would hide each other. */
+	for (j = 1; j < p->nmounts; j++) {
+		if (p->mounts[j].guest == NULL)
+			continue;
+		for (i = 0; i < j; i++) {
+			if (p->mounts[i].guest == NULL ||
+			    strcmp(p->mounts[i].guest, p->mounts[j].guest) != 0)
+				continue;
+			target = mapping_value(ld, ld->mount_nodes[j], "guest");
+			if (target == NULL)
+				target = mapping_value(ld, ld->mount_nodes[j],
+				                       "host");
+			if (target == NULL)
+				target = ld->mount_nodes[j];
+			loader_error(
+			    ld, target,
+			    "duplicate mount target '%s' (the mount at "
+			    "line %d uses it too)",
+			    p->mounts[j].guest, p->mounts[i].line);
+			break;
+		}
+	}
+}
+
+/* Load one value into the field of `k`. */
+static void
+loader_leaf(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
+            const char *display, void *base)
+{
+	char *cause = NULL;
+
+	if (is_null(v)) {
+		if (k->flags & SCHEMA_F_REQUIRED)
+			loader_error(ld, v, "%s: needs a value", display);
+		return;
+	}
+	if (k->type == SCHEMA_MOUNTS) {
+		loader_mounts(ld, k, v, base);
+		return;
+	}
+	if (k->type == SCHEMA_LIST) {
+		loader_list(ld, k, v, display, base);
+		return;
+	}
+	if (v->type != YAML_SCALAR_NODE) {
+		if (k->type == SCHEMA_ENUM) {
+			char *c = NULL;
+
+			/* The message lists the choices. */
+			schema_set_text(k, base, "", NULL, &c);
+			loader_error(ld, v, "%s: expected %s, got %s", display,
+			             strstr(c, "one of") ? strstr(c, "one of")
+			                                 : c,
+			             node_kind(v));
+			free(c);
+			return;
+		}
+		loader_error(ld, v, "%s: expected %s %s, got %s", display,
+		             k->type == SCHEMA_INT ? "an" : "a",
+		             schema_type_name(k->type), node_kind(v));
+		return;
+	}
+	if (schema_set_text(k, base, scalar(v), NULL, &cause) != 0) {
+		loader_error(ld, v, "%s: %s", display, cause);
+		free(cause);
+	}
+}
+
+/*
+ * Walk a mapping whose keys are looked up as `prefix`KEY in the schema and
+ * shown as `display`KEY in messages; values land in `base`.
+ */
+static void
+loader_mapping(struct loader *ld, yaml_node_t *node, const char *prefix,
+               const char *display, void *base)
+{
+	yaml_node_pair_t *pair, *prev;
+	yaml_node_t *key, *val, *pk;
+	const struct schema_key *k, *sug;
+	char *lookup, *shown;
+
+	for (pair = node->data.mapping.pairs.start;
+	     pair < node->data.mapping.pairs.top; pair++) {
+		key = yaml_document_get_node(ld->doc, pair->key);
+		val = yaml_document_get_node(ld->doc, pair->value);
+		if (key == NULL || val == NULL)
+			continue;
+		if (key->type != YAML_SCALAR_NODE) {
+			loader_error(ld, key, "%skeys must be plain names",
+			             display);
+			continue;
+		}
+		for (prev = node->data.mapping.pairs.start; prev < pair;
+		     prev++) {
+			pk = yaml_document_get_node(ld->doc, prev->key);
+			if (pk != NULL && pk->type == YAML_SCALAR_NODE &&
+			    strcmp(scalar(pk), scalar(key)) == 0)
+				break;
+		}
+		if (prev < pair) {
+			loader_error(
+			    ld, key, "duplicate key '%s%s' (first at line %d)",
+			    display, scalar(key), (int)pk->start_mark.line + 1);
+			continue;
+		}
+		lookup = xasprintf("%s%s", prefix, scalar(key));
+		shown = xasprintf("%s%s", display, scalar(key));
+		if ((k = schema_find(lookup)) != NULL)
+			loader_leaf(ld, k, val, shown, base);
+		else if (strchr(scalar(key), '.') == NULL &&
+		         strchr(scalar(key), '[') == NULL &&
+		         has_children(lookup)) {
+			char *np = xasprintf("%s.", lookup);
+			char *nd = xasprintf("%s.", shown);
+
+			if (val->type == YAML_MAPPING_NODE)
+				loader_mapping(ld, val, np, nd, base);
+			else if (!is_null(val))
+				loader_error(ld, val,
+				             "%s: expected a mapping, got %s",
+				             shown, node_kind(val));
+			free(np);
+			free(nd);
+		} else if ((sug = schema_suggest(lookup)) != NULL) {
+			size_t plen = strlen(prefix);
+
+			if (strncmp(sug->path, prefix, plen) == 0)
+				loader_error(ld, key,
+				             "unknown key '%s' (did you mean "
+				             "'%s%s'?)",
+				             shown, display, sug->path + plen);
+			else
+				loader_error(ld, key,
+				             "unknown key '%s' (did you mean "
+				             "'%s'?)",
+				             shown, sug->path);
+		} else
+			loader_error(ld, key, "unknown key '%s'", shown);
+		free(lookup);
+		free(shown);
+	}
+}
+
+/* Line and column (1-based) of a byte offset, for reader errors. */
+static void
+offset_position(const char *buf, size_t len, size_t off, int *line, int *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else
+			(*col)++;
+	}
+}
+
+static void
+syntax_error(struct loader *ld, yaml_parser_t *parser)
+{
+	int line, col;
+
+	if (parser->error == YAML_READER_ERROR) {
+		offset_position(ld->buf, ld->len, parser->problem_offset, &line,
+		                &col);
+		config_errors_add(ld->errs, ld->file, line, col,
+		                  "not valid text: %s",
+		                  parser->problem ? parser->problem : "?");
+		return;
+	}
+	if (parser->error == YAML_MEMORY_ERROR)
+		fatal("libyaml: out of memory");
+	line = (int)parser->problem_mark.line + 1;
+	col = (int)parser->problem_mark.column + 1;
+	if (parser->context != NULL)
+		config_errors_add(ld->errs, ld->file, line, col,
+		                  "YAML syntax error: %s (%s at line %d)",
+		                  parser->problem ? parser->problem : "?",
+		                  parser->context,
+		                  (int)parser->context_mark.line + 1);
+	else
+		config_errors_add(ld->errs, ld->file, line, col,
+		                  "YAML syntax error: %s",
+		                  parser->problem ? parser->problem : "?");
+}
+
+/* "dev" from ".../dev.yaml". */
+static char *
+name_from_path(const char *file)
+{
+	const char *base = util_basename(file);
+	size_t len = strlen(base);
+
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+		len -= 4;
+	return xstrndup(base, len);
+}
+
+/* A profile with every default; the caller frees it with profile_free. */
 struct profile *
 profile_defaults(const char *name)
 {
 	struct profile *p = xcalloc(1, sizeof *p);
 
-	p->name = xstrdup(name);
-	p->vm.uri = xstrdup("qemu:///system");
-	p->vm.domain = xasprintf("berth-%s", name);
-	p->vm.cpus = 2;
-	p->vm.memory = 2ULL << 30;
-	p->vm.disk = 20ULL << 30;
-	p->docker.guest_socket = xstrdup("/var/run/docker.sock");
-	p->refresh_ms = 2000;
-	p->theme = xstrdup("default");
+	p->name = xstrdup(name != NULL ? name : "default");
+	schema_apply_defaults(p, NULL, p->name);
 	return p;
 }
 
+/*
+ * Load a profile from `len` bytes of YAML. `file` names it in messages,
+ * `name` is the profile name (NULL: from the file name). Returns the
+ * profile (caller frees), or NULL with every problem added to `errs`.
+ */
+struct profile *
+profile_load_buffer(const char *buf, size_t len, const char *file,
+                    const char *name, struct config_errors *errs)
+{
+	struct loader ld;
+	struct profile *p;
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	yaml_node_t *root;
+	size_t before = errs->n;
+	char *pname;
+
+	if (file == NULL)
+		file = "-";
+	pname = name != NULL ? xstrdup(name) : name_from_path(file);
+	p = profile_defaults(pname);
+	free(pname);
+	p->path = xstrdup(file);
+
+	memset(&ld, 0, sizeof ld);
+	ld.file = file;
+	ld.buf = buf;
+	ld.len = len;
+	ld.errs = errs;
+	ld.doc = &doc;
+	ld.name = p->name;
+
+	if (!yaml_parser_initialize(&parser))
+		fatal("libyaml: out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		syntax_error(&ld, &parser);
+		yaml_parser_delete(&parser);
+		profile_free(p);
+		return NULL;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root != NULL && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			loader_error(&ld, root,
+			             "a profile is a mapping of keys (vm:, "
+			             "mounts:, docker:, ...), not %s",
+			             node_kind(root));
+		else
+			loader_mapping(&ld, root, "", "", p);
+	}
+	if (root != NULL) {
+		if (!yaml_parser_load(&parser, &extra))
+			syntax_error(&ld, &parser);
+		else {
+			if (yaml_document_get_root_node(&extra) != NULL)
+				config_errors_add(
+				    errs, file, (int)extra.start_mark.line + 1,
+				    (int)extra.start_mark.column + 1,
+				    "a profile is one YAML document; remove "
+				    "this one");
+			yaml_document_delete(&extra);
+		}
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	free(ld.mount_nodes);
+	if (errs->n != before) {
+		profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Load a profile file; see profile_load_buffer. */
+struct profile *
+profile_load_file(const char *path, const char *name,
+                  struct config_errors *errs)
+{
+	struct profile *p;
+	char *buf, *cause = NULL;
+	size_t len;
+
+	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
+		size_t plen = strlen(path);
+
+		config_errors_add(errs, path, 0, 0, "%s",
+		                  strncmp(cause, path, plen) == 0 &&
+		                          strncmp(cause + plen, ": ", 2) == 0
+		                      ? cause + plen + 2
+		                      : cause);
+		free(cause);
+		return NULL;
+	}
+	p = profile_load_buffer(buf, len, path, name, errs);
+	free(buf);
+	return p;
+}
+
+/* Whether `name` means a file rather than a profile name. */
+static int
+is_path(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strchr(name, '/') != NULL ||
+	       (len >= 5 && strcmp(name + len - 5, ".yaml") == 0);
+}
+
+/*
+ * The file of profile `name`: a user profile, else a shipped one; a path
+ * is taken as it is. Returns an allocated path or NULL and a cause.
+ */
+char *
+profile_find(const char *name, char **cause)
+{
+	char *user, *shipped, *path;
+
+	if (is_path(name)) {
+		path = paths_expand_tilde(name);
+		if (access(path, R_OK) != 0) {
+			util_set_cause(cause, "%s: %s", path, strerror(errno));
+			free(path);
+			return NULL;
+		}
+		return path;
+	}
+	if (*name == '\0' || *name == '.') {
+		util_set_cause(cause, "'%s' is not a profile name", name);
+		return NULL;
+	}
+	user = paths_user_profiles_dir();
+	path = xasprintf("%s/%s.yaml", user, name);
+	if (access(path, R_OK) == 0) {
+		free(user);
+		return path;
+	}
+	free(path);
+	shipped = paths_shipped_dir("profiles");
+	path = xasprintf("%s/%s.yaml", shipped, name);
+	if (access(path, R_OK) == 0) {
+		free(user);
+		free(shipped);
+		return path;
+	}
+	free(path);
+	util_set_cause(cause,
+	               "no profile '%s' (looked in %s and %s; berth profile "
+	               "list shows them)",
+	               name, user, shipped);
+	free(user);
+	free(shipped);
+	return NULL;
+}
+
+/*
+ * Find and load profile `name`. Returns the profile (caller frees) or NULL
+ * and a cause holding every problem, one per line.
+ */
 struct profile *
 profile_open(const char *name, char **cause)
 {
-	return profile_defaults(name);
+	struct config_errors errs = {NULL, 0};
+	struct profile *p;
+	char *path, *pname;
+
+	if ((path = profile_find(name, cause)) == NULL)
+		return NULL;
+	pname = is_path(name) ? name_from_path(path) : xstrdup(name);
+	p = profile_load_file(path, pname, &errs);
+	free(pname);
+	free(path);
+	if (p == NULL) {
+		if (cause != NULL)
+			*cause = errors_join(&errs);
+		config_errors_free(&errs);
+		return NULL;
+	}
+	return p;
 }
 
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+add_names(const char *dir, char ***names, size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t len, i;
+	char *name;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 5 ||
+		    strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		name = xstrndup(de->d_name, len - 5);
+		for (i = 0; i < *n; i++) {
+			if (strcmp((*names)[i], name) == 0)
+				break;
+		}
+		if (i < *n) {
+			free(name);
+			continue;
+		}
+		*names = xreallocarray(*names, *n + 2, sizeof **names);
+		(*names)[(*n)++] = name;
+	}
+	closedir(d);
+}
+
+/*
+ * Names of every profile, user and shipped, sorted and without repeats.
+ * The array is NULL-terminated; the caller frees it and each name.
+ */
+char **
+profile_list_names(size_t *np)
+{
+	char **names = NULL, *dir;
+	size_t n = 0;
+
+	dir = paths_user_profiles_dir();
+	add_names(dir, &names, &n);
+	free(dir);
+	dir = paths_shipped_dir("profiles");
+	add_names(dir, &names, &n);
+	free(dir);
+	if (names == NULL)
+		names = xcalloc(1, sizeof *names);
+	else
+		names[n] = NULL;
+	qsort(names, n, sizeof *names, cmp_names);
+	if (np != NULL)
+		*np = n;
+	return names;
+}
+
+/* The profile to use: -p NAME, else $BERTH_PROFILE, else "default". */
 const char *
 profile_current_name(const char *given)
 {
@@ -44,15 +791,35 @@ profile_current_name(const char *given)
 	return "default";
 }
 
+/* Free a profile and everything it holds. */
 void
 profile_free(struct profile *p)
 {
+	const struct schema_key *k;
+	size_t i, j, *n;
+	char ***list;
+
 	if (p == NULL)
 		return;
+	for (i = 0; i < schema_nkeys; i++) {
+		k = &schema_keys[i];
+		if (strchr(k->path, '[') != NULL)
+			continue;
+		if (k->type == SCHEMA_STRING || k->type == SCHEMA_PATH ||
+		    (k->type == SCHEMA_ENUM && k->size == 0))
+			free(*(char **)((char *)p + k->offset));
+		else if (k->type == SCHEMA_LIST) {
+			list = (char ***)((char *)p + k->offset);
+			n = (size_t *)((char *)p + k->count_offset);
+			for (j = 0; j < *n; j++)
+				free((*list)[j]);
+			free(*list);
+		}
+	}
+	for (i = 0; i < p->nmounts; i++)
+		mount_free_fields(&p->mounts[i]);
+	free(p->mounts);
 	free(p->name);
-	free(p->vm.uri);
-	free(p->vm.domain);
-	free(p->docker.guest_socket);
-	free(p->theme);
+	free(p->path);
 	free(p);
 }

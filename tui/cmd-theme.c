@@ -1,13 +1,294 @@
+/*
+ * cmd-theme.c: `berth theme`: list, validate, roles and show. The role
+ * list (and its section of berth-theme(5), `roles --man`) comes from
+ * theme_roles[], so the loader, the command and the manual cannot
+ * disagree.
+ */
+
 #include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
 #include "tui.h"
+
+struct theme_sub {
+	const char *name;
+	const char *usage;
+	int min_args, max_args; /* after the subcommand name; -1 = any */
+	int (*exec)(struct cmd_ctx *, int, char **);
+};
+
+static int cmd_theme_list(struct cmd_ctx *, int, char **);
+static int cmd_theme_validate(struct cmd_ctx *, int, char **);
+static int cmd_theme_roles(struct cmd_ctx *, int, char **);
+static int cmd_theme_show(struct cmd_ctx *, int, char **);
+
+static const struct theme_sub theme_subs[] = {
+    {"list", "", 0, 0, cmd_theme_list},
+    {"validate", "FILE...", 1, -1, cmd_theme_validate},
+    {"roles", "[--man]", 0, 1, cmd_theme_roles},
+    {"show", "[NAME]", 0, 1, cmd_theme_show},
+};
+
+/*
+ * The theme this run would use: --theme, else the profile's theme:, else
+ * default. The caller frees.
+ */
+static char *
+cmd_theme_current(struct cmd_ctx *ctx)
+{
+	struct profile *p;
+	char *cause = NULL, *name;
+
+	if (ctx->theme != NULL)
+		return xstrdup(ctx->theme);
+	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
+		free(cause);
+		return xstrdup("default");
+	}
+	name = xstrdup(p->theme != NULL && *p->theme != '\0' ? p->theme
+	                                                     : "default");
+	profile_free(p);
+	return name;
+}
+
+/* Every theme: a '*' on the current one, name, where it comes from, path. */
+static int
+cmd_theme_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char **names, *path, *cause, *current;
+	const char *source;
+	size_t n, i;
+
+	(void)argc;
+	(void)argv;
+	current = cmd_theme_current(ctx);
+	names = theme_list_names(&n);
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		source = "?";
+		path = theme_find(names[i], &source, &cause);
+		printf("%c %-20s %-8s %s\n",
+		       strcmp(names[i], current) == 0 ? '*' : ' ', names[i],
+		       source, path != NULL ? path : "");
+		free(path);
+		free(cause);
+		free(names[i]);
+	}
+	free(names);
+	free(current);
+	return BERTH_EXIT_OK;
+}
+
+/* Check files; print each problem as file:line:col: message. */
+static int
+cmd_theme_validate(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct config_errors errs = {NULL, 0};
+	struct theme *t;
+	int i, bad = 0;
+
+	(void)ctx;
+	for (i = 1; i < argc; i++) {
+		if ((t = theme_load_file(argv[i], &errs)) == NULL)
+			bad = 1;
+		theme_free(t);
+	}
+	config_errors_print(&errs, stderr);
+	config_errors_free(&errs);
+	return bad ? BERTH_EXIT_USAGE : BERTH_EXIT_OK;
+}
+
+/* Print text for roff: escape backslashes and hyphens. */
+static void
+cmd_theme_roff(const char *s, FILE *f)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Attribute bits as words ("bold reverse"), or "normal"; caller frees. */
+static char *
+cmd_theme_attrs(int attrs)
+{
+	struct theme_style st;
+
+	memset(&st, 0, sizeof st);
+	st.attrs = attrs;
+	if (attrs == 0)
+		return xstrdup("normal");
+	return theme_style_format(&st);
+}
+
+/*
+ * The role list of berth-theme(5), generated: man/berth-theme.5 holds this
+ * output between its ROLES markers and a test compares the two.
+ */
+static void
+cmd_theme_roles_man(FILE *f)
+{
+	char *def, *mono;
+	int i;
+
+	for (i = 0; i < THEME_NROLES; i++) {
+		def = theme_style_format(&theme_roles[i].def);
+		mono = cmd_theme_attrs(theme_roles[i].mono);
+		fputs(".TP\n.B ", f);
+		cmd_theme_roff(theme_roles[i].name, f);
+		fputs("\n", f);
+		cmd_theme_roff(theme_roles[i].help, f);
+		fputs(".\nDefault ", f);
+		cmd_theme_roff(def, f);
+		fputs("; without colour ", f);
+		cmd_theme_roff(mono, f);
+		fputs(".\n", f);
+		free(def);
+		free(mono);
+	}
+}
+
+static int
+cmd_theme_roles(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char *def, *mono;
+	int i;
+
+	(void)ctx;
+	if (argc == 2) {
+		if (strcmp(argv[1], "--man") != 0)
+			return cmd_usage_error(&cmd_theme_entry,
+			                       "unknown option %s", argv[1]);
+		cmd_theme_roles_man(stdout);
+		return BERTH_EXIT_OK;
+	}
+	printf("%-16s %-24s %-16s %s\n", "ROLE", "DEFAULT", "NO COLOUR",
+	       "HELP");
+	for (i = 0; i < THEME_NROLES; i++) {
+		def = theme_style_format(&theme_roles[i].def);
+		mono = cmd_theme_attrs(theme_roles[i].mono);
+		printf("%-16s %-24s %-16s %s\n", theme_roles[i].name, def, mono,
+		       theme_roles[i].help);
+		free(def);
+		free(mono);
+	}
+	return BERTH_EXIT_OK;
+}
+
+/* A colour for YAML output: #rrggbb needs quotes. */
+static void
+cmd_theme_put_color(const char *key, const struct theme_color *c)
+{
+	char *s = theme_color_format(c);
+
+	if (*s == '#')
+		printf("%s: \"%s\"", key, s);
+	else
+		printf("%s: %s", key, s);
+	free(s);
+}
+
+/*
+ * Print a theme as a complete theme file, every role spelled out (inherits
+ * resolved), which loads back to the same theme.
+ */
+static int
+cmd_theme_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int bit;
+	} attrs[] = {
+	    {"bold", THEME_A_BOLD},
+	    {"dim", THEME_A_DIM},
+	    {"reverse", THEME_A_REVERSE},
+	    {"underline", THEME_A_UNDERLINE},
+	};
+	const struct theme_style *st;
+	struct theme *t;
+	char *name, *cause = NULL, *desc;
+	size_t j;
+	int i;
+
+	name = argc > 1 ? xstrdup(argv[1]) : cmd_theme_current(ctx);
+	if ((t = theme_open(name, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		free(name);
+		return BERTH_EXIT_USAGE;
+	}
+	printf("# theme %s (%s)\n", theme_get_name(t), theme_get_path(t));
+	if (theme_get_description(t) != NULL) {
+		desc = util_sanitize_dup(theme_get_description(t),
+		                         strlen(theme_get_description(t)));
+		printf("description: \"");
+		for (j = 0; desc[j] != '\0'; j++) {
+			if (desc[j] == '"' || desc[j] == '\\')
+				putchar('\\');
+			putchar(desc[j]);
+		}
+		printf("\"\n");
+		free(desc);
+	}
+	for (i = 0; i < THEME_NROLES; i++) {
+		st = theme_get_style(t, i);
+		printf("%s:%*s{", theme_roles[i].name,
+		       (int)(16 - strlen(theme_roles[i].name)), "");
+		cmd_theme_put_color("fg", &st->fg);
+		printf(", ");
+		cmd_theme_put_color("bg", &st->bg);
+		for (j = 0; j < nitems(attrs); j++) {
+			if (st->attrs & attrs[j].bit)
+				printf(", %s: true", attrs[j].name);
+		}
+		printf("}\n");
+	}
+	theme_free(t);
+	free(name);
+	return BERTH_EXIT_OK;
+}
+
 static int
 cmd_theme_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	return BERTH_EXIT_FAILED;
+	const struct theme_sub *s;
+	size_t i;
+	int ch, n;
+
+	while ((ch = cmd_getopt(ctx, &cmd_theme_entry, argc, argv, "", NULL,
+	                        NULL)) != -1) {
+		if (ch == 'h')
+			return BERTH_EXIT_OK;
+		return BERTH_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage_error(&cmd_theme_entry, "missing command");
+	for (i = 0; i < nitems(theme_subs); i++) {
+		s = &theme_subs[i];
+		if (strcmp(s->name, argv[0]) != 0)
+			continue;
+		n = argc - 1;
+		if (n < s->min_args || (s->max_args >= 0 && n > s->max_args))
+			return cmd_usage_error(&cmd_theme_entry,
+			                       "usage: berth theme %s %s",
+			                       s->name, s->usage);
+		return s->exec(ctx, argc, argv);
+	}
+	return cmd_usage_error(&cmd_theme_entry, "unknown command '%s'",
+	                       argv[0]);
 }
+
 const struct cmd_entry cmd_theme_entry = {
     .name = "theme",
-    .usage = "list|validate FILE...",
-    .help = "list and check themes",
+    .usage = "list|validate FILE...|roles [--man]|show [NAME]",
+    .help = "list, check and show colour themes",
     .exec = cmd_theme_exec,
 };

@@ -1,2 +1,1549 @@
+/*
+ * theme.c: colour themes. A theme maps the roles the dashboard draws with
+ * (header, borders, selection, statuses...) to a foreground, a background
+ * and attributes, read from a small YAML file. One table, theme_roles[],
+ * names every role with its default style, its monochrome attributes and
+ * its help; the loader, `berth theme validate|roles|show` and
+ * berth-theme(5) all read it.
+ *
+ * Colours are written as ANSI names (red, bright-red), `default` (the
+ * terminal's own colour, so its background shows through), a 256-colour
+ * index or #rrggbb. They are reduced to what the terminal has when curses
+ * starts: direct colour, 256, 16, 8 or none (attributes only). The
+ * reduction is pure (theme_resolve) so it can be tested without a
+ * terminal; theme_init_curses only turns the result into colour pairs. The
+ * user's palette is never changed (no init_color).
+ */
+
 #include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curses.h>
+#include <yaml.h>
+
 #include "tui.h"
+
+/* Longest inherits chain before we call it a loop. */
+#define THEME_MAX_DEPTH 8
+
+struct theme {
+	char *name;
+	char *path;
+	char *description;
+	struct theme_style roles[THEME_NROLES];
+	int colourless; /* every colour is `default`: keep attrs in mono */
+};
+
+/* Shorthands for the role table. */
+#define C_DEF                                                                  \
+	{                                                                      \
+		THEME_COLOR_DEFAULT, 0, 0                                      \
+	}
+#define C_IDX(i)                                                               \
+	{                                                                      \
+		THEME_COLOR_INDEX, (i), 0                                      \
+	}
+
+enum {
+	ANSI_BLACK,
+	ANSI_RED,
+	ANSI_GREEN,
+	ANSI_YELLOW,
+	ANSI_BLUE,
+	ANSI_MAGENTA,
+	ANSI_CYAN,
+	ANSI_WHITE,
+	ANSI_BRIGHT_BLACK,
+};
+
+/*
+ * Every role, in enum order. The defaults use only the 16 ANSI colours and
+ * `default` backgrounds so they follow the user's terminal palette and read
+ * on dark and light backgrounds alike; emphasis comes from bold and reverse
+ * rather than from white or black text. `mono` must keep roles that are
+ * drawn next to each other distinguishable without any colour.
+ */
+const struct theme_role_def theme_roles[THEME_NROLES] = {
+    [THEME_DEFAULT] = {"default",
+                       {C_DEF, C_DEF, 0},
+                       0,
+                       "ordinary text and pane contents"},
+    [THEME_HEADER] = {"header",
+                      {C_DEF, C_DEF, THEME_A_BOLD | THEME_A_REVERSE},
+                      THEME_A_BOLD | THEME_A_REVERSE,
+                      "the header line (profile, VM state, socket health)"},
+    [THEME_BORDER_ACTIVE] = {"border_active",
+                             {C_IDX(ANSI_GREEN), C_DEF, THEME_A_BOLD},
+                             THEME_A_BOLD,
+                             "border of the focused pane"},
+    [THEME_BORDER_INACTIVE] = {"border_inactive",
+                               {C_DEF, C_DEF, 0},
+                               0,
+                               "border of the other panes"},
+    [THEME_TITLE_ACTIVE] = {"title_active",
+                            {C_IDX(ANSI_GREEN), C_DEF, THEME_A_BOLD},
+                            THEME_A_BOLD | THEME_A_UNDERLINE,
+                            "title of the focused pane"},
+    [THEME_TITLE_INACTIVE] = {"title_inactive",
+                              {C_DEF, C_DEF, 0},
+                              0,
+                              "title of the other panes"},
+    [THEME_SELECTION] = {"selection",
+                         {C_DEF, C_DEF, THEME_A_REVERSE},
+                         THEME_A_REVERSE,
+                         "the selected row of a list or table"},
+    [THEME_TABLE_HEADER] = {"table_header",
+                            {C_DEF, C_DEF, THEME_A_BOLD | THEME_A_UNDERLINE},
+                            THEME_A_BOLD | THEME_A_UNDERLINE,
+                            "column headings of a table"},
+    [THEME_STATUS_OK] = {"status_ok",
+                         {C_IDX(ANSI_GREEN), C_DEF, 0},
+                         0,
+                         "healthy states: running, up, ok"},
+    [THEME_STATUS_WARN] = {"status_warn",
+                           {C_IDX(ANSI_YELLOW), C_DEF, 0},
+                           THEME_A_BOLD,
+                           "states that need attention: paused, pending"},
+    [THEME_STATUS_ERROR] = {"status_error",
+                            {C_IDX(ANSI_RED), C_DEF, THEME_A_BOLD},
+                            THEME_A_BOLD | THEME_A_UNDERLINE,
+                            "failures: crashed, down, error messages"},
+    [THEME_DIM] = {"dim",
+                   {C_IDX(ANSI_BRIGHT_BLACK), C_DEF, 0},
+                   THEME_A_DIM,
+                   "secondary text: units, hints, stopped containers"},
+    [THEME_SPARKLINE] = {"sparkline",
+                         {C_IDX(ANSI_CYAN), C_DEF, 0},
+                         0,
+                         "CPU and memory history graphs"},
+    [THEME_METER_FILL] = {"meter_fill",
+                          {C_IDX(ANSI_GREEN), C_DEF, 0},
+                          THEME_A_REVERSE,
+                          "the used part of a meter"},
+    [THEME_METER_EMPTY] = {"meter_empty",
+                           {C_IDX(ANSI_BRIGHT_BLACK), C_DEF, 0},
+                           THEME_A_DIM,
+                           "the free part of a meter"},
+    [THEME_KEY_HINT] = {"key_hint",
+                        {C_DEF, C_DEF, THEME_A_BOLD},
+                        THEME_A_BOLD,
+                        "a key in the footer and help screen (the 's' of "
+                        "'s stop')"},
+    [THEME_KEY_LABEL] = {"key_label",
+                         {C_IDX(ANSI_CYAN), C_DEF, 0},
+                         0,
+                         "what a key does, next to the key in the footer"},
+    [THEME_DIALOG] = {"dialog",
+                      {C_DEF, C_DEF, 0},
+                      0,
+                      "text inside dialogs and the command line"},
+    [THEME_DIALOG_BORDER] = {"dialog_border",
+                             {C_IDX(ANSI_MAGENTA), C_DEF, THEME_A_BOLD},
+                             THEME_A_BOLD,
+                             "border and title of dialogs"},
+    [THEME_INPUT] = {"input",
+                     {C_DEF, C_DEF, THEME_A_UNDERLINE},
+                     THEME_A_UNDERLINE,
+                     "editable fields in dialogs"},
+    [THEME_STDERR] = {"stderr",
+                      {C_IDX(ANSI_RED), C_DEF, 0},
+                      THEME_A_BOLD,
+                      "log lines a container wrote to stderr"},
+    [THEME_MATCH] = {"match",
+                     {C_IDX(ANSI_BLACK), C_IDX(ANSI_YELLOW), 0},
+                     THEME_A_BOLD | THEME_A_UNDERLINE,
+                     "search and filter matches"},
+};
+
+/* Colour names; index = palette index. */
+static const char *const theme_color_names[16] = {
+    "black",        "red",
+    "green",        "yellow",
+    "blue",         "magenta",
+    "cyan",         "white",
+    "bright-black", "bright-red",
+    "bright-green", "bright-yellow",
+    "bright-blue",  "bright-magenta",
+    "bright-cyan",  "bright-white",
+};
+
+/* Attribute words, for the short form and for `show`. */
+static const struct {
+	const char *name;
+	int bit;
+} theme_attr_names[] = {
+    {"bold", THEME_A_BOLD},
+    {"dim", THEME_A_DIM},
+    {"reverse", THEME_A_REVERSE},
+    {"underline", THEME_A_UNDERLINE},
+};
+
+/* Keys of a theme file besides role names. */
+static const char *const theme_meta_keys[] = {"inherits", "description"};
+
+/* Keys of a role given as a mapping. */
+static const char *const theme_style_keys[] = {"fg",  "bg",      "bold",
+                                               "dim", "reverse", "underline"};
+
+/*
+ * xterm's default palette, used to measure distances to the 16 ANSI
+ * colours. Terminals differ; these are only for choosing the nearest.
+ */
+static const uint32_t theme_ansi_rgb[16] = {
+    0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000ee, 0xcd00cd,
+    0x00cdcd, 0xe5e5e5, 0x7f7f7f, 0xff0000, 0x00ff00, 0xffff00,
+    0x5c5cff, 0xff00ff, 0x00ffff, 0xffffff,
+};
+
+/* The six levels of each axis of the xterm 6x6x6 cube (16..231). */
+static const int theme_cube_levels[6] = {0, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
+
+/* What theme_init_curses computed: the curses attributes of each role. */
+static int theme_curses_attrs[THEME_NROLES];
+
+static struct theme *theme_load(const char *, size_t, const char *, int,
+                                struct config_errors *);
+static struct theme *theme_open_depth(const char *, int, char **);
+
+const char *
+theme_role_name(enum theme_role role)
+{
+	if ((int)role < 0 || role >= THEME_NROLES)
+		return NULL;
+	return theme_roles[role].name;
+}
+
+/* Role index of a name, or -1. */
+int
+theme_role_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < THEME_NROLES; i++) {
+		if (strcmp(theme_roles[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *
+theme_get_name(const struct theme *t)
+{
+	return t->name;
+}
+
+const char *
+theme_get_path(const struct theme *t)
+{
+	return t->path;
+}
+
+const char *
+theme_get_description(const struct theme *t)
+{
+	return t->description;
+}
+
+const struct theme_style *
+theme_get_style(const struct theme *t, enum theme_role role)
+{
+	return &t->roles[role];
+}
+
+void
+theme_free(struct theme *t)
+{
+	if (t == NULL)
+		return;
+	free(t->name);
+	free(t->path);
+	free(t->description);
+	free(t);
+}
+
+/* The closest of `names` to `word` if it is plausibly a typo, else NULL. */
+static const char *
+theme_suggest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = (size_t)-1, limit;
+
+	limit = strlen(word) / 3;
+	if (limit < 2)
+		limit = 2;
+	for (i = 0; i < n; i++) {
+		d = util_levenshtein(word, names[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	return bestd <= limit ? best : NULL;
+}
+
+/* A suggestion among colour names, for a word that is not a colour. */
+static const char *
+theme_suggest_color(const char *word)
+{
+	static const char *const extra[] = {"default", "grey", "gray"};
+	const char *names[nitems(theme_color_names) + nitems(extra)];
+	size_t i, n = 0;
+
+	for (i = 0; i < nitems(theme_color_names); i++)
+		names[n++] = theme_color_names[i];
+	for (i = 0; i < nitems(extra); i++)
+		names[n++] = extra[i];
+	return theme_suggest(word, names, n);
+}
+
+/* Parse a decimal number made only of digits; -1 if it is not one. */
+static long
+theme_parse_number(const char *s)
+{
+	long v = 0;
+
+	if (*s == '\0' || strlen(s) > 6)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/*
+ * Parse one colour: a name (red, bright-red, brightred, grey), default, a
+ * palette index 0..255 (also colour123), or #rrggbb. On error returns -1
+ * and an allocated message in *cause.
+ */
+int
+theme_parse_color(const char *s, struct theme_color *c, char **cause)
+{
+	const char *name, *hint;
+	char buf[32];
+	long v;
+	size_t i;
+
+	memset(c, 0, sizeof *c);
+	if (*s == '\0') {
+		util_set_cause(cause, "empty colour");
+		return -1;
+	}
+	if (strcasecmp(s, "default") == 0) {
+		c->kind = THEME_COLOR_DEFAULT;
+		return 0;
+	}
+	if (s[0] == '#') {
+		for (i = 1; i < 7 && isxdigit((unsigned char)s[i]); i++)
+			;
+		if (i != 7 || s[7] != '\0') {
+			util_set_cause(
+			    cause, "invalid colour '%s' (expected #rrggbb)", s);
+			return -1;
+		}
+		c->kind = THEME_COLOR_RGB;
+		c->rgb = (uint32_t)strtoul(s + 1, NULL, 16);
+		return 0;
+	}
+	name = s;
+	if (strncasecmp(name, "colour", 6) == 0)
+		name += 6;
+	else if (strncasecmp(name, "color", 5) == 0)
+		name += 5;
+	if (isdigit((unsigned char)*name) || *name == '-') {
+		v = theme_parse_number(name);
+		if (v < 0 && *name != '-') {
+			util_set_cause(cause, "invalid colour '%s'", s);
+			return -1;
+		}
+		if (v < 0 || v > 255) {
+			util_set_cause(
+			    cause, "colour index %s out of range 0..255", name);
+			return -1;
+		}
+		c->kind = THEME_COLOR_INDEX;
+		c->index = (int)v;
+		return 0;
+	}
+	if (name != s) {
+		util_set_cause(cause, "invalid colour '%s'", s);
+		return -1;
+	}
+	if (strcasecmp(s, "grey") == 0 || strcasecmp(s, "gray") == 0) {
+		c->kind = THEME_COLOR_INDEX;
+		c->index = ANSI_BRIGHT_BLACK;
+		return 0;
+	}
+	/* brightred and bright_red are bright-red. */
+	if (strncasecmp(s, "bright", 6) == 0 && strlen(s) < sizeof buf - 1) {
+		name = s + 6;
+		if (*name == '-' || *name == '_')
+			name++;
+		snprintf(buf, sizeof buf, "bright-%s", name);
+	} else
+		snprintf(buf, sizeof buf, "%.30s", s);
+	for (i = 0; i < nitems(theme_color_names); i++) {
+		if (strcasecmp(buf, theme_color_names[i]) == 0) {
+			c->kind = THEME_COLOR_INDEX;
+			c->index = (int)i;
+			return 0;
+		}
+	}
+	if ((hint = theme_suggest_color(s)) != NULL)
+		util_set_cause(
+		    cause, "unknown colour '%s' (did you mean '%s'?)", s, hint);
+	else
+		util_set_cause(cause,
+		               "unknown colour '%s' (expected a colour name, "
+		               "default, 0..255 or #rrggbb)",
+		               s);
+	return -1;
+}
+
+/* The attribute bit of a word, or 0. */
+static int
+theme_attr_bit(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(theme_attr_names); i++) {
+		if (strcasecmp(word, theme_attr_names[i].name) == 0)
+			return theme_attr_names[i].bit;
+	}
+	return 0;
+}
+
+/* Position of an attribute bit in theme_attr_names. */
+static size_t
+theme_attr_index(int bit)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(theme_attr_names); i++) {
+		if (theme_attr_names[i].bit == bit)
+			break;
+	}
+	return i;
+}
+
+/*
+ * Parse the short form of a style: attribute words, then an optional
+ * foreground, then optionally "on" and a background, e.g. "bold red on
+ * default", "reverse", "on blue", "normal". What is not said is the
+ * terminal's default. On error *cause names the bad word; *offset (if not
+ * NULL) is set to its byte offset in s.
+ */
+static int
+theme_parse_short(const char *s, struct theme_style *st, size_t *offset,
+                  char **cause)
+{
+	char *copy, *word, *next, *why = NULL;
+	int state = 0, bit; /* 0 attrs/fg, 1 after fg, 2 after on, 3 done */
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	copy = xstrdup(s);
+	for (word = copy; *word != '\0'; word = next) {
+		while (*word == ' ' || *word == '\t')
+			word++;
+		if (*word == '\0')
+			break;
+		next = word + strcspn(word, " \t");
+		if (*next != '\0')
+			*next++ = '\0';
+		if (offset != NULL)
+			*offset = (size_t)(word - copy);
+		if (state == 0 && (bit = theme_attr_bit(word)) != 0) {
+			st->attrs |= bit;
+			continue;
+		}
+		if (state == 0 && (strcasecmp(word, "normal") == 0 ||
+		                   strcasecmp(word, "none") == 0))
+			continue;
+		if (state <= 1 && strcasecmp(word, "on") == 0) {
+			state = 2;
+			continue;
+		}
+		if (state == 0) {
+			if (theme_parse_color(word, &st->fg, &why) != 0)
+				goto out;
+			state = 1;
+			continue;
+		}
+		if (state == 2) {
+			if (theme_parse_color(word, &st->bg, &why) != 0)
+				goto out;
+			state = 3;
+			continue;
+		}
+		why = xasprintf("unexpected '%s' in style '%s' (expected "
+		                "[ATTRIBUTES] [COLOUR] [on COLOUR])",
+		                word, s);
+		goto out;
+	}
+	if (state == 2) {
+		if (offset != NULL)
+			*offset = strlen(s);
+		why = xasprintf("style '%s' needs a colour after 'on'", s);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	if (rc != 0) {
+		if (cause != NULL)
+			*cause = why;
+		else
+			free(why);
+	}
+	return rc;
+}
+
+/* Parse a style in short form ("bold red on default"). */
+int
+theme_parse_style(const char *s, struct theme_style *st, char **cause)
+{
+	return theme_parse_short(s, st, NULL, cause);
+}
+
+/* A colour as a theme file would write it; the caller frees. */
+char *
+theme_color_format(const struct theme_color *c)
+{
+	switch (c->kind) {
+	case THEME_COLOR_DEFAULT:
+		break;
+	case THEME_COLOR_INDEX:
+		if (c->index >= 0 && c->index < 16)
+			return xstrdup(theme_color_names[c->index]);
+		return xasprintf("%d", c->index);
+	case THEME_COLOR_RGB:
+		return xasprintf("#%06x", (unsigned)(c->rgb & 0xffffff));
+	}
+	return xstrdup("default");
+}
+
+/* A style in short form, parseable by theme_parse_style; caller frees. */
+char *
+theme_style_format(const struct theme_style *st)
+{
+	char *out = xstrdup(""), *tmp, *fg, *bg;
+	size_t i;
+
+	for (i = 0; i < nitems(theme_attr_names); i++) {
+		if (st->attrs & theme_attr_names[i].bit) {
+			tmp = xasprintf("%s%s%s", out, *out ? " " : "",
+			                theme_attr_names[i].name);
+			free(out);
+			out = tmp;
+		}
+	}
+	fg = theme_color_format(&st->fg);
+	bg = theme_color_format(&st->bg);
+	if (st->fg.kind != THEME_COLOR_DEFAULT ||
+	    st->bg.kind != THEME_COLOR_DEFAULT || *out == '\0') {
+		tmp = xasprintf("%s%s%s", out, *out ? " " : "", fg);
+		free(out);
+		out = tmp;
+	}
+	if (st->bg.kind != THEME_COLOR_DEFAULT) {
+		tmp = xasprintf("%s on %s", out, bg);
+		free(out);
+		out = tmp;
+	}
+	free(fg);
+	free(bg);
+	return out;
+}
+
+/* ------------------------------------------------------------------------
+ * Degradation: from what the file says to what the terminal has.
+ */
+
+/* The depth to draw with, from curses' COLORS and NO_COLOR/--no-color. */
+enum theme_depth
+theme_depth(int colors, int no_color)
+{
+	if (no_color || colors < 8)
+		return THEME_DEPTH_MONO;
+	if (colors >= 0x1000000)
+		return THEME_DEPTH_DIRECT;
+	if (colors >= 256)
+		return THEME_DEPTH_256;
+	if (colors >= 16)
+		return THEME_DEPTH_16;
+	return THEME_DEPTH_8;
+}
+
+const char *
+theme_depth_name(enum theme_depth d)
+{
+	static const char *const names[] = {
+	    [THEME_DEPTH_MONO] = "monochrome",
+	    [THEME_DEPTH_8] = "8 colours",
+	    [THEME_DEPTH_16] = "16 colours",
+	    [THEME_DEPTH_256] = "256 colours",
+	    [THEME_DEPTH_DIRECT] = "direct colour",
+	};
+
+	if ((int)d < 0 || d >= nitems(names))
+		return "?";
+	return names[d];
+}
+
+/* The RGB value of an xterm palette index (0..255). */
+uint32_t
+theme_index_rgb(int i)
+{
+	int r, g, b, v;
+
+	if (i < 0)
+		i = 0;
+	if (i < 16)
+		return theme_ansi_rgb[i];
+	if (i < 232) {
+		i -= 16;
+		r = theme_cube_levels[i / 36];
+		g = theme_cube_levels[(i / 6) % 6];
+		b = theme_cube_levels[i % 6];
+		return (uint32_t)(r << 16 | g << 8 | b);
+	}
+	if (i > 255)
+		i = 255;
+	v = 8 + (i - 232) * 10;
+	return (uint32_t)(v << 16 | v << 8 | v);
+}
+
+/*
+ * Squared distance between two colours, weighted by how strongly the eye
+ * responds to each channel (the "redmean" approximation).
+ */
+static long
+theme_distance(uint32_t a, uint32_t b)
+{
+	long ar = (a >> 16) & 0xff, ag = (a >> 8) & 0xff, ab = a & 0xff;
+	long br = (b >> 16) & 0xff, bg = (b >> 8) & 0xff, bb = b & 0xff;
+	long rmean = (ar + br) / 2, dr = ar - br, dg = ag - bg, db = ab - bb;
+
+	return (((512 + rmean) * dr * dr) >> 8) + 4 * dg * dg +
+	       (((767 - rmean) * db * db) >> 8);
+}
+
+/* Index of the nearest cube level to one channel value. */
+static int
+theme_cube_step(int v)
+{
+	int i, best = 0;
+
+	for (i = 1; i < 6; i++) {
+		if (abs(theme_cube_levels[i] - v) <
+		    abs(theme_cube_levels[best] - v))
+			best = i;
+	}
+	return best;
+}
+
+/*
+ * The nearest xterm-256 colour to an RGB value, among the 6x6x6 cube and
+ * the grey ramp (16..255): those are the same on every terminal, unlike
+ * 0..15, which the user's palette redefines.
+ */
+int
+theme_rgb_to_256(uint32_t rgb)
+{
+	int r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
+	int cube, grey, avg;
+
+	cube = 16 + 36 * theme_cube_step(r) + 6 * theme_cube_step(g) +
+	       theme_cube_step(b);
+	avg = (r + g + b) / 3;
+	if (avg < 8)
+		grey = 232;
+	else if (avg > 238)
+		grey = 255;
+	else
+		grey = 232 + (avg - 8 + 5) / 10;
+	if (grey > 255)
+		grey = 255;
+	if (theme_distance(rgb, theme_index_rgb(grey)) <
+	    theme_distance(rgb, theme_index_rgb(cube)))
+		return grey;
+	return cube;
+}
+
+/* The nearest of the first n (8 or 16) ANSI colours to an RGB value. */
+int
+theme_rgb_to_ansi(uint32_t rgb, int n)
+{
+	int i, best = 0;
+	long d, bestd = -1;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++) {
+		d = theme_distance(rgb, theme_ansi_rgb[i]);
+		if (bestd < 0 || d < bestd) {
+			bestd = d;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/*
+ * Reduce one colour to a depth. Returns the curses colour number (-1 for
+ * default). For an 8-colour foreground a bright colour becomes its base
+ * colour plus bold (*attrs gains THEME_A_BOLD), the usual meaning of bold on
+ * such terminals; bright-black becomes the default colour dimmed, because
+ * bold black is invisible on many dark terminals.
+ */
+static int
+theme_color_map(const struct theme_color *c, enum theme_depth depth, int fg,
+                int *attrs)
+{
+	int i;
+
+	if (c->kind == THEME_COLOR_DEFAULT || depth == THEME_DEPTH_MONO)
+		return -1;
+	switch (depth) {
+	case THEME_DEPTH_DIRECT:
+		if (c->kind == THEME_COLOR_INDEX && c->index < 8)
+			return c->index;
+		i = (int)(c->kind == THEME_COLOR_RGB
+		              ? c->rgb
+		              : theme_index_rgb(c->index));
+		/* Values below 8 mean palette colours in direct mode. */
+		return i < 8 ? 8 : i;
+	case THEME_DEPTH_256:
+		if (c->kind == THEME_COLOR_INDEX)
+			return c->index;
+		return theme_rgb_to_256(c->rgb);
+	case THEME_DEPTH_16:
+		if (c->kind == THEME_COLOR_INDEX && c->index < 16)
+			return c->index;
+		return theme_rgb_to_ansi(c->kind == THEME_COLOR_RGB
+		                             ? c->rgb
+		                             : theme_index_rgb(c->index),
+		                         16);
+	case THEME_DEPTH_8:
+		if (c->kind == THEME_COLOR_INDEX && c->index < 16)
+			i = c->index;
+		else if (!fg)
+			return theme_rgb_to_ansi(
+			    c->kind == THEME_COLOR_RGB
+			        ? c->rgb
+			        : theme_index_rgb(c->index),
+			    8);
+		else
+			i = theme_rgb_to_ansi(c->kind == THEME_COLOR_RGB
+			                          ? c->rgb
+			                          : theme_index_rgb(c->index),
+			                      16);
+		if (i < 8)
+			return i;
+		if (!fg)
+			return i - 8;
+		if (i == ANSI_BRIGHT_BLACK) {
+			*attrs |= THEME_A_DIM;
+			return -1;
+		}
+		*attrs |= THEME_A_BOLD;
+		return i - 8;
+	case THEME_DEPTH_MONO:
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Resolve a role of a theme (NULL = built-in defaults) for a depth: the
+ * colour numbers and attribute bits to draw with. In monochrome, a theme
+ * that uses no colour keeps its own attributes; any other theme falls back
+ * to the role table's monochrome attributes, chosen to keep neighbouring
+ * roles distinct.
+ */
+void
+theme_resolve(const struct theme *t, enum theme_role role,
+              enum theme_depth depth, struct theme_resolved *out)
+{
+	const struct theme_style *st;
+
+	memset(out, 0, sizeof *out);
+	out->fg = out->bg = -1;
+	if ((int)role < 0 || role >= THEME_NROLES)
+		return;
+	st = t != NULL ? &t->roles[role] : &theme_roles[role].def;
+	if (depth == THEME_DEPTH_MONO) {
+		if (t != NULL && t->colourless)
+			out->attrs = st->attrs;
+		else
+			out->attrs = theme_roles[role].mono;
+		return;
+	}
+	out->attrs = st->attrs;
+	out->fg = theme_color_map(&st->fg, depth, 1, &out->attrs);
+	out->bg = theme_color_map(&st->bg, depth, 0, &out->attrs);
+}
+
+/* Curses attributes for theme attribute bits. */
+static int
+theme_curses_bits(int attrs)
+{
+	int a = A_NORMAL;
+
+	if (attrs & THEME_A_BOLD)
+		a |= A_BOLD;
+	if (attrs & THEME_A_DIM)
+		a |= A_DIM;
+	if (attrs & THEME_A_REVERSE)
+		a |= A_REVERSE;
+	if (attrs & THEME_A_UNDERLINE)
+		a |= A_UNDERLINE;
+	return a;
+}
+
+/*
+ * Make the colour pairs of a theme (NULL = built-in defaults) for a
+ * terminal with `colors` colours, or none when no_color is set. Call after
+ * start_color(); this calls use_default_colors() so `default` shows the
+ * terminal's own colours, and uses pairs 1..THEME_NROLES. Calling it again
+ * (another theme, :theme) redefines the same pairs.
+ */
+void
+theme_init_curses(const struct theme *t, int colors, int no_color)
+{
+	struct theme_resolved r;
+	enum theme_depth depth;
+	int i, pair, defaults = 1, ok;
+
+	if (!has_colors())
+		no_color = 1;
+	depth = theme_depth(colors, no_color);
+	if (depth != THEME_DEPTH_MONO && use_default_colors() == ERR)
+		defaults = 0;
+#if !defined(NCURSES_EXT_COLORS)
+	if (depth == THEME_DEPTH_DIRECT)
+		depth = THEME_DEPTH_8;
+#endif
+	for (i = 0; i < THEME_NROLES; i++) {
+		theme_resolve(t, i, depth, &r);
+		theme_curses_attrs[i] = theme_curses_bits(r.attrs);
+		if (depth == THEME_DEPTH_MONO)
+			continue;
+		if (!defaults) {
+			/* No -1: white on black is the classic default. */
+			if (r.fg == -1)
+				r.fg = COLOR_WHITE;
+			if (r.bg == -1)
+				r.bg = COLOR_BLACK;
+		}
+		pair = i + 1;
+		if (pair >= COLOR_PAIRS)
+			continue;
+#if defined(NCURSES_EXT_COLORS)
+		ok = init_extended_pair(pair, r.fg, r.bg);
+#else
+		ok = init_pair(pair, r.fg, r.bg);
+#endif
+		if (ok != ERR)
+			theme_curses_attrs[i] |= (int)COLOR_PAIR(pair);
+	}
+}
+
+/* The curses attributes of a role, after theme_init_curses. */
+int
+theme_attr(enum theme_role role)
+{
+	if ((int)role < 0 || role >= THEME_NROLES)
+		return A_NORMAL;
+	return theme_curses_attrs[role];
+}
+
+/* ------------------------------------------------------------------------
+ * Loading.
+ */
+
+/* State while walking one theme document. */
+struct theme_parse {
+	const char *file;
+	struct config_errors *errors;
+	yaml_document_t *doc;
+	int nerrors;
+};
+
+/* Record an error at a node's position. */
+static void BERTH_PRINTFLIKE(3, 4)
+    theme_error(struct theme_parse *p, const yaml_node_t *node, const char *fmt,
+                ...)
+{
+	va_list ap;
+	char *msg;
+	int line = 0, col = 0;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (node != NULL) {
+		line = (int)node->start_mark.line + 1;
+		col = (int)node->start_mark.column + 1;
+	}
+	config_errors_add(p->errors, p->file, line, col, "%s", msg);
+	free(msg);
+	p->nerrors++;
+}
+
+/* A scalar node's text, or NULL if it is not a scalar. */
+static const char *
+theme_scalar(const yaml_node_t *node)
+{
+	if (node == NULL || node->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)node->data.scalar.value;
+}
+
+/* What kind of node this is, for "wrong type" messages. */
+static const char *
+theme_node_kind(const yaml_node_t *node)
+{
+	if (node == NULL)
+		return "nothing";
+	switch (node->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a string";
+	}
+}
+
+/* Is a scalar empty and plain, that is YAML's null (often a lost #)? */
+static int
+theme_scalar_is_null(const yaml_node_t *node)
+{
+	return node->type == YAML_SCALAR_NODE &&
+	       node->data.scalar.length == 0 &&
+	       node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/*
+ * Check a mapping for duplicate keys, reporting each repeat with the line
+ * of the first. Returns a flag array (caller frees): 1 = skip this pair.
+ */
+static char *
+theme_check_duplicates(struct theme_parse *p, yaml_node_t *map,
+                       const char *what)
+{
+	yaml_node_pair_t *a, *b;
+	yaml_node_t *ka, *kb;
+	size_t n = (size_t)(map->data.mapping.pairs.top -
+	                    map->data.mapping.pairs.start),
+	       i, j;
+	char *skip = xcalloc(n + 1, 1);
+	const char *sa, *sb;
+
+	for (i = 0; i < n; i++) {
+		a = map->data.mapping.pairs.start + i;
+		ka = yaml_document_get_node(p->doc, a->key);
+		if ((sa = theme_scalar(ka)) == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			b = map->data.mapping.pairs.start + j;
+			kb = yaml_document_get_node(p->doc, b->key);
+			if ((sb = theme_scalar(kb)) == NULL || skip[j] ||
+			    strcmp(sa, sb) != 0)
+				continue;
+			theme_error(p, ka,
+			            "duplicate %s '%s' (first on line %d)",
+			            what, sa, (int)kb->start_mark.line + 1);
+			skip[i] = 1;
+			break;
+		}
+	}
+	return skip;
+}
+
+/*
+ * A colour value at a node, for error messages that point into it.
+ * Returns 0 and fills c, or -1 after recording the error.
+ */
+static int
+theme_node_color(struct theme_parse *p, yaml_node_t *node, const char *key,
+                 struct theme_color *c)
+{
+	const char *s = theme_scalar(node);
+	char *cause = NULL;
+
+	if (s == NULL) {
+		theme_error(p, node, "%s must be a colour, not %s", key,
+		            theme_node_kind(node));
+		return -1;
+	}
+	if (theme_scalar_is_null(node)) {
+		theme_error(p, node,
+		            "%s has no value (write #rrggbb colours in quotes: "
+		            "\"#rrggbb\")",
+		            key);
+		return -1;
+	}
+	if (theme_parse_color(s, c, &cause) != 0) {
+		theme_error(p, node, "%s: %s", key, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* A boolean value: true/false, yes/no, on/off. */
+static int
+theme_node_bool(struct theme_parse *p, yaml_node_t *node, const char *key,
+                int *v)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+	const char *s = theme_scalar(node);
+	size_t i;
+
+	if (s != NULL) {
+		for (i = 0; i < nitems(yes); i++) {
+			if (strcasecmp(s, yes[i]) == 0) {
+				*v = 1;
+				return 0;
+			}
+			if (strcasecmp(s, no[i]) == 0) {
+				*v = 0;
+				return 0;
+			}
+		}
+		theme_error(p, node, "%s must be true or false, not '%s'", key,
+		            s);
+		return -1;
+	}
+	theme_error(p, node, "%s must be true or false, not %s", key,
+	            theme_node_kind(node));
+	return -1;
+}
+
+/* A role given as a mapping: fields override the base style. */
+static void
+theme_role_mapping(struct theme_parse *p, yaml_node_t *map, const char *role,
+                   struct theme_style *st)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key, *hint;
+	struct theme_color c;
+	char *skip;
+	size_t i, n;
+	int b, bit;
+
+	skip = theme_check_duplicates(p, map, "key");
+	n = (size_t)(map->data.mapping.pairs.top -
+	             map->data.mapping.pairs.start);
+	for (i = 0; i < n; i++) {
+		pair = map->data.mapping.pairs.start + i;
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		if (skip[i])
+			continue;
+		if ((key = theme_scalar(k)) == NULL) {
+			theme_error(p, k, "keys of role '%s' must be strings",
+			            role);
+			continue;
+		}
+		if (strcmp(key, "fg") == 0 || strcmp(key, "bg") == 0) {
+			if (theme_node_color(p, v, key, &c) == 0)
+				*(key[0] == 'f' ? &st->fg : &st->bg) = c;
+			continue;
+		}
+		if ((bit = theme_attr_bit(key)) != 0 &&
+		    strcmp(key, theme_attr_names[theme_attr_index(bit)].name) ==
+		        0) {
+			if (theme_node_bool(p, v, key, &b) == 0)
+				st->attrs =
+				    b ? st->attrs | bit : st->attrs & ~bit;
+			continue;
+		}
+		hint = theme_suggest(key, theme_style_keys,
+		                     nitems(theme_style_keys));
+		if (hint != NULL)
+			theme_error(
+			    p, k,
+			    "unknown key '%s' in role '%s' (did you mean "
+			    "'%s'?)",
+			    key, role, hint);
+		else
+			theme_error(
+			    p, k,
+			    "unknown key '%s' in role '%s' (expected fg, "
+			    "bg, bold, dim, reverse or underline)",
+			    key, role);
+	}
+	free(skip);
+}
+
+/* A role given as a short-form string: replaces the whole style. */
+static void
+theme_role_string(struct theme_parse *p, yaml_node_t *v, const char *role,
+                  struct theme_style *st)
+{
+	struct theme_style parsed;
+	yaml_node_t at;
+	size_t offset = 0;
+	char *cause = NULL;
+
+	if (theme_scalar_is_null(v)) {
+		theme_error(p, v,
+		            "role '%s' has no style (give a mapping or a "
+		            "string like \"bold red on default\")",
+		            role);
+		return;
+	}
+	if (theme_parse_short((const char *)v->data.scalar.value, &parsed,
+	                      &offset, &cause) != 0) {
+		/* Point at the bad word when the scalar is on one line. */
+		at = *v;
+		if (v->start_mark.line == v->end_mark.line &&
+		    memchr(v->data.scalar.value, '\n', v->data.scalar.length) ==
+		        NULL) {
+			if (v->data.scalar.style ==
+			        YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    v->data.scalar.style ==
+			        YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+				offset++;
+			if (v->data.scalar.style ==
+			        YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
+			    v->data.scalar.style ==
+			        YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+				at.start_mark.column += offset;
+		}
+		theme_error(p, &at, "role '%s': %s", role, cause);
+		free(cause);
+		return;
+	}
+	*st = parsed;
+}
+
+/* Is a theme name safe to look up (no paths, no hidden files)? */
+static int
+theme_name_ok(const char *name)
+{
+	const char *s;
+
+	if (*name == '\0' || *name == '.' || strlen(name) > 64)
+		return 0;
+	for (s = name; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* Apply `inherits: NAME`: the parent's roles become the base. */
+static void
+theme_inherit(struct theme_parse *p, yaml_node_t *v, struct theme *t, int depth)
+{
+	const char *name = theme_scalar(v);
+	struct theme *parent;
+	char *cause = NULL;
+
+	if (name == NULL || theme_scalar_is_null(v)) {
+		theme_error(p, v, "inherits must be a theme name, not %s",
+		            name == NULL ? theme_node_kind(v) : "nothing");
+		return;
+	}
+	if (!theme_name_ok(name)) {
+		theme_error(p, v, "inherits: invalid theme name '%s'", name);
+		return;
+	}
+	if (depth + 1 >= THEME_MAX_DEPTH) {
+		theme_error(p, v,
+		            "inherits: more than %d levels (a theme inherits "
+		            "from itself?)",
+		            THEME_MAX_DEPTH);
+		return;
+	}
+	if ((parent = theme_open_depth(name, depth + 1, &cause)) == NULL) {
+		theme_error(p, v, "inherits: %s", cause);
+		free(cause);
+		return;
+	}
+	memcpy(t->roles, parent->roles, sizeof t->roles);
+	theme_free(parent);
+}
+
+/* Walk the root mapping of a theme document into t. */
+static void
+theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t, int depth)
+{
+	const char *names[THEME_NROLES + nitems(theme_meta_keys)];
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key, *hint;
+	char *skip;
+	size_t i, n, nnames = 0;
+	int role;
+
+	if (root->type != YAML_MAPPING_NODE) {
+		theme_error(p, root,
+		            "a theme is a mapping of role names to styles, "
+		            "not %s",
+		            theme_node_kind(root));
+		return;
+	}
+	skip = theme_check_duplicates(p, root, "key");
+	n = (size_t)(root->data.mapping.pairs.top -
+	             root->data.mapping.pairs.start);
+
+	/* inherits first: it sets the base the roles below override. */
+	for (i = 0; i < n; i++) {
+		pair = root->data.mapping.pairs.start + i;
+		k = yaml_document_get_node(p->doc, pair->key);
+		key = theme_scalar(k);
+		if (!skip[i] && key != NULL && strcmp(key, "inherits") == 0)
+			theme_inherit(
+			    p, yaml_document_get_node(p->doc, pair->value), t,
+			    depth);
+	}
+
+	for (i = 0; i < THEME_NROLES; i++)
+		names[nnames++] = theme_roles[i].name;
+	for (i = 0; i < nitems(theme_meta_keys); i++)
+		names[nnames++] = theme_meta_keys[i];
+	for (i = 0; i < n; i++) {
+		pair = root->data.mapping.pairs.start + i;
+		k = yaml_document_get_node(p->doc, pair->key);
+		v = yaml_document_get_node(p->doc, pair->value);
+		if (skip[i])
+			continue;
+		if ((key = theme_scalar(k)) == NULL) {
+			theme_error(p, k, "role names must be strings, not %s",
+			            theme_node_kind(k));
+			continue;
+		}
+		if (strcmp(key, "inherits") == 0)
+			continue;
+		if (strcmp(key, "description") == 0) {
+			if (theme_scalar(v) == NULL)
+				theme_error(
+				    p, v,
+				    "description must be a string, not %s",
+				    theme_node_kind(v));
+			else {
+				free(t->description);
+				t->description = util_sanitize_dup(
+				    theme_scalar(v), v->data.scalar.length);
+			}
+			continue;
+		}
+		if ((role = theme_role_find(key)) < 0) {
+			hint = theme_suggest(key, names, nnames);
+			if (hint != NULL)
+				theme_error(p, k,
+				            "unknown role '%s' (did you mean "
+				            "'%s'?)",
+				            key, hint);
+			else
+				theme_error(
+				    p, k,
+				    "unknown role '%s' (berth theme roles "
+				    "lists them)",
+				    key);
+			continue;
+		}
+		if (v->type == YAML_MAPPING_NODE)
+			theme_role_mapping(p, v, key, &t->roles[role]);
+		else if (v->type == YAML_SCALAR_NODE)
+			theme_role_string(p, v, key, &t->roles[role]);
+		else
+			theme_error(
+			    p, v,
+			    "role '%s' must be a mapping (fg, bg, bold, "
+			    "...) or a string like \"bold red on "
+			    "default\", not %s",
+			    key, theme_node_kind(v));
+	}
+	free(skip);
+}
+
+/* Does any role of the theme use a colour? */
+static int
+theme_uses_colour(const struct theme *t)
+{
+	int i;
+
+	for (i = 0; i < THEME_NROLES; i++) {
+		if (t->roles[i].fg.kind != THEME_COLOR_DEFAULT ||
+		    t->roles[i].bg.kind != THEME_COLOR_DEFAULT)
+			return 1;
+	}
+	return 0;
+}
+
+/* The theme name of a path: its file name without .yaml. */
+static char *
+theme_name_of(const char *path)
+{
+	const char *base = util_basename(path);
+	size_t len = strlen(base);
+
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+		len -= 4;
+	return xstrndup(base, len);
+}
+
+/*
+ * Load a theme from a buffer; `file` names it in errors. depth counts
+ * inherits levels. Returns NULL if anything was wrong (every problem is in
+ * errors), else a theme the caller frees with theme_free.
+ */
+static struct theme *
+theme_load(const char *buf, size_t len, const char *file, int depth,
+           struct config_errors *errors)
+{
+	struct theme_parse p;
+	struct theme *t;
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	yaml_node_t *root, *next;
+	int i, failed = 0;
+
+	memset(&p, 0, sizeof p);
+	p.file = file;
+	p.errors = errors;
+	p.doc = &doc;
+
+	t = xcalloc(1, sizeof *t);
+	t->name = theme_name_of(file);
+	t->path = xstrdup(file);
+	for (i = 0; i < THEME_NROLES; i++)
+		t->roles[i] = theme_roles[i].def;
+
+	if (!yaml_parser_initialize(&parser))
+		fatal("yaml_parser_initialize failed");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		config_errors_add(
+		    errors, file, (int)parser.problem_mark.line + 1,
+		    (int)parser.problem_mark.column + 1,
+		    "YAML syntax error: %s%s%s",
+		    parser.problem != NULL ? parser.problem : "unknown problem",
+		    parser.context != NULL ? " " : "",
+		    parser.context != NULL ? parser.context : "");
+		yaml_parser_delete(&parser);
+		theme_free(t);
+		return NULL;
+	}
+	if ((root = yaml_document_get_root_node(&doc)) != NULL) {
+		theme_walk(&p, root, t, depth);
+		/* A second document would be silently ignored: refuse it. */
+		if (yaml_parser_load(&parser, &extra)) {
+			if ((next = yaml_document_get_root_node(&extra)) !=
+			    NULL) {
+				config_errors_add(
+				    errors, file,
+				    (int)next->start_mark.line + 1,
+				    (int)next->start_mark.column + 1,
+				    "a theme file holds one YAML document");
+				failed = 1;
+			}
+			yaml_document_delete(&extra);
+		} else {
+			config_errors_add(
+			    errors, file, (int)parser.problem_mark.line + 1,
+			    (int)parser.problem_mark.column + 1,
+			    "YAML syntax error: %s",
+			    parser.problem != NULL ? parser.problem
+			                           : "unknown");
+			failed = 1;
+		}
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (p.nerrors != 0 || failed) {
+		theme_free(t);
+		return NULL;
+	}
+	t->colourless = !theme_uses_colour(t);
+	return t;
+}
+
+/* Load a theme from a buffer; see theme_load. */
+struct theme *
+theme_load_buffer(const char *buf, size_t len, const char *file,
+                  struct config_errors *errors)
+{
+	return theme_load(buf, len, file, 0, errors);
+}
+
+/* Read and load one file at an inherits depth. */
+static struct theme *
+theme_load_file_depth(const char *path, int depth, struct config_errors *errors)
+{
+	struct theme *t;
+	char *buf, *cause = NULL;
+	size_t len;
+
+	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
+		config_errors_add(errors, path, 0, 0, "%s", cause);
+		free(cause);
+		return NULL;
+	}
+	t = theme_load(buf, len, path, depth, errors);
+	free(buf);
+	return t;
+}
+
+/* Load a theme file; NULL with every problem in errors. Caller frees. */
+struct theme *
+theme_load_file(const char *path, struct config_errors *errors)
+{
+	return theme_load_file_depth(path, 0, errors);
+}
+
+/*
+ * Where theme NAME lives: the user's config dir, then the shipped themes.
+ * Returns the path (caller frees) and sets *source to "user" or "shipped",
+ * or NULL with *cause.
+ */
+char *
+theme_find(const char *name, const char **source, char **cause)
+{
+	char *dir, *path;
+	int i;
+
+	if (!theme_name_ok(name)) {
+		util_set_cause(cause, "invalid theme name '%s'", name);
+		return NULL;
+	}
+	for (i = 0; i < 2; i++) {
+		if (i == 0) {
+			char *conf = paths_config_dir();
+
+			dir = xasprintf("%s/themes", conf);
+			free(conf);
+		} else
+			dir = paths_shipped_dir("themes");
+		path = xasprintf("%s/%s.yaml", dir, name);
+		free(dir);
+		if (access(path, F_OK) == 0) {
+			if (source != NULL)
+				*source = i == 0 ? "user" : "shipped";
+			return path;
+		}
+		free(path);
+	}
+	util_set_cause(cause, "no theme '%s' (berth theme list shows them)",
+	               name);
+	return NULL;
+}
+
+/* Open a theme by name or path at an inherits depth. */
+static struct theme *
+theme_open_depth(const char *name, int depth, char **cause)
+{
+	struct config_errors errors = {NULL, 0};
+	struct theme *t;
+	char *path;
+	const struct config_error *e;
+
+	if (strchr(name, '/') != NULL)
+		path = xstrdup(name);
+	else if ((path = theme_find(name, NULL, cause)) == NULL)
+		return NULL;
+	t = theme_load_file_depth(path, depth, &errors);
+	if (t == NULL) {
+		if (errors.n == 0)
+			util_set_cause(cause, "%s: cannot load", path);
+		else {
+			e = &errors.list[0];
+			if (e->line > 0)
+				util_set_cause(cause, "%s:%d:%d: %s%s", e->file,
+				               e->line, e->col, e->message,
+				               errors.n > 1 ? " (and more)"
+				                            : "");
+			else
+				util_set_cause(cause, "%s: %s", e->file,
+				               e->message);
+		}
+	}
+	config_errors_free(&errors);
+	free(path);
+	return t;
+}
+
+/*
+ * Open a theme by name (user themes shadow shipped ones) or by a path
+ * containing '/'. NULL and *cause (the first problem) on failure.
+ */
+struct theme *
+theme_open(const char *name, char **cause)
+{
+	return theme_open_depth(name, 0, cause);
+}
+
+static int
+theme_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every theme name, user and shipped, sorted and without repeats. The
+ * caller frees each name and the array.
+ */
+char **
+theme_list_names(size_t *np)
+{
+	char **names = NULL, *dirs[2], *conf, *name;
+	struct dirent *de;
+	size_t n = 0, i, out;
+	DIR *d;
+	int k;
+
+	conf = paths_config_dir();
+	dirs[0] = xasprintf("%s/themes", conf);
+	free(conf);
+	dirs[1] = paths_shipped_dir("themes");
+	for (k = 0; k < 2; k++) {
+		if ((d = opendir(dirs[k])) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			size_t len = strlen(de->d_name);
+
+			if (len <= 5 || strcmp(de->d_name + len - 5, ".yaml"))
+				continue;
+			name = xstrndup(de->d_name, len - 5);
+			if (!theme_name_ok(name)) {
+				free(name);
+				continue;
+			}
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = name;
+		}
+		closedir(d);
+	}
+	free(dirs[0]);
+	free(dirs[1]);
+	if (n > 0)
+		qsort(names, n, sizeof *names, theme_cmp);
+	for (i = 0, out = 0; i < n; i++) {
+		if (out > 0 && strcmp(names[out - 1], names[i]) == 0)
+			free(names[i]);
+		else
+			names[out++] = names[i];
+	}
+	*np = out;
+	return names;
+}

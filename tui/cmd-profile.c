@@ -1,13 +1,358 @@
+/*
+ * cmd-profile.c: `berth profile`: list, show, validate, keys, path and set.
+ * Everything a subcommand prints about keys comes from schema_keys[], so
+ * `keys`, `keys --man` (the key list of berth-profile(5)) and the loader
+ * cannot disagree.
+ */
+
 #include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
 #include "tui.h"
+
+struct profile_sub {
+	const char *name;
+	const char *usage;
+	int min_args, max_args; /* after the subcommand name; -1 = any */
+	int (*exec)(struct cmd_ctx *, int, char **);
+};
+
+static int cmd_profile_list(struct cmd_ctx *, int, char **);
+static int cmd_profile_show(struct cmd_ctx *, int, char **);
+static int cmd_profile_validate(struct cmd_ctx *, int, char **);
+static int cmd_profile_keys(struct cmd_ctx *, int, char **);
+static int cmd_profile_path(struct cmd_ctx *, int, char **);
+static int cmd_profile_set(struct cmd_ctx *, int, char **);
+
+static const struct profile_sub profile_subs[] = {
+    {"list", "", 0, 0, cmd_profile_list},
+    {"show", "[NAME]", 0, 1, cmd_profile_show},
+    {"validate", "FILE...", 1, -1, cmd_profile_validate},
+    {"keys", "[--man]", 0, 1, cmd_profile_keys},
+    {"path", "[NAME]", 0, 1, cmd_profile_path},
+    {"set", "NAME KEY VALUE", 3, 3, cmd_profile_set},
+};
+
+/* Where a profile name resolves: "user", "shipped" or "file". */
+static const char *
+profile_source(const char *path)
+{
+	char *dir = paths_user_profiles_dir();
+	size_t len = strlen(dir);
+	const char *s = "shipped";
+
+	if (strncmp(path, dir, len) == 0 && path[len] == '/')
+		s = "user";
+	free(dir);
+	return s;
+}
+
+static int
+cmd_profile_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char **names, *path, *cause;
+	size_t n, i;
+
+	(void)argc;
+	(void)argv;
+	names = profile_list_names(&n);
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		path = profile_find(names[i], &cause);
+		printf("%c %-20s %-8s %s\n",
+		       strcmp(names[i], ctx->profile) == 0 ? '*' : ' ',
+		       names[i], path ? profile_source(path) : "?",
+		       path ? path : "");
+		free(path);
+		free(cause);
+		free(names[i]);
+	}
+	free(names);
+	return BERTH_EXIT_OK;
+}
+
+/* The text a default stands for in `keys` output and the man page. */
+static const char *
+key_default(const struct schema_key *k)
+{
+	if (k->flags & SCHEMA_F_AS_HOST)
+		return "same as host";
+	if (k->flags & SCHEMA_F_REQUIRED)
+		return "required";
+	if (k->def == NULL)
+		return "unset";
+	return k->def;
+}
+
+/* The range or choices of a key as text; the caller frees. */
+static char *
+key_range(const struct schema_key *k)
+{
+	char *s, *t, *lo, *hi;
+	size_t i;
+
+	switch (k->type) {
+	case SCHEMA_INT:
+		return xasprintf("%lld..%lld", k->min, k->max);
+	case SCHEMA_SIZE:
+	case SCHEMA_DURATION:
+		if (k->type == SCHEMA_SIZE) {
+			lo = units_format_size((uint64_t)k->min);
+			hi = units_format_size((uint64_t)k->max);
+		} else {
+			lo = units_format_duration((uint64_t)k->min);
+			hi = units_format_duration((uint64_t)k->max);
+		}
+		s = xasprintf("%s..%s", lo, hi);
+		free(lo);
+		free(hi);
+		return s;
+	case SCHEMA_ENUM:
+		s = xstrdup("");
+		for (i = 0; k->choices[i] != NULL; i++) {
+			t = xasprintf("%s%s%s", s, i ? "|" : "", k->choices[i]);
+			free(s);
+			s = t;
+		}
+		return s;
+	case SCHEMA_BOOL:
+		return xstrdup("true|false");
+	default:
+		return xstrdup("");
+	}
+}
+
+/* Print text for roff: escape backslashes and hyphens. */
+static void
+roff_puts(const char *s, FILE *f)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/*
+ * The key list of berth-profile(5), generated: man/berth-profile.5 holds
+ * this output between its KEYS markers and a test compares the two.
+ */
+static void
+keys_man(FILE *f)
+{
+	const struct schema_key *k;
+	char *range;
+	size_t i;
+
+	for (i = 0; i < schema_nkeys; i++) {
+		k = &schema_keys[i];
+		range = key_range(k);
+		fputs(".TP\n.B ", f);
+		roff_puts(k->path, f);
+		fputs("\n", f);
+		fprintf(f, "%s", schema_type_name(k->type));
+		if (*range != '\0') {
+			fputs(", ", f);
+			roff_puts(range, f);
+		}
+		fputs("; default ", f);
+		roff_puts(key_default(k), f);
+		fputs(".\n", f);
+		roff_puts(k->help, f);
+		fputs(".\n", f);
+		free(range);
+	}
+}
+
+static int
+cmd_profile_keys(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct schema_key *k;
+	char *range;
+	size_t i;
+
+	(void)ctx;
+	if (argc == 2) {
+		if (strcmp(argv[1], "--man") != 0)
+			return cmd_usage_error(&cmd_profile_entry,
+			                       "unknown option %s", argv[1]);
+		keys_man(stdout);
+		return BERTH_EXIT_OK;
+	}
+	printf("%-22s %-10s %-22s %-20s %s\n", "KEY", "TYPE", "RANGE",
+	       "DEFAULT", "HELP");
+	for (i = 0; i < schema_nkeys; i++) {
+		k = &schema_keys[i];
+		range = key_range(k);
+		printf("%-22s %-10s %-22s %-20s %s\n", k->path,
+		       schema_type_name(k->type), range, key_default(k),
+		       k->help);
+		free(range);
+	}
+	return BERTH_EXIT_OK;
+}
+
+/* Print `key: value`, with "# default" when the value is the default. */
+static void
+show_key(const char *shown, const struct schema_key *k, const void *base,
+         const void *defaults)
+{
+	char *v = schema_format(k, base), *d = schema_format(k, defaults);
+	char *clean = util_sanitize_dup(v, strlen(v));
+
+	printf("%s: %s%s\n", shown, *clean != '\0' ? clean : "~",
+	       strcmp(v, d) == 0 ? "  # default" : "");
+	free(clean);
+	free(v);
+	free(d);
+}
+
+static int
+cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : ctx->profile;
+	const struct schema_key *k;
+	struct profile *p, *def;
+	struct profile_mount mdef;
+	char *cause = NULL, *shown;
+	size_t i, j;
+
+	if ((p = profile_open(name, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return BERTH_EXIT_USAGE;
+	}
+	def = profile_defaults(p->name);
+	printf("# profile %s (%s)\n", p->name, p->path ? p->path : "defaults");
+	for (i = 0; i < schema_nkeys; i++) {
+		k = &schema_keys[i];
+		if (strchr(k->path, '[') != NULL)
+			continue;
+		if (k->type != SCHEMA_MOUNTS) {
+			show_key(k->path, k, p, def);
+			continue;
+		}
+		if (p->nmounts == 0)
+			printf("mounts: []  # default\n");
+		for (j = 0; j < p->nmounts; j++) {
+			const struct schema_key *mk;
+			size_t m;
+
+			memset(&mdef, 0, sizeof mdef);
+			schema_apply_defaults(&mdef, "mounts[].", p->name);
+			mdef.guest = xstrdup(p->mounts[j].host);
+			for (m = 0; m < schema_nkeys; m++) {
+				mk = &schema_keys[m];
+				if (strncmp(mk->path, "mounts[].", 9) != 0)
+					continue;
+				shown = xasprintf("mounts[%zu].%s", j,
+				                  mk->path + 9);
+				show_key(shown, mk, &p->mounts[j], &mdef);
+				free(shown);
+			}
+			free(mdef.guest);
+			for (m = 0; m < mdef.nignore; m++)
+				free(mdef.ignore[m]);
+			free(mdef.ignore);
+		}
+	}
+	profile_free(def);
+	profile_free(p);
+	return BERTH_EXIT_OK;
+}
+
+static int
+cmd_profile_validate(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct config_errors errs = {NULL, 0};
+	struct profile *p;
+	int i, bad = 0;
+
+	(void)ctx;
+	for (i = 1; i < argc; i++) {
+		p = profile_load_file(argv[i], NULL, &errs);
+		if (p == NULL)
+			bad = 1;
+		profile_free(p);
+	}
+	config_errors_print(&errs, stderr);
+	config_errors_free(&errs);
+	return bad ? BERTH_EXIT_USAGE : BERTH_EXIT_OK;
+}
+
+static int
+cmd_profile_path(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : ctx->profile;
+	char *path, *cause = NULL;
+
+	if ((path = profile_find(name, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return BERTH_EXIT_FAILED;
+	}
+	printf("%s\n", path);
+	free(path);
+	return BERTH_EXIT_OK;
+}
+
+static int
+cmd_profile_set(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char *cause = NULL;
+	int r;
+
+	(void)ctx;
+	(void)argc;
+	if ((r = profile_set_named(argv[1], argv[2], argv[3], &cause)) != 0) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return r == -2 ? BERTH_EXIT_USAGE : BERTH_EXIT_FAILED;
+	}
+	return BERTH_EXIT_OK;
+}
+
 static int
 cmd_profile_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	return BERTH_EXIT_FAILED;
+	const struct profile_sub *s;
+	size_t i;
+	int ch, n;
+
+	while ((ch = cmd_getopt(ctx, &cmd_profile_entry, argc, argv, "", NULL,
+	                        NULL)) != -1) {
+		if (ch == 'h')
+			return BERTH_EXIT_OK;
+		return BERTH_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage_error(&cmd_profile_entry, "missing command");
+	for (i = 0; i < nitems(profile_subs); i++) {
+		s = &profile_subs[i];
+		if (strcmp(s->name, argv[0]) != 0)
+			continue;
+		n = argc - 1;
+		if (n < s->min_args || (s->max_args >= 0 && n > s->max_args))
+			return cmd_usage_error(&cmd_profile_entry,
+			                       "usage: berth profile %s %s",
+			                       s->name, s->usage);
+		return s->exec(ctx, argc, argv);
+	}
+	return cmd_usage_error(&cmd_profile_entry, "unknown command '%s'",
+	                       argv[0]);
 }
+
 const struct cmd_entry cmd_profile_entry = {
     .name = "profile",
-    .usage = "list|show NAME|validate FILE...|keys|path NAME",
-    .help = "list, show and check profiles",
+    .usage = "list|show [NAME]|validate FILE...|keys [--man]|path [NAME]|"
+             "set NAME KEY VALUE",
+    .help = "list, show, check and edit profiles",
     .exec = cmd_profile_exec,
 };

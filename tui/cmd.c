@@ -17,6 +17,7 @@
 const struct cmd_entry *const cmd_table[] = {
     &cmd_profile_entry,
     &cmd_theme_entry,
+    &cmd_scan_entry,
     NULL,
 };
 

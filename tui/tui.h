@@ -46,6 +46,7 @@ int cmd_isatty_stdout(void);
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;
+extern const struct cmd_entry cmd_scan_entry;
 
 /* dashboard.c: the full-screen dashboard (berth with no subcommand). */
 int dashboard_run(struct cmd_ctx *);

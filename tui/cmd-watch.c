@@ -1,0 +1,221 @@
+/*
+ * cmd-watch.c: `berth scan PATH`, one pass of the polling scanner for
+ * users diagnosing a slow folder (or, with --watch, the changes it sees
+ * pass by pass), and `berth watch MOUNT on|off|native|status`, which
+ * flips a mount's polling mode and saves it to the profile.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scan.h"
+#include "tui.h"
+
+static volatile sig_atomic_t cmd_watch_stop;
+
+static void
+cmd_watch_sigint(int sig)
+{
+	(void)sig;
+	cmd_watch_stop = 1;
+}
+
+static void
+cmd_scan_summary(const char *path, const struct scan_stats *st, FILE *f)
+{
+	fprintf(f,
+	        "%s: %llu files, %llu dirs, %llu links, %llu other in "
+	        "%.3f s (%llu stat calls, %llu unreadable)\n",
+	        path, (unsigned long long)st->files,
+	        (unsigned long long)st->dirs, (unsigned long long)st->links,
+	        (unsigned long long)st->others, st->pass_us / 1e6,
+	        (unsigned long long)st->stats, (unsigned long long)st->errors);
+	if (st->truncated)
+		fprintf(f,
+		        "warning: stopped at the file limit; raise --max-files "
+		        "(mounts[].max_files) or add ignore patterns\n");
+}
+
+/* Sleep until monotonic time `until` or a signal. */
+static void
+cmd_scan_sleep_until(uint64_t until)
+{
+	uint64_t now = util_mono_ms();
+	struct timespec ts;
+
+	if (until <= now)
+		return;
+	ts.tv_sec = (time_t)((until - now) / 1000);
+	ts.tv_nsec = (long)((until - now) % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+static int
+cmd_scan_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"watch", no_argument, NULL, 'w'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"cold", required_argument, NULL, 'c'},
+	    {"full", no_argument, NULL, 'f'},
+	    {"ignore", required_argument, NULL, 'I'},
+	    {"no-default-ignore", no_argument, NULL, 'N'},
+	    {"max-files", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct cmd_entry *c = &cmd_scan_entry;
+	struct scan_options o;
+	struct scan_changes ch = {0};
+	struct scan *s;
+	const char **ign = NULL;
+	size_t nign = 0, i;
+	uint64_t v, due, step;
+	char *cause = NULL, *end;
+	int ch_opt, watch = 0, no_default = 0, verbose = 0, rc;
+
+	scan_options_default(&o);
+	while ((ch_opt = cmd_getopt(ctx, c, argc, argv, "wi:c:fI:Nm:v",
+	                            longopts, NULL)) != -1) {
+		switch (ch_opt) {
+		case 'h':
+			free(ign);
+			return BERTH_EXIT_OK;
+		case 'w':
+			watch = 1;
+			break;
+		case 'i':
+		case 'c':
+			if (units_parse_duration(optarg, &v, &cause) != 0 ||
+			    v < 10) {
+				rc = cmd_usage_error(
+				    c, "%s: %s", optarg,
+				    cause != NULL ? cause : "at least 10ms");
+				free(cause);
+				free(ign);
+				return rc;
+			}
+			if (ch_opt == 'i') {
+				o.interval_ms = v;
+				if (o.cold_ms < v)
+					o.cold_ms = 2 * v;
+			} else
+				o.cold_ms = v;
+			break;
+		case 'f':
+			o.full = 1;
+			break;
+		case 'I':
+			ign = xreallocarray(ign, nign + 1, sizeof *ign);
+			ign[nign++] = optarg;
+			break;
+		case 'N':
+			no_default = 1;
+			break;
+		case 'm':
+			errno = 0;
+			o.max_files = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || *optarg == '\0') {
+				free(ign);
+				return cmd_usage_error(c, "bad --max-files: %s",
+				                       optarg);
+			}
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			free(ign);
+			return BERTH_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		free(ign);
+		return cmd_usage_error(c, "one PATH, please");
+	}
+	if (!no_default) {
+		for (i = 0; i < SCAN_DEFAULT_IGNORE_N; i++) {
+			ign = xreallocarray(ign, nign + 1, sizeof *ign);
+			ign[nign++] = scan_default_ignore[i];
+		}
+	}
+	o.ignore = ign;
+	o.nignore = nign;
+	if ((s = scan_new(argv[optind], &o, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		free(ign);
+		return BERTH_EXIT_FAILED;
+	}
+	free(ign);
+	if (scan_pass(s, util_mono_ms(), &ch, &cause) != 0) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		scan_free(s);
+		return BERTH_EXIT_FAILED;
+	}
+	cmd_scan_summary(argv[optind], scan_get_stats(s),
+	                 watch ? stderr : stdout);
+	if (watch) {
+		signal(SIGINT, cmd_watch_sigint);
+		signal(SIGTERM, cmd_watch_sigint);
+		step = o.interval_ms / 4 > 0 ? o.interval_ms / 4 : 1;
+		while (!cmd_watch_stop) {
+			/* Wake at the next due directory, batching by step. */
+			due = scan_next_due(s);
+			if (due < util_mono_ms() + step)
+				due = util_mono_ms() + step;
+			cmd_scan_sleep_until(due);
+			if (cmd_watch_stop)
+				break;
+			if (scan_pass(s, util_mono_ms(), &ch, &cause) != 0) {
+				fprintf(stderr, "berth: %s\n", cause);
+				free(cause);
+				scan_free(s);
+				return BERTH_EXIT_FAILED;
+			}
+			for (i = 0; i < ch.n; i++) {
+				char *safe = util_sanitize_dup(
+				    ch.v[i].path, strlen(ch.v[i].path));
+
+				printf(
+				    "%llu.%03llu %s %s %s\n",
+				    (unsigned long long)(util_now_ms() / 1000),
+				    (unsigned long long)(util_now_ms() % 1000),
+				    scan_kind_name(ch.v[i].kind),
+				    scan_type_name(ch.v[i].type), safe);
+				free(safe);
+			}
+			if (ch.n > 0)
+				fflush(stdout);
+			if (verbose) {
+				const struct scan_stats *st = scan_get_stats(s);
+
+				fprintf(stderr,
+				        "pass: %llu dirs visited, %llu listed, "
+				        "%llu stats, %.1f ms\n",
+				        (unsigned long long)st->visited,
+				        (unsigned long long)st->listed,
+				        (unsigned long long)st->stats,
+				        st->pass_us / 1e3);
+			}
+			scan_changes_clear(&ch);
+		}
+	}
+	scan_changes_clear(&ch);
+	scan_free(s);
+	return BERTH_EXIT_OK;
+}
+
+const struct cmd_entry cmd_scan_entry = {
+    .name = "scan",
+    .usage = "[-w] [-i INTERVAL] [--full] [--ignore GLOB]... PATH",
+    .help = "scan a folder like polling mode does (files, dirs, time)",
+    .exec = cmd_scan_exec,
+};

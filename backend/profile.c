@@ -306,7 +306,7 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 			if (strncmp(mk->path, "mounts[].", 9) != 0)
 				continue;
 			if ((mk->flags & SCHEMA_F_REQUIRED) &&
-			    *(char **)((char *)m + mk->offset) == NULL)
+			    mapping_value(ld, item, mk->path + 9) == NULL)
 				loader_error(
 				    ld, item,
 				    "mounts[%zu]: missing required key "

@@ -49,23 +49,38 @@ static const struct unit duration_units[] = {
     {"h", 3600000},
 };
 
-/* Split "1.5GiB" into a number and a unit; -1 if there is no number. */
+/*
+ * Split "1.5GiB" into a number and a unit; -1 if there is no number. Only
+ * plain decimals: strtod alone would also take "0x10", "1e3" or "inf".
+ */
 static int
 split_number(const char *s, double *value, const char **unit)
 {
-	char *end;
+	const char *p;
+	char *end, *num;
+	int digits = 0;
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!isdigit((unsigned char)*s) && *s != '.')
+	for (p = s; isdigit((unsigned char)*p); p++)
+		digits++;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++)
+			digits++;
+	}
+	if (digits == 0)
 		return -1;
+	num = xstrndup(s, (size_t)(p - s));
 	errno = 0;
-	*value = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(*value) || *value < 0)
+	*value = strtod(num, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(*value) || *value < 0) {
+		free(num);
 		return -1;
-	while (isspace((unsigned char)*end))
-		end++;
-	*unit = end;
+	}
+	free(num);
+	while (isspace((unsigned char)*p))
+		p++;
+	*unit = p;
 	return 0;
 }
 
@@ -103,8 +118,9 @@ units_parse_size(const char *s, uint64_t *out, char **cause)
 	len = strlen(unit);
 	while (len > 0 && isspace((unsigned char)unit[len - 1]))
 		len--;
-	if (match_unit(size_units, nitems(size_units), unit, len, &factor) !=
-	    0) {
+	if ((len == 1 && *unit == 'b') ||
+	    match_unit(size_units, nitems(size_units), unit, len, &factor) !=
+	        0) {
 		util_set_cause(
 		    cause,
 		    "'%s' has an unknown size unit (use B, KiB, MiB, GiB, TiB, "
@@ -113,7 +129,7 @@ units_parse_size(const char *s, uint64_t *out, char **cause)
 		return -1;
 	}
 	v *= factor;
-	if (v >= 18446744073709551615.0) {
+	if (v >= 9.2e18) { /* llround returns a long long */
 		util_set_cause(cause, "'%s' is too large", s);
 		return -1;
 	}

@@ -1,20 +1,251 @@
+/*
+ * test_units.c: sizes and durations as profiles and the command line spell
+ * them (units.c), parsing and formatting, including the errors.
+ */
+
 #include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <cmocka.h>
+
 #include "backend.h"
-static void
-test_placeholder(void **state)
+
+#define KIB 1024ULL
+#define MIB (1024ULL * KIB)
+#define GIB (1024ULL * MIB)
+#define TIB (1024ULL * GIB)
+
+static uint64_t
+size_ok(const char *s)
 {
-	assert_true(1);
+	uint64_t v = 0;
+	char *cause = NULL;
+
+	if (units_parse_size(s, &v, &cause) != 0)
+		fail_msg("'%s' rejected: %s", s, cause);
+	assert_null(cause);
+	return v;
 }
+
+/* Parse a size that must fail; returns the cause (caller frees). */
+static char *
+size_bad(const char *s)
+{
+	uint64_t v = 12345;
+	char *cause = NULL;
+
+	if (units_parse_size(s, &v, &cause) == 0)
+		fail_msg("'%s' accepted as %llu", s, (unsigned long long)v);
+	assert_non_null(cause);
+	assert_int_equal(v, 12345); /* untouched on error */
+	return cause;
+}
+
+static uint64_t
+duration_ok(const char *s)
+{
+	uint64_t v = 0;
+	char *cause = NULL;
+
+	if (units_parse_duration(s, &v, &cause) != 0)
+		fail_msg("'%s' rejected: %s", s, cause);
+	return v;
+}
+
+static char *
+duration_bad(const char *s)
+{
+	uint64_t v = 777;
+	char *cause = NULL;
+
+	if (units_parse_duration(s, &v, &cause) == 0)
+		fail_msg("'%s' accepted as %llu", s, (unsigned long long)v);
+	assert_non_null(cause);
+	assert_int_equal(v, 777);
+	return cause;
+}
+
+static void
+test_size_binary(void **state)
+{
+	(void)state;
+	assert_int_equal(size_ok("512MiB"), 512 * MIB);
+	assert_int_equal(size_ok("8GiB"), 8 * GIB);
+	assert_int_equal(size_ok("1.5G"), 3 * GIB / 2);
+	assert_int_equal(size_ok("2T"), 2 * TIB);
+	assert_int_equal(size_ok("1TiB"), TIB);
+	assert_int_equal(size_ok("4K"), 4 * KIB);
+	assert_int_equal(size_ok("4KiB"), 4 * KIB);
+	assert_int_equal(size_ok("0.5MiB"), 512 * KIB);
+	/* Units are case-insensitive. */
+	assert_int_equal(size_ok("8gib"), 8 * GIB);
+	assert_int_equal(size_ok("3m"), 3 * MIB);
+}
+
+static void
+test_size_decimal_and_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(size_ok("1GB"), 1000000000ULL);
+	assert_int_equal(size_ok("2MB"), 2000000ULL);
+	assert_int_equal(size_ok("3KB"), 3000ULL);
+	assert_int_equal(size_ok("1TB"), 1000000000000ULL);
+	assert_int_equal(size_ok("100"), 100);
+	assert_int_equal(size_ok("100B"), 100);
+	assert_int_equal(size_ok("0"), 0);
+	assert_int_equal(size_ok(" 2GiB "), 2 * GIB);
+	assert_int_equal(size_ok("2 GiB"), 2 * GIB);
+	assert_int_equal(size_ok(".5K"), 512);
+}
+
+static void
+test_size_errors(void **state)
+{
+	char *c;
+
+	(void)state;
+	c = size_bad("lots");
+	assert_string_equal(c, "'lots' is not a size (use a number and a unit "
+	                       "such as 512MiB, 8GiB or 1.5G)");
+	free(c);
+	c = size_bad("8 parsecs");
+	assert_non_null(strstr(c, "unknown size unit"));
+	free(c);
+	free(size_bad(""));
+	free(size_bad("-1G"));
+	free(size_bad("GiB"));
+	free(size_bad("."));
+	free(size_bad("1.5.3G"));
+	/* strtod alone would take these. */
+	free(size_bad("0x10"));
+	free(size_bad("1e3"));
+	free(size_bad("inf"));
+	free(size_bad("nan"));
+	/* A lone lower-case b would be bits. */
+	free(size_bad("8b"));
+	/* Too large for 64 bits, and at the edge of a long long. */
+	c = size_bad("99999999TiB");
+	assert_non_null(strstr(c, "too large"));
+	free(c);
+	free(size_bad("16EB"));
+	free(size_bad("9999999999999999999"));
+}
+
+static void
+test_duration(void **state)
+{
+	(void)state;
+	assert_int_equal(duration_ok("500ms"), 500);
+	assert_int_equal(duration_ok("2s"), 2000);
+	assert_int_equal(duration_ok("1.5s"), 1500);
+	assert_int_equal(duration_ok("1m"), 60000);
+	assert_int_equal(duration_ok("2h"), 7200000);
+	assert_int_equal(duration_ok("0.25s"), 250);
+	assert_int_equal(duration_ok("0ms"), 0);
+	assert_int_equal(duration_ok("100MS"), 100);
+}
+
+static void
+test_duration_errors(void **state)
+{
+	char *c;
+
+	(void)state;
+	c = duration_bad("2");
+	assert_string_equal(c, "'2' needs a unit (ms, s, m or h), for "
+	                       "example 2s");
+	free(c);
+	c = duration_bad("3 days");
+	assert_string_equal(
+	    c, "'3 days' has an unknown duration unit (use ms, s, m or h)");
+	free(c);
+	c = duration_bad("soon");
+	assert_non_null(strstr(c, "is not a duration"));
+	free(c);
+	free(duration_bad(""));
+	free(duration_bad("-5s"));
+	free(duration_bad("1e3ms"));
+	c = duration_bad("9999999999999999h");
+	assert_non_null(strstr(c, "too long"));
+	free(c);
+}
+
+static void
+check_fmt(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_format_size(void **state)
+{
+	(void)state;
+	check_fmt(units_format_size(0), "0B");
+	check_fmt(units_format_size(1023), "1023B");
+	check_fmt(units_format_size(512 * MIB), "512MiB");
+	check_fmt(units_format_size(3 * GIB / 2), "1.5GiB");
+	check_fmt(units_format_size(60 * GIB), "60GiB");
+	check_fmt(units_format_size(2 * TIB), "2TiB");
+}
+
+static void
+test_format_duration(void **state)
+{
+	(void)state;
+	check_fmt(units_format_duration(500), "500ms");
+	check_fmt(units_format_duration(2000), "2s");
+	check_fmt(units_format_duration(1500), "1.5s");
+	check_fmt(units_format_duration(300000), "5m");
+	check_fmt(units_format_duration(7200000), "2h");
+	check_fmt(units_format_uptime(12), "12s");
+	check_fmt(units_format_uptime(250), "4m 10s");
+	check_fmt(units_format_uptime(7500), "2h 5m");
+	check_fmt(units_format_uptime(3 * 86400 + 4 * 3600), "3d 4h");
+}
+
+/* What format prints, parse reads back (within display rounding). */
+static void
+test_roundtrip(void **state)
+{
+	static const uint64_t sizes[] = {1,       1000,     KIB,    512 * MIB,
+	                                 2 * GIB, 20 * GIB, 3 * TIB};
+	static const uint64_t durs[] = {1, 100, 999, 1000, 60000, 3600000};
+	size_t i;
+	char *s;
+
+	(void)state;
+	for (i = 0; i < nitems(sizes); i++) {
+		s = units_format_size(sizes[i]);
+		assert_int_equal(size_ok(s), sizes[i]);
+		free(s);
+	}
+	for (i = 0; i < nitems(durs); i++) {
+		s = units_format_duration(durs[i]);
+		assert_int_equal(duration_ok(s), durs[i]);
+		free(s);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_placeholder),
+	    cmocka_unit_test(test_size_binary),
+	    cmocka_unit_test(test_size_decimal_and_bytes),
+	    cmocka_unit_test(test_size_errors),
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_duration_errors),
+	    cmocka_unit_test(test_format_size),
+	    cmocka_unit_test(test_format_duration),
+	    cmocka_unit_test(test_roundtrip),
 	};
+
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

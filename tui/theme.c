@@ -68,7 +68,8 @@ enum {
  * `default` backgrounds so they follow the user's terminal palette and read
  * on dark and light backgrounds alike; emphasis comes from bold and reverse
  * rather than from white or black text. `mono` must keep roles that are
- * drawn next to each other distinguishable without any colour.
+ * drawn next to each other distinguishable without any colour; meters and
+ * sparklines are drawn with block characters, which reverse would blank.
  */
 const struct theme_role_def theme_roles[THEME_NROLES] = {
     [THEME_DEFAULT] = {"default",
@@ -125,7 +126,7 @@ const struct theme_role_def theme_roles[THEME_NROLES] = {
                          "CPU and memory history graphs"},
     [THEME_METER_FILL] = {"meter_fill",
                           {C_IDX(ANSI_GREEN), C_DEF, 0},
-                          THEME_A_REVERSE,
+                          THEME_A_BOLD,
                           "the used part of a meter"},
     [THEME_METER_EMPTY] = {"meter_empty",
                            {C_IDX(ANSI_BRIGHT_BLACK), C_DEF, 0},
@@ -208,9 +209,17 @@ static const int theme_cube_levels[6] = {0, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
 /* What theme_init_curses computed: the curses attributes of each role. */
 static int theme_curses_attrs[THEME_NROLES];
 
-static struct theme *theme_load(const char *, size_t, const char *, int,
-                                struct config_errors *);
-static struct theme *theme_open_depth(const char *, int, char **);
+/* The files being loaded through inherits, innermost last. */
+struct theme_chain {
+	char *paths[THEME_MAX_DEPTH + 1]; /* real paths */
+	char *names[THEME_MAX_DEPTH + 1];
+	int n;
+};
+
+static struct theme *theme_load_file_chain(const char *, struct theme_chain *,
+                                           struct config_errors *);
+static int theme_chain_has(const struct theme_chain *, const char *);
+static char *theme_find_from(const char *, int, const char **, char **);
 
 const char *
 theme_role_name(enum theme_role role)
@@ -303,18 +312,22 @@ theme_suggest_color(const char *word)
 	return theme_suggest(word, names, n);
 }
 
-/* Parse a decimal number made only of digits; -1 if it is not one. */
+/*
+ * Parse a decimal number made only of digits, saturating at 10^7; -1 if it
+ * is not one.
+ */
 static long
 theme_parse_number(const char *s)
 {
 	long v = 0;
 
-	if (*s == '\0' || strlen(s) > 6)
+	if (*s == '\0')
 		return -1;
 	for (; *s != '\0'; s++) {
 		if (!isdigit((unsigned char)*s))
 			return -1;
-		v = v * 10 + (*s - '0');
+		if (v < 1000000) /* big enough to be out of range */
+			v = v * 10 + (*s - '0');
 	}
 	return v;
 }
@@ -679,23 +692,53 @@ theme_rgb_to_256(uint32_t rgb)
 	return cube;
 }
 
-/* The nearest of the first n (8 or 16) ANSI colours to an RGB value. */
+/*
+ * The ANSI colour (of 16, or of 8 when n is 8) that best stands for an RGB
+ * value. Plain RGB distance sends every muted colour (Nord, Solarized) to
+ * grey, so this goes by hue: a colour with little chroma becomes the
+ * nearest grey (black, bright-black, white, bright-white by luminance),
+ * any other the ANSI hue nearest to its own, bright when its brightest
+ * channel is near full. The ANSI colours' own xterm values map to
+ * themselves. With n = 8 bright colours fold to their base colour.
+ */
 int
 theme_rgb_to_ansi(uint32_t rgb, int n)
 {
-	int i, best = 0;
-	long d, bestd = -1;
+	static const struct {
+		int level, index;
+	} greys[] = {{0, 0}, {127, 8}, {229, 7}, {255, 15}};
+	/* ANSI index of each 60-degree hue sector, from red. */
+	static const int hues[6] = {1, 3, 2, 6, 4, 5};
+	int r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
+	int max, min, chroma, lum, h, i, best = 0, sector;
 
-	if (n > 16)
-		n = 16;
-	for (i = 0; i < n; i++) {
-		d = theme_distance(rgb, theme_ansi_rgb[i]);
-		if (bestd < 0 || d < bestd) {
-			bestd = d;
-			best = i;
+	max = r > g ? (r > b ? r : b) : (g > b ? g : b);
+	min = r < g ? (r < b ? r : b) : (g < b ? g : b);
+	chroma = max - min;
+	if (chroma < 32) {
+		lum = (299 * r + 587 * g + 114 * b) / 1000;
+		for (i = 1; i < (int)nitems(greys); i++) {
+			if (abs(greys[i].level - lum) <
+			    abs(greys[best].level - lum))
+				best = i;
 		}
+		i = greys[best].index;
+	} else {
+		/* Hue in degrees, 0..359. */
+		if (max == r)
+			h = 60 * (g - b) / chroma;
+		else if (max == g)
+			h = 120 + 60 * (b - r) / chroma;
+		else
+			h = 240 + 60 * (r - g) / chroma;
+		if (h < 0)
+			h += 360;
+		sector = ((h + 30) / 60) % 6;
+		i = hues[sector] + (max >= 0xf0 ? 8 : 0);
 	}
-	return best;
+	if (n <= 8 && i >= 8)
+		i -= 8;
+	return i;
 }
 
 /*
@@ -873,6 +916,7 @@ theme_attr(enum theme_role role)
 
 /* State while walking one theme document. */
 struct theme_parse {
+	struct theme_chain *chain;
 	const char *file;
 	struct config_errors *errors;
 	yaml_document_t *doc;
@@ -1148,13 +1192,22 @@ theme_name_ok(const char *name)
 	return 1;
 }
 
-/* Apply `inherits: NAME`: the parent's roles become the base. */
+/*
+ * Apply `inherits: NAME`: the parent's roles become the base. A theme may
+ * inherit its own name: ~/.config/berth/themes/default.yaml with
+ * `inherits: default` builds on the shipped default, because files already
+ * being loaded are skipped in the lookup.
+ */
 static void
-theme_inherit(struct theme_parse *p, yaml_node_t *v, struct theme *t, int depth)
+theme_inherit(struct theme_parse *p, yaml_node_t *v, struct theme *t,
+              struct theme_chain *chain)
 {
+	struct config_errors perrs = {NULL, 0};
+	const struct config_error *e;
 	const char *name = theme_scalar(v);
 	struct theme *parent;
-	char *cause = NULL;
+	char *path = NULL, *cause = NULL, *loop;
+	int first, i, looped = 0;
 
 	if (name == NULL || theme_scalar_is_null(v)) {
 		theme_error(p, v, "inherits must be a theme name, not %s",
@@ -1165,25 +1218,65 @@ theme_inherit(struct theme_parse *p, yaml_node_t *v, struct theme *t, int depth)
 		theme_error(p, v, "inherits: invalid theme name '%s'", name);
 		return;
 	}
-	if (depth + 1 >= THEME_MAX_DEPTH) {
-		theme_error(p, v,
-		            "inherits: more than %d levels (a theme inherits "
-		            "from itself?)",
-		            THEME_MAX_DEPTH);
-		return;
+	for (first = 0; first < 2; first++) {
+		free(cause);
+		cause = NULL;
+		if ((path = theme_find_from(name, first, NULL, &cause)) == NULL)
+			break;
+		if (!theme_chain_has(chain, path))
+			break;
+		looped = 1;
+		free(path);
+		path = NULL;
 	}
-	if ((parent = theme_open_depth(name, depth + 1, &cause)) == NULL) {
-		theme_error(p, v, "inherits: %s", cause);
+	if (path == NULL) {
+		if (looped) {
+			loop = xstrdup("");
+			for (i = 0; i < chain->n; i++) {
+				char *tmp = xasprintf("%s%s -> ", loop,
+				                      chain->names[i]);
+				free(loop);
+				loop = tmp;
+			}
+			theme_error(p, v,
+			            "inherits: theme '%s' inherits from "
+			            "itself (%s%s)",
+			            name, loop, name);
+			free(loop);
+		} else
+			theme_error(p, v, "inherits: %s", cause);
 		free(cause);
 		return;
 	}
-	memcpy(t->roles, parent->roles, sizeof t->roles);
-	theme_free(parent);
+	free(cause);
+	if (chain->n >= THEME_MAX_DEPTH) {
+		theme_error(p, v, "inherits: more than %d levels",
+		            THEME_MAX_DEPTH);
+		free(path);
+		return;
+	}
+	parent = theme_load_file_chain(path, chain, &perrs);
+	if (parent == NULL) {
+		e = perrs.n > 0 ? &perrs.list[0] : NULL;
+		if (e != NULL && e->line > 0)
+			theme_error(p, v,
+			            "inherits: theme '%s' is invalid: "
+			            "%s:%d:%d: %s",
+			            name, e->file, e->line, e->col, e->message);
+		else
+			theme_error(p, v, "inherits: theme '%s' is invalid: %s",
+			            name, e != NULL ? e->message : path);
+	} else {
+		memcpy(t->roles, parent->roles, sizeof t->roles);
+		theme_free(parent);
+	}
+	config_errors_free(&perrs);
+	free(path);
 }
 
 /* Walk the root mapping of a theme document into t. */
 static void
-theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t, int depth)
+theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 {
 	const char *names[THEME_NROLES + nitems(theme_meta_keys)];
 	yaml_node_pair_t *pair;
@@ -1212,7 +1305,7 @@ theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t, int depth)
 		if (!skip[i] && key != NULL && strcmp(key, "inherits") == 0)
 			theme_inherit(
 			    p, yaml_document_get_node(p->doc, pair->value), t,
-			    depth);
+			    p->chain);
 	}
 
 	for (i = 0; i < THEME_NROLES; i++)
@@ -1303,26 +1396,78 @@ theme_name_of(const char *path)
 	return xstrndup(base, len);
 }
 
+/* Order errors by position, keeping the order of equal ones. */
+static void
+theme_sort_errors(struct config_errors *errors, size_t from)
+{
+	struct config_error tmp;
+	size_t i, j;
+
+	for (i = from + 1; i < errors->n; i++) {
+		tmp = errors->list[i];
+		for (j = i; j > from; j--) {
+			const struct config_error *e = &errors->list[j - 1];
+
+			if (e->line < tmp.line ||
+			    (e->line == tmp.line && e->col <= tmp.col))
+				break;
+			errors->list[j] = errors->list[j - 1];
+		}
+		errors->list[j] = tmp;
+	}
+}
+
 /*
- * Load a theme from a buffer; `file` names it in errors. depth counts
- * inherits levels. Returns NULL if anything was wrong (every problem is in
- * errors), else a theme the caller frees with theme_free.
+ * A hint for a syntax error: in YAML `#` after a space starts a comment,
+ * so an unquoted #rrggbb near the error is the likely cause.
+ */
+static const char *
+theme_syntax_hint(const char *buf, size_t len, size_t line)
+{
+	size_t cur = 1, i, start = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len && buf[i] != '\n')
+			continue;
+		if (cur + 1 >= line && cur <= line) {
+			const char *h = memchr(buf + start, '#', i - start);
+
+			if (h != NULL && h > buf + start &&
+			    (h[-1] == ' ' || h[-1] == '\t') &&
+			    (size_t)(buf + i - h) >= 7 &&
+			    isxdigit((unsigned char)h[1]))
+				return " (write #rrggbb colours in quotes: "
+				       "\"#rrggbb\")";
+		}
+		cur++;
+		start = i + 1;
+	}
+	return "";
+}
+
+/*
+ * Load a theme from a buffer; `file` names it in errors, `chain` holds the
+ * files being loaded by inherits. Returns NULL if anything was wrong
+ * (every problem is in errors), else a theme the caller frees with
+ * theme_free.
  */
 static struct theme *
-theme_load(const char *buf, size_t len, const char *file, int depth,
-           struct config_errors *errors)
+theme_load(const char *buf, size_t len, const char *file,
+           struct theme_chain *chain, struct config_errors *errors)
 {
 	struct theme_parse p;
 	struct theme *t;
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	yaml_node_t *root, *next;
+	size_t first = errors->n;
 	int i, failed = 0;
 
 	memset(&p, 0, sizeof p);
 	p.file = file;
 	p.errors = errors;
 	p.doc = &doc;
+	p.chain = chain;
 
 	t = xcalloc(1, sizeof *t);
 	t->name = theme_name_of(file);
@@ -1337,20 +1482,21 @@ theme_load(const char *buf, size_t len, const char *file, int depth,
 		config_errors_add(
 		    errors, file, (int)parser.problem_mark.line + 1,
 		    (int)parser.problem_mark.column + 1,
-		    "YAML syntax error: %s%s%s",
+		    "YAML syntax error: %s%s%s%s",
 		    parser.problem != NULL ? parser.problem : "unknown problem",
 		    parser.context != NULL ? " " : "",
-		    parser.context != NULL ? parser.context : "");
+		    parser.context != NULL ? parser.context : "",
+		    theme_syntax_hint(buf, len, parser.problem_mark.line + 1));
 		yaml_parser_delete(&parser);
 		theme_free(t);
 		return NULL;
 	}
 	if ((root = yaml_document_get_root_node(&doc)) != NULL) {
-		theme_walk(&p, root, t, depth);
+		theme_walk(&p, root, t);
 		/* A second document would be silently ignored: refuse it. */
 		if (yaml_parser_load(&parser, &extra)) {
-			if ((next = yaml_document_get_root_node(&extra)) !=
-			    NULL) {
+			next = yaml_document_get_root_node(&extra);
+			if (next != NULL) {
 				config_errors_add(
 				    errors, file,
 				    (int)next->start_mark.line + 1,
@@ -1371,6 +1517,7 @@ theme_load(const char *buf, size_t len, const char *file, int depth,
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	theme_sort_errors(errors, first);
 	if (p.nerrors != 0 || failed) {
 		theme_free(t);
 		return NULL;
@@ -1384,23 +1531,54 @@ struct theme *
 theme_load_buffer(const char *buf, size_t len, const char *file,
                   struct config_errors *errors)
 {
-	return theme_load(buf, len, file, 0, errors);
+	struct theme_chain chain;
+
+	memset(&chain, 0, sizeof chain);
+	return theme_load(buf, len, file, &chain, errors);
 }
 
-/* Read and load one file at an inherits depth. */
+/* Is a file (compared by real path) already being loaded? */
+static int
+theme_chain_has(const struct theme_chain *chain, const char *path)
+{
+	char *rp = realpath(path, NULL);
+	int i, found = 0;
+
+	for (i = 0; i < chain->n && !found; i++)
+		found = strcmp(chain->paths[i], rp != NULL ? rp : path) == 0;
+	free(rp);
+	return found;
+}
+
+/* Read and load one file, remembering it in the inherits chain. */
 static struct theme *
-theme_load_file_depth(const char *path, int depth, struct config_errors *errors)
+theme_load_file_chain(const char *path, struct theme_chain *chain,
+                      struct config_errors *errors)
 {
 	struct theme *t;
-	char *buf, *cause = NULL;
+	char *buf, *cause = NULL, *rp;
+	const char *msg;
 	size_t len;
 
 	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
-		config_errors_add(errors, path, 0, 0, "%s", cause);
+		/* The cause starts with the path; the error names it too. */
+		msg = cause;
+		if (strncmp(msg, path, strlen(path)) == 0 &&
+		    strncmp(msg + strlen(path), ": ", 2) == 0)
+			msg += strlen(path) + 2;
+		config_errors_add(errors, path, 0, 0, "%s", msg);
 		free(cause);
 		return NULL;
 	}
-	t = theme_load(buf, len, path, depth, errors);
+	if ((rp = realpath(path, NULL)) == NULL)
+		rp = xstrdup(path);
+	chain->paths[chain->n] = rp;
+	chain->names[chain->n] = theme_name_of(path);
+	chain->n++;
+	t = theme_load(buf, len, path, chain, errors);
+	chain->n--;
+	free(chain->paths[chain->n]);
+	free(chain->names[chain->n]);
 	free(buf);
 	return t;
 }
@@ -1409,28 +1587,26 @@ theme_load_file_depth(const char *path, int depth, struct config_errors *errors)
 struct theme *
 theme_load_file(const char *path, struct config_errors *errors)
 {
-	return theme_load_file_depth(path, 0, errors);
+	struct theme_chain chain;
+
+	memset(&chain, 0, sizeof chain);
+	return theme_load_file_chain(path, &chain, errors);
 }
 
-/*
- * Where theme NAME lives: the user's config dir, then the shipped themes.
- * Returns the path (caller frees) and sets *source to "user" or "shipped",
- * or NULL with *cause.
- */
-char *
-theme_find(const char *name, const char **source, char **cause)
+/* Where theme NAME lives, looking from place `first` (0 user, 1 shipped). */
+static char *
+theme_find_from(const char *name, int first, const char **source, char **cause)
 {
-	char *dir, *path;
+	char *dir, *path, *conf;
 	int i;
 
 	if (!theme_name_ok(name)) {
 		util_set_cause(cause, "invalid theme name '%s'", name);
 		return NULL;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = first; i < 2; i++) {
 		if (i == 0) {
-			char *conf = paths_config_dir();
-
+			conf = paths_config_dir();
 			dir = xasprintf("%s/themes", conf);
 			free(conf);
 		} else
@@ -1449,38 +1625,15 @@ theme_find(const char *name, const char **source, char **cause)
 	return NULL;
 }
 
-/* Open a theme by name or path at an inherits depth. */
-static struct theme *
-theme_open_depth(const char *name, int depth, char **cause)
+/*
+ * Where theme NAME lives: the user's config dir, then the shipped themes.
+ * Returns the path (caller frees) and sets *source to "user" or "shipped",
+ * or NULL with *cause.
+ */
+char *
+theme_find(const char *name, const char **source, char **cause)
 {
-	struct config_errors errors = {NULL, 0};
-	struct theme *t;
-	char *path;
-	const struct config_error *e;
-
-	if (strchr(name, '/') != NULL)
-		path = xstrdup(name);
-	else if ((path = theme_find(name, NULL, cause)) == NULL)
-		return NULL;
-	t = theme_load_file_depth(path, depth, &errors);
-	if (t == NULL) {
-		if (errors.n == 0)
-			util_set_cause(cause, "%s: cannot load", path);
-		else {
-			e = &errors.list[0];
-			if (e->line > 0)
-				util_set_cause(cause, "%s:%d:%d: %s%s", e->file,
-				               e->line, e->col, e->message,
-				               errors.n > 1 ? " (and more)"
-				                            : "");
-			else
-				util_set_cause(cause, "%s: %s", e->file,
-				               e->message);
-		}
-	}
-	config_errors_free(&errors);
-	free(path);
-	return t;
+	return theme_find_from(name, 0, source, cause);
 }
 
 /*
@@ -1490,7 +1643,29 @@ theme_open_depth(const char *name, int depth, char **cause)
 struct theme *
 theme_open(const char *name, char **cause)
 {
-	return theme_open_depth(name, 0, cause);
+	struct config_errors errors = {NULL, 0};
+	const struct config_error *e;
+	struct theme *t;
+	char *path;
+
+	if (strchr(name, '/') != NULL)
+		path = xstrdup(name);
+	else if ((path = theme_find(name, NULL, cause)) == NULL)
+		return NULL;
+	if ((t = theme_load_file(path, &errors)) == NULL) {
+		e = errors.n > 0 ? &errors.list[0] : NULL;
+		if (e == NULL)
+			util_set_cause(cause, "%s: cannot load", path);
+		else if (e->line > 0)
+			util_set_cause(cause, "%s:%d:%d: %s%s", e->file,
+			               e->line, e->col, e->message,
+			               errors.n > 1 ? " (and more)" : "");
+		else
+			util_set_cause(cause, "%s: %s", e->file, e->message);
+	}
+	config_errors_free(&errors);
+	free(path);
+	return t;
 }
 
 static int

@@ -20,12 +20,14 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "docker.h"
 
 #define ENGINE_MAX_POLLFDS  256
 #define ENGINE_MAX_MESSAGES 50
 
 /* Components, registered in this one table (NULL-terminated). */
 const struct engine_component *const engine_components[] = {
+    &docker_component,
     NULL,
 };
 

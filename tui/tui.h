@@ -47,6 +47,10 @@ int cmd_isatty_stdout(void);
 extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;
 extern const struct cmd_entry cmd_scan_entry;
+extern const struct cmd_entry cmd_ps_entry; /* cmd-docker.c */
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_docker_info_entry;
+extern const struct cmd_entry cmd_container_entry;
 
 /* dashboard.c: the full-screen dashboard (berth with no subcommand). */
 int dashboard_run(struct cmd_ctx *);

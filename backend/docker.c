@@ -1,0 +1,1251 @@
+/*
+ * docker.c: the Docker engine component. It resolves the endpoint, pings
+ * the daemon to negotiate the API version, loads /version, /info and the
+ * container list, then keeps the list current from ONE /events stream
+ * (re-listing only the container an event names). Each refresh it pings
+ * for liveness and samples stats of the running containers that are
+ * visible, from the host's cgroup files when the daemon is local and
+ * through one-shot API calls otherwise, all at once over the transport's
+ * multi handle. Actions and logs are calls and streams on the same
+ * handle. When the daemon stops answering, every call ends within its
+ * timeout, the pane says "Docker is not responding" and berth reconnects
+ * with backoff, then resyncs.
+ *
+ * The CLI uses the same object without an engine (docker_open(NULL, …)):
+ * it drives the transfers itself with docker_wait() and gets messages on
+ * stdout/stderr instead of the message list.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker.h"
+
+#define DOCKER_BACKOFF_MIN_MS 500
+#define DOCKER_BACKOFF_MAX_MS 30000
+#define DOCKER_LOG_LINES      5000
+#define DOCKER_LOG_BYTES      (2 * 1024 * 1024)
+#define DOCKER_EVENT_MAX      (64 * 1024)
+
+enum docker_stats_mode {
+	DOCKER_STATS_AUTO,
+	DOCKER_STATS_API,
+	DOCKER_STATS_CGROUP,
+};
+
+struct docker_ct {
+	struct model_container c;
+	struct docker_sample prev;
+	int mark;
+};
+
+struct docker_refetch {
+	struct docker *d;
+	struct docker_req *req;
+	char id[65];
+	int again; /* another event came while in flight */
+};
+
+struct docker_logs {
+	char *id, *name;
+	int tty, timestamps, follow;
+	long long tail;
+	struct docker_req *inspect, *stream;
+	struct docker_demux demux;
+	struct docker_logbuf buf;
+	char *error;
+	uint64_t seq;
+	int active;
+};
+
+struct docker {
+	struct engine *engine; /* NULL for the CLI */
+	struct endpoint ep;
+	char *ep_error;
+	struct docker_http *http;
+
+	enum model_conn conn;
+	char *error;
+	struct model_docker facts; /* versions, OS, counts; no containers */
+	struct docker_ct *cts;
+	size_t ncts;
+	int loaded;
+
+	struct docker_req *ping, *version_req, *info_req, *list_req;
+	struct docker_req *events;
+	char *evbuf;
+	size_t evlen;
+	int resync;
+	uint64_t retry_at, backoff_ms;
+
+	struct docker_refetch **refetch; /* containers being re-listed */
+	size_t nrefetch;
+	char gone[16][65]; /* recently destroyed: late answers ignored */
+	size_t ngone;
+
+	char **visible;
+	size_t nvisible;
+	int visible_set;
+	int nstats;
+	enum docker_stats_mode stats_mode;
+	struct docker_cgroup cg;
+	int cg_state; /* 0 unknown, 1 usable, -1 not */
+	const char *stats_source;
+
+	struct docker_logs logs;
+	docker_line_cb line_hook;
+	void *line_arg;
+
+	int nactions;
+	int nerrors;
+};
+
+static void docker_connect(struct docker *);
+static void docker_down(struct docker *, const char *);
+static void docker_sync(struct docker *);
+static void docker_events_start(struct docker *);
+static void docker_refetch(struct docker *, const char *);
+static void docker_refetch_drop(struct docker *, struct docker_refetch *);
+
+/* A message for the user: the engine's list, or stdout/stderr (CLI). */
+static void BERTH_PRINTFLIKE(3, 4)
+    docker_msg(struct docker *d, int level, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (level >= 2)
+		d->nerrors++;
+	if (d->engine != NULL)
+		engine_message(d->engine, level, "%s", s);
+	else if (level >= 1)
+		fprintf(stderr, "berth: %s\n", s);
+	else
+		printf("%s\n", s);
+	free(s);
+}
+
+static void
+docker_changed(struct docker *d)
+{
+	if (d->engine != NULL)
+		engine_changed(d->engine);
+}
+
+static struct docker_ct *
+docker_find(struct docker *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncts; i++) {
+		if (strcmp(d->cts[i].c.id, id) == 0)
+			return &d->cts[i];
+	}
+	return NULL;
+}
+
+/* The container's name for messages (or the id/name the user gave). */
+static const char *
+docker_name_of(struct docker *d, const char *id)
+{
+	size_t i, len = strlen(id);
+
+	for (i = 0; i < d->ncts; i++) {
+		if (strcmp(d->cts[i].c.name, id) == 0)
+			return d->cts[i].c.name;
+		if (len >= 4 && strncmp(d->cts[i].c.id, id, len) == 0)
+			return d->cts[i].c.name;
+	}
+	return id;
+}
+
+/* Create the component for a profile; engine NULL = CLI use. */
+struct docker *
+docker_open(struct engine *e, const struct profile *p)
+{
+	struct docker *d = xcalloc(1, sizeof *d);
+	const char *env;
+
+	d->engine = e;
+	d->conn = MODEL_CONN_CONNECTING;
+	d->backoff_ms = DOCKER_BACKOFF_MIN_MS;
+	if (endpoint_resolve(p, &d->ep, &d->ep_error) != 0) {
+		d->conn = MODEL_CONN_DOWN;
+		d->error = xstrdup(d->ep_error);
+	} else
+		d->http = docker_http_new(&d->ep);
+	env = getenv("BERTH_DOCKER_STATS");
+	if (env != NULL && strcmp(env, "api") == 0)
+		d->stats_mode = DOCKER_STATS_API;
+	else if (env != NULL && strcmp(env, "cgroup") == 0)
+		d->stats_mode = DOCKER_STATS_CGROUP;
+	docker_logbuf_init(&d->logs.buf, DOCKER_LOG_LINES, DOCKER_LOG_BYTES, 0);
+	return d;
+}
+
+static void
+docker_cts_free(struct docker *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncts; i++)
+		model_container_clear(&d->cts[i].c);
+	free(d->cts);
+	d->cts = NULL;
+	d->ncts = 0;
+}
+
+void
+docker_close(struct docker *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	docker_logs_stop(d);
+	while (d->nrefetch > 0) {
+		docker_http_cancel(d->http, d->refetch[0]->req);
+		docker_refetch_drop(d, d->refetch[0]);
+	}
+	free(d->refetch);
+	docker_http_free(d->http);
+	docker_logbuf_clear(&d->logs.buf);
+	free(d->logs.error);
+	docker_cts_free(d);
+	for (i = 0; i < d->nvisible; i++)
+		free(d->visible[i]);
+	free(d->visible);
+	free(d->evbuf);
+	model_docker_clear(&d->facts);
+	docker_cgroup_clear(&d->cg);
+	endpoint_clear(&d->ep);
+	free(d->ep_error);
+	free(d->error);
+	free(d);
+}
+
+static void
+docker_set_error(struct docker *d, const char *err)
+{
+	free(d->error);
+	d->error = err != NULL ? xstrdup(err) : NULL;
+}
+
+/* ---- connection ------------------------------------------------------ */
+
+static void
+docker_on_ping(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+	char *v;
+
+	d->ping = NULL;
+	if (r->error != NULL) {
+		docker_down(d, r->error);
+		return;
+	}
+	if (d->conn == MODEL_CONN_UP) {
+		/* Liveness: the stream may have died while we were away. */
+		if (d->events == NULL && d->engine != NULL)
+			docker_sync(d);
+		return;
+	}
+	v = docker_api_negotiate(r->api_version);
+	docker_http_set_version(d->http, v);
+	free(v);
+	d->conn = MODEL_CONN_UP;
+	docker_set_error(d, NULL);
+	docker_sync(d);
+	docker_changed(d);
+}
+
+/* Ping: first contact (negotiation) or the liveness check. */
+static void
+docker_connect(struct docker *d)
+{
+	if (d->http == NULL || d->ping != NULL)
+		return;
+	d->ping =
+	    docker_http_start(d->http, "GET", "/_ping", DOCKER_HTTP_UNVERSIONED,
+	                      NULL, docker_on_ping, d);
+}
+
+static void
+docker_cancel(struct docker *d, struct docker_req **r)
+{
+	if (*r != NULL) {
+		docker_http_cancel(d->http, *r);
+		*r = NULL;
+	}
+}
+
+/* The daemon is gone or frozen: say why and retry with backoff. */
+static void
+docker_down(struct docker *d, const char *why)
+{
+	if (d->conn != MODEL_CONN_DOWN || !util_streq(d->error, why))
+		docker_changed(d);
+	d->conn = MODEL_CONN_DOWN;
+	docker_set_error(d, why);
+	docker_cancel(d, &d->events);
+	docker_cancel(d, &d->version_req);
+	docker_cancel(d, &d->info_req);
+	docker_cancel(d, &d->list_req);
+	while (d->nrefetch > 0) {
+		docker_http_cancel(d->http, d->refetch[0]->req);
+		docker_refetch_drop(d, d->refetch[0]);
+	}
+	d->evlen = 0;
+	d->retry_at = util_mono_ms() + d->backoff_ms;
+	d->backoff_ms *= 2;
+	if (d->backoff_ms > DOCKER_BACKOFF_MAX_MS)
+		d->backoff_ms = DOCKER_BACKOFF_MAX_MS;
+}
+
+static void
+docker_on_version(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+	char *cause = NULL;
+
+	d->version_req = NULL;
+	if (r->error == NULL &&
+	    docker_json_version(r->body, r->len, &d->facts, &cause) != 0) {
+		docker_msg(d, 1, "%s", cause);
+		free(cause);
+	}
+	docker_changed(d);
+}
+
+static void
+docker_on_info(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+	char *cause = NULL;
+
+	d->info_req = NULL;
+	if (r->error == NULL &&
+	    docker_json_info(r->body, r->len, &d->facts, &cause) != 0) {
+		docker_msg(d, 1, "%s", cause);
+		free(cause);
+	}
+	docker_changed(d);
+}
+
+/* Put a fresh entry for c in the list, keeping its stats and history. */
+static void
+docker_upsert(struct docker *d, struct model_container *c)
+{
+	struct docker_ct *ct = docker_find(d, c->id);
+
+	if (ct == NULL) {
+		d->cts = xreallocarray(d->cts, d->ncts + 1, sizeof *d->cts);
+		ct = &d->cts[d->ncts++];
+		memset(ct, 0, sizeof *ct);
+		ct->c = *c;
+		return;
+	}
+	c->has_stats = ct->c.has_stats;
+	c->cpu_pct = ct->c.cpu_pct;
+	c->mem_used = ct->c.mem_used;
+	c->mem_limit = ct->c.mem_limit;
+	c->mem_pct = ct->c.mem_pct;
+	c->rx_bps = ct->c.rx_bps;
+	c->tx_bps = ct->c.tx_bps;
+	c->rd_bps = ct->c.rd_bps;
+	c->wr_bps = ct->c.wr_bps;
+	c->pids = ct->c.pids;
+	c->cpu_hist = ct->c.cpu_hist;
+	c->mem_hist = ct->c.mem_hist;
+	if (strcmp(c->state, "running") != 0) {
+		c->has_stats = 0;
+		memset(&ct->prev, 0, sizeof ct->prev);
+	}
+	model_container_clear(&ct->c);
+	ct->c = *c;
+}
+
+static void
+docker_remove(struct docker *d, const char *id)
+{
+	struct docker_ct *ct = docker_find(d, id);
+	size_t i;
+
+	if (ct == NULL)
+		return;
+	i = (size_t)(ct - d->cts);
+	model_container_clear(&ct->c);
+	memmove(ct, ct + 1, (d->ncts - i - 1) * sizeof *ct);
+	d->ncts--;
+}
+
+static void
+docker_on_list(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+	struct model_container *list;
+	char *cause = NULL;
+	size_t n, i;
+
+	d->list_req = NULL;
+	if (r->error != NULL) {
+		if (d->engine == NULL || d->conn != MODEL_CONN_UP)
+			docker_set_error(d, r->error);
+		docker_msg(d, d->engine != NULL ? 1 : 2, "%s", r->error);
+		return;
+	}
+	if (docker_json_containers(r->body, r->len, &list, &n, &cause) != 0) {
+		docker_msg(d, 2, "%s", cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < d->ncts; i++)
+		d->cts[i].mark = 0;
+	for (i = 0; i < n; i++) {
+		docker_upsert(d, &list[i]);
+		docker_find(d, list[i].id)->mark = 1;
+	}
+	free(list);
+	for (i = d->ncts; i > 0; i--) {
+		if (!d->cts[i - 1].mark)
+			docker_remove(d, d->cts[i - 1].c.id);
+	}
+	d->loaded = 1;
+	d->resync = 0;
+	d->backoff_ms = DOCKER_BACKOFF_MIN_MS;
+	docker_changed(d);
+}
+
+/* Fresh facts, a fresh list and (with an engine) the events stream. */
+static void
+docker_sync(struct docker *d)
+{
+	if (d->engine != NULL && d->events == NULL)
+		docker_events_start(d);
+	if (d->version_req == NULL)
+		d->version_req = docker_http_start(
+		    d->http, "GET", "/version", 0, NULL, docker_on_version, d);
+	if (d->info_req == NULL)
+		d->info_req = docker_http_start(d->http, "GET", "/info", 0,
+		                                NULL, docker_on_info, d);
+	if (d->list_req == NULL)
+		d->list_req =
+		    docker_http_start(d->http, "GET", "/containers/json?all=1",
+		                      0, NULL, docker_on_list, d);
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+/* Actions that change nothing the list shows. */
+static int
+docker_event_ignored(const char *action)
+{
+	static const char *const ignored[] = {
+	    "exec_",  "attach", "detach", "resize",       "top",
+	    "commit", "export", "copy",   "archive-path", "extract-to-dir"};
+	size_t i;
+
+	for (i = 0; i < nitems(ignored); i++) {
+		if (strncmp(action, ignored[i], strlen(ignored[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+docker_event_line(struct docker *d, const char *line, size_t len)
+{
+	struct docker_event ev;
+	char *cause = NULL;
+
+	if (docker_json_event(line, len, &ev, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	if (strcmp(ev.type, "container") != 0 || !docker_id_valid(ev.id) ||
+	    docker_event_ignored(ev.action))
+		return;
+	if (strcmp(ev.action, "destroy") == 0) {
+		memcpy(d->gone[d->ngone], ev.id, sizeof d->gone[0]);
+		d->gone[d->ngone][64] = '\0';
+		d->ngone = (d->ngone + 1) % nitems(d->gone);
+		docker_remove(d, ev.id);
+		docker_changed(d);
+		return;
+	}
+	docker_refetch(d, ev.id);
+}
+
+/* Split the events stream into JSON lines. */
+static int
+docker_on_events_data(struct docker_req *r, const char *p, size_t len)
+{
+	struct docker *d = r->arg;
+	const char *nl;
+	size_t take;
+
+	d->backoff_ms = DOCKER_BACKOFF_MIN_MS;
+	while (len > 0) {
+		nl = memchr(p, '\n', len);
+		take = nl != NULL ? (size_t)(nl - p) : len;
+		if (d->evlen + take > DOCKER_EVENT_MAX)
+			d->evlen = DOCKER_EVENT_MAX + 1; /* drop this line */
+		else {
+			d->evbuf =
+			    xreallocarray(d->evbuf, d->evlen + take + 1, 1);
+			memcpy(d->evbuf + d->evlen, p, take);
+			d->evlen += take;
+		}
+		if (nl == NULL)
+			break;
+		if (d->evlen <= DOCKER_EVENT_MAX && d->evlen > 0)
+			docker_event_line(d, d->evbuf, d->evlen);
+		d->evlen = 0;
+		p = nl + 1;
+		len -= take + 1;
+	}
+	return 0;
+}
+
+static void
+docker_on_events_done(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+	char *why;
+
+	d->events = NULL;
+	d->evlen = 0;
+	why = xasprintf("the Docker event stream ended%s%s; reconnecting",
+	                r->error != NULL ? ": " : "",
+	                r->error != NULL ? r->error : "");
+	docker_down(d, why);
+	d->conn = MODEL_CONN_CONNECTING;
+	free(why);
+}
+
+static void
+docker_events_start(struct docker *d)
+{
+	char *f = docker_http_escape("{\"type\":[\"container\"]}");
+	char *path = xasprintf("/events?filters=%s", f);
+
+	d->evlen = 0;
+	d->events =
+	    docker_http_start(d->http, "GET", path, DOCKER_HTTP_STREAM,
+	                      docker_on_events_data, docker_on_events_done, d);
+	free(path);
+	free(f);
+}
+
+static void
+docker_refetch_drop(struct docker *d, struct docker_refetch *rf)
+{
+	size_t i;
+
+	for (i = 0; i < d->nrefetch; i++) {
+		if (d->refetch[i] == rf) {
+			d->refetch[i] = d->refetch[--d->nrefetch];
+			break;
+		}
+	}
+	free(rf);
+}
+
+static int
+docker_is_gone(struct docker *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(d->gone); i++) {
+		if (strcmp(d->gone[i], id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+docker_on_refetch(struct docker_req *r)
+{
+	struct docker_refetch *rf = r->arg;
+	struct docker *d = rf->d;
+	struct model_container *list = NULL;
+	char *cause = NULL;
+	size_t n = 0, i;
+
+	if (r->error == NULL &&
+	    docker_json_containers(r->body, r->len, &list, &n, &cause) == 0) {
+		for (i = 0; i < n; i++) {
+			if (docker_is_gone(d, list[i].id))
+				model_container_clear(&list[i]);
+			else
+				docker_upsert(d, &list[i]);
+		}
+		if (n == 0)
+			docker_remove(d, rf->id);
+		free(list);
+		docker_changed(d);
+	}
+	free(cause);
+	if (rf->again && d->conn == MODEL_CONN_UP) {
+		char id[65];
+
+		memcpy(id, rf->id, sizeof id);
+		docker_refetch_drop(d, rf);
+		docker_refetch(d, id);
+		return;
+	}
+	docker_refetch_drop(d, rf);
+}
+
+/* Re-list one container (named by an event); ids in flight are skipped. */
+static void
+docker_refetch(struct docker *d, const char *id)
+{
+	struct docker_refetch *rf;
+	char *f, *filter, *path;
+	size_t i;
+
+	for (i = 0; i < d->nrefetch; i++) {
+		if (strcmp(d->refetch[i]->id, id) == 0) {
+			d->refetch[i]->again = 1;
+			return;
+		}
+	}
+	rf = xcalloc(1, sizeof *rf);
+	rf->d = d;
+	snprintf(rf->id, sizeof rf->id, "%s", id);
+	filter = xasprintf("{\"id\":[\"%s\"]}", id);
+	f = docker_http_escape(filter);
+	path = xasprintf("/containers/json?all=1&filters=%s", f);
+	rf->req = docker_http_start(d->http, "GET", path, 0, NULL,
+	                            docker_on_refetch, rf);
+	d->refetch =
+	    xreallocarray(d->refetch, d->nrefetch + 1, sizeof *d->refetch);
+	d->refetch[d->nrefetch++] = rf;
+	free(path);
+	free(f);
+	free(filter);
+}
+
+/* ---- stats ----------------------------------------------------------- */
+
+static int
+docker_is_visible(struct docker *d, const char *id)
+{
+	size_t i;
+
+	if (!d->visible_set)
+		return 1;
+	for (i = 0; i < d->nvisible; i++) {
+		if (strncmp(id, d->visible[i], strlen(d->visible[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Keep stats on these containers only (space-separated ids or prefixes);
+ * NULL or "" = all running containers.
+ */
+void
+docker_set_visible(struct docker *d, const char *ids)
+{
+	char *copy, *tok, *save = NULL;
+	size_t i;
+
+	for (i = 0; i < d->nvisible; i++)
+		free(d->visible[i]);
+	free(d->visible);
+	d->visible = NULL;
+	d->nvisible = 0;
+	d->visible_set = ids != NULL && *ids != '\0';
+	if (!d->visible_set)
+		return;
+	copy = xstrdup(ids);
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t,", &save)) {
+		d->visible = xreallocarray(d->visible, d->nvisible + 1,
+		                           sizeof *d->visible);
+		d->visible[d->nvisible++] = xstrdup(tok);
+	}
+	free(copy);
+}
+
+/* 1 = api, 2 = cgroup, 0 = automatic (cgroup files when local). */
+void
+docker_set_stats_source(struct docker *d, int mode)
+{
+	d->stats_mode = (enum docker_stats_mode)mode;
+	d->cg_state = 0;
+}
+
+static void
+docker_stats_got(struct docker *d, const char *id,
+                 const struct docker_sample *cur)
+{
+	struct docker_ct *ct = docker_find(d, id);
+
+	if (ct == NULL || strcmp(ct->c.state, "running") != 0)
+		return;
+	docker_stats_apply(&ct->c, &ct->prev, cur);
+	ct->prev = *cur;
+	docker_changed(d);
+}
+
+struct docker_stats_call {
+	struct docker *d;
+	char id[65];
+};
+
+static void
+docker_on_stats(struct docker_req *r)
+{
+	struct docker_stats_call *sc = r->arg;
+	struct docker *d = sc->d;
+	struct docker_sample cur;
+	char *cause = NULL;
+
+	d->nstats--;
+	if (r->error == NULL &&
+	    docker_json_stats(r->body, r->len, &cur, &cause) == 0) {
+		cur.when_ms = util_mono_ms();
+		docker_stats_got(d, sc->id, &cur);
+	}
+	free(cause);
+	free(sc);
+}
+
+/* Can the cgroup files of this daemon's containers be read here? */
+static int
+docker_cgroup_usable(struct docker *d, const char *id)
+{
+	struct docker_sample s;
+
+	if (d->stats_mode == DOCKER_STATS_API)
+		return 0;
+	if (d->cg_state == 0) {
+		d->cg_state = -1;
+		if (docker_cgroup_init(&d->cg, NULL) == 0 &&
+		    docker_cgroup_sample(&d->cg, id, &s) == 0)
+			d->cg_state = 1;
+	}
+	return d->cg_state == 1;
+}
+
+/*
+ * Sample the running, visible containers: from cgroup files when they
+ * are here (cheap for the daemon), else one one-shot API call each, all
+ * issued at once.
+ */
+static void
+docker_stats_refresh(struct docker *d)
+{
+	struct docker_sample cur;
+	struct docker_stats_call *sc;
+	size_t i;
+	char *path;
+	const char *source = NULL;
+
+	if (d->nstats > 0)
+		return;
+	for (i = 0; i < d->ncts; i++) {
+		struct docker_ct *ct = &d->cts[i];
+
+		if (strcmp(ct->c.state, "running") != 0 ||
+		    !docker_is_visible(d, ct->c.id))
+			continue;
+		if (docker_cgroup_usable(d, ct->c.id) &&
+		    docker_cgroup_sample(&d->cg, ct->c.id, &cur) == 0) {
+			docker_stats_got(d, ct->c.id, &cur);
+			source = "cgroup";
+			continue;
+		}
+		if (d->stats_mode == DOCKER_STATS_CGROUP)
+			continue;
+		sc = xcalloc(1, sizeof *sc);
+		sc->d = d;
+		snprintf(sc->id, sizeof sc->id, "%s", ct->c.id);
+		path = xasprintf("/containers/%s/stats?stream=false&one-shot="
+		                 "true",
+		                 ct->c.id);
+		docker_http_start(d->http, "GET", path, 0, NULL,
+		                  docker_on_stats, sc);
+		free(path);
+		d->nstats++;
+		if (source == NULL)
+			source = "api";
+	}
+	if (source != NULL)
+		d->stats_source = source;
+}
+
+/* ---- actions --------------------------------------------------------- */
+
+struct docker_action_def {
+	enum engine_cmd_type type;
+	const char *method;
+	const char *path; /* after /containers/{id} */
+	const char *verb; /* for errors: "cannot start web: …" */
+	const char *done; /* "started web" */
+};
+
+static const struct docker_action_def docker_actions[] = {
+    {ENGINE_CMD_CT_START, "POST", "/start", "start", "started"},
+    {ENGINE_CMD_CT_STOP, "POST", "/stop", "stop", "stopped"},
+    {ENGINE_CMD_CT_RESTART, "POST", "/restart", "restart", "restarted"},
+    {ENGINE_CMD_CT_KILL, "POST", "/kill", "kill", "killed"},
+    {ENGINE_CMD_CT_PAUSE, "POST", "/pause", "pause", "paused"},
+    {ENGINE_CMD_CT_UNPAUSE, "POST", "/unpause", "unpause", "unpaused"},
+    {ENGINE_CMD_CT_REMOVE, "DELETE", "", "remove", "removed"},
+};
+
+struct docker_action_call {
+	struct docker *d;
+	const struct docker_action_def *def;
+	char *name;
+};
+
+static void
+docker_on_action(struct docker_req *r)
+{
+	struct docker_action_call *ac = r->arg;
+	struct docker *d = ac->d;
+
+	d->nactions--;
+	if (r->error != NULL)
+		docker_msg(d, 2, "cannot %s %s: %s", ac->def->verb, ac->name,
+		           r->error);
+	else
+		docker_msg(d, 0, "%s %s", ac->def->done, ac->name);
+	free(ac->name);
+	free(ac);
+}
+
+/*
+ * Start a container action on id (or name). num: stop/restart timeout in
+ * seconds (0 = the daemon's default), remove flags (bit 0 force, bit 1
+ * volumes). The result arrives as a message. Returns -1 when it cannot
+ * be sent.
+ */
+int
+docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
+              long long num)
+{
+	const struct docker_action_def *def = NULL;
+	struct docker_action_call *ac;
+	char *e, *path, *query = NULL;
+	long saved;
+	size_t i;
+
+	for (i = 0; i < nitems(docker_actions); i++) {
+		if (docker_actions[i].type == type)
+			def = &docker_actions[i];
+	}
+	if (def == NULL || id == NULL || *id == '\0')
+		return -1;
+	if (d->conn != MODEL_CONN_UP) {
+		docker_msg(d, 2, "cannot %s %s: %s", def->verb, id,
+		           d->error != NULL ? d->error
+		                            : "Docker is not connected");
+		return -1;
+	}
+	saved = docker_http_timeout(d->http);
+	if (type == ENGINE_CMD_CT_STOP || type == ENGINE_CMD_CT_RESTART) {
+		if (num > 0 && num < 3600)
+			query = xasprintf("?t=%lld", num);
+		/* The daemon waits up to t seconds before it answers. */
+		docker_http_set_timeout(
+		    d->http, saved + (num > 0 && num < 3600 ? num : 10) * 1000);
+	} else if (type == ENGINE_CMD_CT_REMOVE)
+		query = xasprintf("?force=%d&v=%d", (int)(num & 1) ? 1 : 0,
+		                  (int)(num & 2) ? 1 : 0);
+	e = docker_http_escape(id);
+	path = xasprintf("/containers/%s%s%s", e, def->path,
+	                 query != NULL ? query : "");
+	ac = xcalloc(1, sizeof *ac);
+	ac->d = d;
+	ac->def = def;
+	ac->name = xstrdup(docker_name_of(d, id));
+	docker_http_start(d->http, def->method, path, 0, NULL, docker_on_action,
+	                  ac);
+	docker_http_set_timeout(d->http, saved);
+	d->nactions++;
+	free(path);
+	free(query);
+	free(e);
+	return 0;
+}
+
+/* ---- logs ------------------------------------------------------------ */
+
+static void
+docker_log_line(void *arg, int stream, const char *line, size_t len)
+{
+	struct docker *d = arg;
+
+	if (d->line_hook != NULL)
+		d->line_hook(d->line_arg, stream, line, len);
+	else
+		docker_logbuf_push(&d->logs.buf, stream, line, len);
+	d->logs.seq++;
+	docker_changed(d);
+}
+
+/* Send log lines to fn instead of the buffer (the CLI prints them). */
+void
+docker_set_line_hook(struct docker *d, docker_line_cb fn, void *arg)
+{
+	d->line_hook = fn;
+	d->line_arg = arg;
+}
+
+static int
+docker_on_logs_data(struct docker_req *r, const char *p, size_t len)
+{
+	struct docker *d = r->arg;
+
+	if (docker_demux_feed(&d->logs.demux, p, len, docker_log_line, d) !=
+	    0) {
+		free(d->logs.error);
+		d->logs.error = xstrdup("Docker sent a broken log stream");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+docker_on_logs_done(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+
+	d->logs.stream = NULL;
+	docker_demux_flush(&d->logs.demux, docker_log_line, d);
+	d->logs.active = 0;
+	if (r->error != NULL && d->logs.error == NULL) {
+		d->logs.error = xstrdup(r->error);
+		if (d->engine == NULL)
+			docker_msg(d, 2, "logs: %s", r->error);
+		else
+			d->nerrors++;
+	}
+	docker_changed(d);
+}
+
+static void
+docker_on_logs_inspect(struct docker_req *r)
+{
+	struct docker *d = r->arg;
+	struct docker_ct *ct;
+	char *id = NULL, *cause = NULL, *path;
+	int tty = 0;
+
+	d->logs.inspect = NULL;
+	if (r->error != NULL) {
+		d->logs.error = xstrdup(r->error);
+		d->logs.active = 0;
+		docker_msg(d, 2, "logs: %s", r->error);
+		return;
+	}
+	if (docker_json_inspect(r->body, r->len, &id, &tty, NULL, &cause) !=
+	    0) {
+		d->logs.error = cause;
+		d->logs.active = 0;
+		docker_msg(d, 2, "logs: %s", cause);
+		return;
+	}
+	free(d->logs.id);
+	d->logs.id = id;
+	d->logs.tty = tty;
+	if ((ct = docker_find(d, id)) != NULL) {
+		free(d->logs.name);
+		d->logs.name = xstrdup(ct->c.name);
+	}
+	docker_demux_init(&d->logs.demux, tty);
+	path = d->logs.tail >= 0
+	           ? xasprintf("/containers/%s/logs?stdout=1&stderr=1&"
+	                       "follow=%d&timestamps=%d&tail=%lld",
+	                       id, d->logs.follow, d->logs.timestamps,
+	                       d->logs.tail)
+	           : xasprintf("/containers/%s/logs?stdout=1&stderr=1&"
+	                       "follow=%d&timestamps=%d&tail=all",
+	                       id, d->logs.follow, d->logs.timestamps);
+	d->logs.stream = docker_http_start(
+	    d->http, "GET", path, d->logs.follow ? DOCKER_HTTP_STREAM : 0,
+	    docker_on_logs_data, docker_on_logs_done, d);
+	free(path);
+	docker_changed(d);
+}
+
+/*
+ * Read a container's logs (tail lines, -1 = all), following them when
+ * follow is set, into the bounded buffer (or the line hook). Replaces
+ * any logs being read.
+ */
+int
+docker_logs_start(struct docker *d, const char *id, long long tail, int follow,
+                  int timestamps)
+{
+	char *e, *path;
+
+	docker_logs_stop(d);
+	if (d->conn != MODEL_CONN_UP || id == NULL || *id == '\0') {
+		docker_msg(d, 2, "logs: %s",
+		           d->error != NULL ? d->error
+		                            : "Docker is not connected");
+		return -1;
+	}
+	d->logs.id = xstrdup(id);
+	d->logs.name = xstrdup(docker_name_of(d, id));
+	d->logs.tail = tail;
+	d->logs.follow = follow;
+	d->logs.timestamps = timestamps;
+	d->logs.active = 1;
+	docker_logbuf_clear(&d->logs.buf);
+	docker_logbuf_init(&d->logs.buf, DOCKER_LOG_LINES, DOCKER_LOG_BYTES,
+	                   timestamps);
+	e = docker_http_escape(id);
+	path = xasprintf("/containers/%s/json", e);
+	d->logs.inspect = docker_http_start(d->http, "GET", path, 0, NULL,
+	                                    docker_on_logs_inspect, d);
+	free(path);
+	free(e);
+	docker_changed(d);
+	return 0;
+}
+
+void
+docker_logs_stop(struct docker *d)
+{
+	if (d->http != NULL) {
+		docker_cancel(d, &d->logs.inspect);
+		docker_cancel(d, &d->logs.stream);
+	}
+	docker_demux_clear(&d->logs.demux);
+	free(d->logs.id);
+	free(d->logs.name);
+	free(d->logs.error);
+	d->logs.id = d->logs.name = d->logs.error = NULL;
+	d->logs.active = 0;
+	docker_logbuf_clear(&d->logs.buf);
+	docker_logbuf_init(&d->logs.buf, DOCKER_LOG_LINES, DOCKER_LOG_BYTES, 0);
+	docker_changed(d);
+}
+
+/* ---- the component --------------------------------------------------- */
+
+/* One refresh: connect or check liveness, resync if needed, stats. */
+void
+docker_refresh(struct docker *d)
+{
+	if (d->http == NULL)
+		return;
+	if (d->conn != MODEL_CONN_UP) {
+		if (util_mono_ms() >= d->retry_at)
+			docker_connect(d);
+		return;
+	}
+	if (d->engine == NULL)
+		return;
+	docker_connect(d); /* liveness */
+	if (d->events == NULL || d->resync)
+		docker_sync(d);
+	if (d->loaded)
+		docker_stats_refresh(d);
+}
+
+static int
+docker_pending(void *arg)
+{
+	struct docker *d = arg;
+
+	if (d->http == NULL)
+		return 0;
+	if (d->conn != MODEL_CONN_UP)
+		return d->ping != NULL;
+	return d->version_req != NULL || d->info_req != NULL ||
+	       d->list_req != NULL || d->nactions > 0 ||
+	       d->logs.inspect != NULL ||
+	       (d->engine == NULL && d->logs.stream != NULL);
+}
+
+/*
+ * Drive the transfers from the calling thread (CLI) until nothing the
+ * caller waits for is in flight or timeout_ms passed. Returns 0 when done.
+ */
+int
+docker_wait(struct docker *d, uint64_t timeout_ms)
+{
+	uint64_t deadline = util_mono_ms() + timeout_ms;
+	struct pollfd pfd[256];
+	int n, t;
+
+	while (docker_pending(d)) {
+		uint64_t now = util_mono_ms();
+
+		if (now >= deadline)
+			return -1;
+		t = deadline - now > 1000 ? 1000 : (int)(deadline - now);
+		n = docker_http_prepare(d->http, pfd, (int)nitems(pfd), &t);
+		if (poll(pfd, (nfds_t)n, t) == -1 && errno != EINTR)
+			return -1;
+		docker_http_dispatch(d->http, pfd, n);
+	}
+	return 0;
+}
+
+/* Errors reported so far (the CLI's exit status). */
+int
+docker_errors(const struct docker *d)
+{
+	return d->nerrors;
+}
+
+/* Copy the component's state into a snapshot's Docker part. */
+void
+docker_fill_docker(struct docker *d, struct model_docker *md)
+{
+	size_t i;
+
+	model_docker_clear(md);
+	model_docker_copy(md, &d->facts);
+	md->conn = d->conn;
+	md->error = d->error != NULL ? xstrdup(d->error) : NULL;
+	md->endpoint = xstrdup(d->ep.host != NULL ? d->ep.host : "");
+	md->source = xstrdup(d->ep.source != NULL ? d->ep.source : "");
+	if (d->http != NULL && docker_http_version(d->http)[0] != '\0') {
+		free(md->api_version);
+		md->api_version = xstrdup(docker_http_version(d->http));
+	}
+	md->stats_source =
+	    d->stats_source != NULL ? xstrdup(d->stats_source) : NULL;
+	if (d->loaded) {
+		md->running = md->paused = md->stopped = 0;
+		md->containers = xcalloc(d->ncts + 1, sizeof *md->containers);
+		for (i = 0; i < d->ncts; i++) {
+			const char *st = d->cts[i].c.state;
+
+			model_container_copy(&md->containers[i], &d->cts[i].c);
+			if (strcmp(st, "running") == 0)
+				md->running++;
+			else if (strcmp(st, "paused") == 0)
+				md->paused++;
+			else
+				md->stopped++;
+		}
+		md->ncontainers = d->ncts;
+	}
+	docker_logbuf_fill(&d->logs.buf, &md->logs);
+	md->logs.id = d->logs.id != NULL ? xstrdup(d->logs.id) : NULL;
+	md->logs.name = d->logs.name != NULL ? xstrdup(d->logs.name) : NULL;
+	md->logs.error = d->logs.error != NULL ? xstrdup(d->logs.error) : NULL;
+	md->logs.following = d->logs.stream != NULL && d->logs.follow;
+	md->logs.tty = d->logs.tty;
+	md->logs.seq = d->logs.seq;
+}
+
+static void *
+docker_create(struct engine *e, const struct profile *p)
+{
+	return docker_open(e, p);
+}
+
+static void
+docker_destroy(void *arg)
+{
+	docker_close(arg);
+}
+
+static int
+docker_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
+{
+	struct docker *d = arg;
+
+	if (d->http == NULL)
+		return 0;
+	if (d->conn != MODEL_CONN_UP && d->ping == NULL && d->retry_at != 0) {
+		uint64_t now = util_mono_ms();
+		int left = d->retry_at > now ? (int)(d->retry_at - now) : 0;
+
+		if (*timeout < 0 || left < *timeout)
+			*timeout = left;
+	}
+	return docker_http_prepare(d->http, pfd, max, timeout);
+}
+
+static void
+docker_dispatch(void *arg, const struct pollfd *pfd, int n)
+{
+	struct docker *d = arg;
+
+	if (d->http == NULL)
+		return;
+	docker_http_dispatch(d->http, pfd, n);
+	/* Reconnect on the backoff timer, not only on the refresh tick. */
+	if (d->conn != MODEL_CONN_UP && d->ping == NULL &&
+	    util_mono_ms() >= d->retry_at)
+		docker_connect(d);
+}
+
+static void
+docker_tick(void *arg)
+{
+	docker_refresh(arg);
+}
+
+static int
+docker_command(void *arg, const struct engine_cmd *cmd)
+{
+	struct docker *d = arg;
+
+	switch (cmd->type) {
+	case ENGINE_CMD_CT_START:
+	case ENGINE_CMD_CT_STOP:
+	case ENGINE_CMD_CT_RESTART:
+	case ENGINE_CMD_CT_KILL:
+	case ENGINE_CMD_CT_PAUSE:
+	case ENGINE_CMD_CT_UNPAUSE:
+	case ENGINE_CMD_CT_REMOVE:
+		docker_action(d, cmd->type, cmd->arg, cmd->num);
+		return 1;
+	case ENGINE_CMD_CT_LOGS:
+		docker_logs_start(d, cmd->arg, cmd->num > 0 ? cmd->num : 200, 1,
+		                  cmd->arg2 != NULL &&
+		                      strstr(cmd->arg2, "timestamps") != NULL);
+		return 1;
+	case ENGINE_CMD_CT_LOGS_STOP:
+		docker_logs_stop(d);
+		return 1;
+	case ENGINE_CMD_CT_VISIBLE:
+		docker_set_visible(d, cmd->arg);
+		return 1;
+	case ENGINE_CMD_REFRESH:
+		d->resync = 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+docker_fill(void *arg, struct model *m)
+{
+	docker_fill_docker(arg, &m->docker);
+}
+
+const struct engine_component docker_component = {
+    .name = "docker",
+    .create = docker_create,
+    .destroy = docker_destroy,
+    .prepare = docker_prepare,
+    .dispatch = docker_dispatch,
+    .tick = docker_tick,
+    .command = docker_command,
+    .fill = docker_fill,
+    .pending = docker_pending,
+};

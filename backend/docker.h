@@ -1,0 +1,177 @@
+/*
+ * docker.h: berth's Docker Engine API client. Endpoint resolution
+ * (endpoint.c), the libcurl transport driven from the engine's poll loop
+ * (docker-http.c), JSON parsers (docker-json.c), the log frame demuxer and
+ * bounded log buffer (docker-logs.c), stats maths and the cgroup reader
+ * (docker-stats.c) and the engine component that ties them together
+ * (docker.c). Nothing here includes curses.
+ */
+
+#ifndef BERTH_DOCKER_H
+#define BERTH_DOCKER_H
+
+#include "backend.h"
+
+/* sha256.c: a small SHA-256 for context directory names. */
+void sha256(const void *, size_t, unsigned char[32]);
+void sha256_hex(const void *, size_t, char[65]);
+
+/* endpoint.c: where the daemon is, resolved like the docker CLI does. */
+struct endpoint {
+	char *host;   /* unix:///var/run/docker.sock, tcp://h:p */
+	char *socket; /* unix socket path, NULL for tcp */
+	char *base;   /* URL base: http://localhost or http://h:p */
+	char *source; /* profile, DOCKER_HOST, context NAME, default */
+};
+int endpoint_resolve(const struct profile *, struct endpoint *, char **);
+int endpoint_parse_host(const char *, struct endpoint *, char **);
+void endpoint_clear(struct endpoint *);
+
+/*
+ * docker-http.c: HTTP over libcurl. Every call is a transfer on one multi
+ * handle whose sockets and timer the owner polls (prepare/dispatch), so
+ * calls run concurrently and never block the engine. Finished transfers
+ * report through their done callback; the request is freed after it
+ * returns. Streams hand each chunk to a data callback instead of keeping
+ * a body.
+ */
+#define DOCKER_HTTP_STREAM      0x1 /* no total timeout; body to data_cb */
+#define DOCKER_HTTP_UNVERSIONED 0x2 /* no /vX.Y prefix (for /_ping) */
+
+#define DOCKER_HTTP_MAX_BODY (16 * 1024 * 1024)
+
+struct docker_http;
+struct docker_req {
+	long status;       /* HTTP status, 0 if none arrived */
+	char *body;        /* NUL-terminated body (not for streams) */
+	size_t len;        /* body length */
+	char *error;       /* transport or daemon error, NULL on 2xx */
+	char *api_version; /* API-Version response header, or NULL */
+	void *arg;         /* the caller's, given to docker_http_start */
+	/* The transport's own fields follow in docker-http.c. */
+};
+typedef int (*docker_http_data_cb)(struct docker_req *, const char *, size_t);
+typedef void (*docker_http_done_cb)(struct docker_req *);
+
+struct docker_http *docker_http_new(const struct endpoint *);
+void docker_http_free(struct docker_http *);
+void docker_http_set_version(struct docker_http *, const char *);
+const char *docker_http_version(const struct docker_http *);
+void docker_http_set_timeout(struct docker_http *, long);
+long docker_http_timeout(const struct docker_http *);
+struct docker_req *docker_http_start(struct docker_http *, const char *,
+                                     const char *, int, docker_http_data_cb,
+                                     docker_http_done_cb, void *);
+void docker_http_cancel(struct docker_http *, struct docker_req *);
+int docker_http_prepare(struct docker_http *, struct pollfd *, int, int *);
+void docker_http_dispatch(struct docker_http *, const struct pollfd *, int);
+int docker_http_busy(const struct docker_http *);
+void docker_http_run(struct docker_http *, int);
+char *docker_http_escape(const char *);
+char *docker_api_negotiate(const char *);
+
+/* docker-json.c: the daemon's JSON into model structs (text sanitized). */
+int docker_json_version(const char *, size_t, struct model_docker *, char **);
+int docker_json_info(const char *, size_t, struct model_docker *, char **);
+int docker_json_containers(const char *, size_t, struct model_container **,
+                           size_t *, char **);
+int docker_json_inspect(const char *, size_t, char **, int *, int *, char **);
+char *docker_json_error(const char *, size_t, long);
+int docker_id_valid(const char *);
+
+struct docker_event {
+	char type[32];
+	char action[64];
+	char id[72];
+	int64_t time_ns;
+};
+int docker_json_event(const char *, size_t, struct docker_event *, char **);
+
+/* docker-stats.c: the figures docker stats shows, from two samples. */
+struct docker_sample {
+	int valid;
+	uint64_t when_ms;      /* monotonic time of the sample */
+	uint64_t cpu_total_ns; /* container CPU time */
+	uint64_t system_ns;    /* host CPU time (/proc/stat), 0 if unknown */
+	int online_cpus;
+	uint64_t mem_usage;    /* raw usage */
+	uint64_t mem_inactive; /* inactive_file (v2) / total_inactive_file */
+	uint64_t mem_limit;
+	uint64_t rx, tx, rd, wr; /* cumulative bytes */
+	uint64_t pids;
+};
+int docker_json_stats(const char *, size_t, struct docker_sample *, char **);
+double docker_stats_cpu_pct(const struct docker_sample *,
+                            const struct docker_sample *);
+uint64_t docker_stats_mem_used(const struct docker_sample *);
+void docker_stats_apply(struct model_container *, const struct docker_sample *,
+                        const struct docker_sample *);
+
+/* The cgroup reader: the same figures from the host's cgroup files. */
+struct docker_cgroup {
+	int version; /* 1 or 2, 0 = not usable */
+	char *root;  /* /sys/fs/cgroup */
+	uint64_t machine_memory;
+	int online_cpus;
+};
+int docker_cgroup_init(struct docker_cgroup *, const char *);
+void docker_cgroup_clear(struct docker_cgroup *);
+int docker_cgroup_sample(const struct docker_cgroup *, const char *,
+                         struct docker_sample *);
+uint64_t docker_cgroup_system_ns(const char *);
+
+/*
+ * docker-logs.c: the 8-byte frame demuxer and a bounded line buffer.
+ * Lines come out whole (split at '\n', or at DOCKER_LOG_MAX_LINE bytes),
+ * marked with their stream: 1 stdout, 2 stderr, 0 raw (TTY).
+ */
+#define DOCKER_LOG_MAX_LINE 8192
+
+typedef void (*docker_line_cb)(void *, int, const char *, size_t);
+struct docker_demux {
+	int raw;
+	unsigned char hdr[8];
+	size_t hdrlen;
+	uint32_t remaining; /* payload bytes left in the current frame */
+	int stream;
+	char *part[3]; /* partial line per stream */
+	size_t partlen[3];
+	int error;
+};
+void docker_demux_init(struct docker_demux *, int);
+int docker_demux_feed(struct docker_demux *, const char *, size_t,
+                      docker_line_cb, void *);
+void docker_demux_flush(struct docker_demux *, docker_line_cb, void *);
+void docker_demux_clear(struct docker_demux *);
+
+struct docker_logbuf {
+	struct model_log_line *lines; /* ring */
+	size_t cap, n, head;          /* head = oldest */
+	size_t bytes, max_bytes;
+	int truncated;
+	int timestamps; /* lines start with an RFC 3339 time */
+};
+void docker_logbuf_init(struct docker_logbuf *, size_t, size_t, int);
+void docker_logbuf_push(struct docker_logbuf *, int, const char *, size_t);
+void docker_logbuf_clear(struct docker_logbuf *);
+void docker_logbuf_fill(const struct docker_logbuf *, struct model_logs *);
+size_t docker_log_split_time(const char *, size_t);
+
+/* docker.c: the engine component and what the CLI shares with it. */
+struct docker;
+extern const struct engine_component docker_component;
+struct docker *docker_open(struct engine *, const struct profile *);
+void docker_close(struct docker *);
+int docker_wait(struct docker *, uint64_t);
+void docker_refresh(struct docker *);
+void docker_fill_docker(struct docker *, struct model_docker *);
+int docker_action(struct docker *, enum engine_cmd_type, const char *,
+                  long long);
+int docker_logs_start(struct docker *, const char *, long long, int, int);
+void docker_logs_stop(struct docker *);
+void docker_set_line_hook(struct docker *, docker_line_cb, void *);
+int docker_errors(const struct docker *);
+void docker_set_stats_source(struct docker *, int);
+void docker_set_visible(struct docker *, const char *);
+
+#endif /* BERTH_DOCKER_H */

@@ -133,6 +133,8 @@ struct profile {
 		char *context;
 		int activate;
 		int persist;
+		char *ssh_host; /* forward target; NULL = the VM's ssh port */
+		int ssh_port;   /* 0 = the VM's */
 	} docker;
 
 	char **provision;
@@ -299,6 +301,13 @@ struct model_socket {
 	int context_current;
 	int restarts;
 	uint64_t last_restart_ms;
+	/* Appended by the socket forward (forward.c). */
+	char *stage;     /* what the forward is doing now, in words */
+	char *guest;     /* user@host:port:/guest.sock, NULL for none */
+	int pid;         /* ssh process, 0 = none */
+	int owner_pid;   /* process that supervises the forward, 0 = none */
+	int persist;     /* the forward outlives berth (docker.persist) */
+	uint64_t checked_ms; /* wall clock of the last /_ping */
 };
 
 struct model_port {
@@ -475,6 +484,7 @@ void engine_message(struct engine *, int, const char *, ...)
     BERTH_PRINTFLIKE(3, 4);
 const struct profile *engine_profile(const struct engine *);
 uint64_t engine_interval(const struct engine *);
+int engine_threaded(const struct engine *);
 void engine_cmd_free(struct engine_cmd *);
 
 /* The registered components, in order (engine.c). */

@@ -21,12 +21,14 @@
 
 #include "backend.h"
 #include "docker.h"
+#include "forward.h"
 
 #define ENGINE_MAX_POLLFDS  256
 #define ENGINE_MAX_MESSAGES 50
 
 /* Components, registered in this one table (NULL-terminated). */
 const struct engine_component *const engine_components[] = {
+    &socket_component,
     &docker_component,
     NULL,
 };
@@ -137,6 +139,13 @@ uint64_t
 engine_interval(const struct engine *e)
 {
 	return e->interval_ms;
+}
+
+/* Nonzero for a long-running engine (dashboard), zero for a one-shot CLI. */
+int
+engine_threaded(const struct engine *e)
+{
+	return e->threaded;
 }
 
 int

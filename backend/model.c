@@ -167,6 +167,8 @@ model_socket_copy(struct model_socket *d, const struct model_socket *s)
 	d->api_version = dup_or_null(s->api_version);
 	d->engine_version = dup_or_null(s->engine_version);
 	d->context = dup_or_null(s->context);
+	d->stage = dup_or_null(s->stage);
+	d->guest = dup_or_null(s->guest);
 }
 
 void
@@ -179,6 +181,8 @@ model_socket_clear(struct model_socket *s)
 	free(s->api_version);
 	free(s->engine_version);
 	free(s->context);
+	free(s->stage);
+	free(s->guest);
 	memset(s, 0, sizeof *s);
 }
 

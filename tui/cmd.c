@@ -18,6 +18,8 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_profile_entry,
     &cmd_theme_entry,
     &cmd_scan_entry,
+    &cmd_socket_entry,
+    &cmd_context_entry,
     &cmd_ps_entry,
     &cmd_logs_entry,
     &cmd_docker_info_entry,

@@ -1,0 +1,59 @@
+/*
+ * forward.h: the Docker socket path from the guest to the host. forward.c
+ * runs and supervises `ssh -N -L HOST_SOCK:GUEST_SOCK` (or only checks a
+ * socket that is already there, for docker.forward: none), context.c
+ * keeps a Docker context pointing at the host socket, socket.c plugs both
+ * into the engine as the Socket component.
+ */
+
+#ifndef BERTH_FORWARD_H
+#define BERTH_FORWARD_H
+
+#include <signal.h>
+
+#include "backend.h"
+
+/* forward.c */
+struct forward;
+
+struct forward *forward_new(const struct profile *, int);
+void forward_free(struct forward *);
+void forward_set_target(struct forward *, const char *);
+int forward_prepare(struct forward *, struct pollfd *, int, int *);
+void forward_dispatch(struct forward *, const struct pollfd *, int);
+void forward_tick(struct forward *);
+int forward_pending(struct forward *);
+void forward_restart(struct forward *);
+void forward_stop(struct forward *);
+void forward_fill(struct forward *, struct model_socket *);
+char *forward_take_message(struct forward *, int *);
+int forward_is_owner(const struct forward *);
+const char *forward_path(const struct forward *);
+int forward_run(struct forward *, int, volatile sig_atomic_t *,
+                volatile sig_atomic_t *, int);
+
+int forward_ensure_key(const char *, const char *, char **, char **, char **);
+int forward_check_path(const char *, const char *, int *, char **);
+int forward_ping(const char *, long, double *, char **, char **);
+char *forward_state_dir(const char *, char **);
+pid_t forward_owner_pid(const char *, int *);
+int forward_supervisor_stop(const char *, char **);
+int forward_spawn_supervisor(const char *, const char *, char **);
+
+/* socket.c: the Socket engine component. */
+extern const struct engine_component socket_component;
+
+/* context.c: Docker contexts in Docker's own store format. */
+char *context_docker_config_dir(void);
+char *context_meta_path(const char *, const char *);
+char *context_meta_json(const char *, const char *, const char *);
+int context_write(const char *, const char *, const char *, char **);
+int context_current(char **, char **);
+int context_exists(const char *);
+int context_activate(const char *, const char *, char **);
+int context_deactivate(const char *, const char *, char **, char **);
+
+/* sha256.c (shared with the Docker client). */
+void sha256_hex(const void *, size_t, char[65]);
+
+#endif /* BERTH_FORWARD_H */

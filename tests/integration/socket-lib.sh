@@ -1,0 +1,59 @@
+# tests/integration/socket-lib.sh: shared set-up for the socket-*.sh
+# tests (sourced, not run): a private BERTH_HOME, Docker config and HOME,
+# a private sshd (tests/env/sshd.sh) that accepts berth's generated key
+# and plays the guest, whose docker.sock is this machine's real dockerd.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+command -v ssh >/dev/null || skip_all "ssh client not installed"
+command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] ||
+	skip_all "openssh-server not installed (tests/env/install-deps.sh)"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+curl -sf --unix-socket /var/run/docker.sock http://d/_ping >/dev/null ||
+	skip_all "dockerd not answering on /var/run/docker.sock (tests/env/services.sh start)"
+
+t_home
+unset DOCKER_HOST DOCKER_CONTEXT
+export HOME="$T_HOME/home"
+export DOCKER_CONFIG="$T_HOME/docker"
+mkdir -p "$HOME" "$DOCKER_CONFIG"
+SSHD_DIR="$T_HOME/sshd"
+STATE="$T_HOME/state/test"
+SOCK="$STATE/docker.sock"
+P="-p test"
+
+# json FIELD: one field of `berth socket --json` (python3 reads the JSON).
+json() {
+	"$BERTH" $P socket --json 2>/dev/null |
+		python3 -c 'import json, sys
+v = json.load(sys.stdin).get(sys.argv[1])
+print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1"
+}
+
+# wait_json FIELD VALUE SECONDS: poll until FIELD is VALUE; 0 on success.
+wait_json() {
+	_i=0
+	while [ "$_i" -lt "$(($3 * 10))" ]; do
+		[ "$(json "$1")" = "$2" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# socket_setup: profile "test" pointing the forward at the private sshd.
+socket_setup() {
+	"$BERTH" $P socket key >"$T_HOME/berth.pub" ||
+		{ echo "# berth socket key failed"; exit 1; }
+	SSHD_PORT=$("$BERTH_SRCDIR/tests/env/sshd.sh" start "$SSHD_DIR" \
+		"$T_HOME/berth.pub") || skip_all "the private sshd did not start"
+	T_CLEANUP="\"$BERTH\" $P socket stop >/dev/null 2>&1; \"$BERTH_SRCDIR/tests/env/sshd.sh\" stop \"$SSHD_DIR\"; ${T_CLEANUP:-}"
+	cat >"$T_HOME/config/profiles/test.yaml" <<EOF
+vm:
+  ssh_user: $(id -un)
+docker:
+  ssh_host: 127.0.0.1
+  ssh_port: $SSHD_PORT
+  context: berth-test
+refresh: 1s
+EOF
+}

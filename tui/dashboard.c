@@ -1,8 +1,936 @@
+/*
+ * dashboard.c: the full-screen dashboard's loop. The UI thread only draws
+ * and reads keys: it poll()s stdin, the signal self-pipe and the engine's
+ * wake pipe; the engine thread does all backend I/O and publishes immutable
+ * snapshots. Key handlers return an effect mask (redraw, repaint, layout,
+ * quit); the loop applies it once per pass and calls doupdate() once.
+ *
+ * Nothing is written to the terminal when nothing visible changed: every
+ * pane hashes what it shows (its digest) and is redrawn only when that hash
+ * moves, and curses then sends only the cells that differ.
+ */
+
 #include "config.h"
-#include "tui.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dashboard.h"
+
+/* The panes, in focus order (keys 1-4). */
+const struct pane *const dash_panes[DASH_NPANES] = {
+    &pane_vm,
+    &pane_mounts,
+    &pane_socket,
+    &pane_containers,
+};
+
+/* Refresh intervals + and - step through. */
+static const uint64_t dash_intervals[] = {500, 1000, 2000, 5000, 10000, 30000};
+
+static int dash_act_quit(struct dash *);
+static int dash_act_help(struct dash *);
+static int dash_act_next(struct dash *);
+static int dash_act_prev(struct dash *);
+static int dash_act_pane1(struct dash *);
+static int dash_act_pane2(struct dash *);
+static int dash_act_pane3(struct dash *);
+static int dash_act_pane4(struct dash *);
+static int dash_act_zoom(struct dash *);
+static int dash_act_command(struct dash *);
+static int dash_act_profile(struct dash *);
+static int dash_act_repaint(struct dash *);
+static int dash_act_faster(struct dash *);
+static int dash_act_slower(struct dash *);
+
+/* What the global actions do; panes and views handle the rest. */
+static const struct {
+	enum key_action action;
+	int (*fn)(struct dash *);
+} dash_global_actions[] = {
+    {ACT_QUIT, dash_act_quit},       {ACT_HELP, dash_act_help},
+    {ACT_NEXT_PANE, dash_act_next},  {ACT_PREV_PANE, dash_act_prev},
+    {ACT_PANE_1, dash_act_pane1},    {ACT_PANE_2, dash_act_pane2},
+    {ACT_PANE_3, dash_act_pane3},    {ACT_PANE_4, dash_act_pane4},
+    {ACT_ZOOM, dash_act_zoom},       {ACT_COMMAND, dash_act_command},
+    {ACT_PROFILE, dash_act_profile}, {ACT_REPAINT, dash_act_repaint},
+    {ACT_FASTER, dash_act_faster},   {ACT_SLOWER, dash_act_slower},
+};
+
+/* A local message for the status line, replacing the model's newest. */
+void
+dash_set_status(struct dash *d, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(d->status);
+	va_start(ap, fmt);
+	d->status = xvasprintf(fmt, ap);
+	va_end(ap);
+	d->status_level = level;
+}
+
+/* Queue a command for the engine; returns the effect for the caller. */
+int
+dash_send(struct dash *d, enum engine_cmd_type type, const char *arg,
+          const char *arg2, long long num)
+{
+	engine_send(d->engine, type, arg, arg2, num);
+	return DASH_COMMAND | DASH_REDRAW;
+}
+
+int
+dash_focus(struct dash *d, int i)
+{
+	if (i < 0 || i >= DASH_NPANES)
+		return 0;
+	if (d->view != NULL)
+		dash_close_view(d);
+	d->focus = i;
+	return DASH_LAYOUT | DASH_REDRAW;
+}
+
+void
+dash_close_dialog(struct dash *d)
+{
+	if (d->dialog != NULL && d->dialog->close != NULL)
+		d->dialog->close(d);
+	d->dialog = NULL;
+	d->dialog_data = NULL;
+	if (d->win_dialog != NULL) {
+		delwin(d->win_dialog);
+		d->win_dialog = NULL;
+	}
+	d->dirty = 1;
+}
+
+void
+dash_close_view(struct dash *d)
+{
+	if (d->view != NULL && d->view->close != NULL)
+		d->view->close(d);
+	d->view = NULL;
+	d->view_data = NULL;
+	d->dirty = 1;
+}
+
+/* Load and apply a theme by name; on error the status line says why. */
+int
+dash_switch_theme(struct dash *d, const char *name)
+{
+	struct theme *t;
+	char *cause = NULL;
+
+	if ((t = theme_open(name, &cause)) == NULL) {
+		dash_set_status(d, 2, "theme %s: %s", name,
+		                cause != NULL ? cause : "cannot load");
+		free(cause);
+		return DASH_REDRAW;
+	}
+	theme_free(d->theme);
+	d->theme = t;
+	free(d->theme_name);
+	d->theme_name = xstrdup(name);
+	theme_init_curses(t, d->color ? COLORS : 0, !d->color);
+	return DASH_REPAINT;
+}
+
+static int
+dash_act_quit(struct dash *d)
+{
+	if (d->model->busy)
+		return dialog_confirm_quit(
+		    d, "An operation is still running. Quit anyway?");
+	return DASH_QUIT;
+}
+
+static int
+dash_act_help(struct dash *d)
+{
+	return dialog_help_open(d);
+}
+
+static int
+dash_act_next(struct dash *d)
+{
+	return dash_focus(d, (d->focus + 1) % DASH_NPANES);
+}
+
+static int
+dash_act_prev(struct dash *d)
+{
+	return dash_focus(d, (d->focus + DASH_NPANES - 1) % DASH_NPANES);
+}
+
+static int
+dash_act_pane1(struct dash *d)
+{
+	return dash_focus(d, 0);
+}
+
+static int
+dash_act_pane2(struct dash *d)
+{
+	return dash_focus(d, 1);
+}
+
+static int
+dash_act_pane3(struct dash *d)
+{
+	return dash_focus(d, 2);
+}
+
+static int
+dash_act_pane4(struct dash *d)
+{
+	return dash_focus(d, 3);
+}
+
+static int
+dash_act_zoom(struct dash *d)
+{
+	d->zoom = !d->zoom;
+	return DASH_LAYOUT | DASH_REDRAW;
+}
+
+static int
+dash_act_command(struct dash *d)
+{
+	return dialog_command_open(d);
+}
+
+static int
+dash_act_profile(struct dash *d)
+{
+	return dialog_profile_open(d);
+}
+
+static int
+dash_act_repaint(struct dash *d)
+{
+	(void)d;
+	return DASH_REPAINT;
+}
+
+static int
+dash_interval_step(struct dash *d, int dir)
+{
+	uint64_t cur = d->model->refresh_ms, next = cur;
+	size_t i;
+
+	if (dir < 0) {
+		for (i = nitems(dash_intervals); i > 0; i--) {
+			if (dash_intervals[i - 1] < cur) {
+				next = dash_intervals[i - 1];
+				break;
+			}
+		}
+	} else {
+		for (i = 0; i < nitems(dash_intervals); i++) {
+			if (dash_intervals[i] > cur) {
+				next = dash_intervals[i];
+				break;
+			}
+		}
+	}
+	if (next == cur) {
+		dash_set_status(d, 0, "refresh interval stays %llu ms",
+		                (unsigned long long)cur);
+		return DASH_REDRAW;
+	}
+	dash_set_status(d, 0, "refresh every %llu ms",
+	                (unsigned long long)next);
+	return dash_send(d, ENGINE_CMD_SET_INTERVAL, NULL, NULL,
+	                 (long long)next);
+}
+
+static int
+dash_act_faster(struct dash *d)
+{
+	return dash_interval_step(d, -1);
+}
+
+static int
+dash_act_slower(struct dash *d)
+{
+	return dash_interval_step(d, 1);
+}
+
+/* A mouse click focuses the pane under it; the wheel moves. */
+static int
+dash_mouse(struct dash *d)
+{
+	MEVENT ev;
+	int i;
+
+	if (getmouse(&ev) != OK || d->dialog != NULL || d->prompt != NULL)
+		return 0;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return d->view != NULL
+		           ? d->view->action(d, ACT_UP)
+		           : dash_panes[d->focus]->action(d, ACT_UP);
+	if (ev.bstate & BUTTON5_PRESSED)
+		return d->view != NULL
+		           ? d->view->action(d, ACT_DOWN)
+		           : dash_panes[d->focus]->action(d, ACT_DOWN);
+	for (i = 0; i < DASH_NPANES; i++) {
+		struct rect *r = &d->pane[i];
+
+		if (d->visible[i] && ev.y >= r->y && ev.y < r->y + r->h &&
+		    ev.x >= r->x && ev.x < r->x + r->w)
+			return dash_focus(d, i);
+	}
+	return 0;
+}
+
+/* One key: the prompt or dialog first, then the scopes in order. */
+static int
+dash_key(struct dash *d, int ch)
+{
+	enum key_scope scopes[4];
+	enum key_action a;
+	size_t n = 0, i;
+	int eff;
+	char buf[32];
+
+	if (ch == KEY_RESIZE)
+		return 0; /* SIGWINCH did the work */
+	if (ch == KEY_MOUSE)
+		return dash_mouse(d);
+	if (d->prompt != NULL)
+		return dialog_command_key(d, ch);
+	if (d->dialog != NULL)
+		return d->dialog->key(d, ch);
+	if (d->status != NULL) {
+		free(d->status);
+		d->status = NULL;
+	}
+	if (d->view != NULL) {
+		scopes[n++] = KEY_SCOPE_VIEW;
+		if (d->view == &view_logs)
+			scopes[n++] = KEY_SCOPE_LOGS;
+	} else
+		scopes[n++] = dash_panes[d->focus]->scope;
+	scopes[n++] = KEY_SCOPE_MOVE;
+	scopes[n++] = KEY_SCOPE_GLOBAL;
+	a = keys_lookup(scopes, n, ch);
+	if (a == ACT_NONE) {
+		dash_set_status(d, 0, "%s: no action here (? for help)",
+		                keys_name(ch, buf, sizeof buf));
+		return DASH_REDRAW;
+	}
+	if (d->too_small && a != ACT_QUIT && a != ACT_REPAINT)
+		return 0;
+	eff = d->view != NULL ? d->view->action(d, a)
+	                      : dash_panes[d->focus]->action(d, a);
+	if (eff >= 0)
+		return eff;
+	for (i = 0; i < nitems(dash_global_actions); i++) {
+		if (dash_global_actions[i].action == a)
+			return dash_global_actions[i].fn(d);
+	}
+	return 0;
+}
+
+/* (Re)create the windows for the current layout. */
+static void
+dash_windows(struct dash *d)
+{
+	int i;
+
+	if (d->win_header != NULL)
+		delwin(d->win_header);
+	if (d->win_footer != NULL)
+		delwin(d->win_footer);
+	if (d->win_body != NULL)
+		delwin(d->win_body);
+	d->win_header = d->win_footer = d->win_body = NULL;
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (d->win_pane[i] != NULL)
+			delwin(d->win_pane[i]);
+		d->win_pane[i] = NULL;
+	}
+	if (d->win_dialog != NULL) {
+		delwin(d->win_dialog);
+		d->win_dialog = NULL;
+	}
+	layout_compute(d);
+	d->dirty = 1;
+	if (d->too_small)
+		return;
+	d->win_header = newwin(1, d->cols, 0, 0);
+	d->win_footer = newwin(2, d->cols, d->rows - 2, 0);
+	if (d->view != NULL)
+		d->win_body = newwin(d->body.h, d->body.w, d->body.y, 0);
+	for (i = 0; i < DASH_NPANES; i++) {
+		struct rect *r = &d->pane[i];
+
+		if (d->visible[i])
+			d->win_pane[i] = newwin(r->h, r->w, r->y, r->x);
+	}
+}
+
+static const char *
+dash_vm_word(const struct model *m)
+{
+	if (m->vm.conn != MODEL_CONN_UP)
+		return m->vm.conn == MODEL_CONN_NONE
+		           ? "—"
+		           : draw_conn_name(m->vm.conn);
+	return model_vm_state_name(m->vm.state);
+}
+
+static uint64_t
+dash_header_digest(struct dash *d)
+{
+	const struct model *m = d->model;
+	uint64_t h = DRAW_HASH_INIT;
+
+	h = draw_hash_str(h, m->profile);
+	h = draw_hash_str(h, dash_vm_word(m));
+	h = draw_hash_int(h, m->socket.healthy);
+	h = draw_hash_str(h, m->socket.path);
+	h = draw_hash_int(h, m->docker.conn);
+	h = draw_hash_str(h, m->docker.version);
+	h = draw_hash_int(h, (long long)m->refresh_ms);
+	h = draw_hash_int(h, m->busy);
+	return draw_hash_int(h, d->cols);
+}
+
+/* The header: profile, VM state, socket health, Docker, refresh. */
+static void
+dash_draw_header(struct dash *d)
+{
+	const struct model *m = d->model;
+	WINDOW *w = d->win_header;
+	int hattr = theme_attr(THEME_HEADER), x = 0;
+	const char *vm = dash_vm_word(m), *sock;
+	char *every = units_format_duration(m->refresh_ms);
+
+	if (m->socket.path == NULL)
+		sock = m->docker.conn == MODEL_CONN_UP ? "ok" : "—";
+	else
+		sock = m->socket.healthy ? "ok" : "down";
+	draw_fill(w, 0, 0, d->cols, hattr);
+	x += draw_text(w, 0, x, d->cols, hattr | (int)A_BOLD, " berth ");
+	x += draw_printf(w, 0, x, d->cols - x, hattr, " profile %s ",
+	                 m->profile != NULL ? m->profile : "?");
+	x += draw_printf(w, 0, x, d->cols - x, hattr, "| VM %s ", vm);
+	x += draw_printf(w, 0, x, d->cols - x, hattr, "| socket %s ", sock);
+	if (m->docker.conn == MODEL_CONN_UP && m->docker.version != NULL)
+		x += draw_printf(w, 0, x, d->cols - x, hattr, "| Docker %s ",
+		                 m->docker.version);
+	else
+		x += draw_printf(w, 0, x, d->cols - x, hattr, "| Docker %s ",
+		                 draw_conn_name(m->docker.conn));
+	x += draw_printf(w, 0, x, d->cols - x, hattr, "| every %s ", every);
+	if (m->busy)
+		x += draw_text(w, 0, x, d->cols - x, hattr | (int)A_BOLD,
+		               "| busy ");
+	if (d->cols - x > 8)
+		draw_text(w, 0, d->cols - 7, 7, hattr, "? help ");
+	free(every);
+	wnoutrefresh(w);
+}
+
+static const struct model_message *
+dash_last_message(const struct model *m)
+{
+	return m->nmessages > 0 ? &m->messages[m->nmessages - 1] : NULL;
+}
+
+static const struct key_def *
+dash_footer_defs(struct dash *d, const struct key_def **out, size_t max)
+{
+	enum key_scope first =
+	    d->view != NULL ? KEY_SCOPE_VIEW : dash_panes[d->focus]->scope;
+	size_t i, n = 0, pass;
+
+	for (pass = 0; pass < 3; pass++) {
+		enum key_scope s =
+		    pass == 0   ? first
+		    : pass == 1 ? (d->view == &view_logs ? KEY_SCOPE_LOGS
+		                                         : KEY_SCOPE_NSCOPES)
+		                : KEY_SCOPE_GLOBAL;
+
+		for (i = 0; i < keys_ntable && n < max - 1; i++) {
+			if (keys_table[i].scope == s &&
+			    keys_table[i].label != NULL)
+				out[n++] = &keys_table[i];
+		}
+	}
+	out[n] = NULL;
+	return out[0];
+}
+
+static uint64_t
+dash_footer_digest(struct dash *d)
+{
+	const struct model_message *msg = dash_last_message(d->model);
+	uint64_t h = DRAW_HASH_INIT;
+
+	h = draw_hash_int(h, d->focus);
+	h = draw_hash_str(h, d->view != NULL ? d->view->name : NULL);
+	h = draw_hash_str(h, d->status);
+	h = draw_hash_int(h, d->status_level);
+	if (msg != NULL) {
+		h = draw_hash_str(h, msg->text);
+		h = draw_hash_int(h, (long long)msg->when_ms);
+	}
+	h = draw_hash_int(h, d->prompt != NULL);
+	return draw_hash_int(h, d->cols);
+}
+
+/* Draw one "key Label" item of the key bar; returns the columns used. */
+static int
+dash_footer_item(WINDOW *w, int x, int maxw, const struct key_def *def)
+{
+	int codes[1], kw;
+	char buf[32];
+
+	if (keys_bound(def->action, codes, 1) == 0)
+		return 0;
+	keys_name(codes[0], buf, sizeof buf);
+	kw = draw_width(buf) + 1 + (int)strlen(def->label) + 1;
+	if (kw > maxw)
+		return -1;
+	x += draw_text(w, 0, x, maxw, theme_attr(THEME_KEY_HINT), buf);
+	x += draw_text(w, 0, x, 1, theme_attr(THEME_KEY_LABEL), " ");
+	draw_text(w, 0, x, maxw, theme_attr(THEME_KEY_LABEL), def->label);
+	return kw;
+}
+
+/*
+ * The F-key bar: the focused pane's (or view's) keys from the left, the
+ * global ones from the right, so Help and Quit always show.
+ */
+static void
+dash_draw_footer(struct dash *d)
+{
+	WINDOW *w = d->win_footer;
+	const struct key_def *defs[48];
+	const struct model_message *msg = dash_last_message(d->model);
+	int x = 0, i, n, right = 0, used;
+
+	werase(w);
+	draw_fill(w, 0, 0, d->cols, theme_attr(THEME_KEY_LABEL));
+	dash_footer_defs(d, defs, nitems(defs));
+	for (n = 0; defs[n] != NULL; n++)
+		;
+	/* Global keys, right-aligned, from the last. */
+	for (i = n - 1; i >= 0 && defs[i]->scope == KEY_SCOPE_GLOBAL; i--) {
+		int codes[1], kw;
+		char buf[32];
+
+		if (keys_bound(defs[i]->action, codes, 1) == 0)
+			continue;
+		keys_name(codes[0], buf, sizeof buf);
+		kw = draw_width(buf) + 1 + (int)strlen(defs[i]->label) + 1;
+		if (right + kw > d->cols / 2)
+			break;
+		right += kw;
+	}
+	used = d->cols - right;
+	for (i = i + 1; i < n; i++) {
+		int k = dash_footer_item(w, used, d->cols - used, defs[i]);
+
+		if (k > 0)
+			used += k;
+	}
+	for (i = 0; i < n && defs[i]->scope != KEY_SCOPE_GLOBAL; i++) {
+		int k = dash_footer_item(w, x, d->cols - right - x, defs[i]);
+
+		if (k < 0)
+			break;
+		x += k;
+	}
+	if (d->prompt != NULL)
+		dialog_command_draw(d, w, 1);
+	else if (d->status != NULL)
+		draw_text(w, 1, 0, d->cols,
+		          theme_attr(d->status_level >= 2   ? THEME_STATUS_ERROR
+		                     : d->status_level == 1 ? THEME_STATUS_WARN
+		                                            : THEME_DEFAULT),
+		          d->status);
+	else if (msg != NULL) {
+		time_t t = (time_t)(msg->when_ms / 1000);
+		struct tm tm;
+		char ts[16];
+
+		localtime_r(&t, &tm);
+		strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+		x = draw_text(w, 1, 0, d->cols, theme_attr(THEME_DIM), ts);
+		draw_text(w, 1, x + 1, d->cols - x - 1,
+		          theme_attr(msg->level >= 2   ? THEME_STATUS_ERROR
+		                     : msg->level == 1 ? THEME_STATUS_WARN
+		                                       : THEME_DEFAULT),
+		          msg->text);
+	}
+	wnoutrefresh(w);
+}
+
+/* Below 80x24: one centred line and nothing else. */
+static void
+dash_draw_too_small(struct dash *d)
+{
+	const char *msg = "terminal too small (need 80x24)";
+	int len = (int)strlen(msg), y = d->rows / 2, x = (d->cols - len) / 2;
+
+	werase(stdscr);
+	if (x < 0)
+		x = 0;
+	draw_text(stdscr, y, x, d->cols, theme_attr(THEME_STATUS_WARN), msg);
+	wnoutrefresh(stdscr);
+}
+
+/* Draw what changed; returns nonzero when doupdate() has work. */
+static int
+dash_draw(struct dash *d)
+{
+	uint64_t h;
+	int i, any = 0, dh, dw;
+
+	if (d->too_small) {
+		if (d->dirty)
+			dash_draw_too_small(d);
+		any = d->dirty;
+		d->dirty = 0;
+		return any;
+	}
+	if (d->dirty) {
+		/* stdscr sits under everything; keep it blank. */
+		werase(stdscr);
+		wnoutrefresh(stdscr);
+		any = 1;
+	}
+	h = dash_header_digest(d);
+	if (d->dirty || h != d->header_digest) {
+		d->header_digest = h;
+		dash_draw_header(d);
+		any = 1;
+	}
+	if (d->view != NULL) {
+		h = d->view->digest(d);
+		if (d->dirty || h != d->view_digest) {
+			d->view_digest = h;
+			werase(d->win_body);
+			d->view->draw(d, d->win_body, d->body.h, d->body.w);
+			wnoutrefresh(d->win_body);
+			any = 1;
+		}
+	}
+	for (i = 0; i < DASH_NPANES && d->view == NULL; i++) {
+		if (!d->visible[i])
+			continue;
+		h = draw_hash_int(dash_panes[i]->digest(d), d->focus == i);
+		h = draw_hash_int(h, d->pane[i].w * 1000 + d->pane[i].h);
+		if (!d->dirty && h == d->digest[i])
+			continue;
+		d->digest[i] = h;
+		werase(d->win_pane[i]);
+		dash_panes[i]->draw(d, d->win_pane[i], d->pane[i].h,
+		                    d->pane[i].w);
+		wnoutrefresh(d->win_pane[i]);
+		any = 1;
+	}
+	if (d->cols >= 140 && d->view == NULL && !d->zoom && d->dirty) {
+		/* the gap between the side column and Containers */
+		draw_vline(stdscr, d->body.y, d->pane[DASH_NPANES - 1].x - 1,
+		           d->body.h, theme_attr(THEME_BORDER_INACTIVE));
+		wnoutrefresh(stdscr);
+	}
+	h = dash_footer_digest(d);
+	if (d->dirty || h != d->footer_digest) {
+		d->footer_digest = h;
+		dash_draw_footer(d);
+		any = 1;
+	}
+	if (d->dialog != NULL && (any || d->win_dialog == NULL)) {
+		d->dialog->size(d, &dh, &dw);
+		if (dh > d->rows)
+			dh = d->rows;
+		if (dw > d->cols)
+			dw = d->cols;
+		if (d->win_dialog == NULL)
+			d->win_dialog = newwin(dh, dw, (d->rows - dh) / 2,
+			                       (d->cols - dw) / 2);
+		werase(d->win_dialog);
+		d->dialog->draw(d, d->win_dialog, dh, dw);
+		touchwin(d->win_dialog);
+		wnoutrefresh(d->win_dialog);
+		any = 1;
+	}
+	d->dirty = 0;
+	return any;
+}
+
+/* Tell the engine which running containers are on screen (for stats). */
+static void
+dash_visible_containers(struct dash *d)
+{
+	const struct model_container **rows;
+	size_t n, i, len = 0;
+	char *ids;
+
+	if (!d->visible[DASH_NPANES - 1] || d->view != NULL)
+		return;
+	n = pane_containers_rows(d, &rows);
+	ids = xcalloc(1, n * 65 + 1);
+	for (i = 0; i < n; i++) {
+		if (rows[i] == NULL || rows[i]->state == NULL ||
+		    strcmp(rows[i]->state, "running") != 0 ||
+		    rows[i]->id == NULL)
+			continue;
+		len += (size_t)snprintf(ids + len, n * 65 + 1 - len, "%s%.64s",
+		                        len > 0 ? " " : "", rows[i]->id);
+	}
+	free(rows);
+	if (d->ct.visible_ids == NULL || strcmp(d->ct.visible_ids, ids) != 0) {
+		free(d->ct.visible_ids);
+		d->ct.visible_ids = ids;
+		engine_send(d->engine, ENGINE_CMD_CT_VISIBLE, ids, NULL, 0);
+	} else
+		free(ids);
+}
+
+/* Take the newest snapshot; returns nonzero when it is a new one. */
+static int
+dash_take_snapshot(struct dash *d)
+{
+	struct model *m;
+	char *old_theme;
+
+	engine_ack_wake(d->engine);
+	m = engine_snapshot(d->engine);
+	if (m == d->model) {
+		model_unref(m);
+		return 0;
+	}
+	old_theme = d->model != NULL && d->model->profile != NULL
+	                ? xstrdup(d->model->profile)
+	                : NULL;
+	model_unref(d->model);
+	d->model = m;
+	/* A profile switch resets what pointed into the old one. */
+	if (old_theme != NULL && m->profile != NULL &&
+	    strcmp(old_theme, m->profile) != 0) {
+		d->ct.sel = d->ct.top = 0;
+		d->mounts.sel = 0;
+		free(d->ct.visible_ids);
+		d->ct.visible_ids = NULL;
+		if (d->view != NULL)
+			dash_close_view(d);
+	}
+	free(old_theme);
+	return 1;
+}
+
+static void
+dash_resize(struct dash *d)
+{
+	term_size(&d->rows, &d->cols);
+	resizeterm(d->rows, d->cols);
+	dash_windows(d);
+	clearok(curscr, TRUE);
+}
+
+/* Theme for this run: --theme, else the profile's, else default. */
+static void
+dash_initial_theme(struct dash *d, const struct profile *p)
+{
+	const char *name = d->ctx->theme;
+	char *cause = NULL;
+
+	if (name == NULL)
+		name = p->theme != NULL ? p->theme : "default";
+	d->theme = theme_open(name, &cause);
+	if (d->theme == NULL && strcmp(name, "default") != 0) {
+		dash_set_status(d, 1, "theme %s: %s; using default", name,
+		                cause != NULL ? cause : "cannot load");
+		free(cause);
+		cause = NULL;
+		name = "default";
+		d->theme = theme_open(name, &cause);
+	}
+	free(cause);
+	d->theme_name = xstrdup(name);
+}
+
+static void
+dash_free(struct dash *d)
+{
+	int i;
+
+	if (d->prompt != NULL)
+		dialog_command_free(d);
+	if (d->dialog != NULL)
+		dash_close_dialog(d);
+	if (d->view != NULL)
+		dash_close_view(d);
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (d->win_pane[i] != NULL)
+			delwin(d->win_pane[i]);
+	}
+	if (d->win_header != NULL)
+		delwin(d->win_header);
+	if (d->win_footer != NULL)
+		delwin(d->win_footer);
+	if (d->win_body != NULL)
+		delwin(d->win_body);
+	model_unref(d->model);
+	theme_free(d->theme);
+	free(d->theme_name);
+	free(d->status);
+	free(d->ct.sel_id);
+	free(d->ct.filter);
+	free(d->ct.visible_ids);
+}
+
+/* Read config.yaml's keys: section; errors go to stderr. */
+static int
+dash_load_keys(void)
+{
+	struct config_errors errs = {NULL, 0};
+	char *dir = paths_config_dir(), *file;
+	int rc;
+
+	file = xasprintf("%s/config.yaml", dir);
+	rc = keys_load_config(file, &errs);
+	if (rc != 0)
+		config_errors_print(&errs, stderr);
+	config_errors_free(&errs);
+	free(file);
+	free(dir);
+	return rc;
+}
+
+/* Handle the signals the self-pipe reported; returns effects. */
+static int
+dash_signals(struct dash *d, int *exit_code, int *hangup)
+{
+	int bits = term_take_signals();
+
+	if (bits & TERM_SIG_HUP) {
+		*hangup = 1;
+		*exit_code = 128 + 1;
+		return DASH_QUIT;
+	}
+	if (bits & TERM_SIG_TERM) {
+		*exit_code = 128 + 15;
+		return DASH_QUIT;
+	}
+	if (bits & TERM_SIG_TSTP) {
+		term_suspend();
+		dash_resize(d);
+		return DASH_REPAINT;
+	}
+	if (bits & (TERM_SIG_WINCH | TERM_SIG_CONT)) {
+		dash_resize(d);
+		return DASH_REPAINT;
+	}
+	if (bits & TERM_SIG_INT)
+		return dash_act_quit(d);
+	return 0;
+}
+
+/* The dashboard: berth with no subcommand. Returns an exit code. */
 int
 dashboard_run(struct cmd_ctx *ctx)
 {
-	printf("berth dashboard placeholder (profile %s)\n", ctx->profile);
-	return 0;
+	struct dash dash, *d = &dash;
+	struct profile *p;
+	char *cause = NULL, *notice = NULL;
+	struct pollfd pfd[3];
+	long passes = 0;
+	int eff, ch, exit_code = BERTH_EXIT_OK, hangup = 0, timeout;
+
+	memset(d, 0, sizeof *d);
+	d->ctx = ctx;
+	if (dash_load_keys() != 0)
+		return BERTH_EXIT_USAGE;
+	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return BERTH_EXIT_USAGE;
+	}
+	dash_initial_theme(d, p);
+	d->engine = engine_create(p, 1);
+	if (term_open(ctx, &notice) != 0) {
+		fprintf(stderr, "berth: %s\n", notice);
+		free(notice);
+		engine_free(d->engine);
+		dash_free(d);
+		return BERTH_EXIT_FAILED;
+	}
+	if (notice != NULL) {
+		dash_set_status(d, 1, "%s", notice);
+		free(notice);
+	}
+	d->ascii = ctx->ascii;
+	draw_init(d->ascii);
+	d->color = !ctx->no_color && has_colors();
+	if (d->color) {
+		start_color();
+		use_default_colors();
+	}
+	theme_init_curses(d->theme, d->color ? COLORS : 0, !d->color);
+	term_block_signals(1);
+	engine_start(d->engine);
+	term_block_signals(0);
+	dash_take_snapshot(d);
+	d->focus = DASH_NPANES - 1;
+	dash_resize(d);
+
+	for (;;) {
+		if (dash_draw(d))
+			doupdate();
+		if (!d->too_small)
+			dash_visible_containers(d);
+		if (ctx->max_iterations > 0 && ++passes >= ctx->max_iterations)
+			break;
+		timeout = ctx->max_iterations > 0 ? 50 : -1;
+		pfd[0] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
+		pfd[1] = (struct pollfd){term_signal_fd(), POLLIN, 0};
+		pfd[2] = (struct pollfd){engine_wake_fd(d->engine), POLLIN, 0};
+		if (poll(pfd, 3, timeout) == -1 && errno != EINTR)
+			fatal("poll: %s", strerror(errno));
+		eff = 0;
+		if (pfd[1].revents & POLLIN)
+			eff |= dash_signals(d, &exit_code, &hangup);
+		if (eff & DASH_QUIT)
+			break;
+		if (pfd[2].revents & POLLIN)
+			dash_take_snapshot(d);
+		if (pfd[0].revents & (POLLHUP | POLLERR)) {
+			hangup = 1;
+			exit_code = 128 + 1;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			while ((ch = getch()) != ERR) {
+				eff |= dash_key(d, ch);
+				if (eff & DASH_QUIT)
+					break;
+			}
+		}
+		if (eff & DASH_QUIT)
+			break;
+		if (eff & DASH_LAYOUT)
+			dash_windows(d);
+		if (eff & DASH_REPAINT) {
+			dash_windows(d);
+			clearok(curscr, TRUE);
+		}
+		if (eff & DASH_REDRAW)
+			d->dirty = 1;
+	}
+	term_close(hangup);
+	engine_free(d->engine);
+	dash_free(d);
+	return exit_code;
 }

@@ -1,0 +1,512 @@
+/*
+ * dialog-command.c: the one-line prompt on the status line and the ':'
+ * command line built on it. The prompt edits a line (Left/Right, Home/End,
+ * C-a/C-e, C-u, Backspace), Tab completes, Enter runs, Esc cancels. The
+ * '/' filters use the same prompt with a callback on every change.
+ *
+ * Commands are a table: name, arguments, help, what completes the
+ * arguments and the function that runs them.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+
+#define PROMPT_MAX 256
+
+struct prompt {
+	char *label;
+	char buf[PROMPT_MAX];
+	size_t len, cursor;
+	char *orig;
+	prompt_change_cb change;
+	prompt_done_cb done;
+	prompt_complete_cb complete;
+};
+
+struct dialog_command_def {
+	const char *name;
+	const char *args;
+	const char *help;
+	char **(*complete)(struct dash *, size_t *);
+	int (*run)(struct dash *, int, char **);
+};
+
+static int cmdline_vm(struct dash *, int, char **);
+static int cmdline_set(struct dash *, int, char **);
+static int cmdline_profile(struct dash *, int, char **);
+static int cmdline_theme(struct dash *, int, char **);
+static int cmdline_quit(struct dash *, int, char **);
+static int cmdline_interval(struct dash *, int, char **);
+static int cmdline_help(struct dash *, int, char **);
+static int cmdline_filter(struct dash *, int, char **);
+static char **cmdline_profiles(struct dash *, size_t *);
+static char **cmdline_themes(struct dash *, size_t *);
+static char **cmdline_set_keys(struct dash *, size_t *);
+
+static const struct dialog_command_def dialog_commands[] = {
+    {"start", "", "start the VM", NULL, cmdline_vm},
+    {"stop", "", "shut the VM down", NULL, cmdline_vm},
+    {"force-stop", "", "force the VM off", NULL, cmdline_vm},
+    {"restart", "", "restart the VM", NULL, cmdline_vm},
+    {"set", "cpus|memory|disk VALUE", "change a VM resource", cmdline_set_keys,
+     cmdline_set},
+    {"profile", "NAME", "switch to another profile", cmdline_profiles,
+     cmdline_profile},
+    {"theme", "NAME", "switch the colour theme", cmdline_themes, cmdline_theme},
+    {"interval", "DURATION", "refresh interval (500ms, 2s, 1m)", NULL,
+     cmdline_interval},
+    {"filter", "[TEXT]", "filter the containers", NULL, cmdline_filter},
+    {"help", "", "show the keys", NULL, cmdline_help},
+    {"quit", "", "quit berth", NULL, cmdline_quit},
+    {"q", "", "quit berth", NULL, cmdline_quit},
+};
+
+/* Open a prompt with label and initial text on the status line. */
+int
+dialog_command_prompt(struct dash *d, const char *label, const char *initial,
+                      prompt_change_cb change, prompt_done_cb done,
+                      prompt_complete_cb complete)
+{
+	struct prompt *p = xcalloc(1, sizeof *p);
+
+	if (d->prompt != NULL)
+		dialog_command_free(d);
+	p->label = xstrdup(label);
+	if (initial != NULL) {
+		snprintf(p->buf, sizeof p->buf, "%s", initial);
+		p->len = p->cursor = strlen(p->buf);
+	}
+	p->orig = xstrdup(p->buf);
+	p->change = change;
+	p->done = done;
+	p->complete = complete;
+	d->prompt = p;
+	return DASH_REDRAW;
+}
+
+void
+dialog_command_free(struct dash *d)
+{
+	struct prompt *p = d->prompt;
+
+	if (p == NULL)
+		return;
+	free(p->label);
+	free(p->orig);
+	free(p);
+	d->prompt = NULL;
+}
+
+static char **
+dialog_command_names(struct dash *d, const char *line, size_t *n)
+{
+	char **v = xcalloc(nitems(dialog_commands) + 1, sizeof *v);
+	size_t i, len = strlen(line);
+
+	(void)d;
+	*n = 0;
+	for (i = 0; i < nitems(dialog_commands); i++) {
+		if (strncmp(dialog_commands[i].name, line, len) == 0)
+			v[(*n)++] = xstrdup(dialog_commands[i].name);
+	}
+	return v;
+}
+
+/* Candidates for the word under the cursor of a command line. */
+static char **
+dialog_command_complete(struct dash *d, const char *line, size_t *n)
+{
+	const char *sp = strchr(line, ' ');
+	char **all, **v;
+	size_t i, k, na = 0, wl;
+	const char *word;
+
+	*n = 0;
+	if (sp == NULL)
+		return dialog_command_names(d, line, n);
+	for (i = 0; i < nitems(dialog_commands); i++) {
+		if (strlen(dialog_commands[i].name) == (size_t)(sp - line) &&
+		    strncmp(dialog_commands[i].name, line,
+		            (size_t)(sp - line)) == 0)
+			break;
+	}
+	if (i == nitems(dialog_commands) || dialog_commands[i].complete == NULL)
+		return NULL;
+	word = strrchr(line, ' ') + 1;
+	if (strchr(sp + 1, ' ') != NULL)
+		return NULL; /* only the first argument completes */
+	wl = strlen(word);
+	all = dialog_commands[i].complete(d, &na);
+	v = xcalloc(na + 1, sizeof *v);
+	for (k = 0; k < na; k++) {
+		if (strncmp(all[k], word, wl) == 0)
+			v[(*n)++] = all[k];
+		else
+			free(all[k]);
+	}
+	free(all);
+	return v;
+}
+
+/* Tab: complete the last word to the longest common prefix. */
+static void
+dialog_command_tab(struct dash *d)
+{
+	struct prompt *p = d->prompt;
+	char **v, *word, list[256];
+	size_t n = 0, i, common, o = 0;
+
+	if (p->complete == NULL)
+		return;
+	p->buf[p->len] = '\0';
+	v = p->complete(d, p->buf, &n);
+	if (v == NULL || n == 0) {
+		dash_set_status(d, 1, "no completion");
+		free(v);
+		return;
+	}
+	word = strrchr(p->buf, ' ');
+	word = word != NULL ? word + 1 : p->buf;
+	common = strlen(v[0]);
+	for (i = 1; i < n; i++) {
+		size_t k = 0;
+
+		while (k < common && v[i][k] == v[0][k])
+			k++;
+		common = k;
+	}
+	if (common > strlen(word) &&
+	    (size_t)(word - p->buf) + common < PROMPT_MAX - 2) {
+		memcpy(word, v[0], common);
+		p->len = (size_t)(word - p->buf) + common;
+		if (n == 1)
+			p->buf[p->len++] = ' ';
+		p->buf[p->len] = '\0';
+		p->cursor = p->len;
+	}
+	if (n > 1) {
+		list[0] = '\0';
+		for (i = 0; i < n && o < sizeof list - 1; i++)
+			o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+			                      i > 0 ? " " : "", v[i]);
+		dash_set_status(d, 0, "%s", list);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A key while the prompt is open. */
+int
+dialog_command_key(struct dash *d, int ch)
+{
+	struct prompt *p = d->prompt;
+	prompt_done_cb done;
+	char *line;
+	int eff;
+
+	switch (ch) {
+	case 27:
+		if (p->change != NULL)
+			p->change(d, p->orig);
+		dialog_command_free(d);
+		return DASH_REDRAW;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		p->buf[p->len] = '\0';
+		line = xstrdup(p->buf);
+		done = p->done;
+		dialog_command_free(d);
+		eff = done != NULL ? done(d, line) : 0;
+		free(line);
+		return eff | DASH_REDRAW;
+	case '\t':
+		dialog_command_tab(d);
+		return DASH_REDRAW;
+	case KEY_LEFT:
+		if (p->cursor > 0)
+			p->cursor--;
+		return DASH_REDRAW;
+	case KEY_RIGHT:
+		if (p->cursor < p->len)
+			p->cursor++;
+		return DASH_REDRAW;
+	case KEY_HOME:
+	case 1:
+		p->cursor = 0;
+		return DASH_REDRAW;
+	case KEY_END:
+	case 5:
+		p->cursor = p->len;
+		return DASH_REDRAW;
+	case 21:
+		p->len = p->cursor = 0;
+		break;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		if (p->cursor == 0) {
+			if (p->len == 0) {
+				if (p->change != NULL)
+					p->change(d, p->orig);
+				dialog_command_free(d);
+				return DASH_REDRAW;
+			}
+			return 0;
+		}
+		memmove(p->buf + p->cursor - 1, p->buf + p->cursor,
+		        p->len - p->cursor);
+		p->cursor--;
+		p->len--;
+		break;
+	default:
+		if (ch < ' ' || ch > 0xff || ch == 0x7f ||
+		    p->len >= PROMPT_MAX - 1)
+			return 0;
+		memmove(p->buf + p->cursor + 1, p->buf + p->cursor,
+		        p->len - p->cursor);
+		p->buf[p->cursor++] = (char)ch;
+		p->len++;
+		break;
+	}
+	p->buf[p->len] = '\0';
+	if (p->change != NULL)
+		p->change(d, p->buf);
+	return DASH_REDRAW;
+}
+
+/* The prompt on row y of the footer, with a block for the cursor. */
+void
+dialog_command_draw(struct dash *d, WINDOW *w, int y)
+{
+	struct prompt *p = d->prompt;
+	int x, input = theme_attr(THEME_INPUT);
+	char before[PROMPT_MAX], at[8] = " ";
+
+	draw_fill(w, y, 0, d->cols, input);
+	x = draw_text(w, y, 0, d->cols, input | (int)A_BOLD, p->label);
+	memcpy(before, p->buf, p->cursor);
+	before[p->cursor] = '\0';
+	x += draw_text(w, y, x, d->cols - x - 1, input, before);
+	if (p->cursor < p->len)
+		at[0] = p->buf[p->cursor];
+	x += draw_text(w, y, x, 1, input | (int)A_REVERSE, at);
+	if (p->cursor + 1 < p->len)
+		draw_text(w, y, x, d->cols - x, input, p->buf + p->cursor + 1);
+}
+
+static int
+dialog_command_done(struct dash *d, const char *line)
+{
+	return dialog_command_run(d, line);
+}
+
+int
+dialog_command_open(struct dash *d)
+{
+	return dialog_command_prompt(d, ":", NULL, NULL, dialog_command_done,
+	                             dialog_command_complete);
+}
+
+/* Run one command line ("set cpus 4"); errors go to the status line. */
+int
+dialog_command_run(struct dash *d, const char *line)
+{
+	char *copy = xstrdup(line), *argv[8], *tok, *save = NULL;
+	int argc = 0, eff = DASH_REDRAW;
+	size_t i;
+
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL && argc < 8;
+	     tok = strtok_r(NULL, " \t", &save))
+		argv[argc++] = tok;
+	if (argc == 0) {
+		free(copy);
+		return 0;
+	}
+	for (i = 0; i < nitems(dialog_commands); i++) {
+		if (strcmp(dialog_commands[i].name, argv[0]) == 0) {
+			eff = dialog_commands[i].run(d, argc, argv);
+			break;
+		}
+	}
+	if (i == nitems(dialog_commands))
+		dash_set_status(d, 2, ":%s: unknown command (Tab completes)",
+		                argv[0]);
+	free(copy);
+	return eff;
+}
+
+static int
+cmdline_usage(struct dash *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(dialog_commands); i++) {
+		if (strcmp(dialog_commands[i].name, name) == 0)
+			dash_set_status(d, 2, "usage: :%s %s", name,
+			                dialog_commands[i].args);
+	}
+	return DASH_REDRAW;
+}
+
+static int
+cmdline_vm(struct dash *d, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		enum engine_cmd_type type;
+	} map[] = {
+	    {"start", ENGINE_CMD_VM_START},
+	    {"stop", ENGINE_CMD_VM_SHUTDOWN},
+	    {"force-stop", ENGINE_CMD_VM_DESTROY},
+	    {"restart", ENGINE_CMD_VM_REBOOT},
+	};
+	size_t i;
+
+	if (argc != 1)
+		return cmdline_usage(d, argv[0]);
+	for (i = 0; i < nitems(map); i++) {
+		if (strcmp(map[i].name, argv[0]) == 0) {
+			dash_set_status(d, 0, "VM: %s", argv[0]);
+			return dash_send(d, map[i].type, NULL, NULL, 0);
+		}
+	}
+	return DASH_REDRAW;
+}
+
+static int
+cmdline_set(struct dash *d, int argc, char **argv)
+{
+	char *cause = NULL;
+	uint64_t v;
+	long n;
+	char *end;
+
+	if (argc != 3)
+		return cmdline_usage(d, argv[0]);
+	if (strcmp(argv[1], "cpus") == 0) {
+		n = strtol(argv[2], &end, 10);
+		if (*end != '\0' || n < 1 || n > 512) {
+			dash_set_status(d, 2,
+			                "cpus: '%s' is not a number "
+			                "from 1 to 512",
+			                argv[2]);
+			return DASH_REDRAW;
+		}
+	} else if (strcmp(argv[1], "memory") == 0 ||
+	           strcmp(argv[1], "disk") == 0) {
+		if (units_parse_size(argv[2], &v, &cause) != 0) {
+			dash_set_status(d, 2, "%s: %s", argv[1], cause);
+			free(cause);
+			return DASH_REDRAW;
+		}
+	} else {
+		dash_set_status(d, 2,
+		                ":set: unknown resource '%s' (cpus, "
+		                "memory, disk)",
+		                argv[1]);
+		return DASH_REDRAW;
+	}
+	dash_set_status(d, 0, "setting %s to %s", argv[1], argv[2]);
+	return dash_send(d, ENGINE_CMD_VM_SET, argv[1], argv[2], 0);
+}
+
+static int
+cmdline_profile(struct dash *d, int argc, char **argv)
+{
+	if (argc == 1)
+		return dialog_profile_open(d);
+	if (argc != 2)
+		return cmdline_usage(d, argv[0]);
+	dash_set_status(d, 0, "switching to profile %s", argv[1]);
+	return dash_send(d, ENGINE_CMD_PROFILE_SWITCH, argv[1], NULL, 0);
+}
+
+static int
+cmdline_theme(struct dash *d, int argc, char **argv)
+{
+	if (argc != 2)
+		return cmdline_usage(d, argv[0]);
+	return dash_switch_theme(d, argv[1]);
+}
+
+static int
+cmdline_quit(struct dash *d, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (d->model->busy)
+		return dialog_confirm_quit(
+		    d, "An operation is still running. Quit anyway?");
+	return DASH_QUIT;
+}
+
+static int
+cmdline_interval(struct dash *d, int argc, char **argv)
+{
+	uint64_t ms;
+	char *cause = NULL;
+
+	if (argc != 2)
+		return cmdline_usage(d, argv[0]);
+	if (units_parse_duration(argv[1], &ms, &cause) != 0 || ms < 100 ||
+	    ms > 3600000) {
+		dash_set_status(d, 2, "interval: %s",
+		                cause != NULL ? cause
+		                              : "must be from 100ms to 1h");
+		free(cause);
+		return DASH_REDRAW;
+	}
+	dash_set_status(d, 0, "refresh every %s", argv[1]);
+	return dash_send(d, ENGINE_CMD_SET_INTERVAL, NULL, NULL, (long long)ms);
+}
+
+static int
+cmdline_help(struct dash *d, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return dialog_help_open(d);
+}
+
+static int
+cmdline_filter(struct dash *d, int argc, char **argv)
+{
+	free(d->ct.filter);
+	d->ct.filter = argc > 1 ? xstrdup(argv[1]) : NULL;
+	d->ct.sel = d->ct.top = 0;
+	(void)argv;
+	return dash_focus(d, DASH_NPANES - 1) | DASH_REDRAW;
+}
+
+static char **
+cmdline_profiles(struct dash *d, size_t *n)
+{
+	(void)d;
+	return profile_list_names(n);
+}
+
+static char **
+cmdline_themes(struct dash *d, size_t *n)
+{
+	(void)d;
+	return theme_list_names(n);
+}
+
+static char **
+cmdline_set_keys(struct dash *d, size_t *n)
+{
+	char **v = xcalloc(4, sizeof *v);
+
+	(void)d;
+	v[0] = xstrdup("cpus");
+	v[1] = xstrdup("memory");
+	v[2] = xstrdup("disk");
+	*n = 3;
+	return v;
+}

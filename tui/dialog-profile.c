@@ -1,0 +1,162 @@
+/*
+ * dialog-profile.c: the profile picker (p). Lists every profile, user and
+ * shipped, marks the current one with its VM state; Enter switches the
+ * whole dashboard to the selection without restarting berth (the engine
+ * tears its components down and builds them for the new profile).
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+
+struct dialog_profile_data {
+	char **names;
+	size_t n;
+	int sel;
+};
+
+int
+dialog_profile_open(struct dash *d)
+{
+	struct dialog_profile_data *p = xcalloc(1, sizeof *p);
+	size_t i;
+
+	p->names = profile_list_names(&p->n);
+	for (i = 0; i < p->n; i++) {
+		if (d->model->profile != NULL &&
+		    strcmp(p->names[i], d->model->profile) == 0)
+			p->sel = (int)i;
+	}
+	if (d->dialog != NULL)
+		dash_close_dialog(d);
+	d->dialog = &dialog_profile;
+	d->dialog_data = p;
+	return DASH_REDRAW;
+}
+
+static void
+dialog_profile_size(const struct dash *d, int *h, int *w)
+{
+	const struct dialog_profile_data *p = d->dialog_data;
+
+	*h = (int)p->n + 5;
+	if (*h > d->rows - 4)
+		*h = d->rows - 4;
+	if (*h < 7)
+		*h = 7;
+	*w = 56;
+}
+
+static void
+dialog_profile_draw(struct dash *d, WINDOW *w, int rows, int cols)
+{
+	struct dialog_profile_data *p = d->dialog_data;
+	int attr = theme_attr(THEME_DIALOG), y, top = 0, body = rows - 4;
+	size_t i;
+
+	wbkgdset(w, ' ' | attr);
+	werase(w);
+	draw_box(w, 0, 0, rows, cols, theme_attr(THEME_DIALOG_BORDER));
+	draw_text(w, 0, 2, cols - 4,
+	          theme_attr(THEME_DIALOG_BORDER) | (int)A_BOLD, " Profiles ");
+	if (p->n == 0) {
+		draw_text(w, 2, 2, cols - 4, attr, "no profiles found");
+		return;
+	}
+	if (p->sel >= body)
+		top = p->sel - body + 1;
+	for (i = (size_t)top, y = 1; i < p->n && y <= body; i++, y++) {
+		int cur = d->model->profile != NULL &&
+		          strcmp(p->names[i], d->model->profile) == 0;
+		int a = (int)i == p->sel ? theme_attr(THEME_SELECTION) : attr;
+		const char *state = "";
+
+		draw_fill(w, y, 1, cols - 2, a);
+		if (cur)
+			state = d->model->vm.conn == MODEL_CONN_UP
+			            ? model_vm_state_name(d->model->vm.state)
+			            : draw_conn_name(d->model->vm.conn);
+		draw_printf(w, y, 2, cols - 4, a, "%s %-24s %s",
+		            cur ? "*" : " ", p->names[i], cur ? state : "");
+	}
+	draw_text(w, rows - 2, 2, cols - 4, theme_attr(THEME_DIM),
+	          "Enter switch   Esc cancel   * current");
+}
+
+static int
+dialog_profile_key(struct dash *d, int ch)
+{
+	struct dialog_profile_data *p = d->dialog_data;
+	enum key_scope s = KEY_SCOPE_MOVE;
+	char *name;
+
+	switch (ch) {
+	case 27:
+	case 'q':
+		dash_close_dialog(d);
+		return DASH_REDRAW;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (p->n == 0) {
+			dash_close_dialog(d);
+			return DASH_REDRAW;
+		}
+		name = xstrdup(p->names[p->sel]);
+		dash_close_dialog(d);
+		if (d->model->profile != NULL &&
+		    strcmp(name, d->model->profile) == 0) {
+			dash_set_status(d, 0, "already on profile %s", name);
+			free(name);
+			return DASH_REDRAW;
+		}
+		dash_set_status(d, 0, "switching to profile %s", name);
+		engine_send(d->engine, ENGINE_CMD_PROFILE_SWITCH, name, NULL,
+		            0);
+		free(name);
+		return DASH_REDRAW | DASH_COMMAND;
+	default:
+		break;
+	}
+	switch (keys_lookup(&s, 1, ch)) {
+	case ACT_UP:
+		if (p->sel > 0)
+			p->sel--;
+		return DASH_REDRAW;
+	case ACT_DOWN:
+		if ((size_t)p->sel + 1 < p->n)
+			p->sel++;
+		return DASH_REDRAW;
+	case ACT_TOP:
+		p->sel = 0;
+		return DASH_REDRAW;
+	case ACT_BOTTOM:
+		p->sel = p->n > 0 ? (int)p->n - 1 : 0;
+		return DASH_REDRAW;
+	default:
+		return 0;
+	}
+}
+
+static void
+dialog_profile_close(struct dash *d)
+{
+	struct dialog_profile_data *p = d->dialog_data;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->names[i]);
+	free(p->names);
+	free(p);
+}
+
+const struct dialog dialog_profile = {
+    .name = "profile",
+    .size = dialog_profile_size,
+    .draw = dialog_profile_draw,
+    .key = dialog_profile_key,
+    .close = dialog_profile_close,
+};

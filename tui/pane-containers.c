@@ -1,0 +1,529 @@
+/*
+ * pane-containers.c: the Containers pane. A table (name, image, state,
+ * CPU %, memory, ports, uptime) that can be filtered (/), sorted (o, O)
+ * and grouped by compose project (c). Actions on the selected container:
+ * s start, S stop (asks), r restart, d remove (asks), l logs, Enter
+ * details.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "dashboard.h"
+
+static const char *const pane_containers_sorts[CT_SORT_N] = {
+    [CT_SORT_NAME] = "name",     [CT_SORT_STATE] = "state",
+    [CT_SORT_CPU] = "cpu",       [CT_SORT_MEM] = "memory",
+    [CT_SORT_UPTIME] = "uptime",
+};
+
+/* qsort has no context argument everywhere; the UI thread sorts alone. */
+static const struct dash *pane_containers_sorting;
+
+static int
+pane_containers_height(const struct dash *d)
+{
+	(void)d;
+	return 6;
+}
+
+static int
+pane_containers_match(const struct model_container *c, const char *filter)
+{
+	if (filter == NULL || *filter == '\0')
+		return 1;
+	return (c->name != NULL && strcasestr(c->name, filter) != NULL) ||
+	       (c->image != NULL && strcasestr(c->image, filter) != NULL) ||
+	       (c->project != NULL && strcasestr(c->project, filter) != NULL) ||
+	       (c->state != NULL && strcasecmp(c->state, filter) == 0);
+}
+
+static int
+pane_containers_strcmp(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "");
+}
+
+static int
+pane_containers_cmp(const void *va, const void *vb)
+{
+	const struct model_container *a =
+	    *(const struct model_container *const *)va;
+	const struct model_container *b =
+	    *(const struct model_container *const *)vb;
+	const struct dash *d = pane_containers_sorting;
+	int r = 0;
+
+	if (d->ct.group) {
+		r = pane_containers_strcmp(a->project, b->project);
+		if (r != 0)
+			return r;
+	}
+	switch (d->ct.sort) {
+	case CT_SORT_STATE:
+		r = pane_containers_strcmp(a->state, b->state);
+		break;
+	case CT_SORT_CPU:
+		r = a->cpu_pct < b->cpu_pct   ? 1
+		    : a->cpu_pct > b->cpu_pct ? -1
+		                              : 0;
+		break;
+	case CT_SORT_MEM:
+		r = a->mem_used < b->mem_used   ? 1
+		    : a->mem_used > b->mem_used ? -1
+		                                : 0;
+		break;
+	case CT_SORT_UPTIME:
+		r = a->created < b->created   ? 1
+		    : a->created > b->created ? -1
+		                              : 0;
+		break;
+	case CT_SORT_NAME:
+	case CT_SORT_N:
+		break;
+	}
+	if (r == 0)
+		r = pane_containers_strcmp(a->name, b->name);
+	if (r == 0)
+		r = pane_containers_strcmp(a->id, b->id);
+	return d->ct.reverse ? -r : r;
+}
+
+/*
+ * The rows on show after filter, sort and grouping; *out (the caller frees
+ * it) points into the current snapshot. With grouping, a NULL row stands
+ * for the header of the group of the row after it.
+ */
+size_t
+pane_containers_rows(struct dash *d, const struct model_container ***out)
+{
+	const struct model_docker *k = &d->model->docker;
+	const struct model_container **v, **rows;
+	size_t i, n = 0, m = 0;
+
+	v = xcalloc(k->ncontainers + 1, sizeof *v);
+	for (i = 0; i < k->ncontainers; i++) {
+		if (pane_containers_match(&k->containers[i], d->ct.filter))
+			v[n++] = &k->containers[i];
+	}
+	pane_containers_sorting = d;
+	qsort(v, n, sizeof *v, pane_containers_cmp);
+	if (!d->ct.group) {
+		*out = v;
+		return n;
+	}
+	rows = xcalloc(n * 2 + 1, sizeof *rows);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || pane_containers_strcmp(v[i]->project,
+		                                     v[i - 1]->project) != 0)
+			rows[m++] = NULL;
+		rows[m++] = v[i];
+	}
+	free(v);
+	*out = rows;
+	return m;
+}
+
+/* Keep the selection on the same container across snapshots. */
+static void
+pane_containers_fix_sel(struct dash *d, const struct model_container **rows,
+                        size_t n)
+{
+	size_t i;
+
+	if (d->ct.sel_id != NULL) {
+		for (i = 0; i < n; i++) {
+			if (rows[i] != NULL && rows[i]->id != NULL &&
+			    strcmp(rows[i]->id, d->ct.sel_id) == 0) {
+				d->ct.sel = (int)i;
+				return;
+			}
+		}
+	}
+	if (d->ct.sel >= (int)n)
+		d->ct.sel = n > 0 ? (int)n - 1 : 0;
+	if (d->ct.sel < 0)
+		d->ct.sel = 0;
+	if (n > 0 && rows[d->ct.sel] == NULL && (size_t)d->ct.sel + 1 < n)
+		d->ct.sel++;
+	free(d->ct.sel_id);
+	d->ct.sel_id =
+	    n > 0 && rows[d->ct.sel] != NULL && rows[d->ct.sel]->id != NULL
+	        ? xstrdup(rows[d->ct.sel]->id)
+	        : NULL;
+}
+
+const struct model_container *
+dash_selected_container(struct dash *d)
+{
+	const struct model_container **rows, *c = NULL;
+	size_t n = pane_containers_rows(d, &rows);
+
+	pane_containers_fix_sel(d, rows, n);
+	if ((size_t)d->ct.sel < n)
+		c = rows[d->ct.sel];
+	free(rows);
+	return c;
+}
+
+/* "5m", "3h", "2d" since the container was created, "—" if not running. */
+static void
+pane_containers_uptime(const struct model_container *c, char *buf, size_t len)
+{
+	long long s = (long long)time(NULL) - (long long)c->created;
+
+	if (c->state == NULL || strcmp(c->state, "running") != 0 ||
+	    c->created <= 0)
+		snprintf(buf, len, "—");
+	else if (s < 60)
+		snprintf(buf, len, "<1m");
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else
+		snprintf(buf, len, "%lldd", s / 86400);
+}
+
+static void
+pane_containers_ports(const struct model_container *c, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->nports && o < len; i++) {
+		if (c->ports[i].public_port > 0)
+			o += (size_t)snprintf(
+			    buf + o, len - o, "%s%d->%d", o > 0 ? "," : "",
+			    c->ports[i].public_port, c->ports[i].private_port);
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%s%d",
+			                      o > 0 ? "," : "",
+			                      c->ports[i].private_port);
+	}
+}
+
+static uint64_t
+pane_containers_digest(const struct dash *dc)
+{
+	struct dash *d = (struct dash *)dc;
+	const struct model_docker *k = &d->model->docker;
+	uint64_t h = DRAW_HASH_INIT;
+	size_t i, j;
+	char up[16];
+
+	h = draw_hash_int(h, k->conn);
+	h = draw_hash_str(h, k->error);
+	h = draw_hash_int(h, d->ct.sel);
+	h = draw_hash_str(h, d->ct.sel_id);
+	h = draw_hash_str(h, d->ct.filter);
+	h = draw_hash_int(h, d->ct.sort * 4 + d->ct.reverse * 2 + d->ct.group);
+	for (i = 0; i < k->ncontainers; i++) {
+		const struct model_container *c = &k->containers[i];
+
+		h = draw_hash_str(h, c->id);
+		h = draw_hash_str(h, c->name);
+		h = draw_hash_str(h, c->image);
+		h = draw_hash_str(h, c->state);
+		h = draw_hash_str(h, c->project);
+		h = draw_hash_int(h, c->has_stats);
+		h = draw_hash_int(h, (long long)(c->cpu_pct * 10));
+		h = draw_hash_int(h, (long long)(c->mem_used >> 17));
+		for (j = 0; j < c->nports; j++)
+			h = draw_hash_int(h, c->ports[j].public_port * 65536LL +
+			                         c->ports[j].private_port);
+		pane_containers_uptime(c, up, sizeof up);
+		h = draw_hash_str(h, up);
+	}
+	return h;
+}
+
+struct pane_containers_cols {
+	int name, image, state, cpu, mem, ports, up;
+};
+
+static void
+pane_containers_widths(int cols, struct pane_containers_cols *c)
+{
+	int flex;
+
+	c->state = 10;
+	c->cpu = 7;
+	c->mem = 8;
+	c->up = 6;
+	flex = cols - 2 - c->state - c->cpu - c->mem - c->up - 6;
+	if (flex < 12)
+		flex = 12;
+	c->name = flex * 2 / 5;
+	c->image = flex * 3 / 10;
+	c->ports = flex - c->name - c->image;
+}
+
+static void
+pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
+{
+	const struct model_docker *k = &d->model->docker;
+	const struct model_container **list;
+	struct pane_containers_cols cw;
+	size_t n, i;
+	int y, x, body, hdr = theme_attr(THEME_TABLE_HEADER),
+	                dim = theme_attr(THEME_DIM);
+	char right[128], buf[128];
+
+	snprintf(
+	    right, sizeof right, "%d running %d stopped%s%s%s sort %s%s",
+	    k->running, k->stopped, d->ct.filter != NULL ? "  filter '" : "",
+	    d->ct.filter != NULL ? d->ct.filter : "",
+	    d->ct.filter != NULL ? "'" : "", pane_containers_sorts[d->ct.sort],
+	    d->ct.reverse ? " (rev)" : "");
+	draw_rule(w, 0, 0, cols, "4 Containers", d->focus == 3,
+	          k->conn == MODEL_CONN_UP ? right : NULL);
+	if (rows < 2)
+		return;
+	if (k->conn != MODEL_CONN_UP) {
+		x = draw_printf(w, 1, 1, cols - 2,
+		                theme_attr(k->conn == MODEL_CONN_DOWN
+		                               ? THEME_STATUS_ERROR
+		                               : THEME_DIM),
+		                "Docker %s", draw_conn_name(k->conn));
+		if (k->error != NULL)
+			draw_printf(w, 1, 1 + x, cols - 2 - x,
+			            theme_attr(THEME_STATUS_ERROR), ": %s",
+			            k->error);
+		return;
+	}
+	pane_containers_widths(cols, &cw);
+	draw_fill(w, 1, 0, cols, hdr);
+	x = 1;
+	draw_text(w, 1, x, cw.name, hdr, "NAME");
+	x += cw.name + 1;
+	draw_text(w, 1, x, cw.image, hdr, "IMAGE");
+	x += cw.image + 1;
+	draw_text(w, 1, x, cw.state, hdr, "STATE");
+	x += cw.state + 1;
+	draw_text(w, 1, x + cw.cpu - 4, 4, hdr, "CPU%");
+	x += cw.cpu + 1;
+	draw_text(w, 1, x + cw.mem - 3, 3, hdr, "MEM");
+	x += cw.mem + 1;
+	draw_text(w, 1, x, cw.ports, hdr, "PORTS");
+	x += cw.ports + 1;
+	draw_text(w, 1, x, cw.up, hdr, "UP");
+
+	n = pane_containers_rows(d, &list);
+	pane_containers_fix_sel(d, list, n);
+	body = rows - 2;
+	if (n == 0) {
+		draw_text(w, 2, 1, cols - 2, dim,
+		          d->ct.filter != NULL
+		              ? "no container matches the filter"
+		              : "no containers");
+		free(list);
+		return;
+	}
+	if (d->ct.sel < d->ct.top)
+		d->ct.top = d->ct.sel;
+	if (d->ct.sel >= d->ct.top + body)
+		d->ct.top = d->ct.sel - body + 1;
+	if (d->ct.top > 0 && (int)n - d->ct.top < body)
+		d->ct.top = (int)n > body ? (int)n - body : 0;
+	for (i = (size_t)d->ct.top, y = 2; i < n && y < rows; i++, y++) {
+		const struct model_container *c = list[i];
+		int sel = (int)i == d->ct.sel;
+		int base =
+		    sel && d->focus == 3 ? theme_attr(THEME_SELECTION) : 0;
+		int def = base ? base : theme_attr(THEME_DEFAULT);
+
+		if (c == NULL) {
+			const struct model_container *next =
+			    i + 1 < n ? list[i + 1] : NULL;
+
+			draw_printf(w, y, 1, cols - 2, hdr | (int)A_BOLD,
+			            "%s %s", draw_ascii() ? "+" : "▾",
+			            next != NULL && next->project != NULL
+			                ? next->project
+			                : "(no compose project)");
+			continue;
+		}
+		if (base)
+			draw_fill(w, y, 0, cols, base);
+		else if (sel)
+			draw_text(w, y, 0, 1, dim, ">");
+		x = 1 + (d->ct.group ? 2 : 0);
+		draw_text(w, y, x, cw.name - (x - 1), def,
+		          c->name != NULL ? c->name : c->id);
+		x = 1 + cw.name + 1;
+		draw_text(w, y, x, cw.image, base ? base : dim, c->image);
+		x += cw.image + 1;
+		draw_text(w, y, x, cw.state,
+		          base ? base : draw_state_attr(c->state), c->state);
+		x += cw.state + 1;
+		if (c->has_stats)
+			snprintf(buf, sizeof buf, "%*.1f", cw.cpu, c->cpu_pct);
+		else
+			snprintf(buf, sizeof buf, "%*s", cw.cpu, "—");
+		draw_text(w, y, x + (c->has_stats ? 0 : cw.cpu - 1), cw.cpu,
+		          def, c->has_stats ? buf : "—");
+		x += cw.cpu + 1;
+		if (c->has_stats) {
+			char *s = draw_size(c->mem_used);
+
+			snprintf(buf, sizeof buf, "%*s", cw.mem, s);
+			free(s);
+			draw_text(w, y, x, cw.mem, def, buf);
+		} else
+			draw_text(w, y, x + cw.mem - 1, 1, def, "—");
+		x += cw.mem + 1;
+		pane_containers_ports(c, buf, sizeof buf);
+		draw_text(w, y, x, cw.ports, base ? base : dim, buf);
+		x += cw.ports + 1;
+		pane_containers_uptime(c, buf, sizeof buf);
+		draw_text(w, y, x, cw.up, def, buf);
+	}
+	free(list);
+}
+
+static void
+pane_containers_filter_change(struct dash *d, const char *text)
+{
+	free(d->ct.filter);
+	d->ct.filter = *text != '\0' ? xstrdup(text) : NULL;
+	d->ct.sel = 0;
+	d->ct.top = 0;
+	free(d->ct.sel_id);
+	d->ct.sel_id = NULL;
+}
+
+static int
+pane_containers_filter_done(struct dash *d, const char *text)
+{
+	pane_containers_filter_change(d, text);
+	return DASH_REDRAW;
+}
+
+/* Move the selection by delta rows, skipping group headers. */
+static int
+pane_containers_move(struct dash *d, int delta)
+{
+	const struct model_container **rows;
+	size_t n = pane_containers_rows(d, &rows);
+	int sel = d->ct.sel + delta, step = delta < 0 ? -1 : 1;
+
+	if (sel < 0)
+		sel = 0;
+	if (sel >= (int)n)
+		sel = (int)n - 1;
+	while (sel >= 0 && sel < (int)n && rows[sel] == NULL)
+		sel += step;
+	if (sel < 0 || sel >= (int)n) {
+		for (sel = step < 0 ? 0 : (int)n - 1;
+		     sel >= 0 && sel < (int)n && rows[sel] == NULL; sel -= step)
+			;
+	}
+	if (sel >= 0 && sel < (int)n) {
+		d->ct.sel = sel;
+		free(d->ct.sel_id);
+		d->ct.sel_id = rows[sel] != NULL && rows[sel]->id != NULL
+		                   ? xstrdup(rows[sel]->id)
+		                   : NULL;
+	}
+	free(rows);
+	return DASH_REDRAW;
+}
+
+static int
+pane_containers_page(const struct dash *d)
+{
+	int h = d->pane[DASH_NPANES - 1].h - 3;
+
+	return h > 1 ? h : 1;
+}
+
+static int
+pane_containers_action(struct dash *d, enum key_action a)
+{
+	const struct model_container *c;
+	char *q;
+
+	switch (a) {
+	case ACT_UP:
+		return pane_containers_move(d, -1);
+	case ACT_DOWN:
+		return pane_containers_move(d, 1);
+	case ACT_PAGE_UP:
+		return pane_containers_move(d, -pane_containers_page(d));
+	case ACT_PAGE_DOWN:
+		return pane_containers_move(d, pane_containers_page(d));
+	case ACT_TOP:
+		return pane_containers_move(d, -1000000);
+	case ACT_BOTTOM:
+		return pane_containers_move(d, 1000000);
+	case ACT_CT_FILTER:
+		return dialog_command_prompt(d, "/", d->ct.filter,
+		                             pane_containers_filter_change,
+		                             pane_containers_filter_done, NULL);
+	case ACT_CT_SORT:
+		d->ct.sort = (d->ct.sort + 1) % CT_SORT_N;
+		dash_set_status(d, 0, "sorted by %s",
+		                pane_containers_sorts[d->ct.sort]);
+		return DASH_REDRAW;
+	case ACT_CT_REVERSE:
+		d->ct.reverse = !d->ct.reverse;
+		return DASH_REDRAW;
+	case ACT_CT_GROUP:
+		d->ct.group = !d->ct.group;
+		dash_set_status(d, 0, "grouping by compose project %s",
+		                d->ct.group ? "on" : "off");
+		return DASH_REDRAW;
+	default:
+		break;
+	}
+	if (a != ACT_CT_START && a != ACT_CT_STOP && a != ACT_CT_RESTART &&
+	    a != ACT_CT_REMOVE && a != ACT_CT_LOGS && a != ACT_CT_INSPECT)
+		return -1;
+	if ((c = dash_selected_container(d)) == NULL || c->id == NULL) {
+		dash_set_status(d, 1, "no container selected");
+		return DASH_REDRAW;
+	}
+	switch (a) {
+	case ACT_CT_START:
+		dash_set_status(d, 0, "starting %s", c->name);
+		return dash_send(d, ENGINE_CMD_CT_START, c->id, NULL, 0);
+	case ACT_CT_RESTART:
+		dash_set_status(d, 0, "restarting %s", c->name);
+		return dash_send(d, ENGINE_CMD_CT_RESTART, c->id, NULL, 0);
+	case ACT_CT_STOP:
+		q = xasprintf("Stop container %s?", c->name);
+		dialog_confirm_open(d, q, ENGINE_CMD_CT_STOP, c->id, 0);
+		free(q);
+		return DASH_REDRAW;
+	case ACT_CT_REMOVE:
+		q = xasprintf("Remove container %s%s?", c->name,
+		              c->state != NULL &&
+		                      strcmp(c->state, "running") == 0
+		                  ? " (running: it will be killed)"
+		                  : "");
+		dialog_confirm_open(d, q, ENGINE_CMD_CT_REMOVE, c->id, 1);
+		free(q);
+		return DASH_REDRAW;
+	case ACT_CT_LOGS:
+		return view_logs_open(d, c->id, c->name);
+	case ACT_CT_INSPECT:
+		return view_inspect_open(d, c->id);
+	default:
+		return -1;
+	}
+}
+
+const struct pane pane_containers = {
+    .name = "containers",
+    .title = "Containers",
+    .scope = KEY_SCOPE_CONTAINERS,
+    .height = pane_containers_height,
+    .digest = pane_containers_digest,
+    .draw = pane_containers_draw,
+    .action = pane_containers_action,
+};

@@ -1,0 +1,173 @@
+/*
+ * pane-mounts.c: the Mounts pane. One line per shared folder: host path ->
+ * guest path, type, rw/ro, whether the domain has it, the watch mode
+ * (off/poll/native) and, in polling mode, the scanner's live figures.
+ * Key: w cycles the selected mount's watch mode.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+
+static const char *const pane_mounts_watch[] = {
+    [PROFILE_WATCH_OFF] = "off",
+    [PROFILE_WATCH_POLL] = "poll",
+    [PROFILE_WATCH_NATIVE] = "native",
+};
+
+static int
+pane_mounts_height(const struct dash *d)
+{
+	size_t n = d->model->nmounts;
+
+	if (n < 1)
+		n = 1;
+	if (n > 4)
+		n = 4;
+	return (int)n + 1;
+}
+
+static uint64_t
+pane_mounts_digest(const struct dash *d)
+{
+	uint64_t h = draw_hash_int(DRAW_HASH_INIT, d->mounts.sel);
+	size_t i;
+
+	for (i = 0; i < d->model->nmounts; i++) {
+		const struct model_mount *m = &d->model->mounts[i];
+
+		h = draw_hash_str(h, m->host);
+		h = draw_hash_str(h, m->guest);
+		h = draw_hash_str(h, m->type);
+		h = draw_hash_str(h, m->note);
+		h = draw_hash_int(h, m->writable * 4 + m->present * 2);
+		h = draw_hash_int(h, m->watch);
+		h = draw_hash_int(h, (long long)m->files);
+		h = draw_hash_int(h, (long long)m->dirs);
+		h = draw_hash_int(h, (long long)m->last_pass_ms);
+		h = draw_hash_int(h, (long long)m->replayed);
+		h = draw_hash_int(h, (long long)m->queued);
+		h = draw_hash_int(h, (long long)m->failed);
+		h = draw_hash_int(h, (long long)m->errors);
+		h = draw_hash_int(h, (long long)m->latency_ms);
+	}
+	return draw_hash_int(h, (long long)d->model->nmounts);
+}
+
+static void
+pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
+{
+	const struct model *m = d->model;
+	int y, x, top = 0, dim = theme_attr(THEME_DIM);
+	size_t i;
+	char right[32];
+
+	snprintf(right, sizeof right, "%zu", m->nmounts);
+	draw_rule(w, 0, 0, cols, "2 Mounts", d->focus == 1,
+	          m->nmounts > 0 ? right : NULL);
+	if (rows < 2)
+		return;
+	if (m->nmounts == 0) {
+		draw_text(w, 1, 1, cols - 2, dim,
+		          "no shared folders in this profile (mounts: in its "
+		          "YAML)");
+		return;
+	}
+	if (d->mounts.sel >= rows - 1)
+		top = d->mounts.sel - (rows - 2);
+	for (i = (size_t)top, y = 1; i < m->nmounts && y < rows; i++, y++) {
+		const struct model_mount *mt = &m->mounts[i];
+		int sel = d->focus == 1 && (int)i == d->mounts.sel;
+		int base = sel ? theme_attr(THEME_SELECTION) : 0;
+		int hw = (cols - 40) / 2;
+
+		if (sel)
+			draw_fill(w, y, 0, cols, base);
+		x = 1;
+		x += draw_text(w, y, x, hw, base | theme_attr(THEME_DEFAULT),
+		               mt->host);
+		x += draw_text(w, y, x, 4, base | dim,
+		               draw_ascii() ? " -> " : " → ");
+		x += draw_text(w, y, x, hw, base | theme_attr(THEME_DEFAULT),
+		               mt->guest != NULL ? mt->guest : mt->host);
+		x = 2 + 2 * hw + 4;
+		x += draw_printf(w, y, x, cols - x, base | dim, " %s %s",
+		                 mt->type != NULL ? mt->type : "?",
+		                 mt->writable ? "rw" : "ro");
+		if (!mt->present)
+			x += draw_text(w, y, x, cols - x,
+			               base | theme_attr(THEME_STATUS_WARN),
+			               " missing");
+		x += draw_text(w, y, x, cols - x, base | dim, " watch ");
+		x += draw_text(w, y, x, cols - x,
+		               base | theme_attr(mt->watch == PROFILE_WATCH_OFF
+		                                     ? THEME_DIM
+		                                     : THEME_STATUS_OK),
+		               pane_mounts_watch[mt->watch]);
+		if (mt->watch == PROFILE_WATCH_POLL && mt->last_pass_ms > 0)
+			x += draw_printf(w, y, x, cols - x, base | dim,
+			                 " %llu files %llums/pass %llu replayed"
+			                 "%s",
+			                 (unsigned long long)mt->files,
+			                 (unsigned long long)mt->last_pass_ms,
+			                 (unsigned long long)mt->replayed,
+			                 mt->failed > 0 ? " !" : "");
+		if (mt->note != NULL)
+			draw_printf(w, y, x, cols - x,
+			            base | theme_attr(THEME_STATUS_WARN), " %s",
+			            mt->note);
+	}
+}
+
+static int
+pane_mounts_action(struct dash *d, enum key_action a)
+{
+	size_t n = d->model->nmounts;
+	const struct model_mount *mt;
+	enum profile_watch next;
+
+	switch (a) {
+	case ACT_UP:
+		if (d->mounts.sel > 0)
+			d->mounts.sel--;
+		return DASH_REDRAW;
+	case ACT_DOWN:
+		if ((size_t)d->mounts.sel + 1 < n)
+			d->mounts.sel++;
+		return DASH_REDRAW;
+	case ACT_TOP:
+		d->mounts.sel = 0;
+		return DASH_REDRAW;
+	case ACT_BOTTOM:
+		d->mounts.sel = n > 0 ? (int)n - 1 : 0;
+		return DASH_REDRAW;
+	case ACT_MOUNT_WATCH:
+		if (n == 0 || (size_t)d->mounts.sel >= n) {
+			dash_set_status(d, 1, "no mount selected");
+			return DASH_REDRAW;
+		}
+		mt = &d->model->mounts[d->mounts.sel];
+		next = mt->watch == PROFILE_WATCH_OFF    ? PROFILE_WATCH_POLL
+		       : mt->watch == PROFILE_WATCH_POLL ? PROFILE_WATCH_NATIVE
+		                                         : PROFILE_WATCH_OFF;
+		dash_set_status(d, 0, "%s: watch %s", mt->host,
+		                pane_mounts_watch[next]);
+		return dash_send(d, ENGINE_CMD_MOUNT_WATCH,
+		                 pane_mounts_watch[next], NULL, d->mounts.sel);
+	default:
+		return -1;
+	}
+}
+
+const struct pane pane_mounts = {
+    .name = "mounts",
+    .title = "Mounts",
+    .scope = KEY_SCOPE_MOUNTS,
+    .height = pane_mounts_height,
+    .digest = pane_mounts_digest,
+    .draw = pane_mounts_draw,
+    .action = pane_mounts_action,
+};

@@ -1,0 +1,144 @@
+/*
+ * pane-socket.c: the Socket pane. The host socket the Docker CLI uses, how
+ * it is provided (an ssh forward berth supervises, or none: a plain host
+ * socket), its health and /_ping latency, API and engine versions, the
+ * Docker context and whether it is current, and the export line to paste.
+ * Keys: r re-creates the forward, c toggles the context.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+
+static int
+pane_socket_height(const struct dash *d)
+{
+	(void)d;
+	return 4;
+}
+
+static uint64_t
+pane_socket_digest(const struct dash *d)
+{
+	const struct model_socket *s = &d->model->socket;
+	const struct model_docker *k = &d->model->docker;
+	uint64_t h = DRAW_HASH_INIT;
+
+	h = draw_hash_str(h, s->path);
+	h = draw_hash_str(h, s->source);
+	h = draw_hash_str(h, s->mode);
+	h = draw_hash_int(h, s->healthy);
+	h = draw_hash_int(h, (long long)(s->ping_ms * 10));
+	h = draw_hash_str(h, s->error);
+	h = draw_hash_str(h, s->api_version);
+	h = draw_hash_str(h, s->engine_version);
+	h = draw_hash_str(h, s->context);
+	h = draw_hash_int(h, s->context_current);
+	h = draw_hash_int(h, s->restarts);
+	h = draw_hash_int(h, k->conn);
+	h = draw_hash_str(h, k->endpoint);
+	h = draw_hash_str(h, k->version);
+	h = draw_hash_str(h, k->api_version);
+	return draw_hash_str(h, k->error);
+}
+
+static void
+pane_socket_draw(struct dash *d, WINDOW *w, int rows, int cols)
+{
+	const struct model_socket *s = &d->model->socket;
+	const struct model_docker *k = &d->model->docker;
+	int dim = theme_attr(THEME_DIM), def = theme_attr(THEME_DEFAULT);
+	const char *path = s->path, *api, *engine;
+	char *endpoint = NULL;
+	int x, y = 1;
+
+	draw_rule(w, 0, 0, cols, "3 Socket", d->focus == 2, s->source);
+	if (rows < 2)
+		return;
+	if (path == NULL && k->endpoint != NULL &&
+	    strncmp(k->endpoint, "unix://", 7) == 0)
+		path = k->endpoint + 7;
+	x = 1;
+	if (path == NULL) {
+		draw_text(w, y, x, cols - 2, dim,
+		          "not connected: no socket known yet");
+		if (rows > 2)
+			draw_text(w, y + 1, 1, cols - 2, dim,
+			          "the socket, its health and DOCKER_HOST show "
+			          "here");
+		return;
+	}
+	x += draw_text(w, y, x, cols - x - 1, def, path);
+	x += draw_printf(w, y, x, cols - x - 1, dim, "  (%s)",
+	                 s->mode != NULL ? s->mode : "none");
+	if (s->path != NULL) {
+		x += draw_text(w, y, x, cols - x - 1,
+		               theme_attr(s->healthy ? THEME_STATUS_OK
+		                                     : THEME_STATUS_ERROR),
+		               s->healthy ? "  healthy" : "  down");
+		if (s->healthy)
+			x += draw_printf(w, y, x, cols - x - 1, dim,
+			                 " ping %.1f ms", s->ping_ms);
+		else if (s->error != NULL)
+			x += draw_printf(w, y, x, cols - x - 1,
+			                 theme_attr(THEME_STATUS_ERROR), ": %s",
+			                 s->error);
+		if (s->restarts > 0)
+			draw_printf(w, y, x, cols - x - 1, dim,
+			            "  restarted %d×", s->restarts);
+	} else
+		draw_text(w, y, x, cols - x - 1,
+		          theme_attr(k->conn == MODEL_CONN_UP
+		                         ? THEME_STATUS_OK
+		                         : THEME_STATUS_ERROR),
+		          k->conn == MODEL_CONN_UP ? "  answering" : "  down");
+	if (++y >= rows)
+		return;
+	api = s->api_version != NULL ? s->api_version : k->api_version;
+	engine = s->engine_version != NULL ? s->engine_version : k->version;
+	x = 1;
+	x += draw_text(w, y, x, cols - x - 1, dim, "API ");
+	x += draw_text(w, y, x, cols - x - 1, def, api != NULL ? api : "—");
+	x += draw_text(w, y, x, cols - x - 1, dim, "  engine ");
+	x += draw_text(w, y, x, cols - x - 1, def,
+	               engine != NULL ? engine : "—");
+	x += draw_text(w, y, x, cols - x - 1, dim, "  context ");
+	x += draw_text(w, y, x, cols - x - 1, def,
+	               s->context != NULL ? s->context : "—");
+	if (s->context != NULL)
+		draw_text(w, y, x, cols - x - 1, dim,
+		          s->context_current ? " (current)" : " (not current)");
+	if (++y >= rows)
+		return;
+	endpoint = xasprintf("export DOCKER_HOST=unix://%s", path);
+	draw_text(w, y, 1, cols - 2, theme_attr(THEME_KEY_LABEL) | def,
+	          endpoint);
+	free(endpoint);
+}
+
+static int
+pane_socket_action(struct dash *d, enum key_action a)
+{
+	switch (a) {
+	case ACT_SOCKET_RESTART:
+		dash_set_status(d, 0, "re-creating the socket forward");
+		return dash_send(d, ENGINE_CMD_SOCKET_RESTART, NULL, NULL, 0);
+	case ACT_CONTEXT_TOGGLE:
+		return dash_send(d, ENGINE_CMD_CONTEXT_TOGGLE, NULL, NULL, 0);
+	default:
+		return -1;
+	}
+}
+
+const struct pane pane_socket = {
+    .name = "socket",
+    .title = "Socket",
+    .scope = KEY_SCOPE_SOCKET,
+    .height = pane_socket_height,
+    .digest = pane_socket_digest,
+    .draw = pane_socket_draw,
+    .action = pane_socket_action,
+};

@@ -1,0 +1,251 @@
+/*
+ * pane-vm.c: the VM pane. State with its colour and reason, accelerator,
+ * libvirt connection, vCPUs and memory as meters with sparklines, disk,
+ * uptime, IP, and changes that apply on the next restart. Keys: s start,
+ * S stop, F force off, R restart, e edit resources.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+
+static int
+pane_vm_height(const struct dash *d)
+{
+	(void)d;
+	return 5;
+}
+
+static uint64_t
+pane_vm_digest(const struct dash *d)
+{
+	const struct model_vm *v = &d->model->vm;
+	uint64_t h = DRAW_HASH_INIT;
+	int i;
+
+	h = draw_hash_int(h, v->conn);
+	h = draw_hash_str(h, v->uri);
+	h = draw_hash_str(h, v->conn_error);
+	h = draw_hash_int(h, v->retry_in_s);
+	h = draw_hash_str(h, v->domain);
+	h = draw_hash_int(h, v->state);
+	h = draw_hash_str(h, v->reason);
+	h = draw_hash_str(h, v->accel);
+	h = draw_hash_int(h, v->vcpus * 10000 + v->vcpus_max * 100 +
+	                         v->vcpus_pending);
+	h = draw_hash_int(h, (long long)v->mem_current);
+	h = draw_hash_int(h, (long long)v->mem_max);
+	h = draw_hash_int(h, (long long)v->mem_pending);
+	h = draw_hash_int(h, (long long)v->mem_used);
+	h = draw_hash_int(h, (long long)v->disk_capacity);
+	h = draw_hash_int(h, (long long)v->disk_allocation);
+	h = draw_hash_int(h, (long long)(v->cpu_pct * 10));
+	h = draw_hash_int(h, (long long)(v->uptime_s / 60));
+	h = draw_hash_str(h, v->ip);
+	h = draw_hash_str(h, v->operation);
+	h = draw_hash_int(h, v->host_cpus);
+	for (i = 0; i < v->cpu_hist.n; i++)
+		h = draw_hash_int(
+		    h, (long long)model_history_get(&v->cpu_hist, i));
+	for (i = 0; i < v->mem_hist.n; i++)
+		h = draw_hash_int(
+		    h, (long long)model_history_get(&v->mem_hist, i));
+	return h;
+}
+
+/* "kvm", "tcg": what accelerates the guest, or a dash. */
+static const char *
+pane_vm_accel(const struct model_vm *v)
+{
+	return v->accel != NULL ? v->accel : "—";
+}
+
+static void
+pane_vm_draw(struct dash *d, WINDOW *w, int rows, int cols)
+{
+	const struct model_vm *v = &d->model->vm;
+	const char *state = model_vm_state_name(v->state);
+	char *a = NULL, *b = NULL, *up = NULL, right[128];
+	int x, y = 1, mw, sw, label = theme_attr(THEME_DIM);
+	double frac;
+
+	snprintf(right, sizeof right, "%s%s%s", v->uri != NULL ? v->uri : "",
+	         v->domain != NULL ? " · " : "",
+	         v->domain != NULL ? v->domain : "");
+	if (draw_ascii())
+		snprintf(right, sizeof right, "%s%s%s",
+		         v->uri != NULL ? v->uri : "",
+		         v->domain != NULL ? " / " : "",
+		         v->domain != NULL ? v->domain : "");
+	draw_rule(w, 0, 0, cols, "1 VM", d->focus == 0, right);
+	if (rows < 2)
+		return;
+	if (v->conn != MODEL_CONN_UP) {
+		x = draw_printf(w, y, 1, cols - 2,
+		                theme_attr(v->conn == MODEL_CONN_DOWN
+		                               ? THEME_STATUS_ERROR
+		                               : THEME_DIM),
+		                "libvirt %s", draw_conn_name(v->conn));
+		if (v->conn_error != NULL)
+			x += draw_printf(w, y, 1 + x, cols - 2 - x,
+			                 theme_attr(THEME_STATUS_ERROR), ": %s",
+			                 v->conn_error);
+		if (v->retry_in_s > 0)
+			draw_printf(w, y, 1 + x, cols - 2 - x, label,
+			            " (retry in %ds)", v->retry_in_s);
+		if (rows > 2)
+			draw_text(
+			    w, y + 1, 1, cols - 2, label,
+			    v->conn == MODEL_CONN_NONE
+			        ? "no VM backend in this build yet: state, "
+			          "resources and stats show here"
+			        : "state, resources and stats show here "
+			          "once connected");
+		return;
+	}
+
+	/* Line 1: state, reason, accel, operation. */
+	x = 1;
+	x += draw_text(w, y, x, cols - x - 1,
+	               draw_state_attr(state) | (int)A_BOLD, state);
+	if (v->reason != NULL && *v->reason != '\0')
+		x += draw_printf(w, y, x, cols - x - 1, label, " (%s)",
+		                 v->reason);
+	x += draw_printf(w, y, x, cols - x - 1, label, "  accel ");
+	x += draw_text(w, y, x, cols - x - 1, theme_attr(THEME_DEFAULT),
+	               pane_vm_accel(v));
+	if (v->adopted)
+		x += draw_text(w, y, x, cols - x - 1, label, "  adopted");
+	if (v->operation != NULL)
+		draw_printf(w, y, x, cols - x - 1,
+		            theme_attr(THEME_STATUS_WARN), "  %s",
+		            v->operation);
+	if (++y >= rows)
+		return;
+
+	/* Line 2: CPU meter and sparkline. */
+	mw = cols >= 100 ? 24 : 14;
+	sw = cols - 1 - 30 - mw;
+	x = 1;
+	x += draw_printf(w, y, x, 12, label, "CPU ");
+	if (v->vcpus_pending > 0 && v->vcpus_pending != v->vcpus)
+		x += draw_printf(w, y, x, 16, theme_attr(THEME_STATUS_WARN),
+		                 "%d→%d vCPU ", v->vcpus, v->vcpus_pending);
+	else
+		x += draw_printf(w, y, x, 16, theme_attr(THEME_DEFAULT),
+		                 "%d vCPU ", v->vcpus);
+	x = 16;
+	frac = v->vcpus > 0 ? v->cpu_pct / (100.0 * v->vcpus) : 0;
+	draw_meter(w, y, x, mw, frac);
+	x += mw;
+	x += draw_printf(w, y, x + 1, 8, theme_attr(THEME_DEFAULT), "%5.1f%%",
+	                 v->cpu_pct) +
+	     2;
+	if (sw > 4)
+		draw_sparkline(w, y, x, sw, &v->cpu_hist,
+		               100.0 * (v->vcpus > 0 ? v->vcpus : 1));
+	if (++y >= rows)
+		return;
+
+	/* Line 3: memory meter and sparkline. */
+	x = 1;
+	draw_text(w, y, x, 4, label, "Mem");
+	a = draw_size(v->mem_used > 0 ? v->mem_used : 0);
+	b = draw_size(v->mem_current > 0 ? v->mem_current : v->mem_max);
+	if (v->mem_pending > 0 && v->mem_pending != v->mem_current) {
+		char *p = draw_size(v->mem_pending);
+
+		draw_printf(w, y, 5, 11, theme_attr(THEME_STATUS_WARN), "%s→%s",
+		            b, p);
+		free(p);
+	} else
+		draw_printf(w, y, 5, 11, theme_attr(THEME_DEFAULT), "%s", b);
+	frac = v->mem_current > 0 ? (double)v->mem_used / (double)v->mem_current
+	                          : 0;
+	draw_meter(w, y, 16, mw, frac);
+	x = 16 + mw + 1;
+	x += draw_printf(w, y, x, 13, theme_attr(THEME_DEFAULT), "%s used",
+	                 v->mem_used > 0 ? a : "—");
+	x = 16 + mw + 15;
+	if (cols - 1 - x > 4)
+		draw_sparkline(
+		    w, y, x, cols - 1 - x, &v->mem_hist,
+		    (double)(v->mem_current > 0 ? v->mem_current : 1));
+	free(a);
+	free(b);
+	if (++y >= rows)
+		return;
+
+	/* Line 4: disk, uptime, IP, pending changes. */
+	x = 1;
+	a = draw_size(v->disk_allocation);
+	b = draw_size(v->disk_capacity);
+	x += draw_printf(w, y, x, cols - x - 1, label, "Disk ");
+	x += draw_printf(w, y, x, cols - x - 1, theme_attr(THEME_DEFAULT),
+	                 "%s/%s", v->disk_capacity > 0 ? a : "—",
+	                 v->disk_capacity > 0 ? b : "—");
+	free(a);
+	free(b);
+	up = v->state == MODEL_VM_RUNNING
+	         ? units_format_uptime(v->uptime_s - v->uptime_s % 60)
+	         : xstrdup("—");
+	if (v->state == MODEL_VM_RUNNING && v->uptime_s < 60) {
+		free(up);
+		up = xstrdup("<1m");
+	}
+	x += draw_printf(w, y, x, cols - x - 1, label, "  up ");
+	x += draw_text(w, y, x, cols - x - 1, theme_attr(THEME_DEFAULT), up);
+	free(up);
+	x += draw_printf(w, y, x, cols - x - 1, label, "  IP ");
+	x += draw_text(w, y, x, cols - x - 1, theme_attr(THEME_DEFAULT),
+	               v->ip != NULL ? v->ip : "—");
+	if ((v->vcpus_pending > 0 && v->vcpus_pending != v->vcpus) ||
+	    (v->mem_pending > 0 && v->mem_pending != v->mem_current))
+		draw_text(w, y, x, cols - x - 1, theme_attr(THEME_STATUS_WARN),
+		          "  * applies on restart");
+}
+
+static int
+pane_vm_confirm(struct dash *d, const char *what, enum engine_cmd_type t)
+{
+	char *q =
+	    xasprintf("%s the VM %s?", what,
+	              d->model->vm.domain != NULL ? d->model->vm.domain : "");
+
+	dialog_confirm_open(d, q, t, NULL, 0);
+	free(q);
+	return DASH_REDRAW;
+}
+
+static int
+pane_vm_action(struct dash *d, enum key_action a)
+{
+	switch (a) {
+	case ACT_VM_START:
+		dash_set_status(d, 0, "starting the VM");
+		return dash_send(d, ENGINE_CMD_VM_START, NULL, NULL, 0);
+	case ACT_VM_STOP:
+		return pane_vm_confirm(d, "Shut down", ENGINE_CMD_VM_SHUTDOWN);
+	case ACT_VM_FORCE:
+		return pane_vm_confirm(d, "Force off", ENGINE_CMD_VM_DESTROY);
+	case ACT_VM_RESTART:
+		return pane_vm_confirm(d, "Restart", ENGINE_CMD_VM_REBOOT);
+	case ACT_VM_EDIT:
+		return dialog_resources_open(d);
+	default:
+		return -1;
+	}
+}
+
+const struct pane pane_vm = {
+    .name = "vm",
+    .title = "VM",
+    .scope = KEY_SCOPE_VM,
+    .height = pane_vm_height,
+    .digest = pane_vm_digest,
+    .draw = pane_vm_draw,
+    .action = pane_vm_action,
+};

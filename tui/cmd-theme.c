@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,13 +143,14 @@ cmd_theme_roles_man(FILE *f)
 		mono = cmd_theme_attrs(theme_roles[i].mono);
 		fputs(".TP\n.B ", f);
 		cmd_theme_roff(theme_roles[i].name, f);
-		fputs("\n", f);
-		cmd_theme_roff(theme_roles[i].help, f);
-		fputs(".\nDefault ", f);
+		fprintf(f, "\n%c",
+		        toupper((unsigned char)theme_roles[i].help[0]));
+		cmd_theme_roff(theme_roles[i].help + 1, f);
+		fputs(".\nDefault: \\fI", f);
 		cmd_theme_roff(def, f);
-		fputs("; without colour ", f);
+		fputs("\\fP; without colour: \\fI", f);
 		cmd_theme_roff(mono, f);
-		fputs(".\n", f);
+		fputs("\\fP.\n", f);
 		free(def);
 		free(mono);
 	}
@@ -181,38 +183,16 @@ cmd_theme_roles(struct cmd_ctx *ctx, int argc, char **argv)
 	return BERTH_EXIT_OK;
 }
 
-/* A colour for YAML output: #rrggbb needs quotes. */
-static void
-cmd_theme_put_color(const char *key, const struct theme_color *c)
-{
-	char *s = theme_color_format(c);
-
-	if (*s == '#')
-		printf("%s: \"%s\"", key, s);
-	else
-		printf("%s: %s", key, s);
-	free(s);
-}
-
 /*
- * Print a theme as a complete theme file, every role spelled out (inherits
- * resolved), which loads back to the same theme.
+ * Print a theme as a complete theme file, every role in the short form
+ * (which says everything about a role) with inherits resolved, so the
+ * output loads back to the same theme.
  */
 static int
 cmd_theme_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int bit;
-	} attrs[] = {
-	    {"bold", THEME_A_BOLD},
-	    {"dim", THEME_A_DIM},
-	    {"reverse", THEME_A_REVERSE},
-	    {"underline", THEME_A_UNDERLINE},
-	};
-	const struct theme_style *st;
 	struct theme *t;
-	char *name, *cause = NULL, *desc;
+	char *name, *cause = NULL, *desc, *style;
 	size_t j;
 	int i;
 
@@ -237,17 +217,13 @@ cmd_theme_show(struct cmd_ctx *ctx, int argc, char **argv)
 		free(desc);
 	}
 	for (i = 0; i < THEME_NROLES; i++) {
-		st = theme_get_style(t, i);
-		printf("%s:%*s{", theme_roles[i].name,
-		       (int)(16 - strlen(theme_roles[i].name)), "");
-		cmd_theme_put_color("fg", &st->fg);
-		printf(", ");
-		cmd_theme_put_color("bg", &st->bg);
-		for (j = 0; j < nitems(attrs); j++) {
-			if (st->attrs & attrs[j].bit)
-				printf(", %s: true", attrs[j].name);
-		}
-		printf("}\n");
+		style = theme_style_format(theme_get_style(t, i));
+		/* In YAML " #" starts a comment: quote colours like #rrggbb. */
+		printf(strchr(style, '#') != NULL ? "%s:%*s\"%s\"\n"
+		                                  : "%s:%*s%s\n",
+		       theme_roles[i].name,
+		       (int)(16 - strlen(theme_roles[i].name)), "", style);
+		free(style);
 	}
 	theme_free(t);
 	free(name);

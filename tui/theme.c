@@ -1076,7 +1076,11 @@ theme_node_bool(struct theme_parse *p, yaml_node_t *node, const char *key,
 	return -1;
 }
 
-/* A role given as a mapping: fields override the base style. */
+/*
+ * A role given as a mapping. Like the short form it replaces the whole
+ * style: what it leaves out is the terminal's default colour and no
+ * attribute, so a role reads the same whatever it would have inherited.
+ */
 static void
 theme_role_mapping(struct theme_parse *p, yaml_node_t *map, const char *role,
                    struct theme_style *st)
@@ -1353,9 +1357,10 @@ theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 				    key);
 			continue;
 		}
-		if (v->type == YAML_MAPPING_NODE)
+		if (v->type == YAML_MAPPING_NODE) {
+			memset(&t->roles[role], 0, sizeof t->roles[role]);
 			theme_role_mapping(p, v, key, &t->roles[role]);
-		else if (v->type == YAML_SCALAR_NODE)
+		} else if (v->type == YAML_SCALAR_NODE)
 			theme_role_string(p, v, key, &t->roles[role]);
 		else
 			theme_error(

@@ -618,8 +618,9 @@ test_valid(void **state)
 	st = theme_get_style(t, THEME_HEADER);
 	assert_int_equal(st->fg.kind, THEME_COLOR_RGB);
 	assert_int_equal(st->fg.rgb, 0x102030);
-	/* Mapping fields override the default (bold reverse) one by one. */
-	assert_int_equal(st->attrs, THEME_A_REVERSE | THEME_A_UNDERLINE);
+	/* A role is what it says: nothing of the default (bold reverse). */
+	assert_int_equal(st->attrs, THEME_A_UNDERLINE);
+	assert_int_equal(st->bg.kind, THEME_COLOR_DEFAULT);
 	st = theme_get_style(t, THEME_SELECTION);
 	assert_int_equal(st->attrs, THEME_A_BOLD);
 	assert_int_equal(st->fg.index, 11);
@@ -628,7 +629,7 @@ test_valid(void **state)
 	assert_int_equal(st->fg.index, 244);
 	assert_int_equal(st->attrs, THEME_A_DIM);
 	st = theme_get_style(t, THEME_STATUS_OK);
-	assert_int_equal(st->fg.index, 2); /* kept from the default */
+	assert_int_equal(st->fg.kind, THEME_COLOR_DEFAULT); /* not green */
 	assert_int_equal(st->bg.index, 4);
 	/* Roles not mentioned keep the defaults. */
 	assert_memory_equal(theme_get_style(t, THEME_MATCH),

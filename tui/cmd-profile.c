@@ -162,7 +162,7 @@ keys_man(FILE *f)
 		}
 		fputs("; default ", f);
 		roff_puts(key_default(k), f);
-		fputs(".\n", f);
+		fputs(".\n.br\n", f);
 		roff_puts(k->help, f);
 		fputs(".\n", f);
 		free(range);

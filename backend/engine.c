@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "replay.h"
 #include "docker.h"
 #include "forward.h"
 
@@ -30,6 +31,7 @@
 const struct engine_component *const engine_components[] = {
     &socket_component,
     &docker_component,
+    &mounts_component,
     NULL,
 };
 

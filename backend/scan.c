@@ -58,10 +58,14 @@ const char *const scan_default_ignore[SCAN_DEFAULT_IGNORE_N] = {
     "node_modules/.cache",
 };
 
+struct slot {
+	uint32_t hash;
+	struct node *n;
+};
+
 /* One entry of the snapshot. Directories link their children. */
 struct node {
 	struct node *parent, *child, *next, *prev;
-	char *path;        /* relative to the root, "" for the root; owned */
 	uint32_t name_off; /* where the last component starts in path */
 	uint32_t hash;
 	uint8_t type;
@@ -75,6 +79,7 @@ struct node {
 	/* Directories only. */
 	uint64_t next_due, subtree_due, last_change;
 	int changed_ever;
+	char path[]; /* relative to the root, "" for the root */
 };
 
 struct scan {
@@ -82,12 +87,13 @@ struct scan {
 	struct scan_options opt;
 	char **ignore; /* owned copies of opt.ignore */
 
-	struct node *top; /* NULL before the first pass */
-	struct node **table;
+	struct node *top;   /* NULL before the first pass */
+	struct slot *table; /* open addressing; the hash saves a node visit */
 	size_t tcap, tn;
 
-	uint64_t gen;          /* listing marks */
-	uint64_t passno;       /* pass marks */
+	uint64_t gen;    /* listing marks */
+	uint64_t passno; /* pass marks */
+	int fresh;       /* the listing under way starts from no children */
 	struct node **newdirs; /* directories found by listings, to read */
 	size_t nnew, capnew;
 	uint64_t now; /* monotonic ms of the running pass */
@@ -148,6 +154,7 @@ scan_changes_add(struct scan_changes *c, enum scan_kind kind,
 	ch->type = type;
 	ch->old_type = old_type;
 	ch->path = xstrdup(path);
+	ch->mtime_ns = 0;
 }
 
 void
@@ -281,12 +288,14 @@ static struct node *
 scan_lookup(const struct scan *s, const char *path, size_t len, uint32_t h)
 {
 	size_t i, mask = s->tcap - 1;
-	struct node *n;
+	const struct slot *sl;
 
-	for (i = h & mask; (n = s->table[i]) != NULL; i = (i + 1) & mask) {
-		if (n->hash == h && strncmp(n->path, path, len) == 0 &&
-		    n->path[len] == '\0')
-			return n;
+	if (s->tcap == 0)
+		return NULL;
+	for (i = h & mask; (sl = &s->table[i])->n != NULL; i = (i + 1) & mask) {
+		if (sl->hash == h && strncmp(sl->n->path, path, len) == 0 &&
+		    sl->n->path[len] == '\0')
+			return sl->n;
 	}
 	return NULL;
 }
@@ -294,8 +303,8 @@ scan_lookup(const struct scan *s, const char *path, size_t len, uint32_t h)
 static void
 scan_table_insert(struct scan *s, struct node *n)
 {
-	size_t i, mask, j;
-	struct node **old;
+	size_t i, mask, j, k;
+	struct slot *old;
 
 	if ((s->tn + 1) * 2 > s->tcap) {
 		old = s->table;
@@ -304,11 +313,9 @@ scan_table_insert(struct scan *s, struct node *n)
 		s->table = xcalloc(s->tcap, sizeof *s->table);
 		mask = s->tcap - 1;
 		for (i = 0; i < j; i++) {
-			size_t k;
-
-			if (old[i] == NULL)
+			if (old[i].n == NULL)
 				continue;
-			for (k = old[i]->hash & mask; s->table[k] != NULL;
+			for (k = old[i].hash & mask; s->table[k].n != NULL;
 			     k = (k + 1) & mask)
 				;
 			s->table[k] = old[i];
@@ -316,9 +323,10 @@ scan_table_insert(struct scan *s, struct node *n)
 		free(old);
 	}
 	mask = s->tcap - 1;
-	for (i = n->hash & mask; s->table[i] != NULL; i = (i + 1) & mask)
+	for (i = n->hash & mask; s->table[i].n != NULL; i = (i + 1) & mask)
 		;
-	s->table[i] = n;
+	s->table[i].hash = n->hash;
+	s->table[i].n = n;
 	s->tn++;
 }
 
@@ -328,17 +336,17 @@ scan_table_delete(struct scan *s, struct node *n)
 {
 	size_t i, j, k, mask = s->tcap - 1;
 
-	for (i = n->hash & mask; s->table[i] != n; i = (i + 1) & mask)
-		if (s->table[i] == NULL)
+	for (i = n->hash & mask; s->table[i].n != n; i = (i + 1) & mask)
+		if (s->table[i].n == NULL)
 			return;
-	s->table[i] = NULL;
+	s->table[i].n = NULL;
 	s->tn--;
-	for (j = (i + 1) & mask; s->table[j] != NULL; j = (j + 1) & mask) {
-		k = s->table[j]->hash & mask;
+	for (j = (i + 1) & mask; s->table[j].n != NULL; j = (j + 1) & mask) {
+		k = s->table[j].hash & mask;
 		if ((j > i && (k <= i || k > j)) ||
 		    (j < i && k <= i && k > j)) {
 			s->table[i] = s->table[j];
-			s->table[j] = NULL;
+			s->table[j].n = NULL;
 			i = j;
 		}
 	}
@@ -372,6 +380,18 @@ scan_report(struct scan *s, enum scan_kind k, enum scan_type t,
 {
 	if (s->out != NULL)
 		scan_changes_add(s->out, k, t, old, path);
+}
+
+/* Report a change of node n, with the mtime it has now. */
+static void
+scan_report_node(struct scan *s, enum scan_kind k, enum scan_type old,
+                 const struct node *n)
+{
+	if (s->out == NULL)
+		return;
+	scan_changes_add(s->out, k, n->type, old, n->path);
+	if (k != SCAN_DELETED)
+		s->out->v[s->out->n - 1].mtime_ns = n->mtime_ns;
 }
 
 static void
@@ -410,11 +430,12 @@ static struct node *
 scan_node_new(struct scan *s, struct node *parent, const char *name,
               size_t nlen, const struct stat *sb)
 {
-	struct node *n = xcalloc(1, sizeof *n);
 	size_t plen = parent != NULL ? strlen(parent->path) : 0, off;
+	struct node *n;
 
 	off = plen == 0 ? 0 : plen + 1;
-	n->path = xmalloc(off + nlen + 1);
+	n = xmalloc(sizeof *n + off + nlen + 1);
+	memset(n, 0, sizeof *n);
 	if (plen != 0) {
 		memcpy(n->path, parent->path, plen);
 		n->path[plen] = '/';
@@ -454,7 +475,6 @@ scan_node_remove(struct scan *s, struct node *n, int report)
 	}
 	scan_table_delete(s, n);
 	scan_count(s, n->type, -1);
-	free(n->path);
 	free(n);
 }
 
@@ -631,7 +651,8 @@ scan_relist_entry(struct scan *s, struct node *d, int dfd, int depth,
 		memcpy(path + plen + 1, de->name, de->len + 1);
 	}
 	t = scan_dtype(de->dtype, &known);
-	n = scan_lookup(s, path, len, scan_hash(path, len));
+	/* A directory with no children yet (a first listing) has no match. */
+	n = s->fresh ? NULL : scan_lookup(s, path, len, scan_hash(path, len));
 	if (n != NULL && (!known || t == n->type)) {
 		n->seen = s->gen;
 		return;
@@ -667,7 +688,7 @@ scan_relist_entry(struct scan *s, struct node *d, int dfd, int depth,
 		scan_set_stat(s, n, &sb);
 		scan_count(s, n->type, 1);
 		n->seen = s->gen;
-		scan_report(s, SCAN_TYPE_CHANGED, n->type, old, n->path);
+		scan_report_node(s, SCAN_TYPE_CHANGED, old, n);
 	} else {
 		if (s->opt.max_files != 0 &&
 		    s->st.files + s->st.dirs + s->st.links + s->st.others >=
@@ -681,7 +702,7 @@ scan_relist_entry(struct scan *s, struct node *d, int dfd, int depth,
 		}
 		n = scan_node_new(s, d, de->name, de->len, &sb);
 		n->seen = s->gen;
-		scan_report(s, SCAN_CREATED, n->type, n->type, n->path);
+		scan_report_node(s, SCAN_CREATED, n->type, n);
 	}
 	n->checked = s->passno;
 	if (n->type == SCAN_DIR) {
@@ -708,6 +729,7 @@ scan_relist(struct scan *s, struct node *d, int dfd, int depth)
 
 	s->st.listed++;
 	mark = ++s->gen;
+	s->fresh = d->child == NULL; /* names are unique within a listing */
 	if (scan_read_dir(s, d, dfd, depth, scan_relist_entry) == -1) {
 		s->st.errors++;
 		s->nnew = start;
@@ -750,7 +772,7 @@ scan_check_entry(struct scan *s, struct node *n, int dfd)
 		scan_count(s, old, -1);
 		scan_set_stat(s, n, &sb);
 		scan_count(s, t, 1);
-		scan_report(s, SCAN_TYPE_CHANGED, t, old, n->path);
+		scan_report_node(s, SCAN_TYPE_CHANGED, old, n);
 		if (t == SCAN_DIR)
 			scan_descend_new(s, n, dfd, 0);
 		return 1;
@@ -761,7 +783,7 @@ scan_check_entry(struct scan *s, struct node *n, int dfd)
 		if (!n->racy)
 			return 0;
 		n->racy = 0;
-		scan_report(s, SCAN_MODIFIED, t, t, n->path);
+		scan_report_node(s, SCAN_MODIFIED, t, n);
 		return 1;
 	}
 	/*
@@ -778,7 +800,7 @@ scan_check_entry(struct scan *s, struct node *n, int dfd)
 		return 0;
 	}
 	scan_set_stat(s, n, &sb);
-	scan_report(s, SCAN_MODIFIED, t, t, n->path);
+	scan_report_node(s, SCAN_MODIFIED, t, n);
 	return 1;
 }
 
@@ -920,8 +942,9 @@ scan_free(struct scan *s)
 
 	if (s == NULL)
 		return;
-	if (s->top != NULL)
-		scan_node_remove(s, s->top, 0);
+	/* Every node is in the table: free them without unlinking. */
+	for (i = 0; i < s->tcap; i++)
+		free(s->table[i].n);
 	for (i = 0; i < s->opt.nignore; i++)
 		free(s->ignore[i]);
 	free(s->ignore);
@@ -1020,5 +1043,27 @@ scan_guard(struct scan *s, const char *path, uint64_t until_ms)
 	if ((n = scan_lookup(s, path, len, scan_hash(path, len))) == NULL)
 		return -1;
 	n->guard_until = until_ms;
+	return 0;
+}
+
+/*
+ * Make the directory rel (relative to the root) due at once, e.g. because
+ * inotify said something in it changed; the next pass checks it whatever
+ * its tier. Returns -1 if it is not a known directory.
+ */
+int
+scan_mark_dir(struct scan *s, const char *rel)
+{
+	struct node *n;
+	size_t len = strlen(rel);
+
+	if (s->top == NULL)
+		return -1;
+	n = len == 0 ? s->top : scan_lookup(s, rel, len, scan_hash(rel, len));
+	if (n == NULL || n->type != SCAN_DIR)
+		return -1;
+	n->next_due = 0;
+	for (; n != NULL; n = n->parent)
+		n->subtree_due = 0;
 	return 0;
 }

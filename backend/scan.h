@@ -30,6 +30,7 @@ struct scan_change {
 	enum scan_type type;     /* the type now (before, for deletions) */
 	enum scan_type old_type; /* for SCAN_TYPE_CHANGED */
 	char *path;              /* owned by the list */
+	int64_t mtime_ns;        /* mtime seen, 0 for deletions */
 };
 
 struct scan_changes {
@@ -76,6 +77,7 @@ uint64_t scan_next_due(const struct scan *);
 const struct scan_stats *scan_get_stats(const struct scan *);
 const char *scan_root(const struct scan *);
 int scan_guard(struct scan *, const char *, uint64_t);
+int scan_mark_dir(struct scan *, const char *);
 int scan_ignored(const struct scan_options *, const char *, int);
 void scan_changes_add(struct scan_changes *, enum scan_kind, enum scan_type,
                       enum scan_type, const char *);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replay.h"
 #include "scan.h"
 #include "tui.h"
 
@@ -218,4 +219,197 @@ const struct cmd_entry cmd_scan_entry = {
     .usage = "[-w] [-i INTERVAL] [--full] [--ignore GLOB]... PATH",
     .help = "scan a folder like polling mode does (files, dirs, time)",
     .exec = cmd_scan_exec,
+};
+
+/* MOUNT: a 1-based index, or the mount's host or guest path. */
+static int
+cmd_watch_find(const struct profile *p, const char *arg, size_t *idx)
+{
+	char *end, *exp;
+	unsigned long n;
+	size_t i;
+
+	n = strtoul(arg, &end, 10);
+	if (*arg != '\0' && *end == '\0') {
+		if (n < 1 || n > p->nmounts)
+			return -1;
+		*idx = n - 1;
+		return 0;
+	}
+	exp = paths_expand_tilde(arg);
+	for (i = 0; i < p->nmounts; i++) {
+		if (strcmp(p->mounts[i].host, exp) == 0 ||
+		    (p->mounts[i].guest != NULL &&
+		     strcmp(p->mounts[i].guest, exp) == 0)) {
+			*idx = i;
+			free(exp);
+			return 0;
+		}
+	}
+	free(exp);
+	return -1;
+}
+
+static void
+cmd_watch_status(const struct profile *p, FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "%-3s %-6s %-8s %-5s %s\n", "#", "WATCH", "TYPE", "RW",
+	        "HOST -> GUEST");
+	for (i = 0; i < p->nmounts; i++) {
+		const struct profile_mount *m = &p->mounts[i];
+		static const char *const types[] = {"9p", "virtiofs", "sshfs"};
+
+		fprintf(f, "%-3zu %-6s %-8s %-5s %s -> %s\n", i + 1,
+		        mounts_watch_name(m->watch),
+		        (size_t)m->type < nitems(types) ? types[m->type] : "?",
+		        m->writable ? "rw" : "ro", m->host,
+		        m->guest != NULL ? m->guest : m->host);
+	}
+	if (p->nmounts == 0)
+		fprintf(f, "(no mounts in profile %s)\n", p->name);
+	fprintf(f, "\nTools that only react with their own polling can be "
+	           "forced into it inside\nthe container; with berth's "
+	           "replay on, you should not need these:\n");
+	for (i = 0; mounts_env_hint[i] != NULL; i++)
+		fprintf(f, "  %s\n", mounts_env_hint[i]);
+}
+
+/* Run the watchers in this process until Ctrl-C, printing figures. */
+static int
+cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
+{
+	struct mounts *m;
+	struct model *model;
+	uint64_t last = 0;
+
+	p->mounts[idx].watch = mode;
+	m = mounts_new(p, NULL, NULL);
+	signal(SIGINT, cmd_watch_sigint);
+	signal(SIGTERM, cmd_watch_sigint);
+	fprintf(stderr, "watching %s (%s); Ctrl-C stops\n", p->mounts[idx].host,
+	        mounts_watch_name(mode));
+	while (!cmd_watch_stop) {
+		struct timespec ts = {0, 200 * 1000000};
+		struct model_mount *mm;
+
+		nanosleep(&ts, NULL);
+		model = model_new();
+		mounts_fill(m, model);
+		mm = &model->mounts[idx];
+		if (mm->replayed + mm->failed != last || mm->note != NULL) {
+			char *note =
+			    mm->note != NULL
+			        ? util_sanitize_dup(mm->note, strlen(mm->note))
+			        : NULL;
+
+			printf("files=%llu dirs=%llu pass=%llums queued=%llu "
+			       "replayed=%llu failed=%llu latency=%lldms%s%s\n",
+			       (unsigned long long)mm->files,
+			       (unsigned long long)mm->dirs,
+			       (unsigned long long)mm->last_pass_ms,
+			       (unsigned long long)mm->queued,
+			       (unsigned long long)mm->replayed,
+			       (unsigned long long)mm->failed,
+			       (long long)mm->latency_ms,
+			       note != NULL ? " note: " : "",
+			       note != NULL ? note : "");
+			fflush(stdout);
+			free(note);
+			last = mm->replayed + mm->failed;
+		}
+		model_unref(model);
+	}
+	mounts_free(m);
+	return BERTH_EXIT_OK;
+}
+
+static int
+cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"foreground", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct cmd_entry *c = &cmd_watch_entry;
+	struct profile *p;
+	enum profile_watch mode;
+	char *cause = NULL, *key;
+	size_t idx;
+	int ch, fg = 0, rc;
+
+	while ((ch = cmd_getopt(ctx, c, argc, argv, "f", longopts, NULL)) !=
+	       -1) {
+		if (ch == 'h')
+			return BERTH_EXIT_OK;
+		if (ch == 'f')
+			fg = 1;
+		else
+			return BERTH_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return BERTH_EXIT_USAGE;
+	}
+	if (argc == 1 && strcmp(argv[0], "status") == 0) {
+		cmd_watch_status(p, stdout);
+		profile_free(p);
+		return BERTH_EXIT_OK;
+	}
+	if (argc != 2) {
+		profile_free(p);
+		return cmd_usage_error(c, "MOUNT and on|off|native|status");
+	}
+	if (cmd_watch_find(p, argv[0], &idx) != 0) {
+		rc = cmd_usage_error(c,
+		                     "no mount %s in profile %s (berth watch "
+		                     "status lists them)",
+		                     argv[0], p->name);
+		profile_free(p);
+		return rc;
+	}
+	if (strcmp(argv[1], "status") == 0) {
+		cmd_watch_status(p, stdout);
+		profile_free(p);
+		return BERTH_EXIT_OK;
+	}
+	if (mounts_watch_parse(argv[1], &mode) != 0) {
+		profile_free(p);
+		return cmd_usage_error(c, "%s: want on, off, native or status",
+		                       argv[1]);
+	}
+	if (p->path != NULL) {
+		key = xasprintf("mounts[%zu].watch", idx);
+		rc = profile_set_named(p->name, key, mounts_watch_name(mode),
+		                       &cause);
+		free(key);
+		if (rc != 0) {
+			fprintf(stderr, "berth: %s\n", cause);
+			free(cause);
+			profile_free(p);
+			return rc == -2 ? BERTH_EXIT_USAGE : BERTH_EXIT_FAILED;
+		}
+		fprintf(stderr, "%s: watch %s (saved to profile %s)\n",
+		        p->mounts[idx].host, mounts_watch_name(mode), p->name);
+	} else
+		fprintf(stderr,
+		        "%s: watch %s (profile %s has no file; not "
+		        "saved)\n",
+		        p->mounts[idx].host, mounts_watch_name(mode), p->name);
+	rc = BERTH_EXIT_OK;
+	if (fg && mode != PROFILE_WATCH_OFF)
+		rc = cmd_watch_foreground(p, idx, mode);
+	profile_free(p);
+	return rc;
+}
+
+const struct cmd_entry cmd_watch_entry = {
+    .name = "watch",
+    .usage = "[-f] MOUNT on|off|native|status",
+    .help = "polling mode of a mount: replay host changes in the guest",
+    .exec = cmd_watch_exec,
 };

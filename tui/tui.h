@@ -46,6 +46,7 @@ int cmd_isatty_stdout(void);
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;
+extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_socket_entry;
 extern const struct cmd_entry cmd_context_entry;
 extern const struct cmd_entry cmd_scan_entry;

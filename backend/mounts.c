@@ -1,0 +1,764 @@
+/*
+ * mounts.c: the mounts engine component and the watcher behind polling
+ * mode. Every mount of the profile gets a watcher thread; with watch:
+ * poll it runs the tiered scanner (scan.c), with watch: native it lets
+ * inotify say which directories to look at (falling back to polling when
+ * the host cannot watch), and either way each pass's changes are
+ * coalesced into one batch and replayed in the guest (replay.c) in one
+ * guest-agent round trip. A batch that cannot be delivered (VM down,
+ * agent silent) stays queued and grows by coalescing; nothing is dropped.
+ *
+ * Threads, because a pass over a huge folder or an agent round trip on a
+ * TCG guest can take longer than the engine may block: the engine thread
+ * only flips modes and copies figures; a byte on a pipe tells it that
+ * figures changed. The libvirt connection is this component's own,
+ * opened on first use and shared by the watchers under a lock.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "backend.h"
+#include "replay.h"
+#include "scan.h"
+
+#define MOUNTS_CHUNK    (512 * 1024) /* input bytes per guest-exec */
+#define MOUNTS_RETRY_MS 3000
+#define MOUNTS_GUARD_MS 10000
+
+/* Tools that poll on their own when told to; berth's replay replaces it. */
+const char *const mounts_env_hint[] = {
+    "CHOKIDAR_USEPOLLING=true",   /* chokidar: webpack-dev-server, vite */
+    "WATCHPACK_POLLING=true",     /* webpack 5 */
+    "WATCHFILES_FORCE_POLLING=1", /* uvicorn --reload, watchfiles */
+    "TSC_WATCHFILE=PriorityPollingInterval", /* tsc --watch */
+    NULL,
+};
+
+struct mwatch {
+	struct mounts *m;
+	size_t index;
+	const struct profile_mount *pm;
+	pthread_t thread;
+	int started;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum profile_watch mode; /* what the user asked for */
+	int stop;
+
+	/* Figures, under lock. */
+	enum profile_watch active; /* native may fall back to poll */
+	uint64_t files, dirs, last_pass_ms, full_pass_ms;
+	uint64_t replayed, queued, failed, errors, changes, passes;
+	int64_t latency_ms;
+	char *note;
+};
+
+struct mounts {
+	const struct profile *p;
+	struct mwatch *w;
+	size_t n;
+	void (*notify)(void *);
+	void *notify_arg;
+
+	pthread_mutex_t conn_lock;
+	virConnectPtr conn;
+	uint64_t conn_retry; /* monotonic ms before which not to retry */
+	char *conn_error;
+};
+
+static void *mounts_thread(void *);
+
+const char *
+mounts_watch_name(enum profile_watch w)
+{
+	static const char *const names[] = {"off", "poll", "native"};
+
+	return (size_t)w < nitems(names) ? names[w] : "?";
+}
+
+/* "off", "poll" (or "on"), "native". */
+int
+mounts_watch_parse(const char *s, enum profile_watch *w)
+{
+	if (strcmp(s, "off") == 0)
+		*w = PROFILE_WATCH_OFF;
+	else if (strcmp(s, "poll") == 0 || strcmp(s, "on") == 0)
+		*w = PROFILE_WATCH_POLL;
+	else if (strcmp(s, "native") == 0)
+		*w = PROFILE_WATCH_NATIVE;
+	else
+		return -1;
+	return 0;
+}
+
+static void mwatch_note(struct mwatch *w, const char *fmt, ...)
+    BERTH_PRINTFLIKE(2, 3);
+
+/* Set the mount's note (under lock) and tell the engine. */
+static void
+mwatch_note(struct mwatch *w, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		s = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_lock(&w->lock);
+	free(w->note);
+	w->note = s;
+	pthread_mutex_unlock(&w->lock);
+	if (w->m->notify != NULL)
+		w->m->notify(w->m->notify_arg);
+}
+
+/*
+ * Watchers for every mount of the profile (which must outlive them);
+ * notify(arg) is called from watcher threads when figures change.
+ */
+struct mounts *
+mounts_new(const struct profile *p, void (*notify)(void *), void *arg)
+{
+	struct mounts *m = xcalloc(1, sizeof *m);
+	size_t i;
+
+	m->p = p;
+	m->notify = notify;
+	m->notify_arg = arg;
+	pthread_mutex_init(&m->conn_lock, NULL);
+	m->n = p->nmounts;
+	m->w = xcalloc(m->n + 1, sizeof *m->w);
+	for (i = 0; i < m->n; i++) {
+		struct mwatch *w = &m->w[i];
+
+		w->m = m;
+		w->index = i;
+		w->pm = &p->mounts[i];
+		w->mode = w->pm->watch;
+		w->active = PROFILE_WATCH_OFF;
+		w->latency_ms = -1;
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cond, NULL);
+		if (pthread_create(&w->thread, NULL, mounts_thread, w) != 0)
+			fatal("cannot start a mount watcher thread");
+		w->started = 1;
+	}
+	return m;
+}
+
+void
+mounts_free(struct mounts *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++) {
+		struct mwatch *w = &m->w[i];
+
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+	for (i = 0; i < m->n; i++) {
+		struct mwatch *w = &m->w[i];
+
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w->note);
+	}
+	if (m->conn != NULL)
+		virConnectClose(m->conn);
+	free(m->conn_error);
+	pthread_mutex_destroy(&m->conn_lock);
+	free(m->w);
+	free(m);
+}
+
+/* Flip one mount's mode; the watcher applies it at once. */
+int
+mounts_set_watch(struct mounts *m, size_t i, enum profile_watch mode)
+{
+	struct mwatch *w;
+
+	if (i >= m->n)
+		return -1;
+	w = &m->w[i];
+	pthread_mutex_lock(&w->lock);
+	w->mode = mode;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+/* Copy the figures into a snapshot. */
+void
+mounts_fill(struct mounts *m, struct model *model)
+{
+	size_t i;
+
+	model->mounts = xcalloc(m->n + 1, sizeof *model->mounts);
+	model->nmounts = m->n;
+	for (i = 0; i < m->n; i++) {
+		struct mwatch *w = &m->w[i];
+		struct model_mount *mm = &model->mounts[i];
+		static const char *const types[] = {"9p", "virtiofs", "sshfs"};
+
+		mm->host = xstrdup(w->pm->host);
+		mm->guest =
+		    xstrdup(w->pm->guest != NULL ? w->pm->guest : w->pm->host);
+		mm->type = xstrdup((size_t)w->pm->type < nitems(types)
+		                       ? types[w->pm->type]
+		                       : "?");
+		mm->writable = w->pm->writable;
+		mm->present = 1;
+		pthread_mutex_lock(&w->lock);
+		mm->watch = w->mode;
+		mm->files = w->files;
+		mm->dirs = w->dirs;
+		mm->last_pass_ms = w->last_pass_ms;
+		mm->replayed = w->replayed;
+		mm->queued = w->queued;
+		mm->failed = w->failed;
+		mm->errors = w->errors;
+		mm->latency_ms = w->latency_ms;
+		if (w->note != NULL)
+			mm->note = xstrdup(w->note);
+		else if (!w->pm->writable && w->mode != PROFILE_WATCH_OFF)
+			mm->note =
+			    xstrdup("read-only mount: replay can only "
+			            "open for reading (IN_CLOSE_NOWRITE)");
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+/* The profile's domain, through this component's connection. */
+static virDomainPtr
+mounts_domain(struct mounts *m, char **cause)
+{
+	virDomainPtr dom = NULL;
+	virErrorPtr e;
+
+	pthread_mutex_lock(&m->conn_lock);
+	if (m->conn == NULL && util_mono_ms() >= m->conn_retry) {
+		m->conn = virConnectOpen(m->p->vm.uri);
+		if (m->conn == NULL) {
+			e = virGetLastError();
+			free(m->conn_error);
+			m->conn_error = xstrdup(e != NULL && e->message != NULL
+			                            ? e->message
+			                            : "cannot connect");
+			m->conn_retry = util_mono_ms() + MOUNTS_RETRY_MS;
+		}
+	}
+	if (m->conn == NULL) {
+		util_set_cause(cause, "libvirt %s: %s", m->p->vm.uri,
+		               m->conn_error != NULL ? m->conn_error
+		                                     : "not connected");
+		pthread_mutex_unlock(&m->conn_lock);
+		return NULL;
+	}
+	dom = virDomainLookupByName(m->conn, m->p->vm.domain);
+	if (dom == NULL) {
+		e = virGetLastError();
+		util_set_cause(cause, "domain %s: %s", m->p->vm.domain,
+		               e != NULL && e->message != NULL ? e->message
+		                                               : "not found");
+		if (virConnectIsAlive(m->conn) != 1) {
+			virConnectClose(m->conn);
+			m->conn = NULL;
+		}
+	}
+	pthread_mutex_unlock(&m->conn_lock);
+	return dom;
+}
+
+/*
+ * Deliver the batch in chunks of MOUNTS_CHUNK input bytes; delivered
+ * chunks leave the batch, the rest stays queued. Returns -1 and a cause
+ * when the guest could not be reached.
+ */
+static int
+mwatch_deliver(struct mwatch *w, struct replay_batch *b, char **cause)
+{
+	struct replay_result res;
+	virDomainPtr dom;
+	struct replay_batch rest = {0};
+	size_t from = 0, next, len, i;
+	char *input;
+	int rc = 0;
+
+	if ((dom = mounts_domain(w->m, cause)) == NULL)
+		return -1;
+	while (from < b->n) {
+		input = replay_batch_encode(b, from, MOUNTS_CHUNK, &next, &len);
+		if (len > 0 &&
+		    replay_agent_run(dom, input, len, &res, cause) != 0) {
+			free(input);
+			rc = -1;
+			break;
+		}
+		free(input);
+		pthread_mutex_lock(&w->lock);
+		w->replayed += res.ok;
+		w->failed += res.failed;
+		pthread_mutex_unlock(&w->lock);
+		if (len == 0)
+			memset(&res, 0, sizeof res);
+		from = next;
+	}
+	virDomainFree(dom);
+	/* Keep what was not delivered. */
+	for (i = from; i < b->n; i++)
+		replay_batch_add(&rest, b->v[i].path, b->v[i].rel, b->v[i].ops,
+		                 b->v[i].is_dir);
+	rest.changes = from < b->n ? b->changes : 0;
+	rest.newest_ns = b->newest_ns;
+	replay_batch_clear(b);
+	*b = rest;
+	return rc;
+}
+
+static void
+mwatch_options(struct mwatch *w, struct scan_options *o)
+{
+	scan_options_default(o);
+	o->ignore = (const char *const *)w->pm->ignore;
+	o->nignore = w->pm->nignore;
+	if (w->pm->ignore == NULL) {
+		o->ignore = scan_default_ignore;
+		o->nignore = SCAN_DEFAULT_IGNORE_N;
+	}
+	if (w->pm->max_files != 0)
+		o->max_files = w->pm->max_files;
+	if (w->pm->interval_ms != 0) {
+		o->interval_ms = w->pm->interval_ms;
+		o->cold_ms = 2 * w->pm->interval_ms;
+	}
+}
+
+/* Sleep until `until` (monotonic ms), a mode change or stop. */
+static void
+mwatch_wait(struct mwatch *w, uint64_t until, enum profile_watch seen)
+{
+	struct timespec ts;
+	uint64_t now = util_mono_ms(), real;
+
+	if (until <= now)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+	       (until - now);
+	ts.tv_sec = (time_t)(real / 1000);
+	ts.tv_nsec = (long)(real % 1000) * 1000000;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop && w->mode == seen && util_mono_ms() < until) {
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * Block on the inotify descriptor until `until`, marking changed dirs.
+ * Returns -1 when native watching broke down (the caller polls instead).
+ */
+static int
+mwatch_wait_native(struct mwatch *w, struct winotify *in, struct scan *s,
+                   uint64_t until)
+{
+	struct pollfd pfd;
+	char **dirs = NULL, *cause = NULL;
+	size_t n = 0, i;
+	uint64_t now;
+	int got = 0, rc = 0;
+
+	pfd.fd = winotify_fd(in);
+	pfd.events = POLLIN;
+	for (;;) {
+		now = util_mono_ms();
+		if (now >= until || got)
+			break;
+		pthread_mutex_lock(&w->lock);
+		if (w->stop || w->mode != PROFILE_WATCH_NATIVE) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		pthread_mutex_unlock(&w->lock);
+		/* Short slices so a mode change is seen within 200 ms. */
+		if (poll(&pfd, 1,
+		         (int)(until - now < 200 ? until - now : 200)) <= 0)
+			continue;
+		if (winotify_read(in, &dirs, &n, &cause) != 0) {
+			mwatch_note(w, "native watching stopped (%s): polling",
+			            cause);
+			free(cause);
+			cause = NULL;
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			scan_mark_dir(s, dirs[i]);
+			free(dirs[i]);
+		}
+		free(dirs);
+		dirs = NULL;
+		got = n > 0;
+		n = 0;
+	}
+	/* Coalesce: let a burst settle for a moment before the pass. */
+	if (got) {
+		struct timespec ts = {0, 20 * 1000000};
+
+		nanosleep(&ts, NULL);
+		while (poll(&pfd, 1, 0) > 0 &&
+		       winotify_read(in, &dirs, &n, &cause) == 0) {
+			for (i = 0; i < n; i++) {
+				scan_mark_dir(s, dirs[i]);
+				free(dirs[i]);
+			}
+			free(dirs);
+			dirs = NULL;
+			n = 0;
+		}
+		free(cause);
+	}
+	return rc;
+}
+
+static void *
+mounts_thread(void *arg)
+{
+	struct mwatch *w = arg;
+	struct scan *s = NULL;
+	struct winotify *in = NULL;
+	struct scan_options o;
+	struct scan_changes ch = {0};
+	struct replay_batch b = {0};
+	enum profile_watch mode;
+	const struct scan_stats *st;
+	char *cause = NULL;
+	const char *guest;
+	uint64_t due, step, retry_at = 0;
+	size_t i;
+	int native_failed = 0;
+
+	mwatch_options(w, &o);
+	guest = w->pm->guest != NULL ? w->pm->guest : w->pm->host;
+	step = o.interval_ms / 4 > 0 ? o.interval_ms / 4 : 1;
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (!w->stop && w->mode == PROFILE_WATCH_OFF) {
+			if (s != NULL || w->active != PROFILE_WATCH_OFF) {
+				/* Off drops the snapshot: on again starts
+				 * clean. */
+				scan_free(s);
+				s = NULL;
+				winotify_free(in);
+				in = NULL;
+				replay_batch_clear(&b);
+				w->active = PROFILE_WATCH_OFF;
+				w->queued = 0;
+				native_failed = 0;
+				free(w->note);
+				w->note = NULL;
+				pthread_mutex_unlock(&w->lock);
+				if (w->m->notify != NULL)
+					w->m->notify(w->m->notify_arg);
+				pthread_mutex_lock(&w->lock);
+				continue;
+			}
+			pthread_cond_wait(&w->cond, &w->lock);
+		}
+		if (w->stop) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		mode = w->mode;
+		pthread_mutex_unlock(&w->lock);
+
+		if (s == NULL) {
+			if ((s = scan_new(w->pm->host, &o, &cause)) == NULL ||
+			    scan_pass(s, util_mono_ms(), &ch, &cause) != 0) {
+				mwatch_note(w, "%s", cause);
+				free(cause);
+				cause = NULL;
+				scan_free(s);
+				s = NULL;
+				mwatch_wait(w, util_mono_ms() + MOUNTS_RETRY_MS,
+				            mode);
+				continue;
+			}
+			mwatch_note(w, NULL);
+		}
+		if (mode == PROFILE_WATCH_NATIVE && in == NULL &&
+		    !native_failed) {
+			if ((in = winotify_new(w->pm->host, &o, &cause)) ==
+			    NULL) {
+				native_failed = 1;
+				mwatch_note(w,
+				            "native watching unavailable (%s): "
+				            "polling instead",
+				            cause);
+				free(cause);
+				cause = NULL;
+			}
+		}
+		if (mode != PROFILE_WATCH_NATIVE && in != NULL) {
+			winotify_free(in);
+			in = NULL;
+			native_failed = 0;
+		}
+		pthread_mutex_lock(&w->lock);
+		w->active =
+		    in != NULL ? PROFILE_WATCH_NATIVE : PROFILE_WATCH_POLL;
+		pthread_mutex_unlock(&w->lock);
+
+		/* Wait for due work (or inotify), batching by a step. */
+		due = scan_next_due(s);
+		if (due < util_mono_ms() + step)
+			due = util_mono_ms() + step;
+		if (b.n > 0 && retry_at > 0 && retry_at < due)
+			due = retry_at;
+		if (in != NULL) {
+			if (mwatch_wait_native(
+			        w, in, s, util_mono_ms() + 4 * o.cold_ms) !=
+			    0) {
+				winotify_free(in);
+				in = NULL;
+				native_failed = 1;
+			}
+		} else
+			mwatch_wait(w, due, mode);
+		pthread_mutex_lock(&w->lock);
+		if (w->stop || w->mode != mode) {
+			pthread_mutex_unlock(&w->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&w->lock);
+
+		if (scan_pass(s, util_mono_ms(), &ch, &cause) != 0) {
+			mwatch_note(w, "%s", cause);
+			free(cause);
+			cause = NULL;
+			scan_free(s);
+			s = NULL;
+			continue;
+		}
+		for (i = 0; i < ch.n; i++) {
+			if (ch.v[i].kind != SCAN_DELETED)
+				scan_guard(s, ch.v[i].path,
+				           util_mono_ms() + MOUNTS_GUARD_MS);
+		}
+		replay_batch_add_changes(&b, guest, &ch, w->pm->replay,
+		                         w->pm->writable);
+		st = scan_get_stats(s);
+		pthread_mutex_lock(&w->lock);
+		w->files = st->files + st->links + st->others;
+		w->dirs = st->dirs;
+		w->last_pass_ms = st->pass_us / 1000;
+		w->full_pass_ms = st->full_pass_us / 1000;
+		w->errors = st->errors;
+		w->changes += ch.n;
+		w->passes++;
+		w->queued = b.n;
+		pthread_mutex_unlock(&w->lock);
+		if (st->truncated)
+			mwatch_note(w,
+			            "stopped at %llu files (max_files): the "
+			            "rest is not watched; add ignore: patterns",
+			            (unsigned long long)o.max_files);
+		scan_changes_clear(&ch);
+
+		if (b.n > 0 && util_mono_ms() >= retry_at) {
+			int64_t newest = b.newest_ns;
+
+			if (mwatch_deliver(w, &b, &cause) != 0) {
+				mwatch_note(w, "%s; %zu changes queued", cause,
+				            b.n);
+				free(cause);
+				cause = NULL;
+				retry_at = util_mono_ms() + MOUNTS_RETRY_MS;
+			} else {
+				struct timespec ts;
+				int64_t now_ns;
+
+				retry_at = 0;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				now_ns = (int64_t)ts.tv_sec * 1000000000 +
+				         ts.tv_nsec;
+				pthread_mutex_lock(&w->lock);
+				if (newest > 0 && now_ns > newest)
+					w->latency_ms =
+					    (now_ns - newest) / 1000000;
+				if (w->note != NULL &&
+				    strstr(w->note, "queued") != NULL) {
+					free(w->note);
+					w->note = NULL;
+				}
+				pthread_mutex_unlock(&w->lock);
+			}
+			pthread_mutex_lock(&w->lock);
+			w->queued = b.n;
+			pthread_mutex_unlock(&w->lock);
+		}
+		if (w->m->notify != NULL)
+			w->m->notify(w->m->notify_arg);
+	}
+	scan_free(s);
+	winotify_free(in);
+	replay_batch_clear(&b);
+	scan_changes_clear(&ch);
+	return NULL;
+}
+
+/* ---- the engine component ---- */
+
+struct mounts_comp {
+	struct engine *e;
+	struct mounts *m;
+	int pipe[2];
+};
+
+static void
+mounts_comp_notify(void *arg)
+{
+	struct mounts_comp *c = arg;
+	char b = 'm';
+
+	if (write(c->pipe[1], &b, 1) == -1) {
+		/* Full pipe: a wake-up is already pending. */
+	}
+}
+
+static void *
+mounts_comp_create(struct engine *e, const struct profile *p)
+{
+	struct mounts_comp *c = xcalloc(1, sizeof *c);
+
+	c->e = e;
+	if (pipe(c->pipe) != 0)
+		fatal("pipe: %s", strerror(errno));
+	fcntl(c->pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(c->pipe[1], F_SETFL, O_NONBLOCK);
+	fcntl(c->pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(c->pipe[1], F_SETFD, FD_CLOEXEC);
+	c->m = mounts_new(p, mounts_comp_notify, c);
+	return c;
+}
+
+static void
+mounts_comp_destroy(void *arg)
+{
+	struct mounts_comp *c = arg;
+
+	mounts_free(c->m);
+	close(c->pipe[0]);
+	close(c->pipe[1]);
+	free(c);
+}
+
+static int
+mounts_comp_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
+{
+	struct mounts_comp *c = arg;
+
+	if (max < 1)
+		return 0;
+	pfd[0].fd = c->pipe[0];
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	return 1;
+}
+
+static void
+mounts_comp_dispatch(void *arg, const struct pollfd *pfd, int n)
+{
+	struct mounts_comp *c = arg;
+	char buf[64];
+
+	if (n < 1 || !(pfd[0].revents & POLLIN))
+		return;
+	while (read(c->pipe[0], buf, sizeof buf) > 0)
+		;
+	engine_changed(c->e);
+}
+
+/* ENGINE_CMD_MOUNT_WATCH: num = mount index, arg = off|poll|native. */
+static int
+mounts_comp_command(void *arg, const struct engine_cmd *cmd)
+{
+	struct mounts_comp *c = arg;
+	const struct profile *p = engine_profile(c->e);
+	enum profile_watch mode;
+	char *key, *cause = NULL;
+
+	if (cmd->type != ENGINE_CMD_MOUNT_WATCH)
+		return 0;
+	if (cmd->arg == NULL || mounts_watch_parse(cmd->arg, &mode) != 0 ||
+	    cmd->num < 0 || (size_t)cmd->num >= c->m->n) {
+		engine_message(c->e, 2, "watch: no mount %lld or bad mode %s",
+		               cmd->num, cmd->arg != NULL ? cmd->arg : "");
+		return 1;
+	}
+	mounts_set_watch(c->m, (size_t)cmd->num, mode);
+	key = xasprintf("mounts[%lld].watch", cmd->num);
+	if (p->path == NULL)
+		engine_message(c->e, 1,
+		               "%s: watch %s (not saved: the profile has no "
+		               "file)",
+		               p->mounts[cmd->num].host,
+		               mounts_watch_name(mode));
+	else if (profile_set_named(p->name, key, mounts_watch_name(mode),
+	                           &cause) != 0) {
+		engine_message(c->e, 1, "%s: watch %s, not saved: %s",
+		               p->mounts[cmd->num].host,
+		               mounts_watch_name(mode), cause);
+		free(cause);
+	} else
+		engine_message(c->e, 0, "%s: watch %s (saved)",
+		               p->mounts[cmd->num].host,
+		               mounts_watch_name(mode));
+	free(key);
+	engine_changed(c->e);
+	return 1;
+}
+
+static void
+mounts_comp_fill(void *arg, struct model *m)
+{
+	struct mounts_comp *c = arg;
+
+	if (m->mounts != NULL)
+		return; /* someone else filled them */
+	mounts_fill(c->m, m);
+}
+
+const struct engine_component mounts_component = {
+    .name = "mounts",
+    .create = mounts_comp_create,
+    .destroy = mounts_comp_destroy,
+    .prepare = mounts_comp_prepare,
+    .dispatch = mounts_comp_dispatch,
+    .command = mounts_comp_command,
+    .fill = mounts_comp_fill,
+};

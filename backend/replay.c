@@ -1,0 +1,469 @@
+/*
+ * replay.c: make the guest kernel raise inotify events for host changes
+ * that crossed a 9p/virtiofs share silently, without changing a byte of
+ * content or the host file's times.
+ *
+ * For a changed file the guest (a) rewrites the file's own atime/mtime
+ * with the values it already has (`touch -c -r F F`: utimensat -> IN_ATTRIB;
+ * the host sees only its ctime move) and/or (b) opens it for append and
+ * closes it without writing (IN_OPEN + IN_CLOSE_WRITE, which tools that
+ * ignore ATTRIB wait for). The append open goes through /proc/self/fd of
+ * a descriptor opened for reading first, so a file deleted on the host in
+ * the meantime is never re-created. Creations and deletions are surfaced
+ * on the parent directory (its own times rewritten). On a read-only mount
+ * neither is possible; an open for reading (IN_OPEN + IN_CLOSE_NOWRITE)
+ * is what is left.
+ *
+ * Transport: one guest-exec of /bin/sh per batch through the QEMU guest
+ * agent. The script is a constant; the paths travel as its standard
+ * input ("input-data", base64), one "OP PATH" line each, so no path is
+ * ever interpolated into a shell command. The script only uses POSIX sh
+ * and touch, which busybox and coreutils both have.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/virterror.h>
+
+#include "backend.h"
+#include "replay.h"
+
+/*
+ * The guest side. Ops: a = attrib, w = open for append, b = both,
+ * r = open for read. Missing paths count as gone, not failed.
+ */
+const char replay_guest_script[] =
+    "umask 022\n"
+    "ok=0 bad=0 gone=0\n"
+    "while IFS= read -r l; do\n"
+    "  o=${l%% *} p=${l#* } r=0\n"
+    "  if [ ! -e \"$p\" ]; then gone=$((gone+1)); continue; fi\n"
+    "  case $o in\n"
+    "  a|b) touch -c -r \"$p\" \"$p\" || r=1 ;;\n"
+    "  esac\n"
+    "  case $o in\n"
+    "  w|b) if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then\n"
+    "         { : >>/proc/self/fd/3; } 3<\"$p\" || r=1; fi ;;\n"
+    "  r) { :; } 3<\"$p\" || r=1 ;;\n"
+    "  esac\n"
+    "  if [ $r = 0 ]; then ok=$((ok+1)); else bad=$((bad+1)); fi\n"
+    "done 2>/dev/null\n"
+    "echo \"ok=$ok bad=$bad gone=$gone\"\n";
+
+/* The guest path of rel under the mount's guest folder (caller frees). */
+char *
+replay_map_path(const char *guest_root, const char *rel)
+{
+	size_t n = strlen(guest_root);
+
+	while (n > 1 && guest_root[n - 1] == '/')
+		n--;
+	if (*rel == '\0')
+		return xstrndup(guest_root, n);
+	if (n == 1 && guest_root[0] == '/')
+		return xasprintf("/%s", rel);
+	return xasprintf("%.*s/%s", (int)n, guest_root, rel);
+}
+
+/* What a changed file gets for a mount's replay: setting. */
+unsigned
+replay_ops(enum profile_replay mode, int writable)
+{
+	if (!writable)
+		return REPLAY_OP_READ;
+	switch (mode) {
+	case PROFILE_REPLAY_ATTRIB:
+		return REPLAY_OP_ATTRIB;
+	case PROFILE_REPLAY_CLOSE_WRITE:
+		return REPLAY_OP_WRITE;
+	default:
+		return REPLAY_OP_ATTRIB | REPLAY_OP_WRITE;
+	}
+}
+
+static uint32_t
+replay_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+replay_table_grow(struct replay_batch *b)
+{
+	size_t i, j, mask;
+
+	free(b->table);
+	b->tcap = b->tcap ? b->tcap * 2 : 256;
+	b->table = xcalloc(b->tcap, sizeof *b->table);
+	mask = b->tcap - 1;
+	for (i = 0; i < b->n; i++) {
+		for (j = replay_hash(b->v[i].path) & mask; b->table[j] != 0;
+		     j = (j + 1) & mask)
+			;
+		b->table[j] = i + 1;
+	}
+}
+
+/*
+ * Add ops for a guest path (rel: host-relative, for the feedback guard).
+ * The same path twice is one item with both ops: a burst of writes to a
+ * file is one replay, and nothing is ever dropped.
+ */
+void
+replay_batch_add(struct replay_batch *b, const char *path, const char *rel,
+                 unsigned ops, int is_dir)
+{
+	size_t j, mask;
+	struct replay_item *it;
+
+	if ((b->n + 1) * 2 > b->tcap)
+		replay_table_grow(b);
+	mask = b->tcap - 1;
+	for (j = replay_hash(path) & mask; b->table[j] != 0;
+	     j = (j + 1) & mask) {
+		it = &b->v[b->table[j] - 1];
+		if (strcmp(it->path, path) == 0) {
+			it->ops |= ops;
+			return;
+		}
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->v = xreallocarray(b->v, b->cap, sizeof *b->v);
+	}
+	it = &b->v[b->n++];
+	it->path = xstrdup(path);
+	it->rel = xstrdup(rel);
+	it->ops = ops;
+	it->is_dir = is_dir;
+	b->table[j] = b->n;
+}
+
+/* The parent of a relative path ("" for a top-level name); caller frees. */
+static char *
+replay_parent(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+
+	return slash != NULL ? xstrndup(rel, (size_t)(slash - rel))
+	                     : xstrdup("");
+}
+
+/*
+ * Fold a pass's changes into the batch: files get the mount's ops,
+ * directories and the parents of creations and deletions get their own
+ * times rewritten (or are opened for reading on a read-only mount).
+ */
+void
+replay_batch_add_changes(struct replay_batch *b, const char *guest_root,
+                         const struct scan_changes *c, enum profile_replay mode,
+                         int writable)
+{
+	unsigned fops = replay_ops(mode, writable);
+	unsigned dops = writable ? REPLAY_OP_ATTRIB : REPLAY_OP_READ;
+	const struct scan_change *ch;
+	char *g, *parent;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		ch = &c->v[i];
+		b->changes++;
+		if (ch->mtime_ns > b->newest_ns)
+			b->newest_ns = ch->mtime_ns;
+		if (ch->kind != SCAN_MODIFIED || ch->type == SCAN_DIR) {
+			parent = replay_parent(ch->path);
+			g = replay_map_path(guest_root, parent);
+			replay_batch_add(b, g, parent, dops, 1);
+			free(g);
+			free(parent);
+		}
+		if (ch->kind == SCAN_DELETED)
+			continue;
+		g = replay_map_path(guest_root, ch->path);
+		if (ch->type == SCAN_FILE)
+			replay_batch_add(b, g, ch->path, fops, 0);
+		else if (ch->type == SCAN_DIR)
+			replay_batch_add(b, g, ch->path, dops, 1);
+		free(g);
+	}
+}
+
+void
+replay_batch_clear(struct replay_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->v[i].path);
+		free(b->v[i].rel);
+	}
+	free(b->v);
+	free(b->table);
+	memset(b, 0, sizeof *b);
+}
+
+/*
+ * The script's input for items [from, ...): "OP PATH\n" lines, stopping
+ * before max_bytes. *next is where the next chunk starts; *skipped
+ * counts paths that cannot travel on a line (a newline in the name).
+ * Returns the text (caller frees), length in *len.
+ */
+char *
+replay_batch_encode(const struct replay_batch *b, size_t from, size_t max_bytes,
+                    size_t *next, size_t *len)
+{
+	char *out = xmalloc(max_bytes + 1), op;
+	size_t i, n = 0, plen;
+	const struct replay_item *it;
+
+	for (i = from; i < b->n; i++) {
+		it = &b->v[i];
+		if (strchr(it->path, '\n') != NULL)
+			continue;
+		plen = strlen(it->path);
+		if (n + plen + 3 > max_bytes && n > 0)
+			break;
+		if (n + plen + 3 > max_bytes)
+			continue; /* one path longer than a chunk: cannot go */
+		if ((it->ops & REPLAY_OP_ATTRIB) && (it->ops & REPLAY_OP_WRITE))
+			op = 'b';
+		else if (it->ops & REPLAY_OP_WRITE)
+			op = 'w';
+		else if (it->ops & REPLAY_OP_ATTRIB)
+			op = 'a';
+		else
+			op = 'r';
+		out[n++] = op;
+		out[n++] = ' ';
+		memcpy(out + n, it->path, plen);
+		n += plen;
+		out[n++] = '\n';
+	}
+	out[n] = '\0';
+	*next = i;
+	*len = n;
+	return out;
+}
+
+/* Parse the script's last line, "ok=N bad=N gone=N". */
+int
+replay_parse_output(const char *s, struct replay_result *r)
+{
+	unsigned long long ok, bad, gone;
+	const char *p;
+
+	if (s == NULL || (p = strstr(s, "ok=")) == NULL)
+		return -1;
+	if (sscanf(p, "ok=%llu bad=%llu gone=%llu", &ok, &bad, &gone) != 3)
+		return -1;
+	r->ok = ok;
+	r->failed = bad;
+	r->gone = gone;
+	return 0;
+}
+
+static const char replay_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *
+replay_base64_encode(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = replay_b64[v >> 18];
+		*o++ = replay_b64[(v >> 12) & 63];
+		*o++ = replay_b64[(v >> 6) & 63];
+		*o++ = replay_b64[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		*o++ = replay_b64[v >> 18];
+		*o++ = replay_b64[(v >> 12) & 63];
+		*o++ = i + 1 < len ? replay_b64[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Decode base64 (NUL-terminated result, caller frees); NULL if invalid. */
+void *
+replay_base64_decode(const char *s, size_t *len)
+{
+	size_t n = strlen(s), i, o = 0;
+	unsigned char *out = xmalloc(n / 4 * 3 + 4);
+	uint32_t v = 0;
+	int bits = 0;
+	const char *c;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=')
+			break;
+		if (s[i] == '\n' || s[i] == '\r')
+			continue;
+		if ((c = strchr(replay_b64, s[i])) == NULL || s[i] == '\0') {
+			free(out);
+			return NULL;
+		}
+		v = v << 6 | (uint32_t)(c - replay_b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(v >> bits);
+		}
+	}
+	out[o] = '\0';
+	if (len != NULL)
+		*len = o;
+	return out;
+}
+
+/* The guest-exec request for one chunk of input (caller frees). */
+char *
+replay_agent_request(const char *input, size_t len)
+{
+	json_t *req;
+	char *b64 = replay_base64_encode(input, len), *out;
+
+	req = json_pack("{s:s, s:{s:s, s:[s, s, s], s:s, s:b}}", "execute",
+	                "guest-exec", "arguments", "path", "/bin/sh", "arg",
+	                "-c", replay_guest_script, "berth-replay", "input-data",
+	                b64, "capture-output", 1);
+	free(b64);
+	if (req == NULL)
+		fatal("jansson: cannot build a request");
+	out = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (out == NULL)
+		fatal("jansson: cannot encode a request");
+	return out;
+}
+
+static void
+replay_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Run one chunk in the guest: guest-exec, then guest-exec-status until
+ * it exited (its status can be collected once). Blocks the calling
+ * thread (a mount's watcher, never the UI) for the round trip.
+ */
+int
+replay_agent_run(struct _virDomain *dom, const char *input, size_t len,
+                 struct replay_result *res, char **cause)
+{
+	char *req, *resp, *out = NULL;
+	json_t *j, *ret, *v;
+	json_error_t err;
+	long long pid;
+	uint64_t t0 = util_mono_ms(), deadline;
+	unsigned nap = 2;
+	int exited = 0, code = -1;
+
+	memset(res, 0, sizeof *res);
+	req = replay_agent_request(input, len);
+	resp = virDomainQemuAgentCommand(dom, req, 10, 0);
+	free(req);
+	if (resp == NULL) {
+		virErrorPtr e = virGetLastError();
+
+		util_set_cause(cause, "guest agent: %s",
+		               e != NULL && e->message != NULL ? e->message
+		                                               : "no answer");
+		return -1;
+	}
+	j = json_loads(resp, 0, &err);
+	free(resp);
+	ret = j != NULL ? json_object_get(j, "return") : NULL;
+	v = ret != NULL ? json_object_get(ret, "pid") : NULL;
+	if (!json_is_integer(v)) {
+		util_set_cause(cause, "guest agent: guest-exec gave no pid");
+		json_decref(j);
+		return -1;
+	}
+	pid = json_integer_value(v);
+	json_decref(j);
+
+	/* A batch of N paths gets 10 s plus 5 ms a path under TCG. */
+	deadline = t0 + 10000 + (uint64_t)len / 10;
+	while (!exited) {
+		if (util_mono_ms() > deadline) {
+			util_set_cause(
+			    cause,
+			    "guest agent: replay still running after "
+			    "%llu ms",
+			    (unsigned long long)(util_mono_ms() - t0));
+			return -1;
+		}
+		replay_sleep_ms(nap);
+		if (nap < 50)
+			nap *= 2;
+		req = xasprintf("{\"execute\":\"guest-exec-status\","
+		                "\"arguments\":{\"pid\":%lld}}",
+		                pid);
+		resp = virDomainQemuAgentCommand(dom, req, 10, 0);
+		free(req);
+		if (resp == NULL) {
+			virErrorPtr e = virGetLastError();
+
+			util_set_cause(cause, "guest agent: %s",
+			               e != NULL && e->message != NULL
+			                   ? e->message
+			                   : "no answer");
+			return -1;
+		}
+		j = json_loads(resp, 0, &err);
+		free(resp);
+		ret = j != NULL ? json_object_get(j, "return") : NULL;
+		if (ret == NULL) {
+			json_decref(j);
+			util_set_cause(cause, "guest agent: bad status reply");
+			return -1;
+		}
+		exited = json_is_true(json_object_get(ret, "exited"));
+		if (exited) {
+			v = json_object_get(ret, "exitcode");
+			code = json_is_integer(v) ? (int)json_integer_value(v)
+			                          : -1;
+			v = json_object_get(ret, "out-data");
+			if (json_is_string(v))
+				out = replay_base64_decode(json_string_value(v),
+				                           NULL);
+		}
+		json_decref(j);
+	}
+	res->round_trip_ms = util_mono_ms() - t0;
+	if (code != 0 || replay_parse_output(out, res) != 0) {
+		util_set_cause(cause, "guest replay failed (exit %d)", code);
+		free(out);
+		return -1;
+	}
+	free(out);
+	return 0;
+}

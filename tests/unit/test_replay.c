@@ -1,0 +1,324 @@
+/*
+ * test_replay.c: the host side of the guest replay: path mapping,
+ * coalescing a pass's changes into one batch, the ops per replay: mode and
+ * read-only mounts, chunked encoding of the script's input, the agent
+ * request (paths only in base64 input, never in the command), and the
+ * guest script itself run by the host's /bin/sh on real files: content
+ * and times unchanged, missing paths counted as gone, nothing created.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "backend.h"
+#include "replay.h"
+#include "scan.h"
+
+static void
+test_map_path(void **state)
+{
+	char *p;
+
+	(void)state;
+	p = replay_map_path("/home/u/src", "a/b.js");
+	assert_string_equal(p, "/home/u/src/a/b.js");
+	free(p);
+	p = replay_map_path("/mnt/share/", "x");
+	assert_string_equal(p, "/mnt/share/x");
+	free(p);
+	p = replay_map_path("/mnt/share", "");
+	assert_string_equal(p, "/mnt/share");
+	free(p);
+	p = replay_map_path("/", "top");
+	assert_string_equal(p, "/top");
+	free(p);
+}
+
+static void
+test_ops(void **state)
+{
+	(void)state;
+	assert_int_equal(replay_ops(PROFILE_REPLAY_BOTH, 1),
+	                 REPLAY_OP_ATTRIB | REPLAY_OP_WRITE);
+	assert_int_equal(replay_ops(PROFILE_REPLAY_ATTRIB, 1),
+	                 REPLAY_OP_ATTRIB);
+	assert_int_equal(replay_ops(PROFILE_REPLAY_CLOSE_WRITE, 1),
+	                 REPLAY_OP_WRITE);
+	/* Read-only: only an open for reading is possible. */
+	assert_int_equal(replay_ops(PROFILE_REPLAY_BOTH, 0), REPLAY_OP_READ);
+}
+
+static const struct replay_item *
+find_item(const struct replay_batch *b, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->v[i].path, path) == 0)
+			return &b->v[i];
+	return NULL;
+}
+
+/* A burst: many changes to few paths become one item per path. */
+static void
+test_batch_coalesces(void **state)
+{
+	struct scan_changes c = {0};
+	struct replay_batch b = {0};
+	const struct replay_item *it;
+	char name[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		scan_changes_add(&c, SCAN_MODIFIED, SCAN_FILE, SCAN_FILE,
+		                 "src/app.js");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_FILE, SCAN_FILE, "src/new.js");
+	scan_changes_add(&c, SCAN_DELETED, SCAN_FILE, SCAN_FILE, "src/old.js");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_DIR, SCAN_DIR, "lib");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_LINK, SCAN_LINK, "ln");
+	replay_batch_add_changes(&b, "/w", &c, PROFILE_REPLAY_BOTH, 1);
+	assert_int_equal(b.changes, 9);
+	/* app.js, new.js, src (parent of new/old), lib, / (parent of lib) */
+	assert_int_equal(b.n, 5);
+	it = find_item(&b, "/w/src/app.js");
+	assert_non_null(it);
+	assert_int_equal(it->ops, REPLAY_OP_ATTRIB | REPLAY_OP_WRITE);
+	assert_string_equal(it->rel, "src/app.js");
+	it = find_item(&b, "/w/src");
+	assert_non_null(it);
+	assert_int_equal(it->ops, REPLAY_OP_ATTRIB);
+	assert_true(it->is_dir);
+	assert_null(find_item(&b, "/w/src/old.js")); /* gone: parent only */
+	assert_null(find_item(&b, "/w/ln"));         /* links: parent only */
+	assert_non_null(find_item(&b, "/w"));
+	assert_non_null(find_item(&b, "/w/lib"));
+	scan_changes_clear(&c);
+
+	/* A 5,000-file burst: all of them, once each. */
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof name, "burst/f%04d", i);
+		scan_changes_add(&c, SCAN_CREATED, SCAN_FILE, SCAN_FILE, name);
+		scan_changes_add(&c, SCAN_MODIFIED, SCAN_FILE, SCAN_FILE, name);
+	}
+	replay_batch_add_changes(&b, "/w", &c, PROFILE_REPLAY_ATTRIB, 1);
+	assert_int_equal(b.n, 5 + 5000 + 1);
+	for (i = 0; i < 5000; i += 997) {
+		snprintf(name, sizeof name, "/w/burst/f%04d", i);
+		it = find_item(&b, name);
+		assert_non_null(it);
+		assert_int_equal(it->ops, REPLAY_OP_ATTRIB);
+	}
+	scan_changes_clear(&c);
+	replay_batch_clear(&b);
+	assert_int_equal(b.n, 0);
+}
+
+/* Chunks never split a line, never lose an item, and skip newline paths */
+static void
+test_encode_chunks(void **state)
+{
+	struct replay_batch b = {0};
+	char name[64], *chunk;
+	size_t from = 0, next, len, lines = 0, i;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 300; k++) {
+		snprintf(name, sizeof name, "/g/d/file-%03d.js", k);
+		replay_batch_add(&b, name, name + 3,
+		                 k % 2 ? REPLAY_OP_ATTRIB
+		                       : REPLAY_OP_ATTRIB | REPLAY_OP_WRITE,
+		                 0);
+	}
+	replay_batch_add(&b, "/g/bad\nname", "bad\nname", REPLAY_OP_WRITE, 0);
+	replay_batch_add(&b, "/g/ro", "ro", REPLAY_OP_READ, 0);
+	while (from < b.n) {
+		chunk = replay_batch_encode(&b, from, 1000, &next, &len);
+		assert_true(len <= 1000);
+		assert_true(next > from);
+		assert_int_equal(strlen(chunk), len);
+		if (len > 0)
+			assert_int_equal(chunk[len - 1], '\n');
+		for (i = 0; i < len; i++)
+			lines += chunk[i] == '\n';
+		if (from == 0) {
+			assert_memory_equal(chunk, "b /g/d/file-000.js\n", 19);
+			assert_memory_equal(chunk + 19, "a /g/d/file-001.js\n",
+			                    19);
+		}
+		if (next == b.n)
+			assert_non_null(strstr(chunk, "r /g/ro\n"));
+		free(chunk);
+		from = next;
+	}
+	assert_int_equal(lines, 301); /* the newline path cannot travel */
+	replay_batch_clear(&b);
+}
+
+static void
+test_base64(void **state)
+{
+	const char *in = "b /g/a b\n'$(rm -rf /)'\n";
+	char *e;
+	char *d;
+	size_t n;
+
+	(void)state;
+	e = replay_base64_encode("Man", 3);
+	assert_string_equal(e, "TWFu");
+	free(e);
+	e = replay_base64_encode("Ma", 2);
+	assert_string_equal(e, "TWE=");
+	free(e);
+	e = replay_base64_encode(in, strlen(in));
+	d = replay_base64_decode(e, &n);
+	assert_int_equal(n, strlen(in));
+	assert_string_equal(d, in);
+	free(d);
+	free(e);
+	assert_null(replay_base64_decode("@@@", NULL));
+}
+
+/* The request carries the path only inside base64 input-data. */
+static void
+test_request(void **state)
+{
+	const char *in = "b /mnt/x; touch /tmp/pwned\n";
+	char *req = replay_agent_request(in, strlen(in)), *d;
+	json_t *j, *args;
+	json_error_t err;
+
+	(void)state;
+	assert_null(strstr(req, "pwned"));
+	j = json_loads(req, 0, &err);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "execute")),
+	                    "guest-exec");
+	args = json_object_get(j, "arguments");
+	assert_string_equal(json_string_value(json_object_get(args, "path")),
+	                    "/bin/sh");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(args, "arg"), 1)),
+	    replay_guest_script);
+	assert_true(json_is_true(json_object_get(args, "capture-output")));
+	d = replay_base64_decode(
+	    json_string_value(json_object_get(args, "input-data")), NULL);
+	assert_string_equal(d, in);
+	free(d);
+	json_decref(j);
+	free(req);
+}
+
+/*
+ * The guest script, run by this host's sh on real files: it must leave
+ * content and mtime alone, never create a missing file, and count.
+ */
+static void
+test_script_on_host(void **state)
+{
+	char dir[] = "/tmp/berth-replay.XXXXXX", *path, *input, *cmd,
+	     out[256] = "";
+	struct stat before, after;
+	struct timespec ts[2] = {{1700000000, 123456789},
+	                         {1700000000, 123456789}};
+	struct replay_result r;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/weird name $(x)", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "content", 7), 7);
+	close(fd);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(stat(path, &before), 0);
+	input = xasprintf("b %s\na %s\nw %s\nr %s\nw %s/missing\na %s\n", path,
+	                  path, path, path, dir, dir);
+	cmd = xasprintf("%s/input", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(input, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("%s/script", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(replay_guest_script, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("sh %s/script < %s/input", dir, dir);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(out, sizeof out, fp));
+	assert_int_equal(pclose(fp), 0);
+	assert_int_equal(replay_parse_output(out, &r), 0);
+	assert_int_equal(r.ok, 5);
+	assert_int_equal(r.failed, 0);
+	assert_int_equal(r.gone, 1);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_size, 7);
+	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	assert_int_equal(after.st_ino, before.st_ino);
+	{
+		char *m = xasprintf("%s/missing", dir);
+
+		assert_int_equal(access(m, F_OK), -1); /* not created */
+		free(m);
+	}
+	free(cmd);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(input);
+	free(path);
+}
+
+static void
+test_parse_output(void **state)
+{
+	struct replay_result r;
+
+	(void)state;
+	assert_int_equal(replay_parse_output("ok=3 bad=1 gone=2\n", &r), 0);
+	assert_int_equal(r.ok, 3);
+	assert_int_equal(r.failed, 1);
+	assert_int_equal(r.gone, 2);
+	assert_int_equal(replay_parse_output("garbage", &r), -1);
+	assert_int_equal(replay_parse_output(NULL, &r), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_map_path),
+	    cmocka_unit_test(test_ops),
+	    cmocka_unit_test(test_batch_coalesces),
+	    cmocka_unit_test(test_encode_chunks),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_script_on_host),
+	    cmocka_unit_test(test_parse_output),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

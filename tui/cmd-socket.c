@@ -227,6 +227,37 @@ cmd_socket_supervise(const struct profile *p, const char *target, int ready_fd)
 }
 
 /*
+ * Check the socket path before starting a supervisor, so a refused path
+ * (symlink, another user's, too long, a stale socket outside the state
+ * dir) is reported here rather than in the supervisor's log. A stale
+ * socket in the state dir is removed. Returns 0 when the path is usable.
+ */
+static int
+cmd_socket_preflight(const struct profile *p)
+{
+	struct forward *f = forward_new(p, 0);
+	char *cause = NULL, *dir = NULL;
+	int live, rc;
+
+	dir = forward_state_dir(p->name, &cause);
+	if (dir == NULL)
+		rc = -1;
+	else
+		rc = forward_check_path(forward_path(f), dir, &live, &cause);
+	if (rc != 0)
+		fprintf(stderr, "berth: %s\n", cause);
+	else if (live)
+		fprintf(stderr,
+		        "berth: %s already answers and no berth process owns "
+		        "it; berth will only watch it\n",
+		        forward_path(f));
+	free(cause);
+	free(dir);
+	forward_free(f);
+	return rc;
+}
+
+/*
  * berth socket start: a detached supervisor (fork, setsid, fork), then
  * wait up to `wait_s` seconds for the socket to answer.
  */
@@ -256,6 +287,11 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 		return BERTH_EXIT_FAILED;
 	}
 	owner = forward_owner_pid(p->name, NULL);
+	if (owner <= 0 && cmd_socket_preflight(p) != 0) {
+		free(dir);
+		profile_free(p);
+		return BERTH_EXIT_FAILED;
+	}
 	if (owner <= 0) {
 		if (pipe(ready) != 0)
 			fatal("pipe: %s", strerror(errno));

@@ -199,6 +199,8 @@ struct schema_key {
 	size_t size;         /* INT: sizeof field; ENUM: sizeof(int), 0 = text */
 	size_t count_offset; /* LIST, MOUNTS: offset of the size_t count */
 	int flags;           /* SCHEMA_F_* */
+	/* Extra check of a text value after ~ expansion; NULL = none. */
+	int (*check)(const char *, char **);
 };
 #define SCHEMA_F_REQUIRED 0x1 /* must be given */
 #define SCHEMA_F_AS_HOST  0x2 /* default: the mount's host path */

@@ -37,6 +37,13 @@ static const char *const replay_choices[] = {"both", "attrib", "close_write",
                                              NULL};
 static const char *const forward_choices[] = {"ssh", "none", NULL};
 
+static int check_absolute(const char *, char **);
+static int check_socket(const char *, char **);
+static int check_sha256(const char *, char **);
+static int check_uri(const char *, char **);
+static int check_domain(const char *, char **);
+static int check_context(const char *, char **);
+
 const struct schema_key schema_keys[] = {
     /* vm: the libvirt domain. */
     {.path = "vm.uri",
@@ -44,13 +51,15 @@ const struct schema_key schema_keys[] = {
      .def = "qemu:///session",
      .help = "libvirt connection URI (qemu:///session, qemu:///system, "
              "qemu+ssh://host/system, test:///default)",
-     .offset = P(vm.uri)},
+     .offset = P(vm.uri),
+     .check = check_uri},
     {.path = "vm.domain",
      .type = SCHEMA_STRING,
      .def = "berth-<profile>",
      .help = "libvirt domain name; an existing domain of that name is "
              "adopted",
-     .offset = P(vm.domain)},
+     .offset = P(vm.domain),
+     .check = check_domain},
     {.path = "vm.accel",
      .type = SCHEMA_ENUM,
      .choices = accel_choices,
@@ -113,17 +122,20 @@ const struct schema_key schema_keys[] = {
      .def = NULL,
      .help = "expected SHA-256 of vm.image (64 hex digits); checked after "
              "download",
-     .offset = P(vm.image_sha256)},
+     .offset = P(vm.image_sha256),
+     .check = check_sha256},
     {.path = "vm.kernel",
      .type = SCHEMA_PATH,
      .def = NULL,
      .help = "kernel for direct boot, instead of booting from the disk",
-     .offset = P(vm.kernel)},
+     .offset = P(vm.kernel),
+     .check = check_absolute},
     {.path = "vm.initrd",
      .type = SCHEMA_PATH,
      .def = NULL,
      .help = "initrd for direct boot",
-     .offset = P(vm.initrd)},
+     .offset = P(vm.initrd),
+     .check = check_absolute},
     {.path = "vm.cmdline",
      .type = SCHEMA_STRING,
      .def = NULL,
@@ -165,13 +177,15 @@ const struct schema_key schema_keys[] = {
      .def = NULL,
      .help = "host folder to share (required; ~ is your home)",
      .offset = M(host),
-     .flags = SCHEMA_F_REQUIRED},
+     .flags = SCHEMA_F_REQUIRED,
+     .check = check_absolute},
     {.path = "mounts[].guest",
      .type = SCHEMA_PATH,
      .def = NULL,
      .help = "mount point in the guest; default: the same path as host",
      .offset = M(guest),
-     .flags = SCHEMA_F_AS_HOST},
+     .flags = SCHEMA_F_AS_HOST,
+     .check = check_absolute},
     {.path = "mounts[].type",
      .type = SCHEMA_ENUM,
      .choices = mount_type_choices,
@@ -229,12 +243,14 @@ const struct schema_key schema_keys[] = {
      .type = SCHEMA_PATH,
      .def = "auto",
      .help = "host socket; auto = <state dir>/docker.sock",
-     .offset = P(docker.socket)},
+     .offset = P(docker.socket),
+     .check = check_socket},
     {.path = "docker.guest_socket",
      .type = SCHEMA_STRING,
      .def = "/var/run/docker.sock",
      .help = "Docker daemon socket inside the guest",
-     .offset = P(docker.guest_socket)},
+     .offset = P(docker.guest_socket),
+     .check = check_absolute},
     {.path = "docker.forward",
      .type = SCHEMA_ENUM,
      .choices = forward_choices,
@@ -247,7 +263,8 @@ const struct schema_key schema_keys[] = {
      .type = SCHEMA_STRING,
      .def = "berth-<profile>",
      .help = "Docker context berth creates for the socket",
-     .offset = P(docker.context)},
+     .offset = P(docker.context),
+     .check = check_context},
     {.path = "docker.activate",
      .type = SCHEMA_BOOL,
      .def = "false",
@@ -304,6 +321,105 @@ static const char *const type_names[] = {
     [SCHEMA_PATH] = "path",         [SCHEMA_LIST] = "list",
     [SCHEMA_MOUNTS] = "mount list",
 };
+
+static int
+check_absolute(const char *s, char **cause)
+{
+	if (*s == '/')
+		return 0;
+	util_set_cause(
+	    cause, "'%s' is not an absolute path (start it with / or ~/)", s);
+	return -1;
+}
+
+/*
+ * A host socket path must fit in sun_path: 104 bytes on macOS, 108 on
+ * Linux; the smaller limit keeps profiles portable.
+ */
+static int
+check_socket(const char *s, char **cause)
+{
+	size_t len = strlen(s);
+
+	if (strcmp(s, "auto") == 0)
+		return 0;
+	if (check_absolute(s, cause) != 0)
+		return -1;
+	if (len >= 104) {
+		util_set_cause(cause,
+		               "socket path is %zu bytes; unix sockets allow "
+		               "at most 103 (macOS), use a shorter path",
+		               len);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_sha256(const char *s, char **cause)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			break;
+	}
+	if (i == 64 && s[i] == '\0')
+		return 0;
+	util_set_cause(cause, "'%s' is not a SHA-256 (64 hex digits)", s);
+	return -1;
+}
+
+static int
+check_uri(const char *s, char **cause)
+{
+	const char *p = strstr(s, "://");
+
+	if (p != NULL && p != s)
+		return 0;
+	util_set_cause(cause,
+	               "'%s' is not a libvirt URI (like qemu:///session or "
+	               "test:///default)",
+	               s);
+	return -1;
+}
+
+static int
+check_domain(const char *s, char **cause)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '/' || (unsigned char)*p < 0x20)
+			break;
+	}
+	if (*s != '\0' && *p == '\0')
+		return 0;
+	util_set_cause(cause, "'%s' is not a usable domain name", s);
+	return -1;
+}
+
+/* Docker's rule for context names: [a-zA-Z0-9][a-zA-Z0-9_.+-]*. */
+static int
+check_context(const char *s, char **cause)
+{
+	const char *p;
+
+	if (isalnum((unsigned char)*s)) {
+		for (p = s + 1; *p != '\0'; p++) {
+			if (!isalnum((unsigned char)*p) &&
+			    strchr("_.+-", *p) == NULL)
+				break;
+		}
+		if (*p == '\0')
+			return 0;
+	}
+	util_set_cause(cause,
+	               "'%s' is not a Docker context name (letters, digits "
+	               "and _.+-, starting with a letter or digit)",
+	               s);
+	return -1;
+}
 
 const char *
 schema_type_name(enum schema_type t)
@@ -480,6 +596,13 @@ schema_set_text(const struct schema_key *k, void *base, const char *text,
 			s = paths_expand_tilde(text);
 		else
 			s = xstrdup(text);
+		/* Given values are checked; derived defaults (a profile
+		 * name in a context name) are taken as they are. */
+		if (k->check != NULL && name == NULL &&
+		    k->check(s, cause) != 0) {
+			free(s);
+			return -1;
+		}
 		free(*(char **)field);
 		*(char **)field = s;
 		return 0;

@@ -221,47 +221,49 @@ test_defaults(void **state)
 
 /* ---- loading --------------------------------------------------------- */
 
-static const char full_profile[] = "vm:\n"
-                                   "  uri: qemu:///system\n"
-                                   "  domain: mine\n"
-                                   "  accel: kvm\n"
-                                   "  arch: aarch64\n"
-                                   "  cpus: 6\n"
-                                   "  memory: 1.5G\n"
-                                   "  max_memory: 8GiB\n"
-                                   "  max_cpus: 8\n"
-                                   "  disk: 60GiB\n"
-                                   "  image: https://example.org/debian.qcow2\n"
-                                   "  image_sha256: abc\n"
-                                   "  kernel: ~/vmlinuz\n"
-                                   "  initrd: /boot/initrd\n"
-                                   "  cmdline: console=ttyS0\n"
-                                   "  ssh_port: 2222\n"
-                                   "  ssh_user: dev\n"
-                                   "  shutdown_timeout: 2m\n"
-                                   "mounts:\n"
-                                   "  - host: ~/src\n"
-                                   "  - host: /data\n"
-                                   "    guest: /mnt/data\n"
-                                   "    type: virtiofs\n"
-                                   "    writable: no\n"
-                                   "    watch: poll\n"
-                                   "    interval: 500ms\n"
-                                   "    ignore: [.git, dist]\n"
-                                   "    replay: close_write\n"
-                                   "    max_files: 1000\n"
-                                   "docker:\n"
-                                   "  socket: ~/d.sock\n"
-                                   "  guest_socket: /run/docker.sock\n"
-                                   "  forward: none\n"
-                                   "  context: ctx\n"
-                                   "  activate: true\n"
-                                   "  persist: yes\n"
-                                   "provision:\n"
-                                   "  - apt-get update\n"
-                                   "  - 'echo hi: there'\n"
-                                   "refresh: 250ms\n"
-                                   "theme: nord256\n";
+static const char full_profile[] =
+    "vm:\n"
+    "  uri: qemu:///system\n"
+    "  domain: mine\n"
+    "  accel: kvm\n"
+    "  arch: aarch64\n"
+    "  cpus: 6\n"
+    "  memory: 1.5G\n"
+    "  max_memory: 8GiB\n"
+    "  max_cpus: 8\n"
+    "  disk: 60GiB\n"
+    "  image: https://example.org/debian.qcow2\n"
+    "  image_sha256: "
+    "0123456789abcdef0123456789abcdef0123456789ABCDEF0123456789abcdef\n"
+    "  kernel: ~/vmlinuz\n"
+    "  initrd: /boot/initrd\n"
+    "  cmdline: console=ttyS0\n"
+    "  ssh_port: 2222\n"
+    "  ssh_user: dev\n"
+    "  shutdown_timeout: 2m\n"
+    "mounts:\n"
+    "  - host: ~/src\n"
+    "  - host: /data\n"
+    "    guest: /mnt/data\n"
+    "    type: virtiofs\n"
+    "    writable: no\n"
+    "    watch: poll\n"
+    "    interval: 500ms\n"
+    "    ignore: [.git, dist]\n"
+    "    replay: close_write\n"
+    "    max_files: 1000\n"
+    "docker:\n"
+    "  socket: ~/d.sock\n"
+    "  guest_socket: /run/docker.sock\n"
+    "  forward: none\n"
+    "  context: ctx\n"
+    "  activate: true\n"
+    "  persist: yes\n"
+    "provision:\n"
+    "  - apt-get update\n"
+    "  - 'echo hi: there'\n"
+    "refresh: 250ms\n"
+    "theme: nord256\n";
 
 static void
 test_load_every_key(void **state)
@@ -287,7 +289,9 @@ test_load_every_key(void **state)
 	assert_int_equal(p->vm.max_cpus, 8);
 	assert_int_equal(p->vm.disk, 60 * GIB);
 	assert_string_equal(p->vm.image, "https://example.org/debian.qcow2");
-	assert_string_equal(p->vm.image_sha256, "abc");
+	assert_string_equal(
+	    p->vm.image_sha256,
+	    "0123456789abcdef0123456789abcdef0123456789ABCDEF0123456789abcdef");
 	assert_string_equal(p->vm.kernel, "/home/tester/vmlinuz");
 	assert_string_equal(p->vm.initrd, "/boot/initrd");
 	assert_string_equal(p->vm.cmdline, "console=ttyS0");
@@ -445,6 +449,51 @@ test_error_range(void **state)
 	          "refresh: 2h is out of range (100ms..1h)");
 	one_error("mounts:\n  - host: /a\n    max_files: 0\n", 3, 16,
 	          "mounts[0].max_files: 0 is out of range (1..100000000)");
+}
+
+/* Per-key checks of text values. */
+static void
+test_error_checks(void **state)
+{
+	char *long_sock, *text, *msg;
+
+	(void)state;
+	one_error("mounts:\n  - host: src\n", 2, 11,
+	          "mounts[0].host: 'src' is not an absolute path (start it "
+	          "with / or ~/)");
+	one_error("mounts:\n  - host: /a\n    guest: data\n", 3, 12,
+	          "mounts[0].guest: 'data' is not an absolute path (start it "
+	          "with / or ~/)");
+	one_error("vm:\n  uri: session\n", 2, 8,
+	          "vm.uri: 'session' is not a libvirt URI (like "
+	          "qemu:///session or test:///default)");
+	one_error("vm:\n  image_sha256: abc\n", 2, 17,
+	          "vm.image_sha256: 'abc' is not a SHA-256 (64 hex digits)");
+	one_error("vm:\n  domain: a/b\n", 2, 11,
+	          "vm.domain: 'a/b' is not a usable domain name");
+	one_error("docker:\n  context: -x\n", 2, 12,
+	          "docker.context: '-x' is not a Docker context name "
+	          "(letters, digits and _.+-, starting with a letter or "
+	          "digit)");
+	long_sock = xasprintf("/%0103d", 0);
+	text = xasprintf("docker:\n  socket: %s\n", long_sock);
+	msg = xasprintf("docker.socket: socket path is 104 bytes; unix "
+	                "sockets allow at most 103 (macOS), use a shorter "
+	                "path");
+	one_error(text, 2, 11, msg);
+	free(msg);
+	free(text);
+	long_sock[103] = '\0'; /* 103 bytes fit */
+	text = xasprintf("docker:\n  socket: %s\n", long_sock);
+	{
+		struct config_errors errs = {NULL, 0};
+		struct profile *p = load(text, &errs);
+
+		assert_non_null(p);
+		profile_free(p);
+	}
+	free(text);
+	free(long_sock);
 }
 
 static void
@@ -832,10 +881,10 @@ test_splice_utf8(void **state)
 {
 	const char in[] =
 	    "\xef\xbb\xbf# caf\xc3\xa9 \xe6\x97\xa5\n"
-	    "vm:\n  uri: \"\xc3\xa9\xc3\xa9\" # \xf0\x9f\x98\x80\n"
+	    "vm:\n  uri: \"t:///\xc3\xa9\xc3\xa9\" # \xf0\x9f\x98\x80\n"
 	    "  cpus: 3\n";
 	const char want[] = "\xef\xbb\xbf# caf\xc3\xa9 \xe6\x97\xa5\n"
-	                    "vm:\n  uri: \"\xc3\xa9\xc3\xa9\" # "
+	                    "vm:\n  uri: \"t:///\xc3\xa9\xc3\xa9\" # "
 	                    "\xf0\x9f\x98\x80\n"
 	                    "  cpus: 12\n";
 	char *cause = NULL, *out;
@@ -987,6 +1036,7 @@ main(void)
 	    cmocka_unit_test(test_error_unknown_key),
 	    cmocka_unit_test(test_error_types),
 	    cmocka_unit_test(test_error_range),
+	    cmocka_unit_test(test_error_checks),
 	    cmocka_unit_test(test_error_enum),
 	    cmocka_unit_test(test_error_duplicates),
 	    cmocka_unit_test(test_error_required),

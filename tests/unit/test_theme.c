@@ -860,6 +860,51 @@ test_curses(void **state)
 	fclose(in);
 }
 
+/* Direct colour (xterm-direct: COLORS = 2^24): #rrggbb goes out as is. */
+static void
+test_curses_direct(void **state)
+{
+	struct theme *nord, *def;
+	char *cause = NULL;
+	SCREEN *scr;
+	FILE *out, *in;
+	int fg, bg, a;
+
+	(void)state;
+	out = fopen("/dev/null", "w");
+	in = fopen("/dev/null", "r");
+	assert_non_null(out);
+	assert_non_null(in);
+	if ((scr = newterm("xterm-direct", out, in)) == NULL) {
+		fclose(out);
+		fclose(in);
+		print_message("# no terminfo entry for xterm-direct "
+		              "(ncurses-term), skipping\n");
+		skip();
+	}
+	start_color();
+	assert_true(COLORS >= 0x1000000);
+	nord = theme_open("nord256", &cause);
+	def = theme_open("default", &cause);
+	assert_non_null(nord);
+	assert_non_null(def);
+	theme_init_curses(nord, COLORS, 0);
+	a = theme_attr(THEME_BORDER_ACTIVE);
+	assert_int_equal(pair_colors(PAIR_NUMBER(a), &fg, &bg), OK);
+	assert_int_equal(fg, 0x88c0d0);
+	assert_int_equal(bg, -1);
+	theme_init_curses(def, COLORS, 0);
+	a = theme_attr(THEME_BORDER_ACTIVE); /* green stays palette green */
+	assert_int_equal(pair_colors(PAIR_NUMBER(a), &fg, &bg), OK);
+	assert_int_equal(fg, COLOR_GREEN);
+	theme_free(nord);
+	theme_free(def);
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+}
+
 int
 main(void)
 {
@@ -880,6 +925,7 @@ main(void)
 	    cmocka_unit_test(test_inherits),
 	    cmocka_unit_test(test_list),
 	    cmocka_unit_test(test_curses),
+	    cmocka_unit_test(test_curses_direct),
 	};
 	char tmpl[] = "/tmp/berth-test-theme.XXXXXX", *data, *cmd;
 	const char *src = getenv("BERTH_SRCDIR");

@@ -695,6 +695,32 @@ splice(struct edit *e, size_t *outlen, char **cause)
 }
 
 /*
+ * Whether the text uses an alias (*name). The document API resolves an
+ * alias to its anchor's node, whose marks point elsewhere in the text (or
+ * around the alias itself), so such files are not edited.
+ */
+static int
+uses_alias(const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int found = 0, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		fatal("libyaml: out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done && !found) {
+		if (!yaml_parser_parse(&parser, &ev))
+			break;
+		found = ev.type == YAML_ALIAS_EVENT;
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return found;
+}
+
+/*
  * Set `key` to `value` in the profile text buf[0..len): only the bytes of
  * the old value change, or one entry is inserted. The result is validated
  * with the loader. Returns the new text (caller frees, NUL-terminated,
@@ -744,6 +770,14 @@ profile_splice(const char *buf, size_t len, const char *key, const char *value,
 		return NULL;
 	}
 	yaml_parser_delete(&parser);
+	if (uses_alias(buf, len)) {
+		util_set_cause(cause, "the profile uses YAML aliases (*name); "
+		                      "berth cannot edit it in place, edit it "
+		                      "by hand");
+		yaml_document_delete(&e.doc);
+		segs_free(e.segs, e.nsegs);
+		return NULL;
+	}
 
 	e.value = value_text(k, value);
 	out = splice(&e, outlen, cause);

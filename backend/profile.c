@@ -34,6 +34,16 @@ struct loader {
 	yaml_node_t **mount_nodes; /* node marking each mount's target */
 };
 
+/*
+ * Limits that keep hostile files (and YAML aliases, which let one node be
+ * visited many times) from costing more than a moment: no real profile
+ * comes near them.
+ */
+#define PROFILE_MAX_BYTES  (1024 * 1024)
+#define PROFILE_MAX_PAIRS  256  /* keys in one mapping */
+#define PROFILE_MAX_MOUNTS 256  /* entries in mounts */
+#define PROFILE_MAX_ITEMS  4096 /* entries in a list of strings */
+
 static void loader_mapping(struct loader *, yaml_node_t *, const char *,
                            const char *, void *);
 
@@ -219,6 +229,12 @@ loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 		             node_kind(v));
 		return;
 	}
+	if (v->data.sequence.items.top - v->data.sequence.items.start >
+	    PROFILE_MAX_ITEMS) {
+		loader_error(ld, v, "%s: more than %d items", display,
+		             PROFILE_MAX_ITEMS);
+		return;
+	}
 	for (j = 0; j < *n; j++)
 		free((*list)[j]);
 	free(*list);
@@ -273,6 +289,12 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 	if (v->type != YAML_SEQUENCE_NODE) {
 		loader_error(ld, v, "%s: expected a list of mounts, got %s",
 		             k->path, node_kind(v));
+		return;
+	}
+	if (v->data.sequence.items.top - v->data.sequence.items.start >
+	    PROFILE_MAX_MOUNTS) {
+		loader_error(ld, v, "%s: more than %d mounts", k->path,
+		             PROFILE_MAX_MOUNTS);
 		return;
 	}
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
@@ -402,6 +424,12 @@ loader_mapping(struct loader *ld, yaml_node_t *node, const char *prefix,
 	const struct schema_key *k, *sug;
 	char *lookup, *shown;
 
+	if (node->data.mapping.pairs.top - node->data.mapping.pairs.start >
+	    PROFILE_MAX_PAIRS) {
+		loader_error(ld, node, "%smore than %d keys", display,
+		             PROFILE_MAX_PAIRS);
+		return;
+	}
 	for (pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
 		key = yaml_document_get_node(ld->doc, pair->key);
@@ -567,6 +595,15 @@ profile_load_buffer(const char *buf, size_t len, const char *file,
 	ld.doc = &doc;
 	ld.name = p->name;
 
+	if (len > PROFILE_MAX_BYTES) {
+		config_errors_add(
+		    errs, file, 0, 0,
+		    "%zu bytes is too large for a profile (at most "
+		    "%d)",
+		    len, PROFILE_MAX_BYTES);
+		profile_free(p);
+		return NULL;
+	}
 	if (!yaml_parser_initialize(&parser))
 		fatal("libyaml: out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);

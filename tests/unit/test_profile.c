@@ -496,6 +496,41 @@ test_error_checks(void **state)
 	free(long_sock);
 }
 
+static const char cyclic[] = "mounts: &m\n  - host: /a\n  - *m\n";
+
+/* Aliases and sizes cannot make the loader loop or take long. */
+static void
+test_error_hostile(void **state)
+{
+	struct config_errors errs = {NULL, 0};
+	char *big;
+	size_t i;
+
+	(void)state;
+	one_error(cyclic, 1, 9,
+	          "mounts[1]: expected a mapping with host:, got a list");
+	one_error("vm: &v\n  vm: *v\n", 2, 3, "unknown key 'vm.vm'");
+	big = xmalloc(2 * 1024 * 1024 + 1);
+	memset(big, '#', 2 * 1024 * 1024);
+	big[2 * 1024 * 1024] = '\0';
+	assert_null(load(big, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.list[0].message,
+	                    "2097152 bytes is too large for a profile (at "
+	                    "most 1048576)");
+	config_errors_free(&errs);
+	free(big);
+	big = xstrdup("mounts:\n");
+	for (i = 0; i < 300; i++) {
+		char *t = xasprintf("%s  - host: /m%zu\n", big, i);
+
+		free(big);
+		big = t;
+	}
+	one_error(big, 2, 3, "mounts: more than 256 mounts");
+	free(big);
+}
+
 static void
 test_error_enum(void **state)
 {
@@ -935,6 +970,12 @@ test_splice_refused(void **state)
 	                           &len, &cause));
 	assert_non_null(strstr(cause, "not valid YAML"));
 	free(cause);
+	cause = NULL;
+	/* Aliases point marks elsewhere (here: back at their own list). */
+	assert_null(profile_splice(cyclic, strlen(cyclic), "vm.cpus", "2", &len,
+	                           &cause));
+	assert_non_null(strstr(cause, "uses YAML aliases"));
+	free(cause);
 }
 
 static void
@@ -1037,6 +1078,7 @@ main(void)
 	    cmocka_unit_test(test_error_types),
 	    cmocka_unit_test(test_error_range),
 	    cmocka_unit_test(test_error_checks),
+	    cmocka_unit_test(test_error_hostile),
 	    cmocka_unit_test(test_error_enum),
 	    cmocka_unit_test(test_error_duplicates),
 	    cmocka_unit_test(test_error_required),

@@ -38,6 +38,7 @@ struct http_req {
 	size_t cap;
 	int too_big;
 	int cancelled;
+	int added; /* on the multi handle (not while inside libcurl) */
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_req *next, *prev;
 };
@@ -60,6 +61,7 @@ struct docker_http {
 	struct http_req *reqs;
 	size_t nreqs;
 	int depth;                /* inside curl_multi_socket_action */
+	int deferred;             /* requests started inside a callback */
 	struct http_req *zombies; /* cancelled inside a callback */
 };
 
@@ -351,7 +353,12 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
 		h->reqs->prev = r;
 	h->reqs = r;
 	h->nreqs++;
-	curl_multi_add_handle(h->multi, r->easy);
+	/* libcurl refuses recursive calls: add it once out of callbacks. */
+	if (h->depth == 0) {
+		curl_multi_add_handle(h->multi, r->easy);
+		r->added = 1;
+	} else
+		h->deferred = 1;
 	return &r->pub;
 }
 
@@ -372,7 +379,8 @@ static void
 http_req_free(struct http_req *r)
 {
 	if (r->easy != NULL) {
-		curl_multi_remove_handle(r->h->multi, r->easy);
+		if (r->added)
+			curl_multi_remove_handle(r->h->multi, r->easy);
 		curl_easy_cleanup(r->easy);
 	}
 	curl_slist_free_all(r->headers);
@@ -463,6 +471,7 @@ http_check_done(struct docker_http *h)
 		r->pub.error = http_error(r, msg->data.result);
 		http_unlink(h, r);
 		curl_multi_remove_handle(h->multi, r->easy);
+		r->added = 0;
 		if (r->done_cb != NULL)
 			r->done_cb(&r->pub);
 		http_req_free(r);
@@ -471,6 +480,23 @@ http_check_done(struct docker_http *h)
 		r = h->zombies;
 		h->zombies = r->next;
 		http_req_free(r);
+	}
+}
+
+/* Put requests started from inside a libcurl callback on the handle. */
+static void
+http_add_deferred(struct docker_http *h)
+{
+	struct http_req *r;
+
+	if (!h->deferred)
+		return;
+	h->deferred = 0;
+	for (r = h->reqs; r != NULL; r = r->next) {
+		if (!r->added) {
+			curl_multi_add_handle(h->multi, r->easy);
+			r->added = 1;
+		}
 	}
 }
 
@@ -483,6 +509,7 @@ docker_http_prepare(struct docker_http *h, struct pollfd *pfd, int max,
 	int n = 0;
 	size_t i;
 
+	http_add_deferred(h);
 	for (i = 0; i < h->nsocks && n < max; i++) {
 		pfd[n].fd = h->socks[i].fd;
 		pfd[n].events = 0;
@@ -529,6 +556,7 @@ docker_http_dispatch(struct docker_http *h, const struct pollfd *pfd, int n)
 	}
 	h->depth--;
 	http_check_done(h);
+	http_add_deferred(h);
 }
 
 /* Transfers in flight. */

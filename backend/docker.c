@@ -29,6 +29,7 @@
 #define DOCKER_LOG_LINES      5000
 #define DOCKER_LOG_BYTES      (2 * 1024 * 1024)
 #define DOCKER_EVENT_MAX      (64 * 1024)
+#define DOCKER_RECHECK_MS     300
 
 enum docker_stats_mode {
 	DOCKER_STATS_AUTO,
@@ -85,6 +86,9 @@ struct docker {
 	size_t nrefetch;
 	char gone[16][65]; /* recently destroyed: late answers ignored */
 	size_t ngone;
+	char recheck[32][65]; /* named by events: listed again shortly */
+	size_t nrecheck;
+	uint64_t recheck_at;
 
 	char **visible;
 	size_t nvisible;
@@ -101,6 +105,9 @@ struct docker {
 
 	int nactions;
 	int nerrors;
+	int live;       /* events stream, liveness pings and stats */
+	int dirty;      /* changed since docker_take_dirty() */
+	int wait_stats; /* docker_wait() also waits for stats calls */
 };
 
 static void docker_connect(struct docker *);
@@ -109,6 +116,8 @@ static void docker_sync(struct docker *);
 static void docker_events_start(struct docker *);
 static void docker_refetch(struct docker *, const char *);
 static void docker_refetch_drop(struct docker *, struct docker_refetch *);
+static int docker_prepare(void *, struct pollfd *, int, int *);
+static void docker_dispatch(void *, const struct pollfd *, int);
 
 /* A message for the user: the engine's list, or stdout/stderr (CLI). */
 static void BERTH_PRINTFLIKE(3, 4)
@@ -134,6 +143,7 @@ static void BERTH_PRINTFLIKE(3, 4)
 static void
 docker_changed(struct docker *d)
 {
+	d->dirty = 1;
 	if (d->engine != NULL)
 		engine_changed(d->engine);
 }
@@ -173,6 +183,7 @@ docker_open(struct engine *e, const struct profile *p)
 	const char *env;
 
 	d->engine = e;
+	d->live = e != NULL;
 	d->conn = MODEL_CONN_CONNECTING;
 	d->backoff_ms = DOCKER_BACKOFF_MIN_MS;
 	if (endpoint_resolve(p, &d->ep, &d->ep_error) != 0) {
@@ -252,7 +263,7 @@ docker_on_ping(struct docker_req *r)
 	}
 	if (d->conn == MODEL_CONN_UP) {
 		/* Liveness: the stream may have died while we were away. */
-		if (d->events == NULL && d->engine != NULL)
+		if (d->events == NULL && d->live)
 			docker_sync(d);
 		return;
 	}
@@ -426,7 +437,7 @@ docker_on_list(struct docker_req *r)
 static void
 docker_sync(struct docker *d)
 {
-	if (d->engine != NULL && d->events == NULL)
+	if (d->live && d->events == NULL)
 		docker_events_start(d);
 	if (d->version_req == NULL)
 		d->version_req = docker_http_start(
@@ -459,6 +470,41 @@ docker_event_ignored(const char *action)
 }
 
 static void
+docker_recheck_add(struct docker *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nrecheck; i++) {
+		if (strcmp(d->recheck[i], id) == 0)
+			return;
+	}
+	if (d->nrecheck == nitems(d->recheck)) {
+		d->resync = 1; /* too many at once: list them all */
+		return;
+	}
+	memcpy(d->recheck[d->nrecheck], id, 64);
+	d->recheck[d->nrecheck++][64] = '\0';
+	if (d->recheck_at == 0)
+		d->recheck_at = util_mono_ms() + DOCKER_RECHECK_MS;
+}
+
+/* List the containers named by recent events once more, when due. */
+static void
+docker_recheck_run(struct docker *d)
+{
+	size_t i;
+
+	if (d->recheck_at == 0 || util_mono_ms() < d->recheck_at)
+		return;
+	if (d->conn == MODEL_CONN_UP) {
+		for (i = 0; i < d->nrecheck; i++)
+			docker_refetch(d, d->recheck[i]);
+	}
+	d->nrecheck = 0;
+	d->recheck_at = 0;
+}
+
+static void
 docker_event_line(struct docker *d, const char *line, size_t len)
 {
 	struct docker_event ev;
@@ -480,6 +526,11 @@ docker_event_line(struct docker *d, const char *line, size_t len)
 		return;
 	}
 	docker_refetch(d, ev.id);
+	/*
+	 * The daemon sends some events (die, pause) before its list shows
+	 * the change: look once more a moment later.
+	 */
+	docker_recheck_add(d, ev.id);
 }
 
 /* Split the events stream into JSON lines. */
@@ -913,7 +964,9 @@ docker_on_logs_data(struct docker_req *r, const char *p, size_t len)
 	if (docker_demux_feed(&d->logs.demux, p, len, docker_log_line, d) !=
 	    0) {
 		free(d->logs.error);
-		d->logs.error = xstrdup("Docker sent a broken log stream");
+		d->logs.error = xstrdup("Docker sent a broken log stream "
+		                        "(not multiplexed frames)");
+		docker_msg(d, 2, "logs: %s", d->logs.error);
 		return -1;
 	}
 	return 0;
@@ -1050,7 +1103,7 @@ docker_refresh(struct docker *d)
 			docker_connect(d);
 		return;
 	}
-	if (d->engine == NULL)
+	if (!d->live)
 		return;
 	docker_connect(d); /* liveness */
 	if (d->events == NULL || d->resync)
@@ -1071,7 +1124,8 @@ docker_pending(void *arg)
 	return d->version_req != NULL || d->info_req != NULL ||
 	       d->list_req != NULL || d->nactions > 0 ||
 	       d->logs.inspect != NULL ||
-	       (d->engine == NULL && d->logs.stream != NULL);
+	       (d->engine == NULL && d->logs.stream != NULL) ||
+	       (d->wait_stats && d->nstats > 0);
 }
 
 /*
@@ -1097,6 +1151,45 @@ docker_wait(struct docker *d, uint64_t timeout_ms)
 		docker_http_dispatch(d->http, pfd, n);
 	}
 	return 0;
+}
+
+/*
+ * Live mode for the CLI (berth ps --watch, berth stats): the events
+ * stream, liveness pings and stats, as the engine component has them.
+ * With wait_stats, docker_wait() also waits for stats calls.
+ */
+void
+docker_set_live(struct docker *d, int wait_stats)
+{
+	d->live = 1;
+	d->wait_stats = wait_stats;
+}
+
+/* Nonzero once if anything changed since the last call. */
+int
+docker_take_dirty(struct docker *d)
+{
+	int dirty = d->dirty;
+
+	d->dirty = 0;
+	return dirty;
+}
+
+/* One pass of a CLI loop: poll the transfers for at most max_ms. */
+void
+docker_poll(struct docker *d, int max_ms)
+{
+	struct pollfd pfd[256];
+	int n, t = max_ms;
+
+	if (d->http == NULL) {
+		poll(NULL, 0, max_ms);
+		return;
+	}
+	n = docker_prepare(d, pfd, (int)nitems(pfd), &t);
+	if (poll(pfd, (nfds_t)n, t < 0 ? max_ms : t) == -1 && errno != EINTR)
+		return;
+	docker_dispatch(d, pfd, n);
 }
 
 /* Errors reported so far (the CLI's exit status). */
@@ -1175,6 +1268,13 @@ docker_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 		if (*timeout < 0 || left < *timeout)
 			*timeout = left;
 	}
+	if (d->recheck_at != 0) {
+		uint64_t now = util_mono_ms();
+		int left = d->recheck_at > now ? (int)(d->recheck_at - now) : 0;
+
+		if (*timeout < 0 || left < *timeout)
+			*timeout = left;
+	}
 	return docker_http_prepare(d->http, pfd, max, timeout);
 }
 
@@ -1186,6 +1286,7 @@ docker_dispatch(void *arg, const struct pollfd *pfd, int n)
 	if (d->http == NULL)
 		return;
 	docker_http_dispatch(d->http, pfd, n);
+	docker_recheck_run(d);
 	/* Reconnect on the backoff timer, not only on the refresh tick. */
 	if (d->conn != MODEL_CONN_UP && d->ping == NULL &&
 	    util_mono_ms() >= d->retry_at)

@@ -173,5 +173,8 @@ void docker_set_line_hook(struct docker *, docker_line_cb, void *);
 int docker_errors(const struct docker *);
 void docker_set_stats_source(struct docker *, int);
 void docker_set_visible(struct docker *, const char *);
+void docker_set_live(struct docker *, int);
+int docker_take_dirty(struct docker *);
+void docker_poll(struct docker *, int);
 
 #endif /* BERTH_DOCKER_H */

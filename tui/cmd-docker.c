@@ -127,17 +127,131 @@ cmd_docker_ports(const struct model_container *c)
 	return out;
 }
 
+/* Parse --interval; prints a usage error and returns -1 when bad. */
+static int
+cmd_docker_interval(const struct cmd_entry *c, const char *arg, uint64_t *ms)
+{
+	char *cause = NULL;
+
+	if (units_parse_duration(arg, ms, &cause) != 0 || *ms < 100) {
+		cmd_usage_error(c, "--interval: %s",
+		                cause != NULL ? cause : "at least 100ms");
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_ps_shown(const struct model_container *c, int all)
+{
+	return all || strcmp(c->state, "running") == 0 ||
+	       strcmp(c->state, "paused") == 0 ||
+	       strcmp(c->state, "restarting") == 0;
+}
+
+/* The list as text: one JSON line, or a table. The caller frees it. */
+static char *
+cmd_ps_render(const struct model_docker *md, int all, int json)
+{
+	char *out, *next, *ports;
+	size_t i;
+
+	if (json) {
+		json_t *o = json_object(), *arr = json_array();
+
+		json_object_set_new(
+		    o, "conn",
+		    json_string(md->conn == MODEL_CONN_UP ? "up" : "down"));
+		json_object_set_new(o, "error", cmd_docker_jstr(md->error));
+		for (i = 0; i < md->ncontainers; i++) {
+			if (cmd_ps_shown(&md->containers[i], all))
+				json_array_append_new(arr,
+				                      cmd_docker_container_json(
+				                          &md->containers[i]));
+		}
+		json_object_set_new(o, "containers", arr);
+		out = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_decref(o);
+		return out;
+	}
+	out = xasprintf("%-12s  %-24s  %-20s  %-24s  %s\n", "CONTAINER ID",
+	                "NAME", "IMAGE", "STATUS", "PORTS");
+	if (md->conn != MODEL_CONN_UP && md->error != NULL) {
+		next = xasprintf("%s(%s)\n", out, md->error);
+		free(out);
+		out = next;
+	}
+	for (i = 0; i < md->ncontainers; i++) {
+		const struct model_container *c = &md->containers[i];
+
+		if (!cmd_ps_shown(c, all))
+			continue;
+		ports = cmd_docker_ports(c);
+		next =
+		    xasprintf("%s%-12.12s  %-24s  %-20s  %-24s  %s\n", out,
+		              c->id, c->name, c->image != NULL ? c->image : "",
+		              c->status != NULL ? c->status : c->state, ports);
+		free(ports);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/*
+ * berth ps --watch: keep the list current from the events stream and
+ * print it again whenever it changes. Ends on a signal.
+ */
+static int
+cmd_ps_watch(struct docker *d, int all, int json, uint64_t interval)
+{
+	struct model_docker md;
+	char *last = NULL, *now;
+	uint64_t next = 0, t;
+
+	docker_set_live(d, 0);
+	for (;;) {
+		if (util_mono_ms() >= next) {
+			docker_refresh(d);
+			next = util_mono_ms() + interval;
+		}
+		t = util_mono_ms();
+		docker_poll(d, next > t ? (int)(next - t) : 0);
+		if (!docker_take_dirty(d))
+			continue;
+		memset(&md, 0, sizeof md);
+		docker_fill_docker(d, &md);
+		now = cmd_ps_render(&md, all, json);
+		model_docker_clear(&md);
+		if (last == NULL || strcmp(now, last) != 0) {
+			free(last);
+			last = now;
+			/* Stop when nobody reads any more. */
+			if (printf("%s\n", now) < 0 || fflush(stdout) != 0)
+				break;
+		} else
+			free(now);
+	}
+	free(last);
+	docker_close(d);
+	return BERTH_EXIT_OK;
+}
+
 static int
 cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"watch", no_argument, NULL, 'w'},
+	    {"interval", required_argument, NULL, 'i'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct docker *d;
 	struct model_docker md;
-	int ch, all = 0, json = 0, rc = BERTH_EXIT_OK;
+	int ch, all = 0, json = 0, watch = 0, rc = BERTH_EXIT_OK;
+	uint64_t interval = 2000;
 	size_t i;
 
 	while ((ch = cmd_getopt(ctx, &cmd_ps_entry, argc, argv, "a", longopts,
@@ -150,12 +264,19 @@ cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			all = 1;
 		else if (ch == 'j')
 			json = 1;
+		else if (ch == 'w')
+			watch = 1;
+		else if (ch == 'i' && cmd_docker_interval(&cmd_ps_entry, optarg,
+		                                          &interval) != 0)
+			return BERTH_EXIT_USAGE;
 	}
 	if (optind < argc)
 		return cmd_usage_error(&cmd_ps_entry, "unexpected argument %s",
 		                       argv[optind]);
 	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
 		return rc;
+	if (watch)
+		return cmd_ps_watch(d, all, json, interval);
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
 	if (docker_errors(d) > 0 || md.containers == NULL) {
@@ -169,7 +290,7 @@ cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		for (i = 0; i < md.ncontainers; i++) {
 			const struct model_container *c = &md.containers[i];
 
-			if (all || strcmp(c->state, "exited") != 0)
+			if (cmd_ps_shown(c, all))
 				json_array_append_new(
 				    arr, cmd_docker_container_json(c));
 		}
@@ -199,8 +320,8 @@ cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_ps_entry = {
     .name = "ps",
-    .usage = "[-a] [--json]",
-    .help = "list containers (-a: stopped ones too)",
+    .usage = "[-a] [--json] [--watch [--interval DUR]]",
+    .help = "list containers (-a: stopped ones too; --watch: live)",
     .exec = cmd_ps_exec,
 };
 
@@ -465,4 +586,181 @@ const struct cmd_entry cmd_container_entry = {
              "NAME...",
     .help = "act on containers (the daemon's error is shown as it is)",
     .exec = cmd_container_exec,
+};
+
+/* Ids of the containers the user named (names or id prefixes). */
+static char *
+cmd_stats_ids(const struct model_docker *md, int argc, char **argv, int *rc)
+{
+	char *ids = xstrdup(""), *next;
+	size_t i, len;
+	int k, found;
+
+	for (k = 0; k < argc; k++) {
+		len = strlen(argv[k]);
+		found = 0;
+		for (i = 0; i < md->ncontainers && !found; i++) {
+			const struct model_container *c = &md->containers[i];
+
+			if (strcmp(c->name, argv[k]) == 0 ||
+			    (len >= 3 && strncmp(c->id, argv[k], len) == 0)) {
+				next = xasprintf("%s%s ", ids, c->id);
+				free(ids);
+				ids = next;
+				found = 1;
+			}
+		}
+		if (!found) {
+			fprintf(stderr, "berth: no such container: %s\n",
+			        argv[k]);
+			*rc = BERTH_EXIT_FAILED;
+		}
+	}
+	return ids;
+}
+
+static void
+cmd_stats_print(const struct model_docker *md, const char *ids, int json)
+{
+	char *mem, *lim, *rx, *tx, *rd, *wr;
+	size_t i;
+
+	if (!json)
+		printf("%-12s  %-24s  %7s  %-22s  %6s  %-21s  %-21s  %s\n",
+		       "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
+		       "MEM %", "NET RX/TX per s", "BLOCK R/W per s", "PIDS");
+	for (i = 0; i < md->ncontainers; i++) {
+		const struct model_container *c = &md->containers[i];
+
+		if (!c->has_stats ||
+		    (*ids != '\0' && strstr(ids, c->id) == NULL))
+			continue;
+		if (json) {
+			json_t *o = json_object();
+			char *line;
+
+			json_object_set_new(o, "id", json_string(c->id));
+			json_object_set_new(o, "name", json_string(c->name));
+			json_object_set_new(o, "cpu_pct",
+			                    json_real(c->cpu_pct));
+			json_object_set_new(
+			    o, "mem_used",
+			    json_integer((json_int_t)c->mem_used));
+			json_object_set_new(
+			    o, "mem_limit",
+			    json_integer((json_int_t)c->mem_limit));
+			json_object_set_new(o, "mem_pct",
+			                    json_real(c->mem_pct));
+			json_object_set_new(o, "rx_bps", json_real(c->rx_bps));
+			json_object_set_new(o, "tx_bps", json_real(c->tx_bps));
+			json_object_set_new(o, "rd_bps", json_real(c->rd_bps));
+			json_object_set_new(o, "wr_bps", json_real(c->wr_bps));
+			json_object_set_new(o, "pids",
+			                    json_integer((json_int_t)c->pids));
+			json_object_set_new(o, "source",
+			                    cmd_docker_jstr(md->stats_source));
+			line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+			printf("%s\n", line);
+			free(line);
+			json_decref(o);
+			continue;
+		}
+		mem = units_format_size(c->mem_used);
+		lim = units_format_size(c->mem_limit);
+		rx = units_format_size((uint64_t)c->rx_bps);
+		tx = units_format_size((uint64_t)c->tx_bps);
+		rd = units_format_size((uint64_t)c->rd_bps);
+		wr = units_format_size((uint64_t)c->wr_bps);
+		printf("%-12.12s  %-24s  %6.2f%%  %9s / %-10s  %5.2f%%  %9s / "
+		       "%-9s  %9s / %-9s  %llu\n",
+		       c->id, c->name, c->cpu_pct, mem, lim, c->mem_pct, rx, tx,
+		       rd, wr, (unsigned long long)c->pids);
+		free(mem);
+		free(lim);
+		free(rx);
+		free(tx);
+		free(rd);
+		free(wr);
+	}
+	fflush(stdout);
+}
+
+/*
+ * berth stats: the figures docker stats shows, from two of berth's own
+ * samples an interval apart (cgroup files when the daemon is local,
+ * one-shot API calls otherwise); --no-stream prints once.
+ */
+static int
+cmd_stats_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"no-stream", no_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct docker *d;
+	struct model_docker md;
+	int ch, json = 0, once = 0, rc = BERTH_EXIT_OK, samples = 0;
+	uint64_t interval = 0, next;
+	char *ids;
+
+	while ((ch = cmd_getopt(ctx, &cmd_stats_entry, argc, argv, "", longopts,
+	                        NULL)) != -1) {
+		if (ch == 'h')
+			return BERTH_EXIT_OK;
+		if (ch == '?')
+			return BERTH_EXIT_USAGE;
+		if (ch == 'n')
+			once = 1;
+		else if (ch == 'j')
+			json = 1;
+		else if (ch == 'i' &&
+		         cmd_docker_interval(&cmd_stats_entry, optarg,
+		                             &interval) != 0)
+			return BERTH_EXIT_USAGE;
+	}
+	if (interval == 0)
+		interval = once ? 1000 : 2000;
+	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
+		return rc;
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	ids = cmd_stats_ids(&md, argc - optind, argv + optind, &rc);
+	model_docker_clear(&md);
+	if (rc != BERTH_EXIT_OK) {
+		free(ids);
+		docker_close(d);
+		return rc;
+	}
+	docker_set_visible(d, ids);
+	docker_set_live(d, 1);
+	for (;;) {
+		next = util_mono_ms() + interval;
+		docker_refresh(d);
+		docker_wait(d, 60000);
+		if (++samples >= 2) {
+			memset(&md, 0, sizeof md);
+			docker_fill_docker(d, &md);
+			if (md.conn != MODEL_CONN_UP && md.error != NULL)
+				fprintf(stderr, "berth: %s\n", md.error);
+			else
+				cmd_stats_print(&md, ids, json);
+			model_docker_clear(&md);
+			if (once)
+				break;
+		}
+		while (util_mono_ms() < next)
+			docker_poll(d, (int)(next - util_mono_ms()));
+	}
+	free(ids);
+	docker_close(d);
+	return rc;
+}
+
+const struct cmd_entry cmd_stats_entry = {
+    .name = "stats",
+    .usage = "[--no-stream] [--json] [--interval DUR] [CONTAINER...]",
+    .help = "live CPU, memory, network and block I/O of running containers",
+    .exec = cmd_stats_exec,
 };

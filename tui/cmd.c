@@ -24,6 +24,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_logs_entry,
     &cmd_docker_info_entry,
     &cmd_container_entry,
+    &cmd_stats_entry,
     &cmd_watch_entry,
     NULL,
 };

@@ -54,6 +54,7 @@ extern const struct cmd_entry cmd_ps_entry; /* cmd-docker.c */
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_docker_info_entry;
 extern const struct cmd_entry cmd_container_entry;
+extern const struct cmd_entry cmd_stats_entry;
 
 /* dashboard.c: the full-screen dashboard (berth with no subcommand). */
 int dashboard_run(struct cmd_ctx *);

@@ -58,19 +58,30 @@ run() {
 		i=$((i + 1))
 	done
 	cat "$dir/sshd.log" >&2
+	stop
 	return 1
 }
 
 # stop: the listener and every session it forked (by pid, nothing broad).
+# The listener is frozen first so a client that reconnects at once (berth
+# does) cannot get a new session while the old ones are being ended.
 stop() {
 	[ -f "$dir/sshd.pid" ] || return 0
 	pid=$(cat "$dir/sshd.pid")
-	kids=$(ps -o pid= --ppid "$pid" 2>/dev/null)
-	grandkids=
-	for k in $kids; do
-		grandkids="$grandkids $(ps -o pid= --ppid "$k" 2>/dev/null)"
+	kill -STOP "$pid" 2>/dev/null
+	rounds=0
+	while [ $rounds -lt 5 ]; do
+		kids=$(ps -o pid= --ppid "$pid" 2>/dev/null)
+		all=$kids
+		for k in $kids; do
+			all="$all $(ps -o pid= --ppid "$k" 2>/dev/null)"
+		done
+		[ -n "$(echo $all)" ] || break
+		kill $all 2>/dev/null
+		sleep 0.1
+		rounds=$((rounds + 1))
 	done
-	kill "$pid" $kids $grandkids 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null
 	i=0
 	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
 		sleep 0.1

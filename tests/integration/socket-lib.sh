@@ -12,6 +12,17 @@ curl -sf --unix-socket /var/run/docker.sock http://d/_ping >/dev/null ||
 	skip_all "dockerd not answering on /var/run/docker.sock (tests/env/services.sh start)"
 
 t_home
+# Stop what the test started before t_cleanup removes BERTH_HOME (the
+# supervisor's lock and sshd's pid file live there).
+socket_cleanup() {
+	[ -d "${SSHD_DIR:-}" ] || return 0
+	for _p in "$T_HOME"/config/profiles/*.yaml; do
+		_n=$(basename "$_p" .yaml)
+		"$BERTH" -p "$_n" socket stop >/dev/null 2>&1
+	done
+	"$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR"
+}
+trap 'socket_cleanup; t_cleanup' EXIT
 unset DOCKER_HOST DOCKER_CONTEXT
 export HOME="$T_HOME/home"
 export DOCKER_CONFIG="$T_HOME/docker"
@@ -46,7 +57,6 @@ socket_setup() {
 		{ echo "# berth socket key failed"; exit 1; }
 	SSHD_PORT=$("$BERTH_SRCDIR/tests/env/sshd.sh" start "$SSHD_DIR" \
 		"$T_HOME/berth.pub") || skip_all "the private sshd did not start"
-	T_CLEANUP="\"$BERTH\" $P socket stop >/dev/null 2>&1; \"$BERTH_SRCDIR/tests/env/sshd.sh\" stop \"$SSHD_DIR\"; ${T_CLEANUP:-}"
 	cat >"$T_HOME/config/profiles/test.yaml" <<EOF
 vm:
   ssh_user: $(id -un)

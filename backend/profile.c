@@ -47,13 +47,17 @@ struct loader {
 static void loader_mapping(struct loader *, yaml_node_t *, const char *,
                            const char *, void *);
 
-/* config_errors: add one problem; line and col are 1-based, 0 = unknown. */
+/*
+ * config_errors: add one problem; line and col are 1-based, 0 = unknown.
+ * The message is stored sanitized, safe to print on a terminal.
+ */
 void
 config_errors_add(struct config_errors *errs, const char *file, int line,
                   int col, const char *fmt, ...)
 {
 	struct config_error *e;
 	va_list ap;
+	char *raw;
 
 	errs->list = xreallocarray(errs->list, errs->n + 1, sizeof *errs->list);
 	e = &errs->list[errs->n++];
@@ -61,8 +65,11 @@ config_errors_add(struct config_errors *errs, const char *file, int line,
 	e->line = line;
 	e->col = col;
 	va_start(ap, fmt);
-	e->message = xvasprintf(fmt, ap);
+	raw = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Messages quote the file's text, which may hold escapes. */
+	e->message = util_sanitize_dup(raw, strlen(raw));
+	free(raw);
 }
 
 /* Print each problem as one FILE:LINE:COL: message line. */

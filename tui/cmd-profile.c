@@ -52,7 +52,7 @@ profile_source(const char *path)
 static int
 cmd_profile_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char **names, *path, *cause;
+	char **names, *path, *cause, *shown, *spath;
 	size_t n, i;
 
 	(void)argc;
@@ -61,10 +61,15 @@ cmd_profile_list(struct cmd_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		cause = NULL;
 		path = profile_find(names[i], &cause);
+		/* File names are the user's, but may hold anything. */
+		shown = util_sanitize_dup(names[i], strlen(names[i]));
+		spath = util_sanitize_dup(path ? path : "",
+		                          path ? strlen(path) : 0);
 		printf("%c %-20s %-8s %s\n",
-		       strcmp(names[i], ctx->profile) == 0 ? '*' : ' ',
-		       names[i], path ? profile_source(path) : "?",
-		       path ? path : "");
+		       strcmp(names[i], ctx->profile) == 0 ? '*' : ' ', shown,
+		       path ? profile_source(path) : "?", spath);
+		free(shown);
+		free(spath);
 		free(path);
 		free(cause);
 		free(names[i]);

@@ -397,6 +397,8 @@ test_error_unknown_key(void **state)
 	one_error("cpus: 4\n", 1, 1,
 	          "unknown key 'cpus' (did you mean 'vm.cpus'?)");
 	one_error("theme: x\ncolour: red\n", 2, 1, "unknown key 'colour'");
+	/* What the file says is quoted sanitized: no escape reaches a tty. */
+	one_error("\"\\e[2J\": 1\n", 1, 1, "unknown key '^[[2J'");
 	one_error("vm:\n  cpus:\n    x: 1\n", 3, 5,
 	          "vm.cpus: expected an integer, got a mapping");
 }

@@ -21,6 +21,7 @@
 
 #include "backend.h"
 #include "replay.h"
+#include "vm.h"
 #include "docker.h"
 #include "forward.h"
 
@@ -29,6 +30,7 @@
 
 /* Components, registered in this one table (NULL-terminated). */
 const struct engine_component *const engine_components[] = {
+    &vm_component,
     &socket_component,
     &docker_component,
     &mounts_component,

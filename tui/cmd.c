@@ -18,6 +18,15 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_profile_entry,
     &cmd_theme_entry,
     &cmd_scan_entry,
+    &cmd_watch_entry,
+    &cmd_start_entry,
+    &cmd_stop_entry,
+    &cmd_restart_entry,
+    &cmd_pause_entry,
+    &cmd_resume_entry,
+    &cmd_status_entry,
+    &cmd_set_entry,
+    &cmd_list_entry,
     &cmd_socket_entry,
     &cmd_context_entry,
     &cmd_ps_entry,
@@ -25,7 +34,6 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_docker_info_entry,
     &cmd_container_entry,
     &cmd_stats_entry,
-    &cmd_watch_entry,
     NULL,
 };
 

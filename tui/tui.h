@@ -46,10 +46,18 @@ int cmd_isatty_stdout(void);
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;
-extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_socket_entry;
 extern const struct cmd_entry cmd_context_entry;
 extern const struct cmd_entry cmd_scan_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_start_entry; /* cmd-vm.c */
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_pause_entry;
+extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_set_entry;
+extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_ps_entry; /* cmd-docker.c */
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_docker_info_entry;

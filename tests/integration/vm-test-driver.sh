@@ -1,0 +1,236 @@
+#!/bin/sh
+# The VM commands on libvirt's test driver (a node XML of our own, loaded
+# fresh by every process): status and JSON fields, lifecycle, adopt vs
+# define, resources with validation and profile persistence, the profile
+# lock, and bad input (unknown URI, dead socket, missing domain) giving one
+# clear line and changing nothing.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+t_home
+command -v python3 >/dev/null || skip_all "python3 missing (JSON checks)"
+
+W=$T_HOME/w
+mkdir -p "$W"
+truncate -s 2G "$W/disk.raw"
+P=$T_HOME/config/profiles
+
+cat >"$W/node.xml" <<EOF
+<node>
+  <cpu><mhz>2000</mhz><model>x86_64</model><active>4</active><nodes>1</nodes>
+    <sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
+  <memory>8388608</memory>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>berth-t</name>
+    <metadata><berth:berth xmlns:berth="https://github.com/berth-dev/berth/xmlns/domain/1"><berth:profile>t</berth:profile></berth:berth></metadata>
+    <memory unit="MiB">2048</memory>
+    <currentMemory unit="MiB">1024</currentMemory>
+    <vcpu current="1">2</vcpu>
+    <os><type>hvm</type></os>
+    <devices><disk type="file" device="disk"><source file="$W/disk.raw"/>
+      <target dev="vda"/></disk></devices>
+    <test:runstate>5</test:runstate>
+  </domain>
+  <domain type="test">
+    <name>foreign</name>
+    <memory unit="MiB">512</memory>
+    <vcpu>1</vcpu>
+    <os><type>hvm</type></os>
+  </domain>
+</node>
+EOF
+URI="test://$W/node.xml"
+
+cat >"$P/t.yaml" <<EOF
+# test profile: keep this comment
+vm:
+  uri: $URI
+  cpus: 1    # boot vCPUs
+  memory: 1GiB
+  disk: 2GiB
+EOF
+cat >"$P/f.yaml" <<EOF
+vm:
+  uri: $URI
+  domain: foreign
+EOF
+cat >"$P/d.yaml" <<EOF
+vm:
+  uri: $URI
+  kernel: $W/vmlinux
+  cmdline: console=ttyS0
+  cpus: 1
+  memory: 256MiB
+  disk: 1GiB
+mounts:
+  - host: $W
+    type: 9p
+EOF
+cat >"$P/nodom.yaml" <<EOF
+vm:
+  uri: $URI
+  domain: nope
+EOF
+cat >"$P/badscheme.yaml" <<EOF
+vm:
+  uri: bogus:///nowhere
+EOF
+cat >"$P/deadsock.yaml" <<EOF
+vm:
+  uri: qemu:///system?socket=$W/no-such.sock
+EOF
+
+# jget JSON KEY: one field of a JSON object, as Python prints it.
+jget() {
+	printf '%s' "$1" | python3 -c 'import json,sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$2"
+}
+
+# --- status ----------------------------------------------------------
+out=$("$BERTH" status -p t --json)
+is "status --json exits 0" "$?" 0
+is "state of a shut-off domain" "$(jget "$out" state)" "stopped"
+is "connection up" "$(jget "$out" connection)" "up"
+is "domain name from berth-<profile>" "$(jget "$out" domain)" "berth-t"
+is "berth-made domain is not adopted" "$(jget "$out" adopted)" "false"
+is "vcpus from the XML" "$(jget "$out" vcpus)" 1
+is "vcpus_max above current" "$(jget "$out" vcpus_max)" 2
+is "memory in bytes" "$(jget "$out" memory)" 1073741824
+is "memory_max in bytes" "$(jget "$out" memory_max)" 2147483648
+is "disk size from the disk file" "$(jget "$out" disk)" 2147483648
+is "host CPUs from the node" "$(jget "$out" host_cpus)" 4
+is "host memory from the node" "$(jget "$out" host_memory)" 8589934592
+is "accel of a test domain" "$(jget "$out" accel)" "test"
+
+out=$("$BERTH" status -p f --json)
+is "foreign domain is adopted" "$(jget "$out" adopted)" "true"
+is "foreign domain is running" "$(jget "$out" state)" "running"
+out=$("$BERTH" status -p t)
+like "text status shows the state" "$out" '^state +stopped'
+like "text status shows vcpus" "$out" '^vcpus +1 \(max 2\)'
+
+# --- lifecycle (each process loads the node afresh) -------------------
+out=$("$BERTH" start -p t 2>&1)
+is "start ends running" "$out" "berth-t: running"
+out=$("$BERTH" stop -p f 2>&1)
+is "stop ends stopped" "$out" "foreign: stopped"
+out=$("$BERTH" stop --force -p f 2>&1)
+is "stop --force ends stopped" "$out" "foreign: stopped"
+out=$("$BERTH" stop -p t 2>&1)
+is "stop on a stopped VM is a no-op" "$out" "berth-t: stopped"
+out=$("$BERTH" pause -p f 2>&1)
+is "pause ends paused" "$out" "foreign: paused"
+out=$("$BERTH" resume -p f 2>&1)
+is "resume of a running VM says running" "$out" "foreign: running"
+out=$("$BERTH" restart -p f 2>&1)
+is "restart ends running" "$out" "foreign: running"
+out=$("$BERTH" start -p t 2>&1 | cat)
+is "piped start prints only the result" "$out" "berth-t: running"
+
+# define from the profile (kernel boot, one 9p share) then start
+out=$("$BERTH" start -p d 2>&1)
+is "start defines the domain from the profile" "$out" "berth-d: running"
+sz=$(stat -c %s "$T_HOME/state/d/disk.raw" 2>/dev/null)
+is "defined domain got a sparse disk of vm.disk" "$sz" 1073741824
+
+# --- resources -------------------------------------------------------
+cp "$P/t.yaml" "$W/t.before"
+out=$("$BERTH" set -p t --cpus 9 2>&1)
+rc=$?
+is "out-of-range vCPUs exits 1" "$rc" 1
+is "out-of-range vCPUs: one line with the limit" "$out" \
+	"berth: 9 vCPUs is out of range: this host allows 1-4"
+check "refused change leaves the profile as it was" cmp -s "$P/t.yaml" "$W/t.before"
+out=$("$BERTH" set -p t --memory 64GiB 2>&1)
+like "too much memory names the limit" "$out" \
+	'^berth: memory 64GiB is out of range: this host allows 128MiB-7.5GiB \(8GiB total'
+is "too much memory: one line" "$(printf '%s\n' "$out" | wc -l)" 1
+out=$("$BERTH" set -p t --disk 1GiB 2>&1)
+rc=$?
+is "disk shrink exits 1" "$rc" 1
+like "disk shrink is refused clearly" "$out" '^berth: disks only grow: .*2GiB.*1GiB'
+is "disk file untouched by a refused shrink" "$(stat -c %s "$W/disk.raw")" 2147483648
+check "shrink leaves the profile as it was" cmp -s "$P/t.yaml" "$W/t.before"
+out=$("$BERTH" set -p t --memory lots 2>&1)
+is "bad size exits 1" "$?" 1
+check "bad size leaves the profile as it was" cmp -s "$P/t.yaml" "$W/t.before"
+
+out=$("$BERTH" set -p t --cpus 2 2>&1)
+is "vCPUs of a stopped VM change" "$out" "cpus 2: applied"
+like "the profile says cpus: 2" "$(cat "$P/t.yaml")" '^  cpus: 2'
+like "the profile kept its comment" "$(cat "$P/t.yaml")" '^# test profile: keep this comment'
+out=$("$BERTH" set -p t --disk 3GiB 2>&1)
+is "disk grows" "$out" "disk 3GiB: applied"
+is "disk file grew" "$(stat -c %s "$W/disk.raw")" 3221225472
+like "the profile says disk: 3GiB" "$(cat "$P/t.yaml")" '^  disk: 3GiB'
+
+# live changes on the running foreign domain (vCPU max 1, memory max 512)
+out=$("$BERTH" set -p f --memory 256MiB 2>&1)
+is "memory below the maximum applies live" "$out" "memory 256MiB: applied"
+out=$("$BERTH" set -p f --cpus 2 2>&1)
+is "vCPUs above the live maximum apply on restart" "$out" \
+	"cpus 2: saved; applies on restart"
+like "adopted domain's profile records the change" "$(cat "$P/f.yaml")" 'cpus: 2'
+
+# --- the lock --------------------------------------------------------
+if command -v flock >/dev/null; then
+	mkdir -p "$T_HOME/state/t"
+	echo 4242 >"$T_HOME/state/t/lock"
+	flock "$T_HOME/state/t/lock" sleep 30 &
+	lockpid=$!
+	T_CLEANUP="kill $lockpid 2>/dev/null"
+	sleep 0.3
+	cp "$P/t.yaml" "$W/t.before"
+	out=$("$BERTH" start -p t 2>&1)
+	is "second berth may not act: exit 1" "$?" 1
+	is "second berth may not act: clear message" "$out" \
+		"berth: profile t is in use by another berth (pid 4242): this one can watch but not act"
+	out=$("$BERTH" set -p t --cpus 1 2>&1)
+	like "set is refused too" "$out" 'in use by another berth'
+	check "refused set leaves the profile" cmp -s "$P/t.yaml" "$W/t.before"
+	out=$("$BERTH" status -p t --json)
+	is "status still reads while locked" "$(jget "$out" state)" "stopped"
+	is "status names the lock holder" "$(jget "$out" locked_by)" 4242
+	kill $lockpid 2>/dev/null
+	wait $lockpid 2>/dev/null
+else
+	skip "lock tests" "flock(1) missing (util-linux)"
+fi
+
+# --- bad input -------------------------------------------------------
+out=$("$BERTH" start -p nodom 2>&1)
+is "missing domain without a guest: exit 1" "$?" 1
+is "missing domain: one clear line" "$out" \
+	"berth: domain nope does not exist on $URI, and profile nodom has no vm.image or vm.kernel to define it from"
+out=$("$BERTH" status -p nodom --json)
+is "status of a missing domain" "$(jget "$out" state)" "not created"
+out=$("$BERTH" status -p badscheme 2>&1 >/dev/null)
+is "unknown URI scheme exits 1" "$?" 1
+like "unknown URI scheme names the fix" "$out" '^berth: libvirt: cannot connect to bogus:///nowhere: .*check vm.uri'
+is "unknown URI: one line" "$(printf '%s\n' "$out" | wc -l)" 1
+out=$("$BERTH" start -p deadsock 2>&1)
+is "dead libvirtd socket exits 1" "$?" 1
+like "dead libvirtd socket says how to start it" "$out" \
+	'^berth: libvirt: cannot connect to qemu:///system.*start libvirtd'
+is "dead socket: one line" "$(printf '%s\n' "$out" | wc -l)" 1
+out=$("$BERTH" status -p deadsock --json 2>/dev/null)
+is "status --json still prints the connection state" "$(jget "$out" connection)" "down"
+"$BERTH" set -p t >/dev/null 2>&1
+is "set without a resource is a usage error" "$?" 2
+"$BERTH" stop -p t extra >/dev/null 2>&1
+is "extra argument is a usage error" "$?" 2
+
+# --- list ------------------------------------------------------------
+out=$("$BERTH" list --json)
+is "list --json: t is stopped" \
+	"$(printf '%s' "$out" | python3 -c 'import json,sys
+print([p["state"] for p in json.load(sys.stdin) if p["profile"]=="t"][0])')" "stopped"
+is "list --json: f is running" \
+	"$(printf '%s' "$out" | python3 -c 'import json,sys
+print([p["state"] for p in json.load(sys.stdin) if p["profile"]=="f"][0])')" "running"
+out=$("$BERTH" list)
+like "list has a header" "$out" '^PROFILE +STATE +CPUS +MEMORY +DISK +URI'
+like "list shows the foreign domain's profile" "$out" '^f +running'
+
+done_testing

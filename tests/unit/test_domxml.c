@@ -1,0 +1,259 @@
+/*
+ * test_domxml.c: domain XML built from a spec reads back the same, holds
+ * what libvirt needs (vCPU maximum above current, balloon, agent channel,
+ * 9p shares, the pinned slirp NIC), escapes hostile paths, and foreign or
+ * broken XML is read or refused cleanly.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "vm.h"
+
+static struct domxml_mount mounts[] = {
+    {.host = "/home/u/src & <tmp>", .tag = "share0"},
+    {.host = "/data", .tag = "share1", .readonly = 1},
+};
+
+static struct domxml_spec
+spec(void)
+{
+	struct domxml_spec s;
+
+	memset(&s, 0, sizeof s);
+	s.name = "berth-dev";
+	s.profile = "dev";
+	s.type = "qemu";
+	s.arch = "x86_64";
+	s.vcpus = 2;
+	s.vcpus_max = 4;
+	s.memory = 1ULL << 30;
+	s.memory_max = 2ULL << 30;
+	s.kernel = "/boot/vmlinux";
+	s.initrd = "/boot/initrd.cpio";
+	s.cmdline = "console=ttyS0 quiet";
+	s.disk = "/state/dev/disk.raw";
+	s.disk_format = "raw";
+	s.serial_log = "/state/dev/console.log";
+	s.ssh_port = 2222;
+	s.mounts = mounts;
+	s.nmounts = 2;
+	return s;
+}
+
+/* Evaluate an XPath expression to a string (the caller frees). */
+static char *
+xp(const char *xml, const char *expr)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, 0);
+	xmlXPathContextPtr ctx;
+	xmlXPathObjectPtr o;
+	xmlChar *v;
+	char *s;
+
+	assert_non_null(doc);
+	ctx = xmlXPathNewContext(doc);
+	xmlXPathRegisterNs(ctx, BAD_CAST "qemu",
+	                   BAD_CAST
+	                   "http://libvirt.org/schemas/domain/qemu/1.0");
+	o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	assert_non_null(o);
+	v = xmlXPathCastToString(o);
+	s = strdup((const char *)v);
+	xmlFree(v);
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return s;
+}
+
+static void
+assert_xp(const char *xml, const char *expr, const char *want)
+{
+	char *got = xp(xml, expr);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got '%s', want '%s'", expr, got, want);
+	free(got);
+}
+
+static void
+test_build_has_what_libvirt_needs(void **state)
+{
+	struct domxml_spec s = spec();
+	char *cause = NULL, *xml = domxml_build(&s, &cause);
+
+	assert_non_null(xml);
+	assert_xp(xml, "string(/domain/@type)", "qemu");
+	assert_xp(xml, "string(/domain/vcpu)", "4");
+	assert_xp(xml, "string(/domain/vcpu/@current)", "2");
+	assert_xp(xml, "string(/domain/memory)", "2097152");
+	assert_xp(xml, "string(/domain/currentMemory)", "1048576");
+	assert_xp(xml, "string(/domain/devices/memballoon/@model)", "virtio");
+	assert_xp(xml, "string(/domain/os/kernel)", "/boot/vmlinux");
+	assert_xp(xml, "string(/domain/os/cmdline)", "console=ttyS0 quiet");
+	assert_xp(xml, "count(/domain/devices/filesystem)", "2");
+	assert_xp(xml, "string(/domain/devices/filesystem[2]/target/@dir)",
+	          "share1");
+	assert_xp(xml, "count(/domain/devices/filesystem[2]/readonly)", "1");
+	assert_xp(xml, "string(/domain/devices/channel/target/@name)",
+	          "org.qemu.guest_agent.0");
+	assert_xp(xml, "string(/domain/devices/serial/source/@path)",
+	          "/state/dev/console.log");
+	assert_xp(xml, "string(/domain/qemu:commandline/qemu:arg[2]/@value)",
+	          "user,id=berthnet0,hostfwd=tcp:127.0.0.1:2222-:22");
+	assert_xp(xml, "string(/domain/qemu:commandline/qemu:arg[4]/@value)",
+	          "virtio-net-pci,netdev=berthnet0,id=berthnic0,bus=pci.0,"
+	          "addr=0x1e");
+	free(xml);
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct domxml_spec s = spec();
+	struct domxml_info info;
+	char *cause = NULL, *xml = domxml_build(&s, &cause);
+
+	assert_non_null(xml);
+	assert_int_equal(domxml_parse(xml, &info, &cause), 0);
+	assert_string_equal(info.name, "berth-dev");
+	assert_true(info.berth);
+	assert_string_equal(info.profile, "dev");
+	assert_string_equal(domxml_accel_name(info.type), "tcg");
+	assert_int_equal(info.vcpus, 2);
+	assert_int_equal(info.vcpus_max, 4);
+	assert_true(info.memory == 1ULL << 30);
+	assert_true(info.memory_max == 2ULL << 30);
+	assert_int_equal(info.ndisks, 1);
+	assert_string_equal(info.disks[0].target, "vda");
+	assert_string_equal(info.disks[0].source, "/state/dev/disk.raw");
+	assert_int_equal(info.nfs, 2);
+	/* a hostile path survives intact: built, not pasted */
+	assert_string_equal(info.fs[0].source, "/home/u/src & <tmp>");
+	assert_string_equal(info.fs[0].driver, "9p");
+	assert_false(info.fs[0].readonly);
+	assert_true(info.fs[1].readonly);
+	assert_int_equal(info.ssh_port, 2222);
+	assert_true(info.agent);
+	domxml_info_free(&info);
+	free(xml);
+}
+
+static void
+test_hostile_name_is_escaped(void **state)
+{
+	struct domxml_spec s = spec();
+	struct domxml_info info;
+	char *xml;
+
+	s.name = "x</name><vcpu>64</vcpu><name>y";
+	s.cmdline = "a='b' & c";
+	xml = domxml_build(&s, NULL);
+	assert_non_null(xml);
+	assert_int_equal(domxml_parse(xml, &info, NULL), 0);
+	assert_string_equal(info.name, "x</name><vcpu>64</vcpu><name>y");
+	assert_int_equal(info.vcpus_max, 4);
+	assert_xp(xml, "string(/domain/os/cmdline)", "a='b' & c");
+	domxml_info_free(&info);
+	free(xml);
+}
+
+static void
+test_build_refuses_bad_spec(void **state)
+{
+	struct domxml_spec s = spec();
+	char *cause = NULL;
+
+	s.vcpus = 5; /* above the maximum */
+	assert_null(domxml_build(&s, &cause));
+	assert_non_null(strstr(cause, "vCPU"));
+	free(cause);
+	s = spec();
+	s.kernel = NULL; /* and no disk boot */
+	cause = NULL;
+	assert_null(domxml_build(&s, &cause));
+	assert_non_null(strstr(cause, "vm.kernel"));
+	free(cause);
+}
+
+/* A virt-manager domain berth did not write: read as it is. */
+static void
+test_parse_foreign(void **state)
+{
+	static const char xml[] =
+	    "<domain type='kvm'><name>win</name>"
+	    "<memory unit='GiB'>4</memory>"
+	    "<vcpu placement='static'>3</vcpu>"
+	    "<devices><disk type='file' device='disk'>"
+	    "<driver name='qemu' type='qcow2'/>"
+	    "<source file='/var/lib/libvirt/images/win.qcow2'/>"
+	    "<target dev='sda' bus='sata'/></disk>"
+	    "<disk type='file' device='cdrom'><target dev='sdb'/></disk>"
+	    "<interface type='network'><source network='default'/>"
+	    "</interface></devices></domain>";
+	struct domxml_info info;
+
+	assert_int_equal(domxml_parse(xml, &info, NULL), 0);
+	assert_false(info.berth);
+	assert_null(info.profile);
+	assert_string_equal(domxml_accel_name(info.type), "kvm");
+	assert_int_equal(info.vcpus, 3);
+	assert_int_equal(info.vcpus_max, 3);
+	assert_true(info.memory == 4ULL << 30);
+	assert_true(info.memory_max == 4ULL << 30);
+	assert_int_equal(info.ndisks, 2);
+	assert_string_equal(info.disks[0].format, "qcow2");
+	assert_null(info.disks[1].source);
+	assert_string_equal(info.disks[1].device, "cdrom");
+	assert_int_equal(info.nfs, 0);
+	assert_int_equal(info.ssh_port, 0);
+	assert_false(info.agent);
+	domxml_info_free(&info);
+}
+
+static void
+test_parse_garbage(void **state)
+{
+	struct domxml_info info;
+	char *cause = NULL;
+
+	assert_int_equal(domxml_parse("<domain><name>x</nam", &info, &cause),
+	                 -1);
+	assert_non_null(strstr(cause, "does not parse"));
+	assert_null(strchr(cause, '\n'));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(
+	    domxml_parse("<network><name>x</name></network>", &info, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "<domain>"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(domxml_parse("", &info, &cause), -1);
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_build_has_what_libvirt_needs),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_hostile_name_is_escaped),
+	    cmocka_unit_test(test_build_refuses_bad_spec),
+	    cmocka_unit_test(test_parse_foreign),
+	    cmocka_unit_test(test_parse_garbage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

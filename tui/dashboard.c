@@ -220,7 +220,9 @@ dash_act_repaint(struct dash *d)
 static int
 dash_interval_step(struct dash *d, int dir)
 {
-	uint64_t cur = d->model->refresh_ms, next = cur;
+	uint64_t cur = d->interval_sent != 0 ? d->interval_sent
+	                                     : d->model->refresh_ms,
+	         next = cur;
 	size_t i;
 
 	if (dir < 0) {
@@ -245,6 +247,7 @@ dash_interval_step(struct dash *d, int dir)
 	}
 	dash_set_status(d, 0, "refresh every %llu ms",
 	                (unsigned long long)next);
+	d->interval_sent = next;
 	return dash_send(d, ENGINE_CMD_SET_INTERVAL, NULL, NULL,
 	                 (long long)next);
 }
@@ -420,18 +423,18 @@ dash_draw_header(struct dash *d)
 	x += draw_text(w, 0, x, d->cols, hattr | (int)A_BOLD, " berth ");
 	x += draw_printf(w, 0, x, d->cols - x, hattr, " profile %s ",
 	                 m->profile != NULL ? m->profile : "?");
-	x += draw_printf(w, 0, x, d->cols - x, hattr, "| VM %s ", vm);
-	x += draw_printf(w, 0, x, d->cols - x, hattr, "| socket %s ", sock);
+	x += draw_printf(w, 0, x, d->cols - x, hattr, " VM %s ", vm);
+	x += draw_printf(w, 0, x, d->cols - x, hattr, " socket %s ", sock);
 	if (m->docker.conn == MODEL_CONN_UP && m->docker.version != NULL)
-		x += draw_printf(w, 0, x, d->cols - x, hattr, "| Docker %s ",
+		x += draw_printf(w, 0, x, d->cols - x, hattr, " Docker %s ",
 		                 m->docker.version);
 	else
-		x += draw_printf(w, 0, x, d->cols - x, hattr, "| Docker %s ",
+		x += draw_printf(w, 0, x, d->cols - x, hattr, " Docker %s ",
 		                 draw_conn_name(m->docker.conn));
-	x += draw_printf(w, 0, x, d->cols - x, hattr, "| every %s ", every);
+	x += draw_printf(w, 0, x, d->cols - x, hattr, " every %s ", every);
 	if (m->busy)
 		x += draw_text(w, 0, x, d->cols - x, hattr | (int)A_BOLD,
-		               "| busy ");
+		               " busy ");
 	if (d->cols - x > 8)
 		draw_text(w, 0, d->cols - 7, 7, hattr, "? help ");
 	free(every);
@@ -549,9 +552,18 @@ dash_draw_footer(struct dash *d)
 			break;
 		x += k;
 	}
-	if (d->prompt != NULL)
+	if (d->prompt != NULL) {
+		/* completions and errors show above the line being edited */
+		if (d->status != NULL) {
+			draw_fill(w, 0, 0, d->cols, theme_attr(THEME_DEFAULT));
+			draw_text(w, 0, 0, d->cols,
+			          theme_attr(d->status_level >= 2
+			                         ? THEME_STATUS_ERROR
+			                         : THEME_DEFAULT),
+			          d->status);
+		}
 		dialog_command_draw(d, w, 1);
-	else if (d->status != NULL)
+	} else if (d->status != NULL)
 		draw_text(w, 1, 0, d->cols,
 		          theme_attr(d->status_level >= 2   ? THEME_STATUS_ERROR
 		                     : d->status_level == 1 ? THEME_STATUS_WARN
@@ -716,11 +728,14 @@ dash_take_snapshot(struct dash *d)
 	                : NULL;
 	model_unref(d->model);
 	d->model = m;
+	if (m->refresh_ms == d->interval_sent)
+		d->interval_sent = 0;
 	/* A profile switch resets what pointed into the old one. */
 	if (old_theme != NULL && m->profile != NULL &&
 	    strcmp(old_theme, m->profile) != 0) {
 		d->ct.sel = d->ct.top = 0;
 		d->mounts.sel = 0;
+		d->interval_sent = 0;
 		free(d->ct.visible_ids);
 		d->ct.visible_ids = NULL;
 		if (d->view != NULL)

@@ -199,6 +199,7 @@ struct dash {
 	uint64_t digest[DASH_NPANES];
 	uint64_t view_digest, header_digest, footer_digest;
 	int dirty; /* redraw every visible window on the next pass */
+	uint64_t interval_sent; /* asked of the engine, not yet published */
 
 	const struct view *view;
 	void *view_data;

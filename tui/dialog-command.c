@@ -209,6 +209,8 @@ dialog_command_key(struct dash *d, int ch)
 	char *line;
 	int eff;
 
+	free(d->status);
+	d->status = NULL;
 	switch (ch) {
 	case 27:
 		if (p->change != NULL)

@@ -71,6 +71,26 @@ draw_utf8(const unsigned char *s, size_t len, unsigned int *cp)
 	return n;
 }
 
+/* The ASCII stand-in for a code point the terminal cannot show. */
+static int
+draw_ascii_for(unsigned int cp)
+{
+	switch (cp) {
+	case 0x2014: /* em dash */
+	case 0x2013:
+	case 0x2500:
+		return '-';
+	case 0x00b7: /* middle dot */
+		return '.';
+	case 0x00d7: /* multiplication sign */
+		return 'x';
+	case 0x2192: /* right arrow */
+		return '>';
+	default:
+		return '?';
+	}
+}
+
 /* Display width of one code point (0 for combining, 2 for wide). */
 static int
 draw_cp_width(unsigned int cp)
@@ -154,7 +174,7 @@ draw_text(WINDOW *win, int y, int x, int maxw, int attr, const char *s)
 		if (cp < 0x80 || !draw_is_ascii)
 			waddnstr(win, (const char *)p + i, (int)n);
 		else
-			waddch(win, '?');
+			waddch(win, (chtype)draw_ascii_for(cp));
 		used += cw;
 		i += n;
 	}
@@ -219,7 +239,10 @@ draw_rule(WINDOW *win, int y, int x, int w, const char *title, int focused,
 	}
 	if (right != NULL && *right != '\0') {
 		rw = draw_width(right);
-		if (x + w - rw - 3 > col) {
+		if (x + w - rw - 3 <= col)
+			rw = x + w - col -
+			     4; /* cut it short rather than drop it */
+		if (rw > 0) {
 			draw_text(win, y, x + w - rw - 3, 1, lattr, " ");
 			draw_text(win, y, x + w - rw - 2, rw,
 			          theme_attr(THEME_DIM), right);

@@ -246,21 +246,43 @@ struct pane_containers_cols {
 	int name, image, state, cpu, mem, ports, up;
 };
 
+/*
+ * Column widths for the rows on show: names get what they need up to 3/5
+ * of the flexible room, ports what they need, images the rest.
+ */
 static void
-pane_containers_widths(int cols, struct pane_containers_cols *c)
+pane_containers_widths(int cols, const struct model_container **rows, size_t n,
+                       struct pane_containers_cols *c)
 {
-	int flex;
+	int flex, name = 4, ports = 5, w;
+	size_t i;
+	char buf[128];
 
 	c->state = 10;
-	c->cpu = 7;
-	c->mem = 8;
-	c->up = 6;
+	c->cpu = 6;
+	c->mem = 7;
+	c->up = 4;
 	flex = cols - 2 - c->state - c->cpu - c->mem - c->up - 6;
-	if (flex < 12)
-		flex = 12;
-	c->name = flex * 2 / 5;
-	c->image = flex * 3 / 10;
-	c->ports = flex - c->name - c->image;
+	if (flex < 20)
+		flex = 20;
+	for (i = 0; i < n; i++) {
+		if (rows[i] == NULL)
+			continue;
+		w = draw_width(rows[i]->name != NULL ? rows[i]->name : "");
+		if (w + 2 > name)
+			name = w + 2;
+		pane_containers_ports(rows[i], buf, sizeof buf);
+		w = draw_width(buf);
+		if (w > ports)
+			ports = w;
+	}
+	if (name > flex * 3 / 5)
+		name = flex * 3 / 5;
+	if (ports > flex / 4)
+		ports = flex / 4;
+	c->name = name;
+	c->ports = ports;
+	c->image = flex - name - ports;
 }
 
 static void
@@ -274,12 +296,11 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	                dim = theme_attr(THEME_DIM);
 	char right[128], buf[128];
 
-	snprintf(
-	    right, sizeof right, "%d running %d stopped%s%s%s sort %s%s",
-	    k->running, k->stopped, d->ct.filter != NULL ? "  filter '" : "",
-	    d->ct.filter != NULL ? d->ct.filter : "",
-	    d->ct.filter != NULL ? "'" : "", pane_containers_sorts[d->ct.sort],
-	    d->ct.reverse ? " (rev)" : "");
+	snprintf(right, sizeof right, "%d running %d stopped%s%s  sort %s%s",
+	         k->running, k->stopped, d->ct.filter != NULL ? "  /" : "",
+	         d->ct.filter != NULL ? d->ct.filter : "",
+	         pane_containers_sorts[d->ct.sort],
+	         d->ct.reverse ? " (rev)" : "");
 	draw_rule(w, 0, 0, cols, "4 Containers", d->focus == 3,
 	          k->conn == MODEL_CONN_UP ? right : NULL);
 	if (rows < 2)
@@ -296,7 +317,9 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			            k->error);
 		return;
 	}
-	pane_containers_widths(cols, &cw);
+	n = pane_containers_rows(d, &list);
+	pane_containers_fix_sel(d, list, n);
+	pane_containers_widths(cols, list, n, &cw);
 	draw_fill(w, 1, 0, cols, hdr);
 	x = 1;
 	draw_text(w, 1, x, cw.name, hdr, "NAME");
@@ -312,9 +335,6 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	draw_text(w, 1, x, cw.ports, hdr, "PORTS");
 	x += cw.ports + 1;
 	draw_text(w, 1, x, cw.up, hdr, "UP");
-
-	n = pane_containers_rows(d, &list);
-	pane_containers_fix_sel(d, list, n);
 	body = rows - 2;
 	if (n == 0) {
 		draw_text(w, 2, 1, cols - 2, dim,

@@ -201,19 +201,17 @@ term_take_signals(void)
 	return bits;
 }
 
-/* Ctrl-Z: give the terminal back, stop, and take it again on SIGCONT. */
+/*
+ * Ctrl-Z: give the terminal back and stop. SIGSTOP rather than SIGTSTP:
+ * the kernel drops SIGTSTP for an orphaned process group (berth started
+ * by a script, or by tmux directly), and the user asked to stop. The
+ * caller repaints everything once SIGCONT lets us run again.
+ */
 void
 term_suspend(void)
 {
-	struct sigaction sa;
-
 	endwin();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTSTP, &sa, NULL);
-	kill(getpid(), SIGTSTP);
-	term_install(SIGTSTP);
+	kill(getpid(), SIGSTOP);
 	reset_prog_mode();
 	clearok(curscr, TRUE);
 }

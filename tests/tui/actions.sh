@@ -1,0 +1,115 @@
+#!/bin/sh
+# Container actions from the dashboard against the real dockerd: stop
+# through the confirm dialog (and the container really stops), cancel a
+# remove, the logs view of a container printing escape sequences (shown as
+# text: the screen and the terminal title stay clean), search and wrap in
+# the logs, and the details view.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+
+tui_need_docker
+tui_setup
+stopme="$TUI_TAG-stop"
+noisy="$TUI_TAG-esc"
+tui_container "$stopme" sh -c 'trap "exit 0" TERM; while :; do sleep 1; done'
+# Colours, a title change (OSC 0), clear-screen and a bell, on stdout and
+# stderr, then one long line for wrapping.
+tui_container "$noisy" sh -c '
+printf "\033[31mred\033[0m \033]0;pwned-title\007 \033[2J\033[H bell\007 out-1\n"
+echo "needle on stderr" >&2
+i=0; while [ $i -lt 30 ]; do echo "line-$i"; i=$((i+1)); done
+printf "%s" "long-start"; i=0; while [ $i -lt 30 ]; do printf "%s" "-xxxxxxxxx"; i=$((i+1)); done; echo "-long-end"
+echo "needle on stdout"
+trap "exit 0" TERM; while :; do sleep 1; done'
+
+state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
+
+tui_start 80 24 -- -p demo
+check "dashboard up" tui_wait '4 Containers' 10
+tui_keys / "$TUI_TAG" Enter
+check "both test containers listed" tui_wait "$noisy" 15
+check "stop-me listed" tui_wait "$stopme" 5
+
+# Select stop-me (sorted by name: -esc, then -stop) and stop it.
+tui_keys g j S
+check "S asks for confirmation" tui_wait "Stop container $stopme\\?" 5
+tui_keys n
+check "n cancels" tui_wait_gone 'Confirm' 5
+sleep 0.5
+is "cancelled stop leaves it running" "$(state "$stopme")" running
+tui_keys S
+check "S asks again" tui_wait "Stop container $stopme\\?" 5
+tui_keys y
+_i=0
+while [ "$_i" -lt 150 ] && [ "$(state "$stopme")" = running ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+is "y really stops the container" "$(state "$stopme")" exited
+check "the table shows it exited" tui_wait "$stopme +[^ ]+ +exited" 10
+
+tui_keys d
+check "d asks before removing" tui_wait "Remove container $stopme" 5
+tui_keys Escape
+check "Esc cancels" tui_wait_gone 'Confirm' 5
+is "container still there" "$(state "$stopme")" exited
+
+# Logs of the noisy container.
+tui_keys g l
+check "logs view opens" tui_wait "Logs: $noisy" 5
+check "logs arrive, following the end" tui_wait 'needle on stdout' 10
+tui_keys g
+check "g goes to the top of the logs" tui_wait 'out-1' 5
+screen=$(tui_cap)
+like "escape sequences are shown as text" "$screen" '\^\[\[31mred\^\[\[0m'
+like "OSC title shown as text" "$screen" '\^\[\]0;pwned-title\^G'
+title=$(tmux -S "$TUI_SOCK" display -p '#{pane_title}')
+case $title in
+*pwned*) not_ok "terminal title untouched (got '$title')" ;;
+*) ok "terminal title untouched" ;;
+esac
+like "header still on screen (no clear-screen got through)" \
+	"$(tui_cap | head -1)" 'berth +profile demo'
+esc=$(printf '\033')
+colours=$(tui_cap -e | grep -c "$esc\\[[0-9;]*31mred" || true)
+is "no red text on screen" "$colours" 0
+
+tui_keys / needle Enter
+check "search finds the stderr line first" \
+	tui_wait 'needle on stderr' 5
+like "stderr line is marked" "$(tui_cap | grep 'needle on stderr')" \
+	'^▌ needle on stderr'
+tui_keys n
+check "n moves to the next match" tui_wait 'needle on stdout' 5
+if tui_cap | grep -q 'needle on stderr'; then
+	tui_cap | sed 's/^/# /'
+	not_ok "the first match scrolled away"
+else
+	ok "the first match scrolled away"
+fi
+tui_keys N
+check "N goes back to the previous match" tui_wait 'needle on stderr' 5
+tui_keys w G
+check "w wraps long lines" tui_wait 'following, wrap' 5
+check "the long line's end is visible when wrapped" tui_wait '^(↪|>) +ong-end' 5
+tui_keys w
+sleep 0.3
+if tui_cap | grep -q 'ong-end'; then
+	not_ok "without wrap the long line is cut"
+else
+	ok "without wrap the long line is cut"
+fi
+tui_keys Escape
+check "Esc leaves the logs" tui_wait '4 Containers' 5
+
+tui_keys g Enter
+check "Enter opens the details" tui_wait 'Details' 5
+like "details show the image" "$(tui_cap)" 'image +berth-busybox:test'
+tui_keys q
+check "q closes the details" tui_wait '4 Containers' 5
+
+tui_keys q
+is "q quits" "$(tui_wait_exit 10)" 0
+check "terminal sane" tui_stty_sane
+check "no sanitizer report" tui_stderr_clean
+done_testing

@@ -1,0 +1,86 @@
+#!/bin/sh
+# The key table: the help screen lists every action with its keys (checked
+# against the table in tui/keys.c), keys are remapped from config.yaml's
+# keys: section, and a bad keys: section is refused with file:line:col.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+
+tui_need_docker
+tui_setup
+conf="$BERTH_HOME/config/config.yaml"
+
+# name|keys for every entry of keys_table[] (keys joined by '/').
+table=$(tr '\n' ' ' <"$BERTH_SRCDIR/tui/keys.c" |
+	grep -o '{ACT_[A-Z_0-9]*, *"[a-z0-9-]*", *KEY_SCOPE_[A-Z]*, *"[^"]*"' |
+	sed -E 's/.*"([a-z0-9-]+)", *KEY_SCOPE_[A-Z]*, *"([^"]*)"/\1|\2/' |
+	sed 's/ /\//g')
+n=$(printf '%s\n' "$table" | grep -c .)
+check "the key table has entries ($n)" test "$n" -gt 30
+
+tui_start 100 48 -- -p demo
+check "dashboard up" tui_wait '4 Containers' 10
+tui_keys '?'
+check "? opens the help" tui_wait 'Help: keys' 5
+help=$(tui_cap)
+for page in 1 2 3; do
+	tui_keys PageDown
+	sleep 0.3
+	help="$help
+$(tui_cap)"
+done
+missing=
+for e in $table; do
+	name=${e%%|*}
+	keys=${e#*|}
+	printf '%s\n' "$help" | grep -Fq -- " $keys" || missing="$missing $name($keys)"
+	printf '%s\n' "$help" | grep -Eq -- " $(printf '%s' "$keys" |
+		sed 's/[].+*?^$()|[]/\\&/g') +$name " || missing="$missing $name"
+done
+is "help lists every action with its keys" "${missing:-none}" none
+tui_keys Escape
+check "Esc closes the help" tui_wait_gone 'Help: keys' 5
+tui_keys q
+is "q quits" "$(tui_wait_exit 10)" 0
+
+# Remap: quit on x, ct-logs on L; q no longer quits.
+cat >"$conf" <<'YAML'
+# my keys
+keys:
+  quit: x
+  ct-logs: [L, F4]
+YAML
+tui_start 80 24 -- -p demo
+check "remapped: dashboard up" tui_wait '4 Containers' 10
+check "the key bar shows the remapped quit key" tui_wait 'x Quit' 5
+check "the key bar shows the remapped logs key" tui_wait 'L Logs' 5
+tui_keys q
+check "q is unbound now" tui_wait 'q: no action here' 5
+tui_keys '?'
+check "help shows the new keys" tui_wait 'x +quit ' 5
+tui_keys Escape
+sleep 0.3
+tui_keys x
+is "x quits" "$(tui_wait_exit 10)" 0
+
+# Errors: unknown action (with a suggestion), unknown key, a clash.
+cat >"$conf" <<'YAML'
+keys:
+  quitt: x
+  ct-logs: Hyper-L
+  zoom: q
+YAML
+out=$("$BERTH" -p demo 2>&1 </dev/null)
+code=$?
+is "bad keys: exit status 2" "$code" 2
+like "unknown action reported at its line:col" "$out" \
+	"config.yaml:2:3: keys: unknown action 'quitt' \\(did you mean 'quit'\\?\\)"
+like "unknown key reported at its line:col" "$out" \
+	"config.yaml:3:12: ct-logs: unknown key 'Hyper-L'"
+printf 'keys:\n  zoom: q\n' >"$conf"
+out=$("$BERTH" -p demo 2>&1 </dev/null)
+like "a key bound twice in one scope is refused" "$out" \
+	"'q' is bound to both zoom and quit"
+printf 'keys: [a, b\n' >"$conf"
+out=$("$BERTH" -p demo 2>&1 </dev/null)
+like "YAML syntax error has a position" "$out" 'config.yaml:[0-9]+:[0-9]+: '
+done_testing

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Switching profiles inside the dashboard without restarting: the picker
+# (p, j, Enter) and the command line (:profile NAME with Tab completion),
+# plus :set validation and :theme. A second profile lives in a private
+# BERTH_HOME.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+
+tui_need_docker
+tui_setup
+# demo2: the demo profile refreshing every 5 s, so the header tells them
+# apart.
+tui_profile demo2 's/^refresh: .*/refresh: 5s/'
+
+tui_start 80 24 -- -p demo
+check "dashboard up on demo" tui_wait 'profile demo  .*every 2s' 10
+pid=$(tui_pid)
+
+tui_keys p
+check "p opens the profile picker" tui_wait 'Profiles' 5
+screen=$(tui_cap)
+like "picker lists the shipped demo profile" "$screen" '\* demo +running'
+like "picker lists the user profile demo2" "$screen" '│ +demo2 '
+tui_keys j Enter
+check "Enter switches to demo2" tui_wait 'profile demo2  .*every 5s' 10
+check "the VM pane follows the new profile" tui_wait 'running +accel' 10
+is "same process (no restart)" "$(tui_pid)" "$pid"
+
+tui_keys : pro Tab
+check "Tab completes the command name" tui_wait '^:profile' 5
+tui_keys dem Tab
+check "Tab completes to the common prefix and lists the choices" \
+	tui_wait 'demo demo2' 5
+tui_keys BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace
+tui_keys Escape
+sleep 0.3
+tui_keys : profile Space demo Enter
+check ":profile demo switches back" tui_wait 'profile demo  .*every 2s' 10
+
+tui_keys : set Space cpus Space many Enter
+check ":set validates its value" tui_wait "cpus: 'many' is not a number" 5
+tui_keys : bogus Enter
+check "unknown command is reported" tui_wait ':bogus: unknown command' 5
+tui_keys : theme Space light Enter
+sleep 0.5
+check ":theme light keeps berth running" kill -0 "$pid"
+tui_keys : theme Space no-such-theme Enter
+check ":theme with a bad name says so" tui_wait 'theme no-such-theme' 5
+
+tui_keys +
+check "+ refreshes more often" tui_wait 'every 1s( |$)' 5
+tui_keys - -
+check "- refreshes less often" tui_wait 'every 5s( |$)' 5
+
+tui_keys : quit Enter
+is ":quit quits" "$(tui_wait_exit 10)" 0
+check "terminal sane" tui_stty_sane
+check "no sanitizer report" tui_stderr_clean
+done_testing

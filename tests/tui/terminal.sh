@@ -1,0 +1,103 @@
+#!/bin/sh
+# Terminal hygiene: ASCII under LANG=C, no colour under NO_COLOR and
+# --no-color, SIGHUP, SIGTERM and Ctrl-C leave a sane terminal, Ctrl-Z
+# suspends and the screen comes back whole, an unknown TERM falls back with
+# a notice, and --max-iterations ends a headless run.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+
+tui_need_docker
+tui_setup
+esc=$(printf '\033')
+
+# LANG=C: every byte on screen is ASCII.
+tui_start 80 24 LANG=C LC_ALL=C -- -p demo
+check "LANG=C: dashboard up" tui_wait '4 Containers' 10
+check "LANG=C: ASCII rules" tui_wait '^- 1 VM -' 5
+nonascii=$(tui_cap | LC_ALL=C grep -c '[^ -~]' || true)
+is "LANG=C: no byte outside printable ASCII" "$nonascii" 0
+tui_keys q
+tui_wait_exit 10 >/dev/null
+
+# --ascii in a UTF-8 locale does the same.
+tui_start 80 24 -- -p demo --ascii
+check "--ascii: ASCII rules" tui_wait '^- 1 VM -' 10
+nonascii=$(tui_cap | LC_ALL=C grep -c '[^ -~]' || true)
+is "--ascii: no byte outside printable ASCII" "$nonascii" 0
+tui_keys q
+tui_wait_exit 10 >/dev/null
+
+# NO_COLOR: attributes only, no colour escapes (39/49 are "default").
+for how in NO_COLOR --no-color; do
+	if [ "$how" = NO_COLOR ]; then
+		tui_start 80 24 NO_COLOR=1 -- -p demo
+	else
+		tui_start 80 24 -- -p demo --no-color
+	fi
+	check "$how: dashboard up" tui_wait '4 Containers' 10
+	n=$(tui_cap -e | grep -o "$esc\\[[0-9;]*m" | tr -d "$esc[m" | tr ';' '\n' |
+		grep -Ec '^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$' || true)
+	is "$how: no colour escapes on screen" "$n" 0
+	tui_keys q
+	tui_wait_exit 10 >/dev/null
+done
+
+# With colour the same screen does use colours (the check above can fail).
+tui_start 80 24 -- -p demo
+check "colour: dashboard up" tui_wait '4 Containers' 10
+n=$(tui_cap -e | grep -o "$esc\\[[0-9;]*m" | tr -d "$esc[m" | tr ';' '\n' |
+	grep -Ec '^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$' || true)
+check "colour: the default theme uses colours" test "$n" -gt 0
+
+# Ctrl-Z suspends (the process stops), SIGCONT brings the screen back.
+pid=$(tui_pid)
+tui_keys C-z
+_i=0
+while [ "$_i" -lt 50 ] && [ "$(awk '{print $3}' /proc/"$pid"/stat)" != T ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+is "Ctrl-Z stops berth" "$(awk '{print $3}' /proc/"$pid"/stat)" T
+tmux -S "$TUI_SOCK" send-keys -R \; clear-history
+kill -CONT "$pid"
+check "after SIGCONT the screen is repainted" tui_wait '^━ 4 Containers' 5
+like "the header is back too" "$(tui_cap | head -1)" 'berth +profile demo'
+
+# Ctrl-C quits (nothing is running).
+tui_keys C-c
+is "Ctrl-C quits with status 0" "$(tui_wait_exit 10)" 0
+check "terminal sane after Ctrl-C" tui_stty_sane
+
+# SIGTERM and SIGHUP.
+for sig in TERM HUP; do
+	tui_start 80 24 -- -p demo
+	check "$sig: dashboard up" tui_wait '4 Containers' 10
+	kill -"$sig" "$(tui_pid)"
+	code=$(tui_wait_exit 10)
+	case $sig in
+	TERM) is "SIGTERM exits with 143" "$code" 143 ;;
+	HUP) is "SIGHUP exits with 129" "$code" 129 ;;
+	esac
+	check "terminal sane after SIG$sig (stty -a)" tui_stty_sane
+	check "no sanitizer report after SIG$sig" tui_stderr_clean
+done
+
+# An unknown TERM falls back to a known one and says so.
+tui_start 80 24 TERM=xterm-no-such-terminal -- -p demo
+check "unknown TERM: dashboard up anyway" tui_wait '4 Containers' 10
+check "unknown TERM: notice on the status line" \
+	tui_wait "terminal type 'xterm-no-such-terminal' unknown here; using xterm-256color" 5
+tui_keys q
+tui_wait_exit 10 >/dev/null
+check "unknown TERM: terminal sane" tui_stty_sane
+
+# --max-iterations: a headless run ends by itself.
+tui_start 80 24 -- -p demo --max-iterations 20
+is "--max-iterations 20 exits 0 by itself" "$(tui_wait_exit 20)" 0
+check "terminal sane after --max-iterations" tui_stty_sane
+check "no sanitizer report" tui_stderr_clean
+
+# Not a terminal: a clear error, no curses.
+out=$("$BERTH" -p demo </dev/null 2>&1 >/dev/null)
+like "without a terminal: clear error" "$out" 'needs a terminal'
+done_testing

@@ -80,6 +80,7 @@ key=$({
 out=$cache/guest-$key
 
 if [ -z "$force" ] && [ -s "$out/vmlinux" ] && [ -s "$out/initrd.cpio" ]; then
+	touch "$out" 2>/dev/null || true # last use, for the pruning below
 	say "cached $out ($(since "$t0"))"
 	echo "$out"
 	exit 0
@@ -250,5 +251,9 @@ chmod 644 "$tmp/out/initrd.cpio" "$tmp/out/key" "$kdir/vmlinux"
 rm -rf "$out"
 mv "$tmp/out" "$out"
 say "initrd.cpio $(($(wc -c <"$out/initrd.cpio") / 1024)) KiB ($(since "$t"))"
+# Other versions unused for two days go (they are big; a guest in use
+# keeps its open files).
+find "$cache" -mindepth 1 -maxdepth 1 -type d -name 'guest-*' ! -name "guest-$key" \
+	-mmin +2880 -exec rm -rf {} + 2>/dev/null || true
 say "done in $(since "$t0"): $out"
 echo "$out"

@@ -39,11 +39,11 @@ GUEST_FWD="tcp:127.0.0.1:$port-:80" GUEST_CONSOLE=$W/console.log \
 t=$(now)
 check "virsh create starts the transient domain" guest_start "$DOM" "$W/dom.xml"
 is "domain state is running" "$(guest_virsh domstate "$DOM" 2>&1)" "running"
-if guest_wait_agent "$DOM" "$GUEST_URI" 60; then
+if guest_wait_agent "$DOM" "$GUEST_URI" 120; then
 	ok "agent answers guest-ping"
 	echo "# start -> agent ping: $(since "$t") s"
 else
-	not_ok "agent answers guest-ping within 60 s"
+	not_ok "agent answers guest-ping within 120 s"
 	sed 's/^/# console: /' "$W/console.log"
 	done_testing
 	exit 1

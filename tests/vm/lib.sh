@@ -14,18 +14,31 @@
 #   guest_inw_log DOM             the watcher's log (/run/inw.log)
 #   guest_inw_wait DOM PATTERN [TIMEOUT]  wait until the log matches
 #   guest_shutdown DOM [TIMEOUT]  agent shutdown, wait until it is gone
-#   guest_cleanup                 destroy every domain guest_start made
+#   guest_cleanup                 destroy every domain guest_start made,
+#                                 end the ssh forwards docker_guest_* made
+#
+# The Docker guest (issue 8; minutes to build cold, about a minute to boot):
+#   docker_guest_paths            build/find it; export DOCKER_GUEST_DIR,
+#                                 _KERNEL, _INITRD, _DISK (base), _KEY, _KARGS
+#   docker_guest_domxml NAME OVERLAY SSHPORT [DIR=TAG]…  domain XML (2 of
+#                                 max 3 vCPUs, 1 of max 2 GiB unless set)
+#   docker_guest_ssh PORT CMD…    run CMD as root in the guest over ssh
+#   docker_guest_wait_ssh PORT [TIMEOUT]
+#   docker_guest_forward PORT SOCKET  forward the guest's docker.sock to the
+#                                 host path SOCKET (background ssh -L)
 #
 # Environment: GUEST_URI (qemu:///system), and for guest_domxml GUEST_MEM
 # and GUEST_MAXMEM (MiB, 512/512), GUEST_VCPUS/GUEST_MAXVCPUS (1/2),
 # GUEST_FWD (hostfwd rules such as "tcp:127.0.0.1:8080-:80", space
 # separated), GUEST_CONSOLE (serial log file), GUEST_CMDLINE (extra kernel
-# arguments, e.g. berth.mount=TAG:/path). guest_exec reads
+# arguments, e.g. berth.mount=TAG:/path), GUEST_KARGS (base kernel
+# arguments), GUEST_DISK (a qcow2 as vda). guest_exec reads
 # GUEST_EXEC_INPUT_FILE (sent as stdin) and GUEST_EXEC_TIMEOUT (30 s).
 
 : "${BERTH_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${GUEST_URI:=qemu:///system}"
 GUEST_STARTED=
+GUEST_BG_PIDS=
 
 guest_virsh() {
 	virsh -q -c "$GUEST_URI" "$@"
@@ -97,7 +110,7 @@ guest_domxml() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$(guest_xml_esc "$GUEST_KERNEL")</kernel>
     <initrd>$(guest_xml_esc "$GUEST_INITRD")</initrd>
-    <cmdline>console=ttyS0 quiet $(guest_xml_esc "${GUEST_CMDLINE:-}")</cmdline>
+    <cmdline>$(guest_xml_esc "${GUEST_KARGS:-console=ttyS0 quiet} ${GUEST_CMDLINE:-}")</cmdline>
   </os>
   <features><acpi/><tcg><tb-cache unit='MiB'>128</tb-cache></tcg></features>
   <clock offset='utc'/>
@@ -107,6 +120,15 @@ guest_domxml() {
   <devices>
     <controller type='usb' model='none'/>
 EOF
+	if [ -n "${GUEST_DISK:-}" ]; then
+		cat <<EOF
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='$(guest_xml_esc "$GUEST_DISK")'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+EOF
+	fi
 	for _s in "$@"; do
 		cat <<EOF
     <filesystem type='mount' accessmode='passthrough'>
@@ -151,6 +173,10 @@ guest_cleanup() {
 		guest_virsh destroy "$_d" >/dev/null 2>&1
 	done
 	GUEST_STARTED=
+	for _p in $GUEST_BG_PIDS; do
+		kill "$_p" 2>/dev/null
+	done
+	GUEST_BG_PIDS=
 	return 0
 }
 
@@ -232,6 +258,77 @@ guest_shutdown() {
 		"" | "shut off") return 0 ;;
 		esac
 		sleep 0.1
+	done
+	return 1
+}
+
+# docker_guest_paths: build the Docker guest if needed (about 1-3 min cold
+# with network access to the Debian mirror, instant warm).
+docker_guest_paths() {
+	DOCKER_GUEST_DIR=$("$BERTH_SRCDIR/tests/vm/build-docker-guest.sh") ||
+		return 1
+	DOCKER_GUEST_KERNEL=$DOCKER_GUEST_DIR/vmlinux
+	[ -s "$DOCKER_GUEST_KERNEL" ] || DOCKER_GUEST_KERNEL=$DOCKER_GUEST_DIR/vmlinuz
+	DOCKER_GUEST_INITRD=$DOCKER_GUEST_DIR/initrd.img
+	DOCKER_GUEST_DISK=$DOCKER_GUEST_DIR/disk.qcow2
+	DOCKER_GUEST_KEY=$DOCKER_GUEST_DIR/id_ed25519
+	DOCKER_GUEST_KARGS=$(cat "$DOCKER_GUEST_DIR/cmdline")
+	export DOCKER_GUEST_DIR DOCKER_GUEST_KERNEL DOCKER_GUEST_INITRD \
+		DOCKER_GUEST_DISK DOCKER_GUEST_KEY DOCKER_GUEST_KARGS
+}
+
+# docker_guest_domxml NAME OVERLAY SSHPORT [DIR=TAG]...: make OVERLAY (a
+# qcow2 over the cached base) and print the domain XML; GUEST_FWD adds
+# port forwards beside ssh.
+docker_guest_domxml() {
+	_n=$1
+	_ov=$2
+	_sp=$3
+	shift 3
+	qemu-img create -q -f qcow2 -F qcow2 -b "$DOCKER_GUEST_DISK" "$_ov" ||
+		return 1
+	GUEST_KERNEL=$DOCKER_GUEST_KERNEL GUEST_INITRD=$DOCKER_GUEST_INITRD \
+		GUEST_KARGS=$DOCKER_GUEST_KARGS GUEST_DISK=$_ov \
+		GUEST_MEM=${GUEST_MEM:-1024} GUEST_MAXMEM=${GUEST_MAXMEM:-2048} \
+		GUEST_VCPUS=${GUEST_VCPUS:-2} GUEST_MAXVCPUS=${GUEST_MAXVCPUS:-3} \
+		GUEST_FWD="tcp:127.0.0.1:$_sp-:22 ${GUEST_FWD:-}" \
+		guest_domxml "$_n" "$@"
+}
+
+docker_guest_ssh() {
+	_p=$1
+	shift
+	ssh -q -i "$DOCKER_GUEST_KEY" -p "$_p" -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 "$@"
+}
+
+# docker_guest_wait_ssh PORT [TIMEOUT]: 0 once root can log in.
+docker_guest_wait_ssh() {
+	_end=$(($(date +%s) + ${2:-300}))
+	while [ "$(date +%s)" -lt "$_end" ]; do
+		docker_guest_ssh "$1" true </dev/null 2>/dev/null && return 0
+		sleep 1
+	done
+	return 1
+}
+
+# docker_guest_forward PORT SOCKET: ssh -L SOCKET:/var/run/docker.sock in
+# the background (ended by guest_cleanup); 0 once SOCKET exists.
+docker_guest_forward() {
+	rm -f "$2"
+	ssh -q -N -i "$DOCKER_GUEST_KEY" -p "$1" -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o ExitOnForwardFailure=yes -o LogLevel=ERROR \
+		-L "$2:/var/run/docker.sock" root@127.0.0.1 </dev/null 2>/dev/null &
+	_fp=$!
+	GUEST_BG_PIDS="$GUEST_BG_PIDS $_fp"
+	_i=0
+	while [ $_i -lt 100 ]; do
+		[ -S "$2" ] && return 0
+		kill -0 "$_fp" 2>/dev/null || return 1
+		sleep 0.1
+		_i=$((_i + 1))
 	done
 	return 1
 }

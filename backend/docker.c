@@ -1112,6 +1112,20 @@ docker_refresh(struct docker *d)
 		docker_stats_refresh(d);
 }
 
+/*
+ * A full refresh, as after a reconnect: the list again, liveness and
+ * stats (the benchmark times this).
+ */
+void
+docker_refresh_full(struct docker *d)
+{
+	if (d->http != NULL && d->conn == MODEL_CONN_UP && d->list_req == NULL)
+		d->list_req =
+		    docker_http_start(d->http, "GET", "/containers/json?all=1",
+		                      0, NULL, docker_on_list, d);
+	docker_refresh(d);
+}
+
 static int
 docker_pending(void *arg)
 {

@@ -164,6 +164,7 @@ struct docker *docker_open(struct engine *, const struct profile *);
 void docker_close(struct docker *);
 int docker_wait(struct docker *, uint64_t);
 void docker_refresh(struct docker *);
+void docker_refresh_full(struct docker *);
 void docker_fill_docker(struct docker *, struct model_docker *);
 int docker_action(struct docker *, enum engine_cmd_type, const char *,
                   long long);

@@ -1,0 +1,272 @@
+/*
+ * docker-refresh-run.c: the measuring half of bench/docker-refresh. It
+ * drives berth's Docker component the way the engine does and reports,
+ * as key=value lines:
+ *
+ *   refresh N       N full refreshes (list + stats of every running
+ *                   container): wall ms per refresh (median) and the
+ *                   daemon's CPU ms per refresh (dockerd + containerd +
+ *                   shims, from /proc)
+ *   baseline N CMD  the same figures for running CMD N times
+ *   idle SECS MS    berth's own CPU while refreshing every MS for SECS
+ */
+
+#include "config.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "docker.h"
+
+/*
+ * CPU ticks of dockerd, containerd and the shims, per pid. Processes come
+ * and go (shims of other containers), so usage is summed per pid over
+ * the ones seen in the second sample.
+ */
+struct proc_cpu {
+	long pid;
+	unsigned long long ticks;
+};
+
+static size_t
+daemon_ticks(struct proc_cpu *out, size_t max)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	char path[300], buf[1024], *p;
+	unsigned long long ut, st;
+	size_t n = 0;
+	FILE *f;
+
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL && n < max) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof buf, f) == NULL) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		if (strstr(buf, "(dockerd)") == NULL &&
+		    strstr(buf, "(containerd)") == NULL &&
+		    strstr(buf, "(containerd-shim") == NULL)
+			continue;
+		/* After the command: state is field 3, utime 14, stime 15. */
+		p = strrchr(buf, ')');
+		if (p == NULL || sscanf(p + 2,
+		                        "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+		                        "%*u %*u %llu %llu",
+		                        &ut, &st) != 2)
+			continue;
+		out[n].pid = atol(de->d_name);
+		out[n].ticks = ut + st;
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static struct proc_cpu cpu_before[4096];
+static size_t ncpu_before;
+
+static void
+daemon_cpu_start(void)
+{
+	ncpu_before = daemon_ticks(cpu_before, nitems(cpu_before));
+}
+
+/* Daemon CPU ms since daemon_cpu_start(). */
+static double
+daemon_cpu_ms(void)
+{
+	static struct proc_cpu now[4096];
+	size_t n = daemon_ticks(now, nitems(now)), i, j;
+	unsigned long long total = 0, base;
+
+	for (i = 0; i < n; i++) {
+		base = 0;
+		for (j = 0; j < ncpu_before; j++) {
+			if (cpu_before[j].pid == now[i].pid) {
+				base = cpu_before[j].ticks;
+				break;
+			}
+		}
+		if (now[i].ticks >= base)
+			total += now[i].ticks - base;
+	}
+	return (double)total * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static struct docker *
+bench_open(void)
+{
+	struct docker *d = docker_open(NULL, NULL);
+	struct model_docker md;
+
+	docker_refresh(d);
+	docker_wait(d, 30000);
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	if (md.conn != MODEL_CONN_UP) {
+		fprintf(stderr, "docker-refresh-run: %s\n",
+		        md.error != NULL ? md.error : "no Docker");
+		exit(1);
+	}
+	model_docker_clear(&md);
+	return d;
+}
+
+static int
+bench_refresh(int n)
+{
+	struct docker *d = bench_open();
+	struct model_docker md;
+	double *wall = calloc((size_t)n, sizeof *wall), t0;
+	size_t i, sampled = 0;
+	int k;
+
+	docker_set_live(d, 1);
+	docker_refresh_full(d); /* warm: the first stats sample */
+	docker_wait(d, 60000);
+	daemon_cpu_start();
+	for (k = 0; k < n; k++) {
+		t0 = now_ms();
+		docker_refresh_full(d);
+		docker_wait(d, 60000);
+		wall[k] = now_ms() - t0;
+		usleep(200000);
+	}
+	printf("daemon_cpu_ms=%.1f\n", daemon_cpu_ms() / n);
+	printf("wall_ms=%.1f\n", median(wall, n));
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	for (i = 0; i < md.ncontainers; i++)
+		sampled += md.containers[i].has_stats;
+	printf("sampled=%zu\nsource=%s\n", sampled,
+	       md.stats_source != NULL ? md.stats_source : "none");
+	model_docker_clear(&md);
+	free(wall);
+	docker_close(d);
+	return 0;
+}
+
+static int
+bench_baseline(int n, char **argv)
+{
+	double *wall = calloc((size_t)n, sizeof *wall), t0;
+	int k, status;
+	pid_t pid;
+
+	daemon_cpu_start();
+	for (k = 0; k < n; k++) {
+		t0 = now_ms();
+		if ((pid = fork()) == 0) {
+			if (freopen("/dev/null", "w", stdout) == NULL)
+				_exit(127);
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		waitpid(pid, &status, 0);
+		wall[k] = now_ms() - t0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "docker-refresh-run: %s failed\n",
+			        argv[0]);
+			return 1;
+		}
+		usleep(200000);
+	}
+	printf("daemon_cpu_ms=%.1f\n", daemon_cpu_ms() / n);
+	printf("wall_ms=%.1f\n", median(wall, n));
+	free(wall);
+	return 0;
+}
+
+/* What the engine does at a refresh interval, for secs seconds. */
+static int
+bench_idle(int secs, int interval)
+{
+	struct docker *d = bench_open();
+	struct model_docker md;
+	struct rusage r0, r1;
+	double t0, end, next, cpu;
+
+	docker_set_live(d, 0);
+	getrusage(RUSAGE_SELF, &r0);
+	t0 = now_ms();
+	end = t0 + secs * 1000.0;
+	next = t0;
+	while (now_ms() < end) {
+		if (now_ms() >= next) {
+			docker_refresh(d);
+			next += interval;
+		}
+		docker_poll(
+		    d, (int)(next - now_ms()) > 0 ? (int)(next - now_ms()) : 0);
+		if (docker_take_dirty(d)) {
+			/* The engine copies the state into a snapshot. */
+			memset(&md, 0, sizeof md);
+			docker_fill_docker(d, &md);
+			model_docker_clear(&md);
+		}
+	}
+	getrusage(RUSAGE_SELF, &r1);
+	cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000.0 +
+	      (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1000.0 +
+	      (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000.0 +
+	      (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1000.0;
+	printf("own_cpu_pct=%.3f\n", cpu / (now_ms() - t0) * 100.0);
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	printf("source=%s\n",
+	       md.stats_source != NULL ? md.stats_source : "none");
+	model_docker_clear(&md);
+	docker_close(d);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "refresh") == 0)
+		return bench_refresh(atoi(argv[2]));
+	if (argc >= 4 && strcmp(argv[1], "baseline") == 0)
+		return bench_baseline(atoi(argv[2]), argv + 3);
+	if (argc >= 4 && strcmp(argv[1], "idle") == 0)
+		return bench_idle(atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: docker-refresh-run refresh N | baseline N "
+	                "CMD... | idle SECS INTERVAL_MS\n");
+	return 2;
+}

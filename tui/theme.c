@@ -929,7 +929,7 @@ static void BERTH_PRINTFLIKE(3, 4)
                 ...)
 {
 	va_list ap;
-	char *msg;
+	char *msg, *clean;
 	int line = 0, col = 0;
 
 	va_start(ap, fmt);
@@ -939,7 +939,10 @@ static void BERTH_PRINTFLIKE(3, 4)
 		line = (int)node->start_mark.line + 1;
 		col = (int)node->start_mark.column + 1;
 	}
-	config_errors_add(p->errors, p->file, line, col, "%s", msg);
+	/* Messages quote the file's text: keep escapes off the terminal. */
+	clean = util_sanitize_dup(msg, strlen(msg));
+	config_errors_add(p->errors, p->file, line, col, "%s", clean);
+	free(clean);
 	free(msg);
 	p->nerrors++;
 }

@@ -452,10 +452,10 @@ static void
 test_shipped_themes(void **state)
 {
 	struct config_errors e = {NULL, 0};
-	struct theme *t;
-	char *cause = NULL, *path;
+	struct theme *t, *other;
+	char *cause = NULL, *path, *dir, *user;
 	size_t i;
-	int d;
+	int d, r;
 
 	(void)state;
 	for (i = 0; i < nitems(shipped); i++) {
@@ -470,6 +470,24 @@ test_shipped_themes(void **state)
 		assert_non_null(theme_get_description(t));
 		for (d = THEME_DEPTH_MONO; d <= THEME_DEPTH_DIRECT; d++)
 			check_distinct(t, shipped[i], d);
+		/* A user's default.yaml changes no shipped theme. */
+		dir = xasprintf("%s/config/themes", test_home);
+		assert_int_equal(util_mkdir_p(dir, 0700, NULL), 0);
+		user = xasprintf("%s/default.yaml", dir);
+		write_file(user, "description: odd\nheader: magenta on cyan\n"
+		                 "selection: underline\ndim: underline\n"
+		                 "key_hint: dim\ninput: red\n");
+		other = theme_load_file(path, &e);
+		assert_non_null(other);
+		if (strcmp(shipped[i], "default") != 0)
+			for (r = 0; r < THEME_NROLES; r++)
+				assert_memory_equal(theme_get_style(t, r),
+				                    theme_get_style(other, r),
+				                    sizeof(struct theme_style));
+		unlink(user);
+		free(user);
+		free(dir);
+		theme_free(other);
 		theme_free(t);
 		free(path);
 

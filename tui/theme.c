@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -32,6 +33,9 @@
 
 /* Longest inherits chain before we call it a loop. */
 #define THEME_MAX_DEPTH 8
+
+/* Largest theme file read (bytes). */
+#define THEME_MAX_SIZE (1024 * 1024)
 
 struct theme {
 	char *name;
@@ -1564,10 +1568,23 @@ theme_load_file_chain(const char *path, struct theme_chain *chain,
                       struct config_errors *errors)
 {
 	struct theme *t;
+	struct stat sb;
 	char *buf, *cause = NULL, *rp;
 	const char *msg;
 	size_t len;
 
+	/* Only regular files, and not huge ones: /dev/zero must not hang. */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		config_errors_add(errors, path, 0, 0, "not a regular file");
+		return NULL;
+	}
+	if (stat(path, &sb) == 0 && sb.st_size > THEME_MAX_SIZE) {
+		config_errors_add(errors, path, 0, 0,
+		                  "too large (%lld bytes; a theme is at most "
+		                  "%d)",
+		                  (long long)sb.st_size, THEME_MAX_SIZE);
+		return NULL;
+	}
 	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
 		/* The cause starts with the path; the error names it too. */
 		msg = cause;

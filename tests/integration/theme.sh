@@ -56,6 +56,12 @@ is "missing file exits 2" "$rc" 2
 is "missing file says so" "$(cat "$ERR")" \
 	"$T_HOME/missing.yaml: No such file or directory"
 
+run theme validate /dev/zero
+is "a device is refused, not read" "$rc" 2
+is "a device is named as such" "$(cat "$ERR")" "/dev/zero: not a regular file"
+run theme validate "$FX"
+is "a directory is refused" "$(cat "$ERR")" "$FX: not a regular file"
+
 # Usage errors.
 run theme
 is "theme without a command exits 2" "$rc" 2

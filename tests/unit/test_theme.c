@@ -799,6 +799,35 @@ test_list(void **state)
 	free(cause);
 }
 
+/* Files that are not themes are refused before they are read. */
+static void
+test_file_limits(void **state)
+{
+	struct config_errors e = {NULL, 0};
+	char *path = xasprintf("%s/big.yaml", test_home);
+	FILE *f;
+	int i;
+
+	(void)state;
+	assert_null(theme_load_file("/dev/zero", &e));
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.list[0].message, "not a regular file");
+	config_errors_free(&e);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < 1024 * 1024 / 16 + 1; i++)
+		fputs("# 16 bytes line\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_null(theme_load_file(path, &e));
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.list[0].line, 0);
+	assert_non_null(strstr(e.list[0].message, "too large (1048592 bytes"));
+	config_errors_free(&e);
+	unlink(path);
+	free(path);
+}
+
 /* The colours of a pair, through the widest call curses has. */
 static int
 pair_colors(int pair, int *fg, int *bg)
@@ -942,6 +971,7 @@ main(void)
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_inherits),
 	    cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_file_limits),
 	    cmocka_unit_test(test_curses),
 	    cmocka_unit_test(test_curses_direct),
 	};

@@ -452,6 +452,27 @@ theme_attr_index(int bit)
 }
 
 /*
+ * Replace the message for a word that is no colour when it looks like a
+ * misspelt attribute ("bodl red").
+ */
+static void
+theme_suggest_attr(const char *word, char **why)
+{
+	const char *names[nitems(theme_attr_names)], *hint;
+	size_t i;
+
+	for (i = 0; i < nitems(theme_attr_names); i++)
+		names[i] = theme_attr_names[i].name;
+	if (strstr(*why, "did you mean") != NULL ||
+	    (hint = theme_suggest(word, names, nitems(names))) == NULL)
+		return;
+	free(*why);
+	*why = xasprintf("unknown attribute or colour '%s' (did you mean "
+	                 "'%s'?)",
+	                 word, hint);
+}
+
+/*
  * Parse the short form of a style: attribute words, then an optional
  * foreground, then optionally "on" and a background, e.g. "bold red on
  * default", "reverse", "on blue", "normal". What is not said is the
@@ -490,8 +511,10 @@ theme_parse_short(const char *s, struct theme_style *st, size_t *offset,
 			continue;
 		}
 		if (state == 0) {
-			if (theme_parse_color(word, &st->fg, &why) != 0)
+			if (theme_parse_color(word, &st->fg, &why) != 0) {
+				theme_suggest_attr(word, &why);
 				goto out;
+			}
 			state = 1;
 			continue;
 		}

@@ -196,6 +196,15 @@ test_style_roundtrip(void **state)
 	assert_int_equal(theme_parse_style("normal", &st, NULL), 0);
 	assert_int_equal(st.attrs, 0);
 
+	assert_int_equal(theme_parse_style("bodl red", &st, &cause), -1);
+	assert_string_equal(cause, "unknown attribute or colour 'bodl' (did "
+	                           "you mean 'bold'?)");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(theme_parse_style("bold rde", &st, &cause), -1);
+	assert_non_null(strstr(cause, "did you mean 'red'?"));
+	free(cause);
+	cause = NULL;
 	assert_int_equal(theme_parse_style("red blue", &st, &cause), -1);
 	assert_non_null(strstr(cause, "unexpected 'blue'"));
 	free(cause);

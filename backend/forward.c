@@ -48,7 +48,7 @@
 
 extern char **environ;
 
-#define FORWARD_PING_TIMEOUT_MS 800
+#define FORWARD_PING_TIMEOUT_MS 1000
 #define FORWARD_START_POLL_MS   150
 #define FORWARD_START_TIMEOUT   15000 /* ssh up but no socket: restart */
 #define FORWARD_BACKOFF_MIN_MS  500
@@ -121,6 +121,7 @@ struct forward {
 };
 
 static void forward_set_str(char **, const char *);
+static void forward_spawn_signals(posix_spawnattr_t *);
 static void forward_message(struct forward *, int, const char *, ...)
     BERTH_PRINTFLIKE(3, 4);
 static int forward_spawn(struct forward *, char **);
@@ -369,14 +370,18 @@ static int
 forward_run_wait(char *const argv[], char **cause)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	pid_t pid;
 	int rc, status;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawnattr_init(&attr);
+	forward_spawn_signals(&attr);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
 		if (rc == ENOENT)
 			util_set_cause(cause,
@@ -719,6 +724,30 @@ forward_owner_pid(const char *profile, int *supervisor)
 	return pid;
 }
 
+/*
+ * A spawned program starts with no signal blocked and the usual signals
+ * at their default action, whatever the spawning thread had.
+ */
+static void
+forward_spawn_signals(posix_spawnattr_t *attr)
+{
+	static const int defaults[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
+	                               SIGPIPE, SIGUSR1, SIGCHLD};
+	sigset_t none, def;
+	short flags = 0;
+	size_t i;
+
+	sigemptyset(&none);
+	sigemptyset(&def);
+	for (i = 0; i < nitems(defaults); i++)
+		sigaddset(&def, defaults[i]);
+	posix_spawnattr_getflags(attr, &flags);
+	posix_spawnattr_setflags(attr, flags | POSIX_SPAWN_SETSIGMASK |
+	                                   POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &def);
+}
+
 /* Start ssh; the caller checked the path. */
 static int
 forward_spawn(struct forward *f, char **cause)
@@ -729,7 +758,6 @@ forward_spawn(struct forward *f, char **cause)
 	char *note = NULL, *key = NULL;
 	int n = 0, rc, pfd[2];
 	short flags = 0;
-	sigset_t none;
 
 	if (forward_ensure_key(f->state_dir, f->profile, &key, &note, cause) !=
 	    0)
@@ -808,15 +836,17 @@ forward_spawn(struct forward *f, char **cause)
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 #endif
 	posix_spawnattr_init(&attr);
-	/* Own process group: the terminal's ^C is for berth, not ssh. */
-	flags |= POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK;
+	/*
+	 * Own process group: the terminal's ^C is for berth, not ssh. The
+	 * dashboard's threads block and ignore signals; ssh gets defaults.
+	 */
+	flags |= POSIX_SPAWN_SETPGROUP;
 #ifdef POSIX_SPAWN_CLOEXEC_DEFAULT
 	flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
 #endif
 	posix_spawnattr_setflags(&attr, flags);
 	posix_spawnattr_setpgroup(&attr, 0);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
+	forward_spawn_signals(&attr);
 	rc = posix_spawnp(&f->pid, "ssh", &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -1675,6 +1705,7 @@ forward_spawn_supervisor(const char *profile, const char *target, char **cause)
 {
 	char *exe = forward_self_exe(), *argv[12];
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	pid_t pid;
 	int n = 0, rc;
 
@@ -1699,8 +1730,11 @@ forward_spawn_supervisor(const char *profile, const char *target, char **cause)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+	posix_spawnattr_init(&attr);
+	forward_spawn_signals(&attr);
+	rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	free(exe);
 	if (rc != 0) {
 		util_set_cause(cause, "starting the supervisor: %s",

@@ -185,6 +185,7 @@ cmd_socket_supervise(const struct profile *p, const char *target, int ready_fd)
 {
 	struct sigaction sa;
 	struct forward *f;
+	sigset_t set;
 	int rc;
 
 	if (pipe(cmd_socket_wake) != 0)
@@ -202,6 +203,12 @@ cmd_socket_supervise(const struct profile *p, const char *target, int ready_fd)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 
 	f = forward_new(p, 1);
 	if (target != NULL)

@@ -16,7 +16,7 @@ out=$("$BERTH" $P socket start --wait 20 2>&1)
 is "socket start brings the forward up" "$?" 0
 like "socket start prints the export line" "$out" "DOCKER_HOST=unix://$SOCK"
 
-is "socket --json: healthy" "$(json healthy)" true
+check "socket --json: healthy" wait_json healthy true 5
 is "socket --json: mode" "$(json mode)" ssh
 is "socket --json: path" "$(json path)" "$SOCK"
 is "socket --json: stage" "$(json stage)" up
@@ -26,10 +26,10 @@ is "socket --json: API version from /_ping" "$(json api_version)" \
 like "socket --json: guest" "$(json guest)" "@127.0.0.1:$SSHD_PORT:/var/run/docker.sock"
 like "socket --json: latency" "$(json ping_ms)" '^[0-9]+\.[0-9]+$'
 pid=$(json pid)
-check "socket --json: the ssh pid is alive" kill -0 "$pid"
+check "socket --json: the ssh pid is alive" alive "$pid"
 like "ssh runs with an argv, no shell" "$(tr '\0' ' ' </proc/$pid/cmdline)" \
 	"^ssh -F none -N -T -i $STATE/ssh/id_ed25519 .*BatchMode=yes.*StrictHostKeyChecking=accept-new.*ExitOnForwardFailure=yes.*ServerAliveInterval=.* -L $SOCK:/var/run/docker.sock -- 127.0.0.1"
-check "supervisor runs" kill -0 "$(json owner_pid)"
+check "supervisor runs" alive "$(json owner_pid)"
 
 is "/_ping through the host socket" \
 	"$(curl -s --max-time 5 --unix-socket "$SOCK" http://d/_ping)" OK
@@ -56,7 +56,7 @@ is "second start keeps the supervisor" "$(json owner_pid)" "$owner"
 # Stop: ssh ends and the socket goes away.
 "$BERTH" $P socket stop
 is "socket stop exits 0" "$?" 0
-check "socket stop ended ssh" sh -c "! kill -0 $pid 2>/dev/null"
+check "socket stop ended ssh" dead $pid
 check "socket stop removed the socket" test ! -e "$SOCK"
 is "after stop: down" "$(json healthy)" false
 

@@ -10,7 +10,7 @@ socket_setup
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 "$BERTH" $P socket start --wait 20 >/dev/null 2>&1
-is "forward up" "$(json healthy)" true
+check "forward up" wait_json healthy true 5
 pid1=$(json pid)
 
 # Kill ssh: the supervisor notices at once and restarts it. Polled with
@@ -25,7 +25,7 @@ while [ $(($(now_ms) - t0)) -lt 10000 ]; do
 	sleep 0.02
 done
 t1=$(now_ms)
-is "killed ssh: healthy again with a new ssh" "$(json healthy)" true
+check "killed ssh: healthy again with a new ssh" wait_json healthy true 5
 elapsed=$((t1 - t0))
 echo "# killed ssh -> healthy again in $elapsed ms (refresh 1000 ms)"
 check "killed ssh: back within two refresh intervals ($elapsed ms <= 2000)" \
@@ -71,7 +71,7 @@ is "killed berth: reported down" "$(json healthy)" false
 ino1=$(stat -c %i "$SOCK")
 out=$("$BERTH" $P socket start --wait 20 2>&1)
 is "start after a killed berth: exit 0" "$?" 0
-is "start after a killed berth: healthy" "$(json healthy)" true
+check "start after a killed berth: healthy" wait_json healthy true 5
 check "the stale socket was replaced" test "$(stat -c %i "$SOCK")" != "$ino1"
 "$BERTH" $P socket stop
 

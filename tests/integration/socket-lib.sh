@@ -15,6 +15,7 @@ t_home
 # Stop what the test started before t_cleanup removes BERTH_HOME (the
 # supervisor's lock and sshd's pid file live there).
 socket_cleanup() {
+	[ -n "${SOCKET_CLEANUP_EXTRA:-}" ] && eval "$SOCKET_CLEANUP_EXTRA"
 	[ -d "${SSHD_DIR:-}" ] || return 0
 	for _p in "$T_HOME"/config/profiles/*.yaml; do
 		_n=$(basename "$_p" .yaml)
@@ -37,7 +38,21 @@ json() {
 	"$BERTH" $P socket --json 2>/dev/null |
 		python3 -c 'import json, sys
 v = json.load(sys.stdin).get(sys.argv[1])
-print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1"
+print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1" 2>/dev/null
+}
+
+# alive PID / dead PID: whether a process runs (a zombie counts as dead:
+# the machine's init may be slow to reap a double-forked supervisor).
+alive() {
+	[ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"
+}
+dead() {
+	_j=0
+	while alive "$1" && [ "$_j" -lt 30 ]; do
+		sleep 0.1
+		_j=$((_j + 1))
+	done
+	! alive "$1"
 }
 
 # wait_json FIELD VALUE SECONDS: poll until FIELD is VALUE; 0 on success.

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The forward owned by a running dashboard (the Socket engine component
+# on the engine thread): it comes up, the Socket pane says so, a killed
+# ssh is back within two refresh intervals, and the forward stops when
+# berth exits. With docker.persist: true the dashboard hands the forward
+# to a supervisor that outlives it until `berth socket stop`.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/integration/socket-lib.sh"
+command -v tmux >/dev/null || skip_all "tmux is not installed"
+socket_setup
+TMUX_SOCK="$T_HOME/tmux.sock"
+SOCKET_CLEANUP_EXTRA="tmux -S '$TMUX_SOCK' kill-server 2>/dev/null"
+unset TMUX
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+status_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$STATE/forward.json"; }
+
+# dash_start: the dashboard for profile test in a private tmux server.
+dash_start() {
+	rm -f "$T_HOME/dash.pid"
+	tmux -S "$TMUX_SOCK" new-session -d -x 240 -y 45 \
+		"sh -c 'echo \$\$ >\"$T_HOME/dash.pid\"; exec env TERM=screen-256color LANG=C.UTF-8 \"$BERTH\" -p test --max-iterations 3000 2>\"$T_HOME/dash.err\"'"
+	_i=0
+	while [ ! -s "$T_HOME/dash.pid" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	DASH_PID=$(cat "$T_HOME/dash.pid")
+}
+
+# dash_quit: press q and wait until berth has exited.
+dash_quit() {
+	tmux -S "$TMUX_SOCK" send-keys q 2>/dev/null
+	_i=0
+	while kill -0 "$DASH_PID" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	! kill -0 "$DASH_PID" 2>/dev/null
+}
+
+dash_start
+check "dashboard: the forward comes up" wait_json healthy true 20
+is "dashboard: the dashboard owns the forward" "$(json owner_pid)" "$DASH_PID"
+is "dashboard: not a supervisor" "$(json supervisor)" false
+sleep 1.5
+screen=$(tmux -S "$TMUX_SOCK" capture-pane -p -t 0 2>/dev/null)
+like "Socket pane shows the socket healthy" "$screen" "docker.sock +\(ssh\) +healthy"
+
+pid1=$(json pid)
+kill -9 "$pid1"
+t0=$(now_ms)
+while [ $(($(now_ms) - t0)) -lt 10000 ]; do
+	[ "$(status_pid)" != "$pid1" ] &&
+		[ "$(curl -s --max-time 1 --unix-socket "$SOCK" http://d/_ping)" = OK ] &&
+		break
+	sleep 0.02
+done
+elapsed=$(($(now_ms) - t0))
+echo "# dashboard: killed ssh -> healthy again in $elapsed ms (refresh 1000 ms)"
+check "dashboard: killed ssh back within two refresh intervals ($elapsed ms)" \
+	test "$elapsed" -le 2000
+is "dashboard: restart counted" "$(json restarts)" 1
+
+pid2=$(json pid)
+check "dashboard: quits on q" dash_quit
+check "berth exited: ssh stopped with it" dead $pid2
+check "berth exited: socket removed" test ! -e "$SOCK"
+is "berth exited: nothing runs the forward" "$(json stage)" "not running"
+
+# docker.persist: the forward outlives the dashboard.
+sed -i 's/^docker:$/docker:\n  persist: true/' "$T_HOME/config/profiles/test.yaml"
+dash_start
+check "persist: the forward comes up" wait_json healthy true 20
+owner=$(json owner_pid)
+is "persist: a supervisor owns it" "$(json supervisor)" true
+check "persist: the owner is not the dashboard" test "$owner" != "$DASH_PID"
+sshpid=$(json pid)
+check "persist: dashboard quits" dash_quit
+sleep 0.5
+check "persist: still healthy after berth exited" wait_json healthy true 5
+check "persist: supervisor still runs" alive "$owner"
+is "persist: the same ssh still serves it" "$(json pid)" "$sshpid"
+"$BERTH" $P socket stop
+is "persist: berth socket stop ends it" "$(json healthy)" false
+check "persist: supervisor gone" dead $owner
+
+done_testing

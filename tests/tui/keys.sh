@@ -37,6 +37,13 @@ for e in $table; do
 		sed 's/[].+*?^$()|[]/\\&/g') +$name " || missing="$missing $name"
 done
 is "help lists every action with its keys" "${missing:-none}" none
+undocumented=
+for e in $table; do
+	name=${e%%|*}
+	grep -Fq "($(printf '%s' "$name" | sed 's/-/\\-/g'))" \
+		"$BERTH_SRCDIR/man/berth.1" || undocumented="$undocumented $name"
+done
+is "berth(1) documents every action" "${undocumented:-none}" none
 tui_keys Escape
 check "Esc closes the help" tui_wait_gone 'Help: keys' 5
 tui_keys q

@@ -1803,7 +1803,7 @@ vm_set_cpus(struct vm *vm, int n, enum vm_set_result *res, char **cause)
 	int host = vm->m.host_cpus, cfgmax, cur, livemax, i;
 	int live = vm_is_live(vm->m.state);
 	unsigned int flags;
-	char list[16];
+	char list[32];
 
 	if (n < 1 || (host > 0 && n > host)) {
 		util_set_cause(cause,
@@ -1862,12 +1862,23 @@ vm_set_cpus(struct vm *vm, int n, enum vm_set_result *res, char **cause)
 		*res = VM_SET_RESTART;
 		return 0;
 	}
-	/* Without udev the new CPUs stay offline: online them. */
-	if (!vm->is_test && vm->m.agent) {
-		for (i = cur; i < n; i++) {
-			snprintf(list, sizeof list, "%d", i);
-			virDomainSetGuestVcpus(vm->dom, list, 1, 0);
+	/*
+	 * Without udev the new CPUs stay offline: online them through the
+	 * agent. The guest needs a moment to see a new CPU, so retry
+	 * briefly; a guest without an agent keeps them offline (noted).
+	 */
+	if (!vm->is_test) {
+		snprintf(list, sizeof list, "%d-%d", cur, n - 1);
+		for (i = 0; i < 15; i++) {
+			if (virDomainSetGuestVcpus(vm->dom, list, 1, 0) == 0)
+				break;
+			usleep(200000);
 		}
+		if (i == 15)
+			vm_notify(vm, 1,
+			          "vCPUs %s added but not onlined in the guest "
+			          "(no guest agent?): %s",
+			          list, vm_last_error());
 	}
 	*res = VM_SET_LIVE;
 	return 0;

@@ -393,6 +393,7 @@ struct model {
 	struct model_message *messages; /* newest last */
 	size_t nmessages;
 	int busy; /* an operation is running */
+	char *theme; /* the profile's theme: (the dashboard follows it) */
 };
 
 struct model *model_new(void);

@@ -328,6 +328,8 @@ engine_publish(struct engine *e)
 	m->seq = ++e->seq;
 	m->profile = xstrdup(e->profile->name);
 	m->refresh_ms = e->interval_ms;
+	m->theme =
+	    e->profile->theme != NULL ? xstrdup(e->profile->theme) : NULL;
 	if (e->nmessages > 0) {
 		m->messages = xcalloc(e->nmessages, sizeof *m->messages);
 		for (i = 0; i < e->nmessages; i++) {

@@ -85,6 +85,7 @@ model_unref(struct model *m)
 	if (m == NULL || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	free(m->profile);
+	free(m->theme);
 	model_vm_clear(&m->vm);
 	for (i = 0; i < m->nmounts; i++)
 		model_mount_clear(&m->mounts[i]);

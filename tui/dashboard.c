@@ -710,7 +710,7 @@ dash_visible_containers(struct dash *d)
 		free(ids);
 }
 
-/* Take the newest snapshot; returns nonzero when it is a new one. */
+/* Take the newest snapshot; returns effects (a theme change repaints). */
 static int
 dash_take_snapshot(struct dash *d)
 {
@@ -742,7 +742,18 @@ dash_take_snapshot(struct dash *d)
 			dash_close_view(d);
 	}
 	free(old_theme);
-	return 1;
+	/* Per-profile themes: follow the profile's theme: unless told not to.
+	 */
+	if (d->theme_follows && m->theme != NULL &&
+	    (d->theme_wanted == NULL ||
+	     strcmp(m->theme, d->theme_wanted) != 0)) {
+		free(d->theme_wanted);
+		d->theme_wanted = xstrdup(m->theme);
+		if (d->theme_name == NULL ||
+		    strcmp(m->theme, d->theme_name) != 0)
+			return dash_switch_theme(d, m->theme);
+	}
+	return 0;
 }
 
 static void
@@ -761,6 +772,7 @@ dash_initial_theme(struct dash *d, const struct profile *p)
 	const char *name = d->ctx->theme;
 	char *cause = NULL;
 
+	d->theme_follows = name == NULL;
 	if (name == NULL)
 		name = p->theme != NULL ? p->theme : "default";
 	d->theme = theme_open(name, &cause);
@@ -800,6 +812,7 @@ dash_free(struct dash *d)
 	model_unref(d->model);
 	theme_free(d->theme);
 	free(d->theme_name);
+	free(d->theme_wanted);
 	free(d->status);
 	free(d->ct.sel_id);
 	free(d->ct.filter);
@@ -920,7 +933,7 @@ dashboard_run(struct cmd_ctx *ctx)
 		if (eff & DASH_QUIT)
 			break;
 		if (pfd[2].revents & POLLIN)
-			dash_take_snapshot(d);
+			eff |= dash_take_snapshot(d);
 		if (pfd[0].revents & (POLLHUP | POLLERR)) {
 			hangup = 1;
 			exit_code = 128 + 1;

@@ -183,6 +183,9 @@ struct dash {
 	struct model *model; /* newest snapshot, a reference we hold */
 	struct theme *theme;
 	char *theme_name;
+	int theme_follows;  /* the profile's theme: applies (no --theme, :theme)
+	                     */
+	char *theme_wanted; /* the profile theme last applied or tried */
 	int ascii;
 	int color;
 

@@ -434,6 +434,7 @@ cmdline_theme(struct dash *d, int argc, char **argv)
 {
 	if (argc != 2)
 		return cmdline_usage(d, argv[0]);
+	d->theme_follows = 0; /* the user chose; profile switches keep it */
 	return dash_switch_theme(d, argv[1]);
 }
 

@@ -8,9 +8,15 @@
 
 tui_need_docker
 tui_setup
-# demo2: the demo profile refreshing every 5 s, so the header tells them
-# apart.
-tui_profile demo2 's/^refresh: .*/refresh: 5s/'
+# demo2: the demo profile refreshing every 5 s (the header tells them
+# apart) with the mono theme (the dashboard follows a profile's theme).
+tui_profile demo2 's/^refresh: .*/refresh: 5s/; s/^theme: .*/theme: mono/'
+esc=$(printf '\033')
+colours() {
+	tui_settle
+	tui_cap -e | grep -o "$esc\\[[0-9;]*m" | tr -d "$esc[m" | tr ';' '\n' |
+		grep -Ec '^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$' || true
+}
 
 tui_start 80 24 -- -p demo
 check "dashboard up on demo" tui_wait 'profile demo  .*every 2s' 10
@@ -25,6 +31,7 @@ tui_keys j Enter
 check "Enter switches to demo2" tui_wait 'profile demo2  .*every 5s' 10
 check "the VM pane follows the new profile" tui_wait 'running +accel' 10
 is "same process (no restart)" "$(tui_pid)" "$pid"
+is "demo2's mono theme: no colours on screen" "$(colours)" 0
 
 tui_keys : pro Tab
 check "Tab completes the command name" tui_wait '^:profile' 5
@@ -36,6 +43,7 @@ tui_keys Escape
 sleep 0.3
 tui_keys : profile Space demo Enter
 check ":profile demo switches back" tui_wait 'profile demo  .*every 2s' 10
+check "demo's default theme: colours again" test "$(colours)" -gt 0
 
 tui_keys : set Space cpus Space many Enter
 check ":set validates its value" tui_wait "cpus: 'many' is not a number" 5

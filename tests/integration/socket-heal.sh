@@ -108,19 +108,18 @@ is "stale outside the state dir: exit 1" "$?" 1
 like "stale outside the state dir: says so" "$out" 'stale socket outside berth.s state dir'
 check "stale outside the state dir: left in place" test -S "$T_HOME/elsewhere/d.sock"
 
-# A path longer than sun_path: refused with a hint.
-long=$T_HOME/$(printf '%0120d' 0)
-cat >"$T_HOME/config/profiles/long.yaml" <<EOF
-docker:
-  socket: $long/docker.sock
-  ssh_host: 127.0.0.1
-  ssh_port: $SSHD_PORT
-EOF
-out=$("$BERTH" -p long socket start --wait 2 2>&1)
+# A BERTH_HOME so long that the socket path exceeds sun_path: refused
+# with a hint (an explicit docker.socket that long is already rejected
+# by the profile loader).
+long=$T_HOME/$(printf '%090d' 0)
+mkdir -p "$long/config/profiles"
+cp "$T_HOME/config/profiles/test.yaml" "$long/config/profiles/"
+out=$(BERTH_HOME=$long "$BERTH" $P socket start --wait 2 2>&1)
 is "too-long path: exit 1" "$?" 1
 like "too-long path: suggests a shorter BERTH_HOME" "$out" \
 	'over this platform.s unix socket limit of 10[37]; set a shorter BERTH_HOME'
 like "too-long path: socket --json says so" \
-	"$("$BERTH" -p long socket --json)" 'shorter BERTH_HOME'
+	"$(BERTH_HOME=$long "$BERTH" $P socket --json)" 'shorter BERTH_HOME'
+check "too-long path: no supervisor left" test -z "$(BERTH_HOME=$long json owner_pid | grep -v '^0$')"
 
 done_testing

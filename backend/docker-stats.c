@@ -306,7 +306,8 @@ docker_cgroup_sample(const struct docker_cgroup *cg, const char *id,
 	memset(s, 0, sizeof *s);
 	if (cg->version == 0 || !docker_id_valid(id))
 		return -1;
-	s->system_ns = docker_cgroup_system_ns(NULL);
+	s->system_ns =
+	    cg->system_ns != 0 ? cg->system_ns : docker_cgroup_system_ns(NULL);
 	s->online_cpus = cg->online_cpus;
 	if (cg->version == 2) {
 		if (cg_find(cg->root, id, dir, sizeof dir) != 0)

@@ -96,7 +96,8 @@ struct docker {
 	int nstats;
 	enum docker_stats_mode stats_mode;
 	struct docker_cgroup cg;
-	int cg_state; /* 0 unknown, 1 usable, -1 not */
+	int cg_state;  /* 0 unknown, 1 usable, -1 not */
+	int cg_misses; /* refreshes in a row where no cgroup was found */
 	const char *stats_source;
 
 	struct docker_logs logs;
@@ -271,6 +272,7 @@ docker_on_ping(struct docker_req *r)
 	docker_http_set_version(d->http, v);
 	free(v);
 	d->conn = MODEL_CONN_UP;
+	d->cg_state = 0; /* look for the containers' cgroups again */
 	docker_set_error(d, NULL);
 	docker_sync(d);
 	docker_changed(d);
@@ -774,17 +776,14 @@ docker_on_stats(struct docker_req *r)
 
 /* Can the cgroup files of this daemon's containers be read here? */
 static int
-docker_cgroup_usable(struct docker *d, const char *id)
+docker_cgroup_usable(struct docker *d)
 {
-	struct docker_sample s;
-
 	if (d->stats_mode == DOCKER_STATS_API)
 		return 0;
 	if (d->cg_state == 0) {
-		d->cg_state = -1;
-		if (docker_cgroup_init(&d->cg, NULL) == 0 &&
-		    docker_cgroup_sample(&d->cg, id, &s) == 0)
-			d->cg_state = 1;
+		docker_cgroup_clear(&d->cg);
+		d->cg_state = docker_cgroup_init(&d->cg, NULL) == 0 ? 1 : -1;
+		d->cg_misses = 0;
 	}
 	return d->cg_state == 1;
 }
@@ -799,22 +798,27 @@ docker_stats_refresh(struct docker *d)
 {
 	struct docker_sample cur;
 	struct docker_stats_call *sc;
-	size_t i;
+	size_t i, tried = 0, found = 0;
 	char *path;
 	const char *source = NULL;
 
 	if (d->nstats > 0)
 		return;
+	/* One reading of the host's CPU time serves the whole batch. */
+	if (docker_cgroup_usable(d))
+		d->cg.system_ns = docker_cgroup_system_ns(NULL);
 	for (i = 0; i < d->ncts; i++) {
 		struct docker_ct *ct = &d->cts[i];
 
 		if (strcmp(ct->c.state, "running") != 0 ||
 		    !docker_is_visible(d, ct->c.id))
 			continue;
-		if (docker_cgroup_usable(d, ct->c.id) &&
+		tried++;
+		if (d->cg_state == 1 &&
 		    docker_cgroup_sample(&d->cg, ct->c.id, &cur) == 0) {
 			docker_stats_got(d, ct->c.id, &cur);
 			source = "cgroup";
+			found++;
 			continue;
 		}
 		if (d->stats_mode == DOCKER_STATS_CGROUP)
@@ -834,6 +838,15 @@ docker_stats_refresh(struct docker *d)
 	}
 	if (source != NULL)
 		d->stats_source = source;
+	/*
+	 * A container that just stopped has no cgroup; a daemon elsewhere
+	 * (in a VM) has none here at all: stop looking after a few tries.
+	 */
+	if (d->cg_state == 1 && tried > 0) {
+		d->cg_misses = found > 0 ? 0 : d->cg_misses + 1;
+		if (d->cg_misses >= 3)
+			d->cg_state = -1;
+	}
 }
 
 /* ---- actions --------------------------------------------------------- */

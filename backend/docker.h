@@ -113,6 +113,7 @@ struct docker_cgroup {
 	char *root;  /* /sys/fs/cgroup */
 	uint64_t machine_memory;
 	int online_cpus;
+	uint64_t system_ns; /* host CPU for a batch of samples, 0 = read */
 };
 int docker_cgroup_init(struct docker_cgroup *, const char *);
 void docker_cgroup_clear(struct docker_cgroup *);

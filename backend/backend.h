@@ -289,6 +289,7 @@ struct model_mount {
 	uint64_t replayed, queued, failed, errors;
 	int64_t latency_ms; /* last host change -> guest event, -1 unknown */
 	char *note;         /* warning or hint */
+	uint64_t passes;    /* scan passes since watching began */
 };
 
 struct model_socket {

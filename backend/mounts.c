@@ -33,7 +33,7 @@
 #include "replay.h"
 #include "scan.h"
 
-#define MOUNTS_CHUNK    (512 * 1024) /* input bytes per guest-exec */
+#define MOUNTS_CHUNK    (16 * 1024) /* input bytes per guest-exec (~400 paths) */
 #define MOUNTS_RETRY_MS 3000
 #define MOUNTS_GUARD_MS 10000
 
@@ -240,6 +240,7 @@ mounts_fill(struct mounts *m, struct model *model)
 		mm->failed = w->failed;
 		mm->errors = w->errors;
 		mm->latency_ms = w->latency_ms;
+		mm->passes = w->passes;
 		if (w->note != NULL)
 			mm->note = xstrdup(w->note);
 		else if (!w->pm->writable && w->mode != PROFILE_WATCH_OFF)
@@ -509,6 +510,13 @@ mounts_thread(void *arg)
 				continue;
 			}
 			mwatch_note(w, NULL);
+			pthread_mutex_lock(&w->lock);
+			w->passes = 1;
+			st = scan_get_stats(s);
+			w->files = st->files + st->links + st->others;
+			w->dirs = st->dirs;
+			w->last_pass_ms = st->pass_us / 1000;
+			pthread_mutex_unlock(&w->lock);
 		}
 		if (mode == PROFILE_WATCH_NATIVE && in == NULL &&
 		    !native_failed) {

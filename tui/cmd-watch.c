@@ -276,13 +276,21 @@ cmd_watch_status(const struct profile *p, FILE *f)
 		fprintf(f, "  %s\n", mounts_env_hint[i]);
 }
 
-/* Run the watchers in this process until Ctrl-C, printing figures. */
+/*
+ * Run the watchers in this process until Ctrl-C, printing figures. The
+ * profile is re-read every second, so `berth watch MOUNT off` from
+ * another shell flips this one live.
+ */
 static int
 cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 {
 	struct mounts *m;
 	struct model *model;
-	uint64_t last = 0;
+	struct profile *np;
+	enum profile_watch cur = mode;
+	uint64_t last = 0, reread = util_mono_ms() + 1000;
+	int ready = 0;
+	char *lastnote = NULL;
 
 	p->mounts[idx].watch = mode;
 	m = mounts_new(p, NULL, NULL);
@@ -295,10 +303,32 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 		struct model_mount *mm;
 
 		nanosleep(&ts, NULL);
+		if (p->path != NULL && util_mono_ms() >= reread) {
+			reread = util_mono_ms() + 1000;
+			np = profile_open(p->name, NULL);
+			if (np != NULL && idx < np->nmounts &&
+			    np->mounts[idx].watch != cur) {
+				cur = np->mounts[idx].watch;
+				mounts_set_watch(m, idx, cur);
+				fprintf(stderr, "profile says watch %s\n",
+				        mounts_watch_name(cur));
+			}
+			profile_free(np);
+		}
 		model = model_new();
 		mounts_fill(m, model);
 		mm = &model->mounts[idx];
-		if (mm->replayed + mm->failed != last || mm->note != NULL) {
+		if (!ready && mm->passes > 0) {
+			ready = 1;
+			printf("ready: %llu files, %llu dirs in %llu ms\n",
+			       (unsigned long long)mm->files,
+			       (unsigned long long)mm->dirs,
+			       (unsigned long long)mm->last_pass_ms);
+			fflush(stdout);
+		}
+		if (mm->replayed + mm->failed != last ||
+		    !util_streq(mm->note != NULL ? mm->note : "",
+		                lastnote != NULL ? lastnote : "")) {
 			char *note =
 			    mm->note != NULL
 			        ? util_sanitize_dup(mm->note, strlen(mm->note))
@@ -318,10 +348,13 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			fflush(stdout);
 			free(note);
 			last = mm->replayed + mm->failed;
+			free(lastnote);
+			lastnote = mm->note != NULL ? xstrdup(mm->note) : NULL;
 		}
 		model_unref(model);
 	}
 	mounts_free(m);
+	free(lastnote);
 	return BERTH_EXIT_OK;
 }
 

@@ -232,7 +232,7 @@ test_request(void **state)
 static void
 test_script_on_host(void **state)
 {
-	char dir[] = "/tmp/berth-replay.XXXXXX", *path, *input, *cmd,
+	char dir[] = "/tmp/berth-replay.XXXXXX", *path, *input, *cmd, *sticky,
 	     out[256] = "";
 	struct stat before, after;
 	struct timespec ts[2] = {{1700000000, 123456789},
@@ -250,8 +250,15 @@ test_script_on_host(void **state)
 	close(fd);
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 	assert_int_equal(stat(path, &before), 0);
-	input = xasprintf("b %s\na %s\nw %s\nr %s\nw %s/missing\na %s\n", path,
-	                  path, path, path, dir, dir);
+	/* A sticky file keeps its sticky bit (chmod +t for it, -t for all). */
+	sticky = xasprintf("%s/sticky", dir);
+	fd = open(sticky, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(sticky, 01640), 0);
+	input = xasprintf("b %s\na %s\nw %s\nr %s\nw %s/missing\na %s\n"
+	                  "b %s\n",
+	                  path, path, path, path, dir, dir, sticky);
 	cmd = xasprintf("%s/input", dir);
 	fp = fopen(cmd, "w");
 	assert_non_null(fp);
@@ -270,7 +277,7 @@ test_script_on_host(void **state)
 	assert_non_null(fgets(out, sizeof out, fp));
 	assert_int_equal(pclose(fp), 0);
 	assert_int_equal(replay_parse_output(out, &r), 0);
-	assert_int_equal(r.ok, 5);
+	assert_int_equal(r.ok, 6);
 	assert_int_equal(r.failed, 0);
 	assert_int_equal(r.gone, 1);
 	assert_int_equal(stat(path, &after), 0);
@@ -278,6 +285,10 @@ test_script_on_host(void **state)
 	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
 	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
 	assert_int_equal(after.st_ino, before.st_ino);
+	assert_int_equal(after.st_mode & 07777, before.st_mode & 07777);
+	assert_int_equal(stat(sticky, &after), 0);
+	assert_int_equal(after.st_mode & 07777, 01640);
+	free(sticky);
 	{
 		char *m = xasprintf("%s/missing", dir);
 

@@ -820,6 +820,12 @@ profile_set(const char *path, const char *key, const char *value, char **cause)
 	size_t len, outlen;
 	int r;
 
+	if (stat(path, &sb) == 0 &&
+	    (!S_ISREG(sb.st_mode) || sb.st_size > 1024 * 1024)) {
+		util_set_cause(cause, "%s: not a regular file of at most 1MiB",
+		               path);
+		return -1;
+	}
 	if ((buf = util_read_file(path, &len, cause)) == NULL)
 		return -1;
 	if ((out = profile_splice(buf, len, key, value, &outlen, cause)) ==

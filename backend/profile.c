@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -660,8 +661,21 @@ profile_load_file(const char *path, const char *name,
 {
 	struct profile *p;
 	char *buf, *cause = NULL;
+	struct stat sb;
 	size_t len;
 
+	/* A device or a FIFO could be read forever. */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		config_errors_add(errs, path, 0, 0, "not a regular file");
+		return NULL;
+	}
+	if (stat(path, &sb) == 0 && sb.st_size > PROFILE_MAX_BYTES) {
+		config_errors_add(errs, path, 0, 0,
+		                  "%lld bytes is too large for a profile (at "
+		                  "most %d)",
+		                  (long long)sb.st_size, PROFILE_MAX_BYTES);
+		return NULL;
+	}
 	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
 		size_t plen = strlen(path);
 

@@ -61,6 +61,16 @@ is "missing file message" "$out" "$T_HOME/missing.yaml: No such file or director
 "$BERTH" profile validate >/dev/null 2>&1
 is "validate without files is a usage error" "$?" 2
 
+out=$("$BERTH" profile validate /dev/zero 2>&1)
+is "a device is refused, not read" "$?" 2
+is "a device is named as such" "$out" "/dev/zero: not a regular file"
+out=$("$BERTH" profile validate "$T_HOME" 2>&1)
+is "a directory is refused" "$out" "$T_HOME: not a regular file"
+head -c 1100000 /dev/zero | tr '\0' '#' >"$T_HOME/huge.yaml"
+out=$("$BERTH" profile validate "$T_HOME/huge.yaml" 2>&1)
+is "a huge file is refused" "$out" \
+	"$T_HOME/huge.yaml: 1100000 bytes is too large for a profile (at most 1048576)"
+
 # ---- list / path -----------------------------------------------------------
 out=$("$BERTH" profile list)
 is "list exits 0" "$?" 0
@@ -190,6 +200,10 @@ is "one line out, one line in" "$d" 2
 is "set on a file path" "$("$BERTH" profile show "$users/mounts.yaml" |
 	grep '^mounts\[0\].watch')" "mounts[0].watch: native"
 
+out=$("$BERTH" profile set /dev/zero vm.cpus 2 2>&1)
+is "set on a device exits 1" "$?" 1
+is "set on a device says why" "$out" \
+	"berth: /dev/zero: not a regular file of at most 1MiB"
 "$BERTH" profile set nope vm.cpus 2 >/dev/null 2>&1
 is "set on an unknown profile exits 1" "$?" 1
 "$BERTH" profile set demo vm.cpus >/dev/null 2>&1

@@ -269,6 +269,7 @@ int term_active(void);
 void draw_init(int);
 int draw_ascii(void);
 int draw_text(WINDOW *, int, int, int, int, const char *);
+int draw_text_tail(WINDOW *, int, int, int, int, const char *);
 int draw_printf(WINDOW *, int, int, int, int, const char *, ...)
     BERTH_PRINTFLIKE(6, 7);
 int draw_width(const char *);

@@ -2,7 +2,8 @@
  * dialog-profile.c: the profile picker (p). Lists every profile, user and
  * shipped, marks the current one with its VM state; Enter switches the
  * whole dashboard to the selection without restarting berth (the engine
- * tears its components down and builds them for the new profile).
+ * tears its components down and builds them for the new profile); s does
+ * the same and starts the new profile's VM.
  */
 
 #include "config.h"
@@ -83,7 +84,7 @@ dialog_profile_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		            cur ? "*" : " ", p->names[i], cur ? state : "");
 	}
 	draw_text(w, rows - 2, 2, cols - 4, theme_attr(THEME_DIM),
-	          "Enter switch   Esc cancel   * current");
+	          "Enter switch   s switch and start its VM   Esc cancel");
 }
 
 static int
@@ -98,6 +99,7 @@ dialog_profile_key(struct dash *d, int ch)
 	case 'q':
 		dash_close_dialog(d);
 		return DASH_REDRAW;
+	case 's':
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
@@ -109,13 +111,21 @@ dialog_profile_key(struct dash *d, int ch)
 		dash_close_dialog(d);
 		if (d->model->profile != NULL &&
 		    strcmp(name, d->model->profile) == 0) {
-			dash_set_status(d, 0, "already on profile %s", name);
 			free(name);
+			if (ch == 's')
+				return dash_send(d, ENGINE_CMD_VM_START, NULL,
+				                 NULL, 0);
+			dash_set_status(d, 0, "already on this profile");
 			return DASH_REDRAW;
 		}
-		dash_set_status(d, 0, "switching to profile %s", name);
+		dash_set_status(d, 0, "switching to profile %s%s", name,
+		                ch == 's' ? " and starting its VM" : "");
 		engine_send(d->engine, ENGINE_CMD_PROFILE_SWITCH, name, NULL,
 		            0);
+		/* Commands run in order: the start reaches the new profile. */
+		if (ch == 's')
+			engine_send(d->engine, ENGINE_CMD_VM_START, NULL, NULL,
+			            0);
 		free(name);
 		return DASH_REDRAW | DASH_COMMAND;
 	default:

@@ -20,6 +20,7 @@ struct dialog_resources_data {
 	char buf[RES_FIELDS][RES_LEN];
 	char orig[RES_FIELDS][RES_LEN];
 	int field;
+	int fresh; /* the first key typed replaces the field's value */
 };
 
 static const char *const res_names[RES_FIELDS] = {"cpus", "memory", "disk"};
@@ -49,6 +50,7 @@ dialog_resources_open(struct dash *d)
 	free(s);
 	for (i = 0; i < RES_FIELDS; i++)
 		memcpy(r->orig[i], r->buf[i], RES_LEN);
+	r->fresh = 1;
 	if (d->dialog != NULL)
 		dash_close_dialog(d);
 	d->dialog = &dialog_resources;
@@ -168,8 +170,9 @@ dialog_resources_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			                   : THEME_STATUS_WARN),
 			    note);
 	}
-	draw_text(w, rows - 2, 2, cols - 4, theme_attr(THEME_DIM),
-	          "Tab/Up/Down field   Enter apply   Esc cancel");
+	draw_text(
+	    w, rows - 2, 2, cols - 4, theme_attr(THEME_DIM),
+	    "Tab/Up/Down field   type to replace   Enter apply   Esc cancel");
 }
 
 static int
@@ -188,16 +191,19 @@ dialog_resources_key(struct dash *d, int ch)
 	case '\t':
 	case KEY_DOWN:
 		r->field = (r->field + 1) % RES_FIELDS;
+		r->fresh = 1;
 		return DASH_REDRAW;
 	case KEY_BTAB:
 	case KEY_UP:
 		r->field = (r->field + RES_FIELDS - 1) % RES_FIELDS;
+		r->fresh = 1;
 		return DASH_REDRAW;
 	case KEY_BACKSPACE:
 	case 127:
 	case 8:
 		if (len > 0)
 			f[len - 1] = '\0';
+		r->fresh = 0;
 		return DASH_REDRAW;
 	case 21:
 		f[0] = '\0';
@@ -226,6 +232,10 @@ dialog_resources_key(struct dash *d, int ch)
 		return eff;
 	default:
 		if (ch > ' ' && ch < 0x7f && len < RES_LEN - 1) {
+			if (r->fresh) {
+				r->fresh = 0;
+				len = 0;
+			}
 			f[len] = (char)ch;
 			f[len + 1] = '\0';
 			return DASH_REDRAW;

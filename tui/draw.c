@@ -184,6 +184,29 @@ draw_text(WINDOW *win, int y, int x, int maxw, int attr, const char *s)
 	return used;
 }
 
+/*
+ * Like draw_text, but when s is too wide keep its end ("…/src/app"), the
+ * informative part of a path. Returns the columns used.
+ */
+int
+draw_text_tail(WINDOW *win, int y, int x, int maxw, int attr, const char *s)
+{
+	const char *p = s;
+	int used;
+
+	if (s == NULL || maxw <= 1)
+		return 0;
+	if (draw_width(s) <= maxw)
+		return draw_text(win, y, x, maxw, attr, s);
+	while (*p != '\0' && draw_width(p) > maxw - 1) {
+		p++;
+		while ((*p & 0xc0) == 0x80)
+			p++;
+	}
+	used = draw_text(win, y, x, 1, attr, draw_is_ascii ? "<" : "…");
+	return used + draw_text(win, y, x + used, maxw - used, attr, p);
+}
+
 int
 draw_printf(WINDOW *win, int y, int x, int maxw, int attr, const char *fmt, ...)
 {

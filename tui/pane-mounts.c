@@ -87,12 +87,13 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		if (sel)
 			draw_fill(w, y, 0, cols, base);
 		x = 1;
-		x += draw_text(w, y, x, hw, base | theme_attr(THEME_DEFAULT),
-		               mt->host);
+		x += draw_text_tail(w, y, x, hw,
+		                    base | theme_attr(THEME_DEFAULT), mt->host);
 		x += draw_text(w, y, x, 4, base | dim,
 		               draw_ascii() ? " -> " : " → ");
-		x += draw_text(w, y, x, hw, base | theme_attr(THEME_DEFAULT),
-		               mt->guest != NULL ? mt->guest : mt->host);
+		x += draw_text_tail(w, y, x, hw,
+		                    base | theme_attr(THEME_DEFAULT),
+		                    mt->guest != NULL ? mt->guest : mt->host);
 		x = 2 + 2 * hw + 4;
 		x += draw_printf(w, y, x, cols - x, base | dim, " %s %s",
 		                 mt->type != NULL ? mt->type : "?",

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The VM and Mounts panes' actions on libvirt's test driver (each berth
+# process has its own test:///default, so nothing leaks between runs):
+# stop through the confirm dialog and start again, the resource editor
+# (validation, applies on restart, the pending mark in the pane), :set,
+# and the watch mode of a mount cycling off -> poll -> native -> off.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+
+tui_need_docker
+tui_setup
+mkdir -p "$T_HOME/src"
+tui_profile vmt "\$a\\
+mounts:\\
+  - host: $T_HOME/src\\
+    guest: /src\\
+    watch: off"
+
+tui_start 80 24 -- -p vmt
+check "dashboard up" tui_wait 'running +accel test' 10
+tui_keys 1
+check "1 focuses the VM pane" tui_wait '^━ 1 VM' 5
+
+tui_keys S
+check "S asks before shutting the VM down" tui_wait 'Shut down the VM test\?' 5
+tui_keys n
+check "n cancels" tui_wait_gone 'Confirm' 5
+like "VM still running" "$(tui_cap | sed -n 3p)" 'running'
+tui_keys F
+check "F asks before forcing it off" tui_wait 'Force off the VM test\?' 5
+tui_keys y
+check "y: the VM is off" tui_wait '^ stopped' 10
+tui_keys s
+check "s starts it again" tui_wait '^ running' 10
+
+tui_keys e
+check "e opens the resource editor" tui_wait 'VM resources' 5
+like "host limits are shown" "$(tui_cap)" 'host [0-9]+, max [0-9]+'
+tui_keys 9 9 9
+check "too many vCPUs is refused inline" tui_wait 'the host has [0-9]+ CPUs' 5
+tui_keys Enter
+check "Enter with a bad value keeps the dialog" tui_wait 'fix the value first' 5
+tui_keys BSpace BSpace BSpace 4
+check "4 vCPUs: applies on restart (above the live maximum)" \
+	tui_wait 'cpus +4 .*applies on restart' 5
+tui_keys Tab 1 0 0 M
+check "memory validated as you type" tui_wait 'at least 128MiB' 5
+tui_keys Escape
+check "Esc cancels the editor" tui_wait_gone 'VM resources' 5
+like "nothing pending after cancel" "$(tui_cap | sed -n 4p)" 'CPU 2 vCPU'
+tui_keys e 4 Enter
+check "Enter sends the change: 2 -> 4 vCPUs pending" tui_wait 'CPU 2→4 vCPU' 10
+check "the pane says it applies on restart" tui_wait 'applies on restart' 5
+tui_keys : set Space cpus Space 3 Enter
+check ":set cpus 3 changes the pending value" tui_wait 'CPU 2→3 vCPU' 10
+
+tui_keys 2
+check "2 focuses the Mounts pane" tui_wait '^━ 2 Mounts' 5
+check "the mount is listed, watch off" tui_wait "src → /src +9p rw.* watch off" 5
+tui_keys w
+check "w: watch poll" tui_wait '/src .* watch poll' 10
+tui_keys w
+check "w: watch native" tui_wait '/src .* watch native' 10
+tui_keys w
+check "w: watch off again" tui_wait '/src .* watch off' 10
+
+tui_keys p
+check "picker opens" tui_wait 'Profiles' 5
+tui_keys Escape
+tui_keys q
+is "q quits" "$(tui_wait_exit 15)" 0
+check "terminal sane" tui_stty_sane
+check "no sanitizer report" tui_stderr_clean
+done_testing

@@ -61,6 +61,21 @@ check "dashboard: killed ssh back within two refresh intervals ($elapsed ms)" \
 	test "$elapsed" -le 2000
 is "dashboard: restart counted" "$(json restarts)" 1
 
+# The Socket pane's keys: 3 focuses it, r restarts the forward, c
+# toggles berth's Docker context.
+pid2=$(json pid)
+tmux -S "$TMUX_SOCK" send-keys 3
+sleep 0.3
+tmux -S "$TMUX_SOCK" send-keys r
+check "pane key r: the forward restarts" wait_json restarts 2 10
+check "pane key r: healthy again" wait_json healthy true 10
+check "pane key r: a new ssh" test "$(json pid)" != "$pid2"
+tmux -S "$TMUX_SOCK" send-keys c
+check "pane key c: berth's context becomes current" wait_json context_current true 10
+is "pane key c: docker sees it" "$(docker context show 2>/dev/null)" berth-test
+tmux -S "$TMUX_SOCK" send-keys c
+check "pane key c again: deactivated" wait_json context_current false 10
+
 pid2=$(json pid)
 check "dashboard: quits on q" dash_quit
 check "berth exited: ssh stopped with it" dead $pid2
@@ -68,12 +83,14 @@ check "berth exited: socket removed" test ! -e "$SOCK"
 is "berth exited: nothing runs the forward" "$(json stage)" "not running"
 
 # docker.persist: the forward outlives the dashboard.
-sed -i 's/^docker:$/docker:\n  persist: true/' "$T_HOME/config/profiles/test.yaml"
+# ... and docker.activate makes the context current once it answers.
+sed -i 's/^docker:$/docker:\n  persist: true\n  activate: true/' "$T_HOME/config/profiles/test.yaml"
 dash_start
 check "persist: the forward comes up" wait_json healthy true 20
 owner=$(json owner_pid)
 is "persist: a supervisor owns it" "$(json supervisor)" true
 check "persist: the owner is not the dashboard" test "$owner" != "$DASH_PID"
+check "activate: the context is current" wait_json context_current true 10
 sshpid=$(json pid)
 check "persist: dashboard quits" dash_quit
 sleep 0.5

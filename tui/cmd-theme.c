@@ -10,8 +10,13 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tui.h"
+
+/* Last: term.h defines capability names (lines, columns...) as macros. */
+#include <curses.h>
+#include <term.h>
 
 struct theme_sub {
 	const char *name;
@@ -24,12 +29,14 @@ static int cmd_theme_list(struct cmd_ctx *, int, char **);
 static int cmd_theme_validate(struct cmd_ctx *, int, char **);
 static int cmd_theme_roles(struct cmd_ctx *, int, char **);
 static int cmd_theme_show(struct cmd_ctx *, int, char **);
+static int cmd_theme_preview(struct cmd_ctx *, int, char **);
 
 static const struct theme_sub theme_subs[] = {
     {"list", "", 0, 0, cmd_theme_list},
     {"validate", "FILE...", 1, -1, cmd_theme_validate},
     {"roles", "[--man]", 0, 1, cmd_theme_roles},
     {"show", "[NAME]", 0, 1, cmd_theme_show},
+    {"preview", "[NAME] [--colors N]", 0, 3, cmd_theme_preview},
 };
 
 /*
@@ -230,6 +237,113 @@ cmd_theme_show(struct cmd_ctx *ctx, int argc, char **argv)
 	return BERTH_EXIT_OK;
 }
 
+/* The SGR parameters for one colour as foreground (base 30) or bg (40). */
+static void
+cmd_theme_sgr_color(char *buf, size_t size, int c, int base)
+{
+	size_t len = strlen(buf);
+
+	if (c < 0)
+		snprintf(buf + len, size - len, ";%d", base + 9);
+	else if (c < 8)
+		snprintf(buf + len, size - len, ";%d", base + c);
+	else if (c < 16)
+		snprintf(buf + len, size - len, ";%d", base + 60 + c - 8);
+	else if (c < 256)
+		snprintf(buf + len, size - len, ";%d;5;%d", base + 8, c);
+	else
+		snprintf(buf + len, size - len, ";%d;2;%d;%d;%d", base + 8,
+		         (c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff);
+}
+
+/*
+ * Print every role of a theme in its own style, as the dashboard would
+ * draw it on this terminal (or with --colors N), straight to stdout with
+ * SGR sequences: a quick way to judge a theme on a dark or light terminal.
+ */
+static int
+cmd_theme_preview(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct {
+		int bit, sgr;
+	} attrs[] = {
+	    {THEME_A_BOLD, 1},
+	    {THEME_A_DIM, 2},
+	    {THEME_A_UNDERLINE, 4},
+	    {THEME_A_REVERSE, 7},
+	};
+	struct theme_resolved r;
+	enum theme_depth depth;
+	struct theme *t;
+	const char *name = NULL, *value;
+	char *cur = NULL, *cause = NULL, *style, sgr[64], *end;
+	int i, colors = -1, err;
+	size_t j;
+
+	for (i = 1; i < argc; i++) {
+		value = NULL;
+		if (strncmp(argv[i], "--colors=", 9) == 0)
+			value = argv[i] + 9;
+		else if (strcmp(argv[i], "--colors") == 0 && i + 1 < argc)
+			value = argv[++i];
+		else if (argv[i][0] == '-')
+			return cmd_usage_error(&cmd_theme_entry,
+			                       "unknown option %s", argv[i]);
+		else if (name == NULL)
+			name = argv[i];
+		else
+			return cmd_usage_error(&cmd_theme_entry,
+			                       "one theme at a time");
+		if (value != NULL) {
+			colors = (int)strtol(value, &end, 10);
+			if (*value == '\0' || *end != '\0' || colors < 0)
+				return cmd_usage_error(
+				    &cmd_theme_entry,
+				    "--colors needs a number of colours");
+		}
+	}
+	if (colors < 0) {
+		/* What the terminal's terminfo entry says. */
+		colors = 0;
+		if (setupterm(NULL, STDOUT_FILENO, &err) == OK)
+			colors = tigetnum("colors");
+		if (colors < 0)
+			colors = 0;
+	}
+	if (name == NULL)
+		name = cur = cmd_theme_current(ctx);
+	if ((t = theme_open(name, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		free(cur);
+		return BERTH_EXIT_USAGE;
+	}
+	depth = theme_depth(colors, ctx->no_color);
+	printf("# theme %s at %s\n", theme_get_name(t),
+	       theme_depth_name(depth));
+	for (i = 0; i < THEME_NROLES; i++) {
+		theme_resolve(t, i, depth, &r);
+		snprintf(sgr, sizeof sgr, "\033[0");
+		for (j = 0; j < nitems(attrs); j++) {
+			if (r.attrs & attrs[j].bit)
+				snprintf(sgr + strlen(sgr),
+				         sizeof sgr - strlen(sgr), ";%d",
+				         attrs[j].sgr);
+		}
+		if (depth != THEME_DEPTH_MONO) {
+			cmd_theme_sgr_color(sgr, sizeof sgr, r.fg, 30);
+			cmd_theme_sgr_color(sgr, sizeof sgr, r.bg, 40);
+		}
+		style = theme_style_format(theme_get_style(t, i));
+		printf("%-16s %smThe quick brown fox 0123\033[0m  %s\n",
+		       theme_roles[i].name, sgr, style);
+		free(style);
+	}
+	theme_free(t);
+	free(cur);
+	return BERTH_EXIT_OK;
+}
+
 static int
 cmd_theme_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -264,7 +378,8 @@ cmd_theme_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_theme_entry = {
     .name = "theme",
-    .usage = "list|validate FILE...|roles [--man]|show [NAME]",
+    .usage = "list|validate FILE...|roles [--man]|show [NAME]|"
+             "preview [NAME] [--colors N]",
     .help = "list, check and show colour themes",
     .exec = cmd_theme_exec,
 };

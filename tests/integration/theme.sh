@@ -112,6 +112,35 @@ run theme show no-such-theme
 is "show of an unknown theme exits 2" "$rc" 2
 like "show names the missing theme" "$(cat "$ERR")" "no theme 'no-such-theme'"
 
+# preview: each role in the SGR sequence the terminal gets at a depth.
+esc=$(printf '\033')
+rm -f "$UT/light.yaml"
+run theme preview light --colors 8
+is "preview exits 0" "$rc" 0
+is "preview names the depth" "$(head -1 "$OUT")" "# theme light at 8 colours"
+like "preview: #ffffff on #005f87 is bold white on cyan in 8 colours" \
+	"$(grep '^header ' "$OUT")" "${esc}\\[0;1;37;46mThe quick"
+run theme preview nord256 --colors=256
+like "preview: nord header in 256 colours" "$(grep '^header ' "$OUT")" \
+	"${esc}\\[0;1;38;5;237;48;5;110mThe quick"
+run theme preview light --colors 16777216
+like "preview: direct colour sends #rrggbb as is" "$(grep '^header ' "$OUT")" \
+	"${esc}\\[0;1;38;2;255;255;255;48;2;0;95;135mThe quick"
+run --no-color theme preview light --colors 256
+like "preview: --no-color uses attributes only" "$(grep '^header ' "$OUT")" \
+	"${esc}\\[0;1;7mThe quick"
+out=$(env NO_COLOR=1 "$BERTH" theme preview default --colors 256 | head -1)
+is "preview: NO_COLOR is monochrome" "$out" "# theme default at monochrome"
+out=$(env TERM=xterm-256color "$BERTH" theme preview default | head -1)
+is "preview: TERM's colours by default" "$out" "# theme default at 256 colours"
+out=$(env TERM=dumb "$BERTH" theme preview default | head -1)
+is "preview: a terminal without colours is monochrome" "$out" \
+	"# theme default at monochrome"
+run theme preview
+is "preview lists every role" "$(grep -c 'The quick' "$OUT")" 22
+run theme preview --colors lots
+is "preview with a bad --colors exits 2" "$rc" 2
+
 # A loop through user themes is reported, not followed.
 printf 'inherits: loop-b\n' >"$UT/loop-a.yaml"
 printf 'inherits: loop-a\n' >"$UT/loop-b.yaml"

@@ -8,6 +8,7 @@
  * fuzz-sources: backend/profile-edit.c
  * fuzz-libs: -lyaml -lm
  * fuzz-seeds: profiles tests/unit/data
+ * fuzz-dict: tests/fuzz/profile.dict
  */
 
 #include "config.h"

@@ -1,10 +1,12 @@
 #!/bin/sh
 # tests/fuzz/run.sh: build every tests/fuzz/fuzz_*.c with libFuzzer and
-# ASan+UBSan, and run each for a bounded time (FUZZ_SECONDS, default 20).
+# ASan+UBSan, and run each for a bounded time (FUZZ_SECONDS, default 20;
+# FUZZ_ONLY=fuzz_NAME runs one).
 # ./check calls it. A harness names what it needs in comment lines:
 #   fuzz-sources: FILES...   sources to compile with it (repeatable)
 #   fuzz-libs: FLAGS...      libraries to link
 #   fuzz-seeds: DIRS...      folders of seed inputs (*.yaml), from the top
+#   fuzz-dict: FILE          a libFuzzer dictionary, from the top
 # Without clang (or its libFuzzer runtime) it says why and exits 0.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +55,7 @@ ran=0
 for src in "$here"/fuzz_*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
+	[ -n "${FUZZ_ONLY:-}" ] && [ "$name" != "$FUZZ_ONLY" ] && continue
 	sources=
 	for f in $(field fuzz-sources "$src"); do
 		sources="$sources $top/$f"
@@ -76,8 +79,11 @@ for src in "$here"/fuzz_*.c; do
 			[ -f "$f" ] && cp "$f" "$out/$name.corpus/"
 		done
 	done
+	dict=$(field fuzz-dict "$src" | tr -d ' ')
+	set --
+	[ -n "$dict" ] && set -- -dict="$top/$dict"
 	echo "fuzz: running $name for ${secs}s"
-	if "$out/$name" -max_total_time="$secs" -timeout=10 \
+	if "$out/$name" "$@" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
 		-artifact_prefix="$out/$name-" "$out/$name.corpus" \
 		>"$out/$name.log" 2>&1; then

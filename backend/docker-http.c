@@ -35,6 +35,7 @@ struct http_req {
 	int flags;
 	docker_http_data_cb data_cb;
 	docker_http_done_cb done_cb;
+	void (*cleanup)(void *); /* frees arg when done_cb never runs */
 	size_t cap;
 	int too_big;
 	int cancelled;
@@ -213,6 +214,17 @@ docker_api_negotiate(const char *server)
 	if (http_version_cmp(server, HTTP_API_MAX) > 0)
 		return xstrdup(HTTP_API_MAX);
 	return xstrdup(server);
+}
+
+/*
+ * Free the request's arg with fn if the request ends without its done
+ * callback (cancelled, or the transport freed): the owner of an arg that
+ * only the done callback frees sets this.
+ */
+void
+docker_http_set_cleanup(struct docker_req *req, void (*fn)(void *))
+{
+	((struct http_req *)req)->cleanup = fn;
 }
 
 /* Percent-encode a path segment or query value; the caller frees it. */
@@ -404,6 +416,9 @@ docker_http_cancel(struct docker_http *h, struct docker_req *req)
 	r->cancelled = 1;
 	r->done_cb = NULL;
 	r->data_cb = NULL;
+	if (r->cleanup != NULL)
+		r->cleanup(r->pub.arg);
+	r->cleanup = NULL;
 	http_unlink(h, r);
 	if (h->depth > 0) {
 		r->next = h->zombies;

@@ -798,6 +798,7 @@ docker_stats_refresh(struct docker *d)
 {
 	struct docker_sample cur;
 	struct docker_stats_call *sc;
+	struct docker_req *req;
 	size_t i, tried = 0, found = 0;
 	char *path;
 	const char *source = NULL;
@@ -829,8 +830,9 @@ docker_stats_refresh(struct docker *d)
 		path = xasprintf("/containers/%s/stats?stream=false&one-shot="
 		                 "true",
 		                 ct->c.id);
-		docker_http_start(d->http, "GET", path, 0, NULL,
-		                  docker_on_stats, sc);
+		req = docker_http_start(d->http, "GET", path, 0, NULL,
+		                        docker_on_stats, sc);
+		docker_http_set_cleanup(req, free);
 		free(path);
 		d->nstats++;
 		if (source == NULL)
@@ -876,6 +878,16 @@ struct docker_action_call {
 };
 
 static void
+docker_action_free(void *arg)
+{
+	struct docker_action_call *ac = arg;
+
+	ac->d->nactions--;
+	free(ac->name);
+	free(ac);
+}
+
+static void
 docker_on_action(struct docker_req *r)
 {
 	struct docker_action_call *ac = r->arg;
@@ -903,6 +915,7 @@ docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
 {
 	const struct docker_action_def *def = NULL;
 	struct docker_action_call *ac;
+	struct docker_req *req;
 	char *e, *path, *query = NULL;
 	long saved;
 	size_t i;
@@ -936,8 +949,9 @@ docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
 	ac->d = d;
 	ac->def = def;
 	ac->name = xstrdup(docker_name_of(d, id));
-	docker_http_start(d->http, def->method, path, 0, NULL, docker_on_action,
-	                  ac);
+	req = docker_http_start(d->http, def->method, path, 0, NULL,
+	                        docker_on_action, ac);
+	docker_http_set_cleanup(req, docker_action_free);
 	docker_http_set_timeout(d->http, saved);
 	d->nactions++;
 	free(path);

@@ -17,6 +17,7 @@ tui_container "$stopme" sh -c 'trap "exit 0" TERM; while :; do sleep 1; done'
 tui_container "$noisy" sh -c '
 printf "\033[31mred\033[0m \033]0;pwned-title\007 \033[2J\033[H bell\007 out-1\n"
 echo "needle on stderr" >&2
+sleep 1  # stdout and stderr are separate pipes: keep their order certain
 i=0; while [ $i -lt 30 ]; do echo "line-$i"; i=$((i+1)); done
 printf "%s" "long-start"; i=0; while [ $i -lt 30 ]; do printf "%s" "-xxxxxxxxx"; i=$((i+1)); done; echo "-long-end"
 echo "needle on stdout"

@@ -8,8 +8,10 @@
  * full validator before anything is written, and written atomically with
  * the old file kept as NAME.yaml.bak.
  *
- * libyaml marks count characters, not bytes (and skip a byte order mark),
- * so every mark goes through mark_byte() before it touches the buffer.
+ * The marks are the parser's event marks, read from the nodes of the
+ * document API, which is simpler to walk. They count characters, not bytes
+ * (and skip a byte order mark), so every mark goes through mark_byte()
+ * before it touches the buffer.
  */
 
 #include "config.h"
@@ -41,6 +43,8 @@ struct edit {
 	char *value; /* the value as YAML text */
 	int step;    /* indentation step of the file */
 };
+
+static char *render_value(struct edit *, size_t, int, char **);
 
 /* Byte offset of a character index (libyaml counts characters). */
 static size_t
@@ -351,8 +355,6 @@ spaces(int n)
 	s[n] = '\0';
 	return s;
 }
-
-static char *render_value(struct edit *, size_t, int, char **);
 
 /*
  * Block text for segments [i..] starting at a mapping key in column

@@ -916,6 +916,22 @@ test_splice_utf8(void **state)
 	free(out);
 }
 
+/* CRLF counts as two characters in marks, like two bytes. */
+static void
+test_splice_crlf(void **state)
+{
+	const char in[] = "# x\r\nvm:\r\n  cpus: 2\r\n  memory: 1G\r\n";
+	char *cause = NULL, *out;
+	size_t len;
+
+	(void)state;
+	out = profile_splice(in, strlen(in), "vm.memory", "2G", &len, &cause);
+	assert_non_null(out);
+	assert_string_equal(out, "# x\r\nvm:\r\n  cpus: 2\r\n  memory: "
+	                         "2G\r\n");
+	free(out);
+}
+
 static void
 test_splice_refused(void **state)
 {
@@ -1072,6 +1088,7 @@ main(void)
 	    cmocka_unit_test(test_splice_mounts),
 	    cmocka_unit_test(test_splice_insert),
 	    cmocka_unit_test(test_splice_utf8),
+	    cmocka_unit_test(test_splice_crlf),
 	    cmocka_unit_test(test_splice_refused),
 	    cmocka_unit_test(test_set_file),
 	    cmocka_unit_test(test_set_named),

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -72,8 +73,9 @@ struct vm {
 	virDomainPtr dom;
 	struct vm_sink *sink;
 	int cb_life, cb_agent;
-	int close_cb; /* close callback registered (holds a sink ref) */
-	int is_test;  /* test:// driver */
+	int close_cb;  /* close callback registered (holds a sink ref) */
+	int no_events; /* one-shot use: no event callbacks, no keepalive */
+	int is_test;   /* test:// driver */
 
 	struct model_vm m;
 	struct domxml_info info;
@@ -400,6 +402,16 @@ vm_free(struct vm *vm)
 	free(vm);
 }
 
+/*
+ * One-shot readers (berth status) skip event registration and keepalive:
+ * three fewer round trips, and nothing would read the events.
+ */
+void
+vm_set_oneshot(struct vm *vm, int oneshot)
+{
+	vm->no_events = oneshot;
+}
+
 int
 vm_connected(const struct vm *vm)
 {
@@ -483,6 +495,8 @@ vm_connect(struct vm *vm, char **cause)
 			free(err);
 		return -1;
 	}
+	if (vm->no_events)
+		goto connected;
 	vm->sink = vm_sink_new(vm->domain);
 	/* Keepalive needs the event loop; local drivers do not support it. */
 	virConnectSetKeepAlive(vm->conn, VM_KEEPALIVE_INTERVAL,
@@ -510,6 +524,7 @@ vm_connect(struct vm *vm, char **cause)
 	if (vm->cb_agent == -1)
 		vm_sink_unref(vm->sink);
 
+connected:
 	if (virNodeGetInfo(vm->conn, &ni) == 0) {
 		vm->m.host_cpus = (int)ni.cpus;
 		vm->m.host_memory = (uint64_t)ni.memory << 10;
@@ -784,78 +799,168 @@ rate(uint64_t now, uint64_t prev, uint64_t dt_ms)
 	return (double)(now - prev) * 1000.0 / (double)dt_ms;
 }
 
-/* Guest facts from the agent: hostname, OS, first IPv4 address. */
+/* Take hostname, OS and the first IPv4 address from agent answers. */
+static void
+vm_apply_facts(struct vm *vm, virTypedParameterPtr p, int n)
+{
+	unsigned int ifc = 0, ac;
+	const char *s, *type, *addr;
+	char key[64];
+	int i, j;
+
+	if (virTypedParamsGetString(p, n, "hostname", &s) == 1) {
+		free(vm->m.hostname);
+		vm->m.hostname = util_sanitize_dup(s, strlen(s));
+	}
+	if (virTypedParamsGetString(p, n, "os.pretty-name", &s) == 1 ||
+	    virTypedParamsGetString(p, n, "os.name", &s) == 1 ||
+	    virTypedParamsGetString(p, n, "os.kernel-release", &s) == 1) {
+		free(vm->m.os);
+		vm->m.os = util_sanitize_dup(s, strlen(s));
+	}
+	if (virTypedParamsGetUInt(p, n, "if.count", &ifc) != 1)
+		return;
+	for (i = 0; i < (int)ifc; i++) {
+		snprintf(key, sizeof key, "if.%d.addr.count", i);
+		ac = 0;
+		virTypedParamsGetUInt(p, n, key, &ac);
+		for (j = 0; j < (int)ac; j++) {
+			snprintf(key, sizeof key, "if.%d.addr.%d.type", i, j);
+			if (virTypedParamsGetString(p, n, key, &type) != 1 ||
+			    strcmp(type, "ipv4") != 0)
+				continue;
+			snprintf(key, sizeof key, "if.%d.addr.%d.addr", i, j);
+			if (virTypedParamsGetString(p, n, key, &addr) != 1 ||
+			    strncmp(addr, "127.", 4) == 0)
+				continue;
+			free(vm->m.ip);
+			vm->m.ip = util_sanitize_dup(addr, strlen(addr));
+			return;
+		}
+	}
+}
+
+/*
+ * Guest facts from the agent: one call for hostname, OS and interfaces;
+ * when a guest cannot answer one of them, ask for each on its own.
+ */
 static void
 vm_read_facts(struct vm *vm)
 {
+	static const unsigned int types[] = {
+	    VIR_DOMAIN_GUEST_INFO_HOSTNAME,
+	    VIR_DOMAIN_GUEST_INFO_OS,
+	    VIR_DOMAIN_GUEST_INFO_INTERFACES,
+	};
 	virTypedParameterPtr p = NULL;
-	int n = 0, ok = 0, i, j, count;
-	const char *s;
-	char key[64];
+	int n = 0, ok = 0;
+	size_t i;
 
 	if (vm->is_test || vm->dom == NULL)
 		return;
-	if (virDomainGetGuestInfo(vm->dom, VIR_DOMAIN_GUEST_INFO_HOSTNAME, &p,
+	if (virDomainGetGuestInfo(vm->dom, types[0] | types[1] | types[2], &p,
 	                          &n, 0) == 0) {
-		ok = 1;
-		if (virTypedParamsGetString(p, n, "hostname", &s) == 1) {
-			free(vm->m.hostname);
-			vm->m.hostname = util_sanitize_dup(s, strlen(s));
-		}
+		vm_apply_facts(vm, p, n);
 		virTypedParamsFree(p, n);
+		vm->m.agent = 1;
+		return;
 	}
-	p = NULL;
-	n = 0;
-	if (virDomainGetGuestInfo(vm->dom, VIR_DOMAIN_GUEST_INFO_OS, &p, &n,
-	                          0) == 0) {
+	for (i = 0; i < nitems(types); i++) {
+		p = NULL;
+		n = 0;
+		if (virDomainGetGuestInfo(vm->dom, types[i], &p, &n, 0) != 0)
+			continue;
 		ok = 1;
-		if (virTypedParamsGetString(p, n, "os.pretty-name", &s) == 1 ||
-		    virTypedParamsGetString(p, n, "os.name", &s) == 1 ||
-		    virTypedParamsGetString(p, n, "os.kernel-release", &s) ==
-		        1) {
-			free(vm->m.os);
-			vm->m.os = util_sanitize_dup(s, strlen(s));
-		}
-		virTypedParamsFree(p, n);
-	}
-	p = NULL;
-	n = 0;
-	if (virDomainGetGuestInfo(vm->dom, VIR_DOMAIN_GUEST_INFO_INTERFACES, &p,
-	                          &n, 0) == 0) {
-		unsigned int ifc = 0, ac = 0;
-
-		ok = 1;
-		virTypedParamsGetUInt(p, n, "if.count", &ifc);
-		count = (int)ifc;
-		for (i = 0; i < count; i++) {
-			snprintf(key, sizeof key, "if.%d.addr.count", i);
-			ac = 0;
-			virTypedParamsGetUInt(p, n, key, &ac);
-			for (j = 0; j < (int)ac; j++) {
-				const char *type, *addr;
-
-				snprintf(key, sizeof key, "if.%d.addr.%d.type",
-				         i, j);
-				if (virTypedParamsGetString(p, n, key, &type) !=
-				        1 ||
-				    strcmp(type, "ipv4") != 0)
-					continue;
-				snprintf(key, sizeof key, "if.%d.addr.%d.addr",
-				         i, j);
-				if (virTypedParamsGetString(p, n, key, &addr) !=
-				        1 ||
-				    strncmp(addr, "127.", 4) == 0)
-					continue;
-				free(vm->m.ip);
-				vm->m.ip =
-				    util_sanitize_dup(addr, strlen(addr));
-				i = count;
-				break;
-			}
-		}
+		vm_apply_facts(vm, p, n);
 		virTypedParamsFree(p, n);
 	}
 	vm->m.agent = ok;
+}
+
+/*
+ * Guest facts are cached in the state dir for VM_FACTS_EVERY_MS, keyed by
+ * the domain's run id, so a one-shot `berth status` next to a dashboard
+ * (or right after another status) does not wait for the agent again.
+ */
+static char *
+vm_facts_path(const struct vm *vm)
+{
+	return xasprintf("%s/guest-facts.json", vm->state_dir);
+}
+
+static void
+vm_facts_save(struct vm *vm)
+{
+	json_t *o = json_object();
+	char *path, *text;
+
+	json_object_set_new(o, "domain", json_string(vm->domain));
+	json_object_set_new(o, "id",
+	                    json_integer((json_int_t)virDomainGetID(vm->dom)));
+	json_object_set_new(o, "time_ms",
+	                    json_integer((json_int_t)util_now_ms()));
+	if (vm->m.hostname != NULL)
+		json_object_set_new(o, "hostname", json_string(vm->m.hostname));
+	if (vm->m.os != NULL)
+		json_object_set_new(o, "os", json_string(vm->m.os));
+	if (vm->m.ip != NULL)
+		json_object_set_new(o, "ip", json_string(vm->m.ip));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text != NULL && util_mkdir_p(vm->state_dir, 0700, NULL) == 0) {
+		path = vm_facts_path(vm);
+		util_write_file_atomic(path, text, strlen(text), 0600, 0, NULL);
+		free(path);
+	}
+	free(text);
+}
+
+/* Use cached facts when they are for this run and fresh: 0, else -1. */
+static int
+vm_facts_load(struct vm *vm)
+{
+	char *path = vm_facts_path(vm), *text;
+	json_t *o, *v;
+	int r = -1;
+	uint64_t t, now = util_now_ms();
+
+	text = util_read_file(path, NULL, NULL);
+	free(path);
+	if (text == NULL)
+		return -1;
+	o = json_loads(text, 0, NULL);
+	free(text);
+	if (o == NULL)
+		return -1;
+	t = (uint64_t)json_integer_value(json_object_get(o, "time_ms"));
+	if (util_streq(json_string_value(json_object_get(o, "domain")),
+	               vm->domain) &&
+	    json_integer_value(json_object_get(o, "id")) ==
+	        (json_int_t)virDomainGetID(vm->dom) &&
+	    t <= now && now - t < VM_FACTS_EVERY_MS) {
+		if ((v = json_object_get(o, "hostname")) != NULL &&
+		    json_is_string(v)) {
+			free(vm->m.hostname);
+			vm->m.hostname = util_sanitize_dup(
+			    json_string_value(v), strlen(json_string_value(v)));
+		}
+		if ((v = json_object_get(o, "os")) != NULL &&
+		    json_is_string(v)) {
+			free(vm->m.os);
+			vm->m.os = util_sanitize_dup(
+			    json_string_value(v), strlen(json_string_value(v)));
+		}
+		if ((v = json_object_get(o, "ip")) != NULL &&
+		    json_is_string(v)) {
+			free(vm->m.ip);
+			vm->m.ip = util_sanitize_dup(
+			    json_string_value(v), strlen(json_string_value(v)));
+		}
+		vm->m.agent = 1;
+		r = 0;
+	}
+	json_decref(o);
+	return r;
 }
 
 /* Disk size when libvirt's stats do not say: block info, else the file. */
@@ -924,6 +1029,7 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 	uint64_t now = util_mono_ms(), dt;
 	char key[64];
 	virDomainInfo di;
+	virDomainPtr doms[2];
 
 	if (vm->conn == NULL) {
 		util_set_cause(cause, "%s",
@@ -936,7 +1042,14 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 		return 0;
 	vm_read_info(vm);
 
-	n = virConnectGetAllDomainStats(vm->conn, types, &recs, 0);
+	/*
+	 * The stats RPC of virConnectGetAllDomainStats, restricted to this
+	 * domain: asking for every domain on a busy host queries every
+	 * other QEMU too.
+	 */
+	doms[0] = vm->dom;
+	doms[1] = NULL;
+	n = virDomainListGetStats(doms, types, &recs, 0);
 	if (n < 0) {
 		util_set_cause(cause, "libvirt: %s", vm_last_error());
 		return -1;
@@ -1102,7 +1215,11 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 		        : 0;
 		if (facts && (vm->facts_at == 0 ||
 		              now - vm->facts_at >= VM_FACTS_EVERY_MS)) {
-			vm_read_facts(vm);
+			if (!vm->no_events || vm_facts_load(vm) != 0) {
+				vm_read_facts(vm);
+				if (vm->m.agent)
+					vm_facts_save(vm);
+			}
 			vm->facts_at = now;
 		}
 		model_history_push(&vm->m.cpu_hist, (float)vm->m.cpu_pct);

@@ -96,6 +96,7 @@ typedef void (*vm_progress_cb)(void *, const char *);
 struct vm *vm_new(const struct profile *);
 void vm_free(struct vm *);
 void vm_set_notify(struct vm *, void (*)(void *, int, const char *), void *);
+void vm_set_oneshot(struct vm *, int);
 int vm_connect(struct vm *, char **);
 int vm_connected(const struct vm *);
 int vm_refresh(struct vm *, int, char **);

@@ -21,7 +21,8 @@ static volatile sig_atomic_t cmd_vm_stop_watch;
 
 /* Open the profile and connect; prints the one-line error itself. */
 static struct vm *
-cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn)
+cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn,
+            int oneshot)
 {
 	struct profile *p;
 	struct vm *vm;
@@ -33,6 +34,7 @@ cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn)
 		return NULL;
 	}
 	vm = vm_new(p);
+	vm_set_oneshot(vm, oneshot);
 	if (vm_connect(vm, &cause) != 0 && !quiet_conn) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -83,7 +85,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		                       argv[optind]);
 	if (force)
 		op = VM_OP_DESTROY;
-	if ((vm = cmd_vm_open(ctx, &p, 0)) == NULL)
+	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
 		return BERTH_EXIT_FAILED;
 	if (vm_lock(vm, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
@@ -447,7 +449,7 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_status_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_vm_open(ctx, &p, 1)) == NULL)
+	if ((vm = cmd_vm_open(ctx, &p, 1, !watch)) == NULL)
 		return BERTH_EXIT_FAILED;
 	if (watch) {
 		rc = cmd_vm_watch(vm);
@@ -516,7 +518,7 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_set_entry,
 		                       "say what to change: --cpus, --memory "
 		                       "or --disk");
-	if ((vm = cmd_vm_open(ctx, &p, 0)) == NULL)
+	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
 		return BERTH_EXIT_FAILED;
 	if (vm_lock(vm, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);

@@ -464,11 +464,17 @@ loader_mapping(struct loader *ld, yaml_node_t *node, const char *prefix,
 		}
 		lookup = xasprintf("%s%s", prefix, scalar(key));
 		shown = xasprintf("%s%s", display, scalar(key));
-		if ((k = schema_find(lookup)) != NULL)
+		if (strchr(scalar(key), '.') != NULL ||
+		    strstr(scalar(key), "[]") != NULL) {
+			/* "vm.cpus: 2" would bypass the nesting (and
+			 * "mounts[].host" would land in the wrong struct). */
+			loader_error(ld, key,
+			             "unknown key '%s' (write nested keys as "
+			             "YAML mappings, not dotted names)",
+			             shown);
+		} else if ((k = schema_find(lookup)) != NULL)
 			loader_leaf(ld, k, val, shown, base);
-		else if (strchr(scalar(key), '.') == NULL &&
-		         strchr(scalar(key), '[') == NULL &&
-		         has_children(lookup)) {
+		else if (has_children(lookup)) {
 			char *np = xasprintf("%s.", lookup);
 			char *nd = xasprintf("%s.", shown);
 

@@ -397,6 +397,15 @@ test_error_unknown_key(void **state)
 	one_error("cpus: 4\n", 1, 1,
 	          "unknown key 'cpus' (did you mean 'vm.cpus'?)");
 	one_error("theme: x\ncolour: red\n", 2, 1, "unknown key 'colour'");
+	one_error("vm.cpus: 3\n", 1, 1,
+	          "unknown key 'vm.cpus' (write nested keys as YAML mappings, "
+	          "not dotted names)");
+	one_error("mounts[].host: /a\n", 1, 1,
+	          "unknown key 'mounts[].host' (write nested keys as YAML "
+	          "mappings, not dotted names)");
+	one_error("mounts:\n  - host: /a\n    x.y: 1\n", 3, 5,
+	          "unknown key 'mounts[0].x.y' (write nested keys as YAML "
+	          "mappings, not dotted names)");
 	/* What the file says is quoted sanitized: no escape reaches a tty. */
 	one_error("\"\\e[2J\": 1\n", 1, 1, "unknown key '^[[2J'");
 	one_error("vm:\n  cpus:\n    x: 1\n", 3, 5,

@@ -24,6 +24,7 @@ struct replay_item {
 	char *rel;  /* host path relative to the mount, owned (guard) */
 	unsigned ops;
 	int is_dir;
+	int sticky; /* keep S_ISVTX: chmod +t instead of -t */
 };
 
 /* A coalesced set of guest paths: adding the same path again ORs ops. */
@@ -47,6 +48,8 @@ char *replay_map_path(const char *, const char *);
 unsigned replay_ops(enum profile_replay, int);
 void replay_batch_add(struct replay_batch *, const char *, const char *,
                       unsigned, int);
+void replay_batch_add_mode(struct replay_batch *, const char *, const char *,
+                           unsigned, int, int);
 void replay_batch_add_changes(struct replay_batch *, const char *,
                               const struct scan_changes *, enum profile_replay,
                               int);

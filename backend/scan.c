@@ -155,6 +155,7 @@ scan_changes_add(struct scan_changes *c, enum scan_kind kind,
 	ch->old_type = old_type;
 	ch->path = xstrdup(path);
 	ch->mtime_ns = 0;
+	ch->mode = 0;
 }
 
 void
@@ -390,8 +391,10 @@ scan_report_node(struct scan *s, enum scan_kind k, enum scan_type old,
 	if (s->out == NULL)
 		return;
 	scan_changes_add(s->out, k, n->type, old, n->path);
-	if (k != SCAN_DELETED)
+	if (k != SCAN_DELETED) {
 		s->out->v[s->out->n - 1].mtime_ns = n->mtime_ns;
+		s->out->v[s->out->n - 1].mode = n->mode;
+	}
 }
 
 static void

@@ -31,6 +31,7 @@ struct scan_change {
 	enum scan_type old_type; /* for SCAN_TYPE_CHANGED */
 	char *path;              /* owned by the list */
 	int64_t mtime_ns;        /* mtime seen, 0 for deletions */
+	uint32_t mode;           /* st_mode seen, 0 for deletions */
 };
 
 struct scan_changes {

@@ -193,4 +193,19 @@ is "libvirt says shut off" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
 out=$("$BERTH" stop -p g 2>&1)
 is "stop again is a no-op" "$out" "$DOM: stopped"
 
+# a guest that ignores the shutdown request (ACPI, before its agent is
+# up; the guest has no acpid): berth gives up after vm.shutdown_timeout
+# and says to use --force, which works
+sed 's/shutdown_timeout: 30s/shutdown_timeout: 1s/' \
+	"$T_HOME/config/profiles/g.yaml" >"$T_HOME/config/profiles/g1.yaml"
+out=$("$BERTH" start -p g1 2>&1)
+is "start (profile with a 1 s shutdown timeout)" "$out" "$DOM: running"
+out=$("$BERTH" stop -p g1 2>&1)
+is "an ignored shutdown exits 1" "$?" 1
+is "an ignored shutdown says to use --force" "$out" \
+	"berth: $DOM did not stop within 1s (the guest ignored the shutdown request); use \`berth stop --force\`"
+is "the VM is still running" "$(guest_virsh domstate "$DOM" 2>&1)" "running"
+out=$("$BERTH" stop --force -p g1 2>&1)
+is "stop --force ends stopped" "$out" "$DOM: stopped"
+
 done_testing

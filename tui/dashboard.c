@@ -681,27 +681,41 @@ dash_draw(struct dash *d)
 	return any;
 }
 
-/* Tell the engine which running containers are on screen (for stats). */
+/*
+ * Tell the engine which running containers are on screen, so it samples
+ * stats for those only. "-" matches no id: nothing on screen, no stats (an
+ * empty list would mean all). While a view is open the set stays.
+ */
 static void
 dash_visible_containers(struct dash *d)
 {
 	const struct model_container **rows;
-	size_t n, i, len = 0;
+	size_t n, i, len = 0, first, last, size;
 	char *ids;
 
-	if (!d->visible[DASH_NPANES - 1] || d->view != NULL)
+	if (d->view != NULL)
 		return;
 	n = pane_containers_rows(d, &rows);
-	ids = xcalloc(1, n * 65 + 1);
-	for (i = 0; i < n; i++) {
+	first = last = 0;
+	if (d->visible[DASH_NPANES - 1] && d->pane[DASH_NPANES - 1].h > 2) {
+		first = (size_t)d->ct.top;
+		last = first + (size_t)d->pane[DASH_NPANES - 1].h - 2;
+		if (last > n)
+			last = n;
+	}
+	size = (last > first ? last - first : 0) * 66 + 2;
+	ids = xcalloc(1, size);
+	for (i = first; i < last; i++) {
 		if (rows[i] == NULL || rows[i]->state == NULL ||
 		    strcmp(rows[i]->state, "running") != 0 ||
 		    rows[i]->id == NULL)
 			continue;
-		len += (size_t)snprintf(ids + len, n * 65 + 1 - len, "%s%.64s",
+		len += (size_t)snprintf(ids + len, size - len, "%s%.64s",
 		                        len > 0 ? " " : "", rows[i]->id);
 	}
 	free(rows);
+	if (len == 0)
+		snprintf(ids, size, "-");
 	if (d->ct.visible_ids == NULL || strcmp(d->ct.visible_ids, ids) != 0) {
 		free(d->ct.visible_ids);
 		d->ct.visible_ids = ids;

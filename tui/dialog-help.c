@@ -67,7 +67,7 @@ static void
 dialog_help_size(const struct dash *d, int *h, int *w)
 {
 	*h = d->rows - 2;
-	*w = d->cols - 4 > 100 ? 100 : d->cols - 4;
+	*w = d->cols - 2 > 100 ? 100 : d->cols - 2;
 }
 
 static void

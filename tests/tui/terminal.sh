@@ -82,6 +82,27 @@ for sig in TERM HUP; do
 	check "no sanitizer report after SIG$sig" tui_stderr_clean
 done
 
+# Mouse: off by default, --mouse turns it on. An X10 click (ESC [ M, then
+# button, column and row, each + 32) on row 3, the VM pane.
+click=$(printf '\033[M +$\033[M#+$')
+focused() {
+	tui_cap | grep -oE '^━ [0-9] ' | grep -oE '[0-9]' | head -1
+}
+tui_start 80 24 -- -p demo
+check "mouse off: dashboard up" tui_wait '^━ 4 Containers' 10
+tui_keys -l "$click"
+sleep 0.5
+is "mouse off: a click does not move the focus" "$(focused)" 4
+tui_keys q
+tui_wait_exit 10 >/dev/null
+tui_start 80 24 -- -p demo --mouse
+check "--mouse: dashboard up" tui_wait '^━ 4 Containers' 10
+tui_keys -l "$click"
+check "--mouse: a click on the VM pane focuses it" tui_wait '^━ 1 VM' 5
+tui_keys q
+is "--mouse: q quits" "$(tui_wait_exit 10)" 0
+check "--mouse: terminal sane" tui_stty_sane
+
 # An unknown TERM falls back to a known one and says so.
 tui_start 80 24 TERM=xterm-no-such-terminal -- -p demo
 check "unknown TERM: dashboard up anyway" tui_wait '4 Containers' 10

@@ -112,7 +112,8 @@ struct forward {
 	char *engine_version;
 	char *stage;
 	char *error;
-	int pending; /* first check not done yet */
+	int pending;          /* first check not done yet */
+	char *status_written; /* last forward.json written */
 
 	/* Messages for the engine: text and level, oldest first. */
 	char *msgs[8];
@@ -628,6 +629,7 @@ forward_free(struct forward *f)
 	free(f->engine_version);
 	free(f->stage);
 	free(f->error);
+	free(f->status_written);
 	free(f);
 }
 
@@ -1317,7 +1319,16 @@ forward_owner_step(struct forward *f, int tick)
 		if (forward_socket_live(f->path)) {
 			forward_set_str(&f->stage,
 			                "forwarding; waiting for the daemon");
-			if (forward_check(f) == 0) {
+			if (forward_check(f) != 0) {
+				/*
+				 * ssh serves the socket but the daemon
+				 * behind it does not answer yet (a guest
+				 * still booting): ping again in a second,
+				 * not every poll, so the engine is not
+				 * held up by timeouts.
+				 */
+				f->next_poll = now + 1000;
+			} else {
 				forward_fix_mode(f);
 				if (f->restarts > 0)
 					forward_message(
@@ -1493,6 +1504,8 @@ forward_stop(struct forward *f)
 	forward_set_str(&f->stage, "stopped");
 	if (f->status_path != NULL)
 		unlink(f->status_path);
+	free(f->status_written);
+	f->status_written = NULL;
 }
 
 /* Write <state>/forward.json for observers (owner only). */
@@ -1515,11 +1528,19 @@ forward_write_status(struct forward *f)
 	json_object_set_new(j, "port", json_integer(f->port));
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	if (s != NULL) {
-		util_write_file_atomic(f->status_path, s, strlen(s), 0600, 0,
-		                       NULL);
+	if (s == NULL)
+		return;
+	/* Unchanged: no rewrite (and no fsync) every refresh. */
+	if (f->status_written != NULL && strcmp(s, f->status_written) == 0) {
 		free(s);
+		return;
 	}
+	if (util_write_file_atomic(f->status_path, s, strlen(s), 0600, 0,
+	                           NULL) == 0) {
+		free(f->status_written);
+		f->status_written = s;
+	} else
+		free(s);
 }
 
 /* Read the owner's status file into f (observer). */

@@ -5,10 +5,10 @@
 # socket, in the same run, alternating which goes first. Reports lost
 # requests and the ratio of median latencies (forwarded / direct).
 #
-# usage: BERTH=/path/to/berth bench/socket/run.sh [ROUNDS] [N]
+# usage: BERTH=/path/to/berth bench/socket/run.sh [ROUNDS=11] [N=100]
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-rounds=${1:-5}
+rounds=${1:-11}
 n=${2:-100}
 : "${BERTH:?set BERTH to a built berth binary}"
 direct=/var/run/docker.sock

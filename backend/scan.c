@@ -94,6 +94,7 @@ struct scan {
 	uint64_t gen;    /* listing marks */
 	uint64_t passno; /* pass marks */
 	int fresh;       /* the listing under way starts from no children */
+	int indexed;     /* the table holds every node (built after pass 1) */
 	struct node **newdirs; /* directories found by listings, to read */
 	size_t nnew, capnew;
 	uint64_t now; /* monotonic ms of the running pass */
@@ -455,7 +456,8 @@ scan_node_new(struct scan *s, struct node *parent, const char *name,
 			parent->child->prev = n;
 		parent->child = n;
 	}
-	scan_table_insert(s, n);
+	if (s->indexed)
+		scan_table_insert(s, n);
 	scan_count(s, n->type, 1);
 	return n;
 }
@@ -476,7 +478,8 @@ scan_node_remove(struct scan *s, struct node *n, int report)
 		if (n->next != NULL)
 			n->next->prev = n->prev;
 	}
-	scan_table_delete(s, n);
+	if (s->indexed)
+		scan_table_delete(s, n);
 	scan_count(s, n->type, -1);
 	free(n);
 }
@@ -841,6 +844,42 @@ scan_check_dir(struct scan *s, struct node *d, int dfd, int depth)
 	return changed;
 }
 
+/*
+ * The first pass only builds the tree (every listing is fresh, nothing is
+ * looked up), so a one-shot `berth scan` never pays for the table; the
+ * table is filled from the tree when something first needs it.
+ */
+static void
+scan_index_tree(struct scan *s, struct node *n)
+{
+	struct node *c;
+
+	scan_table_insert(s, n);
+	for (c = n->child; c != NULL; c = c->next)
+		scan_index_tree(s, c);
+}
+
+static void
+scan_index(struct scan *s)
+{
+	if (s->indexed || s->top == NULL)
+		return;
+	s->indexed = 1;
+	scan_index_tree(s, s->top);
+}
+
+static void
+scan_free_tree(struct node *n)
+{
+	struct node *c, *next;
+
+	for (c = n->child; c != NULL; c = next) {
+		next = c->next;
+		scan_free_tree(c);
+	}
+	free(n);
+}
+
 /* Recompute the earliest due time below every directory (after a build). */
 static uint64_t
 scan_fix_due(struct node *d)
@@ -945,9 +984,12 @@ scan_free(struct scan *s)
 
 	if (s == NULL)
 		return;
-	/* Every node is in the table: free them without unlinking. */
-	for (i = 0; i < s->tcap; i++)
-		free(s->table[i].n);
+	if (s->indexed) {
+		/* Every node is in the table: free without unlinking. */
+		for (i = 0; i < s->tcap; i++)
+			free(s->table[i].n);
+	} else if (s->top != NULL)
+		scan_free_tree(s->top);
 	for (i = 0; i < s->opt.nignore; i++)
 		free(s->ignore[i]);
 	free(s->ignore);
@@ -998,6 +1040,7 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
 		s->st.visited = s->st.dirs + 1;
 	} else {
 		s->out = out;
+		scan_index(s);
 		scan_visit(s, s->top, fd, 0);
 	}
 	s->out = NULL;
@@ -1043,6 +1086,7 @@ scan_guard(struct scan *s, const char *path, uint64_t until_ms)
 
 	if (s->top == NULL)
 		return -1;
+	scan_index(s);
 	if ((n = scan_lookup(s, path, len, scan_hash(path, len))) == NULL)
 		return -1;
 	n->guard_until = until_ms;
@@ -1062,6 +1106,7 @@ scan_mark_dir(struct scan *s, const char *rel)
 
 	if (s->top == NULL)
 		return -1;
+	scan_index(s);
 	n = len == 0 ? s->top : scan_lookup(s, rel, len, scan_hash(rel, len));
 	if (n == NULL || n->type != SCAN_DIR)
 		return -1;

@@ -40,8 +40,10 @@ socket_create(struct engine *e, const struct profile *p)
 
 	s->engine = e;
 	s->profile = xstrdup(p->name);
-	s->context =
-	    xstrdup(p->docker.context != NULL ? p->docker.context : "berth");
+	/* No usable docker.context: berth leaves contexts alone. */
+	if (p->docker.context != NULL && *p->docker.context != '\0' &&
+	    strchr(p->docker.context, '/') == NULL)
+		s->context = xstrdup(p->docker.context);
 	s->activate = p->docker.activate;
 	s->persist =
 	    p->docker.persist && p->docker.forward == PROFILE_FORWARD_SSH;
@@ -92,6 +94,8 @@ socket_context(struct socket_state *s, const struct model_socket *ms)
 {
 	char *cause = NULL, *dir, *cur = NULL;
 
+	if (s->context == NULL)
+		return;
 	if (ms->healthy && !s->context_written &&
 	    (forward_is_owner(s->forward) || s->handed_off)) {
 		if (context_write(s->context, ms->path, s->profile, &cause) !=
@@ -193,6 +197,11 @@ socket_command(void *arg, const struct engine_cmd *cmd)
 		engine_changed(s->engine);
 		return 1;
 	case ENGINE_CMD_CONTEXT_TOGGLE:
+		if (s->context == NULL) {
+			engine_message(s->engine, 1,
+			               "docker.context is not a context name");
+			return 1;
+		}
 		if ((dir = forward_state_dir(s->profile, &cause)) == NULL) {
 			engine_message(s->engine, 2, "%s", cause);
 			free(cause);
@@ -238,7 +247,7 @@ socket_fill(void *arg, struct model *m)
 
 	forward_fill(s->forward, &m->socket);
 	free(m->socket.context);
-	m->socket.context = xstrdup(s->context);
+	m->socket.context = s->context != NULL ? xstrdup(s->context) : NULL;
 	m->socket.context_current = s->context_is_current;
 	if (s->persist)
 		m->socket.persist = 1;

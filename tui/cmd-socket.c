@@ -546,6 +546,13 @@ cmd_context_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		                       "unknown subcommand %s", sub);
 	if ((p = cmd_socket_profile(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
+	if (p->docker.context == NULL || *p->docker.context == '\0' ||
+	    strchr(p->docker.context, '/') != NULL) {
+		fprintf(stderr,
+		        "berth: docker.context must be a context name\n");
+		profile_free(p);
+		return BERTH_EXIT_USAGE;
+	}
 	if ((dir = forward_state_dir(p->name, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);

@@ -42,7 +42,11 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
 
 #include "forward.h"
 
@@ -1707,12 +1711,19 @@ static char *
 forward_self_exe(void)
 {
 	char buf[PATH_MAX];
+#ifdef __APPLE__
+	uint32_t size = sizeof buf;
+
+	if (_NSGetExecutablePath(buf, &size) == 0)
+		return realpath(buf, NULL);
+#else
 	ssize_t n;
 
 	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) > 0) {
 		buf[n] = '\0';
 		return xstrdup(buf);
 	}
+#endif
 	return NULL;
 }
 

@@ -247,12 +247,12 @@ struct pane_containers_cols {
 };
 
 /*
- * Column widths for the rows on show: names get what they need up to 3/5
+ * Column widths for the rows on show: names get what they need up to 2/3
  * of the flexible room, ports what they need, images the rest.
  */
 static void
 pane_containers_widths(int cols, const struct model_container **rows, size_t n,
-                       struct pane_containers_cols *c)
+                       int indent, struct pane_containers_cols *c)
 {
 	int flex, name = 4, ports = 5, w;
 	size_t i;
@@ -268,7 +268,8 @@ pane_containers_widths(int cols, const struct model_container **rows, size_t n,
 	for (i = 0; i < n; i++) {
 		if (rows[i] == NULL)
 			continue;
-		w = draw_width(rows[i]->name != NULL ? rows[i]->name : "");
+		w = draw_width(rows[i]->name != NULL ? rows[i]->name : "") +
+		    indent;
 		if (w + 2 > name)
 			name = w + 2;
 		pane_containers_ports(rows[i], buf, sizeof buf);
@@ -276,8 +277,8 @@ pane_containers_widths(int cols, const struct model_container **rows, size_t n,
 		if (w > ports)
 			ports = w;
 	}
-	if (name > flex * 3 / 5)
-		name = flex * 3 / 5;
+	if (name > flex * 2 / 3)
+		name = flex * 2 / 3;
 	if (ports > flex / 4)
 		ports = flex / 4;
 	c->name = name;
@@ -319,7 +320,7 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	}
 	n = pane_containers_rows(d, &list);
 	pane_containers_fix_sel(d, list, n);
-	pane_containers_widths(cols, list, n, &cw);
+	pane_containers_widths(cols, list, n, d->ct.group ? 2 : 0, &cw);
 	draw_fill(w, 1, 0, cols, hdr);
 	x = 1;
 	draw_text(w, 1, x, cw.name, hdr, "NAME");
@@ -487,11 +488,15 @@ pane_containers_action(struct dash *d, enum key_action a)
 		                             pane_containers_filter_done, NULL);
 	case ACT_CT_SORT:
 		d->ct.sort = (d->ct.sort + 1) % CT_SORT_N;
-		dash_set_status(d, 0, "sorted by %s",
-		                pane_containers_sorts[d->ct.sort]);
+		dash_set_status(d, 0, "sorted by %s%s",
+		                pane_containers_sorts[d->ct.sort],
+		                d->ct.reverse ? ", reversed" : "");
 		return DASH_REDRAW;
 	case ACT_CT_REVERSE:
 		d->ct.reverse = !d->ct.reverse;
+		dash_set_status(d, 0, "sorted by %s%s",
+		                pane_containers_sorts[d->ct.sort],
+		                d->ct.reverse ? ", reversed" : "");
 		return DASH_REDRAW;
 	case ACT_CT_GROUP:
 		d->ct.group = !d->ct.group;

@@ -23,6 +23,12 @@ printf "%s" "long-start"; i=0; while [ $i -lt 30 ]; do printf "%s" "-xxxxxxxxx";
 echo "needle on stdout"
 trap "exit 0" TERM; while :; do sleep 1; done'
 
+TUI_CONTAINERS="$TUI_CONTAINERS $TUI_TAG-web"
+docker run -d --network none --name "$TUI_TAG-web" \
+	--label com.docker.compose.project=tuiproj \
+	--label com.docker.compose.service=web berth-busybox:test \
+	sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' >/dev/null
+
 state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 
 tui_start 80 24 -- -p demo
@@ -31,7 +37,25 @@ tui_keys / "$TUI_TAG" Enter
 check "both test containers listed" tui_wait "$noisy" 15
 check "stop-me listed" tui_wait "$stopme" 5
 
-# Select stop-me (sorted by name: -esc, then -stop) and stop it.
+check "the compose container is listed" tui_wait "$TUI_TAG-web" 5
+
+# Sort and group.
+tui_keys o
+check "o sorts by state" tui_wait 'sort state' 5
+tui_keys O
+check "O reverses" tui_wait 'sorted by state, reversed' 5
+tui_keys O o o o o
+check "o cycles back to name" tui_wait 'sort name' 5
+tui_keys c
+check "c groups by compose project" tui_wait '▾ tuiproj' 5
+like "containers without a project have their group" "$(tui_cap)" \
+	'▾ \(no compose project\)'
+like "the project's container is under its header" \
+	"$(tui_cap | grep -A1 '▾ tuiproj' | tail -1)" "$TUI_TAG-web"
+tui_keys c
+check "c again ungroups" tui_wait_gone '▾ tuiproj' 5
+
+# Select stop-me (sorted by name: -esc, -stop, -web) and stop it.
 tui_keys g j S
 check "S asks for confirmation" tui_wait "Stop container $stopme\\?" 5
 tui_keys n

@@ -153,8 +153,11 @@ if cmp -s "$T_HOME/keys.roff" "$T_HOME/man.roff"; then
 else
 	not_ok "man/berth-profile.5 key list matches berth profile keys --man"
 	diff "$T_HOME/man.roff" "$T_HOME/keys.roff" | head -20 | sed 's/^/# /'
-	echo "# regenerate: replace the lines between the GENERATED KEYS markers"
-	echo "# of man/berth-profile.5 with the output of: berth profile keys --man"
+	echo "# regenerate it (from the top of the tree, with a built berth):"
+	echo "#   { sed '/BEGIN GENERATED KEYS/q' man/berth-profile.5;"
+	echo "#     BUILD/berth profile keys --man;"
+	echo "#     sed -n '/END GENERATED KEYS/,\$p' man/berth-profile.5; } >m.tmp &&"
+	echo "#   mv m.tmp man/berth-profile.5"
 fi
 is "man key list has one entry per key" "$(grep -c '^\.TP' "$T_HOME/keys.roff")" \
 	"$nkeys"

@@ -49,6 +49,14 @@ n=$(tui_cap -e | grep -o "$esc\\[[0-9;]*m" | tr -d "$esc[m" | tr ';' '\n' |
 	grep -Ec '^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$' || true)
 check "colour: the default theme uses colours" test "$n" -gt 0
 
+# Ctrl-L repaints: something else wrote on the terminal (a wall message).
+tty=$(tmux -S "$TUI_SOCK" display -p '#{pane_tty}')
+printf '\033[5;10HWALL-MESSAGE-GARBAGE' >"$tty"
+check "garbage written over the screen" tui_wait 'WALL-MESSAGE-GARBAGE' 5
+tui_keys C-l
+check "Ctrl-L repaints it away" tui_wait_gone 'WALL-MESSAGE-GARBAGE' 5
+like "the VM pane is whole again" "$(tui_cap | sed -n 5p)" '^ Mem '
+
 # Ctrl-Z suspends (the process stops), SIGCONT brings the screen back.
 pid=$(tui_pid)
 tui_keys C-z

@@ -172,6 +172,8 @@ const char *profile_current_name(const char *);
 void profile_free(struct profile *);
 int profile_set(const char *, const char *, const char *, char **);
 int profile_set_named(const char *, const char *, const char *, char **);
+int profile_save(const struct profile *, const char *, const char *,
+                 char **);
 char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
 

@@ -895,3 +895,32 @@ profile_set_named(const char *name, const char *key, const char *value,
 	free(dir);
 	return r;
 }
+
+/*
+ * Set a key in the file a loaded profile came from: the user's file or a
+ * file given by path is edited in place; a shipped profile is copied to
+ * the user's directory first (profile_set_named). Returns like profile_set;
+ * -1 with a cause for a profile of pure defaults, which has no file.
+ */
+int
+profile_save(const struct profile *p, const char *key, const char *value,
+             char **cause)
+{
+	char *shipped;
+	size_t len;
+	int r;
+
+	if (p->path == NULL) {
+		util_set_cause(cause, "profile %s has no file to save to",
+		               p->name);
+		return -1;
+	}
+	shipped = paths_shipped_dir("profiles");
+	len = strlen(shipped);
+	if (strncmp(p->path, shipped, len) == 0 && p->path[len] == '/')
+		r = profile_set_named(p->name, key, value, cause);
+	else
+		r = profile_set(p->path, key, value, cause);
+	free(shipped);
+	return r;
+}

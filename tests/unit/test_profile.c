@@ -1063,6 +1063,37 @@ test_set_named(void **state)
 	user = xasprintf("%s/config/profiles/tmpl.yaml.bak", tmpdir);
 	assert_int_equal(stat(user, &sb), 0);
 
+	/* profile_save edits where a loaded profile came from. */
+	p = profile_open("tmpl", &cause);
+	assert_non_null(p);
+	assert_int_equal(profile_save(p, "theme", "mono", &cause), 0);
+	profile_free(p);
+	user[strlen(user) - 4] = '\0'; /* the file, not its .bak */
+	buf = read_all(user, &len);
+	assert_string_equal(buf, "# template\nvm:\n  cpus: 4\nrefresh: "
+	                         "1s\ntheme: mono\n");
+	free(buf);
+	free(write_tmp("profiles/other.yaml", "theme: a\n"));
+	p = profile_open("other", &cause);
+	assert_non_null(p);
+	assert_int_equal(profile_save(p, "theme", "b", &cause), 0);
+	profile_free(p);
+	buf = xasprintf("%s/profiles/other.yaml", tmpdir);
+	free(user);
+	user = read_all(buf, &len);
+	assert_string_equal(user, "theme: a\n"); /* shipped: untouched */
+	free(buf);
+	free(user);
+	user = xasprintf("%s/config/profiles/other.yaml", tmpdir);
+	buf = read_all(user, &len);
+	assert_string_equal(buf, "theme: b\n");
+	free(buf);
+	p = profile_defaults("none");
+	assert_int_equal(profile_save(p, "theme", "b", &cause), -1);
+	assert_string_equal(cause, "profile none has no file to save to");
+	free(cause);
+	cause = NULL;
+	profile_free(p);
 	assert_int_equal(profile_set_named("tmpl", "vm.cpus", "x", &cause), -2);
 	free(cause);
 	cause = NULL;

@@ -221,6 +221,22 @@ is "set without a resource is a usage error" "$?" 2
 "$BERTH" stop -p t extra >/dev/null 2>&1
 is "extra argument is a usage error" "$?" 2
 
+# default URI: qemu:///session, or qemu:///system for root without a
+# session daemon (no socket under XDG_RUNTIME_DIR or ~/.cache)
+printf 'vm:\n  domain: nope\n' >"$P/defuri.yaml"
+mkdir -p "$T_HOME/rt"
+out=$(HOME=$T_HOME XDG_RUNTIME_DIR=$T_HOME/rt "$BERTH" status -p defuri --json 2>/dev/null)
+if [ "$(id -u)" = 0 ]; then want=qemu:///system; else want=qemu:///session; fi
+is "default URI without a session daemon" "$(jget "$out" uri)" "$want"
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T_HOME/rt/libvirt"
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+		"$T_HOME/rt/libvirt/libvirt-sock"
+	out=$(HOME=$T_HOME XDG_RUNTIME_DIR=$T_HOME/rt "$BERTH" status -p defuri --json 2>/dev/null)
+	is "root with a session daemon socket keeps qemu:///session" \
+		"$(jget "$out" uri)" "qemu:///session"
+fi
+
 # --- list ------------------------------------------------------------
 out=$("$BERTH" list --json)
 is "list --json: t is stopped" \

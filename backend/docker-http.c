@@ -227,6 +227,21 @@ docker_http_set_cleanup(struct docker_req *req, void (*fn)(void *))
 	((struct http_req *)req)->cleanup = fn;
 }
 
+/* The socket a transfer reads from, or -1 when it has none yet. */
+int
+docker_http_req_fd(struct docker_req *req)
+{
+	struct http_req *r = (struct http_req *)req;
+	curl_socket_t fd = CURL_SOCKET_BAD;
+
+	if (r->easy == NULL || !r->added ||
+	    curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd) !=
+	        CURLE_OK ||
+	    fd == CURL_SOCKET_BAD)
+		return -1;
+	return (int)fd;
+}
+
 /* Percent-encode a path segment or query value; the caller frees it. */
 char *
 docker_http_escape(const char *s)
@@ -343,6 +358,8 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
 	                     : (long)HTTP_CONNECT_TIMEOUT_MS);
 	if (!(flags & DOCKER_HTTP_STREAM))
 		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	else /* read a busy stream in big gulps (see docker_logs_batch) */
+		curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 128L * 1024);
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "");

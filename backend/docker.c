@@ -30,6 +30,8 @@
 #define DOCKER_LOG_BYTES      (2 * 1024 * 1024)
 #define DOCKER_EVENT_MAX      (64 * 1024)
 #define DOCKER_RECHECK_MS     300
+#define DOCKER_LOG_PUBLISH_MS 250
+#define DOCKER_LOG_BATCH_MS   25
 
 enum docker_stats_mode {
 	DOCKER_STATS_AUTO,
@@ -60,6 +62,9 @@ struct docker_logs {
 	char *error;
 	uint64_t seq;
 	int active;
+	uint64_t published; /* when new lines last reached a snapshot */
+	int unpublished;    /* lines wait for the next publish */
+	uint64_t last_data; /* when the stream last gave bytes */
 };
 
 struct docker {
@@ -962,6 +967,24 @@ docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
 
 /* ---- logs ------------------------------------------------------------ */
 
+/*
+ * A chatty container must not make the engine copy the log buffer into a
+ * snapshot for every line: publish new lines at most every
+ * DOCKER_LOG_PUBLISH_MS (the rest go with the next one, on a timer).
+ */
+static void
+docker_logs_changed(struct docker *d)
+{
+	uint64_t now = util_mono_ms();
+
+	if (now >= d->logs.published + DOCKER_LOG_PUBLISH_MS) {
+		d->logs.published = now;
+		d->logs.unpublished = 0;
+		docker_changed(d);
+	} else
+		d->logs.unpublished = 1;
+}
+
 static void
 docker_log_line(void *arg, int stream, const char *line, size_t len)
 {
@@ -972,7 +995,7 @@ docker_log_line(void *arg, int stream, const char *line, size_t len)
 	else
 		docker_logbuf_push(&d->logs.buf, stream, line, len);
 	d->logs.seq++;
-	docker_changed(d);
+	docker_logs_changed(d);
 }
 
 /* Send log lines to fn instead of the buffer (the CLI prints them). */
@@ -988,6 +1011,7 @@ docker_on_logs_data(struct docker_req *r, const char *p, size_t len)
 {
 	struct docker *d = r->arg;
 
+	d->logs.last_data = util_mono_ms();
 	if (docker_demux_feed(&d->logs.demux, p, len, docker_log_line, d) !=
 	    0) {
 		free(d->logs.error);
@@ -1112,6 +1136,7 @@ docker_logs_stop(struct docker *d)
 	free(d->logs.error);
 	d->logs.id = d->logs.name = d->logs.error = NULL;
 	d->logs.active = 0;
+	d->logs.unpublished = 0;
 	docker_logbuf_clear(&d->logs.buf);
 	docker_logbuf_init(&d->logs.buf, DOCKER_LOG_LINES, DOCKER_LOG_BYTES, 0);
 	docker_changed(d);
@@ -1295,10 +1320,38 @@ docker_destroy(void *arg)
 	docker_close(arg);
 }
 
+/*
+ * A container that logs without pause would wake the engine for every
+ * few lines (the daemon writes each frame on its own). While the stream
+ * is busy, leave its socket out of the poll for DOCKER_LOG_BATCH_MS so
+ * the kernel gathers the data and libcurl reads it in one go.
+ */
+static void
+docker_logs_batch(struct docker *d, struct pollfd *pfd, int n, int *timeout)
+{
+	uint64_t now, until;
+	int fd, i, left;
+
+	if (d->logs.stream == NULL || d->logs.last_data == 0)
+		return;
+	now = util_mono_ms();
+	until = d->logs.last_data + DOCKER_LOG_BATCH_MS;
+	if (now >= until || (fd = docker_http_req_fd(d->logs.stream)) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (pfd[i].fd == fd)
+			pfd[i].events = 0;
+	}
+	left = (int)(until - now);
+	if (*timeout < 0 || left < *timeout)
+		*timeout = left;
+}
+
 static int
 docker_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 {
 	struct docker *d = arg;
+	int n;
 
 	if (d->http == NULL)
 		return 0;
@@ -1316,7 +1369,17 @@ docker_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 		if (*timeout < 0 || left < *timeout)
 			*timeout = left;
 	}
-	return docker_http_prepare(d->http, pfd, max, timeout);
+	if (d->logs.unpublished) {
+		uint64_t now = util_mono_ms();
+		uint64_t at = d->logs.published + DOCKER_LOG_PUBLISH_MS;
+		int left = at > now ? (int)(at - now) : 0;
+
+		if (*timeout < 0 || left < *timeout)
+			*timeout = left;
+	}
+	n = docker_http_prepare(d->http, pfd, max, timeout);
+	docker_logs_batch(d, pfd, n, timeout);
+	return n;
 }
 
 static void
@@ -1328,6 +1391,8 @@ docker_dispatch(void *arg, const struct pollfd *pfd, int n)
 		return;
 	docker_http_dispatch(d->http, pfd, n);
 	docker_recheck_run(d);
+	if (d->logs.unpublished)
+		docker_logs_changed(d);
 	/* Reconnect on the backoff timer, not only on the refresh tick. */
 	if (d->conn != MODEL_CONN_UP && d->ping == NULL &&
 	    util_mono_ms() >= d->retry_at)

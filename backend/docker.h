@@ -64,6 +64,7 @@ struct docker_req *docker_http_start(struct docker_http *, const char *,
                                      docker_http_done_cb, void *);
 void docker_http_cancel(struct docker_http *, struct docker_req *);
 void docker_http_set_cleanup(struct docker_req *, void (*)(void *));
+int docker_http_req_fd(struct docker_req *);
 int docker_http_prepare(struct docker_http *, struct pollfd *, int, int *);
 void docker_http_dispatch(struct docker_http *, const struct pollfd *, int);
 int docker_http_busy(const struct docker_http *);

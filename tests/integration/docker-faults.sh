@@ -133,7 +133,12 @@ for m in slow frozen; do
 	check "$m server: gave up within the timeout (${t}s)" awk -v t="$t" 'BEGIN { exit !(t < 5) }'
 done
 
-unset DOCKER_HOST
+export DOCKER_HOST=unix://$T_HOME/no-daemon.sock
+o=$("$BERTH" ps 2>&1)
+rc=$?
+is "no daemon: exit 1" "$rc" 1
+like "no daemon: says it cannot connect, and where" "$o" "cannot connect to the Docker daemon at $T_HOME/no-daemon.sock"
+
 export DOCKER_HOST=ssh://me@example.com
 o=$("$BERTH" ps 2>&1)
 like "ssh:// host: points at berth's forwarding" "$o" "forward"

@@ -163,6 +163,28 @@ test_endpoint_order(void **state)
 	assert_string_equal(ep.source, "DOCKER_HOST");
 	endpoint_clear(&ep);
 
+	/* "auto" is berth's forwarded socket, only once it is there. */
+	{
+		char *sock, *dir;
+
+		setenv("BERTH_HOME", tmpdir, 1);
+		p->docker.socket = xstrdup("auto");
+		assert_int_equal(endpoint_resolve(p, &ep, &cause), 0);
+		assert_string_equal(ep.source, "DOCKER_HOST");
+		endpoint_clear(&ep);
+		dir = paths_state_dir(p->name);
+		sock = xasprintf("%s/docker.sock", dir);
+		write_file(sock, "");
+		assert_int_equal(endpoint_resolve(p, &ep, &cause), 0);
+		assert_string_equal(ep.socket, sock);
+		assert_string_equal(ep.source, "profile (forwarded)");
+		endpoint_clear(&ep);
+		free(p->docker.socket);
+		free(sock);
+		free(dir);
+		unsetenv("BERTH_HOME");
+	}
+
 	/* The profile's socket beats everything. */
 	p->docker.socket = xstrdup("unix:///tmp/profile.sock");
 	assert_int_equal(endpoint_resolve(p, &ep, &cause), 0);

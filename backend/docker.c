@@ -320,6 +320,15 @@ docker_down(struct docker *d, const char *why)
 		docker_refetch_drop(d, d->refetch[0]);
 	}
 	d->evlen = 0;
+	/* A followed log stream would wait forever on a frozen daemon. */
+	if (d->logs.stream != NULL || d->logs.inspect != NULL) {
+		docker_cancel(d, &d->logs.stream);
+		docker_cancel(d, &d->logs.inspect);
+		d->logs.active = 0;
+		free(d->logs.error);
+		d->logs.error = xstrdup(why);
+		docker_msg(d, 2, "logs: %s", why);
+	}
 	d->retry_at = util_mono_ms() + d->backoff_ms;
 	d->backoff_ms *= 2;
 	if (d->backoff_ms > DOCKER_BACKOFF_MAX_MS)
@@ -1256,6 +1265,25 @@ docker_poll(struct docker *d, int max_ms)
 	if (poll(pfd, (nfds_t)n, t < 0 ? max_ms : t) == -1 && errno != EINTR)
 		return;
 	docker_dispatch(d, pfd, n);
+}
+
+/*
+ * Check the daemon is alive (a /_ping on its own connection): a stream
+ * such as followed logs has no total timeout of its own. A failed ping
+ * marks the daemon down and ends the streams with the reason.
+ */
+void
+docker_ping(struct docker *d)
+{
+	if (d->conn == MODEL_CONN_UP)
+		docker_connect(d);
+}
+
+/* Something the CLI waits for is still in flight. */
+int
+docker_busy(struct docker *d)
+{
+	return docker_pending(d);
 }
 
 /* Errors reported so far (the CLI's exit status). */

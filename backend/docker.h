@@ -180,5 +180,7 @@ void docker_set_visible(struct docker *, const char *);
 void docker_set_live(struct docker *, int);
 int docker_take_dirty(struct docker *);
 void docker_poll(struct docker *, int);
+void docker_ping(struct docker *);
+int docker_busy(struct docker *);
 
 #endif /* BERTH_DOCKER_H */

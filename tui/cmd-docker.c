@@ -418,6 +418,24 @@ cmd_logs_line(void *arg, int stream, const char *line, size_t len)
 	free(s);
 }
 
+/*
+ * Follow until the stream ends. A stream has no total timeout, so ping
+ * the daemon every few seconds: a frozen one ends it with a message.
+ */
+static void
+cmd_logs_follow(struct docker *d)
+{
+	uint64_t next_ping = util_mono_ms() + 5000;
+
+	while (docker_busy(d)) {
+		docker_poll(d, 1000);
+		if (util_mono_ms() >= next_ping) {
+			docker_ping(d);
+			next_ping = util_mono_ms() + 5000;
+		}
+	}
+}
+
 static int
 cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -473,8 +491,12 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
 		return rc;
 	docker_set_line_hook(d, cmd_logs_line, NULL);
-	if (docker_logs_start(d, name, tail, follow, timestamps) == 0)
-		docker_wait(d, follow ? UINT64_MAX / 2 : 600000);
+	if (docker_logs_start(d, name, tail, follow, timestamps) == 0) {
+		if (follow)
+			cmd_logs_follow(d);
+		else
+			docker_wait(d, 600000);
+	}
 	rc = docker_errors(d) > 0 ? BERTH_EXIT_FAILED : BERTH_EXIT_OK;
 	docker_close(d);
 	return rc;

@@ -27,8 +27,14 @@ out=$T_HOME/watch.out
 "$BERTH" ps -a --watch --json --interval 500ms >"$out" 2>&1 &
 DK_PIDS="$DK_PIDS $!"
 dk_wait 15 sh -c "grep -q '$(dk_name a)' '$out'"
+# A followed log stream: it must end too, through the liveness ping.
+"$BERTH" logs -f "$(dk_name a)" >"$T_HOME/logs.out" 2>&1 &
+lp=$!
+DK_PIDS="$DK_PIDS $lp"
+sleep 1
 pid=$(dk_private_pid)
 dk_freeze "$pid"
+fs=$(date +%s.%N)
 for cmd in "ps" "docker-info" "container stop $(dk_name a)" "logs $(dk_name a)"; do
 	s=$(date +%s.%N)
 	# shellcheck disable=SC2086
@@ -39,6 +45,10 @@ for cmd in "ps" "docker-info" "container stop $(dk_name a)" "logs $(dk_name a)";
 		awk -v t="$t" -v rc="$rc" 'BEGIN { exit !(rc == 1 && t < 5) }'
 	like "frozen: berth $cmd says so" "$err" "Docker is not responding"
 done
+dk_wait 15 sh -c "! kill -0 $lp"
+t=$(elapsed "$fs")
+check "frozen: logs -f ended by the liveness ping (${t}s)" sh -c "! kill -0 $lp"
+like "frozen: logs -f says why" "$(cat "$T_HOME/logs.out")" "logs: Docker is not responding"
 dk_wait 10 sh -c "tail -1 '$out' | grep -q 'Docker is not responding'"
 like "frozen: the live view says so" "$(tail -1 "$out")" '"conn": ?"down".*Docker is not responding'
 dk_thaw "$pid"

@@ -34,6 +34,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_docker_info_entry,
     &cmd_container_entry,
     &cmd_stats_entry,
+    &cmd_image_entry,
     NULL,
 };
 

@@ -63,6 +63,9 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_docker_info_entry;
 extern const struct cmd_entry cmd_container_entry;
 extern const struct cmd_entry cmd_stats_entry;
+extern const struct cmd_entry cmd_image_entry; /* cmd-image.c */
+struct image_progress;
+void cmd_image_progress(void *, const struct image_progress *);
 
 /* dashboard.c: the full-screen dashboard (berth with no subcommand). */
 int dashboard_run(struct cmd_ctx *);

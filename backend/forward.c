@@ -649,6 +649,13 @@ forward_path(const struct forward *f)
 	return f->path;
 }
 
+/* Whether the forward goes to the VM's SSH port (no docker.ssh_host). */
+int
+forward_from_vm(const struct forward *f)
+{
+	return f->ssh && f->from_vm;
+}
+
 /*
  * Open the lock file; with take set, try to take the owner's write lock.
  * Returns 1 when this process owns the forward. Otherwise fills

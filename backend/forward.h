@@ -29,6 +29,7 @@ void forward_fill(struct forward *, struct model_socket *);
 char *forward_take_message(struct forward *, int *);
 int forward_is_owner(const struct forward *);
 const char *forward_path(const struct forward *);
+int forward_from_vm(const struct forward *);
 int forward_run(struct forward *, int, volatile sig_atomic_t *,
                 volatile sig_atomic_t *, int);
 

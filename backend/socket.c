@@ -31,6 +31,7 @@ struct socket_state {
 	pid_t starter; /* `berth socket start` spawned for docker.persist */
 	int handed_off;
 	int context_is_current;
+	int vm_was_running;
 };
 
 static void *
@@ -160,11 +161,29 @@ socket_tick(void *arg)
 	struct model *m = engine_snapshot(s->engine);
 	struct model_socket ms;
 	const char *target = NULL;
+	char *cause = NULL;
+	int running = m->vm.state == MODEL_VM_RUNNING;
 
-	if (m->vm.state == MODEL_VM_RUNNING)
+	if (running)
 		target = m->vm.ssh;
 	forward_set_target(s->forward, target);
-	if (s->persist)
+	/*
+	 * A forward that follows the VM stops with it: ours through the
+	 * target going away, a docker.persist supervisor explicitly.
+	 */
+	if (forward_from_vm(s->forward) && s->vm_was_running && !running &&
+	    m->vm.state != MODEL_VM_UNKNOWN && s->persist) {
+		if (forward_supervisor_stop(s->profile, &cause) != 0) {
+			engine_message(s->engine, 1, "%s", cause);
+			free(cause);
+		} else
+			engine_message(s->engine, 0,
+			               "the VM stopped; so did its socket "
+			               "forward");
+		s->handed_off = 0;
+	}
+	s->vm_was_running = running;
+	if (s->persist && (!forward_from_vm(s->forward) || target != NULL))
 		socket_hand_off(s, target);
 	forward_tick(s->forward);
 	socket_dispatch(s, NULL, 0);

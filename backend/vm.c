@@ -36,6 +36,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "image.h"
 #include "vm.h"
 
 #define VM_KEEPALIVE_INTERVAL 5 /* seconds */
@@ -98,6 +99,7 @@ struct vm {
 	enum vm_op op;
 	uint64_t op_deadline;
 	uint64_t op_started;
+	uint64_t op_retry; /* last agent shutdown request */
 
 	int lock_fd;
 
@@ -1460,41 +1462,16 @@ vm_make_disk(struct vm *vm, char **path, const char **format, char **cause)
 	int fd;
 
 	if (p->vm.image != NULL && *p->vm.image != '\0') {
-		char *img;
+		char *data = NULL, *seed = NULL;
 
-		if (strstr(p->vm.image, "://") != NULL) {
-			util_set_cause(cause,
-			               "vm.image is a URL; download it first "
-			               "and set vm.image to the local file");
-			return -1;
-		}
-		img = paths_expand_tilde(p->vm.image);
-		if (stat(img, &sb) != 0) {
-			util_set_cause(cause, "vm.image %s: %s", img,
-			               strerror(errno));
-			free(img);
-			return -1;
-		}
-		*path = xasprintf("%s/disk.qcow2", vm->state_dir);
+		/* image.h: base image (downloaded once), overlay, data disk,
+		 * seed; vm_define attaches the last two. */
 		*format = "qcow2";
-		if (access(*path, F_OK) != 0) {
-			char *fmt =
-			    strstr(img, ".qcow2") != NULL ? "qcow2" : "raw";
-			char *argv[] = {"qemu-img", "create", "-q", "-f",
-			                "qcow2",    "-F",     fmt,  "-b",
-			                img,        *path,    NULL, NULL};
-
-			sz = xasprintf("%llu", (unsigned long long)size);
-			argv[10] = sz;
-			if (vm_run(argv, cause) != 0) {
-				free(sz);
-				free(img);
-				free(*path);
-				return -1;
-			}
-			free(sz);
-		}
-		free(img);
+		if (disk_prepare(p, vm->domain, vm->state_dir, NULL, NULL, path,
+		                 &data, &seed, NULL, cause) != 0)
+			return -1;
+		free(data);
+		free(seed);
 		return 0;
 	}
 	*path = xasprintf("%s/disk.raw", vm->state_dir);
@@ -1524,7 +1501,7 @@ vm_define(struct vm *vm, char **cause)
 	struct domxml_spec s;
 	struct domxml_mount *mounts = NULL;
 	char *xml, *disk = NULL, *type, *why = NULL, *log, *kernel = NULL,
-	           *initrd = NULL;
+	           *initrd = NULL, *data_disk = NULL, *seed = NULL;
 	const char *format = NULL;
 	uint64_t hostmem;
 	size_t i, n = 0;
@@ -1587,6 +1564,9 @@ vm_define(struct vm *vm, char **cause)
 	s.disk = disk;
 	s.disk_format = format;
 	s.disk_boot = s.kernel == NULL;
+	disk_attach(vm->state_dir, &data_disk, &seed);
+	s.data_disk = data_disk;
+	s.seed = seed;
 	log = xasprintf("%s/console.log", vm->state_dir);
 	s.serial_log = log;
 	s.ssh_port = p->vm.ssh_port > 0 ? p->vm.ssh_port : vm_free_port();
@@ -1630,8 +1610,12 @@ vm_define(struct vm *vm, char **cause)
 	free(disk);
 	free(kernel);
 	free(initrd);
+	free(data_disk);
+	free(seed);
 	return vm_lookup(vm);
 fail:
+	free(data_disk);
+	free(seed);
 	free(why);
 	free(type);
 	free(disk);
@@ -1781,7 +1765,7 @@ vm_op_begin(struct vm *vm, enum vm_op op, char **cause)
 	}
 	vm->info_dirty = 1;
 	vm->op = op;
-	vm->op_started = util_mono_ms();
+	vm->op_started = vm->op_retry = util_mono_ms();
 	vm_set_operation(vm, vm_op_name(op));
 	return 0;
 }
@@ -1856,6 +1840,17 @@ vm_op_poll(struct vm *vm, char **cause)
 			               vm->domain, vm_op_name(op),
 			               model_vm_state_name(st));
 		return -1;
+	}
+	/*
+	 * A guest still booting when asked to stop ignores ACPI (no acpid)
+	 * and has no agent yet: ask its agent again every few seconds.
+	 */
+	if (op == VM_OP_SHUTDOWN && !vm->is_test &&
+	    util_mono_ms() - vm->op_retry >= 2000) {
+		vm->op_retry = util_mono_ms();
+		if (virDomainShutdownFlags(
+		        vm->dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT) != 0)
+			virResetLastError();
 	}
 	text = xasprintf(
 	    "%s %s (%llus)", vm_op_name(op), vm->domain,

@@ -47,11 +47,16 @@ cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn,
 	return vm;
 }
 
+/* Progress on a terminal: redraw the line only when its text changes. */
 static void
 cmd_vm_progress(void *arg, const char *text)
 {
+	static char last[256];
 	int *shown = arg;
 
+	if (*shown && strncmp(last, text, sizeof last - 1) == 0)
+		return;
+	snprintf(last, sizeof last, "%s", text);
 	fprintf(stderr, "\r\033[K%s", text);
 	*shown = 1;
 }

@@ -189,6 +189,34 @@ domxml_build(const struct domxml_spec *s, char **cause)
 		prop(n, "dev", "vda");
 		prop(n, "bus", "virtio");
 	}
+	/* image.h: the data disk and the seed, found by their serials. */
+	if (s->data_disk != NULL) {
+		d = add(dev, "disk", NULL);
+		prop(d, "type", "file");
+		prop(d, "device", "disk");
+		n = add(d, "driver", NULL);
+		prop(n, "name", "qemu");
+		prop(n, "type", "qcow2");
+		prop(add(d, "source", NULL), "file", s->data_disk);
+		n = add(d, "target", NULL);
+		prop(n, "dev", "vdb");
+		prop(n, "bus", "virtio");
+		add(d, "serial", "berth-data");
+	}
+	if (s->seed != NULL) {
+		d = add(dev, "disk", NULL);
+		prop(d, "type", "file");
+		prop(d, "device", "disk");
+		n = add(d, "driver", NULL);
+		prop(n, "name", "qemu");
+		prop(n, "type", "raw");
+		prop(add(d, "source", NULL), "file", s->seed);
+		n = add(d, "target", NULL);
+		prop(n, "dev", "vdc");
+		prop(n, "bus", "virtio");
+		add(d, "readonly", NULL);
+		add(d, "serial", "cidata");
+	}
 	for (i = 0; i < s->nmounts; i++) {
 		const struct domxml_mount *m = &s->mounts[i];
 

@@ -1458,7 +1458,6 @@ vm_make_disk(struct vm *vm, char **path, const char **format, char **cause)
 	const struct profile *p = vm->profile;
 	uint64_t size = p->vm.disk ? p->vm.disk : 20ULL << 30;
 	struct stat sb;
-	char *sz;
 	int fd;
 
 	if (p->vm.image != NULL && *p->vm.image != '\0') {

@@ -965,6 +965,30 @@ vm_facts_load(struct vm *vm)
 	return r;
 }
 
+/*
+ * The disk vm.disk sizes: an image VM's data disk (data.qcow2, holding
+ * /var/lib/docker), else the first real disk. -1 when there is none.
+ */
+static int
+vm_main_disk(const struct domxml_info *info)
+{
+	size_t i, l;
+	int first = -1;
+
+	for (i = 0; i < info->ndisks; i++) {
+		const struct domxml_disk *d = &info->disks[i];
+
+		if (d->device != NULL && strcmp(d->device, "disk") != 0)
+			continue;
+		if (d->source != NULL && (l = strlen(d->source)) >= 11 &&
+		    strcmp(d->source + l - 11, "/data.qcow2") == 0)
+			return (int)i;
+		if (first == -1)
+			first = (int)i;
+	}
+	return first;
+}
+
 /* Disk size when libvirt's stats do not say: block info, else the file. */
 static void
 vm_disk_offline(struct vm *vm)
@@ -972,11 +996,12 @@ vm_disk_offline(struct vm *vm)
 	virDomainBlockInfo bi;
 	struct stat sb;
 	const struct domxml_disk *d;
+	int i;
 
 	vm->m.disk_capacity = vm->m.disk_allocation = 0;
-	if (!vm->have_info || vm->info.ndisks == 0)
+	if (!vm->have_info || (i = vm_main_disk(&vm->info)) < 0)
 		return;
-	d = &vm->info.disks[0];
+	d = &vm->info.disks[i];
 	if (!vm->is_test && d->target != NULL &&
 	    virDomainGetBlockInfo(vm->dom, d->target, &bi, 0) == 0) {
 		vm->m.disk_capacity = bi.capacity;
@@ -1027,7 +1052,7 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 	    VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
 	unsigned long long v, cpu = 0, rd = 0, wr = 0, rx = 0, tx = 0;
 	unsigned int cnt;
-	int i, n, st = 0, reason = 0, nv = 0, have_vcpu, have_balloon;
+	int i, n, st = 0, reason = 0, nv = 0, have_vcpu, have_balloon, di_main;
 	uint64_t now = util_mono_ms(), dt;
 	char key[64];
 	virDomainInfo di;
@@ -1178,11 +1203,13 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 		if (param_ull(rec->params, rec->nparams, key, &v))
 			wr += v;
 	}
-	if (cnt > 0 &&
-	    param_ull(rec->params, rec->nparams, "block.0.capacity", &v)) {
+	di_main = vm->have_info ? vm_main_disk(&vm->info) : -1;
+	snprintf(key, sizeof key, "block.%d.capacity", di_main);
+	if (di_main >= 0 && di_main < (int)cnt &&
+	    param_ull(rec->params, rec->nparams, key, &v)) {
 		vm->m.disk_capacity = v;
-		if (param_ull(rec->params, rec->nparams, "block.0.allocation",
-		              &v))
+		snprintf(key, sizeof key, "block.%d.allocation", di_main);
+		if (param_ull(rec->params, rec->nparams, key, &v))
 			vm->m.disk_allocation = v;
 	} else
 		vm_disk_offline(vm);
@@ -2063,13 +2090,14 @@ vm_set_disk(struct vm *vm, uint64_t bytes, enum vm_set_result *res,
 	const struct domxml_disk *d;
 	uint64_t cur;
 	char *a, *b;
+	int i;
 
 	vm_read_info(vm);
-	if (!vm->have_info || vm->info.ndisks == 0) {
+	if (!vm->have_info || (i = vm_main_disk(&vm->info)) < 0) {
 		util_set_cause(cause, "%s has no disk to resize", vm->domain);
 		return -1;
 	}
-	d = &vm->info.disks[0];
+	d = &vm->info.disks[i];
 	vm_refresh(vm, 0, NULL);
 	cur = vm->m.disk_capacity;
 	if (cur == 0) {

@@ -30,7 +30,7 @@ struct domxml_spec {
 	const char *disk_format; /* raw | qcow2 */
 	int disk_boot;           /* boot from the disk (no kernel) */
 	const char *data_disk;   /* qcow2 for /var/lib/docker (vdb), or NULL */
-	const char *seed;        /* cloud-init seed volume (read-only), or NULL */
+	const char *seed; /* cloud-init seed volume (read-only), or NULL */
 	const char *serial_log;
 	int ssh_port; /* 0 = no forward */
 	const struct domxml_mount *mounts;

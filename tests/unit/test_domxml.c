@@ -149,6 +149,35 @@ test_roundtrip(void **state)
 	free(xml);
 }
 
+/* An image VM: system overlay (boot), data disk and cloud-init seed. */
+static void
+test_image_disks(void **state)
+{
+	struct domxml_spec s = spec();
+	struct domxml_info info;
+	char *xml;
+
+	s.kernel = NULL;
+	s.disk = "/state/dev/disk.qcow2";
+	s.disk_format = "qcow2";
+	s.disk_boot = 1;
+	s.data_disk = "/state/dev/data.qcow2";
+	s.seed = "/state/dev/seed.iso";
+	xml = domxml_build(&s, NULL);
+	assert_non_null(xml);
+	assert_xp(xml, "string(/domain/os/boot/@dev)", "hd");
+	assert_xp(xml, "count(/domain/os/kernel)", "0");
+	assert_xp(xml, "string(/domain/devices/disk[2]/serial)", "berth-data");
+	assert_xp(xml, "count(/domain/devices/disk[3]/readonly)", "1");
+	assert_int_equal(domxml_parse(xml, &info, NULL), 0);
+	assert_int_equal(info.ndisks, 3);
+	assert_string_equal(info.disks[1].target, "vdb");
+	assert_string_equal(info.disks[1].source, "/state/dev/data.qcow2");
+	assert_string_equal(info.disks[0].format, "qcow2");
+	domxml_info_free(&info);
+	free(xml);
+}
+
 static void
 test_hostile_name_is_escaped(void **state)
 {
@@ -249,6 +278,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_build_has_what_libvirt_needs),
 	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_image_disks),
 	    cmocka_unit_test(test_hostile_name_is_escaped),
 	    cmocka_unit_test(test_build_refuses_bad_spec),
 	    cmocka_unit_test(test_parse_foreign),

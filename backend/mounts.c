@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -645,6 +646,8 @@ struct mounts_comp {
 	struct engine *e;
 	struct mounts *m;
 	int pipe[2];
+	enum profile_watch *watch; /* last applied, per mount */
+	time_t seen_mtime;         /* of the profile file */
 };
 
 static void
@@ -662,6 +665,7 @@ static void *
 mounts_comp_create(struct engine *e, const struct profile *p)
 {
 	struct mounts_comp *c = xcalloc(1, sizeof *c);
+	size_t i;
 
 	c->e = e;
 	if (pipe(c->pipe) != 0)
@@ -671,6 +675,9 @@ mounts_comp_create(struct engine *e, const struct profile *p)
 	fcntl(c->pipe[0], F_SETFD, FD_CLOEXEC);
 	fcntl(c->pipe[1], F_SETFD, FD_CLOEXEC);
 	c->m = mounts_new(p, mounts_comp_notify, c);
+	c->watch = xcalloc(p->nmounts + 1, sizeof *c->watch);
+	for (i = 0; i < p->nmounts; i++)
+		c->watch[i] = p->mounts[i].watch;
 	return c;
 }
 
@@ -680,6 +687,7 @@ mounts_comp_destroy(void *arg)
 	struct mounts_comp *c = arg;
 
 	mounts_free(c->m);
+	free(c->watch);
 	close(c->pipe[0]);
 	close(c->pipe[1]);
 	free(c);
@@ -729,6 +737,7 @@ mounts_comp_command(void *arg, const struct engine_cmd *cmd)
 		return 1;
 	}
 	mounts_set_watch(c->m, (size_t)cmd->num, mode);
+	c->watch[cmd->num] = mode;
 	key = xasprintf("mounts[%lld].watch", cmd->num);
 	if (p->path == NULL)
 		engine_message(c->e, 1,
@@ -751,6 +760,37 @@ mounts_comp_command(void *arg, const struct engine_cmd *cmd)
 	return 1;
 }
 
+/*
+ * Follow the profile file: `berth watch MOUNT on|off` from a shell edits
+ * it, and a running dashboard applies the change on its next tick.
+ */
+static void
+mounts_comp_tick(void *arg)
+{
+	struct mounts_comp *c = arg;
+	const struct profile *p = engine_profile(c->e);
+	struct profile *np;
+	struct stat sb;
+	size_t i;
+
+	if (p->path == NULL || stat(p->path, &sb) != 0 ||
+	    (sb.st_mtime == c->seen_mtime && c->seen_mtime != 0))
+		return;
+	c->seen_mtime = sb.st_mtime;
+	if ((np = profile_open(p->name, NULL)) == NULL)
+		return;
+	for (i = 0; i < np->nmounts && i < c->m->n; i++) {
+		if (np->mounts[i].watch != c->watch[i]) {
+			c->watch[i] = np->mounts[i].watch;
+			mounts_set_watch(c->m, i, c->watch[i]);
+			engine_message(c->e, 0, "%s: watch %s (profile)",
+			               np->mounts[i].host,
+			               mounts_watch_name(c->watch[i]));
+		}
+	}
+	profile_free(np);
+}
+
 static void
 mounts_comp_fill(void *arg, struct model *m)
 {
@@ -767,6 +807,7 @@ const struct engine_component mounts_component = {
     .destroy = mounts_comp_destroy,
     .prepare = mounts_comp_prepare,
     .dispatch = mounts_comp_dispatch,
+    .tick = mounts_comp_tick,
     .command = mounts_comp_command,
     .fill = mounts_comp_fill,
 };

@@ -434,6 +434,10 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		        "saved)\n",
 		        p->mounts[idx].host, mounts_watch_name(mode), p->name);
 	rc = BERTH_EXIT_OK;
+	if (!fg && mode != PROFILE_WATCH_OFF)
+		fprintf(stderr, "a running dashboard applies it at its next "
+		                "refresh; berth watch -f runs the watcher "
+		                "here\n");
 	if (fg && mode != PROFILE_WATCH_OFF)
 		rc = cmd_watch_foreground(p, idx, mode);
 	profile_free(p);

@@ -183,7 +183,7 @@ def main():
     ap.add_argument("--skip", default="", help="comma list: berth,fswatch,"
                     "chokidar,full")
     a = ap.parse_args()
-    tree = os.path.abspath(a.tree)
+    tree = os.path.realpath(a.tree)
     skip = set(a.skip.split(","))
     nf = sum(len(f) for _, _, f in os.walk(tree))
     nd = sum(len(d) for _, d, _ in os.walk(tree))

@@ -1528,7 +1528,7 @@ vm_define(struct vm *vm, char **cause)
 	struct domxml_mount *mounts = NULL;
 	char *xml, *disk = NULL, *type, *why = NULL, *log, *kernel = NULL,
 	           *initrd = NULL, *data_disk = NULL, *seed = NULL;
-	const char *format = NULL;
+	const char *format = NULL, *gp;
 	uint64_t hostmem;
 	size_t i, n = 0;
 	virDomainPtr d;
@@ -1604,7 +1604,17 @@ vm_define(struct vm *vm, char **cause)
 		if (pm->type == PROFILE_MOUNT_SSHFS)
 			continue;
 		mounts[n].host = pm->host;
-		mounts[n].tag = xasprintf("share%zu", n);
+		/*
+		 * The tag is the guest path: the guest mounts an absolute
+		 * tag at that path (tests/vm/README.md), so a share lands
+		 * where the profile says without berth knowing the guest.
+		 */
+		gp = pm->guest != NULL && *pm->guest != '\0' ? pm->guest
+		                                             : pm->host;
+		if (gp != NULL && gp[0] == '/' && strlen(gp) < 200)
+			mounts[n].tag = xstrdup(gp);
+		else
+			mounts[n].tag = xasprintf("share%zu", n);
 		mounts[n].virtiofs = pm->type == PROFILE_MOUNT_VIRTIOFS;
 		mounts[n].readonly = !pm->writable;
 		n++;

@@ -150,8 +150,8 @@ is "the disk file grew" "$(stat -c %s "$T_HOME/state/g/disk.raw")" 2147483648
 
 # the 9p share
 echo "hello-$$" >"$W/share/hello.txt"
-out=$(guest_exec "$DOM" cat /mnt/share0/hello.txt 2>&1)
-is "9p share visible in the guest" "$out" "hello-$$"
+out=$(guest_exec "$DOM" cat "$W/share/hello.txt" 2>&1)
+is "9p share visible in the guest at the same path" "$out" "hello-$$"
 
 # an outside destroy reaches a connected berth through events
 "$BERTH" status -p g --watch >"$W/watch.log" 2>&1 &

@@ -46,6 +46,10 @@ for source in cgroup api; do
 	bp=$!
 	docker_figures >"$T_HOME/d.$source"
 	wait $bp
+	if [ "$source" = cgroup ] && [ ! -s "$T_HOME/b.$source" ]; then
+		skip "cgroup reader" "the containers' cgroups are not readable here (daemon not local?)"
+		continue
+	fi
 	is "$source: three containers sampled" "$(wc -l <"$T_HOME/b.$source" | tr -d ' ')" 3
 	is "$source: the figures came from $source" \
 		"$(awk '{print $4}' "$T_HOME/b.$source" | sort -u)" "$source"

@@ -1449,6 +1449,7 @@ docker_command(void *arg, const struct engine_cmd *cmd)
 		docker_action(d, cmd->type, cmd->arg, cmd->num);
 		return 1;
 	case ENGINE_CMD_CT_LOGS:
+		/* num = tail (0: 200); arg2 "timestamps" asks for them. */
 		docker_logs_start(d, cmd->arg, cmd->num > 0 ? cmd->num : 200, 1,
 		                  cmd->arg2 != NULL &&
 		                      strstr(cmd->arg2, "timestamps") != NULL);

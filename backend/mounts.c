@@ -81,6 +81,7 @@ struct mounts {
 };
 
 static void *mounts_thread(void *);
+static void mounts_quiet(void *, virErrorPtr);
 
 const char *
 mounts_watch_name(enum profile_watch w)
@@ -138,6 +139,8 @@ mounts_new(const struct profile *p, void (*notify)(void *), void *arg)
 	struct mounts *m = xcalloc(1, sizeof *m);
 	size_t i;
 
+	/* Errors come back as causes; nothing may print under curses. */
+	virSetErrorFunc(NULL, mounts_quiet);
 	m->p = p;
 	m->notify = notify;
 	m->notify_arg = arg;
@@ -252,6 +255,14 @@ mounts_fill(struct mounts *m, struct model *model)
 	}
 }
 
+/* libvirt's default handler prints to stderr, under the dashboard. */
+static void
+mounts_quiet(void *arg, virErrorPtr e)
+{
+	(void)arg;
+	(void)e;
+}
+
 /* The profile's domain, through this component's connection. */
 static virDomainPtr
 mounts_domain(struct mounts *m, char **cause)
@@ -262,7 +273,9 @@ mounts_domain(struct mounts *m, char **cause)
 	pthread_mutex_lock(&m->conn_lock);
 	if (m->conn == NULL && util_mono_ms() >= m->conn_retry) {
 		m->conn = virConnectOpen(m->p->vm.uri);
-		if (m->conn == NULL) {
+		if (m->conn != NULL)
+			virConnSetErrorFunc(m->conn, NULL, mounts_quiet);
+		else {
 			e = virGetLastError();
 			free(m->conn_error);
 			m->conn_error = xstrdup(e != NULL && e->message != NULL

@@ -70,6 +70,7 @@ struct node {
 	uint32_t hash;
 	uint8_t type;
 	uint8_t racy;
+	uint8_t unreadable; /* a directory we may not open (counted) */
 	uint32_t mode;
 	uint64_t dev, ino;
 	int64_t size, mtime_ns;
@@ -95,6 +96,7 @@ struct scan {
 	uint64_t passno; /* pass marks */
 	int fresh;       /* the listing under way starts from no children */
 	int indexed;     /* the table holds every node (built after pass 1) */
+	uint64_t unreadable;   /* directories known to be unreadable */
 	struct node **newdirs; /* directories found by listings, to read */
 	size_t nnew, capnew;
 	uint64_t now; /* monotonic ms of the running pass */
@@ -480,6 +482,8 @@ scan_node_remove(struct scan *s, struct node *n, int report)
 	}
 	if (s->indexed)
 		scan_table_delete(s, n);
+	if (n->unreadable)
+		s->unreadable--;
 	scan_count(s, n->type, -1);
 	free(n);
 }
@@ -622,9 +626,10 @@ scan_descend_new(struct scan *s, struct node *n, int dfd, int depth)
 		return;
 	}
 	if ((cfd = scan_open_dir(dfd, n->path + n->name_off)) == -1) {
-		if (errno == EACCES || errno == EPERM)
-			s->st.errors++;
-		else
+		if ((errno == EACCES || errno == EPERM) && !n->unreadable) {
+			n->unreadable = 1;
+			s->unreadable++;
+		} else if (errno != EACCES && errno != EPERM)
 			s->st.vanished++;
 		return;
 	}
@@ -919,12 +924,24 @@ scan_visit(struct scan *s, struct node *d, int dfd, int depth)
 			continue;
 		if ((cfd = scan_open_dir(dfd, n->path + n->name_off)) == -1) {
 			if (errno == EACCES || errno == EPERM) {
-				s->st.errors++;
+				/* Counted while it lasts, not only when visited
+				 */
+				if (!n->unreadable) {
+					n->unreadable = 1;
+					s->unreadable++;
+				}
 				n->next_due = n->subtree_due =
 				    s->now + s->opt.cold_ms;
 			} else
 				again = 1; /* gone or replaced: re-read d */
 			continue;
+		}
+		if (n->unreadable) {
+			/* Readable again: its listing was never read. */
+			n->unreadable = 0;
+			n->racy = 1;
+			n->next_due = 0;
+			s->unreadable--;
 		}
 		scan_visit(s, n, cfd, depth + 1);
 		close(cfd);
@@ -1045,6 +1062,7 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
 	}
 	s->out = NULL;
 	close(fd);
+	s->st.errors += s->unreadable;
 	s->st.passes++;
 	s->st.pass_us = scan_mono_us() - t0;
 	if (first || s->opt.full)

@@ -53,7 +53,7 @@ struct scan_options {
 /* Figures of the last pass and totals. */
 struct scan_stats {
 	uint64_t files, dirs, links, others;
-	uint64_t errors;       /* permission and I/O errors in the last pass */
+	uint64_t errors; /* unreadable directories + other errors of the pass */
 	uint64_t vanished;     /* entries gone between listing and stat */
 	uint64_t absorbed;     /* changes a replay caused, not reported */
 	uint64_t stats;        /* stat calls in the last pass */

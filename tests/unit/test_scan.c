@@ -371,6 +371,14 @@ unreadable_scan(struct fx *f)
 	if (scan_pass(f->s, f->now + 5000, &f->ch, &cause) != 0 ||
 	    f->ch.n != 0 || scan_get_stats(f->s)->errors < 1)
 		return 3;
+	/* Tiered: still counted in a pass that does not visit it. */
+	f->o.full = 0;
+	scan_free(f->s);
+	f->s = scan_new(f->dir, &f->o, &cause);
+	if (scan_pass(f->s, f->now, &f->ch, &cause) != 0 ||
+	    scan_pass(f->s, f->now + 1, &f->ch, &cause) != 0 ||
+	    scan_get_stats(f->s)->errors < 1)
+		return 4;
 	return 0;
 }
 

@@ -180,26 +180,29 @@ disk_data_path(const char *state_dir)
 }
 
 /*
- * Both disks for a profile whose state lives in state_dir: resolve (maybe
- * download) the base image, then make whichever disk is missing. An
- * existing disk is kept as it is. *sys and *data get the paths, *note a
- * remark from image_resolve (each caller-freed).
+ * Everything a VM made from an image needs before it is defined: resolve
+ * (maybe download) the base image, make whichever disk is missing, and
+ * write the cloud-init seed (provision.c) when there is none. Existing
+ * disks are kept as they are. *sys, *data and *seed get the paths (*seed
+ * NULL when no ISO tool exists), *note a remark for the user; each is
+ * caller-freed. domain is the hostname the seed gives the guest.
  */
 int
-disk_prepare(const struct profile *p, const char *state_dir,
+disk_prepare(const struct profile *p, const char *domain, const char *state_dir,
              image_progress_cb cb, void *arg, char **sys, char **data,
-             char **note, char **cause)
+             char **seed, char **note, char **cause)
 {
-	char *base = NULL;
+	char *base = NULL, *iso;
 	uint64_t size = p->vm.disk ? p->vm.disk : 20ULL << 30;
 
-	*sys = *data = NULL;
+	*sys = *data = *seed = NULL;
 	if (note != NULL)
 		*note = NULL;
 	if (util_mkdir_p(state_dir, 0700, cause) != 0)
 		return -1;
 	*sys = disk_system_path(state_dir);
 	*data = disk_data_path(state_dir);
+	iso = xasprintf("%s/seed.iso", state_dir);
 	if (access(*sys, F_OK) != 0) {
 		base = image_resolve(p, cb, arg, note, cause);
 		if (base == NULL ||
@@ -211,13 +214,38 @@ disk_prepare(const struct profile *p, const char *state_dir,
 	if (access(*data, F_OK) != 0 &&
 	    disk_create_data(*data, size, cause) != 0)
 		goto fail;
-	return 0;
+	if (access(iso, F_OK) == 0) {
+		*seed = iso;
+		return 0;
+	}
+	free(iso);
+	iso = NULL;
+	if (provision_seed(p, domain, state_dir, seed, cause) == 0)
+		return 0;
 fail:
+	free(iso);
 	free(base);
 	free(*sys);
 	free(*data);
 	*sys = *data = NULL;
 	return -1;
+}
+
+/* The data disk and seed of a state dir, each NULL when not there
+ * (vm_define attaches what exists; caller frees). */
+void
+disk_attach(const char *state_dir, char **data, char **seed)
+{
+	*data = disk_data_path(state_dir);
+	*seed = xasprintf("%s/seed.iso", state_dir);
+	if (access(*data, F_OK) != 0) {
+		free(*data);
+		*data = NULL;
+	}
+	if (access(*seed, F_OK) != 0) {
+		free(*seed);
+		*seed = NULL;
+	}
 }
 
 /*

@@ -49,8 +49,10 @@ int disk_format_of(const char *, const char **, char **);
 int disk_create_overlay(const char *, const char *, uint64_t, char **);
 int disk_create_data(const char *, uint64_t, char **);
 int disk_run(char *const[], char **);
-int disk_prepare(const struct profile *, const char *, image_progress_cb,
-                 void *, char **, char **, char **, char **);
+int disk_prepare(const struct profile *, const char *, const char *,
+                 image_progress_cb, void *, char **, char **, char **, char **,
+                 char **);
+void disk_attach(const char *, char **, char **);
 char *disk_system_path(const char *);
 char *disk_data_path(const char *);
 int disk_remove(const char *, int, char **);

@@ -191,6 +191,10 @@ const struct cmd_entry cmd_list_entry = {
 static int
 cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	int r = cmd_create_first_start(ctx, argc, argv); /* cmd-create.c */
+
+	if (r != -1)
+		return r;
 	return cmd_vm_op(ctx, &cmd_start_entry, argc, argv, VM_OP_START, 0);
 }
 

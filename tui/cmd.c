@@ -35,6 +35,9 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_container_entry,
     &cmd_stats_entry,
     &cmd_image_entry,
+    &cmd_create_entry,
+    &cmd_delete_entry,
+    &cmd_console_log_entry,
     NULL,
 };
 

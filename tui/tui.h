@@ -66,6 +66,10 @@ extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_image_entry; /* cmd-image.c */
 struct image_progress;
 void cmd_image_progress(void *, const struct image_progress *);
+extern const struct cmd_entry cmd_create_entry; /* cmd-create.c */
+extern const struct cmd_entry cmd_delete_entry;
+extern const struct cmd_entry cmd_console_log_entry;
+int cmd_create_first_start(struct cmd_ctx *, int, char **);
 
 /* dashboard.c: the full-screen dashboard (berth with no subcommand). */
 int dashboard_run(struct cmd_ctx *);

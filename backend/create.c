@@ -1,0 +1,485 @@
+/*
+ * create.c: making a VM from an image and bringing it up to "docker ps
+ * works", in named stages with elapsed times: downloading, creating disks
+ * (then the domain is defined), booting (the guest's sshd answers through
+ * the slirp forward), provisioning (cloud-init finished, or none in the
+ * image: already provisioned), Docker ready (dockerd answers in the
+ * guest), socket forwarded (the host socket answers _ping). A failure
+ * names its stage and the serial console log. Also `berth delete`: the
+ * domain and its system disk go, the data disk stays unless asked.
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "create.h"
+#include "forward.h"
+#include "image.h"
+
+extern char **environ;
+
+static const char *const create_stage_names[CREATE_NSTAGES] = {
+    [CREATE_DOWNLOAD] = "downloading", [CREATE_DISKS] = "creating disks",
+    [CREATE_BOOT] = "booting",         [CREATE_PROVISION] = "provisioning",
+    [CREATE_DOCKER] = "Docker ready",  [CREATE_SOCKET] = "socket forwarded",
+};
+
+struct create_run {
+	const struct profile *p;
+	create_cb cb;
+	void *arg;
+	enum create_stage stage;
+	uint64_t t0;
+	char *state_dir;
+};
+
+const char *
+create_stage_name(enum create_stage s)
+{
+	return create_stage_names[s];
+}
+
+static void
+create_report(struct create_run *r, int done, const char *detail)
+{
+	struct create_report rep;
+
+	if (r->cb == NULL)
+		return;
+	rep.stage = r->stage;
+	rep.done = done;
+	rep.elapsed_ms = util_mono_ms() - r->t0;
+	rep.detail = detail;
+	r->cb(r->arg, &rep);
+}
+
+static void
+create_begin(struct create_run *r, enum create_stage s)
+{
+	r->stage = s;
+	r->t0 = util_mono_ms();
+	create_report(r, 0, NULL);
+}
+
+/* A stage failed: name it and point at the console log. */
+static int
+create_fail(struct create_run *r, char *why, char **cause)
+{
+	util_set_cause(cause,
+	               "%s failed after %llu s: %s (serial console: "
+	               "%s/console.log; berth console-log -p %s)",
+	               create_stage_names[r->stage],
+	               (unsigned long long)((util_mono_ms() - r->t0) / 1000),
+	               why != NULL ? why : "unknown error", r->state_dir,
+	               r->p->name);
+	free(why);
+	return -1;
+}
+
+static void
+create_image_progress(void *arg, const struct image_progress *pr)
+{
+	struct create_run *r = arg;
+	char *t = image_progress_text(pr);
+
+	create_report(r, 0, t);
+	free(t);
+}
+
+static uint64_t
+create_timeout_ms(void)
+{
+	const char *s = getenv("BERTH_CREATE_TIMEOUT_S");
+	long v = s != NULL ? strtol(s, NULL, 10) : 0;
+
+	return (uint64_t)(v > 0 ? v : 600) * 1000;
+}
+
+/*
+ * Stages 1-2: the base image (downloaded unless cached), the disks, the
+ * seed, the domain. Nothing is defined until every file exists, and each
+ * file is made under a temporary name, so an interrupted create leaves
+ * nothing half-made: the next one resumes the download and goes on.
+ */
+int
+create_vm(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
+          char **cause)
+{
+	struct create_run r = {p, cb, arg, CREATE_DOWNLOAD, 0, NULL};
+	struct model_vm m;
+	char *base, *sys = NULL, *data = NULL, *seed = NULL, *note = NULL,
+	            *why = NULL;
+	int rc = -1;
+
+	r.state_dir = paths_state_dir(p->name);
+	memset(&m, 0, sizeof m);
+	vm_fill(vm, &m);
+	if (m.state != MODEL_VM_NOT_CREATED) {
+		util_set_cause(cause,
+		               "%s already exists (berth delete -p %s "
+		               "first to make it anew)",
+		               m.domain, p->name);
+		goto out;
+	}
+	if (p->vm.image != NULL && *p->vm.image != '\0') {
+		create_begin(&r, CREATE_DOWNLOAD);
+		base = image_resolve(p, create_image_progress, &r, &note, &why);
+		if (base == NULL) {
+			rc = create_fail(&r, why, cause);
+			goto out;
+		}
+		free(base);
+		create_report(&r, 1, note);
+		create_begin(&r, CREATE_DISKS);
+		if (disk_prepare(p, m.domain, r.state_dir, NULL, NULL, &sys,
+		                 &data, &seed, NULL, &why) != 0) {
+			rc = create_fail(&r, why, cause);
+			goto out;
+		}
+	} else
+		create_begin(&r, CREATE_DISKS);
+	if (vm_define(vm, &why) != 0) {
+		rc = create_fail(&r, why, cause);
+		goto out;
+	}
+	create_report(&r, 1,
+	              seed != NULL ? "system overlay, data disk, seed"
+	              : sys != NULL
+	                  ? "system overlay, data disk (no ISO tool: no seed)"
+	                  : NULL);
+	rc = 0;
+out:
+	free(note);
+	free(sys);
+	free(data);
+	free(seed);
+	free(r.state_dir);
+	model_vm_clear(&m);
+	return rc;
+}
+
+/* Does an SSH server answer on 127.0.0.1:port (its banner)? */
+static int
+create_ssh_banner(int port)
+{
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	char buf[8];
+	int fd, ok = 0;
+	ssize_t n;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 3000) == 1 &&
+		    (n = read(fd, buf, sizeof buf)) >= 4 &&
+		    memcmp(buf, "SSH-", 4) == 0)
+			ok = 1;
+	}
+	close(fd);
+	return ok;
+}
+
+/*
+ * Run a command in the guest over ssh with the profile's key; *out gets
+ * its stdout (caller frees). Returns the exit status, -1 if ssh could not
+ * run.
+ */
+static int
+create_ssh(const struct profile *p, const char *key, int port, const char *cmd,
+           char **out)
+{
+	const char *user = p->vm.ssh_user != NULL && *p->vm.ssh_user != '\0'
+	                       ? p->vm.ssh_user
+	                       : "root";
+	char portbuf[16], *argv[32], buf[4096];
+	posix_spawn_file_actions_t fa;
+	size_t len = 0;
+	int pfd[2], n = 0, status;
+	ssize_t k;
+	pid_t pid;
+
+	*out = NULL;
+	snprintf(portbuf, sizeof portbuf, "%d", port);
+	argv[n++] = (char *)"ssh";
+	argv[n++] = (char *)"-q";
+	argv[n++] = (char *)"-i";
+	argv[n++] = (char *)key;
+	argv[n++] = (char *)"-p";
+	argv[n++] = portbuf;
+	argv[n++] = (char *)"-l";
+	argv[n++] = (char *)user;
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"BatchMode=yes";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"IdentitiesOnly=yes";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"StrictHostKeyChecking=no";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"UserKnownHostsFile=/dev/null";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"ConnectTimeout=10";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"LogLevel=ERROR";
+	argv[n++] = (char *)"127.0.0.1";
+	argv[n++] = (char *)cmd;
+	argv[n] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "ssh", &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	while ((k = read(pfd[0], buf + len, sizeof buf - 1 - len)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		len += (size_t)k;
+		if (len == sizeof buf - 1)
+			break;
+	}
+	close(pfd[0]);
+	buf[len] = '\0';
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	*out = util_sanitize_dup(buf, len);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+create_vm_progress(void *arg, const char *text)
+{
+	struct create_run *r = arg;
+
+	create_report(r, 0, text);
+}
+
+/*
+ * Stages 3-6 for a defined VM: start it (unless running), then wait for
+ * sshd, cloud-init, dockerd and the host socket in turn. The forward is
+ * handed to a detached supervisor (berth socket start), so it outlives
+ * this command. Each wait ends after BERTH_CREATE_TIMEOUT_S (600 s).
+ */
+int
+create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
+                char **cause)
+{
+	struct create_run r = {p, cb, arg, CREATE_BOOT, 0, NULL};
+	struct model_vm m;
+	struct forward *f = NULL;
+	char *why = NULL, *key = NULL, *out = NULL, *detail;
+	const char *colon;
+	uint64_t limit = create_timeout_ms();
+	int port = 0, rc = -1, st;
+	pid_t starter;
+
+	r.state_dir = paths_state_dir(p->name);
+	memset(&m, 0, sizeof m);
+	create_begin(&r, CREATE_BOOT);
+	if (vm_op_run(vm, VM_OP_START, create_vm_progress, &r, &why) != 0) {
+		rc = create_fail(&r, why, cause);
+		goto out;
+	}
+	vm_refresh(vm, 0, NULL);
+	vm_fill(vm, &m);
+	if (m.ssh == NULL || (colon = strrchr(m.ssh, ':')) == NULL ||
+	    (port = atoi(colon + 1)) <= 0) {
+		rc = create_fail(&r,
+		                 xasprintf("%s has no ssh port forward berth "
+		                           "can use",
+		                           m.domain),
+		                 cause);
+		goto out;
+	}
+	while (!create_ssh_banner(port)) {
+		if (util_mono_ms() - r.t0 > limit) {
+			rc = create_fail(
+			    &r,
+			    xasprintf("no ssh banner on 127.0.0.1:%d", port),
+			    cause);
+			goto out;
+		}
+		create_report(&r, 0, "waiting for the guest's sshd");
+		usleep(500000);
+	}
+	create_report(&r, 1, NULL);
+
+	create_begin(&r, CREATE_PROVISION);
+	if (forward_ensure_key(r.state_dir, p->name, &key, NULL, &why) != 0) {
+		rc = create_fail(&r, why, cause);
+		goto out;
+	}
+	for (;;) {
+		free(out);
+		st = create_ssh(p, key, port,
+		                "command -v cloud-init >/dev/null 2>&1 || "
+		                "{ echo none; exit 0; }; "
+		                "cloud-init status --wait >/dev/null 2>&1; "
+		                "cloud-init status 2>&1 | tail -1",
+		                &out);
+		if (st == 0)
+			break;
+		if (util_mono_ms() - r.t0 > limit) {
+			rc = create_fail(
+			    &r,
+			    xasprintf("cannot log in as %s with %s on port %d",
+			              p->vm.ssh_user != NULL ? p->vm.ssh_user
+			                                     : "root",
+			              key, port),
+			    cause);
+			goto out;
+		}
+		create_report(&r, 0, "logging in");
+		sleep(1);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	if (strcmp(out, "none") == 0)
+		detail = xstrdup("already provisioned (no cloud-init in the "
+		                 "image)");
+	else if (strstr(out, "error") != NULL) {
+		rc = create_fail(&r, xasprintf("cloud-init: %s", out), cause);
+		goto out;
+	} else
+		detail = xasprintf("cloud-init: %s", out);
+	create_report(&r, 1, detail);
+	free(detail);
+
+	create_begin(&r, CREATE_DOCKER);
+	for (;;) {
+		free(out);
+		st = create_ssh(p, key, port,
+		                "docker version --format '{{.Server.Version}}'",
+		                &out);
+		if (st == 0)
+			break;
+		if (util_mono_ms() - r.t0 > limit) {
+			rc = create_fail(&r,
+			                 xasprintf("dockerd does not answer in "
+			                           "the guest"),
+			                 cause);
+			goto out;
+		}
+		create_report(&r, 0, "waiting for dockerd");
+		sleep(1);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	detail = xasprintf("Docker %s", out);
+	create_report(&r, 1, detail);
+	free(detail);
+
+	create_begin(&r, CREATE_SOCKET);
+	if (p->docker.forward == PROFILE_FORWARD_NONE) {
+		create_report(&r, 1, "docker.forward: none");
+		rc = 0;
+		goto out;
+	}
+	f = forward_new(p, 0);
+	if (forward_owner_pid(p->name, NULL) <= 0) {
+		starter = forward_spawn_supervisor(p->name, m.ssh, &why);
+		if (starter < 0) {
+			rc = create_fail(&r, why, cause);
+			goto out;
+		}
+		waitpid(starter, NULL, 0);
+	}
+	for (;;) {
+		free(why);
+		why = NULL;
+		if (forward_ping(forward_path(f), 5000, NULL, NULL, &why) == 0)
+			break;
+		if (util_mono_ms() - r.t0 > limit) {
+			rc = create_fail(&r, why, cause);
+			why = NULL;
+			goto out;
+		}
+		create_report(&r, 0, "waiting for the forward");
+		usleep(300000);
+	}
+	create_report(&r, 1, forward_path(f));
+	rc = 0;
+out:
+	if (f != NULL)
+		forward_free(f);
+	free(why);
+	free(out);
+	free(key);
+	free(r.state_dir);
+	model_vm_clear(&m);
+	return rc;
+}
+
+/*
+ * Delete a profile's VM: force it off, undefine it (with its snapshots'
+ * metadata and NVRAM), remove the system overlay and seed, and with data
+ * the data disk. The cached base image stays (berth image prune).
+ */
+int
+create_delete(const struct profile *p, const char *uri, const char *domain,
+              int data, char **cause)
+{
+	char *dir = paths_state_dir(p->name);
+	virConnectPtr c;
+	virDomainPtr d;
+	virErrorPtr e;
+	int rc = 0;
+
+	if ((c = virConnectOpen(uri)) == NULL) {
+		e = virGetLastError();
+		util_set_cause(cause, "libvirt %s: %s", uri,
+		               e != NULL && e->message ? e->message
+		                                       : "no reason");
+		free(dir);
+		return -1;
+	}
+	if ((d = virDomainLookupByName(c, domain)) != NULL) {
+		if (virDomainIsActive(d) == 1)
+			virDomainDestroy(d);
+		if (virDomainUndefineFlags(
+		        d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+		               VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+		               VIR_DOMAIN_UNDEFINE_NVRAM) != 0 &&
+		    virDomainUndefine(d) != 0) {
+			e = virGetLastError();
+			util_set_cause(cause, "cannot undefine %s: %s", domain,
+			               e != NULL && e->message ? e->message
+			                                       : "no reason");
+			rc = -1;
+		}
+		virDomainFree(d);
+	}
+	virResetLastError();
+	virConnectClose(c);
+	if (rc == 0)
+		rc = disk_remove(dir, data, cause);
+	free(dir);
+	return rc;
+}

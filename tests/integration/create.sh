@@ -1,0 +1,140 @@
+#!/bin/sh
+# create.sh: `berth create` and `berth delete` on the real qemu:///system
+# without booting: the system disk is a qcow2 overlay on the cached base
+# (the base stays byte-for-byte pristine when the overlay is written), the
+# data disk has vm.disk's size and survives delete unless --data, the
+# cloud-init seed is a cidata ISO holding the profile's ssh key, the
+# domain gets both as serial-named virtio disks, an interrupted create
+# (Ctrl-C during the download) leaves nothing defined and the next create
+# resumes, delete confirms, console-log prints a sanitised tail.
+. "$(dirname "$0")/../lib.sh"
+. "$BERTH_SRCDIR/tests/vm/lib.sh"
+
+tcg_or_skip
+command -v qemu-img >/dev/null || skip_all "qemu-img missing (apt-get install qemu-utils)"
+command -v qemu-io >/dev/null || skip_all "qemu-io missing (apt-get install qemu-utils)"
+t_home
+W=$T_HOME/w
+mkdir -p "$W/srv"
+P=imgt$$
+DOM=berth-$P
+T_CLEANUP='guest_virsh destroy $DOM >/dev/null 2>&1; guest_virsh undefine $DOM >/dev/null 2>&1; [ -n "${SRV:-}" ] && kill $SRV 2>/dev/null'
+STATE=$T_HOME/state/$P
+
+qemu-img create -q -f qcow2 "$W/base.qcow2" 64M
+qemu-io -c "write -P 0x5a 0 1M" "$W/base.qcow2" >/dev/null
+base_sum=$(sha256sum <"$W/base.qcow2")
+cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
+vm:
+  uri: qemu:///system
+  image: file://$W/base.qcow2
+  disk: 1GiB
+  memory: 256MiB
+EOF2
+
+out=$("$BERTH" -p "$P" create 2>"$W/err")
+is "create exits 0" "$?" 0
+is "create prints the domain" "$out" "$DOM: created"
+like "create reports the stages with times" "$(tr '\n' '|' <"$W/err")" \
+	'^stage downloading +[0-9.]+ s\|stage creating disks +[0-9.]+ s'
+is "the domain is defined, shut off" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+info=$(qemu-img info --output=json "$STATE/disk.qcow2")
+like "system disk is a qcow2 overlay on the base" "$info" \
+	"\"backing-filename\": \"$W/base.qcow2\""
+like "data disk is vm.disk (1 GiB)" "$(qemu-img info --output=json "$STATE/data.qcow2")" \
+	'"virtual-size": 1073741824,'
+xml=$(guest_virsh dumpxml "$DOM")
+like "domain has the data disk as vdb with serial berth-data" "$xml" \
+	"data\.qcow2'/>
+ *<target dev='vdb' bus='virtio'/>
+ *<serial>berth-data</serial>"
+if command -v xorriso >/dev/null; then
+	like "domain has the seed as a read-only vdc" "$xml" \
+		"seed\.iso'/>
+ *<target dev='vdc' bus='virtio'/>
+ *<readonly/>"
+	like "seed ISO is labelled cidata" \
+		"$(xorriso -indev "$STATE/seed.iso" -pvd_info 2>/dev/null)" 'Volume Id *: cidata'
+	xorriso -osirrox on -indev "$STATE/seed.iso" -extract /user-data "$W/ud" >/dev/null 2>&1
+	pub=$(cut -d' ' -f1-2 "$STATE/ssh/id_ed25519.pub")
+	check "seed user-data carries the profile's ssh key" grep -qF "$pub" "$W/ud"
+	like "seed user-data sets the hostname to the domain" "$(cat "$W/ud")" "^hostname: \"$DOM\""
+	like "seed user-data mounts the data disk on /var/lib/docker" "$(cat "$W/ud")" \
+		'LABEL=berth-data, /var/lib/docker'
+else
+	skip "seed ISO" "no xorriso or genisoimage (apt-get install xorriso)"
+fi
+
+# Writes to the overlay never reach the base.
+qemu-io -c "write -P 0xab 0 2M" "$STATE/disk.qcow2" >/dev/null
+is "base image stays pristine after the overlay is written" \
+	"$(sha256sum <"$W/base.qcow2")" "$base_sum"
+qemu-io -c "write -P 0xcd 0 64k" "$STATE/data.qcow2" >/dev/null
+
+"$BERTH" -p "$P" create >/dev/null 2>"$W/err"
+like "a second create refuses: exists" "$?:$(cat "$W/err")" "^1:berth: .*$DOM already exists"
+
+"$BERTH" -p "$P" delete </dev/null >/dev/null 2>"$W/err"
+like "delete without a terminal or --yes refuses" "$?:$(cat "$W/err")" '^1:.*add --yes'
+is "refused delete leaves the domain" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+if command -v script >/dev/null; then
+	out=$(printf 'n\n' | script -qec "'$BERTH' -p $P delete" /dev/null 2>&1)
+	like "delete asks on a terminal and says the data disk is kept" "$out" \
+		"Delete $DOM \(stopped\) and its system disk\? The data disk is kept"
+	is "answering no keeps the domain" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+fi
+out=$("$BERTH" -p "$P" delete --yes 2>&1)
+is "delete --yes" "$out" "$DOM: deleted (data disk kept)"
+guest_virsh domstate "$DOM" >/dev/null 2>&1
+is "the domain is gone" "$?" 1
+is "the system overlay is gone" "$(ls "$STATE" | grep -c '^disk\.')" 0
+check "the data disk is kept" test -f "$STATE/data.qcow2"
+is "the base image is kept" "$(sha256sum <"$W/base.qcow2")" "$base_sum"
+
+"$BERTH" -p "$P" create >/dev/null 2>&1
+is "create again after delete" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+check "the kept data disk is reused (its data is there)" \
+	sh -c "qemu-io -c 'read -P 0xcd 0 64k' '$STATE/data.qcow2' | grep -q 'read 65536/65536'"
+out=$("$BERTH" -p "$P" delete --yes --data 2>&1)
+is "delete --data" "$out" "$DOM: deleted"
+check "--data removes the data disk" test ! -e "$STATE/data.qcow2"
+
+# Ctrl-C during the download: nothing defined, no disk; the next create
+# resumes the .part and finishes.
+command -v python3 >/dev/null || { done_testing; exit; }
+qemu-img create -q -f qcow2 "$W/srv/big.qcow2" 64M
+qemu-io -c "write -P 0x11 0 12M" "$W/srv/big.qcow2" >/dev/null
+python3 "$BERTH_SRCDIR/tests/integration/image-httpd.py" "$W/srv" "$W/port" &
+SRV=$!
+i=0
+while [ ! -s "$W/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sum=$(sha256sum <"$W/srv/big.qcow2" | cut -c1-64)
+sed -i "s|image: .*|image: http://127.0.0.1:$(cat "$W/port")/slow/big.qcow2\n  image_sha256: $sum|" \
+	"$T_HOME/config/profiles/$P.yaml"
+# (a background job of a script ignores SIGINT: restore it for berth)
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$BERTH" -p "$P" create >/dev/null 2>&1 &
+cp=$!
+sleep 2
+kill -INT "$cp"
+wait "$cp"
+is "Ctrl-C during the download: create fails" "$?" 130
+guest_virsh domstate "$DOM" >/dev/null 2>&1
+is "interrupted create defined nothing" "$?" 1
+is "interrupted create made no system disk" "$(ls "$STATE" 2>/dev/null | grep -c '^disk\.qcow2')" 0
+part=$(ls "$T_HOME"/cache/images/*.part 2>/dev/null)
+check "the partial download is kept" test -s "$part"
+"$BERTH" -p "$P" create >/dev/null 2>"$W/err"
+is "the next create resumes and succeeds" "$?" 0
+is "domain defined after the resumed create" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+
+# console-log: the tail, escapes removed.
+printf 'one\ntwo\n\033[2Jthree\033]0;x\007\n' >"$STATE/console.log"
+is "console-log -n 2 prints the last two lines, sanitised" \
+	"$("$BERTH" -p "$P" console-log -n 2 | od -c | grep -c '033')" 0
+like "console-log -n 2 text" "$("$BERTH" -p "$P" console-log -n 2 | tr '\n' '|')" '^two\|.*three.*\|$'
+"$BERTH" -p "$P" console-log -n x >/dev/null 2>&1
+is "console-log -n x is a usage error" "$?" 2
+"$BERTH" -p "$P" delete --yes --data >/dev/null 2>&1
+done_testing

@@ -300,6 +300,22 @@ keys_describe(enum key_action a)
 	return xstrdup(out);
 }
 
+/*
+ * The next event; 0 on a syntax error. After an error libyaml keeps
+ * returning success with empty events, which must not loop forever.
+ */
+static int
+keys_next(yaml_parser_t *p, yaml_event_t *e)
+{
+	if (!yaml_parser_parse(p, e))
+		return 0;
+	if (e->type == YAML_NO_EVENT || p->error != YAML_NO_ERROR) {
+		yaml_event_delete(e);
+		return 0;
+	}
+	return 1;
+}
+
 /* Parse one value: a scalar of space-separated names, or a sequence. */
 static int
 keys_config_value(yaml_parser_t *p, yaml_event_t *ev, const char *file,
@@ -320,7 +336,7 @@ keys_config_value(yaml_parser_t *p, yaml_event_t *ev, const char *file,
 	}
 	for (;;) {
 		if (seq) {
-			if (!yaml_parser_parse(p, &e))
+			if (!keys_next(p, &e))
 				return -1;
 			if (e.type == YAML_SEQUENCE_END_EVENT) {
 				yaml_event_delete(&e);
@@ -387,7 +403,7 @@ keys_skip(yaml_parser_t *p, yaml_event_t *ev)
 		return 0;
 	depth = 1;
 	while (depth > 0) {
-		if (!yaml_parser_parse(p, &e))
+		if (!keys_next(p, &e))
 			return -1;
 		if (e.type == YAML_MAPPING_START_EVENT ||
 		    e.type == YAML_SEQUENCE_START_EVENT)
@@ -410,7 +426,7 @@ keys_config_map(yaml_parser_t *p, const char *file, int codes[][KEYS_MAX],
 	int rc = 0;
 
 	for (;;) {
-		if (!yaml_parser_parse(p, &k))
+		if (!keys_next(p, &k))
 			return -1;
 		if (k.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&k);
@@ -424,7 +440,7 @@ keys_config_map(yaml_parser_t *p, const char *file, int codes[][KEYS_MAX],
 			yaml_event_delete(&k);
 			return -1;
 		}
-		if (!yaml_parser_parse(p, &v)) {
+		if (!keys_next(p, &v)) {
 			yaml_event_delete(&k);
 			return -1;
 		}
@@ -531,7 +547,7 @@ keys_load_config(const char *file, struct config_errors *errs)
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_file(&p, f);
 	while (!done) {
-		if (!yaml_parser_parse(&p, &e)) {
+		if (!keys_next(&p, &e)) {
 			config_errors_add(
 			    errs, file, (int)p.problem_mark.line + 1,
 			    (int)p.problem_mark.column + 1, "%s",
@@ -552,7 +568,12 @@ keys_load_config(const char *file, struct config_errors *errs)
 		case YAML_SCALAR_EVENT:
 			if (depth != 1)
 				break;
-			if (!yaml_parser_parse(&p, &v)) {
+			if (!keys_next(&p, &v)) {
+				config_errors_add(
+				    errs, file, (int)p.problem_mark.line + 1,
+				    (int)p.problem_mark.column + 1, "%s",
+				    p.problem != NULL ? p.problem
+				                      : "YAML error");
 				rc = -1;
 				done = 1;
 				break;

@@ -1014,27 +1014,39 @@ vm_disk_offline(struct vm *vm)
 	}
 }
 
-/* Uptime of a local QEMU from its pid file, when berth did not see it
- * start. */
+/*
+ * Uptime of a local QEMU from its pid file (system or session daemon),
+ * when berth did not see it start; remote domains show 0 until then.
+ */
 static void
 vm_uptime_local(struct vm *vm)
 {
-	const char *dirs[] = {"/run/libvirt/qemu", "/var/run/libvirt/qemu"};
+	const char *rt = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+	char *dirs[2] = {NULL, NULL}, *path;
 	struct stat sb;
 	size_t i;
-	char *path;
 
 	if (vm->started_ms != 0 || strncmp(vm->uri, "qemu:///", 8) != 0)
 		return;
-	for (i = 0; i < nitems(dirs); i++) {
+	if (strncmp(vm->uri, "qemu:///session", 15) == 0) {
+		if (rt != NULL && *rt == '/')
+			dirs[0] = xasprintf("%s/libvirt/qemu/run", rt);
+		if (home != NULL && *home == '/')
+			dirs[1] = xasprintf("%s/.cache/libvirt/qemu/run", home);
+	} else {
+		dirs[0] = xstrdup("/run/libvirt/qemu");
+		dirs[1] = xstrdup("/var/run/libvirt/qemu");
+	}
+	for (i = 0; i < nitems(dirs) && vm->started_ms == 0; i++) {
+		if (dirs[i] == NULL)
+			continue;
 		path = xasprintf("%s/%s.pid", dirs[i], vm->domain);
-		if (stat(path, &sb) == 0) {
+		if (stat(path, &sb) == 0)
 			vm->started_ms = (uint64_t)sb.st_mtime * 1000;
-			free(path);
-			return;
-		}
 		free(path);
 	}
+	free(dirs[0]);
+	free(dirs[1]);
 }
 
 /*

@@ -85,6 +85,7 @@ is "status: accel tcg" "$(jget "$out" accel)" "tcg"
 is "status: berth defined it (not adopted)" "$(jget "$out" adopted)" "false"
 is "status: vcpus 1 of max 2" "$(jget "$out" vcpus)/$(jget "$out" vcpus_max)" "1/2"
 is "status: disk 1GiB" "$(jget "$out" disk)" 1073741824
+check "status: uptime counts ($(jget "$out" uptime_s) s)" [ "$(jget "$out" uptime_s)" -gt 0 ]
 like "status: ssh forward" "$(jget "$out" ssh)" '^127\.0\.0\.1:[0-9]+$'
 i=0
 while [ "$(jget "$out" agent)" != true ] && [ $i -lt 20 ]; do

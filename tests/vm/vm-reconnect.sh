@@ -155,6 +155,10 @@ like "it says it reconnected" "$(cat "$W/watch.log")" 'libvirt: reconnected to q
 check "no daemon was autospawned while libvirtd was down" \
 	eval '[ "$(pgrep -u "$U" -x libvirtd | wc -l)" -eq 1 ]'
 
+out=$(as_user "$BIN" status -p r --json 2>/dev/null)
+up=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["uptime_s"])')
+check "status gives the session guest's uptime ($up s)" [ "${up:-0}" -gt 0 ]
+
 # events flow on the new connection
 uvirsh destroy "$DOM" >/dev/null 2>&1
 t=$(now)

@@ -901,11 +901,10 @@ dashboard_run(struct cmd_ctx *ctx)
 		return BERTH_EXIT_USAGE;
 	}
 	dash_initial_theme(d, p);
-	d->engine = engine_create(p, 1);
 	if (term_open(ctx, &notice) != 0) {
 		fprintf(stderr, "berth: %s\n", notice);
 		free(notice);
-		engine_free(d->engine);
+		profile_free(p);
 		dash_free(d);
 		return BERTH_EXIT_FAILED;
 	}
@@ -921,12 +920,26 @@ dashboard_run(struct cmd_ctx *ctx)
 		use_default_colors();
 	}
 	theme_init_curses(d->theme, d->color ? COLORS : 0, !d->color);
+
+	/*
+	 * Paint at once from a placeholder model: the components connect
+	 * while the engine is created, and a remote libvirt can take seconds.
+	 */
+	d->model = model_new();
+	d->model->profile = xstrdup(p->name);
+	d->model->refresh_ms = p->refresh_ms != 0 ? p->refresh_ms : 2000;
+	d->model->vm.conn = MODEL_CONN_CONNECTING;
+	d->model->docker.conn = MODEL_CONN_CONNECTING;
+	d->focus = DASH_NPANES - 1;
+	dash_resize(d);
+	if (dash_draw(d))
+		doupdate();
+
+	d->engine = engine_create(p, 1);
 	term_block_signals(1);
 	engine_start(d->engine);
 	term_block_signals(0);
 	dash_take_snapshot(d);
-	d->focus = DASH_NPANES - 1;
-	dash_resize(d);
 
 	for (;;) {
 		if (dash_draw(d))

@@ -74,9 +74,10 @@ struct vm {
 	virDomainPtr dom;
 	struct vm_sink *sink;
 	int cb_life, cb_agent;
-	int close_cb;  /* close callback registered (holds a sink ref) */
-	int no_events; /* one-shot use: no event callbacks, no keepalive */
-	int is_test;   /* test:// driver */
+	char *last_error; /* last reconnect failure announced */
+	int close_cb;     /* close callback registered (holds a sink ref) */
+	int no_events;    /* one-shot use: no event callbacks, no keepalive */
+	int is_test;      /* test:// driver */
 
 	struct model_vm m;
 	struct domxml_info info;
@@ -396,6 +397,7 @@ vm_free(struct vm *vm)
 	if (vm->lock_fd != -1)
 		close(vm->lock_fd);
 	model_vm_clear(&vm->m);
+	free(vm->last_error);
 	domxml_info_free(&vm->info);
 	free(vm->prev_vcpu);
 	free(vm->uri);
@@ -491,6 +493,10 @@ vm_connect(struct vm *vm, char **cause)
 		vm->m.retry_in_s = vm->backoff_s;
 		free(vm->m.conn_error);
 		vm->m.conn_error = xstrdup(err);
+		/* The first attempt's caller reports it; later ones announce.
+		 */
+		if (!vm->ever_up && vm->last_error == NULL)
+			vm->last_error = xstrdup(err);
 		if (cause != NULL)
 			*cause = err;
 		else
@@ -552,10 +558,18 @@ vm_reconnect_due(struct vm *vm, uint64_t now)
 	if (vm->conn != NULL || vm->retry_at == 0 || now < vm->retry_at)
 		return 0;
 	if (vm_connect(vm, NULL) != 0) {
-		vm_notify(vm, 1, "%s; retrying in %ds", vm->m.conn_error,
-		          vm->backoff_s);
+		/* The model counts down; a message only when the cause changes.
+		 */
+		if (!util_streq(vm->last_error, vm->m.conn_error)) {
+			vm_notify(vm, 1, "%s; retrying in %ds",
+			          vm->m.conn_error, vm->backoff_s);
+			free(vm->last_error);
+			vm->last_error = xstrdup(vm->m.conn_error);
+		}
 		return 0;
 	}
+	free(vm->last_error);
+	vm->last_error = NULL;
 	return 1;
 }
 
@@ -2354,6 +2368,8 @@ vm_comp_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 	struct vm_comp *c = arg;
 	int fd = vm_event_fd(c->vm), in = vm_reconnect_in(c->vm);
 
+	if (in > 1000)
+		in = in % 1000 + 1; /* wake for the countdown */
 	if (in >= 0 && in < *timeout)
 		*timeout = in;
 	if (c->vm->op != VM_OP_NONE && *timeout > 250)
@@ -2369,12 +2385,14 @@ vm_comp_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 static void
 vm_comp_op_poll(struct vm_comp *c)
 {
-	char *cause = NULL;
+	char *cause = NULL, *before;
 	enum vm_op op = c->vm->op;
 	int r;
 
 	if (op == VM_OP_NONE)
 		return;
+	before =
+	    c->vm->m.operation != NULL ? xstrdup(c->vm->m.operation) : NULL;
 	r = vm_op_poll(c->vm, &cause);
 	if (r < 0) {
 		engine_message(c->engine, 2, "%s", cause);
@@ -2382,13 +2400,17 @@ vm_comp_op_poll(struct vm_comp *c)
 	} else if (r == 1)
 		engine_message(c->engine, 0, "%s: %s", c->vm->domain,
 		               model_vm_state_name(c->vm->m.state));
-	engine_changed(c->engine);
+	/* publish only what changed: the loop must not spin meanwhile */
+	if (r != 0 || !util_streq(before, c->vm->m.operation))
+		engine_changed(c->engine);
+	free(before);
 }
 
 static void
 vm_comp_dispatch(void *arg, const struct pollfd *pfd, int n)
 {
 	struct vm_comp *c = arg;
+	int in;
 
 	if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP))) {
 		if (vm_poll_events(c->vm)) {
@@ -2400,8 +2422,12 @@ vm_comp_dispatch(void *arg, const struct pollfd *pfd, int n)
 	if (vm_reconnect_due(c->vm, util_mono_ms())) {
 		vm_refresh(c->vm, 1, NULL);
 		engine_changed(c->engine);
-	} else if (!vm_connected(c->vm))
+	} else if ((in = vm_reconnect_in(c->vm)) >= 0 &&
+	           (in + 999) / 1000 != c->vm->m.retry_in_s) {
+		/* the "retrying in Ns" countdown, once a second */
+		c->vm->m.retry_in_s = (in + 999) / 1000;
 		engine_changed(c->engine);
+	}
 	vm_comp_op_poll(c);
 }
 

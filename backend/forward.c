@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -127,6 +128,7 @@ struct forward {
 
 static void forward_set_str(char **, const char *);
 static void forward_spawn_signals(posix_spawnattr_t *);
+static void forward_owned_set(const char *, int);
 static void forward_message(struct forward *, int, const char *, ...)
     BERTH_PRINTFLIKE(3, 4);
 static int forward_spawn(struct forward *, char **);
@@ -615,6 +617,8 @@ forward_free(struct forward *f)
 	forward_stop(f);
 	if (f->lock_fd != -1)
 		close(f->lock_fd);
+	if (f->owner)
+		forward_owned_set(f->lock_path, 0);
 	for (i = 0; i < f->nmsgs; i++)
 		free(f->msgs[i]);
 	free(f->profile);
@@ -657,6 +661,50 @@ forward_from_vm(const struct forward *f)
 }
 
 /*
+ * Lock files this process owns. POSIX record locks belong to the process
+ * and go away when it closes ANY descriptor of the file, so nothing here
+ * may open and close a lock file this process holds: check this list first.
+ */
+static pthread_mutex_t forward_owned_mutex = PTHREAD_MUTEX_INITIALIZER;
+static char *forward_owned[8];
+
+static int
+forward_owned_has(const char *path)
+{
+	size_t i;
+	int found = 0;
+
+	pthread_mutex_lock(&forward_owned_mutex);
+	for (i = 0; i < nitems(forward_owned); i++)
+		if (forward_owned[i] != NULL &&
+		    strcmp(forward_owned[i], path) == 0)
+			found = 1;
+	pthread_mutex_unlock(&forward_owned_mutex);
+	return found;
+}
+
+static void
+forward_owned_set(const char *path, int owned)
+{
+	size_t i;
+
+	pthread_mutex_lock(&forward_owned_mutex);
+	for (i = 0; i < nitems(forward_owned); i++) {
+		if (owned && forward_owned[i] == NULL) {
+			forward_owned[i] = xstrdup(path);
+			break;
+		}
+		if (!owned && forward_owned[i] != NULL &&
+		    strcmp(forward_owned[i], path) == 0) {
+			free(forward_owned[i]);
+			forward_owned[i] = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&forward_owned_mutex);
+}
+
+/*
  * Open the lock file; with take set, try to take the owner's write lock.
  * Returns 1 when this process owns the forward. Otherwise fills
  * f->owner_pid with the process holding it (0 = nobody).
@@ -671,6 +719,11 @@ forward_try_lock(struct forward *f)
 		return 1;
 	if (f->lock_path == NULL)
 		return 0;
+	if (forward_owned_has(f->lock_path)) {
+		/* Another forward in this very process owns it. */
+		f->owner_pid = getpid();
+		return 0;
+	}
 	if (f->lock_fd == -1) {
 		fd = open(f->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd == -1)
@@ -683,6 +736,7 @@ forward_try_lock(struct forward *f)
 	if (f->may_own && fcntl(f->lock_fd, F_SETLK, &fl) == 0) {
 		f->owner = 1;
 		f->owner_pid = getpid();
+		forward_owned_set(f->lock_path, 1);
 		return 1;
 	}
 	memset(&fl, 0, sizeof fl);
@@ -710,7 +764,9 @@ forward_owner_pid(const char *profile, int *supervisor)
 	if (supervisor != NULL)
 		*supervisor = 0;
 	lock = xasprintf("%s/forward.lock", dir);
-	if ((fd = open(lock, O_RDWR | O_CLOEXEC)) != -1) {
+	if (forward_owned_has(lock))
+		pid = getpid();
+	else if ((fd = open(lock, O_RDWR | O_CLOEXEC)) != -1) {
 		memset(&fl, 0, sizeof fl);
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;
@@ -1691,7 +1747,7 @@ forward_supervisor_stop(const char *profile, char **cause)
 
 	if (pid <= 0)
 		return 0;
-	if (!supervisor) {
+	if (!supervisor || pid == getpid()) {
 		util_set_cause(cause,
 		               "the forward belongs to a berth dashboard (pid "
 		               "%ld); it stops when that berth exits",

@@ -516,7 +516,7 @@ cmd_socket_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_socket_entry = {
     .name = "socket",
-    .usage = "[status] [--json] | start [--wait S] | stop | restart | key",
+    .usage = "[--json] | start [--wait S]|stop|restart|key",
     .help = "the host Docker socket: health, forward supervisor, ssh key",
     .exec = cmd_socket_exec,
 };

@@ -109,6 +109,31 @@ create_timeout_ms(void)
 	return (uint64_t)(v > 0 ? v : 600) * 1000;
 }
 
+/* <state>/first-boot: created, not yet brought up to a Docker socket. */
+static void
+create_mark_first_boot(const char *state_dir, int on)
+{
+	char *f = xasprintf("%s/first-boot", state_dir);
+
+	if (on)
+		util_write_file_atomic(f, "", 0, 0600, 0, NULL);
+	else
+		unlink(f);
+	free(f);
+}
+
+/* Was the profile's VM created and never brought up? */
+int
+create_first_boot_pending(const struct profile *p)
+{
+	char *d = paths_state_dir(p->name), *f = xasprintf("%s/first-boot", d);
+	int r = access(f, F_OK) == 0;
+
+	free(f);
+	free(d);
+	return r;
+}
+
 /*
  * Stages 1-2: the base image (downloaded unless cached), the disks, the
  * seed, the domain. Nothing is defined until every file exists, and each
@@ -156,6 +181,7 @@ create_vm(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 		rc = create_fail(&r, why, cause);
 		goto out;
 	}
+	create_mark_first_boot(r.state_dir, 1);
 	create_report(&r, 1,
 	              seed != NULL ? "system overlay, data disk, seed"
 	              : sys != NULL
@@ -268,6 +294,8 @@ create_ssh(const struct profile *p, const char *key, int port, const char *cmd,
 			break;
 	}
 	close(pfd[0]);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
 	buf[len] = '\0';
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
@@ -299,6 +327,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	char *why = NULL, *key = NULL, *out = NULL, *detail;
 	const char *colon;
 	uint64_t limit = create_timeout_ms();
+	double ping_ms;
 	int port = 0, rc = -1, st;
 	pid_t starter;
 
@@ -399,6 +428,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	create_begin(&r, CREATE_SOCKET);
 	if (p->docker.forward == PROFILE_FORWARD_NONE) {
 		create_report(&r, 1, "docker.forward: none");
+		create_mark_first_boot(r.state_dir, 0);
 		rc = 0;
 		goto out;
 	}
@@ -414,7 +444,8 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	for (;;) {
 		free(why);
 		why = NULL;
-		if (forward_ping(forward_path(f), 5000, NULL, NULL, &why) == 0)
+		if (forward_ping(forward_path(f), 5000, &ping_ms, NULL, &why) ==
+		    0)
 			break;
 		if (util_mono_ms() - r.t0 > limit) {
 			rc = create_fail(&r, why, cause);
@@ -425,6 +456,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 		usleep(300000);
 	}
 	create_report(&r, 1, forward_path(f));
+	create_mark_first_boot(r.state_dir, 0);
 	rc = 0;
 out:
 	if (f != NULL)

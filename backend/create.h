@@ -31,6 +31,7 @@ const char *create_stage_name(enum create_stage);
 int create_vm(struct vm *, const struct profile *, create_cb, void *, char **);
 int create_bring_up(struct vm *, const struct profile *, create_cb, void *,
                     char **);
+int create_first_boot_pending(const struct profile *);
 int create_delete(const struct profile *, const char *, const char *, int,
                   char **);
 

@@ -157,9 +157,10 @@ cmd_create_exec(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 /*
- * `berth start` of a VM that does not exist yet: create it, then bring it
- * up to a forwarded Docker socket. Returns -1 when the VM exists (or
- * cannot be made from an image), so the caller does a plain start.
+ * `berth start` of a VM that does not exist yet (or was made by `berth
+ * create` and never started): create it, then bring it up to a forwarded
+ * Docker socket. Returns -1 when it is an existing VM (or cannot be made
+ * from an image), so the caller does a plain start.
  */
 int
 cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
@@ -169,7 +170,7 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 	struct model_vm m;
 	struct vm *vm;
 	char *cause = NULL;
-	int rc;
+	int rc, fresh;
 
 	if (argc > 1)
 		return -1; /* options: the plain start parses them */
@@ -177,15 +178,17 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 		return -1;
 	memset(&m, 0, sizeof m);
 	vm_fill(vm, &m);
-	if (m.state != MODEL_VM_NOT_CREATED || m.conn != MODEL_CONN_UP ||
-	    p->vm.image == NULL || *p->vm.image == '\0' ||
-	    strncmp(m.uri, "test:", 5) == 0) {
+	fresh = m.state == MODEL_VM_NOT_CREATED;
+	if ((!fresh &&
+	     !(m.state == MODEL_VM_SHUTOFF && create_first_boot_pending(p))) ||
+	    m.conn != MODEL_CONN_UP || p->vm.image == NULL ||
+	    *p->vm.image == '\0' || strncmp(m.uri, "test:", 5) == 0) {
 		model_vm_clear(&m);
 		vm_free(vm);
 		profile_free(p);
 		return -1;
 	}
-	rc = create_vm(vm, p, cmd_create_report, &s, &cause);
+	rc = fresh ? create_vm(vm, p, cmd_create_report, &s, &cause) : 0;
 	if (rc == 0)
 		rc = create_bring_up(vm, p, cmd_create_report, &s, &cause);
 	if (rc == 0)

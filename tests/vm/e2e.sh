@@ -1,0 +1,203 @@
+#!/bin/sh
+# e2e.sh: the whole chain on a real guest (issue 8). The Docker test
+# guest's disk (tests/vm/build-docker-guest.sh) enters berth the way a
+# user's image does (vm.image: file://…, direct kernel boot); it has no
+# cloud-init, so berth finds it already provisioned. Then:
+#   berth create → berth start (boot, provisioning, Docker ready, socket
+#   forwarded) → import the busybox image through the forwarded socket →
+#   a container with a 9p-shared host folder bind-mounted runs an inotify
+#   watcher (tests/vm/inw, copied in through the share) → berth ps lists
+#   it → with polling on (berth watch), a host edit wakes the watcher in
+#   the container → berth stop → berth delete.
+# Every stage is timed; the table is printed as TAP comments. Slow: a
+# cold guest build takes minutes, boot to Docker 45-160 s under TCG.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+TABLE=
+row() { TABLE="$TABLE$(printf '%-28s %8s s' "$1" "$2")
+"; }
+
+tcg_or_skip
+for c in ssh docker gcc qemu-img; do
+	command -v $c >/dev/null || skip_all "$c missing (tests/env/install-deps.sh)"
+done
+
+t=$(now)
+if ! docker_guest_paths 2>"${TMPDIR:-/tmp}/berth-e2e-build.$$"; then
+	if ! curl -sfI --max-time 20 http://deb.debian.org/debian/dists/bookworm/Release >/dev/null; then
+		rm -f "${TMPDIR:-/tmp}/berth-e2e-build.$$"
+		skip_all "mmdebstrap cannot reach the Debian mirror to build the Docker guest"
+	fi
+	not_ok "build the Docker guest"
+	sed 's/^/# build: /' "${TMPDIR:-/tmp}/berth-e2e-build.$$" | tail -20
+	rm -f "${TMPDIR:-/tmp}/berth-e2e-build.$$"
+	done_testing
+	exit 1
+fi
+rm -f "${TMPDIR:-/tmp}/berth-e2e-build.$$"
+row "guest image (build/cache)" "$(since "$t")"
+
+t_home
+P=e2e$$
+DOM=berth-$P
+W=$T_HOME/w
+S=$W/share
+STATE=$T_HOME/state/$P
+export DOCKER_CONFIG=$T_HOME/docker
+mkdir -p "$S" "$DOCKER_CONFIG" "$STATE/ssh"
+BG=
+T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; "$BERTH" -p $P socket stop >/dev/null 2>&1; guest_virsh destroy $DOM >/dev/null 2>&1; "$BERTH" -p $P delete --yes --data >/dev/null 2>&1; guest_virsh undefine $DOM >/dev/null 2>&1'
+trap 'exit 1' INT TERM HUP
+# The image already trusts its own key: it becomes the profile's key
+# (a cloud image would get the profile's key from the seed instead).
+cp "$DOCKER_GUEST_KEY" "$STATE/ssh/id_ed25519"
+cp "$DOCKER_GUEST_KEY.pub" "$STATE/ssh/id_ed25519.pub"
+chmod 600 "$STATE/ssh/id_ed25519"
+gcc -static -O2 -o "$S/inw" "$BERTH_SRCDIR/tests/vm/inw.c" || {
+	not_ok "build the static inotify watcher"
+	done_testing
+	exit 1
+}
+echo 'v1' >"$S/app.js"
+
+cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
+vm:
+  uri: $GUEST_URI
+  image: file://$DOCKER_GUEST_DISK
+  kernel: $DOCKER_GUEST_KERNEL
+  initrd: $DOCKER_GUEST_INITRD
+  cmdline: $DOCKER_GUEST_KARGS
+  cpus: 2
+  memory: 1GiB
+  disk: 4GiB
+mounts:
+  - host: $S
+    guest: /work/app
+    writable: true
+    watch: off
+    interval: 500ms
+docker:
+  socket: auto
+  context: berth-$P
+  activate: false
+EOF2
+
+stage_rows() { # "stage NAME(17) SECONDS s ..." lines into the table
+	awk '/^stage / { n = substr($0, 7, 17); sub(/ +$/, "", n)
+		split(substr($0, 25), a, " ")
+		printf "%-28s %8s s\n", "  " n, a[1] }' "$1"
+}
+stage_names() { awk '/^stage / { n = substr($0, 7, 17); sub(/ +$/, "", n)
+	printf "%s,", n }' "$1"; }
+
+t=$(now)
+out=$("$BERTH" -p "$P" create 2>"$W/create.err")
+is "berth create" "$?:$out" "0:$DOM: created"
+row "berth create (total)" "$(since "$t")"
+TABLE="$TABLE$(stage_rows "$W/create.err")
+"
+like "create made the overlay on the cached base" \
+	"$(qemu-img info --output=json "$STATE/disk.qcow2")" "\"backing-filename\": \"$DOCKER_GUEST_DISK\""
+
+t=$(now)
+out=$(BERTH_CREATE_TIMEOUT_S=300 "$BERTH" -p "$P" start 2>"$W/start.err")
+rc=$?
+row "berth start (total)" "$(since "$t")"
+TABLE="$TABLE$(stage_rows "$W/start.err")
+"
+if [ $rc -ne 0 ]; then
+	not_ok "berth start brings the VM up to a forwarded Docker socket"
+	sed 's/^/# start: /' "$W/start.err"
+	"$BERTH" -p "$P" console-log -n 30 | sed 's/^/# console: /'
+	printf '%s' "$TABLE" | sed 's/^/# /'
+	done_testing
+	exit 1
+fi
+is "berth start ends running" "$out" "$DOM: running"
+stages=$(stage_names "$W/start.err")
+is "start went through every stage in order" "$stages" \
+	"booting,provisioning,Docker ready,socket forwarded,total,"
+like "the image is found already provisioned" "$(cat "$W/start.err")" \
+	'stage provisioning .*already provisioned \(no cloud-init in the image\)'
+
+SOCK=$STATE/docker.sock
+export DOCKER_HOST=unix://$SOCK
+is "guest dockerd answers through the forwarded host socket" \
+	"$(curl -s --max-time 10 --unix-socket "$SOCK" http://d/_ping)" OK
+
+t=$(now)
+check "busybox image imported through the forwarded socket" \
+	"$BERTH_SRCDIR/tests/env/busybox-image.sh" berth-busybox:test
+row "import busybox image" "$(since "$t")"
+
+t=$(now)
+C=berth-e2e-$$
+cid=$(docker run -d --name "$C" --network none -v /work/app:/app \
+	berth-busybox:test /app/inw -r /app 2>"$W/run.err")
+is "container with the 9p share bind-mounted runs" "$?" 0
+[ -n "$cid" ] || sed 's/^/# run: /' "$W/run.err"
+i=0
+until docker logs "$C" 2>&1 | grep -q '^INW-READY' || [ $i -ge 300 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+check "the watcher in the container is ready" sh -c "docker logs '$C' 2>&1 | grep -q '^INW-READY'"
+row "docker run → watcher ready" "$(since "$t")"
+
+t=$(now)
+like "berth ps lists the container" "$("$BERTH" -p "$P" ps 2>&1)" "$C"
+row "berth ps" "$(since "$t")"
+
+# Without polling a host edit is invisible in the guest (9p has no
+# notifications); with berth watch on it is replayed.
+echo 'v2' >"$S/app.js"
+sleep 2
+if docker logs "$C" 2>&1 | grep -q 'app\.js'; then
+	not_ok "watch off: a host edit raises nothing in the container"
+else
+	ok "watch off: a host edit raises nothing in the container"
+fi
+"$BERTH" -p "$P" watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
+BG=$!
+i=0
+until grep -q '^ready:' "$W/watch.out" 2>/dev/null || [ $i -ge 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+like "polling watcher took its snapshot" "$(cat "$W/watch.out")" '^ready:'
+t=$(now)
+echo 'v3' >"$S/app.js"
+i=0
+until docker logs "$C" 2>&1 | grep -Eq '^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)' ||
+	[ $i -ge 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+if docker logs "$C" 2>&1 | grep -Eq '^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)'; then
+	ok "a host edit wakes the watcher in the container"
+else
+	not_ok "a host edit wakes the watcher in the container"
+	docker logs "$C" 2>&1 | tail -5 | sed 's/^/# inw: /'
+	sed 's/^/# watch: /' "$W/watch.err" | tail -5
+fi
+row "host edit → container event" "$(since "$t")"
+kill "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+BG=
+docker rm -f "$C" >/dev/null 2>&1
+
+t=$(now)
+"$BERTH" -p "$P" socket stop >/dev/null 2>&1
+out=$("$BERTH" -p "$P" stop 2>&1)
+like "berth stop" "$out" "$DOM: (stopped|shut off)"
+row "berth stop" "$(since "$t")"
+out=$("$BERTH" -p "$P" delete --yes 2>&1)
+is "berth delete keeps the data disk" "$out" "$DOM: deleted (data disk kept)"
+check "data disk survives delete" test -s "$STATE/data.qcow2"
+
+echo "# stage                            time"
+printf '%s' "$TABLE" | sed '/^$/d; s/^/# /'
+done_testing

@@ -76,6 +76,18 @@ is "pane key c: docker sees it" "$(docker context show 2>/dev/null)" berth-test
 tmux -S "$TMUX_SOCK" send-keys c
 check "pane key c again: deactivated" wait_json context_current false 10
 
+# The guest's sshd goes away: the pane says down, with the reason.
+"$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR"
+check "sshd stopped: down" wait_json healthy false 10
+sleep 2
+like "sshd stopped: the Socket pane says down and why" \
+	"$(tmux -S "$TMUX_SOCK" capture-pane -p -t 0)" 'docker.sock +\(ssh\) +down: (guest sshd|nothing listens|no socket)'
+"$BERTH_SRCDIR/tests/env/sshd.sh" restart "$SSHD_DIR"
+check "sshd back: healthy again" wait_json healthy true 20
+sleep 1.5
+like "sshd back: the Socket pane says healthy" \
+	"$(tmux -S "$TMUX_SOCK" capture-pane -p -t 0)" 'docker.sock +\(ssh\) +healthy'
+
 pid2=$(json pid)
 check "dashboard: quits on q" dash_quit
 check "berth exited: ssh stopped with it" dead $pid2

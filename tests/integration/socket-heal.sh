@@ -37,12 +37,18 @@ like "text output says when" "$("$BERTH" $P socket)" 'restarts +1, last .* ago'
 pid2=$(json pid)
 "$BERTH" $P socket restart
 is "socket restart exits 0" "$?" 0
-i=0
-while [ $i -lt 50 ] && { [ "$(json pid)" = "$pid2" ] || [ "$(json healthy)" != true ]; }; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "socket restart: new ssh, healthy" test "$(json pid)" != "$pid2" -a "$(json healthy)" = true
+new_pid() { # new_pid OLD SECONDS: the owner reports another ssh pid
+	_k=0
+	while [ "$_k" -lt "$(($2 * 10))" ]; do
+		_p=$(status_pid)
+		[ -n "$_p" ] && [ "$_p" != 0 ] && [ "$_p" != "$1" ] && return 0
+		sleep 0.1
+		_k=$((_k + 1))
+	done
+	return 1
+}
+check "socket restart: a new ssh" new_pid "$pid2" 10
+check "socket restart: healthy" wait_json healthy true 10
 is "socket restart: two restarts" "$(json restarts)" 2
 
 # The guest's sshd goes away: down, with the reason and the stage.

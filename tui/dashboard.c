@@ -49,10 +49,7 @@ static int dash_act_faster(struct dash *);
 static int dash_act_slower(struct dash *);
 
 /* What the global actions do; panes and views handle the rest. */
-static const struct {
-	enum key_action action;
-	int (*fn)(struct dash *);
-} dash_global_actions[] = {
+static const struct dash_binding dash_global_actions[] = {
     {ACT_QUIT, dash_act_quit},       {ACT_HELP, dash_act_help},
     {ACT_NEXT_PANE, dash_act_next},  {ACT_PREV_PANE, dash_act_prev},
     {ACT_PANE_1, dash_act_pane1},    {ACT_PANE_2, dash_act_pane2},
@@ -61,6 +58,30 @@ static const struct {
     {ACT_PROFILE, dash_act_profile}, {ACT_REPAINT, dash_act_repaint},
     {ACT_FASTER, dash_act_faster},   {ACT_SLOWER, dash_act_slower},
 };
+
+/* Run the row of table for action a; -1 when the table has none. */
+int
+dash_dispatch(struct dash *d, const struct dash_binding *table, size_t n,
+              enum key_action a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (table[i].action == a)
+			return table[i].fn(d);
+	}
+	return -1;
+}
+
+/* The action a in the open view, else in the focused pane. */
+static int
+dash_local_action(struct dash *d, enum key_action a)
+{
+	if (d->view != NULL)
+		return dash_dispatch(d, d->view->actions, d->view->nactions, a);
+	return dash_dispatch(d, dash_panes[d->focus]->actions,
+	                     dash_panes[d->focus]->nactions, a);
+}
 
 /* A local message for the status line, replacing the model's newest. */
 void
@@ -274,13 +295,9 @@ dash_mouse(struct dash *d)
 	if (getmouse(&ev) != OK || d->dialog != NULL || d->prompt != NULL)
 		return 0;
 	if (ev.bstate & BUTTON4_PRESSED)
-		return d->view != NULL
-		           ? d->view->action(d, ACT_UP)
-		           : dash_panes[d->focus]->action(d, ACT_UP);
+		return dash_local_action(d, ACT_UP);
 	if (ev.bstate & BUTTON5_PRESSED)
-		return d->view != NULL
-		           ? d->view->action(d, ACT_DOWN)
-		           : dash_panes[d->focus]->action(d, ACT_DOWN);
+		return dash_local_action(d, ACT_DOWN);
 	for (i = 0; i < DASH_NPANES; i++) {
 		struct rect *r = &d->pane[i];
 
@@ -297,7 +314,7 @@ dash_key(struct dash *d, int ch)
 {
 	enum key_scope scopes[4];
 	enum key_action a;
-	size_t n = 0, i;
+	size_t n = 0;
 	int eff;
 	char buf[32];
 
@@ -329,14 +346,11 @@ dash_key(struct dash *d, int ch)
 	}
 	if (d->too_small && a != ACT_QUIT && a != ACT_REPAINT)
 		return 0;
-	eff = d->view != NULL ? d->view->action(d, a)
-	                      : dash_panes[d->focus]->action(d, a);
-	if (eff >= 0)
+	if ((eff = dash_local_action(d, a)) >= 0)
 		return eff;
-	for (i = 0; i < nitems(dash_global_actions); i++) {
-		if (dash_global_actions[i].action == a)
-			return dash_global_actions[i].fn(d);
-	}
+	if ((eff = dash_dispatch(d, DASH_BINDINGS(dash_global_actions), a)) >=
+	    0)
+		return eff;
 	return 0;
 }
 

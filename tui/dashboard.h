@@ -109,6 +109,13 @@ struct rect {
 
 struct dash;
 
+/* What an action does in a pane, a view or everywhere: one table row. */
+struct dash_binding {
+	enum key_action action;
+	int (*fn)(struct dash *);
+};
+#define DASH_BINDINGS(t) (t), nitems(t)
+
 /* A pane: a descriptor registered in dash_panes[] (dashboard.c). */
 struct pane {
 	const char *name;  /* "vm", used by the command line */
@@ -119,7 +126,8 @@ struct pane {
 	/* Hash of everything the pane shows; unchanged = no redraw. */
 	uint64_t (*digest)(const struct dash *);
 	void (*draw)(struct dash *, WINDOW *, int, int);
-	int (*action)(struct dash *, enum key_action);
+	const struct dash_binding *actions; /* what its keys do */
+	size_t nactions;
 };
 extern const struct pane pane_vm, pane_mounts, pane_socket, pane_containers;
 #define DASH_NPANES 4
@@ -130,7 +138,8 @@ struct view {
 	const char *title;
 	uint64_t (*digest)(const struct dash *);
 	void (*draw)(struct dash *, WINDOW *, int, int);
-	int (*action)(struct dash *, enum key_action);
+	const struct dash_binding *actions;
+	size_t nactions;
 	void (*close)(struct dash *);
 };
 extern const struct view view_logs, view_inspect;
@@ -231,6 +240,8 @@ struct dash {
 extern const struct pane *const dash_panes[DASH_NPANES];
 
 /* dashboard.c */
+int dash_dispatch(struct dash *, const struct dash_binding *, size_t,
+                  enum key_action);
 void dash_set_status(struct dash *, int, const char *, ...)
     BERTH_PRINTFLIKE(3, 4);
 int dash_send(struct dash *, enum engine_cmd_type, const char *, const char *,

@@ -464,84 +464,182 @@ pane_containers_page(const struct dash *d)
 }
 
 static int
-pane_containers_action(struct dash *d, enum key_action a)
+pane_containers_up(struct dash *d)
 {
-	const struct model_container *c;
+	return pane_containers_move(d, -1);
+}
+
+static int
+pane_containers_down(struct dash *d)
+{
+	return pane_containers_move(d, 1);
+}
+
+static int
+pane_containers_page_up(struct dash *d)
+{
+	return pane_containers_move(d, -pane_containers_page(d));
+}
+
+static int
+pane_containers_page_down(struct dash *d)
+{
+	return pane_containers_move(d, pane_containers_page(d));
+}
+
+static int
+pane_containers_top(struct dash *d)
+{
+	return pane_containers_move(d, -1000000);
+}
+
+static int
+pane_containers_bottom(struct dash *d)
+{
+	return pane_containers_move(d, 1000000);
+}
+
+static int
+pane_containers_filter(struct dash *d)
+{
+	return dialog_command_prompt(d, "/", d->ct.filter,
+	                             pane_containers_filter_change,
+	                             pane_containers_filter_done, NULL);
+}
+
+static int
+pane_containers_sorted(struct dash *d)
+{
+	dash_set_status(d, 0, "sorted by %s%s",
+	                pane_containers_sorts[d->ct.sort],
+	                d->ct.reverse ? ", reversed" : "");
+	return DASH_REDRAW;
+}
+
+static int
+pane_containers_sort(struct dash *d)
+{
+	d->ct.sort = (d->ct.sort + 1) % CT_SORT_N;
+	return pane_containers_sorted(d);
+}
+
+static int
+pane_containers_reverse(struct dash *d)
+{
+	d->ct.reverse = !d->ct.reverse;
+	return pane_containers_sorted(d);
+}
+
+static int
+pane_containers_group(struct dash *d)
+{
+	d->ct.group = !d->ct.group;
+	dash_set_status(d, 0, "grouping by compose project %s",
+	                d->ct.group ? "on" : "off");
+	return DASH_REDRAW;
+}
+
+/* The selected container, or NULL after saying there is none. */
+static const struct model_container *
+pane_containers_target(struct dash *d)
+{
+	const struct model_container *c = dash_selected_container(d);
+
+	if (c == NULL || c->id == NULL) {
+		dash_set_status(d, 1, "no container selected");
+		return NULL;
+	}
+	return c;
+}
+
+static int
+pane_containers_start(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+
+	if (c == NULL)
+		return DASH_REDRAW;
+	dash_set_status(d, 0, "starting %s", c->name);
+	return dash_send(d, ENGINE_CMD_CT_START, c->id, NULL, 0);
+}
+
+static int
+pane_containers_restart(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+
+	if (c == NULL)
+		return DASH_REDRAW;
+	dash_set_status(d, 0, "restarting %s", c->name);
+	return dash_send(d, ENGINE_CMD_CT_RESTART, c->id, NULL, 0);
+}
+
+static int
+pane_containers_stop(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
 	char *q;
 
-	switch (a) {
-	case ACT_UP:
-		return pane_containers_move(d, -1);
-	case ACT_DOWN:
-		return pane_containers_move(d, 1);
-	case ACT_PAGE_UP:
-		return pane_containers_move(d, -pane_containers_page(d));
-	case ACT_PAGE_DOWN:
-		return pane_containers_move(d, pane_containers_page(d));
-	case ACT_TOP:
-		return pane_containers_move(d, -1000000);
-	case ACT_BOTTOM:
-		return pane_containers_move(d, 1000000);
-	case ACT_CT_FILTER:
-		return dialog_command_prompt(d, "/", d->ct.filter,
-		                             pane_containers_filter_change,
-		                             pane_containers_filter_done, NULL);
-	case ACT_CT_SORT:
-		d->ct.sort = (d->ct.sort + 1) % CT_SORT_N;
-		dash_set_status(d, 0, "sorted by %s%s",
-		                pane_containers_sorts[d->ct.sort],
-		                d->ct.reverse ? ", reversed" : "");
+	if (c == NULL)
 		return DASH_REDRAW;
-	case ACT_CT_REVERSE:
-		d->ct.reverse = !d->ct.reverse;
-		dash_set_status(d, 0, "sorted by %s%s",
-		                pane_containers_sorts[d->ct.sort],
-		                d->ct.reverse ? ", reversed" : "");
-		return DASH_REDRAW;
-	case ACT_CT_GROUP:
-		d->ct.group = !d->ct.group;
-		dash_set_status(d, 0, "grouping by compose project %s",
-		                d->ct.group ? "on" : "off");
-		return DASH_REDRAW;
-	default:
-		break;
-	}
-	if (a != ACT_CT_START && a != ACT_CT_STOP && a != ACT_CT_RESTART &&
-	    a != ACT_CT_REMOVE && a != ACT_CT_LOGS && a != ACT_CT_INSPECT)
-		return -1;
-	if ((c = dash_selected_container(d)) == NULL || c->id == NULL) {
-		dash_set_status(d, 1, "no container selected");
-		return DASH_REDRAW;
-	}
-	switch (a) {
-	case ACT_CT_START:
-		dash_set_status(d, 0, "starting %s", c->name);
-		return dash_send(d, ENGINE_CMD_CT_START, c->id, NULL, 0);
-	case ACT_CT_RESTART:
-		dash_set_status(d, 0, "restarting %s", c->name);
-		return dash_send(d, ENGINE_CMD_CT_RESTART, c->id, NULL, 0);
-	case ACT_CT_STOP:
-		q = xasprintf("Stop container %s?", c->name);
-		dialog_confirm_open(d, q, ENGINE_CMD_CT_STOP, c->id, 0);
-		free(q);
-		return DASH_REDRAW;
-	case ACT_CT_REMOVE:
-		q = xasprintf("Remove container %s%s?", c->name,
-		              c->state != NULL &&
-		                      strcmp(c->state, "running") == 0
-		                  ? " (running: it will be killed)"
-		                  : "");
-		dialog_confirm_open(d, q, ENGINE_CMD_CT_REMOVE, c->id, 1);
-		free(q);
-		return DASH_REDRAW;
-	case ACT_CT_LOGS:
-		return view_logs_open(d, c->id, c->name);
-	case ACT_CT_INSPECT:
-		return view_inspect_open(d, c->id);
-	default:
-		return -1;
-	}
+	q = xasprintf("Stop container %s?", c->name);
+	dialog_confirm_open(d, q, ENGINE_CMD_CT_STOP, c->id, 0);
+	free(q);
+	return DASH_REDRAW;
 }
+
+/* Remove asks; a running container is killed (force), and it says so. */
+static int
+pane_containers_remove(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+	char *q;
+
+	if (c == NULL)
+		return DASH_REDRAW;
+	q = xasprintf("Remove container %s%s?", c->name,
+	              c->state != NULL && strcmp(c->state, "running") == 0
+	                  ? " (running: it will be killed)"
+	                  : "");
+	dialog_confirm_open(d, q, ENGINE_CMD_CT_REMOVE, c->id, 1);
+	free(q);
+	return DASH_REDRAW;
+}
+
+static int
+pane_containers_logs(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+
+	return c == NULL ? DASH_REDRAW : view_logs_open(d, c->id, c->name);
+}
+
+static int
+pane_containers_inspect(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+
+	return c == NULL ? DASH_REDRAW : view_inspect_open(d, c->id);
+}
+
+static const struct dash_binding pane_containers_actions[] = {
+    {ACT_UP, pane_containers_up},
+    {ACT_DOWN, pane_containers_down},
+    {ACT_PAGE_UP, pane_containers_page_up},
+    {ACT_PAGE_DOWN, pane_containers_page_down},
+    {ACT_TOP, pane_containers_top},
+    {ACT_BOTTOM, pane_containers_bottom},
+    {ACT_CT_FILTER, pane_containers_filter},
+    {ACT_CT_SORT, pane_containers_sort},
+    {ACT_CT_REVERSE, pane_containers_reverse},
+    {ACT_CT_GROUP, pane_containers_group},
+    {ACT_CT_START, pane_containers_start},
+    {ACT_CT_STOP, pane_containers_stop},
+    {ACT_CT_RESTART, pane_containers_restart},
+    {ACT_CT_REMOVE, pane_containers_remove},
+    {ACT_CT_LOGS, pane_containers_logs},
+    {ACT_CT_INSPECT, pane_containers_inspect},
+};
 
 const struct pane pane_containers = {
     .name = "containers",
@@ -550,5 +648,6 @@ const struct pane pane_containers = {
     .height = pane_containers_height,
     .digest = pane_containers_digest,
     .draw = pane_containers_draw,
-    .action = pane_containers_action,
+    .actions = pane_containers_actions,
+    .nactions = nitems(pane_containers_actions),
 };

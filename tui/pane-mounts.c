@@ -124,44 +124,66 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 }
 
 static int
-pane_mounts_action(struct dash *d, enum key_action a)
+pane_mounts_up(struct dash *d)
+{
+	if (d->mounts.sel > 0)
+		d->mounts.sel--;
+	return DASH_REDRAW;
+}
+
+static int
+pane_mounts_down(struct dash *d)
+{
+	if ((size_t)d->mounts.sel + 1 < d->model->nmounts)
+		d->mounts.sel++;
+	return DASH_REDRAW;
+}
+
+static int
+pane_mounts_top(struct dash *d)
+{
+	d->mounts.sel = 0;
+	return DASH_REDRAW;
+}
+
+static int
+pane_mounts_bottom(struct dash *d)
 {
 	size_t n = d->model->nmounts;
+
+	d->mounts.sel = n > 0 ? (int)n - 1 : 0;
+	return DASH_REDRAW;
+}
+
+/* w: off -> poll -> native -> off for the selected mount. */
+static int
+pane_mounts_watch_next(struct dash *d)
+{
 	const struct model_mount *mt;
 	enum profile_watch next;
 
-	switch (a) {
-	case ACT_UP:
-		if (d->mounts.sel > 0)
-			d->mounts.sel--;
+	if (d->model->nmounts == 0 ||
+	    (size_t)d->mounts.sel >= d->model->nmounts) {
+		dash_set_status(d, 1, "no mount selected");
 		return DASH_REDRAW;
-	case ACT_DOWN:
-		if ((size_t)d->mounts.sel + 1 < n)
-			d->mounts.sel++;
-		return DASH_REDRAW;
-	case ACT_TOP:
-		d->mounts.sel = 0;
-		return DASH_REDRAW;
-	case ACT_BOTTOM:
-		d->mounts.sel = n > 0 ? (int)n - 1 : 0;
-		return DASH_REDRAW;
-	case ACT_MOUNT_WATCH:
-		if (n == 0 || (size_t)d->mounts.sel >= n) {
-			dash_set_status(d, 1, "no mount selected");
-			return DASH_REDRAW;
-		}
-		mt = &d->model->mounts[d->mounts.sel];
-		next = mt->watch == PROFILE_WATCH_OFF    ? PROFILE_WATCH_POLL
-		       : mt->watch == PROFILE_WATCH_POLL ? PROFILE_WATCH_NATIVE
-		                                         : PROFILE_WATCH_OFF;
-		dash_set_status(d, 0, "%s: watch %s", mt->host,
-		                pane_mounts_watch[next]);
-		return dash_send(d, ENGINE_CMD_MOUNT_WATCH,
-		                 pane_mounts_watch[next], NULL, d->mounts.sel);
-	default:
-		return -1;
 	}
+	mt = &d->model->mounts[d->mounts.sel];
+	next = mt->watch == PROFILE_WATCH_OFF    ? PROFILE_WATCH_POLL
+	       : mt->watch == PROFILE_WATCH_POLL ? PROFILE_WATCH_NATIVE
+	                                         : PROFILE_WATCH_OFF;
+	dash_set_status(d, 0, "%s: watch %s", mt->host,
+	                pane_mounts_watch[next]);
+	return dash_send(d, ENGINE_CMD_MOUNT_WATCH, pane_mounts_watch[next],
+	                 NULL, d->mounts.sel);
 }
+
+static const struct dash_binding pane_mounts_actions[] = {
+    {ACT_UP, pane_mounts_up},
+    {ACT_DOWN, pane_mounts_down},
+    {ACT_TOP, pane_mounts_top},
+    {ACT_BOTTOM, pane_mounts_bottom},
+    {ACT_MOUNT_WATCH, pane_mounts_watch_next},
+};
 
 const struct pane pane_mounts = {
     .name = "mounts",
@@ -170,5 +192,6 @@ const struct pane pane_mounts = {
     .height = pane_mounts_height,
     .digest = pane_mounts_digest,
     .draw = pane_mounts_draw,
-    .action = pane_mounts_action,
+    .actions = pane_mounts_actions,
+    .nactions = nitems(pane_mounts_actions),
 };

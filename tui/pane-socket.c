@@ -120,18 +120,22 @@ pane_socket_draw(struct dash *d, WINDOW *w, int rows, int cols)
 }
 
 static int
-pane_socket_action(struct dash *d, enum key_action a)
+pane_socket_restart(struct dash *d)
 {
-	switch (a) {
-	case ACT_SOCKET_RESTART:
-		dash_set_status(d, 0, "re-creating the socket forward");
-		return dash_send(d, ENGINE_CMD_SOCKET_RESTART, NULL, NULL, 0);
-	case ACT_CONTEXT_TOGGLE:
-		return dash_send(d, ENGINE_CMD_CONTEXT_TOGGLE, NULL, NULL, 0);
-	default:
-		return -1;
-	}
+	dash_set_status(d, 0, "re-creating the socket forward");
+	return dash_send(d, ENGINE_CMD_SOCKET_RESTART, NULL, NULL, 0);
 }
+
+static int
+pane_socket_context(struct dash *d)
+{
+	return dash_send(d, ENGINE_CMD_CONTEXT_TOGGLE, NULL, NULL, 0);
+}
+
+static const struct dash_binding pane_socket_actions[] = {
+    {ACT_SOCKET_RESTART, pane_socket_restart},
+    {ACT_CONTEXT_TOGGLE, pane_socket_context},
+};
 
 const struct pane pane_socket = {
     .name = "socket",
@@ -140,5 +144,6 @@ const struct pane pane_socket = {
     .height = pane_socket_height,
     .digest = pane_socket_digest,
     .draw = pane_socket_draw,
-    .action = pane_socket_action,
+    .actions = pane_socket_actions,
+    .nactions = nitems(pane_socket_actions),
 };

@@ -221,24 +221,35 @@ pane_vm_confirm(struct dash *d, const char *what, enum engine_cmd_type t)
 }
 
 static int
-pane_vm_action(struct dash *d, enum key_action a)
+pane_vm_start(struct dash *d)
 {
-	switch (a) {
-	case ACT_VM_START:
-		dash_set_status(d, 0, "starting the VM");
-		return dash_send(d, ENGINE_CMD_VM_START, NULL, NULL, 0);
-	case ACT_VM_STOP:
-		return pane_vm_confirm(d, "Shut down", ENGINE_CMD_VM_SHUTDOWN);
-	case ACT_VM_FORCE:
-		return pane_vm_confirm(d, "Force off", ENGINE_CMD_VM_DESTROY);
-	case ACT_VM_RESTART:
-		return pane_vm_confirm(d, "Restart", ENGINE_CMD_VM_REBOOT);
-	case ACT_VM_EDIT:
-		return dialog_resources_open(d);
-	default:
-		return -1;
-	}
+	dash_set_status(d, 0, "starting the VM");
+	return dash_send(d, ENGINE_CMD_VM_START, NULL, NULL, 0);
 }
+
+static int
+pane_vm_stop(struct dash *d)
+{
+	return pane_vm_confirm(d, "Shut down", ENGINE_CMD_VM_SHUTDOWN);
+}
+
+static int
+pane_vm_force(struct dash *d)
+{
+	return pane_vm_confirm(d, "Force off", ENGINE_CMD_VM_DESTROY);
+}
+
+static int
+pane_vm_restart(struct dash *d)
+{
+	return pane_vm_confirm(d, "Restart", ENGINE_CMD_VM_REBOOT);
+}
+
+static const struct dash_binding pane_vm_actions[] = {
+    {ACT_VM_START, pane_vm_start},        {ACT_VM_STOP, pane_vm_stop},
+    {ACT_VM_FORCE, pane_vm_force},        {ACT_VM_RESTART, pane_vm_restart},
+    {ACT_VM_EDIT, dialog_resources_open},
+};
 
 const struct pane pane_vm = {
     .name = "vm",
@@ -247,5 +258,6 @@ const struct pane pane_vm = {
     .height = pane_vm_height,
     .digest = pane_vm_digest,
     .draw = pane_vm_draw,
-    .action = pane_vm_action,
+    .actions = pane_vm_actions,
+    .nactions = nitems(pane_vm_actions),
 };

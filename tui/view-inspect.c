@@ -153,29 +153,47 @@ view_inspect_draw(struct dash *d, WINDOW *w, int rows, int cols)
 }
 
 static int
-view_inspect_action(struct dash *d, enum key_action a)
+view_inspect_back(struct dash *d)
+{
+	dash_close_view(d);
+	return DASH_LAYOUT | DASH_REDRAW;
+}
+
+static int
+view_inspect_up(struct dash *d)
 {
 	struct view_inspect_data *v = d->view_data;
 
-	switch (a) {
-	case ACT_VIEW_BACK:
-		dash_close_view(d);
-		return DASH_LAYOUT | DASH_REDRAW;
-	case ACT_UP:
-		if (v->top > 0)
-			v->top--;
-		return DASH_REDRAW;
-	case ACT_DOWN:
-		if (v->top < 20)
-			v->top++;
-		return DASH_REDRAW;
-	case ACT_TOP:
-		v->top = 0;
-		return DASH_REDRAW;
-	default:
-		return -1;
-	}
+	if (v->top > 0)
+		v->top--;
+	return DASH_REDRAW;
 }
+
+static int
+view_inspect_down(struct dash *d)
+{
+	struct view_inspect_data *v = d->view_data;
+
+	if (v->top < 20)
+		v->top++;
+	return DASH_REDRAW;
+}
+
+static int
+view_inspect_top(struct dash *d)
+{
+	struct view_inspect_data *v = d->view_data;
+
+	v->top = 0;
+	return DASH_REDRAW;
+}
+
+static const struct dash_binding view_inspect_actions[] = {
+    {ACT_VIEW_BACK, view_inspect_back},
+    {ACT_UP, view_inspect_up},
+    {ACT_DOWN, view_inspect_down},
+    {ACT_TOP, view_inspect_top},
+};
 
 static void
 view_inspect_close(struct dash *d)
@@ -191,6 +209,7 @@ const struct view view_inspect = {
     .title = "Details",
     .digest = view_inspect_digest,
     .draw = view_inspect_draw,
-    .action = view_inspect_action,
+    .actions = view_inspect_actions,
+    .nactions = nitems(view_inspect_actions),
     .close = view_inspect_close,
 };

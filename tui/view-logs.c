@@ -272,48 +272,112 @@ view_logs_scroll(struct dash *d, int delta)
 	return DASH_REDRAW;
 }
 
+/* Esc or q: back to the panes (closing the view stops the stream). */
 static int
-view_logs_action(struct dash *d, enum key_action a)
+view_logs_back(struct dash *d)
+{
+	dash_close_view(d);
+	return DASH_LAYOUT | DASH_REDRAW;
+}
+
+static int
+view_logs_up(struct dash *d)
+{
+	return view_logs_scroll(d, -1);
+}
+
+static int
+view_logs_down(struct dash *d)
+{
+	return view_logs_scroll(d, 1);
+}
+
+static int
+view_logs_page(const struct dash *d)
+{
+	const struct view_logs_data *v = d->view_data;
+
+	return v->body_h > 1 ? v->body_h - 1 : 1;
+}
+
+static int
+view_logs_page_up(struct dash *d)
+{
+	return view_logs_scroll(d, -view_logs_page(d));
+}
+
+static int
+view_logs_page_down(struct dash *d)
+{
+	return view_logs_scroll(d, view_logs_page(d));
+}
+
+static int
+view_logs_top(struct dash *d)
 {
 	struct view_logs_data *v = d->view_data;
 
-	switch (a) {
-	case ACT_VIEW_BACK:
-		dash_close_view(d);
-		return DASH_LAYOUT | DASH_REDRAW;
-	case ACT_UP:
-		return view_logs_scroll(d, -1);
-	case ACT_DOWN:
-		return view_logs_scroll(d, 1);
-	case ACT_PAGE_UP:
-		return view_logs_scroll(d,
-		                        -(v->body_h > 1 ? v->body_h - 1 : 1));
-	case ACT_PAGE_DOWN:
-		return view_logs_scroll(d, v->body_h > 1 ? v->body_h - 1 : 1);
-	case ACT_TOP:
-		v->follow = 0;
-		v->top = 0;
-		return DASH_REDRAW;
-	case ACT_BOTTOM:
-		v->follow = 1;
-		return DASH_REDRAW;
-	case ACT_LOG_FOLLOW:
-		v->follow = !v->follow;
-		return DASH_REDRAW;
-	case ACT_LOG_WRAP:
-		v->wrap = !v->wrap;
-		return DASH_REDRAW;
-	case ACT_LOG_SEARCH:
-		return dialog_command_prompt(d, "search: ", v->search, NULL,
-		                             view_logs_search_done, NULL);
-	case ACT_LOG_NEXT:
-		return view_logs_find(d, 1);
-	case ACT_LOG_PREV:
-		return view_logs_find(d, -1);
-	default:
-		return -1;
-	}
+	v->follow = 0;
+	v->top = 0;
+	return DASH_REDRAW;
 }
+
+static int
+view_logs_bottom(struct dash *d)
+{
+	struct view_logs_data *v = d->view_data;
+
+	v->follow = 1;
+	return DASH_REDRAW;
+}
+
+static int
+view_logs_follow(struct dash *d)
+{
+	struct view_logs_data *v = d->view_data;
+
+	v->follow = !v->follow;
+	return DASH_REDRAW;
+}
+
+static int
+view_logs_wrap(struct dash *d)
+{
+	struct view_logs_data *v = d->view_data;
+
+	v->wrap = !v->wrap;
+	return DASH_REDRAW;
+}
+
+static int
+view_logs_search(struct dash *d)
+{
+	struct view_logs_data *v = d->view_data;
+
+	return dialog_command_prompt(d, "search: ", v->search, NULL,
+	                             view_logs_search_done, NULL);
+}
+
+static int
+view_logs_next(struct dash *d)
+{
+	return view_logs_find(d, 1);
+}
+
+static int
+view_logs_prev(struct dash *d)
+{
+	return view_logs_find(d, -1);
+}
+
+static const struct dash_binding view_logs_actions[] = {
+    {ACT_VIEW_BACK, view_logs_back},      {ACT_UP, view_logs_up},
+    {ACT_DOWN, view_logs_down},           {ACT_PAGE_UP, view_logs_page_up},
+    {ACT_PAGE_DOWN, view_logs_page_down}, {ACT_TOP, view_logs_top},
+    {ACT_BOTTOM, view_logs_bottom},       {ACT_LOG_FOLLOW, view_logs_follow},
+    {ACT_LOG_WRAP, view_logs_wrap},       {ACT_LOG_SEARCH, view_logs_search},
+    {ACT_LOG_NEXT, view_logs_next},       {ACT_LOG_PREV, view_logs_prev},
+};
 
 static void
 view_logs_close(struct dash *d)
@@ -332,6 +396,7 @@ const struct view view_logs = {
     .title = "Logs",
     .digest = view_logs_digest,
     .draw = view_logs_draw,
-    .action = view_logs_action,
+    .actions = view_logs_actions,
+    .nactions = nitems(view_logs_actions),
     .close = view_logs_close,
 };

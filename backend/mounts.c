@@ -493,6 +493,8 @@ mounts_thread(void *arg)
 				replay_batch_clear(&b);
 				w->active = PROFILE_WATCH_OFF;
 				w->queued = 0;
+				w->passes = w->files = w->dirs = 0;
+				w->last_pass_ms = w->errors = 0;
 				native_failed = 0;
 				free(w->note);
 				w->note = NULL;

@@ -22,6 +22,17 @@
 #if defined(__linux__) && defined(HAVE_INOTIFY_INIT1)
 #include <dirent.h>
 #include <sys/inotify.h>
+#include <sys/vfs.h>
+
+/* Filesystems whose changes may come from elsewhere: inotify misses them. */
+static const struct {
+	unsigned long magic;
+	const char *name;
+} winotify_remote[] = {
+    {0x6969, "NFS"},      {0x517b, "SMB"},     {0xff534d42, "CIFS"},
+    {0xfe534d42, "SMB2"}, {0x01021997, "9p"},  {0x65735546, "FUSE"},
+    {0x00c36400, "Ceph"}, {0x5346414f, "AFS"},
+};
 
 #define WINOTIFY_MASK                                                          \
 	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB |      \
@@ -100,8 +111,24 @@ winotify_add_tree(struct winotify *w, const char *rel, char **cause)
 struct winotify *
 winotify_new(const char *root, const struct scan_options *o, char **cause)
 {
-	struct winotify *w = xcalloc(1, sizeof *w);
+	struct winotify *w;
+	struct statfs sf;
+	size_t i;
 
+	if (statfs(root, &sf) == 0) {
+		for (i = 0; i < nitems(winotify_remote); i++) {
+			if ((unsigned long)sf.f_type !=
+			    winotify_remote[i].magic)
+				continue;
+			util_set_cause(
+			    cause,
+			    "%s is on %s: inotify does not see changes "
+			    "made elsewhere",
+			    root, winotify_remote[i].name);
+			return NULL;
+		}
+	}
+	w = xcalloc(1, sizeof *w);
 	w->root = xstrdup(root);
 	w->opt = *o;
 	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {

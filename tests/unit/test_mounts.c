@@ -76,6 +76,19 @@ has_queued3(const struct model_mount *mm)
 }
 
 static int
+has_snapshot3(const struct model_mount *mm)
+{
+	return mm->passes > 0 && mm->files == 3 && mm->queued == 0;
+}
+
+static int
+has_queued2(const struct model_mount *mm)
+{
+	/* n.js and its parent, the root */
+	return mm->queued == 2 && mm->note != NULL;
+}
+
+static int
 is_off(const struct model_mount *mm)
 {
 	return mm->queued == 0 && mm->note == NULL;
@@ -150,6 +163,26 @@ test_watch_queue_never_drops(void **state)
 	assert_true(mm.latency_ms == -1);
 	model_mount_clear(&mm);
 
+	assert_int_equal(mounts_set_watch(m, 0, PROFILE_WATCH_OFF), 0);
+	assert_true(wait_for(m, is_off));
+
+	/* Native: inotify says where to look; the same queue fills. */
+	assert_int_equal(mounts_set_watch(m, 0, PROFILE_WATCH_NATIVE), 0);
+	assert_true(wait_for(m, has_snapshot3));
+	write_file(dir, "n.js", "native");
+	if (!wait_for(m, has_queued2)) {
+		mm = figures(m);
+		print_message("native: queued %llu passes %llu note %s\n",
+		              (unsigned long long)mm.queued,
+		              (unsigned long long)mm.passes,
+		              mm.note != NULL ? mm.note : "(none)");
+		fail();
+	}
+	mm = figures(m);
+	assert_int_equal(mm.watch, PROFILE_WATCH_NATIVE);
+	/* No fallback note: only the delivery failure is noted. */
+	assert_null(strstr(mm.note, "polling instead"));
+	model_mount_clear(&mm);
 	assert_int_equal(mounts_set_watch(m, 0, PROFILE_WATCH_OFF), 0);
 	assert_true(wait_for(m, is_off));
 	assert_int_equal(mounts_set_watch(m, 5, PROFILE_WATCH_POLL), -1);

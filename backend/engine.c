@@ -56,6 +56,7 @@ struct engine {
 	int changed;
 
 	void **state; /* one per component */
+	int created;  /* components exist (made on the first pass) */
 	size_t ncomponents;
 
 	uint64_t interval_ms;
@@ -99,7 +100,11 @@ engine_create(struct profile *profile, int threaded)
 	     e->ncomponents++)
 		;
 	e->state = xcalloc(e->ncomponents + 1, sizeof *e->state);
-	engine_components_create(e);
+	/*
+	 * Components connect (libvirt, Docker) when they are created, so
+	 * that happens on the first pass, on the engine thread, never on
+	 * the caller's (the UI's) thread.
+	 */
 	e->changed = 1;
 	engine_publish(e);
 	return e;
@@ -116,6 +121,7 @@ engine_components_create(struct engine *e)
 		e->state[i] =
 		    c->create != NULL ? c->create(e, e->profile) : NULL;
 	}
+	e->created = 1;
 	e->next_tick = 0;
 }
 
@@ -366,9 +372,14 @@ engine_pass(struct engine *e, int max_wait_ms)
 	struct pollfd pfd[ENGINE_MAX_POLLFDS];
 	int start[64], count[64];
 	int n = 1, timeout, k;
-	uint64_t now = util_mono_ms();
+	uint64_t now;
 	size_t i;
 
+	if (!e->created) {
+		engine_components_create(e);
+		e->changed = 1;
+	}
+	now = util_mono_ms();
 	if (now >= e->next_tick) {
 		for (i = 0; i < e->ncomponents; i++) {
 			const struct engine_component *c = engine_components[i];

@@ -497,14 +497,19 @@ image_remember_sum(const char *dest, const char *hex)
 	free(s);
 }
 
-/* Does the cached file match hex (the sidecar, else hash it)? */
+/*
+ * Does the file match hex? A cached download keeps its verified sum in
+ * a sidecar (remember), so it is hashed once; a user's own file is hashed
+ * each time (berth writes nothing beside it).
+ */
 static int
-image_cached_ok(const char *dest, const char *hex, char **cause)
+image_cached_ok(const char *dest, const char *hex, int remember, char **cause)
 {
-	char *p = xasprintf("%s.sha256", dest), *s, got[65];
+	char *p = xasprintf("%s.sha256", dest), *s = NULL, got[65];
 	int r;
 
-	s = util_read_file(p, NULL, NULL);
+	if (remember)
+		s = util_read_file(p, NULL, NULL);
 	free(p);
 	if (s != NULL && strncasecmp(s, hex, 64) == 0) {
 		free(s);
@@ -514,7 +519,7 @@ image_cached_ok(const char *dest, const char *hex, char **cause)
 	if (image_file_sha256(dest, got, cause) != 0)
 		return -1;
 	r = strcasecmp(got, hex) == 0;
-	if (r)
+	if (r && remember)
 		image_remember_sum(dest, got);
 	return r;
 }
@@ -573,7 +578,7 @@ image_resolve(const struct profile *p, image_progress_cb cb, void *arg,
 			return NULL;
 		}
 		if (want != NULL && *want != '\0') {
-			ok = image_cached_ok(path, want, cause);
+			ok = image_cached_ok(path, want, 0, cause);
 			if (ok <= 0) {
 				if (ok == 0)
 					util_set_cause(cause,
@@ -590,7 +595,7 @@ image_resolve(const struct profile *p, image_progress_cb cb, void *arg,
 	if (stat(dest, &sb) == 0) {
 		if (want == NULL || *want == '\0')
 			return dest;
-		ok = image_cached_ok(dest, want, cause);
+		ok = image_cached_ok(dest, want, 1, cause);
 		if (ok == 1)
 			return dest;
 		if (ok == -1) {

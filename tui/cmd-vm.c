@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tui.h"
+#include "forward.h"
 #include "vm.h"
 
 static volatile sig_atomic_t cmd_vm_stop_watch;
@@ -75,6 +76,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	struct model_vm m;
 	char *cause = NULL;
 	int ch, force = 0, shown = 0, tty = isatty(STDERR_FILENO), r;
+	int supervisor = 0;
 
 	while ((ch = cmd_getopt(ctx, c, argc, argv, has_force ? "f" : "",
 	                        has_force ? longopts : NULL, NULL)) != -1) {
@@ -119,6 +121,17 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		vm_free(vm);
 		profile_free(p);
 		return BERTH_EXIT_FAILED;
+	}
+	/*
+	 * A docker.persist forward lives as long as the VM: end its
+	 * supervisor too. A dashboard's own forward follows the VM itself.
+	 */
+	if ((op == VM_OP_SHUTDOWN || op == VM_OP_DESTROY) &&
+	    forward_owner_pid(p->name, &supervisor) > 0 && supervisor &&
+	    forward_supervisor_stop(p->name, &cause) != 0) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		cause = NULL;
 	}
 	vm_refresh(vm, 0, NULL);
 	memset(&m, 0, sizeof m);

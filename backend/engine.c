@@ -30,10 +30,10 @@
 
 /* Components, registered in this one table (NULL-terminated). */
 const struct engine_component *const engine_components[] = {
-    &vm_component,
-    &socket_component,
-    &docker_component,
-    &mounts_component,
+    &vm_component,     /* libvirt: the VM, its stats and events */
+    &socket_component, /* the forwarded docker.sock and context */
+    &docker_component, /* the Docker Engine API */
+    &mounts_component, /* shared folders and polling mode */
     NULL,
 };
 

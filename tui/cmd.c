@@ -15,10 +15,7 @@
 
 /* Every subcommand, in the order berth --help lists them. */
 const struct cmd_entry *const cmd_table[] = {
-    &cmd_profile_entry,
-    &cmd_theme_entry,
-    &cmd_scan_entry,
-    &cmd_watch_entry,
+    /* the VM */
     &cmd_start_entry,
     &cmd_stop_entry,
     &cmd_restart_entry,
@@ -27,17 +24,25 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_status_entry,
     &cmd_set_entry,
     &cmd_list_entry,
-    &cmd_socket_entry,
-    &cmd_context_entry,
-    &cmd_ps_entry,
-    &cmd_logs_entry,
-    &cmd_docker_info_entry,
-    &cmd_container_entry,
-    &cmd_stats_entry,
-    &cmd_image_entry,
     &cmd_create_entry,
     &cmd_delete_entry,
     &cmd_console_log_entry,
+    &cmd_image_entry,
+    /* Docker */
+    &cmd_ps_entry,
+    &cmd_logs_entry,
+    &cmd_container_entry,
+    &cmd_stats_entry,
+    &cmd_docker_info_entry,
+    /* the socket */
+    &cmd_socket_entry,
+    &cmd_context_entry,
+    /* shared folders */
+    &cmd_watch_entry,
+    &cmd_scan_entry,
+    /* configuration */
+    &cmd_profile_entry,
+    &cmd_theme_entry,
     NULL,
 };
 
@@ -70,7 +75,10 @@ cmd_usage(FILE *f)
 		const struct cmd_entry *c = cmd_table[i];
 		char *s = xasprintf("%s %s", c->name, c->usage);
 
-		fprintf(f, "  %-38s %s\n", s, c->help);
+		if (strlen(s) > 38)
+			fprintf(f, "  %s\n  %-38s %s\n", s, "", c->help);
+		else
+			fprintf(f, "  %-38s %s\n", s, c->help);
 		free(s);
 	}
 	fprintf(

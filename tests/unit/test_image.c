@@ -1,0 +1,236 @@
+/*
+ * test_image.c: the pure parts of image.c, disk.c and provision.c: cache
+ * file names for URLs, the default image per architecture, the progress
+ * text, qcow2/raw detection, and the cloud-init user-data, which must stay
+ * valid YAML that carries hostile profile text (quotes, backslashes,
+ * newlines, control characters) through unchanged.
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <yaml.h>
+
+#include "image.h"
+
+/* Every scalar of a YAML document, in order; fails the test on a parse
+ * error. */
+static char **
+scalars(const char *doc, size_t *n)
+{
+	yaml_parser_t p;
+	yaml_event_t e;
+	char **v = NULL;
+	int done = 0;
+
+	*n = 0;
+	assert_true(yaml_parser_initialize(&p));
+	yaml_parser_set_input_string(&p, (const unsigned char *)doc,
+	                             strlen(doc));
+	while (!done) {
+		if (!yaml_parser_parse(&p, &e))
+			fail_msg("user-data is not YAML: %s (line %zu)",
+			         p.problem, p.problem_mark.line + 1);
+		if (e.type == YAML_SCALAR_EVENT) {
+			v = xreallocarray(v, *n + 1, sizeof *v);
+			v[(*n)++] = xstrndup((const char *)e.data.scalar.value,
+			                     e.data.scalar.length);
+		}
+		done = e.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&p);
+	return v;
+}
+
+static int
+has(char **v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+freev(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+static void
+test_cache_path(void **state)
+{
+	char *a, *b, *c, *d;
+
+	(void)state;
+	setenv("BERTH_HOME", "/tmp/berth-test-image-home", 1);
+	a = image_cache_path("https://example.org/a/debian.qcow2");
+	b = image_cache_path("https://example.org/b/debian.qcow2");
+	c = image_cache_path("https://example.org/a/debian.qcow2?x=1#f");
+	d = image_cache_path("https://example.org/a/$(rm -rf ~)'..qcow2");
+	assert_string_equal(util_basename(a) + 12, "-debian.qcow2");
+	assert_string_not_equal(a, b); /* same name, other URL */
+	assert_string_equal(util_basename(c) + 12, "-debian.qcow2");
+	assert_null(strchr(util_basename(d), '$'));
+	assert_null(strchr(util_basename(d), '\''));
+	assert_null(strchr(util_basename(d), ' '));
+	assert_int_equal(
+	    strncmp(a, "/tmp/berth-test-image-home/cache/images/", 40), 0);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	a = image_cache_path("https://example.org/");
+	assert_string_equal(util_basename(a) + 12, "-image");
+	free(a);
+}
+
+static void
+test_defaults(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(image_default_url("x86_64"),
+	                       "debian-12-generic-amd64.qcow2"));
+	assert_non_null(strstr(image_default_url("amd64"), "amd64"));
+	assert_non_null(strstr(image_default_url("aarch64"),
+	                       "debian-12-generic-arm64.qcow2"));
+	assert_string_equal(image_default_url("arm64"),
+	                    image_default_url("aarch64"));
+	assert_null(image_default_url("sparc"));
+	assert_non_null(image_default_url(NULL)); /* the host's */
+	assert_true(image_is_url("https://x/y"));
+	assert_true(image_is_url("http://x/y"));
+	assert_false(image_is_url("file:///x"));
+	assert_false(image_is_url("/x/y.qcow2"));
+}
+
+static void
+test_progress_text(void **state)
+{
+	struct image_progress pr = {512ULL << 20, 1ULL << 30, 8.0 * 1048576,
+	                            64};
+	char *t;
+
+	(void)state;
+	t = image_progress_text(&pr);
+	assert_non_null(strstr(t, "(50%)"));
+	assert_non_null(strstr(t, "/s"));
+	assert_non_null(strstr(t, "ETA 1:04"));
+	free(t);
+	pr.total = 0;
+	pr.eta_s = -1;
+	t = image_progress_text(&pr);
+	assert_null(strstr(t, "ETA"));
+	assert_null(strstr(t, "%"));
+	free(t);
+}
+
+static void
+test_format_of(void **state)
+{
+	char path[] = "/tmp/berth-test-image-XXXXXX", *cause = NULL;
+	const char *fmt = NULL;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+	close(fd);
+	assert_int_equal(disk_format_of(path, &fmt, &cause), 0);
+	assert_string_equal(fmt, "qcow2");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "\0\0\0\0", 4), 4);
+	close(fd);
+	assert_int_equal(disk_format_of(path, &fmt, &cause), 0);
+	assert_string_equal(fmt, "raw");
+	unlink(path);
+	assert_int_equal(disk_format_of(path, &fmt, &cause), -1);
+	assert_non_null(strstr(cause, "No such file"));
+	free(cause);
+}
+
+static void
+test_user_data(void **state)
+{
+	const char *hostile = "echo \"a\\b\" 'c'\n: ok; printf '\\t' \x01#x";
+	struct profile *p = profile_defaults("t");
+	struct profile_mount m;
+	char *ud, *md, **v;
+	size_t n;
+
+	(void)state;
+	p->provision = xcalloc(2, sizeof *p->provision);
+	p->provision[0] = xstrdup(hostile);
+	p->provision[1] = xstrdup("apt-get install -y make");
+	p->nprovision = 2;
+	memset(&m, 0, sizeof m);
+	m.host = (char *)"/home/u/src: \"x\"";
+	m.guest = (char *)"/work/src: \"x\"";
+	m.type = PROFILE_MOUNT_9P;
+	m.writable = 1;
+	p->mounts = &m;
+	p->nmounts = 1;
+	ud = provision_user_data(p, "berth-t", "ssh-ed25519 AAAA k\"ey");
+	assert_int_equal(strncmp(ud, "#cloud-config\n", 14), 0);
+	v = scalars(ud, &n);
+	assert_true(has(v, n, hostile));
+	assert_true(has(v, n, "apt-get install -y make"));
+	assert_true(has(v, n, "ssh-ed25519 AAAA k\"ey"));
+	assert_true(has(v, n, "berth-t"));
+	assert_true(has(v, n, "/work/src: \"x\"")); /* tag and mount point */
+	assert_true(has(v, n, "docker.io"));
+	assert_true(has(v, n, "qemu-guest-agent"));
+	assert_true(has(v, n, "LABEL=berth-data"));
+	assert_true(has(v, n, "/var/lib/docker"));
+	assert_non_null(strstr(ud, "fs.inotify.max_user_watches = 524288"));
+	assert_null(strstr(ud, "users:")); /* root by default */
+	freev(v, n);
+	free(ud);
+	free(p->vm.ssh_user);
+	p->vm.ssh_user = xstrdup("dev");
+	ud = provision_user_data(p, "berth-t", "ssh-ed25519 AAAA k");
+	v = scalars(ud, &n);
+	assert_true(has(v, n, "dev"));
+	assert_true(has(v, n, "ALL=(ALL) NOPASSWD:ALL"));
+	freev(v, n);
+	free(ud);
+	md = provision_meta_data(p, "berth-t");
+	v = scalars(md, &n);
+	assert_true(has(v, n, "local-hostname"));
+	assert_true(has(v, n, "berth-t"));
+	freev(v, n);
+	free(md);
+	p->mounts = NULL;
+	p->nmounts = 0;
+	profile_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cache_path),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_progress_text),
+	    cmocka_unit_test(test_format_of),
+	    cmocka_unit_test(test_user_data),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

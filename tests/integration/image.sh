@@ -5,7 +5,8 @@
 # checksum from vm.image_sha256 and from SHA256SUMS, a mismatch (deleted,
 # said so), 404, a connection cut halfway and a stalled server (the
 # .part is kept and the next pull resumes with Range), a server that
-# ignores Range, a slow server, the cache used offline, file:// and plain
+# ignores Range, a slow server, a full disk (tmpfs; the .part deleted),
+# the cache used offline, file:// and plain
 # paths.
 . "$(dirname "$0")/../lib.sh"
 
@@ -163,6 +164,26 @@ like "a missing local path: clear error" "$?:$(cat "$W/err")" '^1:berth: vm\.ima
 prof f4 "ftp://example.com/x.qcow2"
 pull f4 >/dev/null
 like "an unsupported scheme is refused" "$?:$(cat "$W/err")" '^1:berth: vm.image ftp://.*only http, https and file'
+
+# Disk full during the download: the partial file is removed, said so.
+mkdir -p "$W/full"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=1m berth-test-full "$W/full" 2>/dev/null; then
+	T_CLEANUP="umount '$W/full' 2>/dev/null; $T_CLEANUP"
+	prof full "$U/ok/img.qcow2" "$good"
+	# BERTH_HOME unset: the cache root is XDG_CACHE_HOME, the tmpfs.
+	mkdir -p "$T_HOME/config-xdg/berth/profiles"
+	cp "$T_HOME/config/profiles/full.yaml" "$T_HOME/config-xdg/berth/profiles/"
+	XDG_CACHE_HOME=$W/full HOME=$T_HOME XDG_CONFIG_HOME=$T_HOME/config-xdg \
+		XDG_STATE_HOME=$T_HOME/state-xdg \
+		env -u BERTH_HOME "$BERTH" -p full image pull >/dev/null 2>"$W/err"
+	rc=$?
+	like "disk full: exit 1, the partial download deleted and said so" \
+		"$rc:$(cat "$W/err")" '^1:berth: writing .*\.part: No space left on device; the partial download was deleted$'
+	is "disk full: nothing left in the cache" "$(find "$W/full" -type f | wc -l)" 0
+	umount "$W/full"
+else
+	skip "disk full during a download" "cannot mount a small tmpfs here (needs root)"
+fi
 
 # list, rm, prune.
 like "image list shows complete images" "$("$BERTH" image list)" '-img\.qcow2 +[0-9.]+[KMG]i?B? +complete'

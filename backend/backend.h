@@ -172,8 +172,7 @@ const char *profile_current_name(const char *);
 void profile_free(struct profile *);
 int profile_set(const char *, const char *, const char *, char **);
 int profile_set_named(const char *, const char *, const char *, char **);
-int profile_save(const struct profile *, const char *, const char *,
-                 char **);
+int profile_save(const struct profile *, const char *, const char *, char **);
 char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
 
@@ -198,7 +197,7 @@ struct schema_key {
 	const char *help;
 	size_t offset; /* into struct profile or struct profile_mount */
 	/* How the loader stores the value (appended by the profile loader). */
-	size_t size;         /* INT: sizeof field; ENUM: sizeof(int), 0 = text */
+	size_t size; /* INT: sizeof field; ENUM: sizeof(int), 0 = text */
 	size_t count_offset; /* LIST, MOUNTS: offset of the size_t count */
 	int flags;           /* SCHEMA_F_* */
 	/* Extra check of a text value after ~ expansion; NULL = none. */
@@ -307,11 +306,11 @@ struct model_socket {
 	int restarts;
 	uint64_t last_restart_ms;
 	/* Appended by the socket forward (forward.c). */
-	char *stage;     /* what the forward is doing now, in words */
-	char *guest;     /* user@host:port:/guest.sock, NULL for none */
-	int pid;         /* ssh process, 0 = none */
-	int owner_pid;   /* process that supervises the forward, 0 = none */
-	int persist;     /* the forward outlives berth (docker.persist) */
+	char *stage;         /* what the forward is doing now, in words */
+	char *guest;         /* user@host:port:/guest.sock, NULL for none */
+	int pid;             /* ssh process, 0 = none */
+	int owner_pid;       /* process that supervises the forward, 0 = none */
+	int persist;         /* the forward outlives berth (docker.persist) */
 	uint64_t checked_ms; /* wall clock of the last /_ping */
 };
 
@@ -383,6 +382,11 @@ struct model_message {
 	char *text;
 };
 
+struct model_profile_state {
+	char *name;
+	enum model_vm_state state; /* MODEL_VM_UNKNOWN: invalid profile */
+};
+
 struct model {
 	int refs;
 	uint64_t seq; /* increases with every published snapshot */
@@ -395,8 +399,11 @@ struct model {
 	struct model_docker docker;
 	struct model_message *messages; /* newest last */
 	size_t nmessages;
-	int busy; /* an operation is running */
+	int busy;    /* an operation is running */
 	char *theme; /* the profile's theme: (the dashboard follows it) */
+	/* Every profile's VM state, after ENGINE_CMD_LIST_PROFILES. */
+	struct model_profile_state *profiles;
+	size_t nprofiles;
 };
 
 struct model *model_new(void);
@@ -445,6 +452,7 @@ enum engine_cmd_type {
 	ENGINE_CMD_SOCKET_RESTART,
 	ENGINE_CMD_CONTEXT_TOGGLE,
 	ENGINE_CMD_PROFILE_SWITCH, /* arg = profile name */
+	ENGINE_CMD_LIST_PROFILES,  /* fill model.profiles with VM states */
 };
 
 struct engine_cmd {

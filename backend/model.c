@@ -95,6 +95,9 @@ model_unref(struct model *m)
 	for (i = 0; i < m->nmessages; i++)
 		free(m->messages[i].text);
 	free(m->messages);
+	for (i = 0; i < m->nprofiles; i++)
+		free(m->profiles[i].name);
+	free(m->profiles);
 	free(m);
 }
 

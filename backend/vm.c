@@ -2314,13 +2314,93 @@ vm_list_states(const char *uri, const char *const *names, size_t n,
 	return 0;
 }
 
+/*
+ * VM states of loaded profiles (NULL entries are invalid profiles and get
+ * MODEL_VM_UNKNOWN): profiles on the same URI share one connection and
+ * one stats call.
+ */
+void
+vm_profile_states(struct profile *const *profs, size_t n,
+                  enum model_vm_state *states)
+{
+	char **uris = xcalloc(n + 1, sizeof *uris);
+	const char **group = xcalloc(n + 1, sizeof *group);
+	size_t *idx = xcalloc(n + 1, sizeof *idx), i, j, g;
+	enum model_vm_state *one = xcalloc(n + 1, sizeof *one);
+
+	for (i = 0; i < n; i++) {
+		states[i] = MODEL_VM_UNKNOWN;
+		if (profs[i] != NULL)
+			uris[i] = vm_default_uri(profs[i]->vm.uri);
+	}
+	for (i = 0; i < n; i++) {
+		if (uris[i] == NULL)
+			continue;
+		for (g = 0, j = i; j < n; j++) {
+			if (uris[j] != NULL && strcmp(uris[j], uris[i]) == 0) {
+				group[g] = profs[j]->vm.domain;
+				idx[g++] = j;
+			}
+		}
+		vm_list_states(uris[i], group, g, one, NULL);
+		for (j = 0; j < g; j++) {
+			states[idx[j]] = one[j];
+			if (idx[j] != i) {
+				free(uris[idx[j]]);
+				uris[idx[j]] = NULL;
+			}
+		}
+		free(uris[i]);
+		uris[i] = NULL;
+	}
+	free(uris);
+	free(group);
+	free(idx);
+	free(one);
+}
+
 /* --- the engine component -------------------------------------------- */
 
 struct vm_comp {
 	struct engine *engine;
 	struct vm *vm;
 	char *readonly; /* why this berth may not act, or NULL */
+	struct model_profile_state *profiles; /* ENGINE_CMD_LIST_PROFILES */
+	size_t nprofiles;
 };
+
+/* Every profile's VM state, for the profile picker. */
+static void
+vm_comp_list_profiles(struct vm_comp *c)
+{
+	struct profile **profs;
+	enum model_vm_state *states;
+	char **names, *cause;
+	size_t n = 0, i;
+
+	for (i = 0; i < c->nprofiles; i++)
+		free(c->profiles[i].name);
+	free(c->profiles);
+	names = profile_list_names(&n);
+	profs = xcalloc(n + 1, sizeof *profs);
+	states = xcalloc(n + 1, sizeof *states);
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		profs[i] = profile_open(names[i], &cause);
+		free(cause);
+	}
+	vm_profile_states(profs, n, states);
+	c->profiles = xcalloc(n + 1, sizeof *c->profiles);
+	for (i = 0; i < n; i++) {
+		c->profiles[i].name = names[i];
+		c->profiles[i].state = states[i];
+		profile_free(profs[i]);
+	}
+	c->nprofiles = n;
+	free(names);
+	free(profs);
+	free(states);
+}
 
 static void
 vm_comp_notify(void *arg, int level, const char *text)
@@ -2357,8 +2437,13 @@ vm_comp_destroy(void *arg)
 {
 	struct vm_comp *c = arg;
 
+	size_t i;
+
 	vm_free(c->vm);
 	free(c->readonly);
+	for (i = 0; i < c->nprofiles; i++)
+		free(c->profiles[i].name);
+	free(c->profiles);
 	free(c);
 }
 
@@ -2461,6 +2546,11 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 	size_t i;
 	int r;
 
+	if (cmd->type == ENGINE_CMD_LIST_PROFILES) {
+		vm_comp_list_profiles(c);
+		engine_changed(c->engine);
+		return 1;
+	}
 	if (cmd->type == ENGINE_CMD_VM_SET ||
 	    cmd->type == ENGINE_CMD_VM_CREATE) {
 		if (c->readonly != NULL) {
@@ -2514,9 +2604,19 @@ vm_comp_fill(void *arg, struct model *m)
 {
 	struct vm_comp *c = arg;
 
+	size_t i;
+
 	vm_fill(c->vm, &m->vm);
 	if (c->vm->op != VM_OP_NONE)
 		m->busy = 1;
+	if (c->nprofiles > 0) {
+		m->profiles = xcalloc(c->nprofiles, sizeof *m->profiles);
+		for (i = 0; i < c->nprofiles; i++) {
+			m->profiles[i].name = xstrdup(c->profiles[i].name);
+			m->profiles[i].state = c->profiles[i].state;
+		}
+		m->nprofiles = c->nprofiles;
+	}
 }
 
 static int

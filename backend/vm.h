@@ -120,6 +120,7 @@ char *vm_default_uri(const char *);
 char *vm_pick_accel(struct vm *, char **);
 int vm_list_states(const char *, const char *const *, size_t,
                    enum model_vm_state *, char **);
+void vm_profile_states(struct profile *const *, size_t, enum model_vm_state *);
 
 extern const struct engine_component vm_component;
 

@@ -569,7 +569,7 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* Profiles that share a URI are asked in one call. */
+/* Every profile with its VM state; profiles on one URI share a call. */
 static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -580,9 +580,9 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct profile **profs;
 	char **names, **uris, *cause, *mem, *disk;
 	const char **doms;
-	enum model_vm_state *states, *one;
-	size_t n = 0, i, j, k;
-	int ch, json = 0, *done;
+	enum model_vm_state *states;
+	size_t n = 0, i;
+	int ch, json = 0;
 	json_t *arr = NULL, *o;
 
 	while ((ch = cmd_getopt(ctx, &cmd_list_entry, argc, argv, "j", longopts,
@@ -599,8 +599,6 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	uris = xcalloc(n + 1, sizeof *uris);
 	doms = xcalloc(n + 1, sizeof *doms);
 	states = xcalloc(n + 1, sizeof *states);
-	one = xcalloc(n + 1, sizeof *one);
-	done = xcalloc(n + 1, sizeof *done);
 	for (i = 0; i < n; i++) {
 		cause = NULL;
 		profs[i] = profile_open(names[i], &cause);
@@ -610,28 +608,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			doms[i] = profs[i]->vm.domain;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		const char **group;
-		size_t *idx, g = 0;
-
-		if (profs[i] == NULL || done[i])
-			continue;
-		group = xcalloc(n, sizeof *group);
-		idx = xcalloc(n, sizeof *idx);
-		for (j = i; j < n; j++) {
-			if (profs[j] != NULL && !done[j] &&
-			    strcmp(uris[j], uris[i]) == 0) {
-				group[g] = doms[j];
-				idx[g++] = j;
-				done[j] = 1;
-			}
-		}
-		vm_list_states(uris[i], group, g, one, NULL);
-		for (k = 0; k < g; k++)
-			states[idx[k]] = one[k];
-		free(group);
-		free(idx);
-	}
+	vm_profile_states(profs, n, states);
 	if (json)
 		arr = json_array();
 	else
@@ -685,7 +662,5 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	free(uris);
 	free(doms);
 	free(states);
-	free(one);
-	free(done);
 	return BERTH_EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * dialog-profile.c: the profile picker (p). Lists every profile, user and
- * shipped, marks the current one with its VM state; Enter switches the
+ * shipped, each with its VM state (asked of the engine on opening, so
+ * libvirt is never called from here); Enter switches the
  * whole dashboard to the selection without restarting berth (the engine
  * tears its components down and builds them for the new profile); s does
  * the same and starts the new profile's VM.
@@ -26,6 +27,8 @@ dialog_profile_open(struct dash *d)
 	size_t i;
 
 	p->names = profile_list_names(&p->n);
+	/* The engine fills model.profiles with every profile's VM state. */
+	engine_send(d->engine, ENGINE_CMD_LIST_PROFILES, NULL, NULL, 0);
 	for (i = 0; i < p->n; i++) {
 		if (d->model->profile != NULL &&
 		    strcmp(p->names[i], d->model->profile) == 0)
@@ -48,7 +51,7 @@ dialog_profile_size(const struct dash *d, int *h, int *w)
 		*h = d->rows - 4;
 	if (*h < 7)
 		*h = 7;
-	*w = 56;
+	*w = 60;
 }
 
 static void
@@ -73,15 +76,27 @@ dialog_profile_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		int cur = d->model->profile != NULL &&
 		          strcmp(p->names[i], d->model->profile) == 0;
 		int a = (int)i == p->sel ? theme_attr(THEME_SELECTION) : attr;
-		const char *state = "";
+		const char *state = "…";
+		size_t k;
 
 		draw_fill(w, y, 1, cols - 2, a);
+		if (d->ascii)
+			state = "...";
+		for (k = 0; k < d->model->nprofiles; k++) {
+			if (strcmp(d->model->profiles[k].name, p->names[i]) ==
+			    0)
+				state = d->model->profiles[k].state ==
+				                MODEL_VM_UNKNOWN
+				            ? "invalid or unreachable"
+				            : model_vm_state_name(
+				                  d->model->profiles[k].state);
+		}
 		if (cur)
 			state = d->model->vm.conn == MODEL_CONN_UP
 			            ? model_vm_state_name(d->model->vm.state)
 			            : draw_conn_name(d->model->vm.conn);
 		draw_printf(w, y, 2, cols - 4, a, "%s %-24s %s",
-		            cur ? "*" : " ", p->names[i], cur ? state : "");
+		            cur ? "*" : " ", p->names[i], state);
 	}
 	draw_text(w, rows - 2, 2, cols - 4, theme_attr(THEME_DIM),
 	          "Enter switch   s switch and start its VM   Esc cancel");

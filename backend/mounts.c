@@ -61,6 +61,7 @@ struct mwatch {
 
 	/* Figures, under lock. */
 	enum profile_watch active; /* native may fall back to poll */
+	int present; /* in the domain XML: 1, 0, -1 not known yet */
 	uint64_t files, dirs, last_pass_ms, full_pass_ms;
 	uint64_t replayed, queued, failed, errors, changes, passes;
 	int64_t latency_ms;
@@ -77,6 +78,7 @@ struct mounts {
 	pthread_mutex_t conn_lock;
 	virConnectPtr conn;
 	uint64_t conn_retry; /* monotonic ms before which not to retry */
+	int xml_checked;     /* mounts_check_present() ran on this conn */
 	char *conn_error;
 };
 
@@ -156,6 +158,7 @@ mounts_new(const struct profile *p, void (*notify)(void *), void *arg)
 		w->mode = w->pm->watch;
 		w->active = PROFILE_WATCH_OFF;
 		w->latency_ms = -1;
+		w->present = -1;
 		pthread_mutex_init(&w->lock, NULL);
 		pthread_cond_init(&w->cond, NULL);
 		if (pthread_create(&w->thread, NULL, mounts_thread, w) != 0)
@@ -233,8 +236,8 @@ mounts_fill(struct mounts *m, struct model *model)
 		                       ? types[w->pm->type]
 		                       : "?");
 		mm->writable = w->pm->writable;
-		mm->present = 1;
 		pthread_mutex_lock(&w->lock);
+		mm->present = w->present != 0;
 		mm->watch = w->mode;
 		mm->files = w->files;
 		mm->dirs = w->dirs;
@@ -261,6 +264,73 @@ mounts_quiet(void *arg, virErrorPtr e)
 {
 	(void)arg;
 	(void)e;
+}
+
+/* A path as libvirt writes it in an attribute (caller frees). */
+static char *
+mounts_xml_attr(const char *in)
+{
+	char *out = xmalloc(strlen(in) * 6 + 1), *o = out;
+	const char *rep;
+
+	for (; *in != '\0'; in++) {
+		switch (*in) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		default:
+			*o++ = *in;
+			continue;
+		}
+		o = stpcpy(o, rep);
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Is each mount's host folder a <filesystem> source of the domain? Asked
+ * once per connection (under conn_lock); shown in the pane.
+ */
+static void
+mounts_check_present(struct mounts *m, virDomainPtr dom)
+{
+	char *xml, *a, *b, *e;
+	size_t i;
+	int found;
+
+	if (m->xml_checked)
+		return;
+	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL)
+		return;
+	m->xml_checked = 1;
+	for (i = 0; i < m->n; i++) {
+		struct mwatch *w = &m->w[i];
+
+		e = mounts_xml_attr(w->pm->host);
+		a = xasprintf("<source dir='%s'/>", e);
+		b = xasprintf("<source dir=\"%s\"/>", e);
+		found = strstr(xml, a) != NULL || strstr(xml, b) != NULL;
+		free(a);
+		free(b);
+		free(e);
+		pthread_mutex_lock(&w->lock);
+		w->present = found;
+		pthread_mutex_unlock(&w->lock);
+	}
+	free(xml);
 }
 
 /* The profile's domain, through this component's connection. */
@@ -292,6 +362,8 @@ mounts_domain(struct mounts *m, char **cause)
 		return NULL;
 	}
 	dom = virDomainLookupByName(m->conn, m->p->vm.domain);
+	if (dom != NULL)
+		mounts_check_present(m, dom);
 	if (dom == NULL) {
 		e = virGetLastError();
 		util_set_cause(cause, "domain %s: %s", m->p->vm.domain,
@@ -300,6 +372,7 @@ mounts_domain(struct mounts *m, char **cause)
 		if (virConnectIsAlive(m->conn) != 1) {
 			virConnectClose(m->conn);
 			m->conn = NULL;
+			m->xml_checked = 0;
 		}
 	}
 	pthread_mutex_unlock(&m->conn_lock);

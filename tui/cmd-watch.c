@@ -335,7 +335,8 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			        : NULL;
 
 			printf("files=%llu dirs=%llu pass=%llums queued=%llu "
-			       "replayed=%llu failed=%llu latency=%lldms%s%s\n",
+			       "replayed=%llu failed=%llu latency=%lldms "
+			       "in-domain=%s%s%s\n",
 			       (unsigned long long)mm->files,
 			       (unsigned long long)mm->dirs,
 			       (unsigned long long)mm->last_pass_ms,
@@ -343,6 +344,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			       (unsigned long long)mm->replayed,
 			       (unsigned long long)mm->failed,
 			       (long long)mm->latency_ms,
+			       mm->present ? "yes" : "no",
 			       note != NULL ? " note: " : "",
 			       note != NULL ? note : "");
 			fflush(stdout);

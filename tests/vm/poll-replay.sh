@@ -157,6 +157,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 is "2,000-file burst: every file got CLOSE_WRITE in the guest" "$got" 2000
 echo "# watcher: $(tail -1 "$W/watch.out")"
+like "the watcher found the share in the domain XML" \
+	"$(tail -1 "$W/watch.out")" ' in-domain=yes'
+like "the watcher counted every replay" "$(tail -1 "$W/watch.out")" \
+	'failed=0 '
+
 
 # --- off again, live, from another shell ---
 "$BERTH" -p poll watch 1 off 2>"$W/off.err"

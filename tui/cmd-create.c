@@ -180,7 +180,8 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 	vm_fill(vm, &m);
 	fresh = m.state == MODEL_VM_NOT_CREATED;
 	if ((!fresh &&
-	     !(m.state == MODEL_VM_SHUTOFF && create_first_boot_pending(p))) ||
+	     !((m.state == MODEL_VM_SHUTOFF || m.state == MODEL_VM_RUNNING) &&
+	       create_first_boot_pending(p))) ||
 	    m.conn != MODEL_CONN_UP || p->vm.image == NULL ||
 	    *p->vm.image == '\0' || strncmp(m.uri, "test:", 5) == 0) {
 		model_vm_clear(&m);

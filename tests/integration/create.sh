@@ -6,7 +6,8 @@
 # cloud-init seed is a cidata ISO holding the profile's ssh key, the
 # domain gets both as serial-named virtio disks, an interrupted create
 # (Ctrl-C during the download) leaves nothing defined and the next create
-# resumes, delete confirms, console-log prints a sanitised tail.
+# resumes, delete confirms, a guest without sshd fails at "booting" naming
+# the console log, console-log prints a sanitised tail.
 . "$(dirname "$0")/../lib.sh"
 . "$BERTH_SRCDIR/tests/vm/lib.sh"
 
@@ -128,6 +129,31 @@ check "the partial download is kept" test -s "$part"
 "$BERTH" -p "$P" create >/dev/null 2>"$W/err"
 is "the next create resumes and succeeds" "$?" 0
 is "domain defined after the resumed create" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+
+# A guest that never gets Docker ready: the tiny test guest boots (kernel
+# and initramfs from tests/vm/build-guest.sh) but has no sshd, so booting
+# times out, naming the stage and the console log.
+"$BERTH" -p "$P" delete --yes --data >/dev/null 2>&1
+if guest_paths 2>/dev/null; then
+	cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
+vm:
+  uri: qemu:///system
+  image: file://$W/base.qcow2
+  kernel: $GUEST_KERNEL
+  initrd: $GUEST_INITRD
+  cmdline: console=ttyS0 quiet
+  memory: 256MiB
+EOF2
+	BERTH_CREATE_TIMEOUT_S=15 "$BERTH" -p "$P" start >/dev/null 2>"$W/err"
+	rc=$?
+	like "no sshd: start fails naming the stage and the console log" \
+		"$rc:$(tail -1 "$W/err")" \
+		"^1:berth: booting failed after 1[5-9] s: no ssh banner on 127\.0\.0\.1:[0-9]+ \(serial console: .*/console\.log; berth console-log -p $P\)$"
+	like "console-log shows the guest's boot" "$("$BERTH" -p "$P" console-log -n 200)" 'INIT-DONE'
+	guest_virsh destroy "$DOM" >/dev/null 2>&1
+else
+	skip "a guest without sshd times out" "tests/vm/build-guest.sh failed"
+fi
 
 # console-log: the tail, escapes removed.
 printf 'one\ntwo\n\033[2Jthree\033]0;x\007\n' >"$STATE/console.log"

@@ -74,11 +74,14 @@ kill -9 "$owner" "$pid"
 sleep 0.3
 check "killed berth: the socket file stays behind" test -S "$SOCK"
 is "killed berth: reported down" "$(json healthy)" false
-ino1=$(stat -c %i "$SOCK")
+# inode numbers are reused at once after an unlink: compare the change
+# time (ns) too
+ino1=$(stat -c "%i %z" "$SOCK")
+sleep 0.05
 out=$("$BERTH" $P socket start --wait 20 2>&1)
 is "start after a killed berth: exit 0" "$?" 0
 check "start after a killed berth: healthy" wait_json healthy true 5
-check "the stale socket was replaced" test "$(stat -c %i "$SOCK")" != "$ino1"
+check "the stale socket was replaced" test "$(stat -c "%i %z" "$SOCK")" != "$ino1"
 "$BERTH" $P socket stop
 
 # A symlink at the socket path is refused and left alone.

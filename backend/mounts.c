@@ -833,8 +833,7 @@ mounts_comp_command(void *arg, const struct engine_cmd *cmd)
 		               "file)",
 		               p->mounts[cmd->num].host,
 		               mounts_watch_name(mode));
-	else if (profile_set_named(p->name, key, mounts_watch_name(mode),
-	                           &cause) != 0) {
+	else if (profile_save(p, key, mounts_watch_name(mode), &cause) != 0) {
 		engine_message(c->e, 1, "%s: watch %s, not saved: %s",
 		               p->mounts[cmd->num].host,
 		               mounts_watch_name(mode), cause);

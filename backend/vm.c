@@ -1948,19 +1948,12 @@ vm_persist(struct vm *vm, const char *key, const char *value, char **cause)
 	char *err = NULL;
 
 	const struct profile *p = vm->profile;
-	char *shipped = paths_shipped_dir("profiles");
 	int r;
 
-	if (p->path == NULL) {
-		free(shipped);
+	if (p->path == NULL)
 		return 0; /* built-in defaults: nothing to edit */
-	}
 	/* A shipped profile is copied to the user's directory first. */
-	if (strncmp(p->path, shipped, strlen(shipped)) == 0)
-		r = profile_set_named(p->name, key, value, &err);
-	else
-		r = profile_set(p->path, key, value, &err);
-	free(shipped);
+	r = profile_save(p, key, value, &err);
 	if (r != 0) {
 		util_set_cause(
 		    cause, "applied, but could not save %s in %s: %s", key,

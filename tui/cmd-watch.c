@@ -419,8 +419,7 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (p->path != NULL) {
 		key = xasprintf("mounts[%zu].watch", idx);
-		rc = profile_set_named(p->name, key, mounts_watch_name(mode),
-		                       &cause);
+		rc = profile_save(p, key, mounts_watch_name(mode), &cause);
 		free(key);
 		if (rc != 0) {
 			fprintf(stderr, "berth: %s\n", cause);

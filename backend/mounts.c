@@ -254,6 +254,17 @@ mounts_fill(struct mounts *m, struct model *model)
 			mm->note =
 			    xstrdup("read-only mount: replay can only "
 			            "open for reading (IN_CLOSE_NOWRITE)");
+		else if (w->pm->type == PROFILE_MOUNT_9P &&
+		         w->mode != PROFILE_WATCH_OFF)
+			/*
+			 * Measured on the test guest (Linux 6.1): with 9p
+			 * (cache=none or mmap) every lookup below the share's
+			 * root makes a new inode, so a guest watch on a
+			 * subfolder never fires; virtiofs keeps its inodes.
+			 */
+			mm->note = xstrdup(
+			    "9p: guest watchers see only the share's top "
+			    "folder; type: virtiofs reaches subfolders");
 		pthread_mutex_unlock(&w->lock);
 	}
 }

@@ -183,10 +183,10 @@ create_vm(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	}
 	create_mark_first_boot(r.state_dir, 1);
 	create_report(&r, 1,
-	              seed != NULL ? "system overlay, data disk, seed"
-	              : sys != NULL
-	                  ? "system overlay, data disk (no ISO tool: no seed)"
-	                  : NULL);
+	              seed != NULL  ? "system overlay, data disk, seed ISO"
+	              : sys != NULL ? "system overlay, data disk, seed over "
+	                              "HTTP (no xorriso or genisoimage)"
+	                            : NULL);
 	rc = 0;
 out:
 	free(note);
@@ -324,7 +324,8 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	struct create_run r = {p, cb, arg, CREATE_BOOT, 0, NULL};
 	struct model_vm m;
 	struct forward *f = NULL;
-	char *why = NULL, *key = NULL, *out = NULL, *detail;
+	struct provision_server *ps = NULL;
+	char *why = NULL, *key = NULL, *out = NULL, *detail, *seed_url;
 	const char *colon;
 	uint64_t limit = create_timeout_ms();
 	double ping_ms;
@@ -334,6 +335,14 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	r.state_dir = paths_state_dir(p->name);
 	memset(&m, 0, sizeof m);
 	create_begin(&r, CREATE_BOOT);
+	/* A seed without an ISO is served while the guest first boots. */
+	if ((seed_url = disk_seed_url(r.state_dir)) != NULL &&
+	    (ps = provision_serve(r.state_dir, &why)) == NULL) {
+		free(seed_url);
+		rc = create_fail(&r, why, cause);
+		goto out;
+	}
+	free(seed_url);
 	if (vm_op_run(vm, VM_OP_START, create_vm_progress, &r, &why) != 0) {
 		rc = create_fail(&r, why, cause);
 		goto out;
@@ -397,8 +406,14 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	else if (strstr(out, "error") != NULL) {
 		rc = create_fail(&r, xasprintf("cloud-init: %s", out), cause);
 		goto out;
-	} else
+	} else if (ps != NULL)
+		detail = xasprintf("cloud-init: %s (seed over HTTP, %d files "
+		                   "fetched)",
+		                   out, provision_serve_hits(ps));
+	else
 		detail = xasprintf("cloud-init: %s", out);
+	provision_serve_stop(ps);
+	ps = NULL;
 	create_report(&r, 1, detail);
 	free(detail);
 
@@ -459,6 +474,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	create_mark_first_boot(r.state_dir, 0);
 	rc = 0;
 out:
+	provision_serve_stop(ps);
 	if (f != NULL)
 		forward_free(f);
 	free(why);

@@ -249,15 +249,40 @@ disk_attach(const char *state_dir, char **data, char **seed)
 }
 
 /*
+ * The SMBIOS serial that points cloud-init at the seed served over HTTP
+ * (provision_serve), when the seed has no ISO: "ds=nocloud;s=URL/" with
+ * slirp's address of the host. NULL when there is no such seed; caller
+ * frees.
+ */
+char *
+disk_seed_url(const char *state_dir)
+{
+	char *f = xasprintf("%s/seed-port", state_dir), *s, *iso;
+	long port;
+
+	s = util_read_file(f, NULL, NULL);
+	free(f);
+	iso = xasprintf("%s/seed.iso", state_dir);
+	port = s != NULL ? strtol(s, NULL, 10) : 0;
+	free(s);
+	if (port <= 0 || port > 65535 || access(iso, F_OK) == 0) {
+		free(iso);
+		return NULL;
+	}
+	free(iso);
+	return xasprintf("ds=nocloud;s=http://10.0.2.2:%ld/", port);
+}
+
+/*
  * Remove what a VM's state dir holds for its disks: the system overlay,
  * the seed, and with data the data disk. Missing files are fine.
  */
 int
 disk_remove(const char *state_dir, int data, char **cause)
 {
-	static const char *const files[] = {"disk.qcow2", "disk.raw",
-	                                    "seed.iso", "disk.qcow2.tmp",
-	                                    "data.qcow2.tmp"};
+	static const char *const files[] = {
+	    "disk.qcow2",     "disk.raw",  "seed.iso",  "disk.qcow2.tmp",
+	    "data.qcow2.tmp", "seed-port", "first-boot"};
 	size_t i;
 	char *f;
 

@@ -161,6 +161,14 @@ domxml_build(const struct domxml_spec *s, char **cause)
 			add(os, "cmdline", s->cmdline);
 	} else
 		prop(add(os, "boot", NULL), "dev", "hd");
+	/* image.h: the cloud-init seed over HTTP (no ISO tool on the host). */
+	if (s->smbios_serial != NULL) {
+		prop(add(os, "smbios", NULL), "mode", "sysinfo");
+		n = add(root, "sysinfo", NULL);
+		prop(n, "type", "smbios");
+		prop(add(add(n, "system", NULL), "entry", s->smbios_serial),
+		     "name", "serial");
+	}
 
 	n = add(root, "features", NULL);
 	if (x86)

@@ -53,6 +53,7 @@ int disk_prepare(const struct profile *, const char *, const char *,
                  image_progress_cb, void *, char **, char **, char **, char **,
                  char **);
 void disk_attach(const char *, char **, char **);
+char *disk_seed_url(const char *);
 char *disk_system_path(const char *);
 char *disk_data_path(const char *);
 int disk_remove(const char *, int, char **);
@@ -63,5 +64,9 @@ char *provision_meta_data(const struct profile *, const char *);
 int provision_seed(const struct profile *, const char *, const char *, char **,
                    char **);
 const char *provision_iso_tool(void);
+struct provision_server;
+struct provision_server *provision_serve(const char *, char **);
+void provision_serve_stop(struct provision_server *);
+int provision_serve_hits(const struct provision_server *);
 
 #endif /* BERTH_IMAGE_H */

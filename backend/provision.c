@@ -9,19 +9,39 @@
  * their guest paths, inotify limits are raised, the hostname is the domain
  * name, and the profile's `provision:` scripts run once. An image without
  * cloud-init ignores the seed; berth then treats it as already provisioned
- * (see provision_wait_cloud_init in tui/cmd-create.c's stages).
+ * (create.c's provisioning stage). With no ISO tool on the host the seed
+ * is served over HTTP on 127.0.0.1 while the VM first boots, and the
+ * domain's SMBIOS serial says ds=nocloud;s=http://10.0.2.2:PORT/ (slirp's
+ * address of the host).
  */
 
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "forward.h"
 #include "image.h"
+
+struct provision_server {
+	int fd;
+	int wake[2];
+	char *dir;
+	pthread_t thread;
+	int hits; /* files served */
+};
+
+static int provision_pick_port(const char *, char **);
 
 /* Append printf output to a growing string. */
 static void provision_add(char **s, const char *fmt, ...)
@@ -242,7 +262,7 @@ provision_seed(const struct profile *p, const char *domain,
 	    util_write_file_atomic(mdf, md, strlen(md), 0600, 0, cause) != 0)
 		goto out;
 	if ((tool = provision_iso_tool()) == NULL) {
-		r = 0;
+		r = provision_pick_port(state_dir, cause);
 		goto out;
 	}
 	out = xasprintf("%s/seed.iso", state_dir);
@@ -286,4 +306,185 @@ out:
 	free(mdf);
 	free(dir);
 	return r;
+}
+
+/* Choose the loopback port the seed will be served on; <state>/seed-port. */
+static int
+provision_pick_port(const char *state_dir, char **cause)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	char *f, buf[16];
+	int fd, r;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		util_set_cause(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		util_set_cause(cause, "bind 127.0.0.1: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(buf, sizeof buf, "%u\n", (unsigned)ntohs(sa.sin_port));
+	f = xasprintf("%s/seed-port", state_dir);
+	r = util_write_file_atomic(f, buf, strlen(buf), 0600, 0, cause);
+	free(f);
+	return r;
+}
+
+/* Answer one request: GET of meta-data, user-data or vendor-data. */
+static void
+provision_answer(struct provision_server *ps, int c)
+{
+	static const char *const files[] = {"meta-data", "user-data",
+	                                    "vendor-data"};
+	char req[1024], *body = NULL, *head, *f;
+	const char *status = "404 Not Found";
+	struct pollfd pfd = {c, POLLIN, 0};
+	size_t len = 0, i, blen = 0;
+	ssize_t n;
+
+	while (len < sizeof req - 1 && poll(&pfd, 1, 5000) == 1) {
+		n = read(c, req + len, sizeof req - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL ||
+		    strstr(req, "\n\n") != NULL)
+			break;
+	}
+	req[len] = '\0';
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *want = xasprintf("GET /%s ", files[i]);
+
+		if (strncmp(req, want, strlen(want)) == 0) {
+			f = xasprintf("%s/%s", ps->dir, files[i]);
+			body = util_read_file(f, &blen, NULL);
+			free(f);
+			if (body == NULL) { /* vendor-data: none is fine */
+				body = xstrdup("");
+				blen = 0;
+			}
+			status = "200 OK";
+			ps->hits++;
+		}
+		free(want);
+	}
+	head = xasprintf("HTTP/1.0 %s\r\nContent-Type: text/plain\r\n"
+	                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	                 status, blen);
+	if (write(c, head, strlen(head)) >= 0 && blen > 0 &&
+	    write(c, body, blen) < 0)
+		errno = 0;
+	free(head);
+	free(body);
+}
+
+static void *
+provision_loop(void *arg)
+{
+	struct provision_server *ps = arg;
+	struct pollfd pfd[2];
+	int c;
+
+	for (;;) {
+		pfd[0].fd = ps->fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ps->wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents != 0)
+			break;
+		if ((pfd[0].revents & POLLIN) == 0)
+			continue;
+		if ((c = accept4(ps->fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		provision_answer(ps, c);
+		close(c);
+	}
+	return NULL;
+}
+
+/*
+ * Serve <state>/seed/ on 127.0.0.1:<state>/seed-port from a thread, for a
+ * guest whose SMBIOS serial points there. Returns NULL with *cause when
+ * the port cannot be had; stop with provision_serve_stop.
+ */
+struct provision_server *
+provision_serve(const char *state_dir, char **cause)
+{
+	struct provision_server *ps;
+	struct sockaddr_in sa;
+	char *f = xasprintf("%s/seed-port", state_dir), *s;
+	long port;
+	int one = 1;
+
+	s = util_read_file(f, NULL, cause);
+	free(f);
+	if (s == NULL)
+		return NULL;
+	port = strtol(s, NULL, 10);
+	free(s);
+	ps = xcalloc(1, sizeof *ps);
+	ps->dir = xasprintf("%s/seed", state_dir);
+	ps->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (ps->fd != -1)
+		setsockopt(ps->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ps->fd == -1 || port <= 0 || port > 65535 ||
+	    bind(ps->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(ps->fd, 8) != 0 || pipe2(ps->wake, O_CLOEXEC) != 0) {
+		util_set_cause(cause,
+		               "cannot serve the cloud-init seed on "
+		               "127.0.0.1:%ld: %s",
+		               port, strerror(errno));
+		if (ps->fd != -1)
+			close(ps->fd);
+		free(ps->dir);
+		free(ps);
+		return NULL;
+	}
+	if (pthread_create(&ps->thread, NULL, provision_loop, ps) != 0) {
+		util_set_cause(cause, "cannot start the seed server thread");
+		close(ps->fd);
+		close(ps->wake[0]);
+		close(ps->wake[1]);
+		free(ps->dir);
+		free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+/* How many seed files the guest fetched so far. */
+int
+provision_serve_hits(const struct provision_server *ps)
+{
+	return ps != NULL ? ps->hits : 0;
+}
+
+void
+provision_serve_stop(struct provision_server *ps)
+{
+	if (ps == NULL)
+		return;
+	if (write(ps->wake[1], "x", 1) < 0)
+		errno = 0;
+	pthread_join(ps->thread, NULL);
+	close(ps->fd);
+	close(ps->wake[0]);
+	close(ps->wake[1]);
+	free(ps->dir);
+	free(ps);
 }

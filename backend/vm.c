@@ -1553,7 +1553,8 @@ vm_define(struct vm *vm, char **cause)
 	struct domxml_spec s;
 	struct domxml_mount *mounts = NULL;
 	char *xml, *disk = NULL, *type, *why = NULL, *log, *kernel = NULL,
-	           *initrd = NULL, *data_disk = NULL, *seed = NULL;
+	           *initrd = NULL, *data_disk = NULL, *seed = NULL,
+	           *seed_url = NULL;
 	const char *format = NULL, *gp;
 	uint64_t hostmem;
 	size_t i, n = 0;
@@ -1619,6 +1620,7 @@ vm_define(struct vm *vm, char **cause)
 	disk_attach(vm->state_dir, &data_disk, &seed);
 	s.data_disk = data_disk;
 	s.seed = seed;
+	s.smbios_serial = seed_url = disk_seed_url(vm->state_dir);
 	log = xasprintf("%s/console.log", vm->state_dir);
 	s.serial_log = log;
 	s.ssh_port = p->vm.ssh_port > 0 ? p->vm.ssh_port : vm_free_port();
@@ -1674,10 +1676,12 @@ vm_define(struct vm *vm, char **cause)
 	free(initrd);
 	free(data_disk);
 	free(seed);
+	free(seed_url);
 	return vm_lookup(vm);
 fail:
 	free(data_disk);
 	free(seed);
+	free(seed_url);
 	free(why);
 	free(type);
 	free(disk);

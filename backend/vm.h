@@ -31,6 +31,7 @@ struct domxml_spec {
 	int disk_boot;           /* boot from the disk (no kernel) */
 	const char *data_disk;   /* qcow2 for /var/lib/docker (vdb), or NULL */
 	const char *seed; /* cloud-init seed volume (read-only), or NULL */
+	const char *smbios_serial; /* ds=nocloud;s=URL (seed over HTTP) */
 	const char *serial_log;
 	int ssh_port; /* 0 = no forward */
 	const struct domxml_mount *mounts;

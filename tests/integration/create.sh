@@ -144,7 +144,30 @@ vm:
   cmdline: console=ttyS0 quiet
   memory: 256MiB
 EOF2
-	BERTH_CREATE_TIMEOUT_S=15 "$BERTH" -p "$P" start >/dev/null 2>"$W/err"
+	# No xorriso/genisoimage on PATH: the seed is served over HTTP while
+	# the guest boots, the SMBIOS serial pointing cloud-init at it.
+	mkdir -p "$W/bin"
+	for c in qemu-img ssh-keygen ssh; do ln -sf "$(command -v $c)" "$W/bin/$c"; done
+	PATH=$W/bin BERTH_CREATE_TIMEOUT_S=15 "$BERTH" -p "$P" start >/dev/null 2>"$W/err" &
+	sp=$!
+	ud=
+	i=0
+	while [ $i -lt 100 ]; do
+		if [ -s "$STATE/seed-port" ]; then
+			ud=$(curl -s --max-time 2 "http://127.0.0.1:$(cat "$STATE/seed-port")/user-data")
+			[ -n "$ud" ] && break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	like "no ISO tool: the seed's user-data is served over HTTP during boot" "$ud" '^#cloud-config'
+	is "the seed server answers nothing else" "$(curl -s -o /dev/null -w '%{http_code}' \
+		--max-time 2 "http://127.0.0.1:$(cat "$STATE/seed-port")/../etc/passwd")" 404
+	like "the domain's SMBIOS serial points cloud-init at it" \
+		"$(guest_virsh dumpxml "$DOM")" \
+		"<entry name='serial'>ds=nocloud;s=http://10\.0\.2\.2:$(cat "$STATE/seed-port")/</entry>"
+	check "no seed ISO then" test ! -e "$STATE/seed.iso"
+	wait "$sp"
 	rc=$?
 	like "no sshd: start fails naming the stage and the console log" \
 		"$rc:$(tail -1 "$W/err")" \

@@ -248,6 +248,14 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	dir = paths_state_dir(p->name);
 	data_path = disk_data_path(dir);
 	have_data = access(data_path, F_OK) == 0;
+	if (m.adopted) {
+		fprintf(stderr,
+		        "berth: %s was not made by berth; berth delete only "
+		        "removes VMs it created (use virsh undefine)\n",
+		        m.domain);
+		rc = BERTH_EXIT_FAILED;
+		goto out;
+	}
 	if (!yes) {
 		if (!isatty(STDIN_FILENO)) {
 			fprintf(stderr,

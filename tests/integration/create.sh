@@ -178,6 +178,18 @@ else
 	skip "a guest without sshd times out" "tests/vm/build-guest.sh failed"
 fi
 
+# A domain berth did not make is never deleted.
+F=berth-foreign-$$
+T_CLEANUP="guest_virsh undefine $F >/dev/null 2>&1; $T_CLEANUP"
+printf "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>\n" "$F" >"$W/foreign.xml"
+guest_virsh define "$W/foreign.xml" >/dev/null
+printf 'vm:\n  uri: qemu:///system\n  domain: %s\n' "$F" >"$T_HOME/config/profiles/foreign.yaml"
+"$BERTH" -p foreign delete --yes --data >/dev/null 2>"$W/err"
+like "delete refuses a domain berth did not make" "$?:$(cat "$W/err")" \
+	"^1:berth: $F was not made by berth"
+is "the foreign domain is still defined" "$(guest_virsh domstate "$F" 2>&1)" "shut off"
+guest_virsh undefine "$F" >/dev/null 2>&1
+
 # console-log: the tail, escapes removed.
 printf 'one\ntwo\n\033[2Jthree\033]0;x\007\n' >"$STATE/console.log"
 is "console-log -n 2 prints the last two lines, sanitised" \

@@ -21,6 +21,7 @@
 #include <libvirt/virterror.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,4 +531,190 @@ create_delete(const struct profile *p, const char *uri, const char *domain,
 		rc = disk_remove(dir, data, cause);
 	free(dir);
 	return rc;
+}
+
+/* --- the dashboard's job ---------------------------------------------- */
+
+struct create_job {
+	pthread_mutex_t lock;
+	int refs;                /* the thread's and the engine's */
+	int pipe[2];             /* thread -> engine: something changed */
+	struct profile *profile; /* the job's own copy */
+	int lock_fd;             /* a dup of the engine's profile lock */
+	int create, start;       /* stages 1-2, stages 3-6 */
+	char *text;              /* latest progress line, NULL once read */
+	char *result;            /* final message */
+	int done, failed;
+};
+
+static void
+create_job_unref(struct create_job *j)
+{
+	int last;
+
+	pthread_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	close(j->pipe[0]);
+	close(j->pipe[1]);
+	if (j->lock_fd != -1)
+		close(j->lock_fd);
+	profile_free(j->profile);
+	free(j->text);
+	free(j->result);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+static void
+create_job_poke(struct create_job *j)
+{
+	char b = 'j';
+
+	if (write(j->pipe[1], &b, 1) == -1 && errno != EAGAIN)
+		return; /* the engine still sees the state at its next tick */
+}
+
+/* Stage reports become the VM pane's operation line. */
+static void
+create_job_report(void *arg, const struct create_report *rep)
+{
+	struct create_job *j = arg;
+	char *t;
+
+	t = xasprintf("%s %s%s%s (%.0f s)", create_stage_name(rep->stage),
+	              rep->done ? "done" : "…", rep->detail != NULL ? ": " : "",
+	              rep->detail != NULL ? rep->detail : "",
+	              (double)rep->elapsed_ms / 1000.0);
+	pthread_mutex_lock(&j->lock);
+	free(j->text);
+	j->text = t;
+	pthread_mutex_unlock(&j->lock);
+	create_job_poke(j);
+}
+
+static void *
+create_job_main(void *arg)
+{
+	struct create_job *j = arg;
+	struct vm *vm = vm_new(j->profile);
+	char *cause = NULL, *result;
+	int rc;
+
+	vm_lock_adopt(vm, j->lock_fd);
+	j->lock_fd = -1;
+	rc = vm_connect(vm, &cause);
+	if (rc == 0 && j->create)
+		rc = create_vm(vm, j->profile, create_job_report, j, &cause);
+	if (rc == 0 && j->start)
+		rc = create_bring_up(vm, j->profile, create_job_report, j,
+		                     &cause);
+	if (rc != 0)
+		result = cause != NULL ? cause : xstrdup("create failed");
+	else if (j->start)
+		result = xstrdup("the VM is up and Docker answers on the host "
+		                 "socket");
+	else
+		result = xstrdup("the VM is created: press s to start it");
+	vm_free(vm);
+	pthread_mutex_lock(&j->lock);
+	j->result = result;
+	j->failed = rc != 0;
+	j->done = 1;
+	pthread_mutex_unlock(&j->lock);
+	create_job_poke(j);
+	create_job_unref(j);
+	return NULL;
+}
+
+/*
+ * Start a job that creates the profile's VM (create) and/or brings it up
+ * (start). lock_fd is a dup of the caller's profile lock, taken over by
+ * the job. The caller polls create_job_fd() and calls create_job_read().
+ */
+struct create_job *
+create_job_start(const struct profile *p, int lock_fd, int create, int start,
+                 char **cause)
+{
+	struct create_job *j;
+	pthread_attr_t attr;
+	pthread_t t;
+
+	j = xcalloc(1, sizeof *j);
+	if (pipe(j->pipe) != 0) {
+		util_set_cause(cause, "pipe: %s", strerror(errno));
+		free(j);
+		if (lock_fd != -1)
+			close(lock_fd);
+		return NULL;
+	}
+	fcntl(j->pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(j->pipe[1], F_SETFL, O_NONBLOCK);
+	fcntl(j->pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(j->pipe[1], F_SETFD, FD_CLOEXEC);
+	pthread_mutex_init(&j->lock, NULL);
+	j->refs = 2;
+	j->lock_fd = lock_fd;
+	j->create = create;
+	j->start = start;
+	j->profile = profile_open(p->path != NULL ? p->path : p->name, cause);
+	if (j->profile == NULL) {
+		j->refs = 1;
+		create_job_unref(j);
+		return NULL;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, create_job_main, j) != 0) {
+		pthread_attr_destroy(&attr);
+		util_set_cause(cause, "cannot start the create job");
+		j->refs = 1;
+		create_job_unref(j);
+		return NULL;
+	}
+	pthread_attr_destroy(&attr);
+	return j;
+}
+
+int
+create_job_fd(const struct create_job *j)
+{
+	return j->pipe[0];
+}
+
+/*
+ * Collect what the job reported: *text gets the newest progress line (or
+ * NULL), and when it has finished, *result its final message and *failed
+ * whether it failed; returns 1 then (the caller releases the job).
+ */
+int
+create_job_read(struct create_job *j, char **text, char **result, int *failed)
+{
+	char buf[64];
+	int done;
+
+	while (read(j->pipe[0], buf, sizeof buf) > 0)
+		;
+	pthread_mutex_lock(&j->lock);
+	*text = j->text;
+	j->text = NULL;
+	done = j->done;
+	*result = NULL;
+	if (done) {
+		*result = j->result;
+		j->result = NULL;
+		*failed = j->failed;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return done;
+}
+
+/* The engine is done with the job; a running job finishes on its own. */
+void
+create_job_release(struct create_job *j)
+{
+	if (j != NULL)
+		create_job_unref(j);
 }

@@ -35,4 +35,16 @@ int create_first_boot_pending(const struct profile *);
 int create_delete(const struct profile *, const char *, const char *, int,
                   char **);
 
+/*
+ * The same stages as a background job for the dashboard's engine: the job
+ * runs on its own thread with its own libvirt connection and reports
+ * through a pipe the engine polls.
+ */
+struct create_job;
+struct create_job *create_job_start(const struct profile *, int, int, int,
+                                    char **);
+int create_job_fd(const struct create_job *);
+int create_job_read(struct create_job *, char **, char **, int *);
+void create_job_release(struct create_job *);
+
 #endif /* BERTH_CREATE_H */

@@ -36,6 +36,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "create.h"
 #include "image.h"
 #include "vm.h"
 
@@ -1312,6 +1313,25 @@ vm_lock_path(struct vm *vm)
 	return xasprintf("%s/lock", vm->state_dir);
 }
 
+/* A duplicate of the profile lock this vm holds (caller closes), or -1. */
+int
+vm_lock_dup(struct vm *vm)
+{
+	return vm->lock_fd == -1 ? -1 : fcntl(vm->lock_fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/*
+ * Hold the profile lock through fd, a vm_lock_dup() of another vm in this
+ * process (a job working for it); this vm closes it.
+ */
+void
+vm_lock_adopt(struct vm *vm, int fd)
+{
+	if (vm->lock_fd != -1)
+		close(vm->lock_fd);
+	vm->lock_fd = fd;
+}
+
 /* Take the profile's lock (kept until vm_free). */
 int
 vm_lock(struct vm *vm, char **cause)
@@ -2364,6 +2384,8 @@ struct vm_comp {
 	char *readonly; /* why this berth may not act, or NULL */
 	struct model_profile_state *profiles; /* ENGINE_CMD_LIST_PROFILES */
 	size_t nprofiles;
+	struct create_job *job; /* creating or first start from an image */
+	char *job_text;         /* its latest stage line */
 };
 
 /* Every profile's VM state, for the profile picker. */
@@ -2436,6 +2458,8 @@ vm_comp_destroy(void *arg)
 
 	size_t i;
 
+	create_job_release(c->job); /* a running job finishes by itself */
+	free(c->job_text);
 	vm_free(c->vm);
 	free(c->readonly);
 	for (i = 0; i < c->nprofiles; i++)
@@ -2454,13 +2478,83 @@ vm_comp_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 		in = in % 1000 + 1; /* wake for the countdown */
 	if (in >= 0 && in < *timeout)
 		*timeout = in;
+	int n = 0;
+
 	if (c->vm->op != VM_OP_NONE && *timeout > 250)
 		*timeout = 250;
-	if (fd == -1 || max < 1)
+	if (fd != -1 && n < max) {
+		pfd[n].fd = fd;
+		pfd[n].events = POLLIN;
+		pfd[n++].revents = 0;
+	}
+	if (c->job != NULL && n < max) {
+		pfd[n].fd = create_job_fd(c->job);
+		pfd[n].events = POLLIN;
+		pfd[n++].revents = 0;
+	}
+	return n;
+}
+
+/* Take what the create job reported; at its end, say how it went. */
+static void
+vm_comp_job_poll(struct vm_comp *c)
+{
+	char *text, *result;
+	int failed = 0, done;
+
+	done = create_job_read(c->job, &text, &result, &failed);
+	if (text != NULL) {
+		free(c->job_text);
+		c->job_text = text;
+		engine_changed(c->engine);
+	}
+	if (!done)
+		return;
+	engine_message(c->engine, failed ? 2 : 0, "%s", result);
+	free(result);
+	free(c->job_text);
+	c->job_text = NULL;
+	create_job_release(c->job);
+	c->job = NULL;
+	vm_refresh(c->vm, 0, NULL);
+	engine_changed(c->engine);
+}
+
+/*
+ * Start a create job when the VM comes from an image and is not created
+ * yet (create, and start with start set) or was created and never brought
+ * up (start): the stages run on the job's thread. Returns 1 if it took the
+ * command.
+ */
+static int
+vm_comp_job_begin(struct vm_comp *c, int start)
+{
+	const struct profile *p = c->vm->profile;
+	enum model_vm_state st = c->vm->m.state;
+	char *cause = NULL;
+	int fresh = st == MODEL_VM_NOT_CREATED;
+
+	if (c->vm->is_test || !vm_connected(c->vm) || p->vm.image == NULL ||
+	    *p->vm.image == '\0')
 		return 0;
-	pfd[0].fd = fd;
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
+	if (!fresh &&
+	    !(start && (st == MODEL_VM_SHUTOFF || st == MODEL_VM_RUNNING) &&
+	      create_first_boot_pending(p)))
+		return 0;
+	if (c->job != NULL) {
+		engine_message(c->engine, 1, "%s",
+		               c->job_text != NULL ? c->job_text
+		                                   : "already creating");
+		return 1;
+	}
+	c->job = create_job_start(p, vm_lock_dup(c->vm), fresh, start, &cause);
+	if (c->job == NULL) {
+		engine_message(c->engine, 2, "%s", cause);
+		free(cause);
+		return 1;
+	}
+	c->job_text = xstrdup(fresh ? "creating…" : "starting…");
+	engine_changed(c->engine);
 	return 1;
 }
 
@@ -2492,9 +2586,17 @@ static void
 vm_comp_dispatch(void *arg, const struct pollfd *pfd, int n)
 {
 	struct vm_comp *c = arg;
-	int in;
+	int in, i, events = 0;
 
-	if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP))) {
+	for (i = 0; i < n; i++) {
+		if (!(pfd[i].revents & (POLLIN | POLLHUP)))
+			continue;
+		if (c->job != NULL && pfd[i].fd == create_job_fd(c->job))
+			vm_comp_job_poll(c);
+		else
+			events = 1;
+	}
+	if (events) {
 		if (vm_poll_events(c->vm)) {
 			if (vm_connected(c->vm))
 				vm_refresh(c->vm, 0, NULL);
@@ -2554,6 +2656,14 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 			engine_message(c->engine, 2, "%s", c->readonly);
 			return 1;
 		}
+		if (c->job != NULL) {
+			engine_message(c->engine, 1, "%s: wait for it to end",
+			               c->job_text);
+			return 1;
+		}
+		if (cmd->type == ENGINE_CMD_VM_CREATE &&
+		    vm_comp_job_begin(c, 0))
+			return 1;
 		if (cmd->type == ENGINE_CMD_VM_CREATE)
 			r = vm_define(c->vm, &cause);
 		else if (cmd->arg == NULL || cmd->arg2 == NULL) {
@@ -2582,6 +2692,13 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 			engine_message(c->engine, 2, "%s", c->readonly);
 			return 1;
 		}
+		if (c->job != NULL) {
+			engine_message(c->engine, 1, "%s: wait for it to end",
+			               c->job_text);
+			return 1;
+		}
+		if (ops[i].op == VM_OP_START && vm_comp_job_begin(c, 1))
+			return 1;
 		r = vm_op_begin(c->vm, ops[i].op, &cause);
 		if (r < 0) {
 			engine_message(c->engine, 2, "%s", cause);
@@ -2606,6 +2723,11 @@ vm_comp_fill(void *arg, struct model *m)
 	vm_fill(c->vm, &m->vm);
 	if (c->vm->op != VM_OP_NONE)
 		m->busy = 1;
+	if (c->job != NULL) {
+		free(m->vm.operation);
+		m->vm.operation = xstrdup(c->job_text);
+		m->busy = 1;
+	}
 	if (c->nprofiles > 0) {
 		m->profiles = xcalloc(c->nprofiles, sizeof *m->profiles);
 		for (i = 0; i < c->nprofiles; i++) {

@@ -121,6 +121,8 @@ char *vm_default_uri(const char *);
 char *vm_pick_accel(struct vm *, char **);
 int vm_list_states(const char *, const char *const *, size_t,
                    enum model_vm_state *, char **);
+int vm_lock_dup(struct vm *);
+void vm_lock_adopt(struct vm *, int);
 void vm_profile_states(struct profile *const *, size_t, enum model_vm_state *);
 
 extern const struct engine_component vm_component;

@@ -94,6 +94,7 @@ dash_set_status(struct dash *d, int level, const char *fmt, ...)
 	d->status = xvasprintf(fmt, ap);
 	va_end(ap);
 	d->status_level = level;
+	d->status_ms = util_now_ms();
 }
 
 /* Queue a command for the engine; returns the effect for the caller. */
@@ -577,7 +578,8 @@ dash_draw_footer(struct dash *d)
 			          d->status);
 		}
 		dialog_command_draw(d, w, 1);
-	} else if (d->status != NULL)
+	} else if (d->status != NULL &&
+	           (msg == NULL || msg->when_ms < d->status_ms))
 		draw_text(w, 1, 0, d->cols,
 		          theme_attr(d->status_level >= 2   ? THEME_STATUS_ERROR
 		                     : d->status_level == 1 ? THEME_STATUS_WARN

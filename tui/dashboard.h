@@ -55,6 +55,7 @@ enum key_action {
 	ACT_TOP,
 	ACT_BOTTOM,
 	ACT_VM_START,
+	ACT_VM_CREATE,
 	ACT_VM_STOP,
 	ACT_VM_FORCE,
 	ACT_VM_RESTART,
@@ -219,9 +220,9 @@ struct dash {
 	void *dialog_data;
 	struct prompt *prompt;
 
-	char *status; /* local message on the status line, or NULL */
+	char *status;       /* local message on the status line, or NULL */
+	uint64_t status_ms; /* when status was set: newer engine messages win */
 	int status_level;
-	uint64_t status_seen; /* model message time already replaced */
 
 	struct {
 		int sel, top;

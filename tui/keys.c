@@ -65,6 +65,8 @@ const struct key_def keys_table[] = {
      "restart the VM (asks)"},
     {ACT_VM_EDIT, "vm-edit", KEY_SCOPE_VM, "e", "Edit",
      "edit vCPUs, memory and disk"},
+    {ACT_VM_CREATE, "vm-create", KEY_SCOPE_VM, "c", "Create",
+     "create the VM from its image (stages shown)"},
 
     {ACT_MOUNT_WATCH, "mount-watch", KEY_SCOPE_MOUNTS, "w", "Watch",
      "cycle watch mode: off, poll, native"},

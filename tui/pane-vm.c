@@ -123,6 +123,9 @@ pane_vm_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		draw_printf(w, y, x, cols - x - 1,
 		            theme_attr(THEME_STATUS_WARN), "  %s",
 		            v->operation);
+	else if (v->state == MODEL_VM_NOT_CREATED)
+		draw_text(w, y, x, cols - x - 1, theme_attr(THEME_KEY_HINT),
+		          "  press c to create");
 	if (++y >= rows)
 		return;
 
@@ -228,6 +231,13 @@ pane_vm_start(struct dash *d)
 }
 
 static int
+pane_vm_create(struct dash *d)
+{
+	dash_set_status(d, 0, "creating the VM");
+	return dash_send(d, ENGINE_CMD_VM_CREATE, NULL, NULL, 0);
+}
+
+static int
 pane_vm_stop(struct dash *d)
 {
 	return pane_vm_confirm(d, "Shut down", ENGINE_CMD_VM_SHUTDOWN);
@@ -246,9 +256,9 @@ pane_vm_restart(struct dash *d)
 }
 
 static const struct dash_binding pane_vm_actions[] = {
-    {ACT_VM_START, pane_vm_start},        {ACT_VM_STOP, pane_vm_stop},
-    {ACT_VM_FORCE, pane_vm_force},        {ACT_VM_RESTART, pane_vm_restart},
-    {ACT_VM_EDIT, dialog_resources_open},
+    {ACT_VM_START, pane_vm_start},     {ACT_VM_CREATE, pane_vm_create},
+    {ACT_VM_STOP, pane_vm_stop},       {ACT_VM_FORCE, pane_vm_force},
+    {ACT_VM_RESTART, pane_vm_restart}, {ACT_VM_EDIT, dialog_resources_open},
 };
 
 const struct pane pane_vm = {

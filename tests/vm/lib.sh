@@ -63,6 +63,22 @@ tcg_or_skip() {
 	guest_virsh domcapabilities --virttype qemu --arch x86_64 \
 		>/dev/null 2>&1 ||
 		skip_all "libvirt at $GUEST_URI cannot run x86_64 TCG guests"
+	# One guest-booting test at a time: make check runs tests in
+	# parallel, and two TCG guests on a 2-core host starve each other
+	# (seen: RCU stalls that hang the Docker guest's boot). The lock is
+	# held until the test's shell exits (a holder that is gone is
+	# noticed by its pid; no file descriptor leaks into berth's children).
+	_lk=${TMPDIR:-/tmp}/berth-vm-tests.lock
+	[ "$(cat "$_lk/pid" 2>/dev/null)" = "$$" ] && return 0
+	while ! mkdir "$_lk" 2>/dev/null; do
+		_lp=$(cat "$_lk/pid" 2>/dev/null)
+		if [ -n "$_lp" ] && ! kill -0 "$_lp" 2>/dev/null; then
+			rm -rf "$_lk"
+			continue
+		fi
+		sleep 0.5
+	done
+	echo $$ >"$_lk/pid"
 }
 
 # guest_paths: build the guest if needed (about 10 s cold, instant warm).

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The VM pane creates a VM from an image on a background job: a profile
+# whose VM does not exist says "press c to create"; c runs the stages
+# (downloading, creating disks) with each one on the pane's first line and
+# leaves the domain defined; s then boots it through the same stages as
+# `berth start`, while the dashboard keeps answering keys (the job has its
+# own thread and libvirt connection). The tiny test guest has no sshd, so
+# booting ends in an error naming the console log.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+. "$BERTH_SRCDIR/tests/vm/lib.sh"
+
+tcg_or_skip
+command -v qemu-img >/dev/null || skip_all "qemu-img missing (apt-get install qemu-utils)"
+guest_paths >/dev/null 2>&1 || skip_all "tests/vm/build-guest.sh failed"
+tui_setup
+P=tuic$$
+DOM=berth-$P
+T_CLEANUP='tui_cleanup; guest_virsh destroy $DOM >/dev/null 2>&1; guest_virsh undefine $DOM >/dev/null 2>&1'
+qemu-img create -q -f qcow2 "$T_HOME/base.qcow2" 64M
+cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
+vm:
+  uri: qemu:///system
+  image: file://$T_HOME/base.qcow2
+  kernel: $GUEST_KERNEL
+  initrd: $GUEST_INITRD
+  cmdline: console=ttyS0 quiet
+  memory: 256MiB
+  disk: 1GiB
+docker:
+  forward: none
+EOF2
+
+tui_start 240 40 BERTH_CREATE_TIMEOUT_S=12 -- -p "$P"
+check "a VM that does not exist says how to create it" \
+	tui_wait 'not created +accel .*press c to create' 15
+tui_keys 1 c
+check "c: the stages show on the pane's first line" \
+	tui_wait '(downloading|creating disks)' 15
+check "c: the job says the VM is created" tui_wait 'the VM is created: press s to start it' 30
+is "the domain is defined, shut off" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
+check "the pane shows it stopped" tui_wait '^ stopped' 10
+
+tui_keys s
+check "s: the first start runs the booting stage" tui_wait 'booting' 15
+tui_keys '?'
+check "the dashboard answers keys while the job runs" tui_wait 'Help: keys' 3
+tui_keys Escape
+check "the help closes" tui_wait_gone 'Help: keys' 3
+check "booting fails naming the console log" \
+	tui_wait 'booting failed after .*console\.log' 60
+like "the domain ran (the job started it)" "$(guest_virsh domstate "$DOM" 2>&1)" 'running|shut off'
+tui_keys q
+done_testing

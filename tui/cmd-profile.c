@@ -12,13 +12,6 @@
 
 #include "tui.h"
 
-struct profile_sub {
-	const char *name;
-	const char *usage;
-	int min_args, max_args; /* after the subcommand name; -1 = any */
-	int (*exec)(struct cmd_ctx *, int, char **);
-};
-
 static int cmd_profile_list(struct cmd_ctx *, int, char **);
 static int cmd_profile_show(struct cmd_ctx *, int, char **);
 static int cmd_profile_validate(struct cmd_ctx *, int, char **);
@@ -26,7 +19,7 @@ static int cmd_profile_keys(struct cmd_ctx *, int, char **);
 static int cmd_profile_path(struct cmd_ctx *, int, char **);
 static int cmd_profile_set(struct cmd_ctx *, int, char **);
 
-static const struct profile_sub profile_subs[] = {
+static const struct cmd_sub profile_subs[] = {
     {"list", "", 0, 0, cmd_profile_list},
     {"show", "[NAME]", 0, 1, cmd_profile_show},
     {"validate", "FILE...", 1, -1, cmd_profile_validate},
@@ -325,33 +318,8 @@ cmd_profile_set(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_profile_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	const struct profile_sub *s;
-	size_t i;
-	int ch, n;
-
-	while ((ch = cmd_getopt(ctx, &cmd_profile_entry, argc, argv, "", NULL,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		return BERTH_EXIT_USAGE;
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		return cmd_usage_error(&cmd_profile_entry, "missing command");
-	for (i = 0; i < nitems(profile_subs); i++) {
-		s = &profile_subs[i];
-		if (strcmp(s->name, argv[0]) != 0)
-			continue;
-		n = argc - 1;
-		if (n < s->min_args || (s->max_args >= 0 && n > s->max_args))
-			return cmd_usage_error(&cmd_profile_entry,
-			                       "usage: berth profile %s %s",
-			                       s->name, s->usage);
-		return s->exec(ctx, argc, argv);
-	}
-	return cmd_usage_error(&cmd_profile_entry, "unknown command '%s'",
-	                       argv[0]);
+	return cmd_run_sub(ctx, &cmd_profile_entry, profile_subs,
+	                   nitems(profile_subs), argc, argv);
 }
 
 const struct cmd_entry cmd_profile_entry = {

@@ -18,20 +18,13 @@
 #include <curses.h>
 #include <term.h>
 
-struct theme_sub {
-	const char *name;
-	const char *usage;
-	int min_args, max_args; /* after the subcommand name; -1 = any */
-	int (*exec)(struct cmd_ctx *, int, char **);
-};
-
 static int cmd_theme_list(struct cmd_ctx *, int, char **);
 static int cmd_theme_validate(struct cmd_ctx *, int, char **);
 static int cmd_theme_roles(struct cmd_ctx *, int, char **);
 static int cmd_theme_show(struct cmd_ctx *, int, char **);
 static int cmd_theme_preview(struct cmd_ctx *, int, char **);
 
-static const struct theme_sub theme_subs[] = {
+static const struct cmd_sub theme_subs[] = {
     {"list", "", 0, 0, cmd_theme_list},
     {"validate", "FILE...", 1, -1, cmd_theme_validate},
     {"roles", "[--man]", 0, 1, cmd_theme_roles},
@@ -347,33 +340,8 @@ cmd_theme_preview(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_theme_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	const struct theme_sub *s;
-	size_t i;
-	int ch, n;
-
-	while ((ch = cmd_getopt(ctx, &cmd_theme_entry, argc, argv, "", NULL,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		return BERTH_EXIT_USAGE;
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		return cmd_usage_error(&cmd_theme_entry, "missing command");
-	for (i = 0; i < nitems(theme_subs); i++) {
-		s = &theme_subs[i];
-		if (strcmp(s->name, argv[0]) != 0)
-			continue;
-		n = argc - 1;
-		if (n < s->min_args || (s->max_args >= 0 && n > s->max_args))
-			return cmd_usage_error(&cmd_theme_entry,
-			                       "usage: berth theme %s %s",
-			                       s->name, s->usage);
-		return s->exec(ctx, argc, argv);
-	}
-	return cmd_usage_error(&cmd_theme_entry, "unknown command '%s'",
-	                       argv[0]);
+	return cmd_run_sub(ctx, &cmd_theme_entry, theme_subs,
+	                   nitems(theme_subs), argc, argv);
 }
 
 const struct cmd_entry cmd_theme_entry = {

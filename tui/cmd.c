@@ -168,6 +168,41 @@ cmd_getopt(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc,
 	}
 }
 
+/*
+ * Run a command made of subcommands (berth profile, berth theme): parse
+ * the shared options, then find argv's subcommand in subs and check its
+ * argument count.
+ */
+int
+cmd_run_sub(struct cmd_ctx *ctx, const struct cmd_entry *c,
+            const struct cmd_sub *subs, size_t nsubs, int argc, char **argv)
+{
+	size_t i;
+	int ch, n;
+
+	while ((ch = cmd_getopt(ctx, c, argc, argv, "", NULL, NULL)) != -1) {
+		if (ch == 'h')
+			return BERTH_EXIT_OK;
+		return BERTH_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage_error(c, "missing command");
+	for (i = 0; i < nsubs; i++) {
+		if (strcmp(subs[i].name, argv[0]) != 0)
+			continue;
+		n = argc - 1;
+		if (n < subs[i].min_args ||
+		    (subs[i].max_args >= 0 && n > subs[i].max_args))
+			return cmd_usage_error(c, "usage: berth %s %s %s",
+			                       c->name, subs[i].name,
+			                       subs[i].usage);
+		return subs[i].exec(ctx, argc, argv);
+	}
+	return cmd_usage_error(c, "unknown command '%s'", argv[0]);
+}
+
 int
 cmd_isatty_stdout(void)
 {

@@ -32,6 +32,18 @@ struct cmd_entry {
 	int (*exec)(struct cmd_ctx *, int, char **);
 };
 
+/*
+ * A second-level subcommand (berth profile list, berth theme validate…):
+ * its name, usage, how many arguments it takes after its name (-1 = any)
+ * and what runs it (argv starts at its name).
+ */
+struct cmd_sub {
+	const char *name;
+	const char *usage;
+	int min_args, max_args;
+	int (*exec)(struct cmd_ctx *, int, char **);
+};
+
 /* cmd.c */
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *);
@@ -42,6 +54,8 @@ int cmd_usage_error(const struct cmd_entry *, const char *, ...)
 int cmd_getopt(struct cmd_ctx *, const struct cmd_entry *, int, char **,
                const char *, const struct option *, int *);
 int cmd_isatty_stdout(void);
+int cmd_run_sub(struct cmd_ctx *, const struct cmd_entry *,
+                const struct cmd_sub *, size_t, int, char **);
 
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;

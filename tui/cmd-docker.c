@@ -521,8 +521,13 @@ static const struct cmd_container_action cmd_container_actions[] = {
     {"rm", ENGINE_CMD_CT_REMOVE},
 };
 
+/*
+ * berth container's options (-f, -v, -t SECS), which may come before and
+ * after the action. Returns -1 to go on, else the exit code to return.
+ */
 static int
-cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_container_opts(struct cmd_ctx *ctx, int argc, char **argv, long long *num,
+                   long long *t)
 {
 	static const struct option longopts[] = {
 	    {"force", no_argument, NULL, 'f'},
@@ -530,12 +535,8 @@ cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    {"time", required_argument, NULL, 't'},
 	    {NULL, 0, NULL, 0},
 	};
-	const struct cmd_container_action *act = NULL;
-	struct docker *d;
-	long long num = 0, t = 0;
-	int ch, rc = BERTH_EXIT_OK, i;
-	size_t k;
 	char *end;
+	int ch;
 
 	while ((ch = cmd_getopt(ctx, &cmd_container_entry, argc, argv,
 	                        "fvt:", longopts, NULL)) != -1) {
@@ -544,18 +545,32 @@ cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (ch == '?')
 			return BERTH_EXIT_USAGE;
 		if (ch == 'f')
-			num |= 1;
+			*num |= 1;
 		else if (ch == 'v')
-			num |= 2;
+			*num |= 2;
 		else if (ch == 't') {
-			t = strtoll(optarg, &end, 10);
-			if (*end != '\0' || t < 0 || t > 3600)
+			*t = strtoll(optarg, &end, 10);
+			if (*end != '\0' || *t < 0 || *t > 3600)
 				return cmd_usage_error(
 				    &cmd_container_entry,
 				    "-t needs seconds (0-3600), not %s",
 				    optarg);
 		}
 	}
+	return -1;
+}
+
+static int
+cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_container_action *act = NULL;
+	struct docker *d;
+	long long num = 0, t = 0;
+	int rc, i;
+	size_t k;
+
+	if ((rc = cmd_container_opts(ctx, argc, argv, &num, &t)) >= 0)
+		return rc;
 	if (optind >= argc)
 		return cmd_usage_error(&cmd_container_entry, "no action given");
 	for (k = 0; k < nitems(cmd_container_actions); k++) {
@@ -567,25 +582,8 @@ cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		                       "unknown action %s", argv[optind]);
 	/* Options may also follow the action: berth container rm -f NAME. */
 	optind++;
-	while ((ch = cmd_getopt(ctx, &cmd_container_entry, argc, argv,
-	                        "fvt:", longopts, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == '?')
-			return BERTH_EXIT_USAGE;
-		if (ch == 'f')
-			num |= 1;
-		else if (ch == 'v')
-			num |= 2;
-		else if (ch == 't') {
-			t = strtoll(optarg, &end, 10);
-			if (*end != '\0' || t < 0 || t > 3600)
-				return cmd_usage_error(
-				    &cmd_container_entry,
-				    "-t needs seconds (0-3600), not %s",
-				    optarg);
-		}
-	}
+	if ((rc = cmd_container_opts(ctx, argc, argv, &num, &t)) >= 0)
+		return rc;
 	if (optind >= argc)
 		return cmd_usage_error(&cmd_container_entry,
 		                       "no container given");

@@ -63,7 +63,9 @@ dk_wait 30 sh -c "tail -1 '$out' | grep -q '\"conn\":\"up\"'"
 dk_wait 30 sh -c "tail -1 '$out' | grep -q '\"exited\"'"
 like "restarted: the list is right again (exited)" "$(tail -1 "$out")" "\"$(dk_name a)\".*\"state\":\"exited\""
 dk_run b "$DK_IMAGE" sleep 300 >/dev/null
-dk_wait 20 sh -c "grep -q '$(dk_name b)' '$out'"
+# create and start are two events: wait for the second (seen: the name
+# shows up as "created" a moment before the start event lands).
+dk_wait 20 sh -c "tail -1 '$out' | grep -q '\"$(dk_name b)\".*\"state\":\"running\"'"
 like "restarted: the event stream reconnected (new container seen)" \
 	"$(tail -1 "$out")" "\"$(dk_name b)\".*\"state\":\"running\""
 is "restarted: same count as docker ps -a" "$(last_state "$out")" \

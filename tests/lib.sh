@@ -71,8 +71,10 @@ t_home() {
 	trap 't_cleanup' EXIT
 }
 
+# The test's own cleanup runs first: it may need what is in T_HOME
+# (tmux sockets, pid files of private daemons).
 t_cleanup() {
-	[ -n "${T_HOME:-}" ] && rm -rf "$T_HOME"
 	[ -n "${T_CLEANUP:-}" ] && eval "$T_CLEANUP"
+	[ -n "${T_HOME:-}" ] && rm -rf "$T_HOME"
 	return 0
 }

@@ -5,7 +5,8 @@
  * libcurl into <cache>/images/ as NAME.part and renamed when complete and
  * checked, so an interrupted download resumes (HTTP Range) and a finished
  * file is always whole. The check uses vm.image_sha256, else the
- * SHA256SUMS file beside the image when the server has one. A cached image
+ * SHA256SUMS or SHA512SUMS file beside the image when the server has one
+ * (Debian publishes only SHA512SUMS). A cached image
  * is used without touching the network. Progress (bytes, rate, ETA) goes
  * to a callback: the CLI draws a bar, the engine sets model_vm.operation.
  */
@@ -308,12 +309,13 @@ image_buf_write(char *ptr, size_t size, size_t n, void *arg)
 }
 
 /*
- * The distribution's checksum for url: SHA256SUMS in the same directory,
- * "HEX  NAME" or "HEX *NAME" lines. Returns the hex digest (caller frees)
- * or NULL with *why saying why there is none.
+ * The distribution's checksum for url from one SUMS file in the same
+ * directory (hexlen 64: SHA256SUMS, 128: SHA512SUMS), "HEX  NAME" or
+ * "HEX *NAME" lines. Returns the hex digest (caller frees) or NULL with
+ * *why saying why there is none.
  */
 static char *
-image_sums_lookup(const char *url, char **why)
+image_sums_fetch(const char *url, const char *file, size_t hexlen, char **why)
 {
 	const char *slash = strrchr(url, '/'), *name;
 	struct image_buf b = {NULL, 0};
@@ -326,7 +328,7 @@ image_sums_lookup(const char *url, char **why)
 		return NULL;
 	}
 	name = slash + 1;
-	sums = xasprintf("%.*sSHA256SUMS", (int)(slash + 1 - url), url);
+	sums = xasprintf("%.*s%s", (int)(slash + 1 - url), url, file);
 	c = curl_easy_init();
 	image_curl_common(c, sums);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
@@ -346,11 +348,11 @@ image_sums_lookup(const char *url, char **why)
 		size_t h = strspn(line, "0123456789abcdefABCDEF");
 		const char *f = line + h;
 
-		if (h != 64 || (*f != ' ' && *f != '\t'))
+		if (h != hexlen || (*f != ' ' && *f != '\t'))
 			continue;
 		f += strspn(f, " \t*");
 		if (strcmp(f, name) == 0) {
-			r = xstrndup(line, 64);
+			r = xstrndup(line, hexlen);
 			break;
 		}
 	}
@@ -362,10 +364,32 @@ image_sums_lookup(const char *url, char **why)
 	return r;
 }
 
-/* SHA-256 of a whole file as hex (mapped, so a large image costs no
- * copy). */
-int
-image_file_sha256(const char *path, char out[65], char **cause)
+/*
+ * The distribution's checksum for url: SHA256SUMS beside it, else
+ * SHA512SUMS (all Debian publishes for its cloud images).
+ */
+static char *
+image_sums_lookup(const char *url, char **why)
+{
+	char *r, *why512 = NULL;
+
+	if ((r = image_sums_fetch(url, "SHA256SUMS", 64, why)) != NULL)
+		return r;
+	if ((r = image_sums_fetch(url, "SHA512SUMS", 128, &why512)) != NULL) {
+		free(*why);
+		*why = NULL;
+		return r;
+	}
+	free(why512);
+	return NULL;
+}
+
+/*
+ * SHA-256 (hexlen 64) or SHA-512 (hexlen 128) of a whole file as hex in
+ * out (hexlen + 1 bytes); mapped, so a large image costs no copy.
+ */
+static int
+image_file_digest(const char *path, size_t hexlen, char *out, char **cause)
 {
 	struct stat sb;
 	void *m;
@@ -379,7 +403,10 @@ image_file_sha256(const char *path, char out[65], char **cause)
 	}
 	if (sb.st_size == 0) {
 		close(fd);
-		sha256_hex("", 0, out);
+		if (hexlen == 128)
+			sha512_hex("", 0, out);
+		else
+			sha256_hex("", 0, out);
 		return 0;
 	}
 	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -389,9 +416,19 @@ image_file_sha256(const char *path, char out[65], char **cause)
 		return -1;
 	}
 	madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	sha256_hex(m, (size_t)sb.st_size, out);
+	if (hexlen == 128)
+		sha512_hex(m, (size_t)sb.st_size, out);
+	else
+		sha256_hex(m, (size_t)sb.st_size, out);
 	munmap(m, (size_t)sb.st_size);
 	return 0;
+}
+
+/* SHA-256 of a whole file as hex. */
+int
+image_file_sha256(const char *path, char out[65], char **cause)
+{
+	return image_file_digest(path, 64, out, cause);
 }
 
 /*
@@ -405,7 +442,8 @@ image_download(const char *url, const char *dest, const char *sha256,
                image_progress_cb cb, void *arg, char **cause)
 {
 	struct image_dl d;
-	char *part = xasprintf("%s.part", dest), *dir, *sl, hex[65];
+	char *part = xasprintf("%s.part", dest), *dir, *sl, hex[129];
+	size_t hexlen = sha256 != NULL ? strlen(sha256) : 0;
 	long code;
 	int rc, tries;
 
@@ -461,7 +499,8 @@ image_download(const char *url, const char *dest, const char *sha256,
 		return -1;
 	}
 	if (sha256 != NULL && *sha256 != '\0') {
-		if (image_file_sha256(part, hex, cause) != 0) {
+		if (image_file_digest(part, hexlen == 128 ? 128 : 64, hex,
+		                      cause) != 0) {
 			free(part);
 			return -1;
 		}
@@ -469,9 +508,10 @@ image_download(const char *url, const char *dest, const char *sha256,
 			unlink(part);
 			util_set_cause(cause,
 			               "checksum mismatch for %s: expected "
-			               "sha256 %s, got %s; the download was "
+			               "%s %s, got %s; the download was "
 			               "deleted",
-			               url, sha256, hex);
+			               url, hexlen == 128 ? "sha512" : "sha256",
+			               sha256, hex);
 			free(part);
 			return -1;
 		}

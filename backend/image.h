@@ -39,6 +39,9 @@ int image_download(const char *, const char *, const char *, image_progress_cb,
                    void *, char **);
 char *image_progress_text(const struct image_progress *);
 int image_file_sha256(const char *, char[65], char **);
+
+/* sha512.c */
+void sha512_hex(const void *, size_t, char[129]);
 struct image_entry *image_list(size_t *, char **);
 void image_list_free(struct image_entry *, size_t);
 int image_remove(const char *, char **);

@@ -103,6 +103,23 @@ is "no SUMS file: still downloads" "$?" 0
 like "no SUMS file: says the download is not verified" "$(cat "$W/err")" \
 	'not verified \(set vm\.image_sha256\)'
 
+# SHA512SUMS (all Debian publishes beside its cloud images), used when
+# SHA256SUMS does not list the file.
+cp "$W/srv/img.qcow2" "$W/srv/sha5ok.qcow2"
+cp "$W/srv/other.qcow2" "$W/srv/sha5bad.qcow2"
+good512=$(sha512sum <"$W/srv/img.qcow2" | cut -c1-128)
+printf '%s  sha5ok.qcow2\n%s  sha5bad.qcow2\n' "$good512" "$good512" >"$W/srv/SHA512SUMS"
+prof s4 "$U/sums/sha5ok.qcow2"
+out=$(pull s4)
+is "SHA512SUMS: a matching image downloads" "$?" 0
+like "SHA512SUMS: no unverified note" "$(cat "$W/err")" '^$'
+prof s5 "$U/sums/sha5bad.qcow2"
+pull s5 >/dev/null
+is "SHA512SUMS: a mismatching image is refused" "$?" 1
+like "SHA512SUMS: mismatch names sha512" "$(cat "$W/err")" \
+	"checksum mismatch .*expected sha512 $good512, got [0-9a-f]{128}; the download was deleted"
+rm -f "$W/srv/SHA512SUMS"
+
 # 404.
 prof nf "$U/ok/missing.qcow2" "$good"
 pull nf >/dev/null

@@ -221,11 +221,68 @@ test_user_data(void **state)
 	profile_free(p);
 }
 
+/* SHA-512 against known digests (Python's hashlib), across the padding
+ * boundaries at 111/112 and 127/128/129 bytes. */
+static void
+test_sha512(void **state)
+{
+	static const struct {
+		size_t n;
+		const char *hex;
+	} want[] = {
+	    {0,
+	     "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+	     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3"
+	     "e"},
+	    {111,
+	     "3dfde1184fd99f233f98be4250f4edb9b535157909b668334370742204d97e"
+	     "047f1fd6a74bb5ba447f337286f421d9af957811f7ef62a458771457da126cb65"
+	     "e"},
+	    {112,
+	     "acc96c509e6d01787330a4c6a241e2cda9dcc2529dbe4288dbbcc3812133233c"
+	     "4698831127cf6ed0b333632b22715a5ce53a0a1002a684367b71c98aa6d1d90"
+	     "0"},
+	    {127,
+	     "a315910cb7812a8e66d87c0c49a42d93dbe97bf0240ee995792292c529256d93"
+	     "f40199a59b3f6266343f302651fea1589e2040a2f3756126d3fe4f421a72079"
+	     "d"},
+	    {128,
+	     "31f33a52b36dc2e70c83b604fa999a5cabf33bf70e4556fbed7bff10870c1b7b"
+	     "241dd3f15d1ade24599f068fc58ab51e0028b0f0c98895c23358e8dee032ce0"
+	     "6"},
+	    {129,
+	     "748fec3280c9165199f8c260e87eea61cbbe1b23ef1567c220df65b37e3fcced"
+	     "15fa7f63c9a381fde38ddd4eb2b09b67f77d03c5e0a639b487e8c48343590c9"
+	     "7"},
+	    {1000,
+	     "76f1e766ac03deff8c614780dc1f26825ad762f92fbba09e2552cd70b2d63338"
+	     "16e7edec5d8820e8460601ea18d55b4fb154528db99a0bf17670f15f74c82cb"
+	     "7"},
+	};
+	unsigned char buf[1000];
+	char out[129];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)((i * 7 + 1) & 255);
+	for (i = 0; i < nitems(want); i++) {
+		sha512_hex(buf, want[i].n, out);
+		assert_string_equal(out, want[i].hex);
+	}
+	sha512_hex("abc", 3, out);
+	assert_string_equal(
+	    out,
+	    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+	    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cache_path),
+	    cmocka_unit_test(test_sha512),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_progress_text),
 	    cmocka_unit_test(test_format_of),

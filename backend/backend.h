@@ -80,6 +80,13 @@ enum profile_replay {
 	PROFILE_REPLAY_ATTRIB,
 	PROFILE_REPLAY_CLOSE_WRITE,
 };
+
+/* How polling mode reaches the guest. */
+enum profile_transport {
+	PROFILE_TRANSPORT_AUTO, /* the guest agent, else SSH */
+	PROFILE_TRANSPORT_AGENT,
+	PROFILE_TRANSPORT_SSH,
+};
 enum profile_forward {
 	PROFILE_FORWARD_SSH,
 	PROFILE_FORWARD_NONE,
@@ -96,6 +103,8 @@ struct profile_mount {
 	size_t nignore;
 	enum profile_replay replay;
 	uint64_t max_files;
+	int gitignore; /* also skip what the folder's .gitignore names */
+	enum profile_transport transport;
 	int line; /* 1-based line of the entry in the file, 0 if none */
 };
 
@@ -291,6 +300,8 @@ struct model_mount {
 	int64_t latency_ms; /* last host change -> guest event, -1 unknown */
 	char *note;         /* warning or hint */
 	uint64_t passes;    /* scan passes since watching began */
+	int64_t pinned;     /* 9p folders held open in the guest, -1 n/a */
+	const char *via;    /* "agent" or "ssh" once a replay went; static */
 };
 
 struct model_socket {

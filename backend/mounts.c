@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,12 +32,15 @@
 #include <libvirt/virterror.h>
 
 #include "backend.h"
+#include "forward.h"
+#include "pin.h"
 #include "replay.h"
 #include "scan.h"
 
-#define MOUNTS_CHUNK    (16 * 1024) /* input bytes per guest-exec (~400 paths) */
-#define MOUNTS_RETRY_MS 3000
-#define MOUNTS_GUARD_MS 10000
+#define MOUNTS_CHUNK        (16 * 1024) /* input bytes per guest-exec (~400 paths) */
+#define MOUNTS_RETRY_MS     3000
+#define MOUNTS_GUARD_MS     10000
+#define MOUNTS_PIN_CHECK_MS 10000 /* how often to ask the guest's boot id */
 
 /* Tools that poll on their own when told to; berth's replay replaces it. */
 const char *const mounts_env_hint[] = {
@@ -65,7 +69,16 @@ struct mwatch {
 	uint64_t files, dirs, last_pass_ms, full_pass_ms;
 	uint64_t replayed, queued, failed, errors, changes, passes;
 	int64_t latency_ms;
+	int64_t pinned;         /* -1: not a 9p share, or not watching */
+	const char *via;        /* the transport of the last guest command */
+	uint64_t git_negations; /* "!" lines of .gitignore, not supported */
 	char *note;
+
+	/* The watcher thread's own. */
+	char boot[64];        /* the guest's boot id, as the last replay said */
+	uint64_t agent_retry; /* auto: ssh until then, the agent failed */
+	char **ign;           /* the scanner's ignore globs */
+	size_t nign;
 };
 
 struct mounts {
@@ -80,6 +93,12 @@ struct mounts {
 	uint64_t conn_retry; /* monotonic ms before which not to retry */
 	int xml_checked;     /* mounts_check_present() ran on this conn */
 	char *conn_error;
+
+	/* The SSH transport: address from the profile, the profile's key. */
+	struct replay_ssh ssh;
+	char *state_dir; /* NULL: no state dir, so no key */
+	int key_ready;   /* forward_ensure_key() succeeded (under ssh_lock) */
+	pthread_mutex_t ssh_lock;
 };
 
 static void *mounts_thread(void *);
@@ -132,6 +151,61 @@ mwatch_note(struct mwatch *w, const char *fmt, ...)
 }
 
 /*
+ * The guest's SSH address as the socket forward finds it in the profile:
+ * docker.ssh_host/ssh_port, else the VM's forwarded vm.ssh_port on this
+ * host; the profile's own key and known_hosts.
+ */
+static void
+mounts_ssh_init(struct mounts *m, const struct profile *p)
+{
+	char *cause = NULL;
+
+	if (p->docker.ssh_host != NULL || p->docker.ssh_port > 0) {
+		m->ssh.host =
+		    xstrdup(p->docker.ssh_host != NULL ? p->docker.ssh_host
+		                                       : "127.0.0.1");
+		m->ssh.port = p->docker.ssh_port > 0 ? p->docker.ssh_port : 22;
+	} else if (p->vm.ssh_port > 0) {
+		m->ssh.host = xstrdup("127.0.0.1");
+		m->ssh.port = p->vm.ssh_port;
+	}
+	m->ssh.user = xstrdup(p->vm.ssh_user != NULL ? p->vm.ssh_user : "root");
+	m->ssh.alias = xasprintf("berth-%s", p->name);
+	if (p->name != NULL &&
+	    (m->state_dir = forward_state_dir(p->name, &cause)) != NULL) {
+		m->ssh.key = xasprintf("%s/ssh/id_ed25519", m->state_dir);
+		m->ssh.known_hosts =
+		    xasprintf("%s/ssh/known_hosts", m->state_dir);
+	}
+	free(cause);
+}
+
+/* Run a guest command over SSH (making the profile's key if needed). */
+static int
+mounts_ssh_exec(struct mounts *m, const char *script, const char *arg,
+                const char *input, size_t len, uint64_t budget, char **out,
+                int *code, char **cause)
+{
+	char *key = NULL;
+
+	if (m->ssh.key == NULL) {
+		util_set_cause(cause, "no state folder for the profile's SSH "
+		                      "key");
+		return -1;
+	}
+	pthread_mutex_lock(&m->ssh_lock);
+	if (!m->key_ready && forward_ensure_key(m->state_dir, m->p->name, &key,
+	                                        NULL, cause) == 0)
+		m->key_ready = 1;
+	pthread_mutex_unlock(&m->ssh_lock);
+	free(key);
+	if (!m->key_ready)
+		return -1;
+	return replay_ssh_exec(&m->ssh, script, arg, input, len, budget, out,
+	                       code, cause);
+}
+
+/*
  * Watchers for every mount of the profile (which must outlive them);
  * notify(arg) is called from watcher threads when figures change.
  */
@@ -147,6 +221,8 @@ mounts_new(const struct profile *p, void (*notify)(void *), void *arg)
 	m->notify = notify;
 	m->notify_arg = arg;
 	pthread_mutex_init(&m->conn_lock, NULL);
+	pthread_mutex_init(&m->ssh_lock, NULL);
+	mounts_ssh_init(m, p);
 	m->n = p->nmounts;
 	m->w = xcalloc(m->n + 1, sizeof *m->w);
 	for (i = 0; i < m->n; i++) {
@@ -158,6 +234,7 @@ mounts_new(const struct profile *p, void (*notify)(void *), void *arg)
 		w->mode = w->pm->watch;
 		w->active = PROFILE_WATCH_OFF;
 		w->latency_ms = -1;
+		w->pinned = -1;
 		w->present = -1;
 		pthread_mutex_init(&w->lock, NULL);
 		pthread_cond_init(&w->cond, NULL);
@@ -196,6 +273,13 @@ mounts_free(struct mounts *m)
 		virConnectClose(m->conn);
 	free(m->conn_error);
 	pthread_mutex_destroy(&m->conn_lock);
+	pthread_mutex_destroy(&m->ssh_lock);
+	free(m->ssh.host);
+	free(m->ssh.user);
+	free(m->ssh.key);
+	free(m->ssh.known_hosts);
+	free(m->ssh.alias);
+	free(m->state_dir);
 	free(m->w);
 	free(m);
 }
@@ -248,23 +332,19 @@ mounts_fill(struct mounts *m, struct model *model)
 		mm->errors = w->errors;
 		mm->latency_ms = w->latency_ms;
 		mm->passes = w->passes;
+		mm->pinned = w->pinned;
+		mm->via = w->via;
 		if (w->note != NULL)
 			mm->note = xstrdup(w->note);
+		else if (w->git_negations > 0 && w->mode != PROFILE_WATCH_OFF)
+			mm->note = xasprintf(
+			    ".gitignore: %llu negated (!) patterns are not "
+			    "supported: what they keep stays ignored",
+			    (unsigned long long)w->git_negations);
 		else if (!w->pm->writable && w->mode != PROFILE_WATCH_OFF)
 			mm->note =
 			    xstrdup("read-only mount: replay can only "
 			            "open for reading (IN_CLOSE_NOWRITE)");
-		else if (w->pm->type == PROFILE_MOUNT_9P &&
-		         w->mode != PROFILE_WATCH_OFF)
-			/*
-			 * Measured on the test guest (Linux 6.1): with 9p
-			 * (cache=none or mmap) every lookup below the share's
-			 * root makes a new inode, so a guest watch on a
-			 * subfolder never fires; virtiofs keeps its inodes.
-			 */
-			mm->note = xstrdup(
-			    "9p: guest watchers see only the share's top "
-			    "folder; type: virtiofs reaches subfolders");
 		pthread_mutex_unlock(&w->lock);
 	}
 }
@@ -390,6 +470,61 @@ mounts_domain(struct mounts *m, char **cause)
 	return dom;
 }
 
+#define MOUNTS_AGENT_RETRY_MS 60000 /* auto: try the agent again after */
+
+/*
+ * Run `sh -c script berth [arg]` in the guest through the mount's
+ * transport: the guest agent, SSH, or (auto) the agent and SSH when the
+ * agent cannot be used, then SSH for a minute before the agent again.
+ */
+static int
+mwatch_exec(struct mwatch *w, const char *script, const char *arg,
+            const char *input, size_t len, uint64_t budget, char **out,
+            int *code, char **cause)
+{
+	enum profile_transport t = w->pm->transport;
+	char *acause = NULL, *scause = NULL;
+	virDomainPtr dom;
+	int rc = -1;
+
+	if (t != PROFILE_TRANSPORT_SSH && (t == PROFILE_TRANSPORT_AGENT ||
+	                                   util_mono_ms() >= w->agent_retry)) {
+		if ((dom = mounts_domain(w->m, &acause)) != NULL) {
+			rc = replay_agent_exec(dom, script, arg, input, len,
+			                       budget, out, code, &acause);
+			virDomainFree(dom);
+		}
+		if (rc == 0 || t == PROFILE_TRANSPORT_AGENT ||
+		    w->m->ssh.host == NULL) {
+			if (rc == 0)
+				w->via = "agent";
+			else if (cause != NULL) {
+				free(*cause);
+				*cause = acause;
+				acause = NULL;
+			}
+			free(acause);
+			return rc;
+		}
+	}
+	rc = mounts_ssh_exec(w->m, script, arg, input, len, budget, out, code,
+	                     &scause);
+	if (rc == 0) {
+		w->via = "ssh";
+		if (acause != NULL)
+			w->agent_retry = util_mono_ms() + MOUNTS_AGENT_RETRY_MS;
+	} else if (acause != NULL)
+		util_set_cause(cause, "%s; %s", acause, scause);
+	else if (cause != NULL) {
+		free(*cause);
+		*cause = scause;
+		scause = NULL;
+	}
+	free(acause);
+	free(scause);
+	return rc;
+}
+
 /*
  * Deliver the batch in chunks of MOUNTS_CHUNK input bytes; delivered
  * chunks leave the batch, the rest stays queued. Returns -1 and a cause
@@ -399,36 +534,50 @@ static int
 mwatch_deliver(struct mwatch *w, struct replay_batch *b, char **cause)
 {
 	struct replay_result res;
-	virDomainPtr dom;
 	struct replay_batch rest = {0};
-	size_t from = 0, next, len, i;
-	char *input;
-	int rc = 0;
+	size_t from = 0, next, len, i, lines;
+	char *input, *out;
+	int rc = 0, code;
 
-	if ((dom = mounts_domain(w->m, cause)) == NULL)
-		return -1;
 	while (from < b->n) {
 		input = replay_batch_encode(b, from, MOUNTS_CHUNK, &next, &len);
-		if (len > 0 &&
-		    replay_agent_run(dom, input, len, &res, cause) != 0) {
-			free(input);
-			rc = -1;
-			break;
+		memset(&res, 0, sizeof res);
+		if (len > 0) {
+			/* 10 s plus 30 ms a path: forks are slow under TCG. */
+			for (i = lines = 0; i < len; i++)
+				lines += input[i] == '\n';
+			rc = mwatch_exec(w, replay_guest_script, NULL, input,
+			                 len, 10000 + 30 * (uint64_t)lines,
+			                 &out, &code, cause);
+			if (rc == 0 && (code != 0 ||
+			                replay_parse_output(out, &res) != 0)) {
+				util_set_cause(cause,
+				               "guest replay failed (exit %d)",
+				               code);
+				rc = -1;
+			}
+			if (rc == 0)
+				free(out);
+			else {
+				free(out);
+				free(input);
+				break;
+			}
 		}
 		free(input);
+		if (res.boot[0] != '\0')
+			snprintf(w->boot, sizeof w->boot, "%s", res.boot);
 		pthread_mutex_lock(&w->lock);
 		w->replayed += res.ok;
 		w->failed += res.failed;
 		pthread_mutex_unlock(&w->lock);
-		if (len == 0)
-			memset(&res, 0, sizeof res);
 		from = next;
 	}
-	virDomainFree(dom);
 	/* Keep what was not delivered. */
 	for (i = from; i < b->n; i++)
-		replay_batch_add(&rest, b->v[i].path, b->v[i].rel, b->v[i].ops,
-		                 b->v[i].is_dir);
+		replay_batch_add_mode(&rest, b->v[i].path, b->v[i].rel,
+		                      b->v[i].ops, b->v[i].is_dir,
+		                      b->v[i].sticky);
 	rest.changes = from < b->n ? b->changes : 0;
 	rest.newest_ns = b->newest_ns;
 	replay_batch_clear(b);
@@ -436,16 +585,148 @@ mwatch_deliver(struct mwatch *w, struct replay_batch *b, char **cause)
 	return rc;
 }
 
+/*
+ * Run a pin plan in the guest, chunk by chunk (an empty plan still runs
+ * once: it asks the guest's boot id). Returns 1 when the guest's shell
+ * cannot hold folders, -1 with a cause when the guest could not be
+ * reached or answered badly; then the pins are invalidated.
+ */
+static int
+mwatch_pin_run(struct mwatch *w, struct pinset *ps, const struct pin_plan *pl,
+               struct pin_result *sum, char **cause)
+{
+	struct pin_result r;
+	size_t from = 0, next, len, i, lines;
+	char *input, *out;
+	int code, rc = 0;
+
+	memset(sum, 0, sizeof *sum);
+	do {
+		input = pin_plan_encode(pl, from, MOUNTS_CHUNK, &next, &len);
+		for (i = lines = 0; i < len; i++)
+			lines += input[i] == '\n';
+		rc = mwatch_exec(w, pin_guest_launcher, pin_guest_script, input,
+		                 len, 10000 + 20 * (uint64_t)lines, &out, &code,
+		                 cause);
+		free(input);
+		if (rc != 0)
+			break;
+		if (code != 0 || pin_parse_output(out, &r) != 0) {
+			util_set_cause(
+			    cause, "guest pin script failed (exit %d)", code);
+			free(out);
+			rc = -1;
+			break;
+		}
+		free(out);
+		if (r.unsupported) {
+			rc = 1;
+			break;
+		}
+		sum->pinned += r.pinned;
+		sum->failed += r.failed;
+		memcpy(sum->boot, r.boot, sizeof sum->boot);
+		from = next;
+	} while (from < pl->n);
+	if (rc != 0)
+		pinset_invalidate(ps);
+	return rc;
+}
+
+/*
+ * Bring the guest's pins up to date before this pass's replay, so a new
+ * folder is held before its parent's event makes a watcher look it up:
+ * every folder afresh when the guest's holders are not known to be right
+ * (first pass, another boot, a failed run), else the pass's folder
+ * changes. check: also ask the boot id when nothing changed.
+ */
+static int
+mwatch_pin(struct mwatch *w, struct pinset *ps, const struct scan *s,
+           const struct scan_changes *ch, int check, char **cause)
+{
+	struct pin_plan pl = {0};
+	struct pin_result r = {0};
+	int rc = 0, full = 0, round;
+
+	for (round = 0; round < 2; round++) {
+		full = pinset_needs_full(ps);
+		if (full)
+			pinset_plan_full(ps, s, &pl);
+		else if (round == 0)
+			pinset_plan_changes(ps, ch, &pl);
+		if (pl.n == 0 && !check)
+			break;
+		rc = mwatch_pin_run(w, ps, &pl, &r, cause);
+		pin_plan_clear(&pl);
+		if (rc != 0)
+			break;
+		/* A new boot lost every holder: pin afresh, at once. */
+		if (!pinset_check_boot(ps, r.boot) || full)
+			break;
+	}
+	pin_plan_clear(&pl);
+	if (rc == 0 && full && r.pinned == 0 && r.failed > 0) {
+		/* The share is not mounted in the guest (yet). */
+		pinset_invalidate(ps);
+		util_set_cause(cause, "the guest has no folders under %s yet",
+		               w->pm->guest != NULL ? w->pm->guest
+		                                    : w->pm->host);
+		rc = -1;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->pinned = rc == 0 ? (int64_t)pinset_count(ps) : 0;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/* Let go of every folder this share pinned (watching turned off). */
+static void
+mwatch_unpin(struct mwatch *w, struct pinset *ps)
+{
+	struct pin_plan pl = {0};
+	struct pin_result r;
+	char *cause = NULL;
+
+	pl.line = xcalloc(1, sizeof *pl.line);
+	pl.line[0] = xasprintf("X %s- %s-off-", pinset_key(ps), pinset_key(ps));
+	pl.n = pl.cap = 1;
+	if (mwatch_pin_run(w, ps, &pl, &r, &cause) < 0)
+		free(cause);
+	pin_plan_clear(&pl);
+}
+
+/*
+ * The scanner's options from the mount: its ignore globs (or the
+ * defaults), plus with gitignore: true the globs of the folder's top
+ * .gitignore, read now (the list is the watcher's own, in w->ign).
+ */
 static void
 mwatch_options(struct mwatch *w, struct scan_options *o)
 {
-	scan_options_default(o);
-	o->ignore = (const char *const *)w->pm->ignore;
-	o->nignore = w->pm->nignore;
+	const char *const *base = (const char *const *)w->pm->ignore;
+	size_t i, nbase = w->pm->nignore;
+	uint64_t skipped = 0;
+
 	if (w->pm->ignore == NULL) {
-		o->ignore = scan_default_ignore;
-		o->nignore = SCAN_DEFAULT_IGNORE_N;
+		base = scan_default_ignore;
+		nbase = SCAN_DEFAULT_IGNORE_N;
 	}
+	for (i = 0; i < w->nign; i++)
+		free(w->ign[i]);
+	free(w->ign);
+	w->ign = xcalloc(nbase + 1, sizeof *w->ign);
+	for (i = 0; i < nbase; i++)
+		w->ign[i] = xstrdup(base[i]);
+	w->nign = nbase;
+	if (w->pm->gitignore) {
+		scan_gitignore_load(w->pm->host, &w->ign, &w->nign, &skipped);
+		pthread_mutex_lock(&w->lock);
+		w->git_negations = skipped;
+		pthread_mutex_unlock(&w->lock);
+	}
+	scan_options_default(o);
+	o->ignore = (const char *const *)w->ign;
+	o->nignore = w->nign;
 	if (w->pm->max_files != 0)
 		o->max_files = w->pm->max_files;
 	if (w->pm->interval_ms != 0) {
@@ -553,13 +834,14 @@ mounts_thread(void *arg)
 	struct scan_options o;
 	struct scan_changes ch = {0};
 	struct replay_batch b = {0};
+	struct pinset *pins = NULL;
 	enum profile_watch mode;
 	const struct scan_stats *st;
 	char *cause = NULL;
 	const char *guest;
-	uint64_t due, step, retry_at = 0;
+	uint64_t due, step, retry_at = 0, pin_retry_at = 0, pin_check_at = 0;
 	size_t i;
-	int native_failed = 0;
+	int native_failed = 0, reload = 0;
 
 	mwatch_options(w, &o);
 	guest = w->pm->guest != NULL ? w->pm->guest : w->pm->host;
@@ -575,6 +857,14 @@ mounts_thread(void *arg)
 				winotify_free(in);
 				in = NULL;
 				replay_batch_clear(&b);
+				if (pins != NULL) {
+					pthread_mutex_unlock(&w->lock);
+					mwatch_unpin(w, pins);
+					pinset_free(pins);
+					pins = NULL;
+					pthread_mutex_lock(&w->lock);
+				}
+				w->pinned = -1;
 				w->active = PROFILE_WATCH_OFF;
 				w->queued = 0;
 				w->passes = w->files = w->dirs = 0;
@@ -610,6 +900,10 @@ mounts_thread(void *arg)
 				continue;
 			}
 			mwatch_note(w, NULL);
+			if (w->pm->type == PROFILE_MOUNT_9P && pins == NULL) {
+				pins = pinset_new(guest);
+				pin_retry_at = pin_check_at = 0;
+			}
 			pthread_mutex_lock(&w->lock);
 			w->passes = 1;
 			st = scan_get_stats(s);
@@ -676,6 +970,9 @@ mounts_thread(void *arg)
 			if (ch.v[i].kind != SCAN_DELETED)
 				scan_guard(s, ch.v[i].path,
 				           util_mono_ms() + MOUNTS_GUARD_MS);
+			if (w->pm->gitignore &&
+			    strcmp(ch.v[i].path, ".gitignore") == 0)
+				reload = 1;
 		}
 		replay_batch_add_changes(&b, guest, &ch, w->pm->replay,
 		                         w->pm->writable);
@@ -695,6 +992,33 @@ mounts_thread(void *arg)
 			            "stopped at %llu files (max_files): the "
 			            "rest is not watched; add ignore: patterns",
 			            (unsigned long long)o.max_files);
+
+		if (pins != NULL && w->boot[0] != '\0') {
+			pinset_check_boot(pins, w->boot);
+			w->boot[0] = '\0';
+		}
+		if (pins != NULL && util_mono_ms() >= pin_retry_at) {
+			int rc =
+			    mwatch_pin(w, pins, s, &ch,
+			               util_mono_ms() >= pin_check_at, &cause);
+
+			if (rc == 1) {
+				mwatch_note(w,
+				            "the guest's shell cannot hold "
+				            "folders open (install bash): "
+				            "watchers see only the share's top "
+				            "folder");
+				pinset_free(pins);
+				pins = NULL;
+			} else if (rc < 0) {
+				free(cause);
+				cause = NULL;
+				pin_retry_at = util_mono_ms() + MOUNTS_RETRY_MS;
+			} else
+				pin_check_at =
+				    util_mono_ms() + MOUNTS_PIN_CHECK_MS;
+		} else if (pins != NULL)
+			pinset_invalidate(pins);
 		scan_changes_clear(&ch);
 
 		if (b.n > 0 && util_mono_ms() >= retry_at) {
@@ -729,6 +1053,18 @@ mounts_thread(void *arg)
 			w->queued = b.n;
 			pthread_mutex_unlock(&w->lock);
 		}
+		if (reload) {
+			/* .gitignore changed: a new snapshot with its globs
+			 * (what is queued is still delivered). */
+			reload = 0;
+			mwatch_options(w, &o);
+			scan_free(s);
+			s = NULL;
+			winotify_free(in);
+			in = NULL;
+			if (pins != NULL)
+				pinset_invalidate(pins);
+		}
 		if (w->m->notify != NULL)
 			w->m->notify(w->m->notify_arg);
 	}
@@ -736,6 +1072,12 @@ mounts_thread(void *arg)
 	winotify_free(in);
 	replay_batch_clear(&b);
 	scan_changes_clear(&ch);
+	pinset_free(pins); /* the guest keeps them for the next berth */
+	for (i = 0; i < w->nign; i++)
+		free(w->ign[i]);
+	free(w->ign);
+	w->ign = NULL;
+	w->nign = 0;
 	return NULL;
 }
 

@@ -36,6 +36,7 @@ static const char *const watch_choices[] = {"off", "poll", "native", NULL};
 static const char *const replay_choices[] = {"both", "attrib", "close_write",
                                              NULL};
 static const char *const forward_choices[] = {"ssh", "none", NULL};
+static const char *const transport_choices[] = {"auto", "agent", "ssh", NULL};
 
 static int check_absolute(const char *, char **);
 static int check_socket(const char *, char **);
@@ -220,6 +221,12 @@ const struct schema_key schema_keys[] = {
      .help = "names or relative paths the watcher skips",
      .offset = M(ignore),
      .count_offset = M(nignore)},
+    {.path = "mounts[].gitignore",
+     .type = SCHEMA_BOOL,
+     .def = "false",
+     .help = "also skip what the folder's top .gitignore names "
+             "(negations and nested .gitignore files are not read)",
+     .offset = M(gitignore)},
     {.path = "mounts[].replay",
      .type = SCHEMA_ENUM,
      .choices = replay_choices,
@@ -227,6 +234,15 @@ const struct schema_key schema_keys[] = {
      .help = "guest events replayed for a host change: attrib, "
              "close_write or both",
      .offset = M(replay),
+     .size = sizeof(int)},
+    {.path = "mounts[].transport",
+     .type = SCHEMA_ENUM,
+     .choices = transport_choices,
+     .def = "auto",
+     .help = "how polling mode reaches the guest: agent (QEMU guest "
+             "agent), ssh (the profile's key, vm.ssh_port or "
+             "docker.ssh_host) or auto (the agent, else ssh)",
+     .offset = M(transport),
      .size = sizeof(int)},
     {.path = "mounts[].max_files",
      .type = SCHEMA_INT,

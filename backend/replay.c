@@ -25,10 +25,11 @@
  * is what is left.
  *
  * Transport: one guest-exec of /bin/sh per batch through the QEMU guest
- * agent. The script is a constant; the paths travel as its standard
- * input ("input-data", base64), one "OP PATH" line each, so no path is
- * ever interpolated into a shell command. The script only uses POSIX sh
- * and touch, which busybox and coreutils both have.
+ * agent, or one ssh session (guest-ssh.c). The script is a constant; the
+ * paths travel as its standard input ("input-data", base64, for the
+ * agent), one "OP PATH" line each, so no path is ever interpolated into
+ * a shell command. The script only uses POSIX sh, chmod, xargs and wc,
+ * which busybox and coreutils both have.
  */
 
 #include "config.h"
@@ -67,7 +68,8 @@ const char replay_guest_script[] =
     "while IFS= read -r l; do\n"
     "  o=${l%% *} p=${l#* }\n"
     "  case $o in\n"
-    "  a) printf '%s\\0' \"$p\"; ok=$((ok+1)) ;;\n"
+    "  a) if [ -e \"$p\" ]; then printf '%s\\0' \"$p\"; ok=$((ok+1))\n"
+    "     else gone=$((gone+1)); fi ;;\n"
     "  A) if chmod +t \"$p\"; then ok=$((ok+1)); else bad=$((bad+1)); fi ;;\n"
     "  r) if [ -e \"$p\" ] && { :; } 3<\"$p\"; then ok=$((ok+1))\n"
     "     else gone=$((gone+1)); fi ;;\n"
@@ -80,7 +82,9 @@ const char replay_guest_script[] =
     "echo \"ok=$ok bad=$bad gone=$gone\" >&4\n"
     "} | xargs -0 -r chmod -t 2>&1 | wc -l\n"
     ")\n"
-    "echo \"chmodfail=$n\"\n";
+    "echo \"chmodfail=$n\"\n"
+    "b=; read -r b 2>/dev/null </proc/sys/kernel/random/boot_id\n"
+    "echo \"boot=$b\"\n";
 
 /* The guest path of rel under the mount's guest folder (caller frees). */
 char *
@@ -313,6 +317,15 @@ replay_parse_output(const char *s, struct replay_result *r)
 	r->ok = ok - cf;
 	r->failed = bad + cf;
 	r->gone = gone;
+	r->boot[0] = '\0';
+	if ((p = strstr(s, "boot=")) != NULL) {
+		size_t n = strcspn(p + 5, " \n");
+
+		if (n >= sizeof r->boot)
+			n = sizeof r->boot - 1;
+		memcpy(r->boot, p + 5, n);
+		r->boot[n] = '\0';
+	}
 	return 0;
 }
 
@@ -379,17 +392,23 @@ replay_base64_decode(const char *s, size_t *len)
 	return out;
 }
 
-/* The guest-exec request for one chunk of input (caller frees). */
+/*
+ * The guest-exec request running `/bin/sh -c script berth [arg]` with
+ * input as its standard input (caller frees).
+ */
 char *
-replay_agent_request(const char *input, size_t len)
+replay_agent_request_for(const char *script, const char *arg, const char *input,
+                         size_t len)
 {
-	json_t *req;
+	json_t *req, *argv;
 	char *b64 = replay_base64_encode(input, len), *out;
 
-	req = json_pack("{s:s, s:{s:s, s:[s, s, s], s:s, s:b}}", "execute",
+	argv = json_pack("[s, s, s]", "-c", script, "berth");
+	if (argv != NULL && arg != NULL)
+		json_array_append_new(argv, json_string(arg));
+	req = json_pack("{s:s, s:{s:s, s:o, s:s, s:b}}", "execute",
 	                "guest-exec", "arguments", "path", "/bin/sh", "arg",
-	                "-c", replay_guest_script, "berth-replay", "input-data",
-	                b64, "capture-output", 1);
+	                argv, "input-data", b64, "capture-output", 1);
 	free(b64);
 	if (req == NULL)
 		fatal("jansson: cannot build a request");
@@ -398,6 +417,13 @@ replay_agent_request(const char *input, size_t len)
 	if (out == NULL)
 		fatal("jansson: cannot encode a request");
 	return out;
+}
+
+/* The replay's guest-exec request for one chunk of input. */
+char *
+replay_agent_request(const char *input, size_t len)
+{
+	return replay_agent_request_for(replay_guest_script, NULL, input, len);
 }
 
 static void
@@ -409,24 +435,28 @@ replay_sleep_ms(unsigned ms)
 }
 
 /*
- * Run one chunk in the guest: guest-exec, then guest-exec-status until
- * it exited (its status can be collected once). Blocks the calling
- * thread (a mount's watcher, never the UI) for the round trip.
+ * Run `/bin/sh -c script berth [arg]` in the guest with input on its
+ * standard input: guest-exec, then guest-exec-status until it exited (its
+ * status can be collected once), at most budget_ms. Blocks the calling
+ * thread (a mount's watcher, never the UI) for the round trip. *out gets
+ * its standard output (caller frees), *code its exit status.
  */
 int
-replay_agent_run(struct _virDomain *dom, const char *input, size_t len,
-                 struct replay_result *res, char **cause)
+replay_agent_exec(struct _virDomain *dom, const char *script, const char *arg,
+                  const char *input, size_t len, uint64_t budget_ms, char **out,
+                  int *code, char **cause)
 {
-	char *req, *resp, *out = NULL;
+	char *req, *resp;
 	json_t *j, *ret, *v;
 	json_error_t err;
 	long long pid;
-	uint64_t t0 = util_mono_ms(), deadline;
+	uint64_t t0 = util_mono_ms();
 	unsigned nap = 2;
-	int exited = 0, code = -1;
+	int exited = 0;
 
-	memset(res, 0, sizeof *res);
-	req = replay_agent_request(input, len);
+	*out = NULL;
+	*code = -1;
+	req = replay_agent_request_for(script, arg, input, len);
 	resp = virDomainQemuAgentCommand(dom, req, 10, 0);
 	free(req);
 	if (resp == NULL) {
@@ -449,19 +479,11 @@ replay_agent_run(struct _virDomain *dom, const char *input, size_t len,
 	pid = json_integer_value(v);
 	json_decref(j);
 
-	/* 10 s plus 30 ms a path: a fork per path is slow under TCG. */
-	{
-		size_t i, lines = 0;
-
-		for (i = 0; i < len; i++)
-			lines += input[i] == '\n';
-		deadline = t0 + 10000 + 30 * (uint64_t)lines;
-	}
 	while (!exited) {
-		if (util_mono_ms() > deadline) {
+		if (util_mono_ms() > t0 + budget_ms) {
 			util_set_cause(
 			    cause,
-			    "guest agent: replay still running after "
+			    "guest agent: guest command still running after "
 			    "%llu ms",
 			    (unsigned long long)(util_mono_ms() - t0));
 			return -1;
@@ -494,21 +516,14 @@ replay_agent_run(struct _virDomain *dom, const char *input, size_t len,
 		exited = json_is_true(json_object_get(ret, "exited"));
 		if (exited) {
 			v = json_object_get(ret, "exitcode");
-			code = json_is_integer(v) ? (int)json_integer_value(v)
-			                          : -1;
+			*code = json_is_integer(v) ? (int)json_integer_value(v)
+			                           : -1;
 			v = json_object_get(ret, "out-data");
 			if (json_is_string(v))
-				out = replay_base64_decode(json_string_value(v),
-				                           NULL);
+				*out = replay_base64_decode(
+				    json_string_value(v), NULL);
 		}
 		json_decref(j);
 	}
-	res->round_trip_ms = util_mono_ms() - t0;
-	if (code != 0 || replay_parse_output(out, res) != 0) {
-		util_set_cause(cause, "guest replay failed (exit %d)", code);
-		free(out);
-		return -1;
-	}
-	free(out);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * replay.h: replaying host changes inside the guest so its inotify
  * watchers fire. A batch coalesces the changes of a pass into guest
- * paths with operations; replay_agent_run() sends a batch through the
- * QEMU guest agent in one guest-exec.
+ * paths with operations; replay_agent_exec() runs the guest script on a
+ * chunk of it through the QEMU guest agent in one guest-exec, and
+ * replay_ssh_exec() (guest-ssh.c) does the same over SSH.
  */
 
 #ifndef BERTH_REPLAY_H
@@ -39,7 +40,7 @@ struct replay_batch {
 
 struct replay_result {
 	uint64_t ok, failed, gone;
-	uint64_t round_trip_ms;
+	char boot[64]; /* the guest's boot id, "" if not told */
 };
 
 extern const char replay_guest_script[];
@@ -58,12 +59,29 @@ char *replay_batch_encode(const struct replay_batch *, size_t, size_t, size_t *,
                           size_t *);
 int replay_parse_output(const char *, struct replay_result *);
 char *replay_agent_request(const char *, size_t);
+char *replay_agent_request_for(const char *, const char *, const char *,
+                               size_t);
 char *replay_base64_encode(const void *, size_t);
 void *replay_base64_decode(const char *, size_t *);
 
+/* Where and how to reach the guest over SSH (guest-ssh.c). */
+struct replay_ssh {
+	char *host;
+	int port;
+	char *user;
+	char *key;         /* private key file */
+	char *known_hosts; /* UserKnownHostsFile */
+	char *alias;       /* HostKeyAlias */
+};
+
+char *replay_shell_quote(const char *);
+char *replay_ssh_command(const char *, const char *);
+int replay_ssh_exec(const struct replay_ssh *, const char *, const char *,
+                    const char *, size_t, uint64_t, char **, int *, char **);
+
 struct _virDomain;
-int replay_agent_run(struct _virDomain *, const char *, size_t,
-                     struct replay_result *, char **);
+int replay_agent_exec(struct _virDomain *, const char *, const char *,
+                      const char *, size_t, uint64_t, char **, int *, char **);
 
 /*
  * mounts.c: the mounts engine component. One watcher thread per mount

@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1132,4 +1133,103 @@ scan_mark_dir(struct scan *s, const char *rel)
 	for (; n != NULL; n = n->parent)
 		n->subtree_due = 0;
 	return 0;
+}
+
+static void
+scan_each_dir_below(const struct node *d, void (*fn)(const char *, void *),
+                    void *arg)
+{
+	const struct node *c;
+
+	for (c = d->child; c != NULL; c = c->next) {
+		if (c->type != SCAN_DIR)
+			continue;
+		fn(c->path, arg);
+		scan_each_dir_below(c, fn, arg);
+	}
+}
+
+/* Call fn for every directory of the snapshot below the root, parents
+ * before their children. */
+void
+scan_each_dir(const struct scan *s, void (*fn)(const char *, void *), void *arg)
+{
+	if (s->top != NULL)
+		scan_each_dir_below(s->top, fn, arg);
+}
+
+/*
+ * One .gitignore line as an ignore glob (caller frees), or NULL for a
+ * blank line, a comment, or what these globs cannot say: a negation
+ * ("!keep.log", counted in *skipped). git anchors a pattern with a slash
+ * before its end to the folder of the .gitignore; "**" + "/" in front
+ * means any depth, "/" + "**" at the end everything inside.
+ */
+char *
+scan_gitignore_glob(const char *line, uint64_t *skipped)
+{
+	size_t n = strlen(line);
+	char *p, *slash;
+	int anywhere = 0, anchor;
+
+	while (n > 0 &&
+	       (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+	        (line[n - 1] == ' ' && (n < 2 || line[n - 2] != '\\'))))
+		n--;
+	if (n == 0 || line[0] == '#')
+		return NULL;
+	if (line[0] == '!') {
+		(*skipped)++;
+		return NULL;
+	}
+	if (line[0] == '\\' && (line[1] == '#' || line[1] == '!')) {
+		line++;
+		n--;
+	}
+	p = xstrndup(line, n);
+	while (strncmp(p, "**/", 3) == 0) {
+		memmove(p, p + 3, strlen(p + 3) + 1);
+		anywhere = 1;
+	}
+	slash = strchr(p, '/');
+	anchor = !anywhere && slash != NULL && slash[1] != '\0' && p[0] != '/';
+	n = strlen(p);
+	if (n >= 3 && strcmp(p + n - 3, "/**") == 0)
+		p[n - 2] = '\0'; /* "dir/" + "**": the folder itself */
+	if (*p == '\0' || strcmp(p, "/") == 0) {
+		free(p);
+		return NULL;
+	}
+	if (anchor) {
+		char *a = xasprintf("/%s", p);
+
+		free(p);
+		p = a;
+	}
+	return p;
+}
+
+/*
+ * The globs of root/.gitignore (only the top one; nested .gitignore files
+ * are not read) appended to *v. Returns how many, 0 when there is none.
+ */
+size_t
+scan_gitignore_load(const char *root, char ***v, size_t *n, uint64_t *skipped)
+{
+	char *path = xasprintf("%s/.gitignore", root), line[4096], *g;
+	FILE *fp = fopen(path, "r");
+	size_t added = 0;
+
+	free(path);
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		if ((g = scan_gitignore_glob(line, skipped)) == NULL)
+			continue;
+		*v = xreallocarray(*v, *n + 1, sizeof **v);
+		(*v)[(*n)++] = g;
+		added++;
+	}
+	fclose(fp);
+	return added;
 }

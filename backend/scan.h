@@ -79,6 +79,9 @@ const struct scan_stats *scan_get_stats(const struct scan *);
 const char *scan_root(const struct scan *);
 int scan_guard(struct scan *, const char *, uint64_t);
 int scan_mark_dir(struct scan *, const char *);
+char *scan_gitignore_glob(const char *, uint64_t *);
+size_t scan_gitignore_load(const char *, char ***, size_t *, uint64_t *);
+void scan_each_dir(const struct scan *, void (*)(const char *, void *), void *);
 int scan_ignored(const struct scan_options *, const char *, int);
 void scan_changes_add(struct scan_changes *, enum scan_kind, enum scan_type,
                       enum scan_type, const char *);

@@ -289,6 +289,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 	struct profile *np;
 	enum profile_watch cur = mode;
 	uint64_t last = 0, reread = util_mono_ms() + 1000;
+	int64_t lastpinned = -1;
 	int ready = 0;
 	char *lastnote = NULL;
 
@@ -327,16 +328,21 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			fflush(stdout);
 		}
 		if (mm->replayed + mm->failed != last ||
+		    mm->pinned != lastpinned ||
 		    !util_streq(mm->note != NULL ? mm->note : "",
 		                lastnote != NULL ? lastnote : "")) {
+			char pinned[32] = "";
 			char *note =
 			    mm->note != NULL
 			        ? util_sanitize_dup(mm->note, strlen(mm->note))
 			        : NULL;
 
+			if (mm->pinned >= 0)
+				snprintf(pinned, sizeof pinned, " pinned=%lld",
+				         (long long)mm->pinned);
 			printf("files=%llu dirs=%llu pass=%llums queued=%llu "
 			       "replayed=%llu failed=%llu latency=%lldms "
-			       "in-domain=%s%s%s\n",
+			       "in-domain=%s%s%s%s\n",
 			       (unsigned long long)mm->files,
 			       (unsigned long long)mm->dirs,
 			       (unsigned long long)mm->last_pass_ms,
@@ -344,12 +350,13 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			       (unsigned long long)mm->replayed,
 			       (unsigned long long)mm->failed,
 			       (long long)mm->latency_ms,
-			       mm->present ? "yes" : "no",
+			       mm->present ? "yes" : "no", pinned,
 			       note != NULL ? " note: " : "",
 			       note != NULL ? note : "");
 			fflush(stdout);
 			free(note);
 			last = mm->replayed + mm->failed;
+			lastpinned = mm->pinned;
 			free(lastnote);
 			lastnote = mm->note != NULL ? xstrdup(mm->note) : NULL;
 		}

@@ -746,6 +746,7 @@ dash_take_snapshot(struct dash *d)
 {
 	struct model *m;
 	char *old_theme;
+	int want[DASH_NPANES], i, relayout = 0;
 
 	engine_ack_wake(d->engine);
 	m = engine_snapshot(d->engine);
@@ -756,8 +757,15 @@ dash_take_snapshot(struct dash *d)
 	old_theme = d->model != NULL && d->model->profile != NULL
 	                ? xstrdup(d->model->profile)
 	                : NULL;
+	for (i = 0; i < DASH_NPANES; i++)
+		want[i] = d->model != NULL ? dash_panes[i]->height(d) : -1;
 	model_unref(d->model);
 	d->model = m;
+	/* A pane that wants other rows now (mounts appeared): lay out again. */
+	for (i = 0; i < DASH_NPANES; i++)
+		relayout |= dash_panes[i]->height(d) != want[i];
+	if (relayout && d->win_header != NULL)
+		dash_windows(d);
 	if (m->refresh_ms == d->interval_sent)
 		d->interval_sent = 0;
 	/* A profile switch resets what pointed into the old one. */

@@ -24,10 +24,11 @@ pane_mounts_height(const struct dash *d)
 	size_t n = d->model->nmounts;
 
 	if (n < 1)
-		n = 1;
+		return 2; /* the rule and "no shared folders" */
 	if (n > 4)
 		n = 4;
-	return (int)n + 1;
+	return (int)n +
+	       2; /* the rule, the mounts, the selected one's figures */
 }
 
 static uint64_t
@@ -53,8 +54,51 @@ pane_mounts_digest(const struct dash *d)
 		h = draw_hash_int(h, (long long)m->failed);
 		h = draw_hash_int(h, (long long)m->errors);
 		h = draw_hash_int(h, (long long)m->latency_ms);
+		h = draw_hash_int(h, (long long)m->pinned);
+		h = draw_hash_int(h, (long long)m->dirs);
 	}
 	return draw_hash_int(h, (long long)d->model->nmounts);
+}
+
+/*
+ * One line of a watched mount's figures: folders, last and full pass,
+ * replayed, queued, failed, latency host change -> guest event, errors,
+ * and the 9p folders held open in the guest.
+ */
+static void
+pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
+{
+	int dim = theme_attr(THEME_DIM), x = 1;
+	char lat[32] = "—", held[48] = "";
+
+	if (mt->watch == PROFILE_WATCH_OFF || mt->passes == 0) {
+		if (mt->watch == PROFILE_WATCH_OFF)
+			draw_text(
+			    w, y, x, cols - 2, dim,
+			    "w: watch this folder and replay host changes "
+			    "in the guest");
+		return;
+	}
+	if (mt->latency_ms >= 0)
+		snprintf(lat, sizeof lat, "%lld ms", (long long)mt->latency_ms);
+	if (mt->pinned >= 0)
+		snprintf(held, sizeof held, " · %lld folders held in guest",
+		         (long long)mt->pinned);
+	x += draw_printf(w, y, x, cols - x, dim,
+	                 "%llu files %llu folders · pass %llu ms · replayed "
+	                 "%llu, queued %llu · latency %s",
+	                 (unsigned long long)mt->files,
+	                 (unsigned long long)mt->dirs,
+	                 (unsigned long long)mt->last_pass_ms,
+	                 (unsigned long long)mt->replayed,
+	                 (unsigned long long)mt->queued, lat);
+	if (mt->failed > 0 || mt->errors > 0)
+		x += draw_printf(w, y, x, cols - x,
+		                 theme_attr(THEME_STATUS_WARN),
+		                 " · %llu failed, %llu errors",
+		                 (unsigned long long)mt->failed,
+		                 (unsigned long long)mt->errors);
+	draw_text(w, y, x, cols - x, dim, held);
 }
 
 static void
@@ -121,6 +165,10 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			            base | theme_attr(THEME_STATUS_WARN), " %s",
 			            mt->note);
 	}
+	/* With a row to spare: the selected mount's figures in full. */
+	if (y < rows && d->mounts.sel >= 0 &&
+	    (size_t)d->mounts.sel < m->nmounts)
+		pane_mounts_detail(w, y, cols, &m->mounts[d->mounts.sel]);
 }
 
 static int

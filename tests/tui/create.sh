@@ -17,11 +17,18 @@ tui_setup
 P=tuic$$
 DOM=berth-$P
 T_CLEANUP='tui_cleanup; guest_virsh destroy $DOM >/dev/null 2>&1; guest_virsh undefine $DOM >/dev/null 2>&1'
-qemu-img create -q -f qcow2 "$T_HOME/base.qcow2" 64M
+# A base with 192 MiB of data and its checksum: verifying it keeps the
+# first stage on the screen long enough to be seen even on a busy machine
+# (an empty base passed between two screen captures).
+head -c 192M /dev/urandom >"$T_HOME/base.raw"
+qemu-img convert -q -f raw -O qcow2 "$T_HOME/base.raw" "$T_HOME/base.qcow2"
+rm -f "$T_HOME/base.raw"
+SUM=$(sha256sum "$T_HOME/base.qcow2" | cut -d' ' -f1)
 cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
 vm:
   uri: qemu:///system
   image: file://$T_HOME/base.qcow2
+  image_sha256: $SUM
   kernel: $GUEST_KERNEL
   initrd: $GUEST_INITRD
   cmdline: console=ttyS0 quiet

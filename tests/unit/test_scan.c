@@ -577,6 +577,86 @@ test_many(void **state)
 	assert_pass(f, "modified file m/f0001");
 }
 
+/* .gitignore lines as ignore globs, git's anchoring rules kept. */
+static void
+test_gitignore_globs(void **state)
+{
+	static const struct {
+		const char *line, *glob;
+	} t[] = {
+	    {"node_modules/\n", "node_modules/"}, /* any depth, folders */
+	    {"*.log  \n", "*.log"},               /* trailing blanks */
+	    {"/dist\n", "/dist"},                 /* anchored */
+	    {"build/out\n", "/build/out"},        /* middle slash: anchored */
+	    {"**/logs\n", "logs"},                /* any depth */
+	    {"**/a/b\n", "a/b"},                  /* any depth, with a slash */
+	    {"tmp/**\n", "/tmp/"},                /* everything inside */
+	    {"\\#hash\n", "#hash"},               /* escaped # */
+	    {"# comment\n", NULL},
+	    {"\n", NULL},
+	    {"   \n", NULL},
+	};
+	uint64_t skipped = 0;
+	size_t i;
+	char *g;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		g = scan_gitignore_glob(t[i].line, &skipped);
+		if (t[i].glob == NULL)
+			assert_null(g);
+		else
+			assert_string_equal(g, t[i].glob);
+		free(g);
+	}
+	assert_int_equal(skipped, 0);
+	assert_null(scan_gitignore_glob("!keep.log\n", &skipped));
+	assert_int_equal(skipped, 1);
+}
+
+/* A folder's .gitignore, loaded and used by a real scan. */
+static void
+test_gitignore_scan(void **state)
+{
+	struct fx *f = *state;
+	char **v = NULL;
+	size_t n = 0, i;
+	uint64_t skipped = 0;
+
+	fx_write(f, ".gitignore",
+	         "# build output\ndist/\n*.log\n/cache\n"
+	         "!important.log\nsrc/gen/\n");
+	fx_mkdir(f, "dist");
+	fx_write(f, "dist/bundle.js", "b");
+	fx_write(f, "x.log", "l");
+	fx_mkdir(f, "src");
+	fx_write(f, "src/y.log", "l");
+	fx_write(f, "src/app.js", "a");
+	fx_mkdir(f, "src/gen");
+	fx_write(f, "src/gen/g.js", "g");
+	fx_mkdir(f, "src/cache");
+	fx_write(f, "src/cache/kept.js", "k"); /* /cache is the root's only */
+	fx_mkdir(f, "cache");
+	fx_write(f, "cache/c", "c");
+	assert_int_equal(scan_gitignore_load(f->dir, &v, &n, &skipped), 4);
+	assert_int_equal(skipped, 1);
+	f->o.ignore = (const char *const *)v;
+	f->o.nignore = n;
+	fx_start(f);
+	/* Kept: .gitignore, src/app.js, src/cache/kept.js; src, src/cache. */
+	assert_int_equal(scan_get_stats(f->s)->files, 3);
+	assert_int_equal(scan_get_stats(f->s)->dirs, 2);
+	fx_write(f, "dist/more.js", "m");
+	fx_write(f, "src/z.log", "z");
+	fx_write(f, "src/b.js", "b");
+	assert_pass(f, "created file src/b.js");
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	f->o.ignore = NULL;
+	f->o.nignore = 0;
+}
+
 int
 main(void)
 {
@@ -593,6 +673,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_symlinks_not_followed,
 	                                    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_ignore_globs, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test(test_gitignore_globs),
+	    cmocka_unit_test_setup_teardown(test_gitignore_scan, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_unreadable_counted, fx_setup,
 	                                    fx_teardown),

@@ -62,6 +62,8 @@ gcc -static -O2 -o "$S/inw" "$BERTH_SRCDIR/tests/vm/inw.c" || {
 	exit 1
 }
 echo 'v1' >"$S/app.js"
+mkdir -p "$S/src/deep"
+echo 'v1' >"$S/src/deep/view.js"
 
 cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
 vm:
@@ -184,6 +186,41 @@ else
 	sed 's/^/# watch: /' "$W/watch.err" | tail -5
 fi
 row "host edit → container event" "$(since "$t")"
+
+# A subfolder: berth holds the share's folders open in the guest, so a
+# watcher started after that hears edits two folders down.
+i=0
+until tail -n 1 "$W/watch.out" | grep -Eq ' pinned=2( |$)' || [ $i -ge 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+like "berth holds the share's 2 folders in the guest" \
+	"$(tail -n 1 "$W/watch.out")" ' pinned=2( |$)'
+C2=berth-e2e-nested-$$
+docker run -d --name "$C2" --network none -v /work/app:/app \
+	berth-busybox:test /app/inw -r /app/src >/dev/null 2>"$W/run2.err"
+i=0
+until docker logs "$C2" 2>&1 | grep -q '^INW-READY' || [ $i -ge 300 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+t=$(now)
+echo 'v2' >"$S/src/deep/view.js"
+i=0
+until docker logs "$C2" 2>&1 | grep -Eq '^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE' ||
+	[ $i -ge 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+if docker logs "$C2" 2>&1 | grep -Eq '^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE'; then
+	ok "an edit in a subfolder wakes a watcher in a container"
+else
+	not_ok "an edit in a subfolder wakes a watcher in a container"
+	docker logs "$C2" 2>&1 | tail -5 | sed 's/^/# inw: /'
+	sed 's/^/# watch: /' "$W/watch.err" | tail -5
+fi
+row "host edit in a subfolder → container event" "$(since "$t")"
+docker rm -f "$C2" >/dev/null 2>&1
 kill "$BG" 2>/dev/null
 wait "$BG" 2>/dev/null
 BG=

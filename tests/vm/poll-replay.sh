@@ -8,11 +8,13 @@
 #    arrives complete; `berth watch MOUNT off` from another shell is
 #    applied live and saved with the profile's comments kept, and then
 #    host edits raise nothing again.
-# The files are at the top of the share on purpose: this guest mounts 9p
-# with cache=none, where a lookup makes a new inode whenever the dentry
-# was dropped, so an inotify watch on a subdirectory goes deaf after its
-# first walk (Lima documents the same: "with 9p, files in nested
-# directories trigger nothing"). The mount root's dentry is pinned.
+#  - subfolders: this guest mounts 9p cache=none, where a lookup makes a
+#    new inode whenever the dentry was dropped, so a watch on a subfolder
+#    goes deaf after its first walk (Lima: "with 9p, files in nested
+#    directories trigger nothing"). berth holds every folder of the share
+#    open in the guest (pin.c): a watcher started after that hears edits
+#    in nested folders, in a folder created later, and a folder deleted on
+#    the host can be made again in the guest at once; off lets go.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +36,8 @@ mkdir -p "$S"
 echo 'export const a = 1;' >"$S/app.js"
 echo 'line 1' >"$S/log.txt"
 echo 'untouched' >"$S/other.js"
+mkdir -p "$S/src/components/deep"
+echo 'export default 1;' >"$S/src/components/deep/Button.js"
 
 GUEST_CONSOLE=$W/console.log guest_domxml "$DOM" "$S=share0" >"$W/dom.xml"
 check "guest starts" guest_start "$DOM" "$W/dom.xml"
@@ -143,6 +147,45 @@ esac
 marker
 is "untouched file raised nothing" "$(events_for /mnt/share0/other.js)" ""
 
+# --- subfolders: berth pins them, a watcher started after hears them ---
+wait_out() { # PATTERN: until the watcher's latest figures match
+	i=0
+	until tail -n 1 "$W/watch.out" | grep -Eq -- "$1" || [ $i -ge 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tail -n 1 "$W/watch.out" | grep -Eq -- "$1"
+}
+log_wait() { # LOG PATTERN: until the guest log matches (20 s)
+	i=0
+	until guest_exec "$DOM" cat "$1" 2>/dev/null | grep -Eq -- "$2" ||
+		[ $i -ge 40 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	guest_exec "$DOM" cat "$1" 2>/dev/null | grep -Eq -- "$2"
+}
+check "the share's 3 folders are pinned in the guest" wait_out ' pinned=3( |$)'
+guest_exec "$DOM" sh -c 'inw -r /mnt/share0/src >/run/inw2.log 2>&1 &'
+check "nested watcher ready" log_wait /run/inw2.log '^INW-READY$'
+guest_exec "$DOM" ls -R /mnt/share0 >/dev/null # lookups drop unpinned dentries
+echo 'export default 2;' >"$S/src/components/deep/Button.js"
+check "edit two folders deep: CLOSE_WRITE in the guest" log_wait /run/inw2.log \
+	'^INW [0-9.]+ /mnt/share0/src/components/deep/Button\.js CLOSE_WRITE'
+mkdir "$S/src/later"
+check "a folder made on the host is pinned" wait_out ' pinned=4( |$)'
+guest_exec "$DOM" sh -c 'inw /mnt/share0/src/later >/run/inw3.log 2>&1 &'
+check "watcher of the new folder ready" log_wait /run/inw3.log '^INW-READY$'
+guest_exec "$DOM" ls -R /mnt/share0 >/dev/null
+echo 'new' >"$S/src/later/new.js"
+check "file in the new folder: CLOSE_WRITE in the guest" log_wait \
+	/run/inw3.log '^INW [0-9.]+ /mnt/share0/src/later/new\.js CLOSE_WRITE'
+rm -rf "$S/src/later"
+check "a folder deleted on the host is let go" wait_out ' pinned=3( |$)'
+out=$(guest_exec "$DOM" sh -c 'mkdir /mnt/share0/src/later 2>&1 && echo made')
+is "the guest can make a folder of that name again" "$out" made
+rmdir "$S/src/later"
+
 # --- a 2,000-file burst in a watched directory ---
 clear_log
 (cd "$S" && seq -f 'f%04g.txt' 0 1999 | xargs touch)
@@ -176,6 +219,14 @@ until grep -q 'profile says watch off' "$W/watch.err" || [ $i -ge 50 ]; do
 done
 like "the running watcher applied it live" "$(cat "$W/watch.err")" \
 	'profile says watch off'
+i=0
+until [ -z "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ] ||
+	[ $i -ge 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+is "off lets go of the pinned folders" \
+	"$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ""
 clear_log
 echo 'export const a = 4;' >"$S/app.js"
 echo 'after off' >"$S/after-off.js"

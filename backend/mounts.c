@@ -41,6 +41,7 @@
 #define MOUNTS_RETRY_MS     3000
 #define MOUNTS_GUARD_MS     10000
 #define MOUNTS_PIN_CHECK_MS 10000 /* how often to ask the guest's boot id */
+#define MOUNTS_PIN_NOTE     "cannot hold"
 
 /* Tools that poll on their own when told to; berth's replay replaces it. */
 const char *const mounts_env_hint[] = {
@@ -1011,12 +1012,25 @@ mounts_thread(void *arg)
 				pinset_free(pins);
 				pins = NULL;
 			} else if (rc < 0) {
+				mwatch_note(w,
+				            "%s of the share's folders open "
+				            "in the guest: %s",
+				            MOUNTS_PIN_NOTE, cause);
 				free(cause);
 				cause = NULL;
 				pin_retry_at = util_mono_ms() + MOUNTS_RETRY_MS;
-			} else
+			} else {
 				pin_check_at =
 				    util_mono_ms() + MOUNTS_PIN_CHECK_MS;
+				pthread_mutex_lock(&w->lock);
+				if (w->note != NULL &&
+				    strncmp(w->note, MOUNTS_PIN_NOTE,
+				            strlen(MOUNTS_PIN_NOTE)) == 0) {
+					free(w->note);
+					w->note = NULL;
+				}
+				pthread_mutex_unlock(&w->lock);
+			}
 		} else if (pins != NULL)
 			pinset_invalidate(pins);
 		scan_changes_clear(&ch);

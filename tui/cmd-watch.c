@@ -290,6 +290,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 	enum profile_watch cur = mode;
 	uint64_t last = 0, reread = util_mono_ms() + 1000;
 	int64_t lastpinned = -1;
+	uint64_t lastqueued = 0;
 	int ready = 0;
 	char *lastnote = NULL;
 
@@ -328,10 +329,10 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			fflush(stdout);
 		}
 		if (mm->replayed + mm->failed != last ||
-		    mm->pinned != lastpinned ||
+		    mm->pinned != lastpinned || mm->queued != lastqueued ||
 		    !util_streq(mm->note != NULL ? mm->note : "",
 		                lastnote != NULL ? lastnote : "")) {
-			char pinned[32] = "";
+			char pinned[48] = "";
 			char *note =
 			    mm->note != NULL
 			        ? util_sanitize_dup(mm->note, strlen(mm->note))
@@ -340,6 +341,10 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			if (mm->pinned >= 0)
 				snprintf(pinned, sizeof pinned, " pinned=%lld",
 				         (long long)mm->pinned);
+			if (mm->via != NULL)
+				snprintf(pinned + strlen(pinned),
+				         sizeof pinned - strlen(pinned),
+				         " via=%s", mm->via);
 			printf("files=%llu dirs=%llu pass=%llums queued=%llu "
 			       "replayed=%llu failed=%llu latency=%lldms "
 			       "in-domain=%s%s%s%s\n",
@@ -357,6 +362,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			free(note);
 			last = mm->replayed + mm->failed;
 			lastpinned = mm->pinned;
+			lastqueued = mm->queued;
 			free(lastnote);
 			lastnote = mm->note != NULL ? xstrdup(mm->note) : NULL;
 		}

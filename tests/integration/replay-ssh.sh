@@ -1,0 +1,149 @@
+#!/bin/sh
+# replay-ssh: polling mode's second transport, SSH. A private sshd
+# (tests/env/sshd.sh) plays the guest, and the mount's guest folder G is a
+# copy of the host folder S on this machine, watched by inw
+# (tests/vm/inw.c). With transport: ssh:
+#  - host edits in S, top-level and two folders down, raise CLOSE_WRITE
+#    and ATTRIB on the same files in G, whose content and mtime stay;
+#  - G's subfolders are held open (the pin script runs over SSH too);
+#  - with sshd stopped the watcher says ssh's error and keeps the change
+#    queued; once sshd is back the change is delivered, nothing lost;
+#  - off lets go of the held folders.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+command -v ssh >/dev/null || skip_all "ssh client not installed"
+command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] ||
+	skip_all "openssh-server not installed (tests/env/install-deps.sh)"
+command -v cc >/dev/null || skip_all "no C compiler to build the watcher"
+
+t_home
+W=$T_HOME/w
+S=$W/host
+G=$W/guest
+SSHD_DIR=$T_HOME/sshd
+BG=
+INW=
+# Stop the watchers, sshd, and any folder holder left on G.
+T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; [ -n "$INW" ] && kill $INW 2>/dev/null; "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1; for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -qF "$G" && kill ${p#/proc/} 2>/dev/null; done'
+trap 'exit 1' INT TERM HUP
+export HOME=$T_HOME/home
+mkdir -p "$HOME" "$S/src/deep"
+echo 'export const a = 1;' >"$S/app.js"
+echo 'export default 1;' >"$S/src/deep/view.js"
+cp -a "$S" "$G"
+
+cc -O2 -o "$W/inw" "$BERTH_SRCDIR/tests/vm/inw.c" ||
+	skip_all "the watcher (tests/vm/inw.c) does not build"
+"$W/inw" -r "$G" >"$W/inw.log" 2>&1 &
+INW=$!
+
+"$BERTH" -p rs socket key >"$W/berth.pub" 2>"$W/key.err"
+check "berth socket key makes the profile's key" test -s "$W/berth.pub"
+SSHD_PORT=$("$BERTH_SRCDIR/tests/env/sshd.sh" start "$SSHD_DIR" "$W/berth.pub") ||
+	skip_all "the private sshd did not start"
+cat >"$T_HOME/config/profiles/rs.yaml" <<EOF2
+vm:
+  uri: test:///default
+  domain: berth-no-such-domain
+  ssh_user: $(id -un)
+docker:
+  ssh_host: 127.0.0.1
+  ssh_port: $SSHD_PORT
+mounts:
+  - host: $S
+    guest: $G
+    watch: off
+    interval: 300ms
+    transport: ssh
+EOF2
+
+waitfor() { # FILE PATTERN [SECONDS]: until FILE matches
+	_i=0
+	while [ $_i -lt $((${3:-20} * 10)) ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+last() { tail -n 1 "$W/watch.out"; }
+lastis() { # PATTERN [SECONDS]: until the latest figures match
+	_i=0
+	while [ $_i -lt $((${2:-20} * 10)) ]; do
+		last | grep -Eq -- "$1" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+stamp() { stat -c '%s %Y.%y' "$1"; md5sum <"$1"; }
+
+check "the guest's watcher is ready" waitfor "$W/inw.log" '^INW-READY$'
+"$BERTH" -p rs watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
+BG=$!
+check "berth watch took its snapshot" waitfor "$W/watch.out" '^ready:'
+check "the guest's 2 subfolders are held, over ssh" lastis ' pinned=2 via=ssh'
+
+before_g=$(stamp "$G/app.js")
+before_n=$(stamp "$G/src/deep/view.js")
+echo 'export const a = 2;' >"$S/app.js"
+echo 'export default 2;' >"$S/src/deep/view.js"
+check "top-level edit: CLOSE_WRITE in the guest folder" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/app\\.js CLOSE_WRITE"
+check "nested edit: CLOSE_WRITE in the guest folder" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/src/deep/view\\.js CLOSE_WRITE"
+check "and ATTRIB" grep -Eq "^INW [0-9.]+ $G/app\\.js ATTRIB" "$W/inw.log"
+is "the guest file's content and mtime are kept" "$(stamp "$G/app.js")" "$before_g"
+is "the nested one's too" "$(stamp "$G/src/deep/view.js")" "$before_n"
+check "the figures say ssh, nothing failed" lastis 'failed=0 .*via=ssh'
+
+# sshd down: ssh's error, the change stays queued; back: delivered.
+"$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1
+n0=$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")
+echo 'export const a = 3;' >"$S/app.js"
+check "sshd down: the watcher says ssh failed and keeps the change" \
+	lastis 'queued=[1-9].*note: .*ssh .*(refused|closed|reset|timed out|failed)'
+echo "# $(last | sed 's/.*note: //')"
+"$BERTH_SRCDIR/tests/env/sshd.sh" restart "$SSHD_DIR" >/dev/null 2>&1
+check "sshd back: the queued change is delivered" lastis 'queued=0 ' 30
+i=0
+until [ "$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")" -gt "$n0" ] ||
+	[ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "the guest watcher heard it" \
+	test "$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")" -gt "$n0"
+
+# off: the holders go.
+"$BERTH" -p rs watch 1 off 2>/dev/null
+held() {
+	for p in /proc/[0-9]*; do
+		ls -l "$p/fd" 2>/dev/null | grep -qF "$G/src" && echo "${p#/proc/}"
+	done
+}
+i=0
+while [ -n "$(held)" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "off lets go of the held folders" "$(held)" ""
+kill $BG 2>/dev/null
+wait $BG 2>/dev/null
+BG=
+
+# transport: auto without a reachable guest agent (the profile's domain
+# does not exist) goes over SSH.
+sed 's/transport: ssh/transport: auto/' "$T_HOME/config/profiles/rs.yaml" \
+	>"$T_HOME/config/profiles/ra.yaml"
+"$BERTH" -p ra socket key >/dev/null 2>&1
+cp "$T_HOME/state/rs/ssh/id_ed25519" "$T_HOME/state/rs/ssh/id_ed25519.pub" \
+	"$T_HOME/state/ra/ssh/"
+"$BERTH" -p ra watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
+BG=$!
+check "auto: no guest agent, so over ssh" lastis ' pinned=2 via=ssh'
+[ -n "${DEBUG:-}" ] && { sed "s/^/# out: /" "$W/watch.out"; sed "s/^/# err: /" "$W/watch.err"; }
+kill $BG 2>/dev/null
+wait $BG 2>/dev/null
+BG=
+done_testing

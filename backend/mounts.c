@@ -602,6 +602,7 @@ mwatch_pin_run(struct mwatch *w, struct pinset *ps, const struct pin_plan *pl,
 	int code, rc = 0;
 
 	memset(sum, 0, sizeof *sum);
+	sum->holders = -1;
 	do {
 		input = pin_plan_encode(pl, from, MOUNTS_CHUNK, &next, &len);
 		for (i = lines = 0; i < len; i++)
@@ -627,6 +628,8 @@ mwatch_pin_run(struct mwatch *w, struct pinset *ps, const struct pin_plan *pl,
 		sum->pinned += r.pinned;
 		sum->failed += r.failed;
 		memcpy(sum->boot, r.boot, sizeof sum->boot);
+		if (r.holders >= 0)
+			sum->holders = r.holders;
 		from = next;
 	} while (from < pl->n);
 	if (rc != 0)
@@ -657,12 +660,18 @@ mwatch_pin(struct mwatch *w, struct pinset *ps, const struct scan *s,
 			pinset_plan_changes(ps, ch, &pl);
 		if (pl.n == 0 && !check)
 			break;
+		if (check && !full)
+			pinset_plan_check(ps, &pl);
 		rc = mwatch_pin_run(w, ps, &pl, &r, cause);
 		pin_plan_clear(&pl);
-		if (rc != 0)
+		if (rc != 0 || full)
 			break;
-		/* A new boot lost every holder: pin afresh, at once. */
-		if (!pinset_check_boot(ps, r.boot) || full)
+		/* A new boot, or holders that died (the agent's service
+		 * restarted), lost folders: pin afresh, at once. */
+		pinset_check_boot(ps, r.boot);
+		if (check)
+			pinset_check_holders(ps, r.holders);
+		if (!pinset_needs_full(ps))
 			break;
 	}
 	pin_plan_clear(&pl);
@@ -999,9 +1008,8 @@ mounts_thread(void *arg)
 			w->boot[0] = '\0';
 		}
 		if (pins != NULL && util_mono_ms() >= pin_retry_at) {
-			int rc =
-			    mwatch_pin(w, pins, s, &ch,
-			               util_mono_ms() >= pin_check_at, &cause);
+			int check = util_mono_ms() >= pin_check_at;
+			int rc = mwatch_pin(w, pins, s, &ch, check, &cause);
 
 			if (rc == 1) {
 				mwatch_note(w,
@@ -1020,8 +1028,9 @@ mounts_thread(void *arg)
 				cause = NULL;
 				pin_retry_at = util_mono_ms() + MOUNTS_RETRY_MS;
 			} else {
-				pin_check_at =
-				    util_mono_ms() + MOUNTS_PIN_CHECK_MS;
+				if (check)
+					pin_check_at = util_mono_ms() +
+					               MOUNTS_PIN_CHECK_MS;
 				pthread_mutex_lock(&w->lock);
 				if (w->note != NULL &&
 				    strncmp(w->note, MOUNTS_PIN_NOTE,

@@ -19,6 +19,7 @@
  *   P GROUP PATH   open PATH on the next descriptor of GROUP's holder
  *   K GROUP        stop GROUP's holders
  *   X PREFIX KEEP  stop every holder named PREFIX* but not KEEP*
+ *   C PREFIX       say how many holders named PREFIX* are all alive
  * A group's directories are pinned by a new holder BEFORE the old one is
  * stopped: the new open finds the still-pinned dentry (the same inode the
  * watcher holds), where the other order would drop it for a moment.
@@ -51,7 +52,8 @@
  * script says "unsupported=1" and berth shows it). A holder gets
  * /dev/null for its standard streams so guest-exec sees the end of its
  * output; `comm` is checked before a kill so a recycled pid is spared.
- * The holder is /bin/sleep by path: a busybox shell built "standalone"
+ * A holder's first folder is always descriptor 20, which a zombie no
+ * longer has. The holder is /bin/sleep by path: a busybox shell built "standalone"
  * runs a bare `sleep` as an applet in the forked shell, whose comm then
  * says "sh" (seen on the test guest: holders were never stopped).
  */
@@ -99,6 +101,18 @@ const char pin_guest_script[] =
     "     for f in \"$d/$pre\"*; do\n"
     "       case ${f##*/} in \"$keep\"*) ;; *) stop \"$f\" ;; esac\n"
     "     done ;;\n"
+    "  C) case $r in ''|*[!A-Za-z0-9_-]*) continue ;; esac\n"
+    "     held=0\n"
+    "     for f in \"$d/$r\"*; do\n"
+    "       [ -f \"$f\" ] || continue\n"
+    "       all=1\n"
+    "       while read -r pid; do\n"
+    "         c=; read -r c </proc/$pid/comm 2>/dev/null\n"
+    "         [ \"$c\" = sleep ] && [ -e /proc/$pid/fd/20 ] || all=0\n"
+    "       done <\"$f\"\n"
+    "       held=$((held+all))\n"
+    "     done\n"
+    "     echo \"holders=$held\" ;;\n"
     "  esac\n"
     "done\n"
     "flush\n"
@@ -453,6 +467,26 @@ pinset_plan_changes(struct pinset *ps, const struct scan_changes *c,
 	ps->ndirty = 0;
 }
 
+/* A line asking how many of this epoch's holders are all alive. */
+void
+pinset_plan_check(const struct pinset *ps, struct pin_plan *pl)
+{
+	pin_plan_add(pl, xasprintf("C %s-%s-", ps->key, ps->epoch), 0);
+}
+
+/*
+ * The guest's count of live holders against what berth made: fewer
+ * means some died (the agent's service restarted, say): pin afresh.
+ * Returns 1 when a full pin is now needed.
+ */
+int
+pinset_check_holders(struct pinset *ps, long long holders)
+{
+	if (holders >= 0 && (size_t)holders < ps->groups_alive)
+		ps->need_full = 1;
+	return ps->need_full;
+}
+
 void
 pin_plan_clear(struct pin_plan *pl)
 {
@@ -507,6 +541,14 @@ pin_parse_output(const char *s, struct pin_result *r)
 	r->pinned = ok;
 	r->failed = bad;
 	r->unsupported = strstr(p, "unsupported=1") != NULL;
+	r->holders = -1;
+	{
+		const char *h = strstr(s, "holders=");
+		long long v;
+
+		if (h != NULL && sscanf(h, "holders=%lld", &v) == 1)
+			r->holders = v;
+	}
 	if ((p = strstr(p, "boot=")) != NULL) {
 		p += 5;
 		n = strcspn(p, " \n");

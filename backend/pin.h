@@ -25,6 +25,7 @@ struct pin_result {
 	uint64_t pinned, failed;
 	int unsupported; /* the guest shell cannot hold descriptors >= 10 */
 	char boot[64];   /* the guest's boot id */
+	long long holders; /* answer to a C line, -1 if none */
 };
 
 struct pinset;
@@ -43,6 +44,8 @@ void pinset_plan_full(struct pinset *, const struct scan *, struct pin_plan *);
 void pinset_plan_changes(struct pinset *, const struct scan_changes *,
                          struct pin_plan *);
 int pinset_check_boot(struct pinset *, const char *);
+void pinset_plan_check(const struct pinset *, struct pin_plan *);
+int pinset_check_holders(struct pinset *, long long);
 void pin_plan_clear(struct pin_plan *);
 char *pin_plan_encode(const struct pin_plan *, size_t, size_t, size_t *,
                       size_t *);

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -338,6 +339,24 @@ test_boot(void **state)
 	assert_true(pinset_needs_full(ps));
 	pinset_free(ps);
 	fx_done(&f);
+
+	/* Holders that died: fewer alive than made means pin afresh. */
+	fx_init(&f);
+	fx_mkdir(&f, "a");
+	fx_scan(&f);
+	ps = pinset_new("/m");
+	pinset_plan_full(ps, f.s, &pl);
+	pin_plan_clear(&pl);
+	assert_int_equal(pinset_groups(ps), 1);
+	pinset_plan_check(ps, &pl);
+	assert_int_equal(pl.n, 1);
+	assert_int_equal(pl.line[0][0], 'C');
+	pin_plan_clear(&pl);
+	assert_false(pinset_check_holders(ps, -1)); /* not asked */
+	assert_false(pinset_check_holders(ps, 1));
+	assert_true(pinset_check_holders(ps, 0));
+	pinset_free(ps);
+	fx_done(&f);
 }
 
 static void
@@ -540,12 +559,20 @@ script_with(const char *shell)
 		free(x);
 	}
 
+	/* C counts the holders that are all alive. */
+	out = run_script(shell, pindir, "C k-e1-\n");
+	assert_non_null(strstr(out, "holders=2\n"));
+	free(out);
+
 	/* K stops one holder, X every other epoch; both only theirs. */
 	out = run_script(shell, pindir, "K k-e1-1\n");
 	free(out);
 	assert_int_equal(holder_pids(pindir, "k-e1-1", pid2, 4), 0);
 	assert_true(ended(pid2[0]));
 	assert_true(alive(pid[0]));
+	out = run_script(shell, pindir, "C k-e1-\n");
+	assert_non_null(strstr(out, "holders=1\n"));
+	free(out);
 	in = xasprintf("P k-e2-0 %s\nX k- k-e2-\n", b);
 	out = run_script(shell, pindir, in);
 	free(in);
@@ -554,10 +581,15 @@ script_with(const char *shell)
 	assert_true(ended(pid[0]));
 	assert_int_equal(holder_pids(pindir, "k-e2-0", pid, 4), 1);
 	assert_true(holds(pid[0], b));
+	/* A holder killed behind berth's back is not counted. */
+	assert_int_equal(kill(pid[0], SIGKILL), 0);
+	assert_true(ended(pid[0]));
+	out = run_script(shell, pindir, "C k-e2-\n");
+	assert_non_null(strstr(out, "holders=0\n"));
+	free(out);
 	out = run_script(shell, pindir, "X k- k-off-\n");
 	free(out);
 	assert_int_equal(holder_pids(pindir, "k-e2-0", pid2, 4), 0);
-	assert_true(ended(pid[0]));
 
 	/* An empty run only tells the boot id. */
 	out = run_script(shell, pindir, "");

@@ -185,6 +185,24 @@ check "a folder deleted on the host is let go" wait_out ' pinned=3( |$)'
 out=$(guest_exec "$DOM" sh -c 'mkdir /mnt/share0/src/later 2>&1 && echo made')
 is "the guest can make a folder of that name again" "$out" made
 rmdir "$S/src/later"
+# Holders killed behind berth's back (say the agent's service restarted)
+# are found by the periodic check (every 10 s) and made again.
+old=$(guest_exec "$DOM" sh -c 'cat /run/berth-pin/*')
+guest_exec "$DOM" sh -c 'kill $(cat /run/berth-pin/*)'
+i=0
+new=$old
+while [ $i -lt 60 ]; do
+	new=$(guest_exec "$DOM" sh -c 'cat /run/berth-pin/* 2>/dev/null')
+	[ -n "$new" ] && [ "$new" != "$old" ] && break
+	sleep 0.5
+	i=$((i + 1))
+done
+check "holders that died are made again" test -n "$new" -a "$new" != "$old"
+if [ -z "$new" ] || [ "$new" = "$old" ]; then
+	echo "# old=$old new=$new"
+	tail -n 3 "$W/watch.out" | sed 's/^/# out: /'
+	guest_exec "$DOM" sh -c 'ls -l /run/berth-pin; ps | grep sleep; for p in $(cat /run/berth-pin/*); do ls /proc/$p/fd; cat /proc/$p/comm; done' | sed 's/^/# guest: /'
+fi
 
 # --- a 2,000-file burst in a watched directory ---
 clear_log

@@ -53,9 +53,9 @@
  * /dev/null for its standard streams so guest-exec sees the end of its
  * output; `comm` is checked before a kill so a recycled pid is spared.
  * A holder's first folder is always descriptor 20, which a zombie no
- * longer has. The holder is /bin/sleep by path: a busybox shell built "standalone"
- * runs a bare `sleep` as an applet in the forked shell, whose comm then
- * says "sh" (seen on the test guest: holders were never stopped).
+ * longer has. The holder is /bin/sleep by path: a busybox shell built
+ * "standalone" runs a bare `sleep` as an applet in the forked shell, whose comm
+ * then says "sh" (seen on the test guest: holders were never stopped).
  */
 const char pin_guest_script[] =
     "d=${BERTH_PIN_DIR:-/run/berth-pin}\n"

@@ -23,8 +23,8 @@ struct pin_plan {
 
 struct pin_result {
 	uint64_t pinned, failed;
-	int unsupported; /* the guest shell cannot hold descriptors >= 10 */
-	char boot[64];   /* the guest's boot id */
+	int unsupported;   /* the guest shell cannot hold descriptors >= 10 */
+	char boot[64];     /* the guest's boot id */
 	long long holders; /* answer to a C line, -1 if none */
 };
 

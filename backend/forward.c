@@ -372,6 +372,51 @@ forward_check_path(const char *path, const char *state_dir, int *live,
 	return 0;
 }
 
+/*
+ * The start of every ssh berth runs: no ssh_config, the profile's key and
+ * nothing else, batch mode, the profile's own known_hosts under a host
+ * key alias (trust on first use), a connect timeout, quiet, -p and -l.
+ * Fills argv from 0 and returns how many; own[0..1] get two strings the
+ * caller frees after the spawn. The caller adds its options, "--", host.
+ */
+int
+forward_ssh_args(char **argv, const char *key, const char *known_hosts,
+                 const char *alias, const char *port, const char *user,
+                 char *own[2])
+{
+	int n = 0;
+
+	own[0] = xasprintf("UserKnownHostsFile=%s", known_hosts);
+	own[1] = xasprintf("HostKeyAlias=%s", alias);
+	argv[n++] = (char *)"ssh";
+	argv[n++] = (char *)"-F";
+	argv[n++] = (char *)"none";
+	argv[n++] = (char *)"-T";
+	argv[n++] = (char *)"-i";
+	argv[n++] = (char *)key;
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"IdentitiesOnly=yes";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"BatchMode=yes";
+	argv[n++] = (char *)"-o";
+	argv[n++] = own[0];
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"GlobalKnownHostsFile=/dev/null";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"StrictHostKeyChecking=accept-new";
+	argv[n++] = (char *)"-o";
+	argv[n++] = own[1];
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"ConnectTimeout=10";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"LogLevel=ERROR";
+	argv[n++] = (char *)"-p";
+	argv[n++] = (char *)port;
+	argv[n++] = (char *)"-l";
+	argv[n++] = (char *)user;
+	return n;
+}
+
 /* Run a program (argv[0] from PATH) and wait; returns its exit status. */
 static int
 forward_run_wait(char *const argv[], char **cause)
@@ -823,7 +868,7 @@ forward_spawn(struct forward *f, char **cause)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	char *argv[64], *fwd, *alias, *khf, *alive, *port;
+	char *argv[64], *fwd, *alias, *alive, *port, *own[2];
 	char *note = NULL, *key = NULL;
 	int n = 0, rc, pfd[2];
 	short flags = 0;
@@ -845,37 +890,18 @@ forward_spawn(struct forward *f, char **cause)
 	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 
 	fwd = xasprintf("%s:%s", f->path, f->guest_socket);
-	alias = xasprintf("HostKeyAlias=berth-%s", f->profile);
-	khf = xasprintf("UserKnownHostsFile=%s", f->known_hosts);
+	alias = xasprintf("berth-%s", f->profile);
 	alive = xasprintf("ServerAliveInterval=%d", FORWARD_ALIVE_INTERVAL);
 	port = xasprintf("%d", f->port);
-	argv[n++] = (char *)"ssh";
-	argv[n++] = (char *)"-F";
-	argv[n++] = (char *)"none";
+	n = forward_ssh_args(argv, f->key, f->known_hosts, alias, port, f->user,
+	                     own);
 	argv[n++] = (char *)"-N";
-	argv[n++] = (char *)"-T";
-	argv[n++] = (char *)"-i";
-	argv[n++] = f->key;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"IdentitiesOnly=yes";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"BatchMode=yes";
-	argv[n++] = (char *)"-o";
-	argv[n++] = khf;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"GlobalKnownHostsFile=/dev/null";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"StrictHostKeyChecking=accept-new";
-	argv[n++] = (char *)"-o";
-	argv[n++] = alias;
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"ExitOnForwardFailure=yes";
 	argv[n++] = (char *)"-o";
 	argv[n++] = alive;
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"ServerAliveCountMax=3";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ConnectTimeout=10";
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"ControlMaster=no";
 	argv[n++] = (char *)"-o";
@@ -884,12 +910,6 @@ forward_spawn(struct forward *f, char **cause)
 	argv[n++] = (char *)"StreamLocalBindMask=0177";
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"StreamLocalBindUnlink=no";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"LogLevel=ERROR";
-	argv[n++] = (char *)"-p";
-	argv[n++] = port;
-	argv[n++] = (char *)"-l";
-	argv[n++] = f->user;
 	argv[n++] = (char *)"-L";
 	argv[n++] = fwd;
 	argv[n++] = (char *)"--";
@@ -922,7 +942,8 @@ forward_spawn(struct forward *f, char **cause)
 	close(pfd[1]);
 	free(fwd);
 	free(alias);
-	free(khf);
+	free(own[0]);
+	free(own[1]);
 	free(alive);
 	free(port);
 	if (rc != 0) {

@@ -34,6 +34,8 @@ int forward_run(struct forward *, int, volatile sig_atomic_t *,
                 volatile sig_atomic_t *, int);
 
 int forward_ensure_key(const char *, const char *, char **, char **, char **);
+int forward_ssh_args(char **, const char *, const char *, const char *,
+                     const char *, const char *, char *[2]);
 int forward_check_path(const char *, const char *, int *, char **);
 int forward_ping(const char *, long, double *, char **, char **);
 char *forward_state_dir(const char *, char **);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "forward.h"
 #include "replay.h"
 
 extern char **environ;
@@ -92,7 +93,7 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
                 int *code, char **cause)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[40], *cmd, *port, *alias, *khf, *errbuf = NULL;
+	char *argv[40], *cmd, *port, *own[2], *errbuf = NULL;
 	int in[2] = {-1, -1}, ou[2] = {-1, -1}, er[2] = {-1, -1};
 	int n = 0, rc, status, open_fds;
 	size_t sent = 0, olen = 0, elen = 0;
@@ -115,34 +116,8 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 	}
 	cmd = replay_ssh_command(script, arg);
 	port = xasprintf("%d", t->port);
-	alias = xasprintf("HostKeyAlias=%s", t->alias);
-	khf = xasprintf("UserKnownHostsFile=%s", t->known_hosts);
-	argv[n++] = (char *)"ssh";
-	argv[n++] = (char *)"-F";
-	argv[n++] = (char *)"none";
-	argv[n++] = (char *)"-T";
-	argv[n++] = (char *)"-i";
-	argv[n++] = t->key;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"IdentitiesOnly=yes";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"BatchMode=yes";
-	argv[n++] = (char *)"-o";
-	argv[n++] = khf;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"GlobalKnownHostsFile=/dev/null";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"StrictHostKeyChecking=accept-new";
-	argv[n++] = (char *)"-o";
-	argv[n++] = alias;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ConnectTimeout=10";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"LogLevel=ERROR";
-	argv[n++] = (char *)"-p";
-	argv[n++] = port;
-	argv[n++] = (char *)"-l";
-	argv[n++] = t->user;
+	n = forward_ssh_args(argv, t->key, t->known_hosts, t->alias, port,
+	                     t->user, own);
 	argv[n++] = (char *)"--";
 	argv[n++] = t->host;
 	argv[n++] = cmd;
@@ -164,8 +139,8 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 	posix_spawn_file_actions_destroy(&fa);
 	free(cmd);
 	free(port);
-	free(alias);
-	free(khf);
+	free(own[0]);
+	free(own[1]);
 	close(in[0]);
 	close(ou[1]);
 	close(er[1]);

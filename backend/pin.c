@@ -366,19 +366,7 @@ pinset_plan_full(struct pinset *ps, const struct scan *s, struct pin_plan *pl)
 	ps->need_full = 0;
 }
 
-static void
-pinset_mark_dirty(struct pinset *ps, uint32_t g)
-{
-	size_t i;
-
-	for (i = 0; i < ps->ndirty; i++) {
-		if (ps->dirty[i] == g)
-			return;
-	}
-	ps->dirty = xreallocarray(ps->dirty, ps->ndirty + 1, sizeof *ps->dirty);
-	ps->dirty[ps->ndirty++] = g;
-}
-
+/* Did group g lose a folder this pass? */
 static int
 pinset_is_dirty(const struct pinset *ps, uint32_t g)
 {
@@ -389,6 +377,15 @@ pinset_is_dirty(const struct pinset *ps, uint32_t g)
 			return 1;
 	}
 	return 0;
+}
+
+static void
+pinset_mark_dirty(struct pinset *ps, uint32_t g)
+{
+	if (pinset_is_dirty(ps, g))
+		return;
+	ps->dirty = xreallocarray(ps->dirty, ps->ndirty + 1, sizeof *ps->dirty);
+	ps->dirty[ps->ndirty++] = g;
 }
 
 static void

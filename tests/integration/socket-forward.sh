@@ -28,7 +28,7 @@ like "socket --json: latency" "$(json ping_ms)" '^[0-9]+\.[0-9]+$'
 pid=$(json pid)
 check "socket --json: the ssh pid is alive" alive "$pid"
 like "ssh runs with an argv, no shell" "$(tr '\0' ' ' </proc/$pid/cmdline)" \
-	"^ssh -F none -N -T -i $STATE/ssh/id_ed25519 .*BatchMode=yes.*StrictHostKeyChecking=accept-new.*ExitOnForwardFailure=yes.*ServerAliveInterval=.* -L $SOCK:/var/run/docker.sock -- 127.0.0.1"
+	"^ssh -F none -T -i $STATE/ssh/id_ed25519 .*BatchMode=yes.*StrictHostKeyChecking=accept-new.* -N .*ExitOnForwardFailure=yes.*ServerAliveInterval=.* -L $SOCK:/var/run/docker.sock -- 127.0.0.1"
 check "supervisor runs" alive "$(json owner_pid)"
 
 is "/_ping through the host socket" \

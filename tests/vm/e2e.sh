@@ -135,18 +135,23 @@ check "busybox image imported through the forwarded socket" \
 	"$BERTH_SRCDIR/tests/env/busybox-image.sh" berth-busybox:test
 row "import busybox image" "$(since "$t")"
 
+# logs_wait CONTAINER PATTERN [TRIES]: until its log matches (0.2 s a try).
+logs_wait() {
+	_i=0
+	until docker logs "$1" 2>&1 | grep -Eq -- "$2"; do
+		[ $_i -ge "${3:-300}" ] && return 1
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+}
+
 t=$(now)
 C=berth-e2e-$$
 cid=$(docker run -d --name "$C" --network none -v /work/app:/app \
 	berth-busybox:test /app/inw -r /app 2>"$W/run.err")
 is "container with the 9p share bind-mounted runs" "$?" 0
 [ -n "$cid" ] || sed 's/^/# run: /' "$W/run.err"
-i=0
-until docker logs "$C" 2>&1 | grep -q '^INW-READY' || [ $i -ge 300 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-check "the watcher in the container is ready" sh -c "docker logs '$C' 2>&1 | grep -q '^INW-READY'"
+check "the watcher in the container is ready" logs_wait "$C" '^INW-READY'
 row "docker run → watcher ready" "$(since "$t")"
 
 t=$(now)
@@ -172,13 +177,7 @@ done
 like "polling watcher took its snapshot" "$(cat "$W/watch.out")" '^ready:'
 t=$(now)
 echo 'v3' >"$S/app.js"
-i=0
-until docker logs "$C" 2>&1 | grep -Eq '^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)' ||
-	[ $i -ge 150 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-if docker logs "$C" 2>&1 | grep -Eq '^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)'; then
+if logs_wait "$C" '^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)' 150; then
 	ok "a host edit wakes the watcher in the container"
 else
 	not_ok "a host edit wakes the watcher in the container"
@@ -199,20 +198,10 @@ like "berth holds the share's 2 folders in the guest" \
 C2=berth-e2e-nested-$$
 docker run -d --name "$C2" --network none -v /work/app:/app \
 	berth-busybox:test /app/inw -r /app/src >/dev/null 2>"$W/run2.err"
-i=0
-until docker logs "$C2" 2>&1 | grep -q '^INW-READY' || [ $i -ge 300 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+logs_wait "$C2" '^INW-READY'
 t=$(now)
 echo 'v2' >"$S/src/deep/view.js"
-i=0
-until docker logs "$C2" 2>&1 | grep -Eq '^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE' ||
-	[ $i -ge 150 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-if docker logs "$C2" 2>&1 | grep -Eq '^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE'; then
+if logs_wait "$C2" '^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE' 150; then
 	ok "an edit in a subfolder wakes a watcher in a container"
 else
 	not_ok "an edit in a subfolder wakes a watcher in a container"

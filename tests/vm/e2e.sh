@@ -144,6 +144,17 @@ logs_wait() {
 		_i=$((_i + 1))
 	done
 }
+# heard DESC CONTAINER PATTERN: the container's watcher logged the event
+# within 30 s; if not, show its log and berth's.
+heard() {
+	if logs_wait "$2" "$3" 150; then
+		ok "$1"
+	else
+		not_ok "$1"
+		docker logs "$2" 2>&1 | tail -5 | sed 's/^/# inw: /'
+		sed 's/^/# watch: /' "$W/watch.err" | tail -5
+	fi
+}
 
 t=$(now)
 C=berth-e2e-$$
@@ -177,13 +188,8 @@ done
 like "polling watcher took its snapshot" "$(cat "$W/watch.out")" '^ready:'
 t=$(now)
 echo 'v3' >"$S/app.js"
-if logs_wait "$C" '^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)' 150; then
-	ok "a host edit wakes the watcher in the container"
-else
-	not_ok "a host edit wakes the watcher in the container"
-	docker logs "$C" 2>&1 | tail -5 | sed 's/^/# inw: /'
-	sed 's/^/# watch: /' "$W/watch.err" | tail -5
-fi
+heard "a host edit wakes the watcher in the container" "$C" \
+	'^INW [0-9.]+ /app/app\.js (CLOSE_WRITE|ATTRIB)'
 row "host edit → container event" "$(since "$t")"
 
 # A subfolder: berth holds the share's folders open in the guest, so a
@@ -201,13 +207,8 @@ docker run -d --name "$C2" --network none -v /work/app:/app \
 logs_wait "$C2" '^INW-READY'
 t=$(now)
 echo 'v2' >"$S/src/deep/view.js"
-if logs_wait "$C2" '^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE' 150; then
-	ok "an edit in a subfolder wakes a watcher in a container"
-else
-	not_ok "an edit in a subfolder wakes a watcher in a container"
-	docker logs "$C2" 2>&1 | tail -5 | sed 's/^/# inw: /'
-	sed 's/^/# watch: /' "$W/watch.err" | tail -5
-fi
+heard "an edit in a subfolder wakes a watcher in a container" "$C2" \
+	'^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE'
 row "host edit in a subfolder → container event" "$(since "$t")"
 docker rm -f "$C2" >/dev/null 2>&1
 kill "$BG" 2>/dev/null

@@ -1021,7 +1021,7 @@ mounts_thread(void *arg)
 				pins = NULL;
 			} else if (rc < 0) {
 				mwatch_note(w,
-				            "%s of the share's folders open "
+				            "%s the share's folders open "
 				            "in the guest: %s",
 				            MOUNTS_PIN_NOTE, cause);
 				free(cause);

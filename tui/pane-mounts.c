@@ -71,8 +71,16 @@ pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 	int dim = theme_attr(THEME_DIM), x = 1;
 	char lat[32] = "—", held[48] = "";
 
+	/* A note (a warning, an error) comes first: the mount's line had
+	 * no room for it. */
+	if (mt->note != NULL)
+		x += draw_printf(
+		    w, y, x, cols - x, theme_attr(THEME_STATUS_WARN), "%s%s",
+		    mt->note,
+		    mt->watch != PROFILE_WATCH_OFF && mt->passes > 0 ? " · "
+		                                                     : "");
 	if (mt->watch == PROFILE_WATCH_OFF || mt->passes == 0) {
-		if (mt->watch == PROFILE_WATCH_OFF)
+		if (mt->watch == PROFILE_WATCH_OFF && mt->note == NULL)
 			draw_text(
 			    w, y, x, cols - 2, dim,
 			    "w: watch this folder and replay host changes "
@@ -106,7 +114,8 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 {
 	const struct model *m = d->model;
 	int y, x, top = 0, dim = theme_attr(THEME_DIM);
-	size_t i;
+	size_t i, sel_i;
+	int detail;
 	char right[32];
 
 	snprintf(right, sizeof right, "%zu", m->nmounts);
@@ -122,6 +131,9 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	}
 	if (d->mounts.sel >= rows - 1)
 		top = d->mounts.sel - (rows - 2);
+	/* A row to spare below the mounts: the selected one's figures. */
+	detail = (size_t)(rows - 1) > m->nmounts - (size_t)top;
+	sel_i = (size_t)d->mounts.sel;
 	for (i = (size_t)top, y = 1; i < m->nmounts && y < rows; i++, y++) {
 		const struct model_mount *mt = &m->mounts[i];
 		int sel = d->focus == 1 && (int)i == d->mounts.sel;
@@ -163,11 +175,9 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		if (mt->note != NULL)
 			draw_printf(w, y, x, cols - x,
 			            base | theme_attr(THEME_STATUS_WARN), " %s",
-			            mt->note);
+			            detail && sel_i == i ? "!" : mt->note);
 	}
-	/* With a row to spare: the selected mount's figures in full. */
-	if (y < rows && d->mounts.sel >= 0 &&
-	    (size_t)d->mounts.sel < m->nmounts)
+	if (detail && y < rows && d->mounts.sel >= 0 && sel_i < m->nmounts)
 		pane_mounts_detail(w, y, cols, &m->mounts[d->mounts.sel]);
 }
 

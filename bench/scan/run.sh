@@ -22,3 +22,6 @@ python3 "$BERTH_SRCDIR/bench/scan/bench.py" --berth "$BERTH" \
 echo
 sh "$BERTH_SRCDIR/bench/scan/guest-latency.sh" ||
 	echo "(guest latency skipped: the TCG test guest did not run)"
+echo
+sh "$BERTH_SRCDIR/bench/scan/guest-pins.sh" ||
+	echo "(guest pins skipped: the TCG test guest did not run)"

@@ -1,0 +1,85 @@
+#!/bin/sh
+# The Mounts pane driving polling mode on the real TCG test guest: `w`
+# turns a 9p share's watch on from the keyboard and the selected mount's
+# line shows the folders berth holds in the guest; a host edit two
+# folders down wakes a watcher started in the guest after that, and the
+# pane's figures move (replayed, latency); `w` `w` (native, off) lets the
+# folders go, and the choice is saved to the profile.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$BERTH_SRCDIR/tests/vm/lib.sh"
+. "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
+
+tcg_or_skip
+guest_paths >/dev/null 2>&1 || skip_all "tests/vm/build-guest.sh failed"
+tui_setup
+S=$T_HOME/share
+DOM=berth-tuiw-$$
+T_CLEANUP='tui_cleanup; guest_cleanup'
+trap 'exit 1' INT TERM HUP
+mkdir -p "$S/src/deep"
+echo 'export default 1;' >"$S/src/deep/view.js"
+echo 'top' >"$S/top.js"
+GUEST_CONSOLE=$T_HOME/console.log guest_domxml "$DOM" "$S=share0" >"$T_HOME/dom.xml"
+check "guest starts" guest_start "$DOM" "$T_HOME/dom.xml"
+if ! guest_wait_agent "$DOM" "$GUEST_URI" 120; then
+	not_ok "agent answers within 120 s"
+	done_testing
+	exit 1
+fi
+cat >"$BERTH_HOME/config/profiles/tw.yaml" <<EOF2
+vm:
+  uri: $GUEST_URI
+  domain: $DOM
+docker:
+  forward: none
+mounts:
+  - host: $S
+    guest: /mnt/share0
+    watch: off   # w in the Mounts pane changes this
+    interval: 500ms
+EOF2
+
+tui_start 120 40 -- -p tw
+check "dashboard up, the guest running" tui_wait '^ running' 20
+tui_keys 2
+check "2 focuses the Mounts pane" tui_wait '^━ 2 Mounts' 5
+check "the share is listed, watch off" tui_wait '/mnt/share0 +9p rw +watch off' 10
+tui_keys w
+check "w: watch poll" tui_wait '/mnt/share0 .*watch poll' 10
+check "the pane shows the 2 folders held in the guest" \
+	tui_wait '2 folders held in guest' 30
+like "saved to the profile, comment kept" \
+	"$(cat "$BERTH_HOME/config/profiles/tw.yaml")" 'watch: poll +# w in the Mounts'
+
+guest_exec "$DOM" sh -c 'inw -r /mnt/share0/src >/run/inw2.log 2>&1 &'
+gw() { # PATTERN: until the guest watcher logged it (20 s)
+	_i=0
+	until guest_exec "$DOM" cat /run/inw2.log 2>/dev/null | grep -Eq -- "$1" ||
+		[ $_i -ge 40 ]; do
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	guest_exec "$DOM" cat /run/inw2.log 2>/dev/null | grep -Eq -- "$1"
+}
+check "a watcher in the guest is ready" gw '^INW-READY$'
+echo 'export default 2;' >"$S/src/deep/view.js"
+check "a host edit two folders down wakes it" \
+	gw '^INW [0-9.]+ /mnt/share0/src/deep/view\.js CLOSE_WRITE'
+check "the pane's figures moved: replayed, latency" \
+	tui_wait 'replayed [1-9][0-9]*, queued 0 · latency [0-9]+ ms' 15
+
+tui_keys w
+check "w: watch native" tui_wait '/mnt/share0 .*watch native' 10
+tui_keys w
+check "w: watch off" tui_wait '/mnt/share0 .*watch off' 10
+i=0
+until [ -z "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ] || [ $i -ge 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+is "off lets go of the folders" "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ""
+like "off saved to the profile" "$(cat "$BERTH_HOME/config/profiles/tw.yaml")" \
+	'watch: off'
+tui_keys q
+is "q quits" "$(tui_wait_exit 15)" 0
+done_testing

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -76,6 +77,7 @@ struct mwatch {
 	char *note;
 
 	/* The watcher thread's own. */
+	int lock_fd;          /* this mount's watch lock, -1 when not held */
 	char boot[64];        /* the guest's boot id, as the last replay said */
 	uint64_t agent_retry; /* auto: ssh until then, the agent failed */
 	char **ign;           /* the scanner's ignore globs */
@@ -237,6 +239,7 @@ mounts_new(const struct profile *p, void (*notify)(void *), void *arg)
 		w->latency_ms = -1;
 		w->pinned = -1;
 		w->present = -1;
+		w->lock_fd = -1;
 		pthread_mutex_init(&w->lock, NULL);
 		pthread_cond_init(&w->cond, NULL);
 		if (pthread_create(&w->thread, NULL, mounts_thread, w) != 0)
@@ -706,6 +709,57 @@ mwatch_unpin(struct mwatch *w, struct pinset *ps)
 }
 
 /*
+ * One berth at a time watches a mount: two would replay every change
+ * twice and sweep each other's folder holders in the guest. The lock is
+ * a flock on <state>/watch-<hash of the host folder>.lock holding the
+ * owner's pid; it goes when the owner exits. Returns 0 when this process
+ * holds it (or there is no state folder to lock in), else -1 with the
+ * other berth's pid in *owner (0 if unknown).
+ */
+static int
+mwatch_lock(struct mwatch *w, long *owner)
+{
+	char *path, buf[32];
+	uint32_t h = 2166136261u;
+	const char *c;
+	int fd, len;
+
+	*owner = 0;
+	if (w->lock_fd != -1 || w->m->state_dir == NULL)
+		return 0;
+	for (c = w->pm->host; *c != '\0'; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	path = xasprintf("%s/watch-%08x.lock", w->m->state_dir, (unsigned)h);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd == -1)
+		return 0; /* cannot lock: watch anyway */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		len = (int)pread(fd, buf, sizeof buf - 1, 0);
+		buf[len > 0 ? len : 0] = '\0';
+		*owner = strtol(buf, NULL, 10);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+		if (pwrite(fd, buf, (size_t)len, 0) != len) {
+			/* the pid is only a hint */
+		}
+	}
+	w->lock_fd = fd;
+	return 0;
+}
+
+static void
+mwatch_unlock(struct mwatch *w)
+{
+	if (w->lock_fd != -1)
+		close(w->lock_fd);
+	w->lock_fd = -1;
+}
+
+/*
  * The scanner's options from the mount: its ignore globs (or the
  * defaults), plus with gitignore: true the globs of the folder's top
  * .gitignore, read now (the list is the watcher's own, in w->ign).
@@ -875,6 +929,7 @@ mounts_thread(void *arg)
 					pthread_mutex_lock(&w->lock);
 				}
 				w->pinned = -1;
+				mwatch_unlock(w);
 				w->active = PROFILE_WATCH_OFF;
 				w->queued = 0;
 				w->passes = w->files = w->dirs = 0;
@@ -898,6 +953,25 @@ mounts_thread(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		if (s == NULL) {
+			long owner;
+
+			if (mwatch_lock(w, &owner) != 0) {
+				if (owner > 0)
+					mwatch_note(
+					    w,
+					    "watched by another berth "
+					    "(pid %ld); this one takes over "
+					    "when it stops",
+					    owner);
+				else
+					mwatch_note(w,
+					            "watched by another berth; "
+					            "this one takes over when "
+					            "it stops");
+				mwatch_wait(w, util_mono_ms() + MOUNTS_RETRY_MS,
+				            mode);
+				continue;
+			}
 			if ((s = scan_new(w->pm->host, &o, &cause)) == NULL ||
 			    scan_pass(s, util_mono_ms(), &ch, &cause) != 0) {
 				mwatch_note(w, "%s", cause);
@@ -1096,6 +1170,7 @@ mounts_thread(void *arg)
 	replay_batch_clear(&b);
 	scan_changes_clear(&ch);
 	pinset_free(pins); /* the guest keeps them for the next berth */
+	mwatch_unlock(w);
 	for (i = 0; i < w->nign; i++)
 		free(w->ign[i]);
 	free(w->ign);

@@ -115,6 +115,19 @@ done
 check "the guest watcher heard it" \
 	test "$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")" -gt "$n0"
 
+# One berth at a time watches a mount: a second one stands by (no double
+# replay, no fight over the guest's holders) and takes over when the
+# first stops.
+"$BERTH" -p rs watch -f 1 on >"$W/second.out" 2>&1 &
+B2=$!
+check "a second berth on the same mount stands by" \
+	waitfor "$W/second.out" "watched by another berth \\(pid $BG\\)"
+kill $BG 2>/dev/null
+wait $BG 2>/dev/null
+BG=$B2
+check "and takes over when the first stops" \
+	waitfor "$W/second.out" ' pinned=2 via=ssh' 30
+
 # off: the holders go.
 "$BERTH" -p rs watch 1 off 2>/dev/null
 held() {

@@ -2,18 +2,25 @@
  * cmd-watch.c: `berth scan PATH`, one pass of the polling scanner for
  * users diagnosing a slow folder (or, with --watch, the changes it sees
  * pass by pass), and `berth watch MOUNT on|off|native|status`, which
- * flips a mount's polling mode and saves it to the profile.
+ * flips a mount's polling mode and saves it to the profile; -f watches in
+ * this process, -d in a detached one that outlives the shell (and the
+ * dashboard) until every mount is off or `berth watch --stop`.
  */
 
 #include "config.h"
 
+#include <sys/file.h>
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "forward.h"
 #include "replay.h"
 #include "scan.h"
 #include "tui.h"
@@ -250,6 +257,8 @@ cmd_watch_find(const struct profile *p, const char *arg, size_t *idx)
 	return -1;
 }
 
+static long cmd_watch_bg_pid(const char *);
+
 static void
 cmd_watch_status(const struct profile *p, FILE *f)
 {
@@ -269,6 +278,9 @@ cmd_watch_status(const struct profile *p, FILE *f)
 	}
 	if (p->nmounts == 0)
 		fprintf(f, "(no mounts in profile %s)\n", p->name);
+	else if (cmd_watch_bg_pid(p->name) > 0)
+		fprintf(f, "background watcher: pid %ld (berth watch --stop)\n",
+		        cmd_watch_bg_pid(p->name));
 	fprintf(f, "\nTools that only react with their own polling can be "
 	           "forced into it inside\nthe container; with berth's "
 	           "replay on, you should not need these:\n");
@@ -373,11 +385,257 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 	return BERTH_EXIT_OK;
 }
 
+/* <state>/watch.pid: the background watcher's pid, flock'd while it runs. */
+static char *
+cmd_watch_pidfile(const char *profile, char **cause)
+{
+	char *dir = forward_state_dir(profile, cause), *path;
+
+	if (dir == NULL)
+		return NULL;
+	path = xasprintf("%s/watch.pid", dir);
+	free(dir);
+	return path;
+}
+
+/* The running background watcher's pid, 0 if none. */
+static long
+cmd_watch_bg_pid(const char *profile)
+{
+	char *path = cmd_watch_pidfile(profile, NULL), buf[32];
+	long pid = 0;
+	int fd, len;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) { /* held: it runs */
+		len = (int)read(fd, buf, sizeof buf - 1);
+		buf[len > 0 ? len : 0] = '\0';
+		pid = strtol(buf, NULL, 10);
+	}
+	close(fd);
+	return pid;
+}
+
+static int
+cmd_watch_any_on(const struct profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmounts; i++) {
+		if (p->mounts[i].watch != PROFILE_WATCH_OFF)
+			return 1;
+	}
+	return 0;
+}
+
+/* Do two profiles share the same mounts (hosts, in order)? */
+static int
+cmd_watch_same_mounts(const struct profile *a, const struct profile *b)
+{
+	size_t i;
+
+	if (a->nmounts != b->nmounts)
+		return 0;
+	for (i = 0; i < a->nmounts; i++) {
+		if (!util_streq(a->mounts[i].host, b->mounts[i].host) ||
+		    !util_streq(a->mounts[i].guest, b->mounts[i].guest))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The background watcher: every mount of the profile with its saved
+ * mode, following the profile file (re-read each second) until every
+ * mount is off or a signal. Its log is the detached stderr.
+ */
+static int
+cmd_watch_background(struct profile *p, int lock_fd)
+{
+	struct mounts *m;
+	struct profile *np;
+	size_t i;
+	int idle = 0;
+
+	signal(SIGINT, cmd_watch_sigint);
+	signal(SIGTERM, cmd_watch_sigint);
+	signal(SIGHUP, cmd_watch_sigint);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr,
+	        "berth watch: background watcher of profile %s, pid %ld\n",
+	        p->name, (long)getpid());
+	m = mounts_new(p, NULL, NULL);
+	while (!cmd_watch_stop) {
+		struct timespec ts = {1, 0};
+
+		nanosleep(&ts, NULL);
+		if (p->path == NULL ||
+		    (np = profile_open(p->name, NULL)) == NULL)
+			continue;
+		if (!cmd_watch_same_mounts(p, np)) {
+			fprintf(stderr, "berth watch: the profile's mounts "
+			                "changed; starting again\n");
+			mounts_free(m);
+			profile_free(p);
+			p = np;
+			m = mounts_new(p, NULL, NULL);
+			continue;
+		}
+		for (i = 0; i < np->nmounts; i++) {
+			if (np->mounts[i].watch != p->mounts[i].watch) {
+				p->mounts[i].watch = np->mounts[i].watch;
+				mounts_set_watch(m, i, np->mounts[i].watch);
+				fprintf(stderr, "berth watch: %s: watch %s\n",
+				        p->mounts[i].host,
+				        mounts_watch_name(np->mounts[i].watch));
+			}
+		}
+		profile_free(np);
+		/* Nothing left to watch for a few seconds: done. */
+		idle = cmd_watch_any_on(p) ? 0 : idle + 1;
+		if (idle >= 3) {
+			fprintf(stderr, "berth watch: every mount is off; "
+			                "stopping\n");
+			break;
+		}
+	}
+	mounts_free(m);
+	profile_free(p);
+	close(lock_fd);
+	return BERTH_EXIT_OK;
+}
+
+/* berth watch -d: start the background watcher (fork, setsid, fork). */
+static int
+cmd_watch_detach(struct profile *p)
+{
+	char *path, *cause = NULL, *log, buf[32];
+	int fd, rp[2], status, len;
+	long pid = cmd_watch_bg_pid(p->name);
+	pid_t child;
+
+	if (pid > 0) {
+		fprintf(stderr,
+		        "berth: profile %s already has a background "
+		        "watcher (pid %ld); it follows the profile\n",
+		        p->name, pid);
+		return BERTH_EXIT_OK;
+	}
+	if (!cmd_watch_any_on(p)) {
+		fprintf(stderr,
+		        "berth: no mount of profile %s has watch on; "
+		        "berth watch -d MOUNT on turns one on\n",
+		        p->name);
+		return BERTH_EXIT_USAGE;
+	}
+	if ((path = cmd_watch_pidfile(p->name, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return BERTH_EXIT_FAILED;
+	}
+	if (pipe(rp) != 0)
+		fatal("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	if ((child = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (child == 0) {
+		close(rp[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) != 0)
+			_exit(BERTH_EXIT_FAILED); /* another one won */
+		if (ftruncate(fd, 0) == 0) {
+			len =
+			    snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+			if (pwrite(fd, buf, (size_t)len, 0) != len) {
+				/* the pid is only a hint */
+			}
+		}
+		if (write(rp[1], buf, 1) != 1) {
+			/* the parent only waits for it */
+		}
+		close(rp[1]);
+		log = xasprintf("%.*s.log", (int)(strlen(path) - 4), path);
+		if ((len = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) !=
+		    -1) {
+			dup2(len, 2);
+			close(len);
+		}
+		free(log);
+		if ((len = open("/dev/null", O_RDWR)) != -1) {
+			dup2(len, 0);
+			dup2(len, 1);
+			close(len);
+		}
+		_exit(cmd_watch_background(p, fd));
+	}
+	close(rp[1]);
+	waitpid(child, &status, 0);
+	len = (int)read(rp[0], buf, 1);
+	close(rp[0]);
+	pid = cmd_watch_bg_pid(p->name);
+	if (len != 1 || pid <= 0) {
+		fprintf(stderr,
+		        "berth: the background watcher did not start\n");
+		free(path);
+		return BERTH_EXIT_FAILED;
+	}
+	fprintf(stderr,
+	        "watching in the background (pid %ld); it follows the "
+	        "profile and stops when every mount is off, or with berth "
+	        "watch --stop; log: %.*s.log\n",
+	        pid, (int)(strlen(path) - 4), path);
+	free(path);
+	return BERTH_EXIT_OK;
+}
+
+/* berth watch --stop: end the background watcher, wait for it. */
+static int
+cmd_watch_stop_bg(const struct profile *p)
+{
+	long pid = cmd_watch_bg_pid(p->name);
+	int i;
+
+	if (pid <= 0) {
+		fprintf(stderr, "berth: profile %s has no background watcher\n",
+		        p->name);
+		return BERTH_EXIT_OK;
+	}
+	if (kill((pid_t)pid, SIGTERM) != 0) {
+		fprintf(stderr, "berth: stopping pid %ld: %s\n", pid,
+		        strerror(errno));
+		return BERTH_EXIT_FAILED;
+	}
+	for (i = 0; i < 100 && cmd_watch_bg_pid(p->name) > 0; i++) {
+		struct timespec ts = {0, 100 * 1000000};
+
+		nanosleep(&ts, NULL);
+	}
+	if (cmd_watch_bg_pid(p->name) > 0) {
+		fprintf(stderr, "berth: pid %ld did not stop within 10 s\n",
+		        pid);
+		return BERTH_EXIT_FAILED;
+	}
+	fprintf(stderr, "background watcher (pid %ld) stopped\n", pid);
+	return BERTH_EXIT_OK;
+}
+
 static int
 cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	enum { OPT_STOP = 256 };
 	static const struct option longopts[] = {
 	    {"foreground", no_argument, NULL, 'f'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"stop", no_argument, NULL, OPT_STOP},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *c = &cmd_watch_entry;
@@ -385,17 +643,24 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	enum profile_watch mode;
 	char *cause = NULL, *key;
 	size_t idx;
-	int ch, fg = 0, rc;
+	int ch, fg = 0, bg = 0, stop = 0, rc;
 
-	while ((ch = cmd_getopt(ctx, c, argc, argv, "f", longopts, NULL)) !=
+	while ((ch = cmd_getopt(ctx, c, argc, argv, "fd", longopts, NULL)) !=
 	       -1) {
 		if (ch == 'h')
 			return BERTH_EXIT_OK;
 		if (ch == 'f')
 			fg = 1;
+		else if (ch == 'd')
+			bg = 1;
+		else if (ch == OPT_STOP)
+			stop = 1;
 		else
 			return BERTH_EXIT_USAGE;
 	}
+	if (fg + bg + stop > 1)
+		return cmd_usage_error(c,
+		                       "-f, -d and --stop exclude each other");
 	argc -= optind;
 	argv += optind;
 	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
@@ -407,6 +672,11 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_watch_status(p, stdout);
 		profile_free(p);
 		return BERTH_EXIT_OK;
+	}
+	if (stop || (bg && argc == 0)) {
+		rc = stop ? cmd_watch_stop_bg(p) : cmd_watch_detach(p);
+		profile_free(p);
+		return rc;
 	}
 	if (argc != 2) {
 		profile_free(p);
@@ -448,19 +718,23 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		        "saved)\n",
 		        p->mounts[idx].host, mounts_watch_name(mode), p->name);
 	rc = BERTH_EXIT_OK;
-	if (!fg && mode != PROFILE_WATCH_OFF)
-		fprintf(stderr, "a running dashboard applies it at its next "
-		                "refresh; berth watch -f runs the watcher "
-		                "here\n");
+	p->mounts[idx].watch = mode;
+	if (!fg && !bg && mode != PROFILE_WATCH_OFF)
+		fprintf(stderr,
+		        "a running dashboard or background watcher "
+		        "applies it within seconds; berth watch -f runs "
+		        "the watcher here, -d in the background\n");
 	if (fg && mode != PROFILE_WATCH_OFF)
 		rc = cmd_watch_foreground(p, idx, mode);
+	if (bg)
+		rc = cmd_watch_detach(p);
 	profile_free(p);
 	return rc;
 }
 
 const struct cmd_entry cmd_watch_entry = {
     .name = "watch",
-    .usage = "[-f] MOUNT on|off|native|status",
+    .usage = "[-f|-d] MOUNT on|off|native|status | -d | --stop",
     .help = "polling mode of a mount: replay host changes in the guest",
     .exec = cmd_watch_exec,
 };

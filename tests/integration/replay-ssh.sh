@@ -24,7 +24,7 @@ SSHD_DIR=$T_HOME/sshd
 BG=
 INW=
 # Stop the watchers, sshd, and any folder holder left on G.
-T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; [ -n "$INW" ] && kill $INW 2>/dev/null; "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1; for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -qF "$G" && kill ${p#/proc/} 2>/dev/null; done'
+T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; "$BERTH" -p rs watch --stop >/dev/null 2>&1; [ -n "$INW" ] && kill $INW 2>/dev/null; "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1; for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -qF "$G" && kill ${p#/proc/} 2>/dev/null; done'
 trap 'exit 1' INT TERM HUP
 export HOME=$T_HOME/home
 mkdir -p "$HOME" "$S/src/deep"
@@ -77,6 +77,15 @@ lastis() { # PATTERN [SECONDS]: until the latest figures match
 	return 1
 }
 stamp() { stat -c '%s %Y.%y' "$1"; md5sum <"$1"; }
+alive_pid() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; }
+dead_pid() { # PID [TRIES of 0.1 s]
+	_i=0
+	while alive_pid "$1" && [ $_i -lt "${2:-50}" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	! alive_pid "$1"
+}
 
 check "the guest's watcher is ready" waitfor "$W/inw.log" '^INW-READY$'
 "$BERTH" -p rs watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
@@ -144,6 +153,45 @@ is "off lets go of the held folders" "$(held)" ""
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=
+
+# In the background: berth watch -d keeps watching after its shell ends;
+# a foreground watcher stands by for it; --stop ends it; turning the last
+# mount off ends it too.
+count() { grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log"; }
+out=$("$BERTH" -p rs watch -d 1 on 2>&1)
+like "watch -d starts a background watcher" "$out" \
+	'watching in the background \(pid [0-9]+\)'
+dpid=$(printf '%s\n' "$out" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p' | head -1)
+check "it runs on after the command returned" alive_pid "$dpid"
+like "the profile says poll" "$(cat "$T_HOME/config/profiles/rs.yaml")" 'watch: poll'
+sleep 2
+n0=$(count)
+echo 'export const a = 9;' >"$S/app.js"
+i=0
+until [ "$(count)" -gt "$n0" ] || [ $i -ge 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+check "it replays a host edit" test "$(count)" -gt "$n0"
+like "watch -d again says it already runs" \
+	"$("$BERTH" -p rs watch -d 2>&1)" "already has a background watcher \\(pid $dpid\\)"
+"$BERTH" -p rs watch -f 1 on >"$W/third.out" 2>&1 &
+BG=$!
+check "watch -f stands by for the background watcher" \
+	waitfor "$W/third.out" "watched by another berth \\(pid $dpid\\)"
+like "watch --stop ends it" "$("$BERTH" -p rs watch --stop 2>&1)" \
+	"background watcher \\(pid $dpid\\) stopped"
+check "its process is gone" dead_pid "$dpid"
+check "the one standing by takes over" waitfor "$W/third.out" ' pinned=2 via=ssh' 30
+kill $BG 2>/dev/null
+wait $BG 2>/dev/null
+BG=
+out=$("$BERTH" -p rs watch -d 2>&1)
+dpid=$(printf '%s\n' "$out" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p' | head -1)
+check "watch -d with the profile's modes" alive_pid "$dpid"
+"$BERTH" -p rs watch 1 off 2>/dev/null
+check "turning the last mount off ends it" dead_pid "$dpid" 100
+[ -n "$dpid" ] && kill "$dpid" 2>/dev/null
 
 # transport: auto without a reachable guest agent (the profile's domain
 # does not exist) goes over SSH.

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -42,6 +43,8 @@
 #define MOUNTS_RETRY_MS     3000
 #define MOUNTS_GUARD_MS     10000
 #define MOUNTS_PIN_CHECK_MS 10000 /* how often to ask the guest's boot id */
+#define MOUNTS_PUBLISH_MS   1000  /* figures for a standby, at most */
+#define MOUNTS_ADOPT_MS     1000  /* a standby re-reads them */
 #define MOUNTS_PIN_NOTE     "cannot hold"
 
 /* Tools that poll on their own when told to; berth's replay replaces it. */
@@ -78,6 +81,8 @@ struct mwatch {
 
 	/* The watcher thread's own. */
 	int lock_fd;          /* this mount's watch lock, -1 when not held */
+	char *published;      /* the figures last written for standbys */
+	uint64_t publish_at;  /* not before (monotonic ms) */
 	char boot[64];        /* the guest's boot id, as the last replay said */
 	uint64_t agent_retry; /* auto: ssh until then, the agent failed */
 	char **ign;           /* the scanner's ignore globs */
@@ -716,20 +721,28 @@ mwatch_unpin(struct mwatch *w, struct pinset *ps)
  * holds it (or there is no state folder to lock in), else -1 with the
  * other berth's pid in *owner (0 if unknown).
  */
+/* <state>/watch-<hash of the host folder>.<ext> (caller frees). */
+static char *
+mwatch_state_file(const struct mwatch *w, const char *ext)
+{
+	uint32_t h = 2166136261u;
+	const char *c;
+
+	for (c = w->pm->host; *c != '\0'; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return xasprintf("%s/watch-%08x.%s", w->m->state_dir, (unsigned)h, ext);
+}
+
 static int
 mwatch_lock(struct mwatch *w, long *owner)
 {
 	char *path, buf[32];
-	uint32_t h = 2166136261u;
-	const char *c;
 	int fd, len;
 
 	*owner = 0;
 	if (w->lock_fd != -1 || w->m->state_dir == NULL)
 		return 0;
-	for (c = w->pm->host; *c != '\0'; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	path = xasprintf("%s/watch-%08x.lock", w->m->state_dir, (unsigned)h);
+	path = mwatch_state_file(w, "lock");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(path);
 	if (fd == -1)
@@ -754,9 +767,111 @@ mwatch_lock(struct mwatch *w, long *owner)
 static void
 mwatch_unlock(struct mwatch *w)
 {
-	if (w->lock_fd != -1)
+	char *path;
+
+	if (w->lock_fd != -1) {
+		/* Figures of a watcher that stopped are no one's. */
+		path = mwatch_state_file(w, "json");
+		unlink(path);
+		free(path);
 		close(w->lock_fd);
+	}
 	w->lock_fd = -1;
+	free(w->published);
+	w->published = NULL;
+}
+
+/*
+ * The owner's figures for a berth standing by (a dashboard while a
+ * background watcher runs): <state>/watch-<hash>.json, rewritten when
+ * they changed, at most every MOUNTS_PUBLISH_MS.
+ */
+static void
+mwatch_publish(struct mwatch *w)
+{
+	json_t *j;
+	char *text, *path, *cause = NULL;
+
+	if (w->lock_fd == -1 || util_mono_ms() < w->publish_at)
+		return;
+	pthread_mutex_lock(&w->lock);
+	j = json_pack(
+	    "{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:s?, s:s?}",
+	    "pid", (json_int_t)getpid(), "active", mounts_watch_name(w->active),
+	    "files", (json_int_t)w->files, "dirs", (json_int_t)w->dirs,
+	    "last_pass_ms", (json_int_t)w->last_pass_ms, "replayed",
+	    (json_int_t)w->replayed, "queued", (json_int_t)w->queued, "failed",
+	    (json_int_t)w->failed, "errors", (json_int_t)w->errors,
+	    "latency_ms", (json_int_t)w->latency_ms, "passes",
+	    (json_int_t)w->passes, "pinned", (json_int_t)w->pinned, "via",
+	    w->via, "note", w->note);
+	pthread_mutex_unlock(&w->lock);
+	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (text == NULL || util_streq(text, w->published)) {
+		free(text);
+		return;
+	}
+	path = mwatch_state_file(w, "json");
+	if (util_write_file_atomic(path, text, strlen(text), 0600, 0, &cause) ==
+	    0) {
+		free(w->published);
+		w->published = text;
+		w->publish_at = util_mono_ms() + MOUNTS_PUBLISH_MS;
+	} else {
+		free(text);
+		free(cause);
+	}
+	free(path);
+}
+
+/* Show the owner's published figures while standing by. */
+static void
+mwatch_adopt(struct mwatch *w, long owner)
+{
+	char *path = mwatch_state_file(w, "json");
+	json_t *j = json_load_file(path, 0, NULL), *v;
+	const char *via, *note;
+
+	free(path);
+	pthread_mutex_lock(&w->lock);
+	if (j != NULL &&
+	    json_integer_value(json_object_get(j, "pid")) == owner) {
+#define MWATCH_GET(field)                                                      \
+	if (json_is_integer(v = json_object_get(j, #field)))                   \
+		w->field = json_integer_value(v);
+		MWATCH_GET(files)
+		MWATCH_GET(dirs)
+		MWATCH_GET(last_pass_ms)
+		MWATCH_GET(replayed)
+		MWATCH_GET(queued)
+		MWATCH_GET(failed)
+		MWATCH_GET(errors)
+		MWATCH_GET(latency_ms)
+		MWATCH_GET(passes)
+		MWATCH_GET(pinned)
+#undef MWATCH_GET
+		via = json_string_value(json_object_get(j, "via"));
+		w->via = util_streq(via, "ssh")     ? "ssh"
+		         : util_streq(via, "agent") ? "agent"
+		                                    : NULL;
+		note = json_string_value(json_object_get(j, "note"));
+	} else
+		note = NULL;
+	free(w->note);
+	if (owner > 0)
+		w->note = xasprintf("watched by another berth (pid %ld); this "
+		                    "one takes over when it stops%s%s",
+		                    owner, note != NULL ? " · " : "",
+		                    note != NULL ? note : "");
+	else
+		w->note = xstrdup("watched by another berth; this one takes "
+		                  "over when it stops");
+	pthread_mutex_unlock(&w->lock);
+	json_decref(j);
+	if (w->m->notify != NULL)
+		w->m->notify(w->m->notify_arg);
 }
 
 /*
@@ -956,19 +1071,8 @@ mounts_thread(void *arg)
 			long owner;
 
 			if (mwatch_lock(w, &owner) != 0) {
-				if (owner > 0)
-					mwatch_note(
-					    w,
-					    "watched by another berth "
-					    "(pid %ld); this one takes over "
-					    "when it stops",
-					    owner);
-				else
-					mwatch_note(w,
-					            "watched by another berth; "
-					            "this one takes over when "
-					            "it stops");
-				mwatch_wait(w, util_mono_ms() + MOUNTS_RETRY_MS,
+				mwatch_adopt(w, owner);
+				mwatch_wait(w, util_mono_ms() + MOUNTS_ADOPT_MS,
 				            mode);
 				continue;
 			}
@@ -1150,6 +1254,7 @@ mounts_thread(void *arg)
 			w->queued = b.n;
 			pthread_mutex_unlock(&w->lock);
 		}
+		mwatch_publish(w);
 		if (reload) {
 			/* .gitignore changed: a new snapshot with its globs
 			 * (what is queued is still delivered). */

@@ -179,6 +179,8 @@ like "watch -d again says it already runs" \
 BG=$!
 check "watch -f stands by for the background watcher" \
 	waitfor "$W/third.out" "watched by another berth \\(pid $dpid\\)"
+check "and shows the background watcher's figures" waitfor "$W/third.out" \
+	"replayed=[1-9][0-9]* .*pinned=2 via=ssh note: watched by another berth \\(pid $dpid\\)"
 like "watch --stop ends it" "$("$BERTH" -p rs watch --stop 2>&1)" \
 	"background watcher \\(pid $dpid\\) stopped"
 check "its process is gone" dead_pid "$dpid"

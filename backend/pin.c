@@ -429,7 +429,9 @@ pinset_plan_changes(struct pinset *ps, const struct scan_changes *c,
 		    ch->type == SCAN_DIR)
 			pinset_add(ps, ch->path, pl);
 	}
-	if (ps->groups_alive > PIN_GROUPS_MAX)
+	/* Compact when holders outnumber what a fresh pin needs by far. */
+	if (ps->groups_alive >
+	    (ps->n + PIN_GROUP_MAX - 1) / PIN_GROUP_MAX + PIN_GROUPS_MAX)
 		ps->need_full = 1;
 	if (ps->ndirty == 0)
 		return;

@@ -11,8 +11,9 @@
 
 #include "scan.h"
 
-#define PIN_GROUP_MAX  256 /* directories one guest holder keeps open */
-#define PIN_GROUPS_MAX 64  /* more holders than this: pin afresh */
+#define PIN_GROUP_MAX 256 /* directories one guest holder keeps open */
+#define PIN_GROUPS_MAX                                                         \
+	64 /* holders beyond what a fresh pin needs: pin afresh */
 
 /* Lines for the guest's pin script, in the order they must run. */
 struct pin_plan {

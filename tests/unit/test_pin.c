@@ -292,30 +292,50 @@ test_compaction(void **state)
 	fx_scan(&f);
 	pinset_plan_full(ps, f.s, &pl);
 	pin_plan_clear(&pl);
-	for (i = 0; i <= PIN_GROUPS_MAX && !pinset_needs_full(ps); i++) {
+	for (i = 0; i <= PIN_GROUPS_MAX + 2 && !pinset_needs_full(ps); i++) {
 		snprintf(name, sizeof name, "d%d", i);
 		fx_mkdir(&f, name);
 		fx_scan(&f);
-		/* One more folder each pass, then one holder loses one. */
+		/* One more folder each pass: one more holder. */
 		pinset_plan_changes(ps, &f.ch, &pl);
 		pin_plan_clear(&pl);
 	}
-	/* Every pass added a holder, none was stopped. */
-	assert_int_equal(i, PIN_GROUPS_MAX + 1);
-	{
-		char *d0 = xasprintf("%s/d0", f.dir);
-
-		assert_int_equal(rmdir(d0), 0);
-		free(d0);
-	}
-	fx_scan(&f);
-	pinset_plan_changes(ps, &f.ch, &pl);
-	pin_plan_clear(&pl);
+	/* A fresh pin needs one holder: PIN_GROUPS_MAX more is too many. */
+	assert_int_equal(i, PIN_GROUPS_MAX + 2);
 	assert_true(pinset_needs_full(ps));
 	pinset_plan_full(ps, f.s, &pl);
 	assert_int_equal(pinset_groups(ps), 1);
-	assert_int_equal(pl.pins, PIN_GROUPS_MAX);
+	assert_int_equal(pl.pins, PIN_GROUPS_MAX + 2);
 	pin_plan_clear(&pl);
+	pinset_free(ps);
+	fx_done(&f);
+}
+
+/* A big share needs many holders from the start: that is no reason to
+ * pin afresh on every pass. */
+static void
+test_big_share_is_not_compacted(void **state)
+{
+	struct fx f;
+	struct pinset *ps = pinset_new("/m");
+	struct pin_plan pl = {0};
+	char name[32];
+	int i, n = (PIN_GROUPS_MAX + 2) * PIN_GROUP_MAX;
+
+	(void)state;
+	fx_init(&f);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "d%05d", i);
+		fx_mkdir(&f, name);
+	}
+	fx_scan(&f);
+	pinset_plan_full(ps, f.s, &pl);
+	pin_plan_clear(&pl);
+	assert_int_equal(pinset_groups(ps), PIN_GROUPS_MAX + 2);
+	fx_scan(&f);
+	pinset_plan_changes(ps, &f.ch, &pl);
+	assert_int_equal(pl.n, 0);
+	assert_false(pinset_needs_full(ps));
 	pinset_free(ps);
 	fx_done(&f);
 }
@@ -650,6 +670,7 @@ main(void)
 	    cmocka_unit_test(test_full_plan_groups),
 	    cmocka_unit_test(test_changes_plan),
 	    cmocka_unit_test(test_compaction),
+	    cmocka_unit_test(test_big_share_is_not_compacted),
 	    cmocka_unit_test(test_boot),
 	    cmocka_unit_test(test_encode_and_parse),
 	    cmocka_unit_test_teardown(test_script_bash, script_teardown),

@@ -672,6 +672,8 @@ mwatch_pin(struct mwatch *w, struct pinset *ps, const struct scan *s,
 			pinset_plan_check(ps, &pl);
 		rc = mwatch_pin_run(w, ps, &pl, &r, cause);
 		pin_plan_clear(&pl);
+		if (rc == 0 && full)
+			pinset_set_boot(ps, r.boot);
 		if (rc != 0 || full)
 			break;
 		/* A new boot, or holders that died (the agent's service

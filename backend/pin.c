@@ -254,6 +254,14 @@ pinset_check_boot(struct pinset *ps, const char *boot)
 	return ps->need_full;
 }
 
+/* Record the boot id a full pin was made in. */
+void
+pinset_set_boot(struct pinset *ps, const char *boot)
+{
+	if (boot != NULL && *boot != '\0')
+		snprintf(ps->boot, sizeof ps->boot, "%s", boot);
+}
+
 static struct pin_entry **
 pinset_slot(struct pinset *ps, const char *rel)
 {

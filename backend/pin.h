@@ -45,6 +45,7 @@ void pinset_plan_full(struct pinset *, const struct scan *, struct pin_plan *);
 void pinset_plan_changes(struct pinset *, const struct scan_changes *,
                          struct pin_plan *);
 int pinset_check_boot(struct pinset *, const char *);
+void pinset_set_boot(struct pinset *, const char *);
 void pinset_plan_check(const struct pinset *, struct pin_plan *);
 int pinset_check_holders(struct pinset *, long long);
 void pin_plan_clear(struct pin_plan *);

@@ -357,6 +357,12 @@ test_boot(void **state)
 	assert_false(pinset_check_boot(ps, ""));
 	assert_true(pinset_check_boot(ps, "bbbb")); /* rebooted */
 	assert_true(pinset_needs_full(ps));
+	/* The full pin made in the new boot records it: no loop. */
+	pinset_plan_full(ps, f.s, &pl);
+	pin_plan_clear(&pl);
+	pinset_set_boot(ps, "cccc");
+	assert_false(pinset_check_boot(ps, "cccc"));
+	assert_false(pinset_needs_full(ps));
 	pinset_free(ps);
 	fx_done(&f);
 

@@ -275,7 +275,7 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 	struct model_socket ms;
 	char *dir, *cause = NULL, *log, b;
 	pid_t pid, owner;
-	int ready[2], fd, status, rc, i;
+	int ready[2], status, rc, i;
 
 	if (p == NULL)
 		return BERTH_EXIT_USAGE;
@@ -302,27 +302,11 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 	if (owner <= 0) {
 		if (pipe(ready) != 0)
 			fatal("pipe: %s", strerror(errno));
-		fflush(stdout);
-		fflush(stderr);
-		if ((pid = fork()) == -1)
-			fatal("fork: %s", strerror(errno));
+		log = xasprintf("%s/supervisor.log", dir);
+		pid = cmd_detach(log);
+		free(log);
 		if (pid == 0) {
 			close(ready[0]);
-			setsid();
-			if (fork() != 0)
-				_exit(0);
-			log = xasprintf("%s/supervisor.log", dir);
-			fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-			free(log);
-			if (fd != -1) {
-				dup2(fd, 2);
-				close(fd);
-			}
-			if ((fd = open("/dev/null", O_RDWR)) != -1) {
-				dup2(fd, 0);
-				dup2(fd, 1);
-				close(fd);
-			}
 			_exit(cmd_socket_supervise(p, target, ready[1]));
 		}
 		close(ready[1]);

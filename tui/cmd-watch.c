@@ -540,15 +540,11 @@ cmd_watch_detach(struct profile *p)
 	}
 	if (pipe(rp) != 0)
 		fatal("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	if ((child = fork()) == -1)
-		fatal("fork: %s", strerror(errno));
+	log = xasprintf("%.*s.log", (int)(strlen(path) - 4), path);
+	child = cmd_detach(log);
+	free(log);
 	if (child == 0) {
 		close(rp[0]);
-		setsid();
-		if (fork() != 0)
-			_exit(0);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) != 0)
 			_exit(BERTH_EXIT_FAILED); /* another one won */
@@ -563,18 +559,6 @@ cmd_watch_detach(struct profile *p)
 			/* the parent only waits for it */
 		}
 		close(rp[1]);
-		log = xasprintf("%.*s.log", (int)(strlen(path) - 4), path);
-		if ((len = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) !=
-		    -1) {
-			dup2(len, 2);
-			close(len);
-		}
-		free(log);
-		if ((len = open("/dev/null", O_RDWR)) != -1) {
-			dup2(len, 0);
-			dup2(len, 1);
-			close(len);
-		}
 		_exit(cmd_watch_background(p, fd));
 	}
 	close(rp[1]);

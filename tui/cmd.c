@@ -6,7 +6,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -226,4 +229,40 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	optind = 0; /* GNU getopt: reinitialise for the subcommand */
 	return c->exec(ctx, argc, argv);
+}
+
+/*
+ * Start a detached process (fork, setsid, fork). Returns the pid of the
+ * short-lived middle child to the caller, who must waitpid() it, and 0 in
+ * the detached grandchild: a new session, standard input and output on
+ * /dev/null, standard error appended to log (or /dev/null).
+ */
+pid_t
+cmd_detach(const char *log)
+{
+	pid_t pid;
+	int fd;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid != 0)
+		return pid;
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	fd = log != NULL ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+	if (fd != -1) {
+		dup2(fd, 2);
+		close(fd);
+	}
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		if (log == NULL)
+			dup2(fd, 2);
+		close(fd);
+	}
+	return 0;
 }

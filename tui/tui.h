@@ -56,6 +56,7 @@ int cmd_getopt(struct cmd_ctx *, const struct cmd_entry *, int, char **,
 int cmd_isatty_stdout(void);
 int cmd_run_sub(struct cmd_ctx *, const struct cmd_entry *,
                 const struct cmd_sub *, size_t, int, char **);
+pid_t cmd_detach(const char *);
 
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;

@@ -449,6 +449,43 @@ cmd_watch_same_mounts(const struct profile *a, const struct profile *b)
 	return 1;
 }
 
+/* Log each mount's note when it changes (the background watcher's log). */
+static void
+cmd_watch_log_notes(struct mounts *m, char ***notes, size_t *n)
+{
+	struct model *model = model_new();
+	char stamp[16];
+	time_t now = time(NULL);
+	size_t i;
+
+	mounts_fill(m, model);
+	if (*n < model->nmounts) {
+		*notes = xreallocarray(*notes, model->nmounts, sizeof **notes);
+		for (i = *n; i < model->nmounts; i++)
+			(*notes)[i] = NULL;
+		*n = model->nmounts;
+	}
+	strftime(stamp, sizeof stamp, "%H:%M:%S", localtime(&now));
+	for (i = 0; i < model->nmounts; i++) {
+		const char *note = model->mounts[i].note;
+
+		if (util_streq(note, (*notes)[i]))
+			continue;
+		if (note != NULL) {
+			char *clean = util_sanitize_dup(note, strlen(note));
+
+			fprintf(stderr, "%s %s: %s\n", stamp,
+			        model->mounts[i].host, clean);
+			free(clean);
+		} else
+			fprintf(stderr, "%s %s: ok\n", stamp,
+			        model->mounts[i].host);
+		free((*notes)[i]);
+		(*notes)[i] = note != NULL ? xstrdup(note) : NULL;
+	}
+	model_unref(model);
+}
+
 /*
  * The background watcher: every mount of the profile with its saved
  * mode, following the profile file (re-read each second) until every
@@ -459,7 +496,8 @@ cmd_watch_background(struct profile *p, int lock_fd)
 {
 	struct mounts *m;
 	struct profile *np;
-	size_t i;
+	char **notes = NULL;
+	size_t i, nnotes = 0;
 	int idle = 0;
 
 	signal(SIGINT, cmd_watch_sigint);
@@ -474,6 +512,7 @@ cmd_watch_background(struct profile *p, int lock_fd)
 		struct timespec ts = {1, 0};
 
 		nanosleep(&ts, NULL);
+		cmd_watch_log_notes(m, &notes, &nnotes);
 		if (p->path == NULL ||
 		    (np = profile_open(p->name, NULL)) == NULL)
 			continue;
@@ -506,6 +545,9 @@ cmd_watch_background(struct profile *p, int lock_fd)
 	}
 	mounts_free(m);
 	profile_free(p);
+	for (i = 0; i < nnotes; i++)
+		free(notes[i]);
+	free(notes);
 	close(lock_fd);
 	return BERTH_EXIT_OK;
 }

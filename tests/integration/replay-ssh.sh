@@ -24,7 +24,24 @@ SSHD_DIR=$T_HOME/sshd
 BG=
 INW=
 # Stop the watchers, sshd, and any folder holder left on G.
-T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; "$BERTH" -p rs watch --stop >/dev/null 2>&1; [ -n "$INW" ] && kill $INW 2>/dev/null; "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1; for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -qF "$G" && kill ${p#/proc/} 2>/dev/null; done'
+# Holders this test left in the host's /run/berth-pin (it plays the guest):
+# stop them and drop their files.
+unhold() {
+	for _f in /run/berth-pin/*; do
+		[ -f "$_f" ] || continue
+		for _p in $(cat "$_f"); do
+			if ls -l "/proc/$_p/fd" 2>/dev/null | grep -qF "$G"; then
+				kill "$_p" 2>/dev/null
+				rm -f "$_f"
+			fi
+		done
+	done
+	for _p in /proc/[0-9]*; do
+		ls -l "$_p/fd" 2>/dev/null | grep -qF "$G" && kill "${_p#/proc/}" 2>/dev/null
+	done
+	return 0
+}
+T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; "$BERTH" -p rs watch --stop >/dev/null 2>&1; [ -n "$INW" ] && kill $INW 2>/dev/null; "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1; unhold'
 trap 'exit 1' INT TERM HUP
 export HOME=$T_HOME/home
 mkdir -p "$HOME" "$S/src/deep"
@@ -206,6 +223,13 @@ cp "$T_HOME/state/rs/ssh/id_ed25519" "$T_HOME/state/rs/ssh/id_ed25519.pub" \
 BG=$!
 check "auto: no guest agent, so over ssh" lastis ' pinned=2 via=ssh'
 [ -n "${DEBUG:-}" ] && { sed "s/^/# out: /" "$W/watch.out"; sed "s/^/# err: /" "$W/watch.err"; }
+"$BERTH" -p ra watch 1 off 2>/dev/null
+i=0
+while [ -n "$(held)" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "auto: off lets go of the held folders" "$(held)" ""
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=

@@ -1022,7 +1022,7 @@ mounts_thread(void *arg)
 	const char *guest;
 	uint64_t due, step, retry_at = 0, pin_retry_at = 0, pin_check_at = 0;
 	size_t i;
-	int native_failed = 0, reload = 0;
+	int native_failed = 0, reload = 0, was_on = 0;
 
 	mwatch_options(w, &o);
 	guest = w->pm->guest != NULL ? w->pm->guest : w->pm->host;
@@ -1030,7 +1030,8 @@ mounts_thread(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		while (!w->stop && w->mode == PROFILE_WATCH_OFF) {
-			if (s != NULL || w->active != PROFILE_WATCH_OFF) {
+			if (s != NULL || w->active != PROFILE_WATCH_OFF ||
+			    was_on) {
 				/* Off drops the snapshot: on again starts
 				 * clean. */
 				scan_free(s);
@@ -1038,13 +1039,27 @@ mounts_thread(void *arg)
 				winotify_free(in);
 				in = NULL;
 				replay_batch_clear(&b);
+				pthread_mutex_unlock(&w->lock);
 				if (pins != NULL) {
-					pthread_mutex_unlock(&w->lock);
 					mwatch_unpin(w, pins);
 					pinset_free(pins);
 					pins = NULL;
-					pthread_mutex_lock(&w->lock);
+				} else if (was_on &&
+				           w->pm->type == PROFILE_MOUNT_9P) {
+					long owner;
+
+					/* Turned off while standing by: if
+					 * the owner is gone, its folders are
+					 * no one's; let them go. */
+					if (mwatch_lock(w, &owner) == 0) {
+						pins = pinset_new(guest);
+						mwatch_unpin(w, pins);
+						pinset_free(pins);
+						pins = NULL;
+					}
 				}
+				pthread_mutex_lock(&w->lock);
+				was_on = 0;
 				w->pinned = -1;
 				mwatch_unlock(w);
 				w->active = PROFILE_WATCH_OFF;
@@ -1067,6 +1082,7 @@ mounts_thread(void *arg)
 			break;
 		}
 		mode = w->mode;
+		was_on = 1;
 		pthread_mutex_unlock(&w->lock);
 
 		if (s == NULL) {

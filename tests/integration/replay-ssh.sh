@@ -152,21 +152,31 @@ kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=$B2
 check "and takes over when the first stops" \
-	waitfor "$W/second.out" ' pinned=2 via=ssh' 30
+	waitfor "$W/second.out" ' pinned=2 via=ssh$' 30
 
 # off: the holders go.
 "$BERTH" -p rs watch 1 off 2>/dev/null
+# held: live processes holding a folder of G open (one being killed may
+# still show its descriptors for a moment: settle asks twice in a row).
 held() {
 	for p in /proc/[0-9]*; do
-		ls -l "$p/fd" 2>/dev/null | grep -qF "$G/src" && echo "${p#/proc/}"
+		ls -l "$p/fd" 2>/dev/null | grep -qF "$G/src" &&
+			alive_pid "${p#/proc/}" && echo "${p#/proc/}"
 	done
 }
-i=0
-while [ -n "$(held)" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-is "off lets go of the held folders" "$(held)" ""
+settle() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		[ -z "$(held)" ] && sleep 0.3 && [ -z "$(held)" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+settle
+h=$(held)
+is "off lets go of the held folders" "$h" ""
+for p in $h; do echo "# holder $p: $(ps -o stat=,lstart=,cmd= -p $p)"; done
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=
@@ -201,7 +211,7 @@ check "and shows the background watcher's figures" waitfor "$W/third.out" \
 like "watch --stop ends it" "$("$BERTH" -p rs watch --stop 2>&1)" \
 	"background watcher \\(pid $dpid\\) stopped"
 check "its process is gone" dead_pid "$dpid"
-check "the one standing by takes over" waitfor "$W/third.out" ' pinned=2 via=ssh' 30
+check "the one standing by takes over" waitfor "$W/third.out" ' pinned=2 via=ssh$' 30
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=
@@ -224,11 +234,7 @@ BG=$!
 check "auto: no guest agent, so over ssh" lastis ' pinned=2 via=ssh'
 [ -n "${DEBUG:-}" ] && { sed "s/^/# out: /" "$W/watch.out"; sed "s/^/# err: /" "$W/watch.err"; }
 "$BERTH" -p ra watch 1 off 2>/dev/null
-i=0
-while [ -n "$(held)" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+settle
 is "auto: off lets go of the held folders" "$(held)" ""
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null

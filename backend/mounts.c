@@ -38,6 +38,7 @@
 #include "pin.h"
 #include "replay.h"
 #include "scan.h"
+#include "vm.h"
 
 #define MOUNTS_CHUNK        (16 * 1024) /* input bytes per guest-exec (~400 paths) */
 #define MOUNTS_RETRY_MS     3000
@@ -188,12 +189,15 @@ mounts_ssh_init(struct mounts *m, const struct profile *p)
 	free(cause);
 }
 
+static virDomainPtr mounts_domain(struct mounts *, char **);
+
 /* Run a guest command over SSH (making the profile's key if needed). */
 static int
 mounts_ssh_exec(struct mounts *m, const char *script, const char *arg,
                 const char *input, size_t len, uint64_t budget, char **out,
                 int *code, char **cause)
 {
+	struct replay_ssh t;
 	char *key = NULL;
 
 	if (m->ssh.key == NULL) {
@@ -209,8 +213,21 @@ mounts_ssh_exec(struct mounts *m, const char *script, const char *arg,
 	free(key);
 	if (!m->key_ready)
 		return -1;
-	return replay_ssh_exec(&m->ssh, script, arg, input, len, budget, out,
-	                       code, cause);
+	pthread_mutex_lock(&m->ssh_lock);
+	t = m->ssh; /* its strings live as long as m */
+	pthread_mutex_unlock(&m->ssh_lock);
+	if (t.host == NULL) {
+		/* Learn the forwarded port from the domain's XML. */
+		virDomainPtr dom = mounts_domain(m, NULL);
+
+		if (dom != NULL)
+			virDomainFree(dom);
+		pthread_mutex_lock(&m->ssh_lock);
+		t = m->ssh;
+		pthread_mutex_unlock(&m->ssh_lock);
+	}
+	return replay_ssh_exec(&t, script, arg, input, len, budget, out, code,
+	                       cause);
 }
 
 /*
@@ -430,6 +447,20 @@ mounts_check_present(struct mounts *m, virDomainPtr dom)
 		w->present = found;
 		pthread_mutex_unlock(&w->lock);
 	}
+	/* No SSH address in the profile: the port berth forwarded to the
+	 * guest's sshd when it defined the VM (vm.ssh_port: 0 picks one). */
+	pthread_mutex_lock(&m->ssh_lock);
+	if (m->ssh.host == NULL) {
+		struct domxml_info info;
+
+		memset(&info, 0, sizeof info);
+		if (domxml_parse(xml, &info, NULL) == 0 && info.ssh_port > 0) {
+			m->ssh.host = xstrdup("127.0.0.1");
+			m->ssh.port = info.ssh_port;
+		}
+		domxml_info_free(&info);
+	}
+	pthread_mutex_unlock(&m->ssh_lock);
 	free(xml);
 }
 
@@ -494,7 +525,7 @@ mwatch_exec(struct mwatch *w, const char *script, const char *arg,
 	enum profile_transport t = w->pm->transport;
 	char *acause = NULL, *scause = NULL;
 	virDomainPtr dom;
-	int rc = -1;
+	int rc = -1, have_ssh;
 
 	if (t != PROFILE_TRANSPORT_SSH && (t == PROFILE_TRANSPORT_AGENT ||
 	                                   util_mono_ms() >= w->agent_retry)) {
@@ -503,8 +534,10 @@ mwatch_exec(struct mwatch *w, const char *script, const char *arg,
 			                       budget, out, code, &acause);
 			virDomainFree(dom);
 		}
-		if (rc == 0 || t == PROFILE_TRANSPORT_AGENT ||
-		    w->m->ssh.host == NULL) {
+		pthread_mutex_lock(&w->m->ssh_lock);
+		have_ssh = w->m->ssh.host != NULL;
+		pthread_mutex_unlock(&w->m->ssh_lock);
+		if (rc == 0 || t == PROFILE_TRANSPORT_AGENT || !have_ssh) {
 			if (rc == 0)
 				w->via = "agent";
 			else if (cause != NULL) {

@@ -214,6 +214,41 @@ docker rm -f "$C2" >/dev/null 2>&1
 kill "$BG" 2>/dev/null
 wait "$BG" 2>/dev/null
 BG=
+
+# The second transport on the real guest: transport: ssh, to the port
+# berth forwarded to the guest's sshd when it defined the VM (the profile
+# names none: berth reads it from the domain).
+"$BERTH" profile set "$P" 'mounts[0].transport' ssh >/dev/null 2>&1
+check "transport: ssh saved" grep -q 'transport: ssh' "$T_HOME/config/profiles/$P.yaml"
+"$BERTH" -p "$P" watch -f 1 on >"$W/watch2.out" 2>"$W/watch2.err" &
+BG=$!
+i=0
+until tail -n 1 "$W/watch2.out" 2>/dev/null | grep -q ' pinned=2 via=ssh$' ||
+	[ $i -ge 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+like "over ssh, the guest's folders are held" "$(tail -n 1 "$W/watch2.out")" \
+	' pinned=2 via=ssh$'
+cw() { docker logs "$C" 2>&1 | grep -c '/app/app\.js CLOSE_WRITE'; }
+n0=$(cw)
+t=$(now)
+echo 'v4' >"$S/app.js"
+i=0
+until [ "$(cw)" -gt "$n0" ] || [ $i -ge 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+if [ "$(cw)" -gt "$n0" ]; then
+	ok "over ssh, a host edit wakes the watcher in the container"
+else
+	not_ok "over ssh, a host edit wakes the watcher in the container"
+	sed 's/^/# watch: /' "$W/watch2.err" "$W/watch2.out" | tail -5
+fi
+row "host edit → container event, over ssh" "$(since "$t")"
+kill "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+BG=
 docker rm -f "$C" >/dev/null 2>&1
 
 t=$(now)

@@ -45,6 +45,20 @@ uint64_t util_now_ms(void);
 uint64_t util_mono_ms(void);
 size_t util_sanitize(char *, size_t, const char *, size_t);
 char *util_sanitize_dup(const char *, size_t);
+
+/* FNV-1a, 32 bits, of len bytes: the tables' and file names' hash. */
+static inline uint32_t
+util_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
 const char *util_basename(const char *);
 int util_streq(const char *, const char *);
 size_t util_levenshtein(const char *, const char *);

@@ -760,11 +760,8 @@ mwatch_unpin(struct mwatch *w, struct pinset *ps)
 static char *
 mwatch_state_file(const struct mwatch *w, const char *ext)
 {
-	uint32_t h = 2166136261u;
-	const char *c;
+	uint32_t h = util_hash(w->pm->host, strlen(w->pm->host));
 
-	for (c = w->pm->host; *c != '\0'; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
 	return xasprintf("%s/watch-%08x.%s", w->m->state_dir, (unsigned)h, ext);
 }
 

@@ -147,18 +147,6 @@ struct pinset {
 	size_t ndirty;
 };
 
-static uint32_t
-pin_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 struct pinset *
 pinset_new(const char *guest_root)
 {
@@ -166,7 +154,7 @@ pinset_new(const char *guest_root)
 
 	ps->guest_root = xstrdup(guest_root);
 	snprintf(ps->key, sizeof ps->key, "m%08x",
-	         (unsigned)pin_hash(guest_root));
+	         (unsigned)util_hash(guest_root, strlen(guest_root)));
 	ps->nbucket = 1024;
 	ps->bucket = xcalloc(ps->nbucket, sizeof *ps->bucket);
 	ps->need_full = 1;
@@ -267,8 +255,8 @@ pinset_slot(struct pinset *ps, const char *rel)
 {
 	struct pin_entry **pe;
 
-	for (pe = &ps->bucket[pin_hash(rel) & (ps->nbucket - 1)]; *pe != NULL;
-	     pe = &(*pe)->next) {
+	for (pe = &ps->bucket[util_hash(rel, strlen(rel)) & (ps->nbucket - 1)];
+	     *pe != NULL; pe = &(*pe)->next) {
 		if (strcmp((*pe)->rel, rel) == 0)
 			break;
 	}
@@ -278,7 +266,7 @@ pinset_slot(struct pinset *ps, const char *rel)
 static void
 pinset_grow(struct pinset *ps)
 {
-	struct pin_entry **old = ps->bucket, *e, *next;
+	struct pin_entry **old = ps->bucket, *e, *next, **slot;
 	size_t i, nold = ps->nbucket;
 
 	ps->nbucket *= 2;
@@ -286,9 +274,10 @@ pinset_grow(struct pinset *ps)
 	for (i = 0; i < nold; i++) {
 		for (e = old[i]; e != NULL; e = next) {
 			next = e->next;
-			e->next =
-			    ps->bucket[pin_hash(e->rel) & (ps->nbucket - 1)];
-			ps->bucket[pin_hash(e->rel) & (ps->nbucket - 1)] = e;
+			slot = &ps->bucket[util_hash(e->rel, strlen(e->rel)) &
+			                   (ps->nbucket - 1)];
+			e->next = *slot;
+			*slot = e;
 		}
 	}
 	free(old);

@@ -117,18 +117,6 @@ replay_ops(enum profile_replay mode, int writable)
 	}
 }
 
-static uint32_t
-replay_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static void
 replay_table_grow(struct replay_batch *b)
 {
@@ -139,8 +127,8 @@ replay_table_grow(struct replay_batch *b)
 	b->table = xcalloc(b->tcap, sizeof *b->table);
 	mask = b->tcap - 1;
 	for (i = 0; i < b->n; i++) {
-		for (j = replay_hash(b->v[i].path) & mask; b->table[j] != 0;
-		     j = (j + 1) & mask)
+		for (j = util_hash(b->v[i].path, strlen(b->v[i].path)) & mask;
+		     b->table[j] != 0; j = (j + 1) & mask)
 			;
 		b->table[j] = i + 1;
 	}
@@ -169,7 +157,7 @@ replay_batch_add_mode(struct replay_batch *b, const char *path, const char *rel,
 	if ((b->n + 1) * 2 > b->tcap)
 		replay_table_grow(b);
 	mask = b->tcap - 1;
-	for (j = replay_hash(path) & mask; b->table[j] != 0;
+	for (j = util_hash(path, strlen(path)) & mask; b->table[j] != 0;
 	     j = (j + 1) & mask) {
 		it = &b->v[b->table[j] - 1];
 		if (strcmp(it->path, path) == 0) {

@@ -275,20 +275,6 @@ scan_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* FNV-1a, 32 bits: enough for a table of a few million entries. */
-static uint32_t
-scan_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static struct node *
 scan_lookup(const struct scan *s, const char *path, size_t len, uint32_t h)
 {
@@ -450,7 +436,7 @@ scan_node_new(struct scan *s, struct node *parent, const char *name,
 	memcpy(n->path + off, name, nlen);
 	n->path[off + nlen] = '\0';
 	n->name_off = (uint32_t)off;
-	n->hash = scan_hash(n->path, off + nlen);
+	n->hash = util_hash(n->path, off + nlen);
 	scan_set_stat(s, n, sb);
 	n->parent = parent;
 	if (parent != NULL) {
@@ -664,7 +650,7 @@ scan_relist_entry(struct scan *s, struct node *d, int dfd, int depth,
 	}
 	t = scan_dtype(de->dtype, &known);
 	/* A directory with no children yet (a first listing) has no match. */
-	n = s->fresh ? NULL : scan_lookup(s, path, len, scan_hash(path, len));
+	n = s->fresh ? NULL : scan_lookup(s, path, len, util_hash(path, len));
 	if (n != NULL && (!known || t == n->type)) {
 		n->seen = s->gen;
 		return;
@@ -1106,7 +1092,7 @@ scan_guard(struct scan *s, const char *path, uint64_t until_ms)
 	if (s->top == NULL)
 		return -1;
 	scan_index(s);
-	if ((n = scan_lookup(s, path, len, scan_hash(path, len))) == NULL)
+	if ((n = scan_lookup(s, path, len, util_hash(path, len))) == NULL)
 		return -1;
 	n->guard_until = until_ms;
 	return 0;
@@ -1126,7 +1112,7 @@ scan_mark_dir(struct scan *s, const char *rel)
 	if (s->top == NULL)
 		return -1;
 	scan_index(s);
-	n = len == 0 ? s->top : scan_lookup(s, rel, len, scan_hash(rel, len));
+	n = len == 0 ? s->top : scan_lookup(s, rel, len, util_hash(rel, len));
 	if (n == NULL || n->type != SCAN_DIR)
 		return -1;
 	n->next_due = 0;

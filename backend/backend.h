@@ -45,6 +45,8 @@ uint64_t util_now_ms(void);
 uint64_t util_mono_ms(void);
 size_t util_sanitize(char *, size_t, const char *, size_t);
 char *util_sanitize_dup(const char *, size_t);
+int util_pidlock(const char *, long *);
+long util_pidlock_owner(const char *);
 
 /* FNV-1a, 32 bits, of len bytes: the tables' and file names' hash. */
 static inline uint32_t

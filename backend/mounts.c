@@ -768,29 +768,21 @@ mwatch_state_file(const struct mwatch *w, const char *ext)
 static int
 mwatch_lock(struct mwatch *w, long *owner)
 {
-	char *path, buf[32];
-	int fd, len;
+	char *path;
+	int fd;
 
 	*owner = 0;
 	if (w->lock_fd != -1 || w->m->state_dir == NULL)
 		return 0;
 	path = mwatch_state_file(w, "lock");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = util_pidlock(path, owner);
 	free(path);
-	if (fd == -1)
+	if (fd == -1 && *owner == 0)
 		return 0; /* cannot lock: watch anyway */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		len = (int)pread(fd, buf, sizeof buf - 1, 0);
-		buf[len > 0 ? len : 0] = '\0';
-		*owner = strtol(buf, NULL, 10);
-		close(fd);
+	if (fd == -1) {
+		if (*owner < 0)
+			*owner = 0; /* held, by whom the file does not say */
 		return -1;
-	}
-	if (ftruncate(fd, 0) == 0) {
-		len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-		if (pwrite(fd, buf, (size_t)len, 0) != len) {
-			/* the pid is only a hint */
-		}
 	}
 	w->lock_fd = fd;
 	return 0;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -432,4 +433,67 @@ util_levenshtein(const char *a, const char *b)
 	best = row[lb];
 	free(row);
 	return best;
+}
+
+/* The pid written in a pid file, 0 if none can be read. */
+static long
+util_pidfile_read(int fd)
+{
+	char buf[32];
+	ssize_t len = pread(fd, buf, sizeof buf - 1, 0);
+
+	buf[len > 0 ? len : 0] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Take a pid-file lock: open path (0600), flock it exclusively without
+ * waiting, write this process's pid. Returns the descriptor (the lock
+ * lives as long as it is open), or -1 with *owner the holder's pid (-1
+ * when the file does not say) or 0 when path cannot be opened (errno).
+ */
+int
+util_pidlock(const char *path, long *owner)
+{
+	char buf[32];
+	int fd, len;
+
+	*owner = 0;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		*owner = util_pidfile_read(fd);
+		if (*owner <= 0)
+			*owner = -1;
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+		if (pwrite(fd, buf, (size_t)len, 0) != len) {
+			/* the pid is only a hint */
+		}
+	}
+	return fd;
+}
+
+/*
+ * Who holds the pid-file lock at path: its pid, -1 when it is held but
+ * the file does not say by whom, 0 when nobody holds it.
+ */
+long
+util_pidlock_owner(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	long pid = 0;
+
+	if (fd == -1)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+		pid = util_pidfile_read(fd);
+		if (pid <= 0)
+			pid = -1;
+	}
+	close(fd);
+	return pid;
 }

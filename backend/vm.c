@@ -1336,8 +1336,8 @@ vm_lock_adopt(struct vm *vm, int fd)
 int
 vm_lock(struct vm *vm, char **cause)
 {
-	char *path, buf[32];
-	int fd, len;
+	char *path;
+	int fd;
 	long pid;
 
 	if (vm->lock_fd != -1)
@@ -1345,17 +1345,10 @@ vm_lock(struct vm *vm, char **cause)
 	if (util_mkdir_p(vm->state_dir, 0700, cause) != 0)
 		return -1;
 	path = vm_lock_path(vm);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		util_set_cause(cause, "%s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		len = (int)read(fd, buf, sizeof buf - 1);
-		buf[len > 0 ? len : 0] = '\0';
-		pid = strtol(buf, NULL, 10);
-		if (pid > 0)
+	if ((fd = util_pidlock(path, &pid)) == -1) {
+		if (pid == 0)
+			util_set_cause(cause, "%s: %s", path, strerror(errno));
+		else if (pid > 0)
 			util_set_cause(cause,
 			               "profile %s is in use by another berth "
 			               "(pid %ld): this one can watch but not "
@@ -1367,15 +1360,8 @@ vm_lock(struct vm *vm, char **cause)
 			    "profile %s is in use by another berth "
 			    "(lock %s): this one can watch but not act",
 			    vm->profile->name, path);
-		close(fd);
 		free(path);
 		return -1;
-	}
-	if (ftruncate(fd, 0) == 0) {
-		len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-		if (pwrite(fd, buf, (size_t)len, 0) != len) {
-			/* the pid is only a hint */
-		}
 	}
 	free(path);
 	vm->lock_fd = fd;
@@ -1386,25 +1372,14 @@ vm_lock(struct vm *vm, char **cause)
 long
 vm_lock_owner(struct vm *vm)
 {
-	char *path, buf[32];
-	int fd, len;
-	long pid = 0;
+	char *path;
+	long pid;
 
 	if (vm->lock_fd != -1)
 		return 0;
 	path = vm_lock_path(vm);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	pid = util_pidlock_owner(path);
 	free(path);
-	if (fd == -1)
-		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
-		len = (int)read(fd, buf, sizeof buf - 1);
-		buf[len > 0 ? len : 0] = '\0';
-		pid = strtol(buf, NULL, 10);
-		if (pid <= 0)
-			pid = -1;
-	}
-	close(fd);
 	return pid;
 }
 

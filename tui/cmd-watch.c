@@ -402,23 +402,14 @@ cmd_watch_pidfile(const char *profile, char **cause)
 static long
 cmd_watch_bg_pid(const char *profile)
 {
-	char *path = cmd_watch_pidfile(profile, NULL), buf[32];
-	long pid = 0;
-	int fd, len;
+	char *path = cmd_watch_pidfile(profile, NULL);
+	long pid;
 
 	if (path == NULL)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	pid = util_pidlock_owner(path); /* held: it runs */
 	free(path);
-	if (fd == -1)
-		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) != 0) { /* held: it runs */
-		len = (int)read(fd, buf, sizeof buf - 1);
-		buf[len > 0 ? len : 0] = '\0';
-		pid = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return pid;
+	return pid > 0 ? pid : 0;
 }
 
 static int
@@ -587,17 +578,9 @@ cmd_watch_detach(struct profile *p)
 	free(log);
 	if (child == 0) {
 		close(rp[0]);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) != 0)
+		if ((fd = util_pidlock(path, &pid)) == -1)
 			_exit(BERTH_EXIT_FAILED); /* another one won */
-		if (ftruncate(fd, 0) == 0) {
-			len =
-			    snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-			if (pwrite(fd, buf, (size_t)len, 0) != len) {
-				/* the pid is only a hint */
-			}
-		}
-		if (write(rp[1], buf, 1) != 1) {
+		if (write(rp[1], "", 1) != 1) {
 			/* the parent only waits for it */
 		}
 		close(rp[1]);

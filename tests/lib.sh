@@ -63,6 +63,42 @@ done_testing() {
 	[ "$T_FAILED" -eq 0 ]
 }
 
+# t_kill [-SIG] PID...: signal processes named by a number read from a
+# file, a JSON status or ps. Only a pid above 1 is signalled: `kill 0` or
+# `kill -1` would reach the whole process group (make, ./check) or every
+# process, and a status that says "pid":0 while ssh restarts is normal.
+# Returns 1 if a pid was refused or could not be signalled.
+t_kill() {
+	_sig=-TERM
+	case ${1:-} in -*) _sig=$1 && shift ;; esac
+	_rc=0
+	for _k in "$@"; do
+		case $_k in
+		'' | *[!0-9]* | 0 | 1)
+			echo "# t_kill: refusing to signal pid '$_k'"
+			_rc=1
+			;;
+		*) kill "$_sig" "$_k" 2>/dev/null || _rc=1 ;;
+		esac
+	done
+	return $_rc
+}
+
+# alive PID / dead PID [TRIES]: whether a process runs (a zombie counts as
+# dead: the machine's init may be slow to reap a double-forked process);
+# dead waits up to TRIES tenths of a second (default 30) for it to end.
+alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"
+}
+dead() {
+	_j=0
+	while alive "$1" && [ "$_j" -lt "${2:-30}" ]; do
+		sleep 0.1
+		_j=$((_j + 1))
+	done
+	! alive "$1"
+}
+
 # A private BERTH_HOME for the test, removed at exit.
 t_home() {
 	T_HOME=$(mktemp -d "${TMPDIR:-/tmp}/berth-test.XXXXXX")

@@ -104,15 +104,21 @@ start_libvirt() {
 restart_libvirt() {
 	[ -f "$state/libvirtd.pid" ] || { log "libvirtd not started here"; return 1; }
 	_p=$(cat "$state/libvirtd.pid")
-	kill "$_p" 2>/dev/null
+	pid_ok "$_p" && kill "$_p" 2>/dev/null
 	wait_for 20 sh -c "! kill -0 $_p 2>/dev/null"
 	rm -f "$state/libvirtd.pid"
 	start_libvirt
 }
 
+# pid_ok PID: a number above 1 (kill 0 or -1 would reach far more).
+pid_ok() {
+	case $1 in '' | *[!0-9]* | 0 | 1) return 1 ;; esac
+}
+
 stop_pidfile() {
 	[ -f "$state/$1.pid" ] || return 0
-	kill "$(cat "$state/$1.pid")" 2>/dev/null
+	_p=$(cat "$state/$1.pid")
+	pid_ok "$_p" && kill "$_p" 2>/dev/null
 	rm -f "$state/$1.pid"
 	log "stopped $1"
 }

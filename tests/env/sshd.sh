@@ -68,6 +68,12 @@ run() {
 stop() {
 	[ -f "$dir/sshd.pid" ] || return 0
 	pid=$(cat "$dir/sshd.pid")
+	# kill 0 or -1 would reach the whole process group or every process
+	case $pid in '' | *[!0-9]* | 0 | 1)
+		rm -f "$dir/sshd.pid"
+		return 0
+		;;
+	esac
 	kill -STOP "$pid" 2>/dev/null
 	rounds=0
 	while [ $rounds -lt 5 ]; do

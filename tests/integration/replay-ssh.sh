@@ -94,15 +94,6 @@ lastis() { # PATTERN [SECONDS]: until the latest figures match
 	return 1
 }
 stamp() { stat -c '%s %Y.%y' "$1"; md5sum <"$1"; }
-alive_pid() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; }
-dead_pid() { # PID [TRIES of 0.1 s]
-	_i=0
-	while alive_pid "$1" && [ $_i -lt "${2:-50}" ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	! alive_pid "$1"
-}
 
 check "the guest's watcher is ready" waitfor "$W/inw.log" '^INW-READY$'
 "$BERTH" -p rs watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
@@ -161,7 +152,7 @@ check "and takes over when the first stops" \
 held() {
 	for p in /proc/[0-9]*; do
 		ls -l "$p/fd" 2>/dev/null | grep -qF "$G/src" &&
-			alive_pid "${p#/proc/}" && echo "${p#/proc/}"
+			alive "${p#/proc/}" && echo "${p#/proc/}"
 	done
 }
 settle() {
@@ -189,7 +180,7 @@ out=$("$BERTH" -p rs watch -d 1 on 2>&1)
 like "watch -d starts a background watcher" "$out" \
 	'watching in the background \(pid [0-9]+\)'
 dpid=$(printf '%s\n' "$out" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p' | head -1)
-check "it runs on after the command returned" alive_pid "$dpid"
+check "it runs on after the command returned" alive "$dpid"
 like "the profile says poll" "$(cat "$T_HOME/config/profiles/rs.yaml")" 'watch: poll'
 sleep 2
 n0=$(count)
@@ -210,16 +201,16 @@ check "and shows the background watcher's figures" waitfor "$W/third.out" \
 	"replayed=[1-9][0-9]* .*pinned=2 via=ssh note: watched by another berth \\(pid $dpid\\)"
 like "watch --stop ends it" "$("$BERTH" -p rs watch --stop 2>&1)" \
 	"background watcher \\(pid $dpid\\) stopped"
-check "its process is gone" dead_pid "$dpid"
+check "its process is gone" dead "$dpid" 50
 check "the one standing by takes over" waitfor "$W/third.out" ' pinned=2 via=ssh$' 30
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=
 out=$("$BERTH" -p rs watch -d 2>&1)
 dpid=$(printf '%s\n' "$out" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p' | head -1)
-check "watch -d with the profile's modes" alive_pid "$dpid"
+check "watch -d with the profile's modes" alive "$dpid"
 "$BERTH" -p rs watch 1 off 2>/dev/null
-check "turning the last mount off ends it" dead_pid "$dpid" 100
+check "turning the last mount off ends it" dead "$dpid" 100
 [ -n "$dpid" ] && kill "$dpid" 2>/dev/null
 
 # transport: auto without a reachable guest agent (the profile's domain

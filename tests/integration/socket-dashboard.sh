@@ -46,8 +46,8 @@ sleep 1.5
 screen=$(tmux -S "$TMUX_SOCK" capture-pane -p -t 0 2>/dev/null)
 like "Socket pane shows the socket healthy" "$screen" "docker.sock +\(ssh\) +healthy"
 
-pid1=$(json pid)
-kill -9 "$pid1"
+pid1=$(ssh_pid 10)
+check "dashboard: its ssh is killed" t_kill -9 "$pid1"
 t0=$(now_ms)
 while [ $(($(now_ms) - t0)) -lt 10000 ]; do
 	[ "$(status_pid)" != "$pid1" ] &&

@@ -10,13 +10,13 @@ socket_setup
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 "$BERTH" $P socket start --wait 20 >/dev/null 2>&1
-check "forward up" wait_json healthy true 5
-pid1=$(json pid)
+pid1=$(ssh_pid 5)
+check "forward up" test -n "$pid1"
 
 # Kill ssh: the supervisor notices at once and restarts it. Polled with
 # curl and the owner's status file, which cost less than a berth run.
 status_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$STATE/forward.json"; }
-kill -9 "$pid1"
+t_kill -9 "$pid1"
 t0=$(now_ms)
 while [ $(($(now_ms) - t0)) -lt 10000 ]; do
 	[ "$(status_pid)" != "$pid1" ] &&
@@ -68,9 +68,9 @@ is "sshd back: /_ping through the socket" \
 	"$(curl -s --max-time 5 --unix-socket "$SOCK" http://d/_ping)" OK
 
 # A berth killed hard leaves a stale socket behind: the next start cleans it.
+pid=$(ssh_pid 20)
 owner=$(json owner_pid)
-pid=$(json pid)
-kill -9 "$owner" "$pid"
+check "killed berth: its supervisor and ssh are killed" t_kill -9 "$owner" "$pid"
 sleep 0.3
 check "killed berth: the socket file stays behind" test -S "$SOCK"
 is "killed berth: reported down" "$(json healthy)" false

@@ -41,18 +41,24 @@ v = json.load(sys.stdin).get(sys.argv[1])
 print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1" 2>/dev/null
 }
 
-# alive PID / dead PID: whether a process runs (a zombie counts as dead:
-# the machine's init may be slow to reap a double-forked supervisor).
-alive() {
-	[ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"
-}
-dead() {
-	_j=0
-	while alive "$1" && [ "$_j" -lt 30 ]; do
+# ssh_pid SECONDS: once the forward is healthy with a running ssh, print
+# that ssh's pid (the status says pid 0 while ssh restarts); fails if it
+# does not get there in time.
+ssh_pid() {
+	_i=0
+	while [ "$_i" -lt "$(($1 * 10))" ]; do
+		if [ "$(json healthy)" = true ]; then
+			_sp=$(json pid)
+			case $_sp in '' | *[!0-9]* | 0) ;; *)
+				echo "$_sp"
+				return 0
+				;;
+			esac
+		fi
 		sleep 0.1
-		_j=$((_j + 1))
+		_i=$((_i + 1))
 	done
-	! alive "$1"
+	return 1
 }
 
 # wait_json FIELD VALUE SECONDS: poll until FIELD is VALUE; 0 on success.

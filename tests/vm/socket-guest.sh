@@ -83,7 +83,7 @@ if command -v docker >/dev/null; then
 fi
 
 pid=$(json pid)
-kill -9 "$pid"
+check "the forward's ssh is killed" t_kill -9 "$pid"
 t0=$(date +%s%N)
 while [ $((($(date +%s%N) - t0) / 1000000)) -lt 10000 ]; do
 	[ "$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$state/forward.json")" != "$pid" ] &&

@@ -70,13 +70,13 @@ cleanup() {
 	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null
 	uvirsh destroy "$DOM" >/dev/null 2>&1
 	uvirsh undefine "$DOM" >/dev/null 2>&1
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+	t_kill "$DPID"
 	# a QEMU left behind by a dead daemon
 	f=$W/run/libvirt/qemu/run/$DOM.pid
-	[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	[ -f "$f" ] && t_kill "$(cat "$f")"
 	# the virtlogd the session daemon started (by its pid file)
 	for f in "$W"/run/libvirt/virtlogd.pid "$W"/run/virtlogd.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+		[ -f "$f" ] && t_kill "$(cat "$f")"
 	done
 	sleep 0.2
 	rm -rf "$W"
@@ -124,7 +124,7 @@ wait_line() { # wait_line PATTERN TENTHS
 check "watcher shows running" wait_line 'libvirt=up state=running' 100
 
 t=$(now)
-kill "$DPID"
+t_kill "$DPID"
 _i=0
 while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 100 ]; do
 	sleep 0.1

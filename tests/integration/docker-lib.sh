@@ -35,11 +35,11 @@ dk_run() {
 dk_name() { echo "$DK_PREFIX-$1"; }
 
 dk_cleanup() {
-	for _p in $DK_FROZEN; do kill -CONT "$_p" 2>/dev/null; done
+	for _p in $DK_FROZEN; do t_kill -CONT "$_p"; done
 	for _c in $(dk ps -aq --filter "name=^$DK_PREFIX-" 2>/dev/null); do
 		dk rm -f "$_c" >/dev/null 2>&1
 	done
-	for _p in $DK_PIDS; do kill "$_p" 2>/dev/null; done
+	for _p in $DK_PIDS; do t_kill "$_p"; done
 	[ -n "$DK_PRIV" ] && dk_private_stop
 	return 0
 }
@@ -86,7 +86,7 @@ dk_private_pid() { cat "$DK_PRIV/d.pid" 2>/dev/null; }
 # dk_private_restart: kill the private dockerd and start it again.
 dk_private_restart() {
 	_p=$(dk_private_pid)
-	kill "$_p"
+	t_kill "$_p" || return 1
 	dk_wait 30 sh -c "! kill -0 $_p"
 	dk_private_dockerd
 	dk_wait 60 curl -sf --unix-socket "$DK_PRIV_SOCK" http://d/_ping
@@ -95,10 +95,10 @@ dk_private_restart() {
 dk_private_stop() {
 	_p=$(dk_private_pid)
 	if [ -n "$_p" ]; then
-		kill -CONT "$_p" 2>/dev/null
+		t_kill -CONT "$_p"
 		DOCKER_HOST=unix://$DK_PRIV_SOCK dk rm -f \
 			$(DOCKER_HOST=unix://$DK_PRIV_SOCK dk ps -aq) >/dev/null 2>&1
-		kill "$_p" 2>/dev/null
+		t_kill "$_p"
 		dk_wait 30 sh -c "! kill -0 $_p"
 	fi
 	rm -rf "$DK_PRIV"
@@ -109,9 +109,9 @@ dk_private_stop() {
 # dk_freeze PID / dk_thaw PID: SIGSTOP/SIGCONT, undone by the trap too.
 dk_freeze() {
 	DK_FROZEN="$DK_FROZEN $1"
-	kill -STOP "$1"
+	t_kill -STOP "$1"
 }
-dk_thaw() { kill -CONT "$1"; }
+dk_thaw() { t_kill -CONT "$1"; }
 
 # elapsed START: seconds since START (date +%s.%N), one decimal.
 elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -39,10 +39,11 @@ tui_cleanup() {
 			sleep 0.1
 			_i=$((_i + 1))
 		done
-		if [ -d "/proc/$_p" ] && ! grep -q '^State:.*Z' "/proc/$_p/status" 2>/dev/null; then
+		# still berth (pids are reused: the machine forks a lot)
+		if alive "$_p" && [ "$(cat "/proc/$_p/comm" 2>/dev/null)" = berth ]; then
 			echo "# berth (pid $_p) had not exited 3 s after its terminal closed: killed"
 			pkill -KILL -P "$_p" 2>/dev/null
-			kill -KILL "$_p" 2>/dev/null
+			t_kill -KILL "$_p"
 		fi
 	done
 	for _c in $TUI_CONTAINERS; do

@@ -30,6 +30,7 @@
 #define DOCKER_LOG_BYTES      (2 * 1024 * 1024)
 #define DOCKER_EVENT_MAX      (64 * 1024)
 #define DOCKER_RECHECK_MS     300
+#define DOCKER_RECHECK_TRIES  5 /* 300 ms, then doubling: 9.3 s in all */
 #define DOCKER_LOG_PUBLISH_MS 250
 #define DOCKER_LOG_BATCH_MS   25
 
@@ -45,11 +46,24 @@ struct docker_ct {
 	int mark;
 };
 
+/*
+ * What an event says the list will show: "paused", or "!running" for
+ * anything but running. NULL: nothing known.
+ */
+struct docker_recheck {
+	char id[65];
+	const char *want;
+	int tries;
+	uint64_t at;
+};
+
 struct docker_refetch {
 	struct docker *d;
 	struct docker_req *req;
 	char id[65];
-	int again; /* another event came while in flight */
+	int again;        /* another event came while in flight */
+	const char *want; /* a recheck's expectation; see docker_recheck */
+	int tries;
 };
 
 struct docker_logs {
@@ -91,9 +105,10 @@ struct docker {
 	size_t nrefetch;
 	char gone[16][65]; /* recently destroyed: late answers ignored */
 	size_t ngone;
-	char recheck[32][65]; /* named by events: listed again shortly */
+	/* named by events: listed again shortly, until the list agrees */
+	struct docker_recheck recheck[32];
 	size_t nrecheck;
-	uint64_t recheck_at;
+	uint64_t recheck_at; /* the earliest due, 0 for none */
 
 	char **visible;
 	size_t nvisible;
@@ -120,7 +135,7 @@ static void docker_connect(struct docker *);
 static void docker_down(struct docker *, const char *);
 static void docker_sync(struct docker *);
 static void docker_events_start(struct docker *);
-static void docker_refetch(struct docker *, const char *);
+static void docker_refetch(struct docker *, const char *, const char *, int);
 static void docker_refetch_drop(struct docker *, struct docker_refetch *);
 static int docker_prepare(void *, struct pollfd *, int, int *);
 static void docker_dispatch(void *, const struct pollfd *, int);
@@ -485,39 +500,91 @@ docker_event_ignored(const char *action)
 	return 0;
 }
 
+/*
+ * List container id again DOCKER_RECHECK_MS << tries from now, expecting
+ * want. The daemon sends some events (die, pause) before its list shows
+ * the change, and under load a die can precede the list by seconds.
+ */
 static void
-docker_recheck_add(struct docker *d, const char *id)
+docker_recheck_add(struct docker *d, const char *id, const char *want,
+                   int tries)
 {
+	struct docker_recheck *rc = NULL;
+	uint64_t at = util_mono_ms() + ((uint64_t)DOCKER_RECHECK_MS << tries);
 	size_t i;
 
 	for (i = 0; i < d->nrecheck; i++) {
-		if (strcmp(d->recheck[i], id) == 0)
+		if (strcmp(d->recheck[i].id, id) == 0) {
+			rc = &d->recheck[i];
+			break;
+		}
+	}
+	if (rc == NULL) {
+		if (d->nrecheck == nitems(d->recheck)) {
+			d->resync = 1; /* too many at once: list them all */
 			return;
-	}
-	if (d->nrecheck == nitems(d->recheck)) {
-		d->resync = 1; /* too many at once: list them all */
-		return;
-	}
-	memcpy(d->recheck[d->nrecheck], id, 64);
-	d->recheck[d->nrecheck++][64] = '\0';
-	if (d->recheck_at == 0)
-		d->recheck_at = util_mono_ms() + DOCKER_RECHECK_MS;
+		}
+		rc = &d->recheck[d->nrecheck++];
+		memcpy(rc->id, id, 64);
+		rc->id[64] = '\0';
+		rc->at = at;
+	} else if (at < rc->at)
+		rc->at = at;
+	rc->want = want; /* the latest event says what to expect */
+	rc->tries = tries;
+	if (d->recheck_at == 0 || rc->at < d->recheck_at)
+		d->recheck_at = rc->at;
 }
 
 /* List the containers named by recent events once more, when due. */
 static void
 docker_recheck_run(struct docker *d)
 {
-	size_t i;
+	struct docker_recheck due[nitems(d->recheck)];
+	uint64_t now = util_mono_ms();
+	size_t i, n = 0, kept = 0;
 
-	if (d->recheck_at == 0 || util_mono_ms() < d->recheck_at)
+	if (d->recheck_at == 0 || now < d->recheck_at)
 		return;
-	if (d->conn == MODEL_CONN_UP) {
-		for (i = 0; i < d->nrecheck; i++)
-			docker_refetch(d, d->recheck[i]);
-	}
-	d->nrecheck = 0;
 	d->recheck_at = 0;
+	for (i = 0; i < d->nrecheck; i++) {
+		if (d->recheck[i].at <= now) {
+			due[n++] = d->recheck[i];
+			continue;
+		}
+		d->recheck[kept++] = d->recheck[i];
+		if (d->recheck_at == 0 || d->recheck[i].at < d->recheck_at)
+			d->recheck_at = d->recheck[i].at;
+	}
+	d->nrecheck = kept;
+	if (d->conn != MODEL_CONN_UP)
+		return; /* the resync on reconnect lists everything */
+	for (i = 0; i < n; i++)
+		docker_refetch(d, due[i].id, due[i].want, due[i].tries);
+}
+
+/* What the list should show after a container event, or NULL. */
+static const char *
+docker_event_want(const char *action)
+{
+	if (strcmp(action, "die") == 0)
+		return "!running";
+	if (strcmp(action, "pause") == 0)
+		return "paused";
+	if (strcmp(action, "unpause") == 0)
+		return "running";
+	return NULL;
+}
+
+/* Whether a listed state is what the event said: see docker_recheck. */
+static int
+docker_state_agrees(const char *state, const char *want)
+{
+	if (want == NULL || state == NULL)
+		return 1;
+	if (want[0] == '!')
+		return strcmp(state, want + 1) != 0;
+	return strcmp(state, want) == 0;
 }
 
 static void
@@ -541,12 +608,8 @@ docker_event_line(struct docker *d, const char *line, size_t len)
 		docker_changed(d);
 		return;
 	}
-	docker_refetch(d, ev.id);
-	/*
-	 * The daemon sends some events (die, pause) before its list shows
-	 * the change: look once more a moment later.
-	 */
-	docker_recheck_add(d, ev.id);
+	docker_refetch(d, ev.id, NULL, 0);
+	docker_recheck_add(d, ev.id, docker_event_want(ev.action), 0);
 }
 
 /* Split the events stream into JSON lines. */
@@ -648,10 +711,16 @@ docker_on_refetch(struct docker_req *r)
 	if (r->error == NULL &&
 	    docker_json_containers(r->body, r->len, &list, &n, &cause) == 0) {
 		for (i = 0; i < n; i++) {
-			if (docker_is_gone(d, list[i].id))
+			if (docker_is_gone(d, list[i].id)) {
 				model_container_clear(&list[i]);
-			else
-				docker_upsert(d, &list[i]);
+				continue;
+			}
+			/* Not there yet: look again, later each time. */
+			if (!docker_state_agrees(list[i].state, rf->want) &&
+			    rf->tries + 1 < DOCKER_RECHECK_TRIES)
+				docker_recheck_add(d, rf->id, rf->want,
+				                   rf->tries + 1);
+			docker_upsert(d, &list[i]);
 		}
 		if (n == 0)
 			docker_remove(d, rf->id);
@@ -661,18 +730,24 @@ docker_on_refetch(struct docker_req *r)
 	free(cause);
 	if (rf->again && d->conn == MODEL_CONN_UP) {
 		char id[65];
+		const char *want = rf->want;
+		int tries = rf->tries;
 
 		memcpy(id, rf->id, sizeof id);
 		docker_refetch_drop(d, rf);
-		docker_refetch(d, id);
+		docker_refetch(d, id, want, tries);
 		return;
 	}
 	docker_refetch_drop(d, rf);
 }
 
-/* Re-list one container (named by an event); ids in flight are skipped. */
+/*
+ * Re-list one container (named by an event), expecting want (NULL: no
+ * expectation) on its tries-th recheck. An id in flight is listed again
+ * once that answer is in.
+ */
 static void
-docker_refetch(struct docker *d, const char *id)
+docker_refetch(struct docker *d, const char *id, const char *want, int tries)
 {
 	struct docker_refetch *rf;
 	char *f, *filter, *path;
@@ -681,11 +756,17 @@ docker_refetch(struct docker *d, const char *id)
 	for (i = 0; i < d->nrefetch; i++) {
 		if (strcmp(d->refetch[i]->id, id) == 0) {
 			d->refetch[i]->again = 1;
+			if (want != NULL) {
+				d->refetch[i]->want = want;
+				d->refetch[i]->tries = tries;
+			}
 			return;
 		}
 	}
 	rf = xcalloc(1, sizeof *rf);
 	rf->d = d;
+	rf->want = want;
+	rf->tries = tries;
 	snprintf(rf->id, sizeof rf->id, "%s", id);
 	filter = xasprintf("{\"id\":[\"%s\"]}", id);
 	f = docker_http_escape(filter);

@@ -26,7 +26,7 @@ dk_run a "$DK_IMAGE" sleep 300 >/dev/null
 out=$T_HOME/watch.out
 "$BERTH" ps -a --watch --json --interval 500ms >"$out" 2>&1 &
 DK_PIDS="$DK_PIDS $!"
-dk_wait 15 sh -c "grep -q '$(dk_name a)' '$out'"
+wait_until 15 sh -c "grep -q '$(dk_name a)' '$out'"
 # A followed log stream: it must end too, through the liveness ping.
 "$BERTH" logs -f "$(dk_name a)" >"$T_HOME/logs.out" 2>&1 &
 lp=$!
@@ -45,27 +45,27 @@ for cmd in "ps" "docker-info" "container stop $(dk_name a)" "logs $(dk_name a)";
 		awk -v t="$t" -v rc="$rc" 'BEGIN { exit !(rc == 1 && t < 5) }'
 	like "frozen: berth $cmd says so" "$err" "Docker is not responding"
 done
-dk_wait 15 sh -c "! kill -0 $lp"
+wait_until 15 sh -c "! kill -0 $lp"
 t=$(elapsed "$fs")
 check "frozen: logs -f ended by the liveness ping (${t}s)" sh -c "! kill -0 $lp"
 like "frozen: logs -f says why" "$(cat "$T_HOME/logs.out")" "logs: Docker is not responding"
-dk_wait 10 sh -c "tail -1 '$out' | grep -q 'Docker is not responding'"
+wait_until 10 sh -c "tail -1 '$out' | grep -q 'Docker is not responding'"
 like "frozen: the live view says so" "$(tail -1 "$out")" '"conn": ?"down".*Docker is not responding'
 dk_thaw "$pid"
-dk_wait 20 sh -c "tail -1 '$out' | grep -q '\"conn\":\"up\"'"
+wait_until 20 sh -c "tail -1 '$out' | grep -q '\"conn\":\"up\"'"
 is "thawed: the live view recovers by itself" "$(last_state "$out")" "up 1"
 is "thawed: berth ps works again" "$("$BERTH" ps --json | grep -c "$(dk_name a)")" 1
 
 # --- killed and restarted daemon ---------------------------------------------
 dk_private_restart || not_ok "the private dockerd came back"
-dk_wait 30 sh -c "tail -1 '$out' | grep -q '\"conn\":\"up\"'"
+wait_until 30 sh -c "tail -1 '$out' | grep -q '\"conn\":\"up\"'"
 # The daemon's shutdown stopped the container; the resync shows that.
-dk_wait 30 sh -c "tail -1 '$out' | grep -q '\"exited\"'"
+wait_until 30 sh -c "tail -1 '$out' | grep -q '\"exited\"'"
 like "restarted: the list is right again (exited)" "$(tail -1 "$out")" "\"$(dk_name a)\".*\"state\":\"exited\""
 dk_run b "$DK_IMAGE" sleep 300 >/dev/null
 # create and start are two events: wait for the second (seen: the name
 # shows up as "created" a moment before the start event lands).
-dk_wait 20 sh -c "tail -1 '$out' | grep -q '\"$(dk_name b)\".*\"state\":\"running\"'"
+wait_until 20 sh -c "tail -1 '$out' | grep -q '\"$(dk_name b)\".*\"state\":\"running\"'"
 like "restarted: the event stream reconnected (new container seen)" \
 	"$(tail -1 "$out")" "\"$(dk_name b)\".*\"state\":\"running\""
 is "restarted: same count as docker ps -a" "$(last_state "$out")" \
@@ -79,7 +79,7 @@ fault() { # fault MODE: (re)start the fault server in MODE
 	python3 "$BERTH_SRCDIR/tests/integration/faultd.py" "$fsock" "$1" 2>/dev/null &
 	FPID=$!
 	DK_PIDS="$DK_PIDS $FPID"
-	dk_wait 10 test -e "$fsock.ready"
+	wait_until 10 test -e "$fsock.ready"
 }
 # run_rss CMD...: run CMD, print "rc maxrss_kb" and keep its output in $T_HOME/o.
 run_rss() {
@@ -134,6 +134,20 @@ like "not multiplexed: a clear error" "$(cat "$T_HOME/o")" "broken log stream"
 
 fault noversion
 like "no API-Version header: API 1.24 assumed" "$("$BERTH" docker-info --json)" '"api_version": "1.24"'
+
+# A daemon whose list lags its events (seen under load: a "die" while the
+# list still says running): the list is asked again, later each time,
+# until it agrees; the watch shows exited without a full re-list.
+LAG=2 fault lagging
+"$BERTH" ps -a --watch --json --interval 60s >"$T_HOME/lag.out" 2>&1 &
+lagpid=$!
+DK_PIDS="$DK_PIDS $lagpid"
+check "lagging list: exited shows within the rechecks" \
+	wait_until 12 file_has "$T_HOME/lag.out" '"lagger".*"state":"exited"'
+t_kill "$lagpid"
+asks=$(grep -c ' list ' "$fsock.log")
+echo "# lagging list: asked $asks times"
+check "lagging list: asked at most 2 + 5 times ($asks)" [ "$asks" -le 7 ]
 
 for m in slow frozen; do
 	fault $m

@@ -15,8 +15,13 @@ misbehaves in the way MODE says:
   slow       every answer trickles out at one byte per second
   frozen     accepts connections and never answers
   noversion  a /_ping without API-Version (old daemons)
+  lagging    the event stream says "die" 1 s after it opens, and the list
+             shows the container running for LAG seconds more (a loaded
+             daemon does this); every list request is logged to
+             SOCKET.log with its time
 
-usage: faultd.py SOCKET MODE   (runs until killed; writes SOCKET.ready)
+usage: [LAG=SECONDS] faultd.py SOCKET MODE
+       (runs until killed; writes SOCKET.ready)
 """
 
 import json
@@ -111,6 +116,8 @@ class Handler(socketserver.StreamRequestHandler):
         if path == "/containers/json":
             return self.list()
         if path == "/events":
+            if mode == "lagging":
+                return self.lagging_events()
             return self.send("200 OK", "")
         if path.endswith("/json"):
             return self.send("200 OK", json.dumps({
@@ -129,8 +136,35 @@ class Handler(socketserver.StreamRequestHandler):
                 "message": "conflict: " + ESC + " is in the way"}))
         return self.send("404 Not Found", json.dumps({"message": "no"}))
 
+    def lagging_events(self):
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json"
+                         b"\r\nApi-Version: 1.41\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+        self.wfile.flush()
+        time.sleep(1)
+        ev = json.dumps({"Type": "container", "Action": "die",
+                         "Actor": {"ID": ID, "Attributes": {}},
+                         "timeNano": time.time_ns()}) + "\n"
+        with self.server.lock:
+            if self.server.died is None:
+                self.server.died = time.time()
+        data = ev.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+        time.sleep(3600)
+        self.close_now = True
+
     def list(self):
         mode = self.server.mode
+        if mode == "lagging":
+            with self.server.lock:
+                died = self.server.died
+            c = container("lagger")
+            if died is not None and time.time() >= died + self.server.lag:
+                c["State"], c["Status"] = "exited", "Exited (0) 1 second ago"
+            with open(self.server.path + ".log", "a") as f:
+                f.write("%.3f list %s\n" % (time.time(), c["State"]))
+            return self.send("200 OK", json.dumps([c]))
         if mode == "truncated":
             body = json.dumps([container("ok")])[:40]
         elif mode == "big":
@@ -161,6 +195,10 @@ def main():
         os.unlink(path)
     srv = Server(path, Handler)
     srv.mode = mode
+    srv.path = path
+    srv.lock = threading.Lock()
+    srv.died = None
+    srv.lag = float(os.environ.get("LAG", "3"))
     open(path + ".ready", "w").close()
     srv.serve_forever()
 

@@ -63,6 +63,26 @@ done_testing() {
 	[ "$T_FAILED" -eq 0 ]
 }
 
+# wait_until SECONDS CMD...: retry CMD (output discarded) every 0.1 s
+# until it succeeds; 1 if it never did.
+wait_until() {
+	_wt=$1
+	shift
+	_wi=0
+	while [ "$_wi" -lt "$((_wt * 10))" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_wi=$((_wi + 1))
+	done
+	return 1
+}
+
+# file_has FILE PATTERN: FILE has a line matching the grep -E PATTERN.
+file_has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+
+# last_has FILE PATTERN: FILE's last line matches the grep -E PATTERN.
+last_has() { tail -n 1 "$1" 2>/dev/null | grep -Eq -- "$2"; }
+
 # t_kill [-SIG] PID...: signal processes named by a number read from a
 # file, a JSON status or ps. Only a pid above 1 is signalled: `kill 0` or
 # `kill -1` would reach the whole process group (make, ./check) or every

@@ -68,7 +68,7 @@ like "an unknown container: No such container" "$err" "No such container"
 # --- logs ---------------------------------------------------------------------
 # Non-TTY: stdout and stderr as separate frames, with escape sequences.
 dk_run log "$DK_IMAGE" sh -c 'i=1; while [ $i -le 5 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done; printf "\033[2J\033]0;x\007evil\n"; sleep 300' >/dev/null
-dk_wait 10 sh -c "$DOCKER logs $(dk_name log) 2>&1 | grep -q evil"
+wait_until 10 sh -c "$DOCKER logs $(dk_name log) 2>&1 | grep -q evil"
 o=$("$BERTH" logs "$(dk_name log)" 2>/dev/null)
 e=$("$BERTH" logs "$(dk_name log)" 2>&1 >/dev/null)
 is "logs: stdout lines on stdout" "$(printf '%s\n' "$o" | grep -c '^out')" 5
@@ -82,14 +82,14 @@ like "logs --timestamps" "$o" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z out 1$'
 
 # TTY: one raw stream, \r\n endings handled.
 dk_run tty -t "$DK_IMAGE" sh -c 'echo "tty out"; echo "tty err" >&2; sleep 300' >/dev/null
-dk_wait 10 sh -c "$DOCKER logs $(dk_name tty) | grep -q 'tty err'"
+wait_until 10 sh -c "$DOCKER logs $(dk_name tty) | grep -q 'tty err'"
 o=$("$BERTH" logs "$(dk_name tty)" 2>/dev/null)
 is "TTY logs: both streams, raw, on stdout" "$o" "tty out
 tty err"
 
 # Many frames: chunk boundaries fall anywhere; every line must be whole.
 dk_run many "$DK_IMAGE" sh -c 'i=1; while [ $i -le 3000 ]; do echo "line $i abcdefghijklmnopqrstuvwxyz0123456789"; echo "E$i" >&2; i=$((i+1)); done; sleep 300' >/dev/null
-dk_wait 20 sh -c "$DOCKER logs $(dk_name many) 2>&1 | grep -q E3000"
+wait_until 20 sh -c "$DOCKER logs $(dk_name many) 2>&1 | grep -q E3000"
 o=$("$BERTH" logs "$(dk_name many)" 2>/dev/null)
 is "3000 stdout lines, none split or merged" \
 	"$(printf '%s\n' "$o" | grep -cE '^line [0-9]+ abcdefghijklmnopqrstuvwxyz0123456789$')" 3000

@@ -11,7 +11,7 @@ out=$T_HOME/watch.out
 # A long interval: the list can only change through events.
 "$BERTH" ps -a --watch --json --interval 60s >"$out" 2>"$T_HOME/watch.err" &
 DK_PIDS="$DK_PIDS $!"
-dk_wait 15 test -s "$out" || { not_ok "ps --watch printed the list"; done_testing; exit 1; }
+wait_until 15 test -s "$out" || { not_ok "ps --watch printed the list"; done_testing; exit 1; }
 ok "ps --watch printed the list"
 
 name=$(dk_name ev)
@@ -34,22 +34,22 @@ PY
 }
 
 dk create --network none --name "$name" "$DK_IMAGE" sh -c 'sleep 1' >/dev/null
-dk_wait 10 sh -c "grep -q '\"$name\"' '$out'"
+wait_until 10 sh -c "grep -q '\"$name\"' '$out'"
 like "create arrives" "$(states "$name")" "^absent created$"
 dk start "$name" >/dev/null
-dk_wait 10 sh -c "grep -q '\"$name\".*\"running\"' '$out'"
+wait_until 10 sh -c "grep -q '\"$name\".*\"running\"' '$out'"
 like "start arrives" "$(states "$name")" "created running"
 dk wait "$name" >/dev/null
-dk_wait 10 sh -c "grep -q '\"$name\".*\"exited\"' '$out'"
+wait_until 10 sh -c "grep -q '\"$name\".*\"exited\"' '$out'"
 like "die arrives (exited)" "$(states "$name")" "running exited"
 dk rm "$name" >/dev/null
-dk_wait 10 sh -c "tail -1 '$out' | grep -vq '\"$name\"'"
+wait_until 10 sh -c "tail -1 '$out' | grep -vq '\"$name\"'"
 is "destroy arrives: absent again" "$(states "$name")" "absent created running exited absent"
 
 # Pause shows as its own state, through the same stream.
 id=$(dk_run p "$DK_IMAGE" sleep 300)
 dk pause "$id" >/dev/null
-dk_wait 10 sh -c "grep -q '\"$(dk_name p)\".*\"paused\"' '$out'"
+wait_until 10 sh -c "grep -q '\"$(dk_name p)\".*\"paused\"' '$out'"
 like "pause arrives" "$(states "$(dk_name p)")" "running paused"
 is "nothing on stderr" "$(cat "$T_HOME/watch.err")" ""
 done_testing

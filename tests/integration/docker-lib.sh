@@ -44,19 +44,6 @@ dk_cleanup() {
 	return 0
 }
 
-# dk_wait SECONDS CMD...: retry CMD until it succeeds.
-dk_wait() {
-	_t=$1
-	shift
-	_i=0
-	while [ "$_i" -lt "$((_t * 10))" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # dk_private_start: a private dockerd (own socket, data, containerd and
 # bridge) the test may freeze and kill without disturbing anyone. Sets
 # DK_PRIV_SOCK. (--bridge none would delete the shared docker0.)
@@ -69,7 +56,7 @@ dk_private_start() {
 		ip addr add "10.213.$(($$ % 250)).1/24" dev "$DK_BRIDGE" ||
 		skip_all "cannot create a bridge for a private dockerd"
 	dk_private_dockerd
-	dk_wait 60 curl -sf --unix-socket "$DK_PRIV_SOCK" http://d/_ping ||
+	wait_until 60 curl -sf --unix-socket "$DK_PRIV_SOCK" http://d/_ping ||
 		{ tail -5 "$DK_PRIV/log"; return 1; }
 	DOCKER_HOST=unix://$DK_PRIV_SOCK "$BERTH_SRCDIR/tests/env/busybox-image.sh" >/dev/null
 }
@@ -87,9 +74,9 @@ dk_private_pid() { cat "$DK_PRIV/d.pid" 2>/dev/null; }
 dk_private_restart() {
 	_p=$(dk_private_pid)
 	t_kill "$_p" || return 1
-	dk_wait 30 sh -c "! kill -0 $_p"
+	wait_until 30 sh -c "! kill -0 $_p"
 	dk_private_dockerd
-	dk_wait 60 curl -sf --unix-socket "$DK_PRIV_SOCK" http://d/_ping
+	wait_until 60 curl -sf --unix-socket "$DK_PRIV_SOCK" http://d/_ping
 }
 
 dk_private_stop() {
@@ -99,7 +86,7 @@ dk_private_stop() {
 		DOCKER_HOST=unix://$DK_PRIV_SOCK dk rm -f \
 			$(DOCKER_HOST=unix://$DK_PRIV_SOCK dk ps -aq) >/dev/null 2>&1
 		t_kill "$_p"
-		dk_wait 30 sh -c "! kill -0 $_p"
+		wait_until 30 sh -c "! kill -0 $_p"
 	fi
 	rm -rf "$DK_PRIV"
 	ip link del "$DK_BRIDGE" 2>/dev/null

@@ -74,25 +74,9 @@ mounts:
     transport: ssh
 EOF2
 
-waitfor() { # FILE PATTERN [SECONDS]: until FILE matches
-	_i=0
-	while [ $_i -lt $((${3:-20} * 10)) ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+waitfor() { wait_until "${3:-20}" file_has "$1" "$2"; } # FILE PATTERN [SECONDS]
 last() { tail -n 1 "$W/watch.out"; }
-lastis() { # PATTERN [SECONDS]: until the latest figures match
-	_i=0
-	while [ $_i -lt $((${2:-20} * 10)) ]; do
-		last | grep -Eq -- "$1" && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+lastis() { wait_until "${2:-20}" last_has "$W/watch.out" "$1"; } # PATTERN [SECONDS]
 stamp() { stat -c '%s %Y.%y' "$1"; md5sum <"$1"; }
 
 check "the guest's watcher is ready" waitfor "$W/inw.log" '^INW-READY$'

@@ -52,15 +52,7 @@ like "saved to the profile, comment kept" \
 	"$(cat "$BERTH_HOME/config/profiles/tw.yaml")" 'watch: poll +# w in the Mounts'
 
 guest_exec "$DOM" sh -c 'inw -r /mnt/share0/src >/run/inw2.log 2>&1 &'
-gw() { # PATTERN: until the guest watcher logged it (20 s)
-	_i=0
-	until guest_exec "$DOM" cat /run/inw2.log 2>/dev/null | grep -Eq -- "$1" ||
-		[ $_i -ge 40 ]; do
-		sleep 0.5
-		_i=$((_i + 1))
-	done
-	guest_exec "$DOM" cat /run/inw2.log 2>/dev/null | grep -Eq -- "$1"
-}
+gw() { guest_log_wait "$DOM" /run/inw2.log "$1"; } # PATTERN
 check "a watcher in the guest is ready" gw '^INW-READY$'
 echo 'export default 2;' >"$S/src/deep/view.js"
 check "a host edit two folders down wakes it" \

@@ -12,7 +12,9 @@
 #   guest_exec DOM CMD [ARG]…     run in the guest: stdout/stderr relayed,
 #                                 returns the exit status
 #   guest_inw_log DOM             the watcher's log (/run/inw.log)
-#   guest_inw_wait DOM PATTERN [TIMEOUT]  wait until the log matches
+#   guest_log_wait DOM LOG PATTERN [TIMEOUT]  wait until a guest file
+#                                 has a line matching PATTERN (20 s)
+#   guest_inw_wait DOM PATTERN [TIMEOUT]  the same for /run/inw.log
 #   guest_shutdown DOM [TIMEOUT]  agent shutdown, wait until it is gone
 #   guest_cleanup                 destroy every domain guest_start made,
 #                                 end the ssh forwards docker_guest_* made
@@ -253,15 +255,20 @@ guest_inw_log() {
 	guest_exec "$1" cat /run/inw.log
 }
 
-# guest_inw_wait DOM PATTERN [TIMEOUT]: 0 once a log line matches the
-# grep -E PATTERN.
+# guest_log_has DOM LOG PATTERN: the guest file LOG has a line matching
+# the grep -E PATTERN.
+guest_log_has() {
+	guest_exec "$1" cat "$2" 2>/dev/null | grep -Eq -- "$3"
+}
+
+# guest_log_wait DOM LOG PATTERN [TIMEOUT]: 0 once it has (default 20 s).
+guest_log_wait() {
+	wait_until "${4:-20}" guest_log_has "$1" "$2" "$3"
+}
+
+# guest_inw_wait DOM PATTERN [TIMEOUT]: the same for /run/inw.log.
 guest_inw_wait() {
-	_end=$(($(date +%s) + ${3:-20}))
-	while [ "$(date +%s)" -lt "$_end" ]; do
-		guest_inw_log "$1" 2>/dev/null | grep -Eq -- "$2" && return 0
-		sleep 0.2
-	done
-	return 1
+	guest_log_wait "$1" /run/inw.log "$2" "${3:-20}"
 }
 
 # guest_shutdown DOM [TIMEOUT]: shut down through the agent (ACPI does

@@ -148,23 +148,8 @@ marker
 is "untouched file raised nothing" "$(events_for /mnt/share0/other.js)" ""
 
 # --- subfolders: berth pins them, a watcher started after hears them ---
-wait_out() { # PATTERN: until the watcher's latest figures match
-	i=0
-	until tail -n 1 "$W/watch.out" | grep -Eq -- "$1" || [ $i -ge 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	tail -n 1 "$W/watch.out" | grep -Eq -- "$1"
-}
-log_wait() { # LOG PATTERN: until the guest log matches (20 s)
-	i=0
-	until guest_exec "$DOM" cat "$1" 2>/dev/null | grep -Eq -- "$2" ||
-		[ $i -ge 40 ]; do
-		sleep 0.5
-		i=$((i + 1))
-	done
-	guest_exec "$DOM" cat "$1" 2>/dev/null | grep -Eq -- "$2"
-}
+wait_out() { wait_until 30 last_has "$W/watch.out" "$1"; } # PATTERN
+log_wait() { guest_log_wait "$DOM" "$1" "$2"; }            # LOG PATTERN
 check "the share's 3 folders are pinned in the guest" wait_out ' pinned=3( |$)'
 guest_exec "$DOM" sh -c 'inw -r /mnt/share0/src >/run/inw2.log 2>&1 &'
 check "nested watcher ready" log_wait /run/inw2.log '^INW-READY$'

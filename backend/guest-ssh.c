@@ -33,6 +33,13 @@
 
 extern char **environ;
 
+/*
+ * The most a guest command may print: what qemu-ga keeps of a guest-exec's
+ * output (16 MiB), so both transports take the same. berth's scripts print
+ * a line per failure or held folder; more is a guest gone wrong.
+ */
+#define REPLAY_SSH_OUT_MAX (16u * 1024 * 1024)
+
 /* s single-quoted for a POSIX shell (caller frees). */
 char *
 replay_shell_quote(const char *s)
@@ -71,11 +78,15 @@ replay_ssh_command(const char *script, const char *arg)
 	return cmd;
 }
 
-/* Append to a growing buffer (NUL kept after the data). */
+/* Append to a buffer of *cap bytes that doubles (NUL kept after the data). */
 static void
-ssh_buf_add(char **buf, size_t *len, const char *data, size_t n)
+ssh_buf_add(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
 {
-	*buf = xreallocarray(*buf, *len + n + 1, 1);
+	if (*len + n + 1 > *cap) {
+		while (*len + n + 1 > *cap)
+			*cap = *cap < 4096 ? 4096 : *cap * 2;
+		*buf = xreallocarray(*buf, *cap, 1);
+	}
 	memcpy(*buf + *len, data, n);
 	*len += n;
 	(*buf)[*len] = '\0';
@@ -96,7 +107,7 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 	char *argv[40], *cmd, *port, *own[2], *errbuf = NULL;
 	int in[2] = {-1, -1}, ou[2] = {-1, -1}, er[2] = {-1, -1};
 	int n = 0, rc, status, open_fds;
-	size_t sent = 0, olen = 0, elen = 0;
+	size_t sent = 0, olen = 0, elen = 0, ocap = 0, ecap = 0;
 	uint64_t deadline = util_mono_ms() + budget_ms;
 	pid_t pid;
 
@@ -203,11 +214,22 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 				continue;
 			}
 			r = read(p[i].fd, buf, sizeof buf);
+			if (r > 0 && p[i].fd == ou[0] &&
+			    olen + (size_t)r > REPLAY_SSH_OUT_MAX) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				util_set_cause(cause,
+				               "ssh: the guest command printed "
+				               "more than %u MiB",
+				               REPLAY_SSH_OUT_MAX >> 20);
+				goto fail_run;
+			}
 			if (r > 0) {
 				if (p[i].fd == ou[0])
-					ssh_buf_add(out, &olen, buf, (size_t)r);
+					ssh_buf_add(out, &olen, &ocap, buf,
+					            (size_t)r);
 				else if (elen < 4096)
-					ssh_buf_add(&errbuf, &elen, buf,
+					ssh_buf_add(&errbuf, &elen, &ecap, buf,
 					            (size_t)r);
 				continue;
 			}

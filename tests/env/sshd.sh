@@ -6,6 +6,7 @@
 # usage: sshd.sh start DIR PUBKEY-FILE  prints the port (kept in DIR/port)
 #        sshd.sh stop DIR               ends the daemon and its sessions
 #        sshd.sh restart DIR            starts it again on the same port
+# SSHD_FORCE_COMMAND=CMD makes every session run CMD (a hostile guest).
 set -u
 cmd=${1:-}
 dir=${2:-}
@@ -42,6 +43,10 @@ PrintMotd no
 MaxStartups 100:30:200
 LogLevel INFO
 EOF
+	# a hostile guest for the tests: every session runs this instead
+	[ -n "${SSHD_FORCE_COMMAND:-}" ] &&
+		echo "ForceCommand $SSHD_FORCE_COMMAND" >>"$dir/sshd_config"
+	return 0
 }
 
 # run: start the daemon on DIR/port and wait until it listens.

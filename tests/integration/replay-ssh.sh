@@ -214,4 +214,21 @@ is "auto: off lets go of the held folders" "$(held)" ""
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=
+
+# A guest that floods: every command prints without end. berth stops
+# reading at 16 MiB (what qemu-ga keeps of a guest-exec), says so, and
+# its memory stays bounded.
+SSHD_FORCE_COMMAND='yes flood' \
+	"$BERTH_SRCDIR/tests/env/sshd.sh" restart "$SSHD_DIR" >/dev/null 2>&1
+"$BERTH" -p rs watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
+BG=$!
+check "a flooding guest: berth says the command printed too much" \
+	waitfor "$W/watch.out" 'more than 16 MiB' 60
+hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$BG/status")
+check "and its memory stays bounded (${hwm:-?} KiB < 200 MiB)" \
+	[ "${hwm:-999999999}" -lt 204800 ]
+"$BERTH" -p rs watch 1 off 2>/dev/null
+kill $BG 2>/dev/null
+wait $BG 2>/dev/null
+BG=
 done_testing

@@ -56,6 +56,11 @@
  * longer has. The holder is /bin/sleep by path: a busybox shell built
  * "standalone" runs a bare `sleep` as an applet in the forked shell, whose comm
  * then says "sh" (seen on the test guest: holders were never stopped).
+ * Under systemd a holder starts through `systemd-run --scope`, which execs
+ * it in a scope of its own with the descriptors kept: in the agent's
+ * service it would die with the agent (a qemu-guest-agent upgrade restarts
+ * it), and the watchers on its folders would go deaf. Until the exec its
+ * comm says "systemd-run", which counts as a holder too.
  */
 const char pin_guest_script[] =
     "d=${BERTH_PIN_DIR:-/run/berth-pin}\n"
@@ -66,6 +71,8 @@ const char pin_guest_script[] =
     "fi\n"
     "fd=20 g= ok=0 bad=0 sl=sleep\n"
     "[ -x /bin/sleep ] && sl=/bin/sleep\n"
+    "[ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 &&\n"
+    "  sl=\"systemd-run --scope --quiet --collect $sl\"\n"
     "flush() {\n"
     "  if [ $fd -gt 20 ]; then\n"
     "    $sl 2147483647 </dev/null >/dev/null 2>&1 &\n"
@@ -78,7 +85,7 @@ const char pin_guest_script[] =
     "  [ -f \"$1\" ] || return 0\n"
     "  while read -r pid; do\n"
     "    c=; read -r c </proc/$pid/comm 2>/dev/null\n"
-    "    [ \"$c\" = sleep ] && kill $pid 2>/dev/null\n"
+    "    case $c in sleep|systemd-run) kill $pid 2>/dev/null ;; esac\n"
     "  done <\"$1\"\n"
     "  rm -f \"$1\"\n"
     "}\n"
@@ -108,7 +115,8 @@ const char pin_guest_script[] =
     "       all=1\n"
     "       while read -r pid; do\n"
     "         c=; read -r c </proc/$pid/comm 2>/dev/null\n"
-    "         [ \"$c\" = sleep ] && [ -e /proc/$pid/fd/20 ] || all=0\n"
+    "         case $c in sleep|systemd-run) ;; *) all=0 ;; esac\n"
+    "         [ -e /proc/$pid/fd/20 ] || all=0\n"
     "       done <\"$f\"\n"
     "       held=$((held+all))\n"
     "     done\n"

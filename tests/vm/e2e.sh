@@ -210,6 +210,22 @@ echo 'v2' >"$S/src/deep/view.js"
 heard "an edit in a subfolder wakes a watcher in a container" "$C2" \
 	'^INW [0-9.]+ /app/src/deep/view\.js CLOSE_WRITE'
 row "host edit in a subfolder → container event" "$(since "$t")"
+# The guest agent restarts (an upgrade of qemu-guest-agent does that).
+# The holders run in scopes of their own, not in the agent's service, so
+# they live on and the watcher keeps hearing; berth's check (every 10 s)
+# finds every holder alive. Before, they died with the agent, berth held
+# new folders, and the watcher's folders stayed deaf.
+guest_exec "$DOM" systemd-run --no-block systemctl restart \
+	qemu-guest-agent >/dev/null 2>&1
+sleep 3
+check "the guest agent is back after its restart" guest_wait_agent "$DOM"
+cw2() { docker logs "$C2" 2>&1 | grep -c '/app/src/deep/view\.js CLOSE_WRITE'; }
+n0=$(cw2)
+sleep 11
+echo 'v3' >"$S/src/deep/view.js"
+cw2_more() { [ "$(cw2)" -gt "$n0" ]; }
+check "after the agent restarted, the subfolder watcher still hears" \
+	wait_until 30 cw2_more
 docker rm -f "$C2" >/dev/null 2>&1
 kill "$BG" 2>/dev/null
 wait "$BG" 2>/dev/null

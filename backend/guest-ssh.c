@@ -176,13 +176,11 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 		int i;
 
 		if (util_mono_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
 			util_set_cause(cause,
 			               "ssh: guest command still running after "
 			               "%llu ms",
 			               (unsigned long long)budget_ms);
-			goto fail_run;
+			goto fail_kill;
 		}
 		if (ou[0] >= 0)
 			p[np++] =
@@ -195,9 +193,7 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 			    (struct pollfd){.fd = in[1], .events = POLLOUT};
 		if (poll(p, (nfds_t)np, left) < 0 && errno != EINTR) {
 			util_set_cause(cause, "poll: %s", strerror(errno));
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			goto fail_run;
+			goto fail_kill;
 		}
 		for (i = 0; i < np; i++) {
 			if (p[i].revents == 0)
@@ -214,17 +210,16 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 				continue;
 			}
 			r = read(p[i].fd, buf, sizeof buf);
-			if (r > 0 && p[i].fd == ou[0] &&
-			    olen + (size_t)r > REPLAY_SSH_OUT_MAX) {
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-				util_set_cause(cause,
-				               "ssh: the guest command printed "
-				               "more than %u MiB",
-				               REPLAY_SSH_OUT_MAX >> 20);
-				goto fail_run;
-			}
 			if (r > 0) {
+				if (p[i].fd == ou[0] &&
+				    olen + (size_t)r > REPLAY_SSH_OUT_MAX) {
+					util_set_cause(
+					    cause,
+					    "ssh: the guest command "
+					    "printed more than %u MiB",
+					    REPLAY_SSH_OUT_MAX >> 20);
+					goto fail_kill;
+				}
 				if (p[i].fd == ou[0])
 					ssh_buf_add(out, &olen, &ocap, buf,
 					            (size_t)r);
@@ -269,7 +264,9 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 		*out = xstrdup("");
 	return 0;
 
-fail_run:
+fail_kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 	free(*out);
 	*out = NULL;
 fail_pipes:

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -748,14 +747,6 @@ mwatch_unpin(struct mwatch *w, struct pinset *ps)
 	pin_plan_clear(&pl);
 }
 
-/*
- * One berth at a time watches a mount: two would replay every change
- * twice and sweep each other's folder holders in the guest. The lock is
- * a flock on <state>/watch-<hash of the host folder>.lock holding the
- * owner's pid; it goes when the owner exits. Returns 0 when this process
- * holds it (or there is no state folder to lock in), else -1 with the
- * other berth's pid in *owner (0 if unknown).
- */
 /* <state>/watch-<hash of the host folder>.<ext> (caller frees). */
 static char *
 mwatch_state_file(const struct mwatch *w, const char *ext)
@@ -765,6 +756,14 @@ mwatch_state_file(const struct mwatch *w, const char *ext)
 	return xasprintf("%s/watch-%08x.%s", w->m->state_dir, (unsigned)h, ext);
 }
 
+/*
+ * One berth at a time watches a mount: two would replay every change
+ * twice and sweep each other's folder holders in the guest. The lock is
+ * a flock on <state>/watch-<hash of the host folder>.lock holding the
+ * owner's pid; it goes when the owner exits. Returns 0 when this process
+ * holds it (or there is no state folder to lock in), else -1 with the
+ * other berth's pid in *owner (0 if unknown).
+ */
 static int
 mwatch_lock(struct mwatch *w, long *owner)
 {

@@ -530,12 +530,13 @@ pin_plan_encode(const struct pin_plan *pl, size_t from, size_t max_bytes,
 	return out;
 }
 
-/* Parse "pinned=N failed=N [unsupported=1 ]boot=ID". */
+/* Parse "[holders=N ]pinned=N failed=N [unsupported=1 ]boot=ID". */
 int
 pin_parse_output(const char *s, struct pin_result *r)
 {
 	unsigned long long ok, bad;
-	const char *p;
+	long long holders;
+	const char *p, *h;
 	size_t n;
 
 	memset(r, 0, sizeof *r);
@@ -546,13 +547,9 @@ pin_parse_output(const char *s, struct pin_result *r)
 	r->failed = bad;
 	r->unsupported = strstr(p, "unsupported=1") != NULL;
 	r->holders = -1;
-	{
-		const char *h = strstr(s, "holders=");
-		long long v;
-
-		if (h != NULL && sscanf(h, "holders=%lld", &v) == 1)
-			r->holders = v;
-	}
+	if ((h = strstr(s, "holders=")) != NULL &&
+	    sscanf(h, "holders=%lld", &holders) == 1)
+		r->holders = holders;
 	if ((p = strstr(p, "boot=")) != NULL) {
 		p += 5;
 		n = strcspn(p, " \n");

@@ -9,11 +9,9 @@
 
 #include "config.h"
 
-#include <sys/file.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +261,7 @@ static void
 cmd_watch_status(const struct profile *p, FILE *f)
 {
 	size_t i;
+	long bg;
 
 	fprintf(f, "%-3s %-6s %-8s %-5s %s\n", "#", "WATCH", "TYPE", "RW",
 	        "HOST -> GUEST");
@@ -278,9 +277,9 @@ cmd_watch_status(const struct profile *p, FILE *f)
 	}
 	if (p->nmounts == 0)
 		fprintf(f, "(no mounts in profile %s)\n", p->name);
-	else if (cmd_watch_bg_pid(p->name) > 0)
+	else if ((bg = cmd_watch_bg_pid(p->name)) > 0)
 		fprintf(f, "background watcher: pid %ld (berth watch --stop)\n",
-		        cmd_watch_bg_pid(p->name));
+		        bg);
 	fprintf(f, "\nTools that only react with their own polling can be "
 	           "forced into it inside\nthe container; with berth's "
 	           "replay on, you should not need these:\n");
@@ -575,7 +574,6 @@ cmd_watch_detach(struct profile *p)
 		fatal("pipe: %s", strerror(errno));
 	log = xasprintf("%.*s.log", (int)(strlen(path) - 4), path);
 	child = cmd_detach(log);
-	free(log);
 	if (child == 0) {
 		close(rp[0]);
 		if ((fd = util_pidlock(path, &pid)) == -1)
@@ -595,14 +593,16 @@ cmd_watch_detach(struct profile *p)
 		fprintf(stderr,
 		        "berth: the background watcher did not start\n");
 		free(path);
+		free(log);
 		return BERTH_EXIT_FAILED;
 	}
 	fprintf(stderr,
 	        "watching in the background (pid %ld); it follows the "
 	        "profile and stops when every mount is off, or with berth "
-	        "watch --stop; log: %.*s.log\n",
-	        pid, (int)(strlen(path) - 4), path);
+	        "watch --stop; log: %s\n",
+	        pid, log);
 	free(path);
+	free(log);
 	return BERTH_EXIT_OK;
 }
 

@@ -33,14 +33,9 @@ tui_cleanup() {
 	# on a thread a quit left in poll; seen under ASan only): end it and
 	# its tracer so nothing keeps spinning after the test.
 	for _p in $(cat "$T_HOME/pids" 2>/dev/null); do
-		_i=0
-		while [ -d "/proc/$_p" ] && ! grep -q '^State:.*Z' "/proc/$_p/status" 2>/dev/null &&
-			[ $_i -lt 30 ]; do
-			sleep 0.1
-			_i=$((_i + 1))
-		done
 		# still berth (pids are reused: the machine forks a lot)
-		if alive "$_p" && [ "$(cat "/proc/$_p/comm" 2>/dev/null)" = berth ]; then
+		if ! dead "$_p" 30 &&
+			[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = berth ]; then
 			echo "# berth (pid $_p) had not exited 3 s after its terminal closed: killed"
 			pkill -KILL -P "$_p" 2>/dev/null
 			t_kill -KILL "$_p"

@@ -51,13 +51,9 @@ P
 }
 inw_start() { # LOG: a guest watcher on every folder, until it is ready
 	guest_exec "$DOM" sh -c "inw -r /mnt/share0 >$1 2>&1 &"
-	_i=0
-	until guest_exec "$DOM" grep -q '^INW-READY' "$1" 2>/dev/null ||
-		[ $_i -ge 1200 ]; do
-		sleep 0.5
-		_i=$((_i + 1))
-	done
-	echo "in-guest watcher (inw -r, every folder) ready after $((_i / 2)) s"
+	_t=$(date +%s)
+	guest_log_wait "$DOM" "$1" '^INW-READY' 600
+	echo "in-guest watcher (inw -r, every folder) ready after $(($(date +%s) - _t)) s"
 }
 measure() { # LOG N LABEL
 	python3 "$BERTH_SRCDIR/bench/scan/guest-nested.py" "$B/tree" "$DOM" \
@@ -68,7 +64,7 @@ measure() { # LOG N LABEL
 profile virtiofs
 "$BERTH" -p pins watch -f 1 on >"$W/base.out" 2>&1 &
 BG=$!
-until grep -q '^ready:' "$W/base.out"; do sleep 0.2; done
+wait_until 600 file_has "$W/base.out" '^ready:'
 sleep 3
 inw_start /run/inw-base.log
 measure /run/inw-base.log "${NB:-10}" "without pins (baseline)"
@@ -88,14 +84,11 @@ allheld() {
 		sed -n 's/.* dirs=\([0-9]*\) .* pinned=\([0-9]*\).*/\1 \2/p' |
 		{ read -r d p && [ "$d" = "$p" ]; }
 }
-until allheld; do
-	sleep 0.2
-	if [ $(($(date +%s%N) - t0)) -gt 600000000000 ]; then
-		echo "guest-pins: not every folder held after 600 s"
-		tail -n 2 "$W/watch.out"
-		exit 1
-	fi
-done
+if ! wait_until 600 allheld; then
+	echo "guest-pins: not every folder held after 600 s"
+	tail -n 2 "$W/watch.out"
+	exit 1
+fi
 t1=$(date +%s%N)
 after=$(avail)
 hold=$(guest_exec "$DOM" sh -c 'n=0 r=0; for f in /run/berth-pin/*; do for p in $(cat $f); do n=$((n+1)); r=$((r+$(sed -n "s/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p" /proc/$p/status))); done; done; echo "$n $r"')

@@ -77,6 +77,9 @@ EOF2
 waitfor() { wait_until "${3:-20}" file_has "$1" "$2"; } # FILE PATTERN [SECONDS]
 last() { tail -n 1 "$W/watch.out"; }
 lastis() { wait_until "${2:-20}" last_has "$W/watch.out" "$1"; } # PATTERN [SECONDS]
+# count: app.js CLOSE_WRITE events the guest's watcher logged; more N: above N.
+count() { grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log"; }
+more() { [ "$(count)" -gt "$1" ]; }
 stamp() { stat -c '%s %Y.%y' "$1"; md5sum <"$1"; }
 
 check "the guest's watcher is ready" waitfor "$W/inw.log" '^INW-READY$'
@@ -100,21 +103,14 @@ check "the figures say ssh, nothing failed" lastis 'failed=0 .*via=ssh'
 
 # sshd down: ssh's error, the change stays queued; back: delivered.
 "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1
-n0=$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")
+n0=$(count)
 echo 'export const a = 3;' >"$S/app.js"
 check "sshd down: the watcher says ssh failed and keeps the change" \
 	lastis 'queued=[1-9].*note: .*ssh .*(refused|closed|reset|timed out|failed)'
 echo "# $(last | sed 's/.*note: //')"
 "$BERTH_SRCDIR/tests/env/sshd.sh" restart "$SSHD_DIR" >/dev/null 2>&1
 check "sshd back: the queued change is delivered" lastis 'queued=0 ' 30
-i=0
-until [ "$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")" -gt "$n0" ] ||
-	[ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "the guest watcher heard it" \
-	test "$(grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log")" -gt "$n0"
+check "the guest watcher heard it" wait_until 10 more "$n0"
 
 # One berth at a time watches a mount: a second one stands by (no double
 # replay, no fight over the guest's holders) and takes over when the
@@ -159,7 +155,6 @@ BG=
 # In the background: berth watch -d keeps watching after its shell ends;
 # a foreground watcher stands by for it; --stop ends it; turning the last
 # mount off ends it too.
-count() { grep -c "$G/app\\.js CLOSE_WRITE" "$W/inw.log"; }
 out=$("$BERTH" -p rs watch -d 1 on 2>&1)
 like "watch -d starts a background watcher" "$out" \
 	'watching in the background \(pid [0-9]+\)'
@@ -169,12 +164,7 @@ like "the profile says poll" "$(cat "$T_HOME/config/profiles/rs.yaml")" 'watch: 
 sleep 2
 n0=$(count)
 echo 'export const a = 9;' >"$S/app.js"
-i=0
-until [ "$(count)" -gt "$n0" ] || [ $i -ge 150 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-check "it replays a host edit" test "$(count)" -gt "$n0"
+check "it replays a host edit" wait_until 30 more "$n0"
 like "watch -d again says it already runs" \
 	"$("$BERTH" -p rs watch -d 2>&1)" "already has a background watcher \\(pid $dpid\\)"
 "$BERTH" -p rs watch -f 1 on >"$W/third.out" 2>&1 &

@@ -64,11 +64,8 @@ tui_keys w
 check "w: watch native" tui_wait '/mnt/share0 .*watch native' 10
 tui_keys w
 check "w: watch off" tui_wait '/mnt/share0 .*watch off' 10
-i=0
-until [ -z "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ] || [ $i -ge 50 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+pins_gone() { [ -z "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ]; }
+wait_until 10 pins_gone
 is "off lets go of the folders" "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ""
 like "off saved to the profile" "$(cat "$BERTH_HOME/config/profiles/tw.yaml")" \
 	'watch: off'

@@ -135,19 +135,16 @@ check "busybox image imported through the forwarded socket" \
 	"$BERTH_SRCDIR/tests/env/busybox-image.sh" berth-busybox:test
 row "import busybox image" "$(since "$t")"
 
-# logs_wait CONTAINER PATTERN [TRIES]: until its log matches (0.2 s a try).
-logs_wait() {
-	_i=0
-	until docker logs "$1" 2>&1 | grep -Eq -- "$2"; do
-		[ $_i -ge "${3:-300}" ] && return 1
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-}
+# logs_wait CONTAINER PATTERN [SECONDS]: until its log matches (60 s).
+logs_has() { docker logs "$1" 2>&1 | grep -Eq -- "$2"; }
+logs_wait() { wait_until "${3:-60}" logs_has "$1" "$2"; }
+# logs_more CONTAINER PATTERN N: more than N log lines match.
+logs_count() { docker logs "$1" 2>&1 | grep -c -- "$2"; }
+logs_more() { [ "$(logs_count "$1" "$2")" -gt "$3" ]; }
 # heard DESC CONTAINER PATTERN: the container's watcher logged the event
 # within 30 s; if not, show its log and berth's.
 heard() {
-	if logs_wait "$2" "$3" 150; then
+	if logs_wait "$2" "$3" 30; then
 		ok "$1"
 	else
 		not_ok "$1"
@@ -180,11 +177,7 @@ else
 fi
 "$BERTH" -p "$P" watch -f 1 on >"$W/watch.out" 2>"$W/watch.err" &
 BG=$!
-i=0
-until grep -q '^ready:' "$W/watch.out" 2>/dev/null || [ $i -ge 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 30 file_has "$W/watch.out" '^ready:'
 like "polling watcher took its snapshot" "$(cat "$W/watch.out")" '^ready:'
 t=$(now)
 echo 'v3' >"$S/app.js"
@@ -194,11 +187,7 @@ row "host edit → container event" "$(since "$t")"
 
 # A subfolder: berth holds the share's folders open in the guest, so a
 # watcher started after that hears edits two folders down.
-i=0
-until tail -n 1 "$W/watch.out" | grep -Eq ' pinned=2( |$)' || [ $i -ge 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 30 last_has "$W/watch.out" ' pinned=2( |$)'
 like "berth holds the share's 2 folders in the guest" \
 	"$(tail -n 1 "$W/watch.out")" ' pinned=2( |$)'
 C2=berth-e2e-nested-$$
@@ -219,13 +208,12 @@ guest_exec "$DOM" systemd-run --no-block systemctl restart \
 	qemu-guest-agent >/dev/null 2>&1
 sleep 3
 check "the guest agent is back after its restart" guest_wait_agent "$DOM"
-cw2() { docker logs "$C2" 2>&1 | grep -c '/app/src/deep/view\.js CLOSE_WRITE'; }
-n0=$(cw2)
+ev='/app/src/deep/view\.js CLOSE_WRITE'
+n0=$(logs_count "$C2" "$ev")
 sleep 11
 echo 'v3' >"$S/src/deep/view.js"
-cw2_more() { [ "$(cw2)" -gt "$n0" ]; }
 check "after the agent restarted, the subfolder watcher still hears" \
-	wait_until 30 cw2_more
+	wait_until 30 logs_more "$C2" "$ev" "$n0"
 docker rm -f "$C2" >/dev/null 2>&1
 kill "$BG" 2>/dev/null
 wait "$BG" 2>/dev/null
@@ -238,24 +226,14 @@ BG=
 check "transport: ssh saved" grep -q 'transport: ssh' "$T_HOME/config/profiles/$P.yaml"
 "$BERTH" -p "$P" watch -f 1 on >"$W/watch2.out" 2>"$W/watch2.err" &
 BG=$!
-i=0
-until tail -n 1 "$W/watch2.out" 2>/dev/null | grep -q ' pinned=2 via=ssh$' ||
-	[ $i -ge 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 30 last_has "$W/watch2.out" ' pinned=2 via=ssh$'
 like "over ssh, the guest's folders are held" "$(tail -n 1 "$W/watch2.out")" \
 	' pinned=2 via=ssh$'
-cw() { docker logs "$C" 2>&1 | grep -c '/app/app\.js CLOSE_WRITE'; }
-n0=$(cw)
+ev='/app/app\.js CLOSE_WRITE'
+n0=$(logs_count "$C" "$ev")
 t=$(now)
 echo 'v4' >"$S/app.js"
-i=0
-until [ "$(cw)" -gt "$n0" ] || [ $i -ge 150 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-if [ "$(cw)" -gt "$n0" ]; then
+if wait_until 30 logs_more "$C" "$ev" "$n0"; then
 	ok "over ssh, a host edit wakes the watcher in the container"
 else
 	not_ok "over ssh, a host edit wakes the watcher in the container"

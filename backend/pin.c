@@ -60,7 +60,10 @@
  * it in a scope of its own with the descriptors kept: in the agent's
  * service it would die with the agent (a qemu-guest-agent upgrade restarts
  * it), and the watchers on its folders would go deaf. Until the exec its
- * comm says "systemd-run", which counts as a holder too.
+ * comm says "systemd-run", which counts as a holder too. Before its first
+ * exec a new holder's comm is the script shell's own: the script waits
+ * that out (a bounded number of looks), or a check right after would count
+ * it dead and a stop would pass it by and leave it holding.
  */
 const char pin_guest_script[] =
     "d=${BERTH_PIN_DIR:-/run/berth-pin}\n"
@@ -69,14 +72,20 @@ const char pin_guest_script[] =
     "if ! (exec 19</) 2>/dev/null; then\n"
     "  echo \"pinned=0 failed=0 unsupported=1 boot=$boot\"; exit 0\n"
     "fi\n"
-    "fd=20 g= ok=0 bad=0 sl=sleep\n"
+    "fd=20 g= ok=0 bad=0 sl=sleep me=\n"
+    "read -r me 2>/dev/null </proc/$$/comm\n"
     "[ -x /bin/sleep ] && sl=/bin/sleep\n"
     "[ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 &&\n"
     "  sl=\"systemd-run --scope --quiet --collect $sl\"\n"
     "flush() {\n"
     "  if [ $fd -gt 20 ]; then\n"
     "    $sl 2147483647 </dev/null >/dev/null 2>&1 &\n"
-    "    echo $! >>\"$d/$g\"\n"
+    "    h=$! n=0\n"
+    "    echo $h >>\"$d/$g\"\n"
+    "    while [ $n -lt 1000 ]; do\n"
+    "      c=; read -r c </proc/$h/comm 2>/dev/null\n"
+    "      [ \"$c\" = \"$me\" ] || break; n=$((n+1))\n"
+    "    done\n"
     "    while [ $fd -gt 20 ]; do fd=$((fd-1)); eval \"exec $fd<&-\"; done\n"
     "  fi\n"
     "  g=\n"

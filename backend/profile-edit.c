@@ -6,7 +6,8 @@
  * (or, for a missing key, one line is inserted into the right mapping with
  * the indentation of its siblings). The new text is loaded again with the
  * full validator before anything is written, and written atomically with
- * the old file kept as NAME.yaml.bak.
+ * the old file kept as NAME.yaml.bak. A file the user made read-only is
+ * never rewritten; a symlinked one is edited where the link points.
  *
  * The marks are the parser's event marks, read from the nodes of the
  * document API, which is simpler to walk. They count characters, not bytes
@@ -809,26 +810,50 @@ profile_splice(const char *buf, size_t len, const char *key, const char *value,
 	return out;
 }
 
+/* How long an edit waits for another one of the same folder. */
+#define PROFILE_LOCK_WAIT_MS 10000
+
 /*
- * Set a key in the profile file `path`, keeping everything else and the
- * old file as PATH.bak. Returns 0, -1 (could not read or write, cause
- * set) or -2 (the key or value was refused, file untouched).
+ * Whether berth may rewrite the profile file `path`: a file whose mode
+ * allows no writing is left alone even by root, who could write it anyway
+ * (the user protected it), and so is one this user cannot write.
  */
-int
-profile_set(const char *path, const char *key, const char *value, char **cause)
+static int
+profile_writable(const char *path, const struct stat *sb, char **cause)
+{
+	if ((sb->st_mode & 0222) == 0) {
+		util_set_cause(cause,
+		               "%s is read-only (mode %04o), so it was not "
+		               "changed; make it writable (chmod u+w) to let "
+		               "berth save edits",
+		               path, (unsigned int)(sb->st_mode & 07777));
+		return -1;
+	}
+	if (access(path, W_OK) != 0) {
+		util_set_cause(cause, "%s: %s, so it was not changed", path,
+		               strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read, splice and write back `real` (no link), its folder locked. */
+static int
+profile_set_locked(const char *real, const char *key, const char *value,
+                   char **cause)
 {
 	struct stat sb;
 	char *buf, *out;
 	size_t len, outlen;
 	int r;
 
-	if (stat(path, &sb) == 0 &&
-	    (!S_ISREG(sb.st_mode) || sb.st_size > 1024 * 1024)) {
-		util_set_cause(cause, "%s: not a regular file of at most 1MiB",
-		               path);
+	if (stat(real, &sb) != 0) {
+		util_set_cause(cause, "%s: %s", real, strerror(errno));
 		return -1;
 	}
-	if ((buf = util_read_file(path, &len, cause)) == NULL)
+	if (profile_writable(real, &sb, cause) != 0)
+		return -1;
+	if ((buf = util_read_file(real, &len, cause)) == NULL)
 		return -1;
 	if ((out = profile_splice(buf, len, key, value, &outlen, cause)) ==
 	    NULL) {
@@ -836,10 +861,51 @@ profile_set(const char *path, const char *key, const char *value, char **cause)
 		return -2;
 	}
 	free(buf);
-	r = util_write_file_atomic(
-	    path, out, outlen, stat(path, &sb) == 0 ? sb.st_mode & 07777 : 0644,
-	    1, cause);
+	r = util_write_file_atomic(real, out, outlen, sb.st_mode & 07777, 1,
+	                           cause);
 	free(out);
+	return r;
+}
+
+/*
+ * Set a key in the profile file `path`, keeping everything else and the
+ * old file as FILE.bak. A symlink is followed: its target is edited (the
+ * temporary file and the rename in the target's folder) and the link
+ * stays a link. A read-only file is refused. Edits are serialised by a
+ * lock on the target's folder, so parallel edits of one file all land.
+ * Returns 0, -1 (could not read or write, cause set) or -2 (the key or
+ * value was refused, file untouched).
+ */
+int
+profile_set(const char *path, const char *key, const char *value, char **cause)
+{
+	struct stat sb;
+	char *real, *dir;
+	int lock, r;
+
+	if ((real = realpath(path, NULL)) == NULL) {
+		util_set_cause(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(real, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > 1024 * 1024) {
+		util_set_cause(cause, "%s: not a regular file of at most 1MiB",
+		               path);
+		free(real);
+		return -1;
+	}
+	dir = xstrdup(real);
+	*strrchr(dir, '/') = '\0'; /* realpath is absolute */
+	lock = util_lock_dir(*dir != '\0' ? dir : "/", PROFILE_LOCK_WAIT_MS,
+	                     cause);
+	free(dir);
+	if (lock == -1) {
+		free(real);
+		return -1;
+	}
+	r = profile_set_locked(real, key, value, cause);
+	close(lock);
+	free(real);
 	return r;
 }
 
@@ -852,9 +918,10 @@ int
 profile_set_named(const char *name, const char *key, const char *value,
                   char **cause)
 {
+	struct stat sb;
 	char *path, *dir, *user, *buf, *out;
 	size_t len, outlen, nlen = strlen(name);
-	int r;
+	int r, lock;
 
 	if ((path = profile_find(name, cause)) == NULL)
 		return -1;
@@ -869,30 +936,45 @@ profile_set_named(const char *name, const char *key, const char *value,
 		return r;
 	}
 
-	/* A shipped profile: the edited copy becomes the user's profile. */
-	if ((buf = util_read_file(path, &len, cause)) == NULL) {
+	/*
+	 * A shipped profile: the edited copy becomes the user's profile.
+	 * The folder's lock makes one of two parallel first edits create
+	 * the copy and the other edit it.
+	 */
+	if (util_mkdir_p(dir, 0755, cause) != 0 ||
+	    (lock = util_lock_dir(dir, PROFILE_LOCK_WAIT_MS, cause)) == -1) {
 		free(dir);
+		free(path);
+		return -1;
+	}
+	user = xasprintf("%s/%s.yaml", dir, name);
+	free(dir);
+	if (lstat(user, &sb) == 0) {
+		close(lock);
+		free(path);
+		r = profile_set(user, key, value, cause);
+		free(user);
+		return r;
+	}
+	if ((buf = util_read_file(path, &len, cause)) == NULL) {
+		close(lock);
+		free(user);
 		free(path);
 		return -1;
 	}
 	free(path);
 	if ((out = profile_splice(buf, len, key, value, &outlen, cause)) ==
 	    NULL) {
+		close(lock);
 		free(buf);
-		free(dir);
+		free(user);
 		return -2;
 	}
 	free(buf);
-	if (util_mkdir_p(dir, 0755, cause) != 0) {
-		free(out);
-		free(dir);
-		return -1;
-	}
-	user = xasprintf("%s/%s.yaml", dir, name);
 	r = util_write_file_atomic(user, out, outlen, 0644, 1, cause);
+	close(lock);
 	free(user);
 	free(out);
-	free(dir);
 	return r;
 }
 

@@ -12,34 +12,38 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "backend.h"
 
+/*
+ * Values end up in long long fields (and libvirt's), so that is the
+ * limit.
+ */
+#define UNITS_MAX ((uint64_t)INT64_MAX)
+
 struct unit {
 	const char *name;
-	double factor;
+	uint64_t factor;
 };
 
 static const struct unit size_units[] = {
     {"", 1},
     {"B", 1},
-    {"K", 1024.0},
-    {"KiB", 1024.0},
-    {"KB", 1000.0},
-    {"M", 1048576.0},
-    {"MiB", 1048576.0},
-    {"MB", 1e6},
-    {"G", 1073741824.0},
-    {"GiB", 1073741824.0},
-    {"GB", 1e9},
-    {"T", 1099511627776.0},
-    {"TiB", 1099511627776.0},
-    {"TB", 1e12},
+    {"K", 1024ULL},
+    {"KiB", 1024ULL},
+    {"KB", 1000ULL},
+    {"M", 1048576ULL},
+    {"MiB", 1048576ULL},
+    {"MB", 1000000ULL},
+    {"G", 1073741824ULL},
+    {"GiB", 1073741824ULL},
+    {"GB", 1000000000ULL},
+    {"T", 1099511627776ULL},
+    {"TiB", 1099511627776ULL},
+    {"TB", 1000000000000ULL},
 };
 
 static const struct unit duration_units[] = {
@@ -49,44 +53,78 @@ static const struct unit duration_units[] = {
     {"h", 3600000},
 };
 
+/* A number as written: its integer and fraction digits. */
+struct number {
+	const char *whole;
+	size_t nwhole;
+	const char *frac;
+	size_t nfrac;
+};
+
 /*
  * Split "1.5GiB" into a number and a unit; -1 if there is no number. Only
- * plain decimals: strtod alone would also take "0x10", "1e3" or "inf".
+ * plain decimals with a '.', whatever the locale says: strtod would also
+ * take "0x10", "1e3" or "inf", and wants a ',' under de_DE.
  */
 static int
-split_number(const char *s, double *value, const char **unit)
+split_number(const char *s, struct number *n, const char **unit)
 {
 	const char *p;
-	char *end, *num;
-	int digits = 0;
 
 	while (isspace((unsigned char)*s))
 		s++;
+	memset(n, 0, sizeof *n);
+	n->whole = s;
 	for (p = s; isdigit((unsigned char)*p); p++)
-		digits++;
+		n->nwhole++;
 	if (*p == '.') {
-		for (p++; isdigit((unsigned char)*p); p++)
-			digits++;
+		n->frac = ++p;
+		for (; isdigit((unsigned char)*p); p++)
+			n->nfrac++;
 	}
-	if (digits == 0)
+	if (n->nwhole + n->nfrac == 0)
 		return -1;
-	num = xstrndup(s, (size_t)(p - s));
-	errno = 0;
-	*value = strtod(num, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(*value) || *value < 0) {
-		free(num);
-		return -1;
-	}
-	free(num);
 	while (isspace((unsigned char)*p))
 		p++;
 	*unit = p;
 	return 0;
 }
 
+/*
+ * The number times `factor`, rounded half up, in integers (exact for any
+ * number of digits). -1 if above UNITS_MAX.
+ */
+static int
+scale_number(const struct number *n, uint64_t factor, uint64_t *out)
+{
+	uint64_t v = 0, q = 0, d;
+	size_t i;
+
+	for (i = 0; i < n->nwhole; i++) {
+		d = (uint64_t)(n->whole[i] - '0');
+		if (v > (UNITS_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (factor != 0 && v > UNITS_MAX / factor)
+		return -1;
+	v *= factor;
+	/*
+	 * floor(0.d1d2..dn * 2 * factor), from the last digit back: flooring
+	 * each step gives the same result as flooring once at the end.
+	 */
+	for (i = n->nfrac; i-- > 0;)
+		q = ((uint64_t)(n->frac[i] - '0') * 2 * factor + q) / 10;
+	q = (q + 1) / 2;
+	if (v > UNITS_MAX - q)
+		return -1;
+	*out = v + q;
+	return 0;
+}
+
 static int
 match_unit(const struct unit *units, size_t n, const char *u, size_t len,
-           double *factor)
+           uint64_t *factor)
 {
 	size_t i;
 
@@ -103,11 +141,12 @@ match_unit(const struct unit *units, size_t n, const char *u, size_t len,
 int
 units_parse_size(const char *s, uint64_t *out, char **cause)
 {
+	struct number num;
 	const char *unit;
-	double v, factor;
+	uint64_t factor;
 	size_t len;
 
-	if (split_number(s, &v, &unit) != 0) {
+	if (split_number(s, &num, &unit) != 0) {
 		util_set_cause(
 		    cause,
 		    "'%s' is not a size (use a number and a unit such as "
@@ -128,23 +167,22 @@ units_parse_size(const char *s, uint64_t *out, char **cause)
 		    s);
 		return -1;
 	}
-	v *= factor;
-	if (v >= 9.2e18) { /* llround returns a long long */
+	if (scale_number(&num, factor, out) != 0) {
 		util_set_cause(cause, "'%s' is too large", s);
 		return -1;
 	}
-	*out = (uint64_t)llround(v);
 	return 0;
 }
 
 int
 units_parse_duration(const char *s, uint64_t *out, char **cause)
 {
+	struct number num;
 	const char *unit;
-	double v, factor;
+	uint64_t factor;
 	size_t len;
 
-	if (split_number(s, &v, &unit) != 0) {
+	if (split_number(s, &num, &unit) != 0) {
 		util_set_cause(
 		    cause,
 		    "'%s' is not a duration (use a number and a unit such as "
@@ -168,38 +206,51 @@ units_parse_duration(const char *s, uint64_t *out, char **cause)
 		    "'%s' has an unknown duration unit (use ms, s, m or h)", s);
 		return -1;
 	}
-	v *= factor;
-	if (v >= 9.2e18) {
+	if (scale_number(&num, factor, out) != 0) {
 		util_set_cause(cause, "'%s' is too long", s);
 		return -1;
 	}
-	*out = (uint64_t)llround(v);
 	return 0;
 }
 
-/* "512MiB", "1.5GiB", "60GiB": binary units, at most one decimal. */
+/*
+ * "512MiB", "1.5GiB", "60GiB": binary units, at most one decimal, always
+ * a '.' (printf's %f would write the locale's decimal point, and a
+ * profile saved under de_DE would then say "1,5GiB").
+ */
 char *
 units_format_size(uint64_t bytes)
 {
 	static const char *names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	double v = (double)bytes;
+	uint64_t div = 1, whole, rem, tenths;
 	size_t i = 0;
 
-	while (v >= 1024.0 && i < nitems(names) - 1) {
-		v /= 1024.0;
+	while (bytes / div >= 1024 && i < nitems(names) - 1) {
+		div *= 1024;
 		i++;
 	}
 	if (i == 0)
 		return xasprintf("%lluB", (unsigned long long)bytes);
-	if (fabs(v - round(v)) < 0.05 || v >= 100)
-		return xasprintf("%.0f%s", v, names[i]);
-	return xasprintf("%.1f%s", v, names[i]);
+	whole = bytes / div;
+	rem = bytes % div;
+	if (whole >= 100)
+		return xasprintf(
+		    "%llu%s", (unsigned long long)(whole + (rem >= div - rem)),
+		    names[i]);
+	tenths = whole * 10 + (rem * 10 + div / 2) / div;
+	if (tenths % 10 == 0)
+		return xasprintf("%llu%s", (unsigned long long)(tenths / 10),
+		                 names[i]);
+	return xasprintf("%llu.%llu%s", (unsigned long long)(tenths / 10),
+	                 (unsigned long long)(tenths % 10), names[i]);
 }
 
-/* "500ms", "2s", "1.5s", "5m". */
+/* "500ms", "2s", "1.5s", "5m" (a '.' whatever the locale). */
 char *
 units_format_duration(uint64_t ms)
 {
+	uint64_t tenths;
+
 	if (ms < 1000)
 		return xasprintf("%llums", (unsigned long long)ms);
 	if (ms % 3600000 == 0)
@@ -208,7 +259,9 @@ units_format_duration(uint64_t ms)
 		return xasprintf("%llum", (unsigned long long)(ms / 60000));
 	if (ms % 1000 == 0)
 		return xasprintf("%llus", (unsigned long long)(ms / 1000));
-	return xasprintf("%.1fs", (double)ms / 1000.0);
+	tenths = (ms + 50) / 100;
+	return xasprintf("%llu.%llus", (unsigned long long)(tenths / 10),
+	                 (unsigned long long)(tenths % 10));
 }
 
 /* "3d 4h", "2h 5m", "4m 10s", "12s". */

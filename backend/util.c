@@ -171,24 +171,59 @@ util_read_file(const char *path, size_t *lenp, char **cause)
 }
 
 /*
+ * A name for a temporary file next to `path`, unique among processes (the
+ * pid) and among the threads of this one (the counter).
+ */
+static char *
+util_temp_name(const char *path, const char *what)
+{
+	static unsigned int counter;
+
+	return xasprintf("%s.%s.%ld.%u", path, what, (long)getpid(),
+	                 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+}
+
+/* The folder a path lives in; the caller frees. */
+static char *
+util_dirname(const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (slash == dir)
+			strcpy(dir, "/");
+	} else
+		strcpy(dir, ".");
+	return dir;
+}
+
+/*
  * Write a file so that readers see either the old or the new contents:
  * temp file in the same directory, fsync, rename, fsync the directory. With
- * `backup` set, the old file is kept as PATH.bak first.
+ * `backup` set, the old file is kept as PATH.bak first: linked under a
+ * temporary name and renamed over the old backup, so two writers never
+ * trip over each other's PATH.bak.
  */
 int
 util_write_file_atomic(const char *path, const void *data, size_t len,
                        mode_t mode, int backup, char **cause)
 {
-	char *tmp, *dir, *slash, *bak;
+	char *tmp, *dir, *bak, *baktmp;
 	const char *p = data;
 	size_t off = 0;
 	ssize_t n;
 	int fd, dfd;
 
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	tmp = util_temp_name(path, "tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd == -1) {
-		util_set_cause(cause, "%s: %s", tmp, strerror(errno));
+		int err = errno;
+
+		dir = util_dirname(path);
+		util_set_cause(cause, "%s: cannot write in %s: %s", path, dir,
+		               strerror(err));
+		free(dir);
 		free(tmp);
 		return -1;
 	}
@@ -209,25 +244,22 @@ util_write_file_atomic(const char *path, const void *data, size_t len,
 	fd = -1;
 	if (backup && access(path, F_OK) == 0) {
 		bak = xasprintf("%s.bak", path);
-		unlink(bak);
-		if (link(path, bak) != 0) {
+		baktmp = util_temp_name(path, "bak");
+		if (link(path, baktmp) != 0 || rename(baktmp, bak) != 0) {
 			util_set_cause(cause, "%s: %s", bak, strerror(errno));
+			unlink(baktmp);
+			free(baktmp);
 			free(bak);
 			unlink(tmp);
 			free(tmp);
 			return -1;
 		}
+		free(baktmp);
 		free(bak);
 	}
 	if (rename(tmp, path) != 0)
 		goto fail;
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		if (slash == dir)
-			strcpy(dir, "/");
-	} else
-		strcpy(dir, ".");
+	dir = util_dirname(path);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		fsync(dfd);
 		close(dfd);
@@ -243,6 +275,43 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+/*
+ * Lock folder `dir` for an edit of the files in it (flock on the folder,
+ * whose inode, unlike a file's, survives the rename of an atomic write),
+ * waiting up to `wait_ms`. Returns the descriptor that holds the lock
+ * (close it to unlock) or -1 and a cause.
+ */
+int
+util_lock_dir(const char *dir, unsigned int wait_ms, char **cause)
+{
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	uint64_t until = util_mono_ms() + wait_ms;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		util_set_cause(cause, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			util_set_cause(cause, "%s: cannot lock: %s", dir,
+			               strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (util_mono_ms() >= until) {
+			util_set_cause(cause,
+			               "%s: another process is editing a file "
+			               "in it (still after %u s)",
+			               dir, wait_ms / 1000);
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return fd;
 }
 
 /* mkdir -p with the given mode for each created component. */

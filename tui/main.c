@@ -42,6 +42,11 @@ main(int argc, char **argv)
 	int ch;
 
 	setlocale(LC_ALL, "");
+	/*
+	 * Numbers in profiles, JSON and messages always use a '.': under
+	 * de_DE printf would write "1,5GiB" and strtod would refuse "1.5".
+	 */
+	setlocale(LC_NUMERIC, "C");
 	memset(&ctx, 0, sizeof ctx);
 	ctx.profile = profile_current_name(NULL);
 	env = getenv("NO_COLOR");

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -233,6 +234,52 @@ test_roundtrip(void **state)
 	}
 }
 
+/* Parsing is exact: integers, not a double's 53 bits. */
+static void
+test_exact(void **state)
+{
+	uint64_t v = 0;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(size_ok("0.1GiB"), 107374182ULL); /* .4 rounds down */
+	assert_int_equal(size_ok("0.0005K"), 1);           /* 0.512 */
+	assert_int_equal(size_ok("0.0004K"), 0);           /* 0.4096 */
+	assert_int_equal(size_ok("1.00000000000000000000001K"), 1024);
+	assert_int_equal(size_ok("1.9999999999999999999999K"), 2048);
+	assert_int_equal(size_ok("9223372036854775807"),
+	                 9223372036854775807ULL);
+	assert_int_equal(units_parse_size("9223372036854775808", &v, &cause),
+	                 -1);
+	assert_non_null(strstr(cause, "too large"));
+	free(cause);
+	assert_int_equal(size_ok("1."), 1);
+	assert_int_equal(duration_ok("0.0015s"), 2); /* 1.5 ms rounds up */
+	check_fmt(units_format_size(1537 * MIB), "1.5GiB");
+	check_fmt(units_format_size(99 * GIB + 1000 * MIB), "100GiB");
+	check_fmt(units_format_size(UINT64_MAX), "16384PiB");
+	check_fmt(units_format_duration(1234), "1.2s");
+	check_fmt(units_format_duration(1999), "2.0s");
+}
+
+/*
+ * Numbers do not follow the locale: main() runs under setlocale(LC_ALL,
+ * ""), and tests/integration/locale.sh runs this program under a comma
+ * locale with BERTH_TEST_COMMA set (the check that it really is one).
+ */
+static void
+test_locale(void **state)
+{
+	(void)state;
+	if (getenv("BERTH_TEST_COMMA") != NULL)
+		assert_string_equal(localeconv()->decimal_point, ",");
+	assert_int_equal(size_ok("1.5GiB"), 3 * GIB / 2);
+	assert_int_equal(duration_ok("0.25s"), 250);
+	check_fmt(units_format_size(3 * GIB / 2), "1.5GiB");
+	check_fmt(units_format_duration(1500), "1.5s");
+	free(size_bad("1,5GiB"));
+}
+
 int
 main(void)
 {
@@ -245,7 +292,11 @@ main(void)
 	    cmocka_unit_test(test_format_size),
 	    cmocka_unit_test(test_format_duration),
 	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_locale),
 	};
+
+	setlocale(LC_ALL, "");
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

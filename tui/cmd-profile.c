@@ -167,11 +167,55 @@ keys_man(FILE *f)
 	}
 }
 
+/* Width `berth profile keys` keeps to. */
+#define KEYS_WIDTH 80
+
+/* A key's type and range as one cell ("integer 1..256"); caller frees. */
+static char *
+key_type_range(const struct schema_key *k)
+{
+	char *range = key_range(k), *s;
+
+	s = xasprintf("%s%s%s", schema_type_name(k->type),
+	              *range != '\0' ? " " : "", range);
+	free(range);
+	return s;
+}
+
+/* Print `text` word-wrapped, each line indented `indent` columns. */
+static void
+keys_wrap(const char *text, int indent)
+{
+	int room = KEYS_WIDTH - indent, len;
+	const char *p = text;
+
+	while (*p != '\0') {
+		len = (int)strlen(p);
+		if (len > room) {
+			/* Break at the last space that fits, or a long word. */
+			for (len = room; len > 0 && p[len] != ' '; len--)
+				;
+			if (len == 0)
+				len = (int)strcspn(p, " ");
+		}
+		printf("%*s%.*s\n", indent, "", len, p);
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/*
+ * The key table for a terminal: KEY, TYPE (with its range) and DEFAULT in
+ * columns as wide as their longest cell, the help on the lines below,
+ * under TYPE; no line longer than 80 columns.
+ */
 static int
 cmd_profile_keys(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct schema_key *k;
-	char *range;
+	char *tr;
+	int kw = 3, tw = 4, len;
 	size_t i;
 
 	(void)ctx;
@@ -182,15 +226,22 @@ cmd_profile_keys(struct cmd_ctx *ctx, int argc, char **argv)
 		keys_man(stdout);
 		return BERTH_EXIT_OK;
 	}
-	printf("%-22s %-10s %-22s %-20s %s\n", "KEY", "TYPE", "RANGE",
-	       "DEFAULT", "HELP");
 	for (i = 0; i < schema_nkeys; i++) {
 		k = &schema_keys[i];
-		range = key_range(k);
-		printf("%-22s %-10s %-22s %-20s %s\n", k->path,
-		       schema_type_name(k->type), range, key_default(k),
-		       k->help);
-		free(range);
+		if ((len = (int)strlen(k->path)) > kw)
+			kw = len;
+		tr = key_type_range(k);
+		if ((len = (int)strlen(tr)) > tw)
+			tw = len;
+		free(tr);
+	}
+	printf("%-*s  %-*s  %s\n", kw, "KEY", tw, "TYPE", "DEFAULT");
+	for (i = 0; i < schema_nkeys; i++) {
+		k = &schema_keys[i];
+		tr = key_type_range(k);
+		printf("%-*s  %-*s  %s\n", kw, k->path, tw, tr, key_default(k));
+		free(tr);
+		keys_wrap(k->help, kw + 2);
 	}
 	return BERTH_EXIT_OK;
 }

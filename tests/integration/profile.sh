@@ -130,15 +130,30 @@ like "show of an invalid profile lists its problems" "$out" \
 # ---- keys ------------------------------------------------------------------
 out=$("$BERTH" profile keys)
 is "keys exits 0" "$?" 0
-like "keys: header" "$out" '^KEY +TYPE +RANGE +DEFAULT +HELP$'
-like "keys: vm.cpus" "$out" '^vm.cpus +integer +1\.\.256 +2 +virtual CPUs'
-like "keys: enum choices" "$out" '^mounts\[\].watch +enum +off\|poll\|native +off '
-like "keys: required" "$out" '^mounts\[\].host +path +required '
-nkeys=$(printf '%s\n' "$out" | tail -n +2 | wc -l)
+like "keys: header" "$out" '^KEY +TYPE +DEFAULT$'
+like "keys: vm.cpus" "$out" '^vm.cpus +integer 1\.\.256 +2$'
+like "keys: help under the key" "$(printf '%s\n' "$out" | grep -A1 '^vm.cpus ')" \
+	'^ +virtual CPUs at boot$'
+like "keys: enum choices" "$out" '^mounts\[\].watch +enum off\|poll\|native +off$'
+like "keys: required" "$out" '^mounts\[\].host +path +required$'
+# An 80-column terminal: no line longer, and the columns line up.
+is "keys: no line longer than 80 columns" \
+	"$(printf '%s\n' "$out" | awk 'length > 80' | head -3)" ""
+hdr=$(printf '%s\n' "$out" | head -1)
+tcol=$(printf '%s\n' "$hdr" | awk '{print index($0, "TYPE")}')
+dcol=$(printf '%s\n' "$hdr" | awk '{print index($0, "DEFAULT")}')
+bad=$(printf '%s\n' "$out" | tail -n +2 | awk -v t="$tcol" -v d="$dcol" '
+	/^[^ ]/ { if (substr($0, t - 2, 2) != "  " || substr($0, t, 1) == " " ||
+	              substr($0, d - 2, 2) != "  " || substr($0, d, 1) == " ")
+	              print }
+	/^ / { if (substr($0, 1, t - 1) ~ /[^ ]/ || substr($0, t, 1) == " ")
+	           print }' | head -3)
+is "keys: type, default and help start in their columns" "$bad" ""
+nkeys=$(printf '%s\n' "$out" | tail -n +2 | grep -c '^[^ ]')
 
 # The example profile shows every key.
 missing=
-for k in $(printf '%s\n' "$out" | tail -n +2 | awk '{print $1}'); do
+for k in $(printf '%s\n' "$out" | tail -n +2 | awk '/^[^ ]/ {print $1}'); do
 	leaf=${k##*.}
 	grep -Eq "^[ -]*$leaf:" "$src/profiles/example.yaml" || missing="$missing $k"
 done

@@ -80,6 +80,8 @@ char *paths_cache_dir(void);
 char *paths_user_profiles_dir(void);
 char *paths_shipped_dir(const char *);
 char *paths_expand_tilde(const char *);
+int paths_theme_name_ok(const char *);
+char *paths_theme_find(const char *, int, const char **, char **);
 
 /* profile.c: a profile, loaded from YAML through one schema table. */
 enum profile_mount_type {

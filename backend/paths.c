@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <ctype.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,58 @@ paths_shipped_dir(const char *kind)
 		return s;
 	free(s);
 	return xasprintf("%s/%s", BERTH_SRCDIR, kind);
+}
+
+/* Is a theme name safe to look up (no paths, no hidden files)? */
+int
+paths_theme_name_ok(const char *name)
+{
+	const char *s;
+
+	if (*name == '\0' || *name == '.' || strlen(name) > 64)
+		return 0;
+	for (s = name; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Where theme NAME lives, looking from place `first` (0 the user's themes
+ * folder, 1 the shipped themes): the path (caller frees) and *source
+ * ("user" or "shipped"), or NULL and a cause. The theme loader and the
+ * profile's theme: check both ask here.
+ */
+char *
+paths_theme_find(const char *name, int first, const char **source, char **cause)
+{
+	char *dir, *path, *conf;
+	int i;
+
+	if (!paths_theme_name_ok(name)) {
+		util_set_cause(cause, "invalid theme name '%s'", name);
+		return NULL;
+	}
+	for (i = first; i < 2; i++) {
+		if (i == 0) {
+			conf = paths_config_dir();
+			dir = xasprintf("%s/themes", conf);
+			free(conf);
+		} else
+			dir = paths_shipped_dir("themes");
+		path = xasprintf("%s/%s.yaml", dir, name);
+		free(dir);
+		if (access(path, F_OK) == 0) {
+			if (source != NULL)
+				*source = i == 0 ? "user" : "shipped";
+			return path;
+		}
+		free(path);
+	}
+	util_set_cause(cause, "no theme '%s' (berth theme list shows them)",
+	               name);
+	return NULL;
 }
 
 /* Expand a leading ~ or ~/ to the home directory; the caller frees. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "backend.h"
 
@@ -44,6 +45,7 @@ static int check_sha256(const char *, char **);
 static int check_uri(const char *, char **);
 static int check_domain(const char *, char **);
 static int check_context(const char *, char **);
+static int check_theme(const char *, char **);
 
 const struct schema_key schema_keys[] = {
     /* vm: the libvirt domain. */
@@ -325,8 +327,9 @@ const struct schema_key schema_keys[] = {
     {.path = "theme",
      .type = SCHEMA_STRING,
      .def = "default",
-     .help = "colour theme (berth theme list)",
-     .offset = P(theme)},
+     .help = "colour theme (berth theme list), or a theme file's path",
+     .offset = P(theme),
+     .check = check_theme},
 };
 const size_t schema_nkeys = nitems(schema_keys);
 
@@ -406,6 +409,32 @@ check_domain(const char *s, char **cause)
 }
 
 /* Docker's rule for context names: [a-zA-Z0-9][a-zA-Z0-9_.+-]*. */
+/*
+ * A theme the dashboard can find: a name in the user's or the shipped
+ * themes, or a file's path (with a '/', as --theme takes it). Whether the
+ * file is a valid theme is `berth theme validate`'s job.
+ */
+static int
+check_theme(const char *s, char **cause)
+{
+	char *path;
+
+	/* Without its file the dashboard still has default's colours. */
+	if (strcmp(s, "default") == 0)
+		return 0;
+	if (strchr(s, '/') != NULL) {
+		if (access(s, R_OK) == 0)
+			return 0;
+		util_set_cause(cause, "theme file '%s': %s", s,
+		               strerror(errno));
+		return -1;
+	}
+	if ((path = paths_theme_find(s, 0, NULL, cause)) == NULL)
+		return -1;
+	free(path);
+	return 0;
+}
+
 static int
 check_context(const char *s, char **cause)
 {

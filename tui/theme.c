@@ -223,7 +223,6 @@ struct theme_chain {
 static struct theme *theme_load_file_chain(const char *, struct theme_chain *,
                                            struct config_errors *);
 static int theme_chain_has(const struct theme_chain *, const char *);
-static char *theme_find_from(const char *, int, const char **, char **);
 
 const char *
 theme_role_name(enum theme_role role)
@@ -1211,21 +1210,6 @@ theme_role_string(struct theme_parse *p, yaml_node_t *v, const char *role,
 	*st = parsed;
 }
 
-/* Is a theme name safe to look up (no paths, no hidden files)? */
-static int
-theme_name_ok(const char *name)
-{
-	const char *s;
-
-	if (*name == '\0' || *name == '.' || strlen(name) > 64)
-		return 0;
-	for (s = name; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Apply `inherits: NAME`: the parent's roles become the base. A theme may
  * inherit its own name: ~/.config/berth/themes/default.yaml with
@@ -1248,14 +1232,15 @@ theme_inherit(struct theme_parse *p, yaml_node_t *v, struct theme *t,
 		            name == NULL ? theme_node_kind(v) : "nothing");
 		return;
 	}
-	if (!theme_name_ok(name)) {
+	if (!paths_theme_name_ok(name)) {
 		theme_error(p, v, "inherits: invalid theme name '%s'", name);
 		return;
 	}
 	for (first = 0; first < 2; first++) {
 		free(cause);
 		cause = NULL;
-		if ((path = theme_find_from(name, first, NULL, &cause)) == NULL)
+		if ((path = paths_theme_find(name, first, NULL, &cause)) ==
+		    NULL)
 			break;
 		if (!theme_chain_has(chain, path))
 			break;
@@ -1641,38 +1626,6 @@ theme_load_file(const char *path, struct config_errors *errors)
 	return theme_load_file_chain(path, &chain, errors);
 }
 
-/* Where theme NAME lives, looking from place `first` (0 user, 1 shipped). */
-static char *
-theme_find_from(const char *name, int first, const char **source, char **cause)
-{
-	char *dir, *path, *conf;
-	int i;
-
-	if (!theme_name_ok(name)) {
-		util_set_cause(cause, "invalid theme name '%s'", name);
-		return NULL;
-	}
-	for (i = first; i < 2; i++) {
-		if (i == 0) {
-			conf = paths_config_dir();
-			dir = xasprintf("%s/themes", conf);
-			free(conf);
-		} else
-			dir = paths_shipped_dir("themes");
-		path = xasprintf("%s/%s.yaml", dir, name);
-		free(dir);
-		if (access(path, F_OK) == 0) {
-			if (source != NULL)
-				*source = i == 0 ? "user" : "shipped";
-			return path;
-		}
-		free(path);
-	}
-	util_set_cause(cause, "no theme '%s' (berth theme list shows them)",
-	               name);
-	return NULL;
-}
-
 /*
  * Where theme NAME lives: the user's config dir, then the shipped themes.
  * Returns the path (caller frees) and sets *source to "user" or "shipped",
@@ -1681,7 +1634,7 @@ theme_find_from(const char *name, int first, const char **source, char **cause)
 char *
 theme_find(const char *name, const char **source, char **cause)
 {
-	return theme_find_from(name, 0, source, cause);
+	return paths_theme_find(name, 0, source, cause);
 }
 
 /*
@@ -1748,7 +1701,7 @@ theme_list_names(size_t *np)
 			if (len <= 5 || strcmp(de->d_name + len - 5, ".yaml"))
 				continue;
 			name = xstrndup(de->d_name, len - 5);
-			if (!theme_name_ok(name)) {
+			if (!paths_theme_name_ok(name)) {
 				free(name);
 				continue;
 			}

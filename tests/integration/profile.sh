@@ -54,6 +54,29 @@ out=$("$BERTH" profile validate "$src/profiles/demo.yaml" "$bad" 2>&1)
 is "one bad file among good ones exits 2" "$?" 2
 is "only the bad file is reported" "$(printf '%s\n' "$out" | grep -vc "^$bad:")" 0
 
+# theme: must name a theme berth can find (issue 13).
+printf 'vm:\n  cpus: 2\ntheme: no-such-theme\n' >"$T_HOME/theme.yaml"
+out=$("$BERTH" profile validate "$T_HOME/theme.yaml" 2>&1)
+is "an unknown theme exits 2" "$?" 2
+is "an unknown theme as file:line:col" "$out" \
+	"$T_HOME/theme.yaml:3:8: theme: no theme 'no-such-theme' (berth theme list shows them)"
+cp "$T_HOME/theme.yaml" "$users/badtheme.yaml"
+out=$("$BERTH" profile show badtheme 2>&1)
+is "loading it for use fails too (exit 2)" "$?" 2
+is "with the same message" "$out" \
+	"$users/badtheme.yaml:3:8: theme: no theme 'no-such-theme' (berth theme list shows them)"
+rm "$users/badtheme.yaml"
+mkdir -p "$T_HOME/config/themes"
+cp "$src/themes/mono.yaml" "$T_HOME/config/themes/mine.yaml"
+printf 'theme: mine\n' >"$T_HOME/theme.yaml"
+"$BERTH" profile validate "$T_HOME/theme.yaml"
+is "a user theme validates" "$?" 0
+printf 'theme: %s\n' "$src/themes/light.yaml" >"$T_HOME/theme.yaml"
+"$BERTH" profile validate "$T_HOME/theme.yaml"
+is "a theme file's path validates" "$?" 0
+out=$("$BERTH" profile validate "$src/profiles/demo.yaml" 2>&1)
+is "a shipped theme validates" "$out" ""
+
 out=$("$BERTH" profile validate "$T_HOME/missing.yaml" 2>&1)
 is "missing file exits 2" "$?" 2
 is "missing file message" "$out" "$T_HOME/missing.yaml: No such file or directory"
@@ -203,6 +226,13 @@ check "a refused edit writes no .bak" test ! -e "$users/demo.yaml.bak"
 out=$("$BERTH" profile set demo vm.cpu 2 2>&1)
 is "an unknown key exits 2" "$?" 2
 like "an unknown key gets a suggestion" "$out" "did you mean 'vm.cpus'"
+
+out=$("$BERTH" profile set demo theme no-such-theme 2>&1)
+is "set to an unknown theme exits 2" "$?" 2
+is "and says why" "$out" \
+	"berth: theme=no-such-theme refused: theme: no theme 'no-such-theme' (berth theme list shows them)"
+check "a refused theme leaves the file" cmp -s "$users/demo.yaml" \
+	"$T_HOME/demo.before"
 
 "$BERTH" profile set demo docker.forward ssh
 is "second set exits 0" "$?" 0

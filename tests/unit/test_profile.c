@@ -63,6 +63,12 @@ setup(void **state)
 	setenv("BERTH_HOME", tmpdir, 1);
 	setenv("BERTH_DATADIR", tmpdir, 1); /* shipped = tmpdir/profiles */
 	unsetenv("BERTH_PROFILE");
+	/* theme: must name a theme that exists (shipped = tmpdir/themes). */
+	free(write_tmp("themes/a.yaml", ""));
+	free(write_tmp("themes/b.yaml", ""));
+	free(write_tmp("themes/x.yaml", ""));
+	free(write_tmp("themes/mono.yaml", ""));
+	free(write_tmp("themes/nord256.yaml", ""));
 	return 0;
 }
 
@@ -116,6 +122,47 @@ one_error(const char *text, int line, int col, const char *message)
 	}
 	err_is(&errs, 0, line, col, message);
 	config_errors_free(&errs);
+}
+
+/* theme: names a theme that exists, or a readable file (issue 13). */
+static void
+test_theme_check(void **state)
+{
+	struct config_errors errs = {NULL, 0};
+	struct profile *p;
+	char *path, *text;
+	size_t len;
+
+	(void)state;
+	one_error("vm:\n  cpus: 2\ntheme: no-such-theme\n", 3, 8,
+	          "theme: no theme 'no-such-theme' (berth theme list shows "
+	          "them)");
+	one_error("theme: .hidden\n", 1, 8,
+	          "theme: invalid theme name '.hidden'");
+	one_error("theme: ./none.yaml\n", 1, 8,
+	          "theme: theme file './none.yaml': No such file or "
+	          "directory");
+	/* Shipped (tmpdir/themes), the user's (config/themes), a path. */
+	p = load("theme: mono\n", &errs);
+	assert_non_null(p);
+	profile_free(p);
+	free(write_tmp("config/themes/mine.yaml", ""));
+	p = load("theme: mine\n", &errs);
+	assert_non_null(p);
+	profile_free(p);
+	path = write_tmp("elsewhere/t.yaml", "");
+	text = xasprintf("theme: %s\n", path);
+	p = load(text, &errs);
+	assert_non_null(p);
+	assert_int_equal(errs.n, 0);
+	profile_free(p);
+	free(text);
+	free(path);
+	/* An edit to a theme that does not exist is refused. */
+	assert_null(
+	    profile_splice("theme: mono\n", 12, "theme", "nope", &len, &text));
+	assert_non_null(strstr(text, "no theme 'nope'"));
+	free(text);
 }
 
 /* ---- schema ---------------------------------------------------------- */
@@ -794,13 +841,13 @@ test_splice_replace_scalar(void **state)
 	free(out);
 
 	/* A value that needs quotes gets them and reads back the same. */
-	out = splice_ok("theme", "my theme: #2", &len);
-	at = offset_of(commented, "theme: default", 0) + 7;
-	diff_is(commented, commented_len, out, len, at, "default",
-	        "\"my theme: #2\"");
+	out = splice_ok("vm.uri", "test:///x #2: y", &len);
+	at = offset_of(commented, "qemu:///session", 0);
+	diff_is(commented, commented_len, out, len, at, "qemu:///session",
+	        "\"test:///x #2: y\"");
 	p = profile_load_buffer(out, len, "t.yaml", NULL, &errs);
 	assert_non_null(p);
-	assert_string_equal(p->theme, "my theme: #2");
+	assert_string_equal(p->vm.uri, "test:///x #2: y");
 	profile_free(p);
 	free(out);
 }
@@ -1132,6 +1179,7 @@ main(void)
 	    cmocka_unit_test(test_splice_refused),
 	    cmocka_unit_test(test_set_file),
 	    cmocka_unit_test(test_set_named),
+	    cmocka_unit_test(test_theme_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup_commented,

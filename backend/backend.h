@@ -71,6 +71,8 @@ int units_parse_size(const char *, uint64_t *, char **);
 int units_parse_duration(const char *, uint64_t *, char **);
 char *units_format_size(uint64_t);
 char *units_format_duration(uint64_t);
+char *units_format_size_exact(uint64_t);
+char *units_format_duration_exact(uint64_t);
 char *units_format_uptime(uint64_t);
 
 /* paths.c: where configuration, state and caches live. */

@@ -735,43 +735,6 @@ schema_set_text(const struct schema_key *k, void *base, const char *text,
 	return -1;
 }
 
-struct step {
-	const char *unit;
-	uint64_t factor;
-};
-static const struct step size_steps[] = {
-    {"TiB", 1ULL << 40},
-    {"GiB", 1ULL << 30},
-    {"MiB", 1ULL << 20},
-    {"KiB", 1ULL << 10},
-    {"B", 1},
-};
-static const struct step duration_steps[] = {
-    {"h", 3600000},
-    {"m", 60000},
-    {"s", 1000},
-    {"ms", 1},
-};
-
-/*
- * A size or duration in the largest unit that holds it exactly, so that
- * showing a value never rounds it ("1536MiB", not "1.5GiB").
- */
-static char *
-format_exact(uint64_t v, const struct step *steps, size_t n)
-{
-	size_t i;
-
-	if (v == 0)
-		return xstrdup("0");
-	for (i = 0; i < n - 1; i++) {
-		if (v % steps[i].factor == 0)
-			break;
-	}
-	return xasprintf("%llu%s", (unsigned long long)(v / steps[i].factor),
-	                 steps[i].unit);
-}
-
 /* A value as text, the way a profile would spell it; the caller frees. */
 char *
 schema_format(const struct schema_key *k, const void *base)
@@ -791,11 +754,9 @@ schema_format(const struct schema_key *k, const void *base)
 			                             const uint64_t *)field);
 		return xasprintf("%d", *(const int *)field);
 	case SCHEMA_SIZE:
-		return format_exact(*(const uint64_t *)field, size_steps,
-		                    nitems(size_steps));
+		return units_format_size_exact(*(const uint64_t *)field);
 	case SCHEMA_DURATION:
-		return format_exact(*(const uint64_t *)field, duration_steps,
-		                    nitems(duration_steps));
+		return units_format_duration_exact(*(const uint64_t *)field);
 	case SCHEMA_BOOL:
 		return xstrdup(*(const int *)field ? "true" : "false");
 	case SCHEMA_ENUM:

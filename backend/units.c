@@ -264,6 +264,55 @@ units_format_duration(uint64_t ms)
 	                 (unsigned long long)(tenths % 10));
 }
 
+/* The units of the exact formats, largest first. */
+static const struct unit size_steps[] = {
+    {"TiB", 1ULL << 40},
+    {"GiB", 1ULL << 30},
+    {"MiB", 1ULL << 20},
+    {"KiB", 1ULL << 10},
+    {"B", 1},
+};
+static const struct unit duration_steps[] = {
+    {"h", 3600000},
+    {"m", 60000},
+    {"s", 1000},
+    {"ms", 1},
+};
+
+/*
+ * A value in the largest unit that holds it exactly, so that what is
+ * shown or saved reads back the same ("1537MiB", where the display
+ * format says "1.5GiB").
+ */
+static char *
+format_exact(uint64_t v, const struct unit *steps, size_t n)
+{
+	size_t i;
+
+	if (v == 0)
+		return xstrdup("0");
+	for (i = 0; i < n - 1; i++) {
+		if (v % steps[i].factor == 0)
+			break;
+	}
+	return xasprintf("%llu%s", (unsigned long long)(v / steps[i].factor),
+	                 steps[i].name);
+}
+
+/* A size as a profile spells it, exactly ("1536MiB"); the caller frees. */
+char *
+units_format_size_exact(uint64_t bytes)
+{
+	return format_exact(bytes, size_steps, nitems(size_steps));
+}
+
+/* A duration as a profile spells it, exactly ("1500ms"). */
+char *
+units_format_duration_exact(uint64_t ms)
+{
+	return format_exact(ms, duration_steps, nitems(duration_steps));
+}
+
 /* "3d 4h", "2h 5m", "4m 10s", "12s". */
 char *
 units_format_uptime(uint64_t s)

@@ -2210,7 +2210,7 @@ vm_set(struct vm *vm, const char *key, const char *value,
 			return -1;
 		}
 		pkey = strcmp(key, "memory") == 0 ? "vm.memory" : "vm.disk";
-		canon = units_format_size(bytes);
+		canon = units_format_size_exact(bytes);
 	} else {
 		util_set_cause(cause,
 		               "unknown resource '%s' (cpus, memory, "

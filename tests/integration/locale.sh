@@ -47,9 +47,14 @@ export LANG=de_DE.UTF-8
 out=$("$BERTH" -p loc set --memory 2560MiB 2>&1)
 is "set --memory 2560MiB exits 0" "$?" 0
 is "set says it applied" "$out" "memory 2560MiB: applied"
-like "and saved it with a '.'" "$(cat "$users/loc.yaml")" '^  memory: 2.5GiB$'
+like "and saved it" "$(cat "$users/loc.yaml")" '^  memory: 2560MiB$'
 "$BERTH" profile validate "$users/loc.yaml"
 is "the saved profile validates" "$?" 0
+
+# What set saves is what it applied, not the display's one decimal.
+"$BERTH" -p loc set --memory 1537MiB >/dev/null
+is "set --memory 1537MiB exits 0" "$?" 0
+like "and saved 1537MiB, not 1.5GiB" "$(cat "$users/loc.yaml")" '^  memory: 1537MiB$'
 
 "$BERTH" profile set loc vm.disk 20.5GiB
 is "profile set vm.disk 20.5GiB exits 0" "$?" 0

@@ -262,6 +262,30 @@ test_exact(void **state)
 	check_fmt(units_format_duration(1999), "2.0s");
 }
 
+/* The exact formats read back to the same value. */
+static void
+test_format_exact(void **state)
+{
+	static const uint64_t sizes[] = {
+	    0, 1, 1000, 1537 * MIB, 1000000000, 3 * TIB, 3 * GIB / 2};
+	size_t i;
+	char *s;
+
+	(void)state;
+	check_fmt(units_format_size_exact(1537 * MIB), "1537MiB");
+	check_fmt(units_format_size_exact(3 * GIB / 2), "1536MiB");
+	check_fmt(units_format_size_exact(2 * GIB), "2GiB");
+	check_fmt(units_format_size_exact(1000000000), "1000000000B");
+	check_fmt(units_format_size_exact(0), "0");
+	check_fmt(units_format_duration_exact(1500), "1500ms");
+	check_fmt(units_format_duration_exact(120000), "2m");
+	for (i = 0; i < nitems(sizes); i++) {
+		s = units_format_size_exact(sizes[i]);
+		assert_int_equal(size_ok(s), sizes[i]);
+		free(s);
+	}
+}
+
 /*
  * Numbers do not follow the locale: main() runs under setlocale(LC_ALL,
  * ""), and tests/integration/locale.sh runs this program under a comma
@@ -293,6 +317,7 @@ main(void)
 	    cmocka_unit_test(test_format_duration),
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_format_exact),
 	    cmocka_unit_test(test_locale),
 	};
 

@@ -18,6 +18,12 @@ users=$T_HOME/config/profiles
 mkdir -p "$T_HOME/locale"
 localedef -i de_DE -f UTF-8 "$T_HOME/locale/de_DE.UTF-8" >/dev/null 2>&1
 export LOCPATH="$T_HOME/locale"
+# With LOCPATH set, glibc's newlocale() leaks its path list (built by
+# argz_add_sep, which berth never calls) when libp11-kit (under libcurl)
+# calls it from its constructor, before main: not berth's leak, but it
+# fails an ASan build's every run here. Only that one is suppressed.
+printf 'leak:libp11-kit.so\nleak:argz_add_sep\n' >"$T_HOME/lsan.supp"
+export LSAN_OPTIONS="suppressions=$T_HOME/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # Without a real comma locale every case below would pass on any code.
 is "the generated locale writes 1,5" \
 	"$(LC_ALL=de_DE.UTF-8 /usr/bin/printf '%.1f' 1.5 2>&1)" "1,5"

@@ -99,6 +99,15 @@ like "and names the target" "$out" "dotfiles/berth/real.yaml is read-only"
 chmod 644 "$T_HOME/dotfiles/berth/real.yaml"
 
 # ---- parallel edits -------------------------------------------------------------
+# wait_fails PID...: wait for each (in this shell: they are its children);
+# sets fails to how many exited non-zero.
+wait_fails() {
+	fails=0
+	for _p in "$@"; do
+		wait "$_p" || fails=$((fails + 1))
+	done
+}
+
 # 50 mounts, then 50 parallel edits of different keys of the one file.
 {
 	echo "# fifty mounts"
@@ -119,10 +128,7 @@ while [ $i -lt 50 ]; do
 	pids="$pids $!"
 	i=$((i + 1))
 done
-fails=0
-for p in $pids; do
-	wait "$p" || fails=$((fails + 1))
-done
+wait_fails $pids
 is "50 parallel sets all exit 0" "$fails" 0
 is "none printed an error" "$(cat "$T_HOME"/par.*.out)" ""
 is "every one of the 50 edits landed" \
@@ -140,10 +146,7 @@ for kv in $keys; do
 	"$BERTH" profile set demo "${kv%%=*}" "${kv#*=}" >>"$T_HOME/demo.out" 2>&1 &
 	pids="$pids $!"
 done
-fails=0
-for p in $pids; do
-	wait "$p" || fails=$((fails + 1))
-done
+wait_fails $pids
 is "parallel first edits of a shipped profile exit 0" "$fails" 0
 show=$("$BERTH" profile show demo)
 lost=

@@ -41,6 +41,7 @@ char *util_read_file(const char *, size_t *, char **);
 int util_write_file_atomic(const char *, const void *, size_t, mode_t, int,
                            char **);
 int util_lock_dir(const char *, unsigned int, char **);
+char *util_dirname(const char *);
 int util_mkdir_p(const char *, mode_t, char **);
 uint64_t util_now_ms(void);
 uint64_t util_mono_ms(void);

@@ -894,17 +894,16 @@ profile_set(const char *path, const char *key, const char *value, char **cause)
 		free(real);
 		return -1;
 	}
-	dir = xstrdup(real);
-	*strrchr(dir, '/') = '\0'; /* realpath is absolute */
-	lock = util_lock_dir(*dir != '\0' ? dir : "/", PROFILE_LOCK_WAIT_MS,
-	                     cause);
+	dir = util_dirname(real);
+	lock = util_lock_dir(dir, PROFILE_LOCK_WAIT_MS, cause);
 	free(dir);
 	if (lock == -1) {
 		free(real);
 		return -1;
 	}
 	r = profile_set_locked(real, key, value, cause);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	free(real);
 	return r;
 }
@@ -950,14 +949,16 @@ profile_set_named(const char *name, const char *key, const char *value,
 	user = xasprintf("%s/%s.yaml", dir, name);
 	free(dir);
 	if (lstat(user, &sb) == 0) {
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		free(path);
 		r = profile_set(user, key, value, cause);
 		free(user);
 		return r;
 	}
 	if ((buf = util_read_file(path, &len, cause)) == NULL) {
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		free(user);
 		free(path);
 		return -1;
@@ -965,14 +966,16 @@ profile_set_named(const char *name, const char *key, const char *value,
 	free(path);
 	if ((out = profile_splice(buf, len, key, value, &outlen, cause)) ==
 	    NULL) {
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		free(buf);
 		free(user);
 		return -2;
 	}
 	free(buf);
 	r = util_write_file_atomic(user, out, outlen, 0644, 1, cause);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	free(user);
 	free(out);
 	return r;

@@ -184,7 +184,7 @@ util_temp_name(const char *path, const char *what)
 }
 
 /* The folder a path lives in; the caller frees. */
-static char *
+char *
 util_dirname(const char *path)
 {
 	char *dir = xstrdup(path), *slash;
@@ -281,7 +281,10 @@ fail:
  * Lock folder `dir` for an edit of the files in it (flock on the folder,
  * whose inode, unlike a file's, survives the rename of an atomic write),
  * waiting up to `wait_ms`. Returns the descriptor that holds the lock
- * (close it to unlock) or -1 and a cause.
+ * (close it to unlock); -1 and a cause when another process held it all
+ * that time; -2 (no cause) when the folder cannot be locked here (not
+ * readable, or a file system without flock, as some NFS mounts): the edit
+ * then goes on unlocked rather than not at all.
  */
 int
 util_lock_dir(const char *dir, unsigned int wait_ms, char **cause)
@@ -290,16 +293,12 @@ util_lock_dir(const char *dir, unsigned int wait_ms, char **cause)
 	uint64_t until = util_mono_ms() + wait_ms;
 	int fd;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		util_set_cause(cause, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -2;
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			util_set_cause(cause, "%s: cannot lock: %s", dir,
-			               strerror(errno));
 			close(fd);
-			return -1;
+			return -2;
 		}
 		if (util_mono_ms() >= until) {
 			util_set_cause(cause,

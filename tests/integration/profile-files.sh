@@ -70,6 +70,15 @@ else
 	is "as nobody: another user's file exits 1" "$?" 1
 	like "as nobody: another user's file: permission denied" "$out" "mine.yaml: Permission denied, so it was not changed"
 	check "as nobody: another user's file is unchanged" cmp -s "$nh/config/profiles/mine.yaml" "$T_HOME/mine.before"
+	# A folder its owner cannot list (no read bit, so no lock on it):
+	# the edit still goes through, unlocked.
+	chown nobody "$nh/config/profiles/mine.yaml"
+	chmod 311 "$nh/config/profiles"
+	as_nobody "$BERTH" profile set mine vm.cpus 3
+	is "as nobody: a folder without read permission still takes edits" "$?" 0
+	chmod 755 "$nh/config/profiles"
+	like "as nobody: the edit is in the file" \
+		"$(cat "$nh/config/profiles/mine.yaml")" '^  cpus: 3$'
 fi
 
 # ---- a symlinked profile --------------------------------------------------------

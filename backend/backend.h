@@ -279,6 +279,9 @@ enum model_vm_state {
 	MODEL_VM_PMSUSPENDED,
 };
 const char *model_vm_state_name(enum model_vm_state);
+int model_vm_stopped(enum model_vm_state);
+/* What a forwarded profile's Docker says while its VM is not up. */
+#define MODEL_VM_NOT_RUNNING "the VM is not running"
 
 struct model_vm {
 	enum model_conn conn;

@@ -26,6 +26,8 @@
 
 #define DOCKER_BACKOFF_MIN_MS 500
 #define DOCKER_BACKOFF_MAX_MS 30000
+/* A forwarded socket appears when the VM is up: look for it often. */
+#define DOCKER_BACKOFF_FWD_MS 1000
 #define DOCKER_LOG_LINES      5000
 #define DOCKER_LOG_BYTES      (2 * 1024 * 1024)
 #define DOCKER_EVENT_MAX      (64 * 1024)
@@ -348,6 +350,8 @@ docker_down(struct docker *d, const char *why)
 	d->backoff_ms *= 2;
 	if (d->backoff_ms > DOCKER_BACKOFF_MAX_MS)
 		d->backoff_ms = DOCKER_BACKOFF_MAX_MS;
+	if (d->ep.forwarded && d->backoff_ms > DOCKER_BACKOFF_FWD_MS)
+		d->backoff_ms = DOCKER_BACKOFF_FWD_MS;
 }
 
 static void
@@ -1367,6 +1371,13 @@ docker_busy(struct docker *d)
 	return docker_pending(d);
 }
 
+/* Where this object talks to (owned by it). */
+const struct endpoint *
+docker_endpoint(const struct docker *d)
+{
+	return &d->ep;
+}
+
 /* Errors reported so far (the CLI's exit status). */
 int
 docker_errors(const struct docker *d)
@@ -1552,7 +1563,19 @@ docker_command(void *arg, const struct engine_cmd *cmd)
 static void
 docker_fill(void *arg, struct model *m)
 {
-	docker_fill_docker(arg, &m->docker);
+	struct docker *d = arg;
+
+	docker_fill_docker(d, &m->docker);
+	/*
+	 * A forwarded socket has no daemon behind it while the VM is down:
+	 * say that rather than a connect error. The VM component fills the
+	 * snapshot first (engine_components[] order).
+	 */
+	if (d->ep.from_vm && m->docker.conn != MODEL_CONN_UP &&
+	    m->vm.conn == MODEL_CONN_UP && model_vm_stopped(m->vm.state)) {
+		free(m->docker.error);
+		m->docker.error = xstrdup(MODEL_VM_NOT_RUNNING);
+	}
 }
 
 const struct engine_component docker_component = {

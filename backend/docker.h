@@ -18,10 +18,12 @@ void sha256_hex(const void *, size_t, char[65]);
 
 /* endpoint.c: where the daemon is, resolved like the docker CLI does. */
 struct endpoint {
-	char *host;   /* unix:///var/run/docker.sock, tcp://h:p */
-	char *socket; /* unix socket path, NULL for tcp */
-	char *base;   /* URL base: http://localhost or http://h:p */
-	char *source; /* profile, DOCKER_HOST, context NAME, default */
+	char *host;    /* unix:///var/run/docker.sock, tcp://h:p */
+	char *socket;  /* unix socket path, NULL for tcp */
+	char *base;    /* URL base: http://localhost or http://h:p */
+	char *source;  /* profile, DOCKER_HOST, context NAME, default */
+	int forwarded; /* the socket berth forwards (docker.forward: ssh) */
+	int from_vm;   /* ... from the profile's VM (not docker.ssh_host) */
 };
 int endpoint_resolve(const struct profile *, struct endpoint *, char **);
 int endpoint_parse_host(const char *, struct endpoint *, char **);
@@ -175,6 +177,7 @@ int docker_logs_start(struct docker *, const char *, long long, int, int);
 void docker_logs_stop(struct docker *);
 void docker_set_line_hook(struct docker *, docker_line_cb, void *);
 int docker_errors(const struct docker *);
+const struct endpoint *docker_endpoint(const struct docker *);
 void docker_set_stats_source(struct docker *, int);
 void docker_set_visible(struct docker *, const char *);
 void docker_set_live(struct docker *, int);

@@ -1,8 +1,11 @@
 /*
- * endpoint.c: find the Docker daemon the way the docker CLI does. In
- * order: the profile's docker.socket, DOCKER_HOST, DOCKER_CONTEXT, the
- * currentContext of $DOCKER_CONFIG/config.json (default ~/.docker), and
- * finally /var/run/docker.sock. A context's endpoint lives in
+ * endpoint.c: find the Docker daemon the way the docker CLI does. A
+ * profile whose socket is forwarded from its VM (docker.forward: ssh)
+ * talks only to that socket, up or not: another daemon's containers
+ * would pass for the VM's. Otherwise, in order: the profile's
+ * docker.socket, DOCKER_HOST, DOCKER_CONTEXT, the currentContext of
+ * $DOCKER_CONFIG/config.json (default ~/.docker), and finally
+ * /var/run/docker.sock. A context's endpoint lives in
  * contexts/meta/<sha256 of its name>/meta.json. The winner's source is
  * recorded so the Containers pane can say where the socket came from.
  */
@@ -186,6 +189,14 @@ endpoint_resolve(const struct profile *p, struct endpoint *ep, char **cause)
 	    *p->docker.socket != '\0') {
 		host = xstrdup(p->docker.socket);
 		source = xstrdup("profile");
+	} else if (p != NULL && p->name != NULL &&
+	           p->docker.forward == PROFILE_FORWARD_SSH) {
+		/* berth's forwarded socket, even before the forward is up */
+		char *dir = paths_state_dir(p->name);
+
+		host = xasprintf("unix://%s/docker.sock", dir);
+		source = xstrdup("profile (forwarded)");
+		free(dir);
 	} else if (p != NULL && p->docker.socket != NULL && p->name != NULL &&
 	           strcmp(p->docker.socket, "auto") == 0) {
 		/* "auto": berth's forwarded socket, when it is there. */
@@ -241,5 +252,8 @@ endpoint_resolve(const struct profile *p, struct endpoint *ep, char **cause)
 		return -1;
 	}
 	ep->source = source;
+	ep->forwarded = p != NULL && p->docker.forward == PROFILE_FORWARD_SSH;
+	ep->from_vm = ep->forwarded && p->docker.ssh_host == NULL &&
+	              p->docker.ssh_port == 0;
 	return 0;
 }

@@ -61,6 +61,18 @@ model_vm_state_name(enum model_vm_state s)
 	return "unknown";
 }
 
+/*
+ * Whether a VM in state s certainly runs no guest (so no Docker daemon
+ * in it answers): not created, stopped, crashed, paused, suspended or
+ * on its way down. Unknown is not stopped: libvirt may just be away.
+ */
+int
+model_vm_stopped(enum model_vm_state s)
+{
+	return s != MODEL_VM_UNKNOWN && s != MODEL_VM_RUNNING &&
+	       s != MODEL_VM_BLOCKED;
+}
+
 struct model *
 model_new(void)
 {

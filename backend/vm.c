@@ -1304,7 +1304,14 @@ vm_fill(struct vm *vm, struct model_vm *out)
 	model_vm_copy(out, &vm->m);
 }
 
-/* --- the lock: one berth acts on a profile, others only read --------- */
+/*
+ * --- the lock: one action at a time on a profile ---------------------
+ *
+ * Any number of dashboards and CLI commands look at a profile; an action
+ * (start, stop, set, create, delete) holds <state>/lock only while it
+ * runs. The file says "PID ACTION" so a second action can name who is
+ * busy with the VM.
+ */
 
 static char *
 vm_lock_path(struct vm *vm)
@@ -1331,12 +1338,47 @@ vm_lock_adopt(struct vm *vm, int fd)
 	vm->lock_fd = fd;
 }
 
-/* Take the profile's lock (kept until vm_free). */
-int
-vm_lock(struct vm *vm, char **cause)
+/* Give the profile's lock back (an action ended); a dup() keeps it held. */
+void
+vm_unlock(struct vm *vm)
 {
-	char *path;
-	int fd;
+	if (vm->lock_fd != -1)
+		close(vm->lock_fd);
+	vm->lock_fd = -1;
+}
+
+/* The action named in the lock file at fd after the pid, or "". */
+static void
+vm_lock_what(int fd, char *buf, size_t size)
+{
+	char text[96], *sp, *nl;
+	ssize_t len = pread(fd, text, sizeof text - 1, 0);
+
+	text[len > 0 ? len : 0] = '\0';
+	*buf = '\0';
+	if ((sp = strchr(text, ' ')) == NULL)
+		return;
+	if ((nl = strchr(++sp, '\n')) != NULL)
+		*nl = '\0';
+	/* only a plain word: the file is anyone's to write */
+	if (*sp == '\0' ||
+	    strspn(sp, "abcdefghijklmnopqrstuvwxyz -") != strlen(sp))
+		return;
+	snprintf(buf, size, "%s", sp);
+}
+
+/*
+ * Take the profile's lock for the action what (start, set…; NULL when
+ * not said), waiting up to wait_ms for another action to end; kept until
+ * vm_unlock or vm_free. On failure *cause names the holder and its
+ * action when the file says them.
+ */
+int
+vm_lock_wait(struct vm *vm, const char *what, int wait_ms, char **cause)
+{
+	char *path, *line, held[96];
+	uint64_t until = util_mono_ms() + (wait_ms > 0 ? (uint64_t)wait_ms : 0);
+	int fd, rfd;
 	long pid;
 
 	if (vm->lock_fd != -1)
@@ -1344,27 +1386,57 @@ vm_lock(struct vm *vm, char **cause)
 	if (util_mkdir_p(vm->state_dir, 0700, cause) != 0)
 		return -1;
 	path = vm_lock_path(vm);
-	if ((fd = util_pidlock(path, &pid)) == -1) {
+	while ((fd = util_pidlock(path, &pid)) == -1 && pid != 0 &&
+	       util_mono_ms() < until)
+		usleep(50 * 1000);
+	if (fd == -1) {
+		held[0] = '\0';
+		if (pid != 0 &&
+		    (rfd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+			vm_lock_what(rfd, held, sizeof held);
+			close(rfd);
+		}
 		if (pid == 0)
 			util_set_cause(cause, "%s: %s", path, strerror(errno));
-		else if (pid > 0)
-			util_set_cause(cause,
-			               "profile %s is in use by another berth "
-			               "(pid %ld): this one can watch but not "
-			               "act",
-			               vm->profile->name, pid);
-		else
+		else if (pid > 0 && *held != '\0')
 			util_set_cause(
 			    cause,
-			    "profile %s is in use by another berth "
-			    "(lock %s): this one can watch but not act",
-			    vm->profile->name, path);
+			    "profile %s is busy (berth pid %ld: %s); "
+			    "try again when it ends",
+			    vm->profile->name, pid, held);
+		else if (pid > 0)
+			util_set_cause(
+			    cause,
+			    "profile %s is busy (berth pid %ld); try "
+			    "again when it ends",
+			    vm->profile->name, pid);
+		else
+			util_set_cause(cause,
+			               "profile %s is busy (lock %s held); try "
+			               "again when it ends",
+			               vm->profile->name, path);
 		free(path);
 		return -1;
 	}
 	free(path);
+	if (what != NULL) {
+		line = xasprintf("%ld %s\n", (long)getpid(), what);
+		if (ftruncate(fd, 0) != 0 ||
+		    pwrite(fd, line, strlen(line), 0) !=
+		        (ssize_t)strlen(line)) {
+			/* the action is only a hint */
+		}
+		free(line);
+	}
 	vm->lock_fd = fd;
 	return 0;
+}
+
+/* Take the profile's lock without waiting (see vm_lock_wait). */
+int
+vm_lock(struct vm *vm, char **cause)
+{
+	return vm_lock_wait(vm, NULL, 0, cause);
 }
 
 /* The pid of another berth holding the lock, 0 when nobody else does. */
@@ -1725,7 +1797,8 @@ vm_op_begin(struct vm *vm, enum vm_op op, char **cause)
 	enum model_vm_state st;
 	int r = 0;
 
-	if (vm->lock_fd == -1 && vm_lock(vm, cause) != 0)
+	if (vm->lock_fd == -1 &&
+	    vm_lock_wait(vm, vm_op_name(op), 0, cause) != 0)
 		return -1;
 	if (vm->conn == NULL) {
 		util_set_cause(cause, "%s",
@@ -2218,7 +2291,7 @@ vm_set(struct vm *vm, const char *key, const char *value,
 		               key);
 		return -1;
 	}
-	if (vm->lock_fd == -1 && vm_lock(vm, cause) != 0) {
+	if (vm->lock_fd == -1 && vm_lock_wait(vm, "set", 0, cause) != 0) {
 		free(canon);
 		return -1;
 	}
@@ -2355,7 +2428,6 @@ vm_profile_states(struct profile *const *profs, size_t n,
 struct vm_comp {
 	struct engine *engine;
 	struct vm *vm;
-	char *readonly; /* why this berth may not act, or NULL */
 	struct model_profile_state *profiles; /* ENGINE_CMD_LIST_PROFILES */
 	size_t nprofiles;
 	struct create_job *job; /* creating or first start from an image */
@@ -2412,11 +2484,7 @@ vm_comp_create(struct engine *e, const struct profile *p)
 	c->engine = e;
 	c->vm = vm_new(p);
 	vm_set_notify(c->vm, vm_comp_notify, c);
-	if (vm_lock(c->vm, &cause) != 0) {
-		c->readonly = cause;
-		engine_message(e, 1, "%s", cause);
-	}
-	cause = NULL;
+	/* No profile lock here: each action takes it while it runs. */
 	if (vm_connect(c->vm, &cause) != 0) {
 		engine_message(e, 2, "%s; retrying in %ds", cause,
 		               c->vm->backoff_s);
@@ -2435,7 +2503,6 @@ vm_comp_destroy(void *arg)
 	create_job_release(c->job); /* a running job finishes by itself */
 	free(c->job_text);
 	vm_free(c->vm);
-	free(c->readonly);
 	for (i = 0; i < c->nprofiles; i++)
 		free(c->profiles[i].name);
 	free(c->profiles);
@@ -2521,7 +2588,14 @@ vm_comp_job_begin(struct vm_comp *c, int start)
 		                                   : "already creating");
 		return 1;
 	}
+	if (vm_lock_wait(c->vm, fresh ? "create" : "start", 0, &cause) != 0) {
+		engine_message(c->engine, 2, "%s", cause);
+		free(cause);
+		return 1;
+	}
+	/* the job holds the lock (a dup) until it ends */
 	c->job = create_job_start(p, vm_lock_dup(c->vm), fresh, start, &cause);
+	vm_unlock(c->vm);
 	if (c->job == NULL) {
 		engine_message(c->engine, 2, "%s", cause);
 		free(cause);
@@ -2530,6 +2604,17 @@ vm_comp_job_begin(struct vm_comp *c, int start)
 	c->job_text = xstrdup(fresh ? "creating…" : "starting…");
 	engine_changed(c->engine);
 	return 1;
+}
+
+/*
+ * An action ended (or was refused): give the profile's lock back unless
+ * an operation still runs on it, so other berths may act.
+ */
+static void
+vm_comp_release(struct vm_comp *c)
+{
+	if (c->vm->op == VM_OP_NONE)
+		vm_unlock(c->vm);
 }
 
 static void
@@ -2544,6 +2629,7 @@ vm_comp_op_poll(struct vm_comp *c)
 	before =
 	    c->vm->m.operation != NULL ? xstrdup(c->vm->m.operation) : NULL;
 	r = vm_op_poll(c->vm, &cause);
+	vm_comp_release(c);
 	if (r < 0) {
 		engine_message(c->engine, 2, "%s", cause);
 		free(cause);
@@ -2626,10 +2712,6 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 	}
 	if (cmd->type == ENGINE_CMD_VM_SET ||
 	    cmd->type == ENGINE_CMD_VM_CREATE) {
-		if (c->readonly != NULL) {
-			engine_message(c->engine, 2, "%s", c->readonly);
-			return 1;
-		}
 		if (c->job != NULL) {
 			engine_message(c->engine, 1, "%s: wait for it to end",
 			               c->job_text);
@@ -2639,7 +2721,9 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 		    vm_comp_job_begin(c, 0))
 			return 1;
 		if (cmd->type == ENGINE_CMD_VM_CREATE)
-			r = vm_define(c->vm, &cause);
+			r = vm_lock_wait(c->vm, "create", 0, &cause) == 0
+			        ? vm_define(c->vm, &cause)
+			        : -1;
 		else if (cmd->arg == NULL || cmd->arg2 == NULL) {
 			r = -1;
 			cause =
@@ -2655,6 +2739,7 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 			    : res == VM_SET_SAME  ? "unchanged"
 			                          : "applied");
 		free(cause);
+		vm_comp_release(c);
 		vm_refresh(c->vm, 0, NULL);
 		engine_changed(c->engine);
 		return 1;
@@ -2662,10 +2747,6 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 	for (i = 0; i < nitems(ops); i++) {
 		if (ops[i].type != cmd->type)
 			continue;
-		if (c->readonly != NULL) {
-			engine_message(c->engine, 2, "%s", c->readonly);
-			return 1;
-		}
 		if (c->job != NULL) {
 			engine_message(c->engine, 1, "%s: wait for it to end",
 			               c->job_text);
@@ -2674,6 +2755,7 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 		if (ops[i].op == VM_OP_START && vm_comp_job_begin(c, 1))
 			return 1;
 		r = vm_op_begin(c->vm, ops[i].op, &cause);
+		vm_comp_release(c);
 		if (r < 0) {
 			engine_message(c->engine, 2, "%s", cause);
 			free(cause);

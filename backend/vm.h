@@ -107,7 +107,11 @@ void vm_fill(struct vm *, struct model_vm *);
 int vm_event_fd(const struct vm *);
 int vm_poll_events(struct vm *);
 int vm_wait_events(struct vm *, int);
+/* How long a CLI action waits for another one on the same profile. */
+#define VM_LOCK_WAIT_MS 5000
 int vm_lock(struct vm *, char **);
+int vm_lock_wait(struct vm *, const char *, int, char **);
+void vm_unlock(struct vm *);
 long vm_lock_owner(struct vm *);
 int vm_op_begin(struct vm *, enum vm_op, char **);
 int vm_op_poll(struct vm *, char **);

@@ -75,9 +75,12 @@ cmd_create_report(void *arg, const struct create_report *r)
 	        r->detail != NULL ? r->detail : "");
 }
 
-/* Open the profile, connect and lock; prints its own error. */
+/*
+ * Open the profile, connect and lock it for the action what (waiting a
+ * while for another one); prints its own error.
+ */
 static struct vm *
-cmd_create_open(struct cmd_ctx *ctx, struct profile **pp)
+cmd_create_open(struct cmd_ctx *ctx, const char *what, struct profile **pp)
 {
 	struct profile *p;
 	struct vm *vm;
@@ -96,7 +99,8 @@ cmd_create_open(struct cmd_ctx *ctx, struct profile **pp)
 		p->vm.image = xstrdup(image_default_url(p->vm.arch));
 	}
 	vm = vm_new(p);
-	if (vm_connect(vm, &cause) != 0 || vm_lock(vm, &cause) != 0) {
+	if (vm_connect(vm, &cause) != 0 ||
+	    vm_lock_wait(vm, what, VM_LOCK_WAIT_MS, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		vm_free(vm);
@@ -141,7 +145,7 @@ cmd_create_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_create_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_create_open(ctx, &p)) == NULL)
+	if ((vm = cmd_create_open(ctx, "create", &p)) == NULL)
 		return BERTH_EXIT_FAILED;
 	rc = create_vm(vm, p, cmd_create_report, &s, &cause);
 	if (rc == 0) {
@@ -174,8 +178,8 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc > 1)
 		return -1; /* options: the plain start parses them */
-	if ((vm = cmd_create_open(ctx, &p)) == NULL)
-		return -1;
+	if ((vm = cmd_create_open(ctx, "start", &p)) == NULL)
+		return BERTH_EXIT_FAILED; /* said why: not again */
 	memset(&m, 0, sizeof m);
 	vm_fill(vm, &m);
 	fresh = m.state == MODEL_VM_NOT_CREATED;
@@ -241,7 +245,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_delete_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_create_open(ctx, &p)) == NULL)
+	if ((vm = cmd_create_open(ctx, "delete", &p)) == NULL)
 		return BERTH_EXIT_FAILED;
 	memset(&m, 0, sizeof m);
 	vm_fill(vm, &m);

@@ -16,6 +16,29 @@
 
 #include "docker.h"
 #include "tui.h"
+#include "vm.h"
+
+/*
+ * Whether profile p's VM is certainly not running (libvirt answers and
+ * says so): its forwarded socket then has no daemon behind it.
+ */
+static int
+cmd_docker_vm_stopped(const struct profile *p)
+{
+	struct vm *vm = vm_new(p);
+	struct model_vm m;
+	int stopped = 0;
+
+	memset(&m, 0, sizeof m);
+	vm_set_oneshot(vm, 1);
+	if (vm_connect(vm, NULL) == 0 && vm_refresh(vm, 0, NULL) == 0) {
+		vm_fill(vm, &m);
+		stopped = m.conn == MODEL_CONN_UP && model_vm_stopped(m.state);
+		model_vm_clear(&m);
+	}
+	vm_free(vm);
+	return stopped;
+}
 
 /* Open the profile's Docker endpoint and connect; NULL after a message. */
 static struct docker *
@@ -35,21 +58,27 @@ cmd_docker_connect(struct cmd_ctx *ctx, int *rc)
 	}
 	free(cause);
 	d = docker_open(NULL, p);
-	profile_free(p);
 	docker_refresh(d);
 	docker_wait(d, 60000);
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
 	if (md.conn != MODEL_CONN_UP) {
-		fprintf(stderr, "berth: %s\n",
-		        md.error != NULL ? md.error
-		                         : "Docker is not reachable");
+		/* never another daemon's list: say why the VM's is not there */
+		if (p != NULL && docker_endpoint(d)->from_vm &&
+		    cmd_docker_vm_stopped(p))
+			fprintf(stderr, "berth: %s\n", MODEL_VM_NOT_RUNNING);
+		else
+			fprintf(stderr, "berth: %s\n",
+			        md.error != NULL ? md.error
+			                         : "Docker is not reachable");
+		profile_free(p);
 		model_docker_clear(&md);
 		docker_close(d);
 		*rc = BERTH_EXIT_FAILED;
 		return NULL;
 	}
 	model_docker_clear(&md);
+	profile_free(p);
 	return d;
 }
 

@@ -94,7 +94,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		op = VM_OP_DESTROY;
 	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
 		return BERTH_EXIT_FAILED;
-	if (vm_lock(vm, &cause) != 0) {
+	if (vm_lock_wait(vm, c->name, VM_LOCK_WAIT_MS, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		vm_free(vm);
@@ -542,7 +542,7 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		                       "or --disk");
 	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
 		return BERTH_EXIT_FAILED;
-	if (vm_lock(vm, &cause) != 0) {
+	if (vm_lock_wait(vm, "set", VM_LOCK_WAIT_MS, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		vm_free(vm);

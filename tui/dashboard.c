@@ -114,6 +114,34 @@ dash_focus(struct dash *d, int i)
 	if (d->view != NULL)
 		dash_close_view(d);
 	d->focus = i;
+	d->focus_settled = 1;
+	return DASH_LAYOUT | DASH_REDRAW;
+}
+
+/*
+ * Until the focus is settled, give it to the first pane that wants it
+ * (wants_focus) once every pane knows; the Containers pane keeps it if
+ * none does.
+ */
+static int
+dash_initial_focus(struct dash *d)
+{
+	int i, r, want = -1;
+
+	if (d->focus_settled)
+		return 0;
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (dash_panes[i]->wants_focus == NULL)
+			continue;
+		if ((r = dash_panes[i]->wants_focus(d)) < 0)
+			return 0;
+		if (r > 0 && want == -1)
+			want = i;
+	}
+	d->focus_settled = 1;
+	if (want == -1 || want == d->focus)
+		return 0;
+	d->focus = want;
 	return DASH_LAYOUT | DASH_REDRAW;
 }
 
@@ -780,6 +808,8 @@ dash_take_snapshot(struct dash *d)
 			dash_close_view(d);
 	}
 	free(old_theme);
+	if (dash_initial_focus(d) != 0 && d->win_header != NULL)
+		dash_windows(d);
 	/* Per-profile themes: follow the profile's theme: unless told not to.
 	 */
 	if (d->theme_follows && m->theme != NULL &&

@@ -129,6 +129,12 @@ struct pane {
 	void (*draw)(struct dash *, WINDOW *, int, int);
 	const struct dash_binding *actions; /* what its keys do */
 	size_t nactions;
+	/*
+	 * Whether the pane should have the focus when the dashboard opens:
+	 * 1 yes, 0 no, -1 not known yet (NULL = never). The first pane
+	 * saying yes gets it, unless the user has moved the focus.
+	 */
+	int (*wants_focus)(const struct dash *);
 };
 extern const struct pane pane_vm, pane_mounts, pane_socket, pane_containers;
 #define DASH_NPANES 4
@@ -201,7 +207,8 @@ struct dash {
 
 	int rows, cols;
 	int too_small;
-	int focus; /* index into dash_panes */
+	int focus;         /* index into dash_panes */
+	int focus_settled; /* the user or wants_focus chose it */
 	int zoom;
 
 	struct rect header, body, footer, pane[DASH_NPANES];

@@ -19,6 +19,17 @@ pane_vm_height(const struct dash *d)
 	return 5;
 }
 
+/* No VM yet: the first thing to do is here (c creates it). */
+static int
+pane_vm_wants_focus(const struct dash *d)
+{
+	const struct model_vm *v = &d->model->vm;
+
+	if (v->conn != MODEL_CONN_UP || v->state == MODEL_VM_UNKNOWN)
+		return -1;
+	return v->state == MODEL_VM_NOT_CREATED;
+}
+
 static uint64_t
 pane_vm_digest(const struct dash *d)
 {
@@ -270,4 +281,5 @@ const struct pane pane_vm = {
     .draw = pane_vm_draw,
     .actions = pane_vm_actions,
     .nactions = nitems(pane_vm_actions),
+    .wants_focus = pane_vm_wants_focus,
 };

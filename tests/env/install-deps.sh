@@ -1,32 +1,67 @@
 #!/bin/sh
 # Install what berth needs if it is missing: apt on Debian/Ubuntu (sudo when
 # not root), brew on macOS. Idempotent: does nothing when all is there.
-# usage: install-deps.sh [build|all]
+# usage: install-deps.sh [build|runtime|all]
+#   build    what building berth needs
+#   runtime  build, plus what running a VM needs (./quickstart): libvirt's
+#            daemon, QEMU, qemu-img, the OpenSSH client, xorriso
+#   all      runtime, plus what the tests need (./check)
+# BERTH_DEPS_DRY_RUN=1 prints the packages the mode covers, one a line,
+# and installs nothing (BERTH_DEPS_OS=Darwin|Linux picks the list).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 what=${1:-all}
+os=${BERTH_DEPS_OS:-$(uname -s)}
+dry=${BERTH_DEPS_DRY_RUN:-0}
 
-if [ "$(uname -s)" = Darwin ]; then
+case $what in
+build | runtime | all) ;;
+*)
+	echo "usage: $0 [build|runtime|all]" >&2
+	exit 2
+	;;
+esac
+
+if [ "$os" = Darwin ]; then
+	pkgs="autoconf automake libtool pkg-config ncurses libvirt libyaml curl
+	    jansson libxml2"
+	# ssh and ssh-keygen come with macOS
+	[ "$what" = build ] || pkgs="$pkgs libvirt qemu xorriso"
+	[ "$what" != all ] || pkgs="$pkgs cmocka tmux clang-format"
+	if [ "$dry" = 1 ]; then
+		printf '%s\n' $pkgs | awk '!seen[$0]++'
+		exit 0
+	fi
 	command -v brew >/dev/null || {
 		echo "berth: Homebrew is needed on macOS: https://brew.sh" >&2
 		exit 1
 	}
-	for p in autoconf automake libtool pkg-config ncurses libvirt libyaml \
-	    curl jansson libxml2 cmocka qemu tmux clang-format; do
+	for p in $pkgs; do
 		brew list --formula "$p" >/dev/null 2>&1 || brew install "$p"
 	done
 	exit 0
 fi
 
+case $what in
+build) pkgs=$(sed -n '/^# build/,/^# runtime/p' "$here/packages.debian") ;;
+runtime) pkgs=$(sed -n '/^# build/,/^# tests/p' "$here/packages.debian") ;;
+all) pkgs=$(cat "$here/packages.debian") ;;
+esac
+pkgs=$(printf '%s\n' "$pkgs" | grep -v '^#')
+case $(uname -m) in
+aarch64 | arm64)
+	pkgs=$(printf '%s\n' "$pkgs" |
+		sed 's/^qemu-system-x86$/qemu-system-arm\nqemu-efi-aarch64/')
+	;;
+esac
+if [ "$dry" = 1 ]; then
+	printf '%s\n' "$pkgs"
+	exit 0
+fi
 command -v apt-get >/dev/null || {
 	echo "berth: no apt-get here; install the packages in $here/packages.debian by hand" >&2
 	exit 1
 }
-if [ "$what" = build ]; then
-	pkgs=$(sed -n '/^# build/,/^# tests/p' "$here/packages.debian" | grep -v '^#')
-else
-	pkgs=$(grep -v '^#' "$here/packages.debian")
-fi
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

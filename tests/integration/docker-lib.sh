@@ -21,6 +21,10 @@ dk_require() {
 		skip_all "cannot create the test image $DK_IMAGE"
 	T_CLEANUP="dk_cleanup"
 	trap 't_cleanup; exit 1' INT TERM HUP
+	# The tests talk to this machine's dockerd (or DOCKER_HOST): the
+	# default profile forwards its VM's socket and would use only that.
+	printf 'docker:\n  forward: none\n' \
+		>"$BERTH_HOME/config/profiles/default.yaml"
 }
 
 dk() { "$DOCKER" "$@"; }

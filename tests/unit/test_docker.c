@@ -117,6 +117,8 @@ test_endpoint_order(void **state)
 
 	free(p->docker.socket);
 	p->docker.socket = NULL;
+	/* The docker CLI's order is for profiles that forward nothing. */
+	p->docker.forward = PROFILE_FORWARD_NONE;
 	/* Nothing set: the default socket. */
 	assert_int_equal(endpoint_resolve(p, &ep, &cause), 0);
 	assert_string_equal(ep.socket, "/var/run/docker.sock");
@@ -180,6 +182,42 @@ test_endpoint_order(void **state)
 		assert_string_equal(ep.source, "profile (forwarded)");
 		endpoint_clear(&ep);
 		free(p->docker.socket);
+		free(sock);
+		free(dir);
+		unsetenv("BERTH_HOME");
+	}
+
+	/*
+	 * A profile whose VM's socket berth forwards talks to that socket
+	 * only, before it exists too: not DOCKER_HOST (set here), a context
+	 * or /var/run/docker.sock, whose containers would pass for the VM's.
+	 */
+	{
+		char *sock, *dir;
+
+		setenv("BERTH_HOME", tmpdir, 1);
+		p->docker.forward = PROFILE_FORWARD_SSH;
+		p->docker.socket = xstrdup("auto");
+		dir = paths_state_dir(p->name);
+		sock = xasprintf("%s/docker.sock", dir);
+		unlink(sock);
+		assert_int_equal(endpoint_resolve(p, &ep, &cause), 0);
+		assert_string_equal(ep.socket, sock);
+		assert_string_equal(ep.source, "profile (forwarded)");
+		assert_int_equal(ep.forwarded, 1);
+		assert_int_equal(ep.from_vm, 1);
+		endpoint_clear(&ep);
+		/* forwarded from another sshd than the VM's */
+		p->docker.ssh_host = xstrdup("build-box");
+		assert_int_equal(endpoint_resolve(p, &ep, &cause), 0);
+		assert_string_equal(ep.socket, sock);
+		assert_int_equal(ep.from_vm, 0);
+		endpoint_clear(&ep);
+		free(p->docker.ssh_host);
+		p->docker.ssh_host = NULL;
+		free(p->docker.socket);
+		p->docker.socket = NULL;
+		p->docker.forward = PROFILE_FORWARD_NONE;
 		free(sock);
 		free(dir);
 		unsetenv("BERTH_HOME");

@@ -33,6 +33,7 @@ struct http_req {
 	CURL *easy;
 	struct curl_slist *headers;
 	int flags;
+	long timeout_ms; /* this call's, for its message */
 	docker_http_data_cb data_cb;
 	docker_http_done_cb done_cb;
 	void (*cleanup)(void *); /* frees arg when done_cb never runs */
@@ -338,6 +339,7 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
 
 	r->h = h;
 	r->flags = flags;
+	r->timeout_ms = h->timeout_ms;
 	r->data_cb = data_cb;
 	r->done_cb = done_cb;
 	r->pub.arg = arg;
@@ -476,7 +478,7 @@ static char *
 http_error(struct http_req *r, CURLcode rc)
 {
 	struct docker_http *h = r->h;
-	long secs = (h->timeout_ms + 999) / 1000;
+	long secs = (r->timeout_ms + 999) / 1000;
 
 	switch (rc) {
 	case CURLE_OK:

@@ -346,6 +346,42 @@ docker_name_valid(const char *name)
 }
 
 /*
+ * A body that is not JSON (a proxy's HTML page, plain text) as one line:
+ * tags dropped, runs of white space as one space. The caller frees it.
+ */
+static char *
+json_error_text(const char *buf, size_t len)
+{
+	char *text = xmalloc(len + 1), *msg;
+	size_t i, o = 0;
+	int tag = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '<' && !tag) {
+			tag = 1;
+			c = ' ';
+		} else if (tag) {
+			tag = c != '>';
+			continue;
+		}
+		if (isspace(c)) {
+			if (o > 0 && text[o - 1] != ' ')
+				text[o++] = ' ';
+			continue;
+		}
+		text[o++] = (char)c;
+	}
+	while (o > 0 && text[o - 1] == ' ')
+		o--;
+	text[o] = '\0';
+	msg = util_sanitize_dup(text, o);
+	free(text);
+	return msg;
+}
+
+/*
  * The daemon's own words for a failed call ({"message": "..."}), else
  * the HTTP status. The caller frees the result.
  */
@@ -365,11 +401,8 @@ docker_json_error(const char *buf, size_t len, long status)
 			                        json_string_length(v));
 		json_decref(root);
 	}
-	if (msg == NULL && buf != NULL && len > 0 && len < 512) {
-		msg = util_sanitize_dup(buf, len);
-		while (*msg != '\0' && msg[strlen(msg) - 1] == ' ')
-			msg[strlen(msg) - 1] = '\0';
-	}
+	if (msg == NULL && buf != NULL && len > 0 && len < 512)
+		msg = json_error_text(buf, len);
 	if (msg == NULL || *msg == '\0') {
 		free(msg);
 		return xasprintf("Docker answered HTTP %ld", status);

@@ -47,6 +47,7 @@ uint64_t util_now_ms(void);
 uint64_t util_mono_ms(void);
 size_t util_sanitize(char *, size_t, const char *, size_t);
 char *util_sanitize_dup(const char *, size_t);
+char *util_utf8_repair(const char *, size_t, size_t *);
 int util_pidlock(const char *, long *);
 long util_pidlock_owner(const char *);
 
@@ -409,6 +410,7 @@ struct model_docker {
 	struct model_container *containers;
 	size_t ncontainers;
 	char *stats_source; /* cgroup | api, NULL before the first sample */
+	int no_events;      /* no /events: the list is fetched every refresh */
 	struct model_logs logs;
 };
 

@@ -33,6 +33,7 @@ struct http_req {
 	CURL *easy;
 	struct curl_slist *headers;
 	int flags;
+	long timeout_ms; /* this call's, for its message */
 	docker_http_data_cb data_cb;
 	docker_http_done_cb done_cb;
 	void (*cleanup)(void *); /* frees arg when done_cb never runs */
@@ -242,7 +243,11 @@ docker_http_req_fd(struct docker_req *req)
 	return (int)fd;
 }
 
-/* Percent-encode a path segment or query value; the caller frees it. */
+/*
+ * Percent-encode a path segment or query value; the caller frees it. Dots
+ * are encoded too, so a name such as ".." stays one segment instead of
+ * being folded away by libcurl's dot-segment removal.
+ */
 char *
 docker_http_escape(const char *s)
 {
@@ -252,7 +257,7 @@ docker_http_escape(const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+		if (isalnum(c) || c == '-' || c == '_' || c == '~')
 			*o++ = (char)c;
 		else {
 			*o++ = '%';
@@ -334,6 +339,7 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
 
 	r->h = h;
 	r->flags = flags;
+	r->timeout_ms = h->timeout_ms;
 	r->data_cb = data_cb;
 	r->done_cb = done_cb;
 	r->pub.arg = arg;
@@ -350,6 +356,8 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
 	else
 		curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_PROXY, "");
+	/* A redirect is an answer like any other non-2xx: not followed. */
+	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "berth/" PACKAGE_VERSION);
 	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
@@ -444,19 +452,38 @@ docker_http_cancel(struct docker_http *h, struct docker_req *req)
 		http_req_free(r);
 }
 
+/*
+ * Whether a complete answer is a success: a 2xx status, or 304 where the
+ * API gives it a meaning and the caller said so (start of a running
+ * container, stop of a stopped one). Anything else, a redirect included,
+ * fails with the daemon's own message. NULL on success, else a message
+ * the caller frees.
+ */
+char *
+docker_http_status_error(long status, int flags, const char *body, size_t len)
+{
+	if (status >= 200 && status < 300)
+		return NULL;
+	if (status == 304 && (flags & DOCKER_HTTP_304_OK))
+		return NULL;
+	if (status >= 300 && status < 400 && (body == NULL || len == 0))
+		return xasprintf("Docker answered HTTP %ld (a redirect, not "
+		                 "followed)",
+		                 status);
+	return docker_json_error(body, len, status);
+}
+
 /* The message for a finished transfer that failed, or NULL. */
 static char *
 http_error(struct http_req *r, CURLcode rc)
 {
 	struct docker_http *h = r->h;
-	long secs = (h->timeout_ms + 999) / 1000;
+	long secs = (r->timeout_ms + 999) / 1000;
 
 	switch (rc) {
 	case CURLE_OK:
-		if (r->pub.status >= 200 && r->pub.status < 400)
-			return NULL;
-		return docker_json_error(r->pub.body, r->pub.len,
-		                         r->pub.status);
+		return docker_http_status_error(r->pub.status, r->flags,
+		                                r->pub.body, r->pub.len);
 	case CURLE_OPERATION_TIMEDOUT:
 		return xasprintf("Docker is not responding (no answer from "
 		                 "%s within %ld s)",
@@ -501,6 +528,7 @@ http_check_done(struct docker_http *h)
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
 		                  &r->pub.status);
 		r->pub.error = http_error(r, msg->data.result);
+		r->pub.timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
 		http_unlink(h, r);
 		curl_multi_remove_handle(h->multi, r->easy);
 		r->added = 0;

@@ -1,13 +1,17 @@
 /*
  * docker-json.c: the Docker daemon's JSON answers turned into berth's model
- * structs with jansson. Every string that can reach a terminal (names,
- * images, commands, labels, statuses, error messages) is sanitized here;
- * ids are checked to be plain hex before they go into a URL. Broken or
- * truncated JSON gives a one-line cause, never a crash.
+ * structs with jansson. Names, images, commands, labels and statuses are
+ * kept as the daemon sent them (bytes that are not UTF-8 become U+FFFD),
+ * so --json output carries the real strings; whoever shows them on a
+ * terminal sanitizes them there (draw_text, the CLI's tables). Error
+ * messages, which go straight into messages, are sanitized here. Ids are
+ * checked to be plain hex before they go into a URL. Broken or truncated
+ * JSON gives a one-line cause, never a crash.
  */
 
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +26,19 @@ json_parse(const char *buf, size_t len, const char *what, char **cause)
 	json_error_t jerr;
 	json_t *root;
 
+	char *fixed;
+	size_t flen;
+
 	if (buf == NULL || len == 0) {
 		util_set_cause(cause, "Docker sent an empty %s", what);
 		return NULL;
 	}
-	root = json_loadb(buf, len, JSON_ALLOW_NUL, &jerr);
+	/* One bad byte in one name must not lose the whole answer. */
+	if ((fixed = util_utf8_repair(buf, len, &flen)) != NULL) {
+		root = json_loadb(fixed, flen, JSON_ALLOW_NUL, &jerr);
+		free(fixed);
+	} else
+		root = json_loadb(buf, len, JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		char *msg = util_sanitize_dup(jerr.text, strlen(jerr.text));
 
@@ -37,7 +49,10 @@ json_parse(const char *buf, size_t len, const char *what, char **cause)
 	return root;
 }
 
-/* A sanitized copy of a JSON string member, or NULL when absent. */
+/*
+ * A copy of a JSON string member as sent (valid UTF-8, up to a NUL), or
+ * NULL when absent. Not safe for a terminal as it is.
+ */
 static char *
 json_str(json_t *o, const char *key)
 {
@@ -45,7 +60,7 @@ json_str(json_t *o, const char *key)
 
 	if (!json_is_string(v))
 		return NULL;
-	return util_sanitize_dup(json_string_value(v), json_string_length(v));
+	return xstrdup(json_string_value(v));
 }
 
 static int64_t
@@ -170,7 +185,7 @@ json_container(json_t *o, struct model_container *c)
 	if (name != NULL) {
 		if (*name == '/')
 			name++;
-		c->name = util_sanitize_dup(name, strlen(name));
+		c->name = xstrdup(name);
 	} else
 		c->name = xstrndup(c->id, 12);
 	c->image = json_str(o, "Image");
@@ -269,6 +284,104 @@ docker_json_inspect(const char *buf, size_t len, char **id, int *tty, int *pid,
 }
 
 /*
+ * /containers/{id}/json for an action: the full id, whether it runs or is
+ * paused, when it last started and its own stop grace (Config.StopTimeout,
+ * -1 when it has none).
+ */
+int
+docker_json_state(const char *buf, size_t len, struct docker_state *st,
+                  char **cause)
+{
+	json_t *root = json_parse(buf, len, "container", cause);
+	json_t *cfg, *state, *v;
+	char *id;
+
+	memset(st, 0, sizeof *st);
+	st->stop_timeout = -1;
+	if (root == NULL)
+		return -1;
+	id = json_str(root, "Id");
+	if (!docker_id_valid(id)) {
+		free(id);
+		json_decref(root);
+		util_set_cause(cause, "Docker sent a container without an id");
+		return -1;
+	}
+	memcpy(st->id, id, sizeof st->id);
+	free(id);
+	state = json_object_get(root, "State");
+	st->running = json_is_true(json_object_get(state, "Running"));
+	st->paused = json_is_true(json_object_get(state, "Paused"));
+	v = json_object_get(state, "StartedAt");
+	if (json_is_string(v))
+		snprintf(st->started, sizeof st->started, "%s",
+		         json_string_value(v));
+	cfg = json_object_get(root, "Config");
+	v = json_object_get(cfg, "StopTimeout");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= 86400)
+		st->stop_timeout = (int)json_integer_value(v);
+	json_decref(root);
+	return 0;
+}
+
+/* A container name or id as the user may give it: [/]name, no slashes. */
+int
+docker_name_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	if (*name == '/')
+		name++;
+	if (!isalnum((unsigned char)name[0]))
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '.' && name[i] != '-')
+			return 0;
+	}
+	return i <= 255;
+}
+
+/*
+ * A body that is not JSON (a proxy's HTML page, plain text) as one line:
+ * tags dropped, runs of white space as one space. The caller frees it.
+ */
+static char *
+json_error_text(const char *buf, size_t len)
+{
+	char *text = xmalloc(len + 1), *msg;
+	size_t i, o = 0;
+	int tag = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '<' && !tag) {
+			tag = 1;
+			c = ' ';
+		} else if (tag) {
+			tag = c != '>';
+			continue;
+		}
+		if (isspace(c)) {
+			if (o > 0 && text[o - 1] != ' ')
+				text[o++] = ' ';
+			continue;
+		}
+		text[o++] = (char)c;
+	}
+	while (o > 0 && text[o - 1] == ' ')
+		o--;
+	text[o] = '\0';
+	msg = util_sanitize_dup(text, o);
+	free(text);
+	return msg;
+}
+
+/*
  * The daemon's own words for a failed call ({"message": "..."}), else
  * the HTTP status. The caller frees the result.
  */
@@ -281,14 +394,15 @@ docker_json_error(const char *buf, size_t len, long status)
 	if (buf != NULL && len > 0)
 		root = json_loadb(buf, len, 0, NULL);
 	if (root != NULL) {
-		msg = json_str(root, "message");
+		json_t *v = json_object_get(root, "message");
+
+		if (json_is_string(v))
+			msg = util_sanitize_dup(json_string_value(v),
+			                        json_string_length(v));
 		json_decref(root);
 	}
-	if (msg == NULL && buf != NULL && len > 0 && len < 512) {
-		msg = util_sanitize_dup(buf, len);
-		while (*msg != '\0' && msg[strlen(msg) - 1] == ' ')
-			msg[strlen(msg) - 1] = '\0';
-	}
+	if (msg == NULL && buf != NULL && len > 0 && len < 512)
+		msg = json_error_text(buf, len);
 	if (msg == NULL || *msg == '\0') {
 		free(msg);
 		return xasprintf("Docker answered HTTP %ld", status);

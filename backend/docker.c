@@ -27,14 +27,18 @@
 #define DOCKER_BACKOFF_MIN_MS 500
 #define DOCKER_BACKOFF_MAX_MS 30000
 /* A forwarded socket appears when the VM is up: look for it often. */
-#define DOCKER_BACKOFF_FWD_MS 1000
-#define DOCKER_LOG_LINES      5000
-#define DOCKER_LOG_BYTES      (2 * 1024 * 1024)
-#define DOCKER_EVENT_MAX      (64 * 1024)
-#define DOCKER_RECHECK_MS     300
-#define DOCKER_RECHECK_TRIES  5 /* 300 ms, then doubling: 9.3 s in all */
-#define DOCKER_LOG_PUBLISH_MS 250
-#define DOCKER_LOG_BATCH_MS   25
+#define DOCKER_BACKOFF_FWD_MS  1000
+#define DOCKER_LOG_LINES       5000
+#define DOCKER_LOG_BYTES       (2 * 1024 * 1024)
+#define DOCKER_EVENT_MAX       (64 * 1024)
+#define DOCKER_RECHECK_MS      300
+#define DOCKER_RECHECK_TRIES   5 /* 300 ms, then doubling: 9.3 s in all */
+#define DOCKER_LOG_PUBLISH_MS  250
+#define DOCKER_LOG_BATCH_MS    25
+#define DOCKER_EVENTS_SHORT_MS 2000  /* a stream that ends sooner is none */
+#define DOCKER_EVENTS_RETRY_MS 30000 /* then try it again this often */
+#define DOCKER_EVENTS_GOOD_MS  5000  /* a stream this old works again */
+#define DOCKER_STOP_GRACE_S    10    /* the daemon's default stop grace */
 
 enum docker_stats_mode {
 	DOCKER_STATS_AUTO,
@@ -128,9 +132,20 @@ struct docker {
 
 	int nactions;
 	int nerrors;
-	int live;       /* events stream, liveness pings and stats */
-	int dirty;      /* changed since docker_take_dirty() */
-	int wait_stats; /* docker_wait() also waits for stats calls */
+	int nunknown; /* containers the daemon does not know (404) */
+	int want;     /* DOCKER_WANT_*: what a sync fetches */
+	/*
+	 * The daemon (or a socket proxy before it) gives no usable /events:
+	 * the list is fetched at every refresh instead; the stream is tried
+	 * again now and then.
+	 */
+	int no_events;
+	uint64_t events_started; /* when the current stream was started */
+	uint64_t events_retry_at;
+	char *stats_error; /* why the last stats call failed, NULL if none */
+	int live;          /* events stream, liveness pings and stats */
+	int dirty;         /* changed since docker_take_dirty() */
+	int wait_stats;    /* docker_wait() also waits for stats calls */
 };
 
 static void docker_connect(struct docker *);
@@ -147,11 +162,14 @@ static void BERTH_PRINTFLIKE(3, 4)
     docker_msg(struct docker *d, int level, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char *s, *raw;
 
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	raw = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Names in messages are as the daemon or the user gave them. */
+	s = util_sanitize_dup(raw, strlen(raw));
+	free(raw);
 	if (level >= 2)
 		d->nerrors++;
 	if (d->engine != NULL)
@@ -209,6 +227,7 @@ docker_open(struct engine *e, const struct profile *p)
 	d->live = e != NULL;
 	d->conn = MODEL_CONN_CONNECTING;
 	d->backoff_ms = DOCKER_BACKOFF_MIN_MS;
+	d->want = DOCKER_WANT_FACTS | DOCKER_WANT_LIST;
 	if (endpoint_resolve(p, &d->ep, &d->ep_error) != 0) {
 		d->conn = MODEL_CONN_DOWN;
 		d->error = xstrdup(d->ep_error);
@@ -261,6 +280,7 @@ docker_close(struct docker *d)
 	endpoint_clear(&d->ep);
 	free(d->ep_error);
 	free(d->error);
+	free(d->stats_error);
 	free(d);
 }
 
@@ -286,7 +306,7 @@ docker_on_ping(struct docker_req *r)
 	}
 	if (d->conn == MODEL_CONN_UP) {
 		/* Liveness: the stream may have died while we were away. */
-		if (d->events == NULL && d->live)
+		if (d->events == NULL && d->live && !d->no_events)
 			docker_sync(d);
 		return;
 	}
@@ -361,9 +381,11 @@ docker_on_version(struct docker_req *r)
 	char *cause = NULL;
 
 	d->version_req = NULL;
-	if (r->error == NULL &&
-	    docker_json_version(r->body, r->len, &d->facts, &cause) != 0) {
-		docker_msg(d, 1, "%s", cause);
+	if (r->error != NULL)
+		docker_msg(d, d->engine != NULL ? 1 : 2, "version: %s",
+		           r->error);
+	else if (docker_json_version(r->body, r->len, &d->facts, &cause) != 0) {
+		docker_msg(d, d->engine != NULL ? 1 : 2, "%s", cause);
 		free(cause);
 	}
 	docker_changed(d);
@@ -376,9 +398,10 @@ docker_on_info(struct docker_req *r)
 	char *cause = NULL;
 
 	d->info_req = NULL;
-	if (r->error == NULL &&
-	    docker_json_info(r->body, r->len, &d->facts, &cause) != 0) {
-		docker_msg(d, 1, "%s", cause);
+	if (r->error != NULL)
+		docker_msg(d, d->engine != NULL ? 1 : 2, "info: %s", r->error);
+	else if (docker_json_info(r->body, r->len, &d->facts, &cause) != 0) {
+		docker_msg(d, d->engine != NULL ? 1 : 2, "%s", cause);
 		free(cause);
 	}
 	docker_changed(d);
@@ -472,15 +495,16 @@ docker_on_list(struct docker_req *r)
 static void
 docker_sync(struct docker *d)
 {
-	if (d->live && d->events == NULL)
+	if (d->live && d->events == NULL &&
+	    (!d->no_events || util_mono_ms() >= d->events_retry_at))
 		docker_events_start(d);
-	if (d->version_req == NULL)
+	if (d->version_req == NULL && (d->want & DOCKER_WANT_FACTS))
 		d->version_req = docker_http_start(
 		    d->http, "GET", "/version", 0, NULL, docker_on_version, d);
-	if (d->info_req == NULL)
+	if (d->info_req == NULL && (d->want & DOCKER_WANT_FACTS))
 		d->info_req = docker_http_start(d->http, "GET", "/info", 0,
 		                                NULL, docker_on_info, d);
-	if (d->list_req == NULL)
+	if (d->list_req == NULL && (d->want & DOCKER_WANT_LIST))
 		d->list_req =
 		    docker_http_start(d->http, "GET", "/containers/json?all=1",
 		                      0, NULL, docker_on_list, d);
@@ -625,6 +649,10 @@ docker_on_events_data(struct docker_req *r, const char *p, size_t len)
 	size_t take;
 
 	d->backoff_ms = DOCKER_BACKOFF_MIN_MS;
+	if (d->no_events) { /* it works again */
+		d->no_events = 0;
+		docker_changed(d);
+	}
 	while (len > 0) {
 		nl = memchr(p, '\n', len);
 		take = nl != NULL ? (size_t)(nl - p) : len;
@@ -651,10 +679,32 @@ static void
 docker_on_events_done(struct docker_req *r)
 {
 	struct docker *d = r->arg;
+	uint64_t now = util_mono_ms();
 	char *why;
 
 	d->events = NULL;
 	d->evlen = 0;
+	/*
+	 * Refused with an HTTP answer (a socket proxy with EVENTS=0 says
+	 * 403), or ended at once: the daemon itself answers (its ping
+	 * did), so do without events and list at every refresh, rather than
+	 * reconnect forever.
+	 */
+	if (d->no_events || (r->status >= 300 && !r->timed_out) ||
+	    (r->error == NULL && r->status >= 200 &&
+	     now < d->events_started + DOCKER_EVENTS_SHORT_MS)) {
+		if (!d->no_events)
+			docker_msg(d, 1,
+			           "no Docker events (%s); listing the "
+			           "containers at every refresh instead",
+			           r->error != NULL
+			               ? r->error
+			               : "the stream ended at once");
+		d->no_events = 1;
+		d->events_retry_at = now + DOCKER_EVENTS_RETRY_MS;
+		docker_changed(d);
+		return;
+	}
 	why = xasprintf("the Docker event stream ended%s%s; reconnecting",
 	                r->error != NULL ? ": " : "",
 	                r->error != NULL ? r->error : "");
@@ -670,6 +720,7 @@ docker_events_start(struct docker *d)
 	char *path = xasprintf("/events?filters=%s", f);
 
 	d->evlen = 0;
+	d->events_started = util_mono_ms();
 	d->events =
 	    docker_http_start(d->http, "GET", path, DOCKER_HTTP_STREAM,
 	                      docker_on_events_data, docker_on_events_done, d);
@@ -868,6 +919,11 @@ docker_on_stats(struct docker_req *r)
 	    docker_json_stats(r->body, r->len, &cur, &cause) == 0) {
 		cur.when_ms = util_mono_ms();
 		docker_stats_got(d, sc->id, &cur);
+	} else {
+		/* Kept for whoever asked for figures and got none. */
+		free(d->stats_error);
+		d->stats_error = cause != NULL ? cause : xstrdup(r->error);
+		cause = NULL;
 	}
 	free(cause);
 	free(sc);
@@ -952,29 +1008,60 @@ docker_stats_refresh(struct docker *d)
 
 /* ---- actions --------------------------------------------------------- */
 
+/* The state an action leaves, for the re-check after a timeout. */
+enum docker_after {
+	DOCKER_AFTER_RUNNING,   /* start, unpause */
+	DOCKER_AFTER_STOPPED,   /* stop, kill */
+	DOCKER_AFTER_RESTARTED, /* running, started again since */
+	DOCKER_AFTER_PAUSED,
+	DOCKER_AFTER_GONE, /* remove */
+};
+
 struct docker_action_def {
 	enum engine_cmd_type type;
 	const char *method;
 	const char *path; /* after /containers/{id} */
 	const char *verb; /* for errors: "cannot start web: …" */
 	const char *done; /* "started web" */
+	int flags;        /* DOCKER_HTTP_304_OK where the API defines it */
+	int grace;        /* the daemon waits the stop grace before answering */
+	enum docker_after after;
 };
 
 static const struct docker_action_def docker_actions[] = {
-    {ENGINE_CMD_CT_START, "POST", "/start", "start", "started"},
-    {ENGINE_CMD_CT_STOP, "POST", "/stop", "stop", "stopped"},
-    {ENGINE_CMD_CT_RESTART, "POST", "/restart", "restart", "restarted"},
-    {ENGINE_CMD_CT_KILL, "POST", "/kill", "kill", "killed"},
-    {ENGINE_CMD_CT_PAUSE, "POST", "/pause", "pause", "paused"},
-    {ENGINE_CMD_CT_UNPAUSE, "POST", "/unpause", "unpause", "unpaused"},
-    {ENGINE_CMD_CT_REMOVE, "DELETE", "", "remove", "removed"},
+    {ENGINE_CMD_CT_START, "POST", "/start", "start", "started",
+     DOCKER_HTTP_304_OK, 0, DOCKER_AFTER_RUNNING},
+    {ENGINE_CMD_CT_STOP, "POST", "/stop", "stop", "stopped", DOCKER_HTTP_304_OK,
+     1, DOCKER_AFTER_STOPPED},
+    {ENGINE_CMD_CT_RESTART, "POST", "/restart", "restart", "restarted", 0, 1,
+     DOCKER_AFTER_RESTARTED},
+    {ENGINE_CMD_CT_KILL, "POST", "/kill", "kill", "killed", 0, 0,
+     DOCKER_AFTER_STOPPED},
+    {ENGINE_CMD_CT_PAUSE, "POST", "/pause", "pause", "paused", 0, 0,
+     DOCKER_AFTER_PAUSED},
+    {ENGINE_CMD_CT_UNPAUSE, "POST", "/unpause", "unpause", "unpaused", 0, 0,
+     DOCKER_AFTER_RUNNING},
+    {ENGINE_CMD_CT_REMOVE, "DELETE", "", "remove", "removed", 0, 0,
+     DOCKER_AFTER_GONE},
 };
 
+/*
+ * One action in flight: for stop and restart, first the container's state
+ * (its own stop grace sets the deadline; restart needs its start time),
+ * then the call, then, if that timed out, the state again: an action that
+ * did what it should is not called a failure because its answer was late.
+ */
 struct docker_action_call {
 	struct docker *d;
 	const struct docker_action_def *def;
-	char *name;
+	char *name;  /* for messages */
+	char *ename; /* escaped, for the path */
+	long long num;
+	struct docker_state before;
+	char *timeout_error; /* the call's error while re-checking */
 };
+
+static void docker_action_send(struct docker_action_call *);
 
 static void
 docker_action_free(void *arg)
@@ -983,30 +1070,146 @@ docker_action_free(void *arg)
 
 	ac->d->nactions--;
 	free(ac->name);
+	free(ac->ename);
+	free(ac->timeout_error);
 	free(ac);
+}
+
+/* Start a GET of the container's state, done by cb. */
+static void
+docker_action_inspect(struct docker_action_call *ac, docker_http_done_cb cb)
+{
+	char *path = xasprintf("/containers/%s/json", ac->ename);
+	struct docker_req *req;
+
+	req = docker_http_start(ac->d->http, "GET", path, 0, NULL, cb, ac);
+	docker_http_set_cleanup(req, docker_action_free);
+	free(path);
+}
+
+/* The action ends: say how, count an unknown container apart. */
+static void
+docker_action_end(struct docker_action_call *ac, const struct docker_req *r,
+                  const char *error)
+{
+	struct docker *d = ac->d;
+
+	if (error != NULL) {
+		if (r != NULL && r->status == 404)
+			d->nunknown++;
+		docker_msg(d, 2, "cannot %s %s: %s", ac->def->verb, ac->name,
+		           error);
+	} else
+		docker_msg(d, 0, "%s %s", ac->def->done, ac->name);
+	docker_action_free(ac);
+}
+
+static void
+docker_on_action_recheck(struct docker_req *r)
+{
+	struct docker_action_call *ac = r->arg;
+	struct docker_state st;
+	char *cause = NULL;
+	int ok = 0;
+
+	if (ac->def->after == DOCKER_AFTER_GONE)
+		ok = r->status == 404;
+	else if (r->error == NULL &&
+	         docker_json_state(r->body, r->len, &st, &cause) == 0) {
+		switch (ac->def->after) {
+		case DOCKER_AFTER_RUNNING:
+			ok = st.running && !st.paused;
+			break;
+		case DOCKER_AFTER_STOPPED:
+			ok = !st.running;
+			break;
+		case DOCKER_AFTER_RESTARTED:
+			ok = st.running &&
+			     strcmp(st.started, ac->before.started) != 0;
+			break;
+		case DOCKER_AFTER_PAUSED:
+			ok = st.paused;
+			break;
+		case DOCKER_AFTER_GONE:
+			break;
+		}
+	}
+	free(cause);
+	docker_action_end(ac, NULL, ok ? NULL : ac->timeout_error);
 }
 
 static void
 docker_on_action(struct docker_req *r)
 {
 	struct docker_action_call *ac = r->arg;
-	struct docker *d = ac->d;
 
-	d->nactions--;
-	if (r->error != NULL)
-		docker_msg(d, 2, "cannot %s %s: %s", ac->def->verb, ac->name,
-		           r->error);
-	else
-		docker_msg(d, 0, "%s %s", ac->def->done, ac->name);
-	free(ac->name);
-	free(ac);
+	if (r->error != NULL && r->timed_out && ac->d->conn == MODEL_CONN_UP) {
+		ac->timeout_error = xstrdup(r->error);
+		docker_action_inspect(ac, docker_on_action_recheck);
+		return;
+	}
+	docker_action_end(ac, r, r->error);
+}
+
+static void
+docker_on_action_before(struct docker_req *r)
+{
+	struct docker_action_call *ac = r->arg;
+	char *cause = NULL;
+
+	if (r->error != NULL) {
+		docker_action_end(ac, r, r->error);
+		return;
+	}
+	if (docker_json_state(r->body, r->len, &ac->before, &cause) != 0) {
+		docker_action_end(ac, r, cause);
+		free(cause);
+		return;
+	}
+	docker_action_send(ac);
+}
+
+/*
+ * The call itself. One that waits for the stop grace (the -t given, else
+ * the container's own, else Docker's 10 s) gets that much more than the
+ * usual timeout.
+ */
+static void
+docker_action_send(struct docker_action_call *ac)
+{
+	struct docker *d = ac->d;
+	const struct docker_action_def *def = ac->def;
+	struct docker_req *req;
+	char *path, *query = NULL;
+	long saved = docker_http_timeout(d->http), grace;
+
+	if (def->grace) {
+		if (ac->num > 0 && ac->num <= 3600) {
+			query = xasprintf("?t=%lld", ac->num);
+			grace = (long)ac->num;
+		} else if (ac->before.stop_timeout >= 0)
+			grace = ac->before.stop_timeout;
+		else
+			grace = DOCKER_STOP_GRACE_S;
+		docker_http_set_timeout(d->http, saved + grace * 1000);
+	} else if (def->type == ENGINE_CMD_CT_REMOVE)
+		query = xasprintf("?force=%d&v=%d", (int)(ac->num & 1) ? 1 : 0,
+		                  (int)(ac->num & 2) ? 1 : 0);
+	path = xasprintf("/containers/%s%s%s", ac->ename, def->path,
+	                 query != NULL ? query : "");
+	req = docker_http_start(d->http, def->method, path, def->flags, NULL,
+	                        docker_on_action, ac);
+	docker_http_set_cleanup(req, docker_action_free);
+	docker_http_set_timeout(d->http, saved);
+	free(path);
+	free(query);
 }
 
 /*
  * Start a container action on id (or name). num: stop/restart timeout in
- * seconds (0 = the daemon's default), remove flags (bit 0 force, bit 1
- * volumes). The result arrives as a message. Returns -1 when it cannot
- * be sent.
+ * seconds (0 = the container's own grace), remove flags (bit 0 force,
+ * bit 1 volumes). The result arrives as a message. Returns -1 when it
+ * cannot be sent.
  */
 int
 docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
@@ -1014,9 +1217,6 @@ docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
 {
 	const struct docker_action_def *def = NULL;
 	struct docker_action_call *ac;
-	struct docker_req *req;
-	char *e, *path, *query = NULL;
-	long saved;
 	size_t i;
 
 	for (i = 0; i < nitems(docker_actions); i++) {
@@ -1031,31 +1231,25 @@ docker_action(struct docker *d, enum engine_cmd_type type, const char *id,
 		                            : "Docker is not connected");
 		return -1;
 	}
-	saved = docker_http_timeout(d->http);
-	if (type == ENGINE_CMD_CT_STOP || type == ENGINE_CMD_CT_RESTART) {
-		if (num > 0 && num < 3600)
-			query = xasprintf("?t=%lld", num);
-		/* The daemon waits up to t seconds before it answers. */
-		docker_http_set_timeout(
-		    d->http, saved + (num > 0 && num < 3600 ? num : 10) * 1000);
-	} else if (type == ENGINE_CMD_CT_REMOVE)
-		query = xasprintf("?force=%d&v=%d", (int)(num & 1) ? 1 : 0,
-		                  (int)(num & 2) ? 1 : 0);
-	e = docker_http_escape(id);
-	path = xasprintf("/containers/%s%s%s", e, def->path,
-	                 query != NULL ? query : "");
+	/* "../x" is no container; the daemon would only redirect it. */
+	if (!docker_name_valid(id)) {
+		d->nunknown++;
+		docker_msg(d, 2, "cannot %s %s: no such container", def->verb,
+		           id);
+		return -1;
+	}
 	ac = xcalloc(1, sizeof *ac);
 	ac->d = d;
 	ac->def = def;
+	ac->num = num;
 	ac->name = xstrdup(docker_name_of(d, id));
-	req = docker_http_start(d->http, def->method, path, 0, NULL,
-	                        docker_on_action, ac);
-	docker_http_set_cleanup(req, docker_action_free);
-	docker_http_set_timeout(d->http, saved);
+	ac->ename = docker_http_escape(id);
+	ac->before.stop_timeout = -1;
 	d->nactions++;
-	free(path);
-	free(query);
-	free(e);
+	if (def->grace)
+		docker_action_inspect(ac, docker_on_action_before);
+	else
+		docker_action_send(ac);
 	return 0;
 }
 
@@ -1145,6 +1339,8 @@ docker_on_logs_inspect(struct docker_req *r)
 
 	d->logs.inspect = NULL;
 	if (r->error != NULL) {
+		if (r->status == 404)
+			d->nunknown++;
 		d->logs.error = xstrdup(r->error);
 		d->logs.active = 0;
 		docker_msg(d, 2, "logs: %s", r->error);
@@ -1196,6 +1392,11 @@ docker_logs_start(struct docker *d, const char *id, long long tail, int follow,
 		docker_msg(d, 2, "logs: %s",
 		           d->error != NULL ? d->error
 		                            : "Docker is not connected");
+		return -1;
+	}
+	if (!docker_name_valid(id)) {
+		d->nunknown++;
+		docker_msg(d, 2, "logs: no such container: %s", id);
 		return -1;
 	}
 	d->logs.id = xstrdup(id);
@@ -1252,7 +1453,19 @@ docker_refresh(struct docker *d)
 	if (!d->live)
 		return;
 	docker_connect(d); /* liveness */
-	if (d->events == NULL || d->resync)
+	if (d->no_events && d->events != NULL &&
+	    util_mono_ms() >= d->events_started + DOCKER_EVENTS_GOOD_MS) {
+		d->no_events = 0; /* the stream is back and stays */
+		docker_changed(d);
+	}
+	if (d->no_events && !d->resync) {
+		if (d->events == NULL && util_mono_ms() >= d->events_retry_at)
+			docker_events_start(d);
+		if (d->list_req == NULL)
+			d->list_req = docker_http_start(
+			    d->http, "GET", "/containers/json?all=1", 0, NULL,
+			    docker_on_list, d);
+	} else if (d->events == NULL || d->resync)
 		docker_sync(d);
 	if (d->loaded)
 		docker_stats_refresh(d);
@@ -1378,6 +1591,30 @@ docker_endpoint(const struct docker *d)
 	return &d->ep;
 }
 
+/*
+ * What a sync fetches (DOCKER_WANT_*; both by default): a CLI command
+ * asks only for what it shows, so it cannot fail on something else.
+ */
+void
+docker_set_want(struct docker *d, int want)
+{
+	d->want = want;
+}
+
+/* Actions and logs that failed because the container does not exist. */
+int
+docker_unknown(const struct docker *d)
+{
+	return d->nunknown;
+}
+
+/* Why the last stats call gave no figures, or NULL. */
+const char *
+docker_stats_error(const struct docker *d)
+{
+	return d->stats_error;
+}
+
 /* Errors reported so far (the CLI's exit status). */
 int
 docker_errors(const struct docker *d)
@@ -1394,6 +1631,7 @@ docker_fill_docker(struct docker *d, struct model_docker *md)
 	model_docker_clear(md);
 	model_docker_copy(md, &d->facts);
 	md->conn = d->conn;
+	md->no_events = d->no_events;
 	md->error = d->error != NULL ? xstrdup(d->error) : NULL;
 	md->endpoint = xstrdup(d->ep.host != NULL ? d->ep.host : "");
 	md->source = xstrdup(d->ep.source != NULL ? d->ep.source : "");

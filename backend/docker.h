@@ -39,6 +39,7 @@ void endpoint_clear(struct endpoint *);
  */
 #define DOCKER_HTTP_STREAM      0x1 /* no total timeout; body to data_cb */
 #define DOCKER_HTTP_UNVERSIONED 0x2 /* no /vX.Y prefix (for /_ping) */
+#define DOCKER_HTTP_304_OK      0x4 /* 304 Not Modified is a success */
 
 #define DOCKER_HTTP_MAX_BODY (16 * 1024 * 1024)
 
@@ -49,6 +50,7 @@ struct docker_req {
 	size_t len;        /* body length */
 	char *error;       /* transport or daemon error, NULL on 2xx */
 	char *api_version; /* API-Version response header, or NULL */
+	int timed_out;     /* no (complete) answer within the timeout */
 	void *arg;         /* the caller's, given to docker_http_start */
 	/* The transport's own fields follow in docker-http.c. */
 };
@@ -72,6 +74,7 @@ void docker_http_dispatch(struct docker_http *, const struct pollfd *, int);
 int docker_http_busy(const struct docker_http *);
 void docker_http_run(struct docker_http *, int);
 char *docker_http_escape(const char *);
+char *docker_http_status_error(long, int, const char *, size_t);
 char *docker_api_negotiate(const char *);
 
 /* docker-json.c: the daemon's JSON into model structs (text sanitized). */
@@ -82,6 +85,16 @@ int docker_json_containers(const char *, size_t, struct model_container **,
 int docker_json_inspect(const char *, size_t, char **, int *, int *, char **);
 char *docker_json_error(const char *, size_t, long);
 int docker_id_valid(const char *);
+int docker_name_valid(const char *);
+
+/* What an action needs to know of a container (docker_json_state). */
+struct docker_state {
+	char id[65];
+	int running, paused;
+	char started[40]; /* State.StartedAt */
+	int stop_timeout; /* Config.StopTimeout in seconds, -1 = none */
+};
+int docker_json_state(const char *, size_t, struct docker_state *, char **);
 
 struct docker_event {
 	char type[32];
@@ -181,6 +194,11 @@ const struct endpoint *docker_endpoint(const struct docker *);
 void docker_set_stats_source(struct docker *, int);
 void docker_set_visible(struct docker *, const char *);
 void docker_set_live(struct docker *, int);
+#define DOCKER_WANT_FACTS 0x1 /* /version and /info */
+#define DOCKER_WANT_LIST  0x2 /* the container list */
+void docker_set_want(struct docker *, int);
+int docker_unknown(const struct docker *);
+const char *docker_stats_error(const struct docker *);
 int docker_take_dirty(struct docker *);
 void docker_poll(struct docker *, int);
 void docker_ping(struct docker *);

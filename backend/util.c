@@ -459,6 +459,44 @@ util_sanitize_dup(const char *src, size_t len)
 	return dst;
 }
 
+/*
+ * Untrusted text with every byte that is not valid UTF-8 replaced by
+ * U+FFFD, so a strict parser (jansson) accepts the rest of it. Returns
+ * NULL when src is valid as it is, else a copy the caller frees, its
+ * length in *outlen.
+ */
+char *
+util_utf8_repair(const char *src, size_t len, size_t *outlen)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	char *out = NULL;
+	size_t i = 0, o = 0, l;
+
+	while (i < len) {
+		l = utf8_len(s + i, len - i);
+		if (l == 0 && out == NULL) {
+			out = xmalloc(len * 3 + 1);
+			memcpy(out, src, i);
+			o = i;
+		}
+		if (l == 0) {
+			memcpy(out + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (out != NULL)
+			memcpy(out + o, s + i, l);
+		o += l;
+		i += l;
+	}
+	if (out != NULL) {
+		out[o] = '\0';
+		*outlen = o;
+	}
+	return out;
+}
+
 const char *
 util_basename(const char *path)
 {

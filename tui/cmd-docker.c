@@ -2,8 +2,10 @@
  * cmd-docker.c: the Docker commands of the CLI: `berth ps`, `berth logs`,
  * `berth docker-info` and `berth container ACTION NAME…`. They use the
  * Docker component without an engine (backend/docker.c): connect, run the
- * calls, print, exit. Text from the daemon was sanitized by the backend;
- * log lines are sanitized here as they are printed.
+ * calls, print, exit. Text from the daemon comes as it was sent: --json
+ * carries it so (escaped by jansson), tables and log lines are sanitized
+ * here as they are printed. Exit codes: 0 done, 1 the daemon said no, 2 a
+ * container the user named does not exist.
  */
 
 #include "config.h"
@@ -40,9 +42,12 @@ cmd_docker_vm_stopped(const struct profile *p)
 	return stopped;
 }
 
-/* Open the profile's Docker endpoint and connect; NULL after a message. */
+/*
+ * Open the profile's Docker endpoint and connect, fetching only what the
+ * command needs (DOCKER_WANT_*); NULL after a message.
+ */
 static struct docker *
-cmd_docker_connect(struct cmd_ctx *ctx, int *rc)
+cmd_docker_connect(struct cmd_ctx *ctx, int *rc, int want)
 {
 	struct profile *p;
 	struct docker *d;
@@ -58,6 +63,7 @@ cmd_docker_connect(struct cmd_ctx *ctx, int *rc)
 	}
 	free(cause);
 	d = docker_open(NULL, p);
+	docker_set_want(d, want);
 	docker_refresh(d);
 	docker_wait(d, 60000);
 	memset(&md, 0, sizeof md);
@@ -80,6 +86,27 @@ cmd_docker_connect(struct cmd_ctx *ctx, int *rc)
 	model_docker_clear(&md);
 	profile_free(p);
 	return d;
+}
+
+/*
+ * The exit code for what happened: 1 when the daemon refused something,
+ * 2 when every failure was a container that does not exist.
+ */
+static int
+cmd_docker_rc(struct docker *d)
+{
+	if (docker_errors(d) > docker_unknown(d))
+		return BERTH_EXIT_FAILED;
+	if (docker_unknown(d) > 0)
+		return BERTH_EXIT_USAGE;
+	return BERTH_EXIT_OK;
+}
+
+/* Daemon text for a terminal (NULL as ""); the caller frees it. */
+static char *
+cmd_docker_safe(const char *s)
+{
+	return s != NULL ? util_sanitize_dup(s, strlen(s)) : xstrdup("");
 }
 
 static json_t *
@@ -179,11 +206,29 @@ cmd_ps_shown(const struct model_container *c, int all)
 	       strcmp(c->state, "restarting") == 0;
 }
 
+/* One row of the ps table, sanitized; the caller frees it. */
+static char *
+cmd_ps_row(const struct model_container *c)
+{
+	char *ports = cmd_docker_ports(c), *row, *safe;
+
+	row = xasprintf("%-12.12s  %-24s  %-20s  %-24s  %s\n", c->id, c->name,
+	                c->image != NULL ? c->image : "",
+	                c->status != NULL ? c->status : c->state, ports);
+	safe = cmd_docker_safe(row);
+	/* util_sanitize shows the row's own newline as ^J: put it back. */
+	if (strlen(safe) >= 2 && strcmp(safe + strlen(safe) - 2, "^J") == 0)
+		strcpy(safe + strlen(safe) - 2, "\n");
+	free(row);
+	free(ports);
+	return safe;
+}
+
 /* The list as text: one JSON line, or a table. The caller frees it. */
 static char *
 cmd_ps_render(const struct model_docker *md, int all, int json)
 {
-	char *out, *next, *ports;
+	char *out, *next, *row;
 	size_t i;
 
 	if (json) {
@@ -216,12 +261,9 @@ cmd_ps_render(const struct model_docker *md, int all, int json)
 
 		if (!cmd_ps_shown(c, all))
 			continue;
-		ports = cmd_docker_ports(c);
-		next =
-		    xasprintf("%s%-12.12s  %-24s  %-20s  %-24s  %s\n", out,
-		              c->id, c->name, c->image != NULL ? c->image : "",
-		              c->status != NULL ? c->status : c->state, ports);
-		free(ports);
+		row = cmd_ps_row(c);
+		next = xasprintf("%s%s", out, row);
+		free(row);
 		free(out);
 		out = next;
 	}
@@ -302,7 +344,7 @@ cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(&cmd_ps_entry, "unexpected argument %s",
 		                       argv[optind]);
-	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
+	if ((d = cmd_docker_connect(ctx, &rc, DOCKER_WANT_LIST)) == NULL)
 		return rc;
 	if (watch)
 		return cmd_ps_watch(d, all, json, interval);
@@ -329,17 +371,13 @@ cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		       "NAME", "IMAGE", "STATUS", "PORTS");
 		for (i = 0; i < md.ncontainers; i++) {
 			const struct model_container *c = &md.containers[i];
-			char *ports;
+			char *row;
 
-			if (!all && strcmp(c->state, "running") != 0 &&
-			    strcmp(c->state, "paused") != 0 &&
-			    strcmp(c->state, "restarting") != 0)
+			if (!cmd_ps_shown(c, all))
 				continue;
-			ports = cmd_docker_ports(c);
-			printf("%-12.12s  %-24s  %-20s  %-24s  %s\n", c->id,
-			       c->name, c->image != NULL ? c->image : "",
-			       c->status != NULL ? c->status : c->state, ports);
-			free(ports);
+			row = cmd_ps_row(c);
+			fputs(row, stdout);
+			free(row);
 		}
 	}
 	model_docker_clear(&md);
@@ -378,7 +416,8 @@ cmd_docker_info_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(&cmd_docker_info_entry,
 		                       "unexpected argument %s", argv[optind]);
-	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
+	if ((d = cmd_docker_connect(
+	         ctx, &rc, DOCKER_WANT_FACTS | DOCKER_WANT_LIST)) == NULL)
 		return rc;
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
@@ -405,16 +444,25 @@ cmd_docker_info_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_object_set_new(o, "stopped", json_integer(md.stopped));
 		cmd_docker_print_json(o);
 	} else {
+		char *ver =
+		    cmd_docker_safe(md.version != NULL ? md.version : "?");
+		char *api = cmd_docker_safe(
+		    md.api_version != NULL ? md.api_version : "?");
+		char *os = cmd_docker_safe(md.os != NULL ? md.os : "?");
+		char *kernel =
+		    cmd_docker_safe(md.kernel != NULL ? md.kernel : "?");
+
 		mem = units_format_size(md.mem_total);
 		printf("Endpoint:        %s\n", md.endpoint);
 		printf("Source:          %s\n", md.source);
-		printf("Engine version:  %s\n",
-		       md.version != NULL ? md.version : "?");
-		printf("API version:     %s\n",
-		       md.api_version != NULL ? md.api_version : "?");
-		printf("OS:              %s\n", md.os != NULL ? md.os : "?");
-		printf("Kernel:          %s\n",
-		       md.kernel != NULL ? md.kernel : "?");
+		printf("Engine version:  %s\n", ver);
+		printf("API version:     %s\n", api);
+		printf("OS:              %s\n", os);
+		printf("Kernel:          %s\n", kernel);
+		free(ver);
+		free(api);
+		free(os);
+		free(kernel);
 		printf("Cgroup version:  %d\n", md.cgroup_version);
 		printf("CPUs:            %d\n", md.ncpu);
 		printf("Memory:          %s\n", mem);
@@ -424,8 +472,10 @@ cmd_docker_info_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(mem);
 	}
 	model_docker_clear(&md);
+	/* What could not be read was said on stderr: not a success. */
+	rc = cmd_docker_rc(d);
 	docker_close(d);
-	return BERTH_EXIT_OK;
+	return rc;
 }
 
 const struct cmd_entry cmd_docker_info_entry = {
@@ -517,7 +567,8 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (name == NULL)
 		return cmd_usage_error(&cmd_logs_entry,
 		                       "give exactly one container");
-	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
+	/* Logs need no list: a broken one must not fail them. */
+	if ((d = cmd_docker_connect(ctx, &rc, 0)) == NULL)
 		return rc;
 	docker_set_line_hook(d, cmd_logs_line, NULL);
 	if (docker_logs_start(d, name, tail, follow, timestamps) == 0) {
@@ -526,7 +577,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else
 			docker_wait(d, 600000);
 	}
-	rc = docker_errors(d) > 0 ? BERTH_EXIT_FAILED : BERTH_EXIT_OK;
+	rc = cmd_docker_rc(d);
 	docker_close(d);
 	return rc;
 }
@@ -619,12 +670,12 @@ cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (act->type == ENGINE_CMD_CT_STOP ||
 	    act->type == ENGINE_CMD_CT_RESTART)
 		num = t;
-	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
+	if ((d = cmd_docker_connect(ctx, &rc, 0)) == NULL)
 		return rc;
 	for (i = optind; i < argc; i++)
 		docker_action(d, act->type, argv[i], num);
 	docker_wait(d, 3700000);
-	rc = docker_errors(d) > 0 ? BERTH_EXIT_FAILED : BERTH_EXIT_OK;
+	rc = cmd_docker_rc(d);
 	docker_close(d);
 	return rc;
 }
@@ -660,18 +711,27 @@ cmd_stats_ids(const struct model_docker *md, int argc, char **argv, int *rc)
 			}
 		}
 		if (!found) {
-			fprintf(stderr, "berth: no such container: %s\n",
-			        argv[k]);
-			*rc = BERTH_EXIT_FAILED;
+			char *safe = cmd_docker_safe(argv[k]);
+
+			fprintf(stderr, "berth: no such container: %s\n", safe);
+			free(safe);
+			*rc = BERTH_EXIT_USAGE;
 		}
 	}
 	return ids;
 }
 
-static void
+/*
+ * Print one sample: a table, or one JSON array per sample (an empty one
+ * when nothing runs). Returns how many running containers that were
+ * asked for have no figures.
+ */
+static int
 cmd_stats_print(const struct model_docker *md, const char *ids, int json)
 {
-	char *mem, *lim, *rx, *tx, *rd, *wr;
+	char *mem, *lim, *rx, *tx, *rd, *wr, *name;
+	json_t *arr = json ? json_array() : NULL;
+	int missing = 0;
 	size_t i;
 
 	if (!json)
@@ -681,12 +741,15 @@ cmd_stats_print(const struct model_docker *md, const char *ids, int json)
 	for (i = 0; i < md->ncontainers; i++) {
 		const struct model_container *c = &md->containers[i];
 
-		if (!c->has_stats ||
-		    (*ids != '\0' && strstr(ids, c->id) == NULL))
+		if (*ids != '\0' && strstr(ids, c->id) == NULL)
 			continue;
+		if (!c->has_stats) {
+			if (strcmp(c->state, "running") == 0)
+				missing++;
+			continue;
+		}
 		if (json) {
 			json_t *o = json_object();
-			char *line;
 
 			json_object_set_new(o, "id", json_string(c->id));
 			json_object_set_new(o, "name", json_string(c->name));
@@ -708,10 +771,7 @@ cmd_stats_print(const struct model_docker *md, const char *ids, int json)
 			                    json_integer((json_int_t)c->pids));
 			json_object_set_new(o, "source",
 			                    cmd_docker_jstr(md->stats_source));
-			line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-			printf("%s\n", line);
-			free(line);
-			json_decref(o);
+			json_array_append_new(arr, o);
 			continue;
 		}
 		mem = units_format_size(c->mem_used);
@@ -720,10 +780,12 @@ cmd_stats_print(const struct model_docker *md, const char *ids, int json)
 		tx = units_format_size((uint64_t)c->tx_bps);
 		rd = units_format_size((uint64_t)c->rd_bps);
 		wr = units_format_size((uint64_t)c->wr_bps);
+		name = cmd_docker_safe(c->name);
 		printf("%-12.12s  %-24s  %6.2f%%  %9s / %-10s  %5.2f%%  %9s / "
 		       "%-9s  %9s / %-9s  %llu\n",
-		       c->id, c->name, c->cpu_pct, mem, lim, c->mem_pct, rx, tx,
+		       c->id, name, c->cpu_pct, mem, lim, c->mem_pct, rx, tx,
 		       rd, wr, (unsigned long long)c->pids);
+		free(name);
 		free(mem);
 		free(lim);
 		free(rx);
@@ -731,7 +793,15 @@ cmd_stats_print(const struct model_docker *md, const char *ids, int json)
 		free(rd);
 		free(wr);
 	}
+	if (json) {
+		char *line = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+		printf("%s\n", line);
+		free(line);
+		json_decref(arr);
+	}
 	fflush(stdout);
+	return missing;
 }
 
 /*
@@ -771,8 +841,12 @@ cmd_stats_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (interval == 0)
 		interval = once ? 1000 : 2000;
-	if ((d = cmd_docker_connect(ctx, &rc)) == NULL)
+	if ((d = cmd_docker_connect(ctx, &rc, DOCKER_WANT_LIST)) == NULL)
 		return rc;
+	if (docker_errors(d) > 0) { /* the list failed, and said why */
+		docker_close(d);
+		return BERTH_EXIT_FAILED;
+	}
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
 	ids = cmd_stats_ids(&md, argc - optind, argv + optind, &rc);
@@ -791,10 +865,16 @@ cmd_stats_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (++samples >= 2) {
 			memset(&md, 0, sizeof md);
 			docker_fill_docker(d, &md);
-			if (md.conn != MODEL_CONN_UP && md.error != NULL)
+			if (md.conn != MODEL_CONN_UP && md.error != NULL) {
 				fprintf(stderr, "berth: %s\n", md.error);
-			else
-				cmd_stats_print(&md, ids, json);
+				rc = BERTH_EXIT_FAILED;
+			} else if (cmd_stats_print(&md, ids, json) > 0 &&
+			           docker_stats_error(d) != NULL) {
+				/* Say why figures are missing. */
+				fprintf(stderr, "berth: no stats: %s\n",
+				        docker_stats_error(d));
+				rc = BERTH_EXIT_FAILED;
+			}
 			model_docker_clear(&md);
 			if (once)
 				break;

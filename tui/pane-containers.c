@@ -217,6 +217,7 @@ pane_containers_digest(const struct dash *dc)
 	char up[16];
 
 	h = draw_hash_int(h, k->conn);
+	h = draw_hash_int(h, k->no_events);
 	h = draw_hash_str(h, k->error);
 	h = draw_hash_int(h, d->ct.sel);
 	h = draw_hash_str(h, d->ct.sel_id);
@@ -295,13 +296,26 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	size_t n, i;
 	int y, x, body, hdr = theme_attr(THEME_TABLE_HEADER),
 	                dim = theme_attr(THEME_DIM);
-	char right[128], buf[128];
+	char right[192], buf[128], noev[64] = "";
 
-	snprintf(right, sizeof right, "%d running %d stopped%s%s  sort %s%s",
-	         k->running, k->stopped, d->ct.filter != NULL ? "  /" : "",
-	         d->ct.filter != NULL ? d->ct.filter : "",
-	         pane_containers_sorts[d->ct.sort],
-	         d->ct.reverse ? " (rev)" : "");
+	/* Without /events the list is only as fresh as the last refresh. */
+	if (k->no_events) {
+		uint64_t ms = d->model->refresh_ms;
+
+		if (ms % 1000 == 0)
+			snprintf(noev, sizeof noev,
+			         "no events: listing every %llu s  ",
+			         (unsigned long long)(ms / 1000));
+		else
+			snprintf(noev, sizeof noev,
+			         "no events: listing every %.1f s  ",
+			         (double)ms / 1000);
+	}
+	snprintf(
+	    right, sizeof right, "%s%d running %d stopped%s%s  sort %s%s", noev,
+	    k->running, k->stopped, d->ct.filter != NULL ? "  /" : "",
+	    d->ct.filter != NULL ? d->ct.filter : "",
+	    pane_containers_sorts[d->ct.sort], d->ct.reverse ? " (rev)" : "");
 	draw_rule(w, 0, 0, cols, "4 Containers", d->focus == 3,
 	          k->conn == MODEL_CONN_UP ? right : NULL);
 	if (rows < 2)

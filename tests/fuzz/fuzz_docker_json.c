@@ -1,8 +1,10 @@
 /*
  * fuzz_docker_json.c: libFuzzer harness for the Docker JSON parsers: the
  * container list, inspect, events, stats and error messages. Any input
- * must parse or give a cause, never crash or leak, and nothing parsed may
- * carry a control character (everything shown is sanitized).
+ * must parse or give a cause, never crash or leak. Strings of the list
+ * and the version come as sent but always valid UTF-8 (bad bytes become
+ * U+FFFD) and sanitize to text without a control character; causes and
+ * error messages carry none at all.
  *
  * fuzz-sources: backend/util.c backend/model.c backend/docker-json.c
  * fuzz-libs: -ljansson -lm
@@ -17,6 +19,41 @@
 #include "docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+static void fuzz_clean(const char *);
+
+/* Valid UTF-8 (no NUL inside by construction), and clean once sanitized. */
+static void
+fuzz_raw(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n, len;
+	char *clean;
+
+	if (s == NULL)
+		return;
+	len = strlen(s);
+	for (i = 0; i < len; i += n) {
+		if (p[i] < 0x80)
+			n = 1;
+		else if ((p[i] & 0xe0) == 0xc0 && p[i] >= 0xc2)
+			n = 2;
+		else if ((p[i] & 0xf0) == 0xe0)
+			n = 3;
+		else if ((p[i] & 0xf8) == 0xf0 && p[i] <= 0xf4)
+			n = 4;
+		else
+			abort();
+		if (i + n > len)
+			abort();
+		for (size_t k = 1; k < n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				abort();
+		}
+	}
+	clean = util_sanitize_dup(s, len);
+	fuzz_clean(clean);
+	free(clean);
+}
 
 static void
 fuzz_clean(const char *s)
@@ -45,13 +82,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < n; i++) {
 			if (!docker_id_valid(list[i].id))
 				abort();
-			fuzz_clean(list[i].name);
-			fuzz_clean(list[i].image);
-			fuzz_clean(list[i].command);
-			fuzz_clean(list[i].status);
-			fuzz_clean(list[i].project);
+			fuzz_raw(list[i].name);
+			fuzz_raw(list[i].image);
+			fuzz_raw(list[i].command);
+			fuzz_raw(list[i].status);
+			fuzz_raw(list[i].project);
 			for (p = 0; p < list[i].nports; p++)
-				fuzz_clean(list[i].ports[p].ip);
+				fuzz_raw(list[i].ports[p].ip);
 			model_container_clear(&list[i]);
 		}
 		free(list);
@@ -79,8 +116,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cause = NULL;
 	docker_json_info(buf, size, &md, &cause);
 	free(cause);
-	fuzz_clean(md.version);
-	fuzz_clean(md.os);
+	fuzz_raw(md.version);
+	fuzz_raw(md.os);
 	model_docker_clear(&md);
 	msg = docker_json_error(buf, size, 500);
 	fuzz_clean(msg);

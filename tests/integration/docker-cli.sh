@@ -109,7 +109,7 @@ check "logs -f waited for it (${t}s)" awk -v t="$t" 'BEGIN { exit !(t >= 1.5) }'
 
 err=$("$BERTH" logs berth-test-no-such-container 2>&1)
 rc=$?
-is "logs of an unknown container exits 1" "$rc" 1
+is "logs of an unknown container exits 2" "$rc" 2
 like "logs of an unknown container says so" "$err" "No such container"
 "$BERTH" logs >/dev/null 2>&1
 is "logs without a container is a usage error" "$?" 2

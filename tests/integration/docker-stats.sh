@@ -34,8 +34,7 @@ berth_figures() {
 	BERTH_DOCKER_STATS=$1 "$BERTH" stats --no-stream --json "$burn" "$mem" "$idle" |
 		python3 -c '
 import json, sys
-for line in sys.stdin:
-    o = json.loads(line)
+for o in json.load(sys.stdin):
     print(o["name"], "%.2f" % o["cpu_pct"], o["mem_used"], o["source"], o["mem_limit"], o["pids"])
 '
 }

@@ -19,8 +19,18 @@ misbehaves in the way MODE says:
              shows the container running for LAG seconds more (a loaded
              daemon does this); every list request is logged to
              SOCKET.log with its time
+  proxy      a socket proxy with EVENTS=0 and INFO=0 (docker-socket-proxy):
+             /events and /info answer 403; from the 3rd list on, a second
+             container "late" is listed
+  eventsend  /events answers 200 and ends at once; "late" as for proxy
+             (in the other modes the stream stays open and quiet)
+  redirect   actions answer 301 Moved Permanently, with no body
+  slowstop   stop answers after DELAY seconds (default 4); inspect says
+             the container stopped as soon as the stop arrived
+  stuckstop  stop answers after DELAY seconds; the container keeps running
+  badstats   the stats answer is cut off mid-JSON
 
-usage: [LAG=SECONDS] faultd.py SOCKET MODE
+usage: [LAG=SECONDS] [DELAY=SECONDS] faultd.py SOCKET MODE
        (runs until killed; writes SOCKET.ready)
 """
 
@@ -33,12 +43,15 @@ import threading
 import time
 
 ID = "f" * 12 + "0123456789abcdef" * 3 + "abcd"
+ID2 = "e" * 12 + "0123456789abcdef" * 3 + "abcd"
+FORBIDDEN = ("<html><body><h1>403 Forbidden</h1>\n"
+             "Request forbidden by administrative rules.\n</body></html>\n")
 ESC = "\x1b[2J\x1b]0;pwned\x07\x1b[31mred\r"
 
 
-def container(name, labels=None, status="Up 1 second"):
+def container(name, labels=None, status="Up 1 second", cid=ID):
     return {
-        "Id": ID, "Names": ["/" + name], "Image": "img" + ESC,
+        "Id": cid, "Names": ["/" + name], "Image": "img" + ESC,
         "Command": "sh", "Created": 1700000000, "State": "running",
         "Status": status, "Ports": [], "Labels": labels or {},
     }
@@ -110,6 +123,8 @@ class Handler(socketserver.StreamRequestHandler):
                 "ApiVersion": "1.41", "Os": "linux", "Arch": "amd64",
                 "KernelVersion": "6.0"}))
         if path == "/info":
+            if mode == "proxy":
+                return self.send("403 Forbidden", FORBIDDEN, "text/html")
             return self.send("200 OK", json.dumps({
                 "OperatingSystem": "faultd", "CgroupVersion": "2",
                 "NCPU": 1, "MemTotal": 1 << 30}))
@@ -118,10 +133,24 @@ class Handler(socketserver.StreamRequestHandler):
         if path == "/events":
             if mode == "lagging":
                 return self.lagging_events()
-            return self.send("200 OK", "")
+            if mode == "proxy":
+                return self.send("403 Forbidden", FORBIDDEN, "text/html")
+            if mode == "eventsend":
+                return self.send("200 OK", "")
+            return self.quiet_events()
         if path.endswith("/json"):
+            with self.server.lock:
+                stopped = self.server.stop_at is not None
+            running = not (mode == "slowstop" and stopped)
             return self.send("200 OK", json.dumps({
-                "Id": ID, "Config": {"Tty": False}, "State": {"Pid": 1}}))
+                "Id": ID, "Config": {"Tty": False},
+                "State": {"Pid": 1 if running else 0, "Running": running,
+                          "Paused": False,
+                          "StartedAt": "2024-01-02T03:04:05Z"}}))
+        if path.endswith("/stats"):
+            if mode == "badstats":
+                return self.send("200 OK", '{"read": "2024-01-02T03:')
+            return self.send("404 Not Found", json.dumps({"message": "no"}))
         if path.endswith("/logs"):
             if mode == "badframes":
                 body = b"this is not a multiplexed stream\n" * 10
@@ -131,10 +160,29 @@ class Handler(socketserver.StreamRequestHandler):
                         frame(1, "bytes \udcff\udcfe end\n"))
             return self.send("200 OK", body,
                              "application/vnd.docker.raw-stream")
+        if method == "POST" and mode == "redirect":
+            return self.send("301 Moved Permanently", "", "text/plain",
+                             ["Location: /v1.41/elsewhere"])
+        if method == "POST" and path.endswith("/stop") and \
+                mode in ("slowstop", "stuckstop"):
+            with self.server.lock:
+                self.server.stop_at = time.time()
+            time.sleep(self.server.delay)
+            return self.send("204 No Content", "")
         if method == "POST":
             return self.send("409 Conflict", json.dumps({
                 "message": "conflict: " + ESC + " is in the way"}))
         return self.send("404 Not Found", json.dumps({"message": "no"}))
+
+    def quiet_events(self):
+        """An event stream that stays open and says nothing, as a real
+        daemon's does while nothing happens."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json"
+                         b"\r\nApi-Version: 1.41\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+        self.wfile.flush()
+        time.sleep(3600)
+        self.close_now = True
 
     def lagging_events(self):
         self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json"
@@ -172,7 +220,8 @@ class Handler(socketserver.StreamRequestHandler):
             n = 50 * 1024 * 1024 // len(one) + 1
             body = "[" + one * n + json.dumps(container("last")) + "]"
         elif mode == "badutf8":
-            body = json.dumps([container("ok")]).replace(
+            body = json.dumps([container("ok"),
+                               container("good", cid=ID2)]).replace(
                 '"/ok"', '"/bad\udcff\udcfename"')
         elif mode == "escapes":
             body = json.dumps([container(
@@ -180,6 +229,14 @@ class Handler(socketserver.StreamRequestHandler):
                 {"com.docker.compose.project": "p" + ESC,
                  "com.docker.compose.service": "s" + ESC},
                 status="Up " + ESC)])
+        elif mode in ("proxy", "eventsend"):
+            with self.server.lock:
+                self.server.lists += 1
+                n = self.server.lists
+            cts = [container("ok")]
+            if n >= 3:
+                cts.append(container("late", cid=ID2))
+            body = json.dumps(cts)
         else:
             body = json.dumps([container("ok")])
         return self.send("200 OK", body)
@@ -199,6 +256,9 @@ def main():
     srv.lock = threading.Lock()
     srv.died = None
     srv.lag = float(os.environ.get("LAG", "3"))
+    srv.delay = float(os.environ.get("DELAY", "4"))
+    srv.stop_at = None
+    srv.lists = 0
     open(path + ".ready", "w").close()
     srv.serve_forever()
 

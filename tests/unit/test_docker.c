@@ -23,6 +23,8 @@
 
 static const char *ID1 =
     "4a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+static const char *ID2 =
+    "5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 /* ---- sha256 ---- */
 
@@ -299,7 +301,8 @@ test_json_containers(void **state)
 	    docker_json_containers(json, strlen(json), &list, &n, &cause), 0);
 	assert_int_equal(n, 1); /* the entry with a bad id is dropped */
 	assert_string_equal(list[0].id, ID1);
-	assert_string_equal(list[0].name, "web^[[31m");
+	/* As sent: --json carries it; tables sanitize when they print. */
+	assert_string_equal(list[0].name, "web\x1b[31m");
 	assert_string_equal(list[0].image, "nginx");
 	assert_string_equal(list[0].state, "running");
 	assert_int_equal(list[0].created, 1700000000);
@@ -317,11 +320,23 @@ test_json_containers(void **state)
 	    docker_json_containers("[{\"Id\":\"ab", 10, &list, &n, &cause), -1);
 	assert_non_null(strstr(cause, "broken container list"));
 	free(cause);
-	/* Invalid UTF-8 is refused by the parser, not passed on. */
-	assert_int_equal(docker_json_containers("[{\"Names\":[\"\xff\"]}]", 17,
-	                                        &list, &n, &cause),
-	                 -1);
-	free(cause);
+	/*
+	 * Invalid UTF-8 in one name: that name shows U+FFFD, the rest of
+	 * the list is kept.
+	 */
+	json = xasprintf("[{\"Id\":\"%s\",\"Names\":[\"/a\xff\xfe"
+	                 "b\"]},{\"Id\":\"%s\",\"Names\":[\"/ok\"]}]",
+	                 ID1, ID2);
+	assert_int_equal(
+	    docker_json_containers(json, strlen(json), &list, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "a\xef\xbf\xbd\xef\xbf\xbd"
+	                                  "b");
+	assert_string_equal(list[1].name, "ok");
+	for (i = 0; i < n; i++)
+		model_container_clear(&list[i]);
+	free(list);
+	free(json);
 	assert_int_equal(docker_json_containers("{}", 2, &list, &n, &cause),
 	                 -1);
 	free(cause);
@@ -389,6 +404,71 @@ test_json_misc(void **state)
 	free(msg);
 	msg = docker_json_error(NULL, 0, 502);
 	assert_string_equal(msg, "Docker answered HTTP 502");
+	free(msg);
+
+	/* Only 2xx succeeds; 304 only where the caller allows it. */
+	assert_null(docker_http_status_error(200, 0, NULL, 0));
+	assert_null(docker_http_status_error(204, 0, NULL, 0));
+	assert_null(docker_http_status_error(304, DOCKER_HTTP_304_OK, NULL, 0));
+	msg = docker_http_status_error(301, 0, NULL, 0);
+	assert_non_null(strstr(msg, "HTTP 301 (a redirect, not followed)"));
+	free(msg);
+	msg = docker_http_status_error(304, 0, NULL, 0);
+	assert_non_null(msg);
+	free(msg);
+	msg = docker_http_status_error(302, DOCKER_HTTP_304_OK, "moved", 5);
+	assert_string_equal(msg, "moved");
+	free(msg);
+	json = "{\"message\":\"No such container: x\"}";
+	msg = docker_http_status_error(404, 0, json, strlen(json));
+	assert_string_equal(msg, "No such container: x");
+	free(msg);
+	msg = docker_http_status_error(0, 0, NULL, 0);
+	assert_non_null(msg);
+	free(msg);
+	msg = docker_http_status_error(199, 0, NULL, 0);
+	assert_non_null(msg);
+	free(msg);
+
+	/* What an action needs of a container: state, start, grace. */
+	{
+		struct docker_state st;
+
+		json = xasprintf("{\"Id\":\"%s\",\"State\":{\"Running\":"
+		                 "true,\"Paused\":false,\"StartedAt\":\"2024-"
+		                 "01-02T03:04:05Z\"},\"Config\":{"
+		                 "\"StopTimeout\":25}}",
+		                 ID1);
+		assert_int_equal(
+		    docker_json_state(json, strlen(json), &st, &cause), 0);
+		assert_string_equal(st.id, ID1);
+		assert_true(st.running);
+		assert_false(st.paused);
+		assert_string_equal(st.started, "2024-01-02T03:04:05Z");
+		assert_int_equal(st.stop_timeout, 25);
+		free(json);
+		json = xasprintf("{\"Id\":\"%s\",\"State\":{}}", ID1);
+		assert_int_equal(
+		    docker_json_state(json, strlen(json), &st, &cause), 0);
+		assert_int_equal(st.stop_timeout, -1);
+		assert_false(st.running);
+		free(json);
+		assert_int_equal(docker_json_state("{}", 2, &st, &cause), -1);
+		free(cause);
+	}
+
+	/* Names the user may give; the rest never reach a URL. */
+	assert_true(docker_name_valid("web"));
+	assert_true(docker_name_valid("/web.1_a-b"));
+	assert_true(docker_name_valid("4a1b2c"));
+	assert_false(docker_name_valid("../x"));
+	assert_false(docker_name_valid(".."));
+	assert_false(docker_name_valid("a/b"));
+	assert_false(docker_name_valid(""));
+	assert_false(docker_name_valid("-x"));
+	assert_false(docker_name_valid("a\x1b"));
+	msg = docker_http_escape("a.b/..");
+	assert_string_equal(msg, "a%2Eb%2F%2E%2E");
 	free(msg);
 	assert_true(docker_id_valid(ID1));
 	assert_false(docker_id_valid("abc"));

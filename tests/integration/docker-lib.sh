@@ -10,6 +10,9 @@ DK_PREFIX=berth-test-$(basename "$0" .sh)-$$
 DK_PIDS=
 DK_FROZEN=
 DK_PRIV=
+# The daemon the test's containers live on, whatever DOCKER_HOST the test
+# points at later (a fault server): the cleanup removes them there.
+DK_HOST=${DOCKER_HOST-}
 
 # dk_require: skip the whole file when there is no usable dockerd.
 dk_require() {
@@ -40,6 +43,7 @@ dk_name() { echo "$DK_PREFIX-$1"; }
 
 dk_cleanup() {
 	for _p in $DK_FROZEN; do t_kill -CONT "$_p"; done
+	if [ -n "$DK_HOST" ]; then export DOCKER_HOST="$DK_HOST"; else unset DOCKER_HOST; fi
 	for _c in $(dk ps -aq --filter "name=^$DK_PREFIX-" 2>/dev/null); do
 		dk rm -f "$_c" >/dev/null 2>&1
 	done

@@ -190,9 +190,16 @@ struct profile *profile_load_file(const char *, const char *,
                                   struct config_errors *);
 struct profile *profile_load_buffer(const char *, size_t, const char *,
                                     const char *, struct config_errors *);
+/* A profile name: at most this many bytes (profile_name_check). */
+#define PROFILE_NAME_MAX      64
+#define PROFILE_NAME_MAX_TEXT "64"
+int profile_name_check(const char *, char **);
+int profile_is_file(const char *);
 char *profile_find(const char *, char **);
 struct profile *profile_open(const char *, char **);
+struct profile *profile_open_file(const char *, const char *, char **);
 char **profile_list_names(size_t *);
+char **profile_list_names_bad(size_t *, char ***);
 const char *profile_current_name(const char *);
 void profile_free(struct profile *);
 int profile_set(const char *, const char *, const char *, char **);

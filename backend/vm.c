@@ -2176,6 +2176,50 @@ vm_set_disk(struct vm *vm, uint64_t bytes, enum vm_set_result *res,
 }
 
 /*
+ * Parse a resource value as a user typed it (key cpus|memory|disk): the
+ * vCPU count or the bytes, the profile key and the canonical text (caller
+ * frees). Returns 0, or -1 and a cause when the value cannot be one: a
+ * usage error, found before anything is asked of libvirt.
+ */
+int
+vm_set_parse(const char *key, const char *value, long *n, uint64_t *bytes,
+             const char **pkey, char **canon, char **cause)
+{
+	char *end, *err = NULL;
+
+	*n = 0;
+	*bytes = 0;
+	if (strcmp(key, "cpus") == 0) {
+		errno = 0;
+		*n = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || *n < 1 ||
+		    *n > 1024) {
+			util_set_cause(
+			    cause, "--cpus: '%s' is not a vCPU count", value);
+			return -1;
+		}
+		*pkey = "vm.cpus";
+		*canon = xasprintf("%ld", *n);
+	} else if (strcmp(key, "memory") == 0 || strcmp(key, "disk") == 0) {
+		if (units_parse_size(value, bytes, &err) != 0) {
+			util_set_cause(cause, "--%s: %s", key,
+			               err != NULL ? err : "bad size");
+			free(err);
+			return -1;
+		}
+		*pkey = strcmp(key, "memory") == 0 ? "vm.memory" : "vm.disk";
+		*canon = units_format_size(*bytes);
+	} else {
+		util_set_cause(cause,
+		               "unknown resource '%s' (cpus, memory, "
+		               "disk)",
+		               key);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Change a resource (key cpus|memory|disk, value as a user typed it):
  * validate everything first, then apply live when libvirt allows, always
  * for the next boot, and save it to the profile. *res says how it landed.
@@ -2186,38 +2230,13 @@ vm_set(struct vm *vm, const char *key, const char *value,
 {
 	uint64_t bytes = 0;
 	long n = 0;
-	char *end, *canon, *err = NULL;
+	char *canon;
 	const char *pkey;
 	int r;
 
 	*res = VM_SET_SAME;
-	if (strcmp(key, "cpus") == 0) {
-		errno = 0;
-		n = strtol(value, &end, 10);
-		if (errno != 0 || end == value || *end != '\0' || n < 1 ||
-		    n > 1024) {
-			util_set_cause(
-			    cause, "--cpus: '%s' is not a vCPU count", value);
-			return -1;
-		}
-		pkey = "vm.cpus";
-		canon = xasprintf("%ld", n);
-	} else if (strcmp(key, "memory") == 0 || strcmp(key, "disk") == 0) {
-		if (units_parse_size(value, &bytes, &err) != 0) {
-			util_set_cause(cause, "--%s: %s", key,
-			               err != NULL ? err : "bad size");
-			free(err);
-			return -1;
-		}
-		pkey = strcmp(key, "memory") == 0 ? "vm.memory" : "vm.disk";
-		canon = units_format_size(bytes);
-	} else {
-		util_set_cause(cause,
-		               "unknown resource '%s' (cpus, memory, "
-		               "disk)",
-		               key);
+	if (vm_set_parse(key, value, &n, &bytes, &pkey, &canon, cause) != 0)
 		return -1;
-	}
 	if (vm->lock_fd == -1 && vm_lock(vm, cause) != 0) {
 		free(canon);
 		return -1;

@@ -20,18 +20,20 @@
 
 static volatile sig_atomic_t cmd_vm_stop_watch;
 
-/* Open the profile and connect; prints the one-line error itself. */
+/*
+ * Open the profile and connect; prints the one-line error itself and sets
+ * *rc: a usage error for the profile, a failure for libvirt.
+ */
 static struct vm *
 cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn,
-            int oneshot)
+            int oneshot, int *rc)
 {
 	struct profile *p;
 	struct vm *vm;
 	char *cause = NULL;
 
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
+	if ((p = cmd_profile_open(ctx)) == NULL) {
+		*rc = BERTH_EXIT_USAGE;
 		return NULL;
 	}
 	vm = vm_new(p);
@@ -39,6 +41,7 @@ cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn,
 	if (vm_connect(vm, &cause) != 0 && !quiet_conn) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
+		*rc = BERTH_EXIT_FAILED;
 		vm_free(vm);
 		profile_free(p);
 		return NULL;
@@ -75,7 +78,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	struct vm *vm;
 	struct model_vm m;
 	char *cause = NULL;
-	int ch, force = 0, shown = 0, tty = isatty(STDERR_FILENO), r;
+	int ch, force = 0, shown = 0, tty = isatty(STDERR_FILENO), r, rc;
 	int supervisor = 0;
 
 	while ((ch = cmd_getopt(ctx, c, argc, argv, has_force ? "f" : "",
@@ -92,8 +95,8 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		                       argv[optind]);
 	if (force)
 		op = VM_OP_DESTROY;
-	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
-		return BERTH_EXIT_FAILED;
+	if ((vm = cmd_vm_open(ctx, &p, 0, 0, &rc)) == NULL)
+		return rc;
 	if (vm_lock(vm, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -471,8 +474,8 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_status_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_vm_open(ctx, &p, 1, !watch)) == NULL)
-		return BERTH_EXIT_FAILED;
+	if ((vm = cmd_vm_open(ctx, &p, 1, !watch, &rc)) == NULL)
+		return rc;
 	if (watch) {
 		rc = cmd_vm_watch(vm);
 		vm_free(vm);
@@ -540,8 +543,25 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_set_entry,
 		                       "say what to change: --cpus, --memory "
 		                       "or --disk");
-	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
-		return BERTH_EXIT_FAILED;
+	/* A value that cannot be one is a usage error, found first. */
+	for (i = 0; i < 3; i++) {
+		long cpus;
+		uint64_t bytes;
+		const char *pkey;
+		char *canon;
+
+		if (keys[i] == NULL)
+			continue;
+		if (vm_set_parse(keys[i], vals[i], &cpus, &bytes, &pkey, &canon,
+		                 &cause) != 0) {
+			rc = cmd_usage_error(&cmd_set_entry, "%s", cause);
+			free(cause);
+			return rc;
+		}
+		free(canon);
+	}
+	if ((vm = cmd_vm_open(ctx, &p, 0, 0, &rc)) == NULL)
+		return rc;
 	if (vm_lock(vm, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -594,7 +614,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else
 			return BERTH_EXIT_USAGE;
 	}
-	names = profile_list_names(&n);
+	names = cmd_profile_names(&n);
 	profs = xcalloc(n + 1, sizeof *profs);
 	uris = xcalloc(n + 1, sizeof *uris);
 	doms = xcalloc(n + 1, sizeof *doms);

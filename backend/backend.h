@@ -295,6 +295,12 @@ struct model_vm {
 	uint64_t mem_current, mem_max, mem_pending; /* bytes */
 	uint64_t mem_used, mem_available;           /* from balloon stats */
 	uint64_t disk_capacity, disk_allocation;
+	/*
+	 * Which disk those describe: an image VM's data disk (data.qcow2,
+	 * /var/lib/docker; the one vm.disk sizes), else the domain's first
+	 * disk; NONE when no size is known.
+	 */
+	enum { MODEL_DISK_NONE, MODEL_DISK_DATA, MODEL_DISK_FIRST } disk_kind;
 	double cpu_pct; /* total, 100 = one host CPU */
 	double *vcpu_pct;
 	int nvcpu_pct;

@@ -1003,6 +1003,19 @@ vm_main_disk(const struct domxml_info *info)
 	return first;
 }
 
+/* Which disk vm_main_disk chose, for the model: the data disk or not. */
+static int
+vm_disk_kind(const struct domxml_info *info, int i)
+{
+	const char *src = info->disks[i].source;
+	size_t l;
+
+	return src != NULL && (l = strlen(src)) >= 11 &&
+	               strcmp(src + l - 11, "/data.qcow2") == 0
+	           ? MODEL_DISK_DATA
+	           : MODEL_DISK_FIRST;
+}
+
 /* Disk size when libvirt's stats do not say: block info, else the file. */
 static void
 vm_disk_offline(struct vm *vm)
@@ -1013,6 +1026,7 @@ vm_disk_offline(struct vm *vm)
 	int i;
 
 	vm->m.disk_capacity = vm->m.disk_allocation = 0;
+	vm->m.disk_kind = MODEL_DISK_NONE;
 	if (!vm->have_info || (i = vm_main_disk(&vm->info)) < 0)
 		return;
 	d = &vm->info.disks[i];
@@ -1020,11 +1034,13 @@ vm_disk_offline(struct vm *vm)
 	    virDomainGetBlockInfo(vm->dom, d->target, &bi, 0) == 0) {
 		vm->m.disk_capacity = bi.capacity;
 		vm->m.disk_allocation = bi.allocation;
+		vm->m.disk_kind = vm_disk_kind(&vm->info, i);
 		return;
 	}
 	if (d->source != NULL && stat(d->source, &sb) == 0) {
 		vm->m.disk_capacity = (uint64_t)sb.st_size;
 		vm->m.disk_allocation = (uint64_t)sb.st_blocks * 512;
+		vm->m.disk_kind = vm_disk_kind(&vm->info, i);
 	}
 }
 
@@ -1234,6 +1250,7 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 	if (di_main >= 0 && di_main < (int)cnt &&
 	    param_ull(rec->params, rec->nparams, key, &v)) {
 		vm->m.disk_capacity = v;
+		vm->m.disk_kind = vm_disk_kind(&vm->info, di_main);
 		snprintf(key, sizeof key, "block.%d.allocation", di_main);
 		if (param_ull(rec->params, rec->nparams, key, &v))
 			vm->m.disk_allocation = v;

@@ -95,8 +95,9 @@ cmd_usage(FILE *f)
 	    "      --mouse          enable mouse support in the dashboard\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n\n"
-	    "Exit status: 0 ok, 1 operation failed, 2 usage or configuration "
-	    "error.\n"
+	    "Exit status: 0 done, 1 failed (the daemon, libvirt or the guest "
+	    "said no),\n"
+	    "2 usage (bad option or value, unknown profile or container).\n"
 	    "See berth(1), berth-profile(5) and berth-theme(5).\n");
 }
 

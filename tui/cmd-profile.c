@@ -217,7 +217,7 @@ cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct schema_key *k;
 	struct profile *p, *def;
 	struct profile_mount mdef;
-	char *cause = NULL, *shown, *path;
+	char *cause = NULL, *shown, *path, *spath;
 	size_t i, j;
 
 	/*
@@ -241,7 +241,13 @@ cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
 		return BERTH_EXIT_USAGE;
 	}
 	def = profile_defaults(p->name);
-	printf("# profile %s (%s)\n", p->name, p->path ? p->path : "defaults");
+	/* A FILE argument's name (and path) may hold anything. */
+	shown = util_sanitize_dup(p->name, strlen(p->name));
+	spath = p->path != NULL ? util_sanitize_dup(p->path, strlen(p->path))
+	                        : xstrdup("defaults");
+	printf("# profile %s (%s)\n", shown, spath);
+	free(shown);
+	free(spath);
 	for (i = 0; i < schema_nkeys; i++) {
 		k = &schema_keys[i];
 		if (strchr(k->path, '[') != NULL)

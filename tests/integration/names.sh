@@ -126,4 +126,13 @@ is "profile show FILE exits 0" "$?" 0
 like "profile show FILE reads it" "$out" '^vm.cpus: 3$'
 "$BERTH" profile validate "$T_HOME/f.yaml"
 is "profile validate FILE exits 0" "$?" 0
+# A FILE argument's own name may hold ESC: shown neutralised.
+cp "$T_HOME/f.yaml" "$T_HOME/${esc}]0;pwned${bel}.yaml"
+out=$("$BERTH" profile show "$T_HOME/${esc}]0;pwned${bel}.yaml" 2>&1)
+is "profile show of an ESC-named FILE exits 0" "$?" 0
+if has_ctl "$out"; then
+	not_ok "profile show of an ESC-named FILE: no ESC/BEL in the output"
+else
+	ok "profile show of an ESC-named FILE: no ESC/BEL in the output"
+fi
 done_testing

@@ -197,9 +197,16 @@ struct profile *profile_load_file(const char *, const char *,
                                   struct config_errors *);
 struct profile *profile_load_buffer(const char *, size_t, const char *,
                                     const char *, struct config_errors *);
+/* A profile name: at most this many bytes (profile_name_check). */
+#define PROFILE_NAME_MAX      64
+#define PROFILE_NAME_MAX_TEXT "64"
+int profile_name_check(const char *, char **);
+int profile_is_file(const char *);
 char *profile_find(const char *, char **);
 struct profile *profile_open(const char *, char **);
+struct profile *profile_open_file(const char *, const char *, char **);
 char **profile_list_names(size_t *);
+char **profile_list_names_bad(size_t *, char ***);
 const char *profile_current_name(const char *);
 void profile_free(struct profile *);
 int profile_set(const char *, const char *, const char *, char **);
@@ -298,6 +305,12 @@ struct model_vm {
 	uint64_t mem_current, mem_max, mem_pending; /* bytes */
 	uint64_t mem_used, mem_available;           /* from balloon stats */
 	uint64_t disk_capacity, disk_allocation;
+	/*
+	 * Which disk those describe: an image VM's data disk (data.qcow2,
+	 * /var/lib/docker; the one vm.disk sizes), else the domain's first
+	 * disk; NONE when no size is known.
+	 */
+	enum { MODEL_DISK_NONE, MODEL_DISK_DATA, MODEL_DISK_FIRST } disk_kind;
 	double cpu_pct; /* total, 100 = one host CPU */
 	double *vcpu_pct;
 	int nvcpu_pct;

@@ -659,7 +659,10 @@ create_job_start(const struct profile *p, int lock_fd, int create, int start,
 	j->lock_fd = lock_fd;
 	j->create = create;
 	j->start = start;
-	j->profile = profile_open(p->path != NULL ? p->path : p->name, cause);
+	/* A private copy, re-read from the file the profile came from. */
+	j->profile = p->path != NULL
+	                 ? profile_open_file(p->path, p->name, cause)
+	                 : profile_open(p->name, cause);
 	if (j->profile == NULL) {
 		j->refs = 1;
 		create_job_unref(j);

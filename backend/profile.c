@@ -5,9 +5,10 @@
  * Every problem is collected as FILE:LINE:COL: message (1-based, from the
  * parser's node marks) so `berth profile validate` can list them all.
  *
- * Lookup: a name is looked for in the user's profile directory, then among
- * the shipped profiles (the fallback and the templates). A name containing
- * '/' or ending in .yaml is a file path.
+ * Lookup: a name (profile_name_check says what one may be) is looked for
+ * in the user's profile directory, then among the shipped profiles (the
+ * fallback and the templates). A path is read only where a command takes a
+ * FILE argument (profile_open_file).
  */
 
 #include "config.h"
@@ -698,38 +699,71 @@ profile_load_file(const char *path, const char *name,
 	return p;
 }
 
-/* Whether `name` means a file rather than a profile name. */
-static int
-is_path(const char *name)
+/*
+ * Whether `name` is a profile name: ASCII letters, digits, '-', '_' and
+ * '.', not starting with '.', 1 to PROFILE_NAME_MAX bytes. This is the one
+ * place that decides it; a name becomes a file name (profiles/NAME.yaml), a
+ * state folder (state/NAME) and a domain (berth-NAME), so nothing else may
+ * pass: no '/', no "..", no control characters. Returns 0, or -1 and a
+ * cause that quotes the name sanitised.
+ */
+int
+profile_name_check(const char *name, char **cause)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(name), i;
+	char *shown;
+	const char *why = NULL;
 
-	return strchr(name, '/') != NULL ||
-	       (len >= 5 && strcmp(name + len - 5, ".yaml") == 0);
+	if (len == 0)
+		why = "is empty";
+	else if (len > PROFILE_NAME_MAX)
+		why = "is longer than " PROFILE_NAME_MAX_TEXT " bytes";
+	else if (name[0] == '.')
+		why = "starts with '.'";
+	for (i = 0; why == NULL && i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			why = "holds a character other than letters, digits, "
+			      "'-', '_' and '.'";
+	}
+	if (why == NULL)
+		return 0;
+	/* Quote no more than a line of it, made safe for a terminal. */
+	shown = util_sanitize_dup(name, len > 80 ? 80 : len);
+	util_set_cause(cause, "'%s%s' is not a profile name: it %s", shown,
+	               len > 80 ? "..." : "", why);
+	free(shown);
+	return -1;
 }
 
 /*
- * The file of profile `name`: a user profile, else a shipped one; a path
- * is taken as it is. Returns an allocated path or NULL and a cause.
+ * Whether a command's argument means a profile FILE rather than a name: it
+ * holds a '/' or ends in .yaml. Only arguments documented as FILE ask.
+ */
+int
+profile_is_file(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	return strchr(arg, '/') != NULL ||
+	       (len >= 5 && strcmp(arg + len - 5, ".yaml") == 0);
+}
+
+/*
+ * The file of profile `name`: a user profile, else a shipped one. Names
+ * only (profile_name_check); a path is refused. Returns an allocated path
+ * or NULL and a cause: the one "no profile" message every command prints.
  */
 char *
 profile_find(const char *name, char **cause)
 {
 	char *user, *shipped, *path;
 
-	if (is_path(name)) {
-		path = paths_expand_tilde(name);
-		if (access(path, R_OK) != 0) {
-			util_set_cause(cause, "%s: %s", path, strerror(errno));
-			free(path);
-			return NULL;
-		}
-		return path;
-	}
-	if (*name == '\0' || *name == '.') {
-		util_set_cause(cause, "'%s' is not a profile name", name);
+	if (profile_name_check(name, cause) != 0)
 		return NULL;
-	}
 	user = paths_user_profiles_dir();
 	path = xasprintf("%s/%s.yaml", user, name);
 	if (access(path, R_OK) == 0) {
@@ -755,28 +789,42 @@ profile_find(const char *name, char **cause)
 }
 
 /*
- * Find and load profile `name`. Returns the profile (caller frees) or NULL
- * and a cause holding every problem, one per line.
+ * Load the profile file at `path` (a command's FILE argument, or the file a
+ * loaded profile came from), named `name` (NULL: from the file name).
+ * Returns the profile (caller frees) or NULL and a cause holding every
+ * problem, one per line.
  */
 struct profile *
-profile_open(const char *name, char **cause)
+profile_open_file(const char *path, const char *name, char **cause)
 {
 	struct config_errors errs = {NULL, 0};
 	struct profile *p;
-	char *path, *pname;
+	char *full = paths_expand_tilde(path);
 
-	if ((path = profile_find(name, cause)) == NULL)
-		return NULL;
-	pname = is_path(name) ? name_from_path(path) : xstrdup(name);
-	p = profile_load_file(path, pname, &errs);
-	free(pname);
-	free(path);
+	p = profile_load_file(full, name, &errs);
+	free(full);
 	if (p == NULL) {
 		if (cause != NULL)
 			*cause = errors_join(&errs);
 		config_errors_free(&errs);
-		return NULL;
 	}
+	return p;
+}
+
+/*
+ * Find and load profile `name` (a name, never a path). Returns the profile
+ * (caller frees) or NULL and a cause holding every problem, one per line.
+ */
+struct profile *
+profile_open(const char *name, char **cause)
+{
+	struct profile *p;
+	char *path;
+
+	if ((path = profile_find(name, cause)) == NULL)
+		return NULL;
+	p = profile_open_file(path, name, cause);
+	free(path);
 	return p;
 }
 
@@ -786,8 +834,14 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Add the profile names of the *.yaml files in `dir`. A file whose name is
+ * not a profile name (profile_name_check) is left out, its path added to
+ * `bad` when that is given, so no listing shows a name that the commands
+ * would refuse (or an escape sequence hidden in a file name).
+ */
 static void
-add_names(const char *dir, char ***names, size_t *n)
+add_names(const char *dir, char ***names, size_t *n, char ***bad, size_t *nbad)
 {
 	DIR *d;
 	struct dirent *de;
@@ -802,6 +856,17 @@ add_names(const char *dir, char ***names, size_t *n)
 		    strcmp(de->d_name + len - 5, ".yaml") != 0)
 			continue;
 		name = xstrndup(de->d_name, len - 5);
+		if (profile_name_check(name, NULL) != 0) {
+			if (bad != NULL) {
+				*bad = xreallocarray(*bad, *nbad + 2,
+				                     sizeof **bad);
+				(*bad)[(*nbad)++] =
+				    xasprintf("%s/%s", dir, de->d_name);
+				(*bad)[*nbad] = NULL;
+			}
+			free(name);
+			continue;
+		}
 		for (i = 0; i < *n; i++) {
 			if (strcmp((*names)[i], name) == 0)
 				break;
@@ -818,28 +883,41 @@ add_names(const char *dir, char ***names, size_t *n)
 
 /*
  * Names of every profile, user and shipped, sorted and without repeats.
- * The array is NULL-terminated; the caller frees it and each name.
+ * The array is NULL-terminated; the caller frees it and each name. When
+ * `bad` is given it gets the NULL-terminated paths of the files left out
+ * because their names are not profile names (caller frees them too).
  */
 char **
-profile_list_names(size_t *np)
+profile_list_names_bad(size_t *np, char ***bad)
 {
 	char **names = NULL, *dir;
-	size_t n = 0;
+	size_t n = 0, nbad = 0;
 
+	if (bad != NULL)
+		*bad = NULL;
 	dir = paths_user_profiles_dir();
-	add_names(dir, &names, &n);
+	add_names(dir, &names, &n, bad, &nbad);
 	free(dir);
 	dir = paths_shipped_dir("profiles");
-	add_names(dir, &names, &n);
+	add_names(dir, &names, &n, bad, &nbad);
 	free(dir);
 	if (names == NULL)
 		names = xcalloc(1, sizeof *names);
 	else
 		names[n] = NULL;
+	if (bad != NULL && *bad == NULL)
+		*bad = xcalloc(1, sizeof **bad);
 	qsort(names, n, sizeof *names, cmp_names);
 	if (np != NULL)
 		*np = n;
 	return names;
+}
+
+/* Names of every profile; see profile_list_names_bad. */
+char **
+profile_list_names(size_t *np)
+{
+	return profile_list_names_bad(np, NULL);
 }
 
 /* The profile to use: -p NAME, else $BERTH_PROFILE, else "default". */

@@ -1003,6 +1003,19 @@ vm_main_disk(const struct domxml_info *info)
 	return first;
 }
 
+/* Which disk vm_main_disk chose, for the model: the data disk or not. */
+static int
+vm_disk_kind(const struct domxml_info *info, int i)
+{
+	const char *src = info->disks[i].source;
+	size_t l;
+
+	return src != NULL && (l = strlen(src)) >= 11 &&
+	               strcmp(src + l - 11, "/data.qcow2") == 0
+	           ? MODEL_DISK_DATA
+	           : MODEL_DISK_FIRST;
+}
+
 /* Disk size when libvirt's stats do not say: block info, else the file. */
 static void
 vm_disk_offline(struct vm *vm)
@@ -1013,6 +1026,7 @@ vm_disk_offline(struct vm *vm)
 	int i;
 
 	vm->m.disk_capacity = vm->m.disk_allocation = 0;
+	vm->m.disk_kind = MODEL_DISK_NONE;
 	if (!vm->have_info || (i = vm_main_disk(&vm->info)) < 0)
 		return;
 	d = &vm->info.disks[i];
@@ -1020,11 +1034,13 @@ vm_disk_offline(struct vm *vm)
 	    virDomainGetBlockInfo(vm->dom, d->target, &bi, 0) == 0) {
 		vm->m.disk_capacity = bi.capacity;
 		vm->m.disk_allocation = bi.allocation;
+		vm->m.disk_kind = vm_disk_kind(&vm->info, i);
 		return;
 	}
 	if (d->source != NULL && stat(d->source, &sb) == 0) {
 		vm->m.disk_capacity = (uint64_t)sb.st_size;
 		vm->m.disk_allocation = (uint64_t)sb.st_blocks * 512;
+		vm->m.disk_kind = vm_disk_kind(&vm->info, i);
 	}
 }
 
@@ -1234,6 +1250,7 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 	if (di_main >= 0 && di_main < (int)cnt &&
 	    param_ull(rec->params, rec->nparams, key, &v)) {
 		vm->m.disk_capacity = v;
+		vm->m.disk_kind = vm_disk_kind(&vm->info, di_main);
 		snprintf(key, sizeof key, "block.%d.allocation", di_main);
 		if (param_ull(rec->params, rec->nparams, key, &v))
 			vm->m.disk_allocation = v;
@@ -2249,6 +2266,50 @@ vm_set_disk(struct vm *vm, uint64_t bytes, enum vm_set_result *res,
 }
 
 /*
+ * Parse a resource value as a user typed it (key cpus|memory|disk): the
+ * vCPU count or the bytes, the profile key and the canonical text (caller
+ * frees). Returns 0, or -1 and a cause when the value cannot be one: a
+ * usage error, found before anything is asked of libvirt.
+ */
+int
+vm_set_parse(const char *key, const char *value, long *n, uint64_t *bytes,
+             const char **pkey, char **canon, char **cause)
+{
+	char *end, *err = NULL;
+
+	*n = 0;
+	*bytes = 0;
+	if (strcmp(key, "cpus") == 0) {
+		errno = 0;
+		*n = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || *n < 1 ||
+		    *n > 1024) {
+			util_set_cause(
+			    cause, "--cpus: '%s' is not a vCPU count", value);
+			return -1;
+		}
+		*pkey = "vm.cpus";
+		*canon = xasprintf("%ld", *n);
+	} else if (strcmp(key, "memory") == 0 || strcmp(key, "disk") == 0) {
+		if (units_parse_size(value, bytes, &err) != 0) {
+			util_set_cause(cause, "--%s: %s", key,
+			               err != NULL ? err : "bad size");
+			free(err);
+			return -1;
+		}
+		*pkey = strcmp(key, "memory") == 0 ? "vm.memory" : "vm.disk";
+		*canon = units_format_size_exact(*bytes);
+	} else {
+		util_set_cause(cause,
+		               "unknown resource '%s' (cpus, memory, "
+		               "disk)",
+		               key);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Change a resource (key cpus|memory|disk, value as a user typed it):
  * validate everything first, then apply live when libvirt allows, always
  * for the next boot, and save it to the profile. *res says how it landed.
@@ -2259,38 +2320,13 @@ vm_set(struct vm *vm, const char *key, const char *value,
 {
 	uint64_t bytes = 0;
 	long n = 0;
-	char *end, *canon, *err = NULL;
+	char *canon;
 	const char *pkey;
 	int r;
 
 	*res = VM_SET_SAME;
-	if (strcmp(key, "cpus") == 0) {
-		errno = 0;
-		n = strtol(value, &end, 10);
-		if (errno != 0 || end == value || *end != '\0' || n < 1 ||
-		    n > 1024) {
-			util_set_cause(
-			    cause, "--cpus: '%s' is not a vCPU count", value);
-			return -1;
-		}
-		pkey = "vm.cpus";
-		canon = xasprintf("%ld", n);
-	} else if (strcmp(key, "memory") == 0 || strcmp(key, "disk") == 0) {
-		if (units_parse_size(value, &bytes, &err) != 0) {
-			util_set_cause(cause, "--%s: %s", key,
-			               err != NULL ? err : "bad size");
-			free(err);
-			return -1;
-		}
-		pkey = strcmp(key, "memory") == 0 ? "vm.memory" : "vm.disk";
-		canon = units_format_size_exact(bytes);
-	} else {
-		util_set_cause(cause,
-		               "unknown resource '%s' (cpus, memory, "
-		               "disk)",
-		               key);
+	if (vm_set_parse(key, value, &n, &bytes, &pkey, &canon, cause) != 0)
 		return -1;
-	}
 	if (vm->lock_fd == -1 && vm_lock_wait(vm, "set", 0, cause) != 0) {
 		free(canon);
 		return -1;

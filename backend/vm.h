@@ -117,6 +117,8 @@ int vm_op_begin(struct vm *, enum vm_op, char **);
 int vm_op_poll(struct vm *, char **);
 int vm_op_run(struct vm *, enum vm_op, vm_progress_cb, void *, char **);
 int vm_define(struct vm *, char **);
+int vm_set_parse(const char *, const char *, long *, uint64_t *, const char **,
+                 char **, char **);
 int vm_set(struct vm *, const char *, const char *, enum vm_set_result *,
            char **);
 int vm_reconnect_due(struct vm *, uint64_t);

@@ -77,20 +77,21 @@ cmd_create_report(void *arg, const struct create_report *r)
 
 /*
  * Open the profile, connect and lock it for the action what (waiting a
- * while for another one); prints its own error.
+ * while for another one); prints its own error and sets *rc: a usage
+ * error for the profile, a failure for libvirt.
  */
 static struct vm *
-cmd_create_open(struct cmd_ctx *ctx, const char *what, struct profile **pp)
+cmd_create_open(struct cmd_ctx *ctx, const char *what, struct profile **pp,
+                int *rc)
 {
 	struct profile *p;
 	struct vm *vm;
 	char *cause = NULL;
 
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
+	*rc = BERTH_EXIT_USAGE;
+	if ((p = cmd_profile_open(ctx)) == NULL)
 		return NULL;
-	}
+	*rc = BERTH_EXIT_FAILED;
 	/* No image and no kernel: the default cloud image. */
 	if ((p->vm.image == NULL || *p->vm.image == '\0') &&
 	    (p->vm.kernel == NULL || *p->vm.kernel == '\0') &&
@@ -145,8 +146,8 @@ cmd_create_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_create_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_create_open(ctx, "create", &p)) == NULL)
-		return BERTH_EXIT_FAILED;
+	if ((vm = cmd_create_open(ctx, "create", &p, &rc)) == NULL)
+		return rc;
 	rc = create_vm(vm, p, cmd_create_report, &s, &cause);
 	if (rc == 0) {
 		struct model_vm m;
@@ -178,8 +179,10 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc > 1)
 		return -1; /* options: the plain start parses them */
-	if ((vm = cmd_create_open(ctx, "start", &p)) == NULL)
-		return BERTH_EXIT_FAILED; /* said why: not again */
+	if ((vm = cmd_create_open(ctx, "start", &p, &rc)) == NULL)
+		return rc == BERTH_EXIT_USAGE
+		           ? rc
+		           : BERTH_EXIT_FAILED; /* said why */
 	memset(&m, 0, sizeof m);
 	vm_fill(vm, &m);
 	fresh = m.state == MODEL_VM_NOT_CREATED;
@@ -245,8 +248,8 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_delete_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_create_open(ctx, "delete", &p)) == NULL)
-		return BERTH_EXIT_FAILED;
+	if ((vm = cmd_create_open(ctx, "delete", &p, &rc)) == NULL)
+		return rc;
 	memset(&m, 0, sizeof m);
 	vm_fill(vm, &m);
 	dir = paths_state_dir(p->name);
@@ -331,11 +334,8 @@ cmd_console_log_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_console_log_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
-		return BERTH_EXIT_FAILED;
-	}
+	if ((p = cmd_profile_open(ctx)) == NULL)
+		return BERTH_EXIT_USAGE;
 	dir = paths_state_dir(p->name);
 	path = xasprintf("%s/console.log", dir);
 	free(dir);

@@ -235,7 +235,7 @@ cmd_ps_render(const struct model_docker *md, int all, int json)
 		json_t *o = json_object(), *arr = json_array();
 
 		json_object_set_new(
-		    o, "conn",
+		    o, "connection",
 		    json_string(md->conn == MODEL_CONN_UP ? "up" : "down"));
 		json_object_set_new(o, "error", cmd_docker_jstr(md->error));
 		for (i = 0; i < md->ncontainers; i++) {
@@ -434,8 +434,8 @@ cmd_docker_info_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_object_set_new(o, "kernel", cmd_docker_jstr(md.kernel));
 		json_object_set_new(o, "cgroup_version",
 		                    json_integer(md.cgroup_version));
-		json_object_set_new(o, "ncpu", json_integer(md.ncpu));
-		json_object_set_new(o, "mem_total",
+		json_object_set_new(o, "cpus", json_integer(md.ncpu));
+		json_object_set_new(o, "memory_bytes",
 		                    json_integer((json_int_t)md.mem_total));
 		json_object_set_new(o, "containers",
 		                    json_integer((json_int_t)md.ncontainers));
@@ -753,20 +753,24 @@ cmd_stats_print(const struct model_docker *md, const char *ids, int json)
 
 			json_object_set_new(o, "id", json_string(c->id));
 			json_object_set_new(o, "name", json_string(c->name));
-			json_object_set_new(o, "cpu_pct",
+			json_object_set_new(o, "cpu_percent",
 			                    json_real(c->cpu_pct));
 			json_object_set_new(
-			    o, "mem_used",
+			    o, "memory_used_bytes",
 			    json_integer((json_int_t)c->mem_used));
 			json_object_set_new(
-			    o, "mem_limit",
+			    o, "memory_limit_bytes",
 			    json_integer((json_int_t)c->mem_limit));
-			json_object_set_new(o, "mem_pct",
+			json_object_set_new(o, "memory_percent",
 			                    json_real(c->mem_pct));
-			json_object_set_new(o, "rx_bps", json_real(c->rx_bps));
-			json_object_set_new(o, "tx_bps", json_real(c->tx_bps));
-			json_object_set_new(o, "rd_bps", json_real(c->rd_bps));
-			json_object_set_new(o, "wr_bps", json_real(c->wr_bps));
+			json_object_set_new(o, "net_rx_bytes_per_s",
+			                    json_real(c->rx_bps));
+			json_object_set_new(o, "net_tx_bytes_per_s",
+			                    json_real(c->tx_bps));
+			json_object_set_new(o, "block_read_bytes_per_s",
+			                    json_real(c->rd_bps));
+			json_object_set_new(o, "block_write_bytes_per_s",
+			                    json_real(c->wr_bps));
 			json_object_set_new(o, "pids",
 			                    json_integer((json_int_t)c->pids));
 			json_object_set_new(o, "source",

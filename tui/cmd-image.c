@@ -73,11 +73,8 @@ cmd_image_pull(struct cmd_ctx *ctx)
 	char *cause = NULL, *note = NULL, *path;
 	int shown = 0, tty = isatty(STDERR_FILENO);
 
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
-		return BERTH_EXIT_FAILED;
-	}
+	if ((p = cmd_profile_open(ctx)) == NULL)
+		return BERTH_EXIT_USAGE;
 	path = image_resolve(p, tty ? cmd_image_progress : NULL, &shown, &note,
 	                     &cause);
 	if (shown)

@@ -21,11 +21,11 @@ static int cmd_profile_set(struct cmd_ctx *, int, char **);
 
 static const struct cmd_sub profile_subs[] = {
     {"list", "", 0, 0, cmd_profile_list},
-    {"show", "[NAME]", 0, 1, cmd_profile_show},
+    {"show", "[NAME|FILE]", 0, 1, cmd_profile_show},
     {"validate", "FILE...", 1, -1, cmd_profile_validate},
     {"keys", "[--man]", 0, 1, cmd_profile_keys},
     {"path", "[NAME]", 0, 1, cmd_profile_path},
-    {"set", "NAME KEY VALUE", 3, 3, cmd_profile_set},
+    {"set", "NAME|FILE KEY VALUE", 3, 3, cmd_profile_set},
 };
 
 /* Where a profile name resolves: "user", "shipped" or "file". */
@@ -50,7 +50,7 @@ cmd_profile_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	names = profile_list_names(&n);
+	names = cmd_profile_names(&n);
 	for (i = 0; i < n; i++) {
 		cause = NULL;
 		path = profile_find(names[i], &cause);
@@ -268,16 +268,37 @@ cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct schema_key *k;
 	struct profile *p, *def;
 	struct profile_mount mdef;
-	char *cause = NULL, *shown;
+	char *cause = NULL, *shown, *path, *spath;
 	size_t i, j;
 
-	if ((p = profile_open(name, &cause)) == NULL) {
+	/*
+	 * NAME|FILE: a path is read as the profile file it names. An unknown
+	 * name gets the message every command gives; a profile's problems
+	 * are file:line:col lines, as validate prints them.
+	 */
+	if (argc > 1 && profile_is_file(name))
+		p = profile_open_file(name, NULL, &cause);
+	else if ((path = profile_find(name, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return BERTH_EXIT_USAGE;
+	} else {
+		p = profile_open_file(path, name, &cause);
+		free(path);
+	}
+	if (p == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
 		return BERTH_EXIT_USAGE;
 	}
 	def = profile_defaults(p->name);
-	printf("# profile %s (%s)\n", p->name, p->path ? p->path : "defaults");
+	/* A FILE argument's name (and path) may hold anything. */
+	shown = util_sanitize_dup(p->name, strlen(p->name));
+	spath = p->path != NULL ? util_sanitize_dup(p->path, strlen(p->path))
+	                        : xstrdup("defaults");
+	printf("# profile %s (%s)\n", shown, spath);
+	free(shown);
+	free(spath);
 	for (i = 0; i < schema_nkeys; i++) {
 		k = &schema_keys[i];
 		if (strchr(k->path, '[') != NULL)
@@ -343,7 +364,7 @@ cmd_profile_path(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((path = profile_find(name, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
-		return BERTH_EXIT_FAILED;
+		return BERTH_EXIT_USAGE;
 	}
 	printf("%s\n", path);
 	free(path);
@@ -353,12 +374,25 @@ cmd_profile_path(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_profile_set(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char *cause = NULL;
+	char *cause = NULL, *path;
 	int r;
 
 	(void)ctx;
 	(void)argc;
-	if ((r = profile_set_named(argv[1], argv[2], argv[3], &cause)) != 0) {
+	/* NAME|FILE: a path is edited as it is; a name must exist. */
+	if (profile_is_file(argv[1])) {
+		path = paths_expand_tilde(argv[1]);
+		r = profile_set(path, argv[2], argv[3], &cause);
+		free(path);
+	} else if ((path = profile_find(argv[1], &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return BERTH_EXIT_USAGE;
+	} else {
+		free(path);
+		r = profile_set_named(argv[1], argv[2], argv[3], &cause);
+	}
+	if (r != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		return r == -2 ? BERTH_EXIT_USAGE : BERTH_EXIT_FAILED;
@@ -375,8 +409,8 @@ cmd_profile_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_profile_entry = {
     .name = "profile",
-    .usage = "list|show [NAME]|validate FILE...|keys [--man]|path [NAME]|"
-             "set NAME KEY VALUE",
+    .usage = "list|show [NAME|FILE]|validate FILE...|keys [--man]|"
+             "path [NAME]|set NAME|FILE KEY VALUE",
     .help = "list, show, check and edit profiles",
     .exec = cmd_profile_exec,
 };

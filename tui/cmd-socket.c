@@ -27,19 +27,6 @@ static volatile sig_atomic_t cmd_socket_stop;
 static volatile sig_atomic_t cmd_socket_restart;
 static int cmd_socket_wake[2] = {-1, -1};
 
-static struct profile *
-cmd_socket_profile(struct cmd_ctx *ctx)
-{
-	struct profile *p;
-	char *cause = NULL;
-
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
-	}
-	return p;
-}
-
 /* The socket's state as the Socket pane shows it (observer, one check). */
 static void
 cmd_socket_observe(const struct profile *p, struct model_socket *ms)
@@ -144,7 +131,7 @@ cmd_socket_print_text(const struct model_socket *ms)
 static int
 cmd_socket_status(struct cmd_ctx *ctx, int json)
 {
-	struct profile *p = cmd_socket_profile(ctx);
+	struct profile *p = cmd_profile_open(ctx);
 	struct model_socket ms;
 	int rc;
 
@@ -271,7 +258,7 @@ cmd_socket_preflight(const struct profile *p)
 static int
 cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 {
-	struct profile *p = cmd_socket_profile(ctx);
+	struct profile *p = cmd_profile_open(ctx);
 	struct model_socket ms;
 	char *dir, *cause = NULL, *log, b;
 	pid_t pid, owner;
@@ -354,6 +341,8 @@ cmd_socket_stop_cmd(struct cmd_ctx *ctx)
 {
 	char *cause = NULL;
 
+	if (!cmd_profile_exists(ctx))
+		return BERTH_EXIT_USAGE;
 	if (forward_supervisor_stop(ctx->profile, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -366,9 +355,11 @@ static int
 cmd_socket_restart_cmd(struct cmd_ctx *ctx)
 {
 	int supervisor;
-	pid_t pid = forward_owner_pid(ctx->profile, &supervisor);
+	pid_t pid;
 
-	if (pid <= 0) {
+	if (!cmd_profile_exists(ctx))
+		return BERTH_EXIT_USAGE;
+	if ((pid = forward_owner_pid(ctx->profile, &supervisor)) <= 0) {
 		fprintf(stderr,
 		        "berth: no forward is running for %s (berth "
 		        "socket start)\n",
@@ -397,6 +388,8 @@ cmd_socket_key(struct cmd_ctx *ctx)
 {
 	char *dir, *key = NULL, *note = NULL, *cause = NULL, *pub, *text;
 
+	if (!cmd_profile_exists(ctx))
+		return BERTH_EXIT_USAGE;
 	if ((dir = forward_state_dir(ctx->profile, &cause)) == NULL ||
 	    forward_ensure_key(dir, ctx->profile, &key, &note, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
@@ -479,7 +472,7 @@ cmd_socket_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		sub = argv[optind++];
 	}
 	if (supervise) {
-		if ((p = cmd_socket_profile(ctx)) == NULL)
+		if ((p = cmd_profile_open(ctx)) == NULL)
 			return BERTH_EXIT_USAGE;
 		rc = cmd_socket_supervise(p, target, -1);
 		profile_free(p);
@@ -528,7 +521,7 @@ cmd_context_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "activate") != 0 && strcmp(sub, "deactivate") != 0)
 		return cmd_usage_error(&cmd_context_entry,
 		                       "unknown subcommand %s", sub);
-	if ((p = cmd_socket_profile(ctx)) == NULL)
+	if ((p = cmd_profile_open(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
 	if (p->docker.context == NULL || *p->docker.context == '\0' ||
 	    strchr(p->docker.context, '/') != NULL) {

@@ -20,18 +20,20 @@
 
 static volatile sig_atomic_t cmd_vm_stop_watch;
 
-/* Open the profile and connect; prints the one-line error itself. */
+/*
+ * Open the profile and connect; prints the one-line error itself and sets
+ * *rc: a usage error for the profile, a failure for libvirt.
+ */
 static struct vm *
 cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn,
-            int oneshot)
+            int oneshot, int *rc)
 {
 	struct profile *p;
 	struct vm *vm;
 	char *cause = NULL;
 
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
+	if ((p = cmd_profile_open(ctx)) == NULL) {
+		*rc = BERTH_EXIT_USAGE;
 		return NULL;
 	}
 	vm = vm_new(p);
@@ -39,6 +41,7 @@ cmd_vm_open(struct cmd_ctx *ctx, struct profile **pp, int quiet_conn,
 	if (vm_connect(vm, &cause) != 0 && !quiet_conn) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
+		*rc = BERTH_EXIT_FAILED;
 		vm_free(vm);
 		profile_free(p);
 		return NULL;
@@ -75,7 +78,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	struct vm *vm;
 	struct model_vm m;
 	char *cause = NULL;
-	int ch, force = 0, shown = 0, tty = isatty(STDERR_FILENO), r;
+	int ch, force = 0, shown = 0, tty = isatty(STDERR_FILENO), r, rc;
 	int supervisor = 0;
 
 	while ((ch = cmd_getopt(ctx, c, argc, argv, has_force ? "f" : "",
@@ -92,8 +95,8 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		                       argv[optind]);
 	if (force)
 		op = VM_OP_DESTROY;
-	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
-		return BERTH_EXIT_FAILED;
+	if ((vm = cmd_vm_open(ctx, &p, 0, 0, &rc)) == NULL)
+		return rc;
 	if (vm_lock_wait(vm, c->name, VM_LOCK_WAIT_MS, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -263,6 +266,35 @@ jsize(uint64_t v)
 	return v > 0 ? json_integer((json_int_t)v) : json_null();
 }
 
+/* Which disk the model's disk figures describe, in JSON and in text. */
+static const char *
+cmd_vm_disk_kind(const struct model_vm *m)
+{
+	return m->disk_kind == MODEL_DISK_DATA ? "data" : "first";
+}
+
+/*
+ * The disk as status --json shows it: which disk (the data disk holding
+ * /var/lib/docker that vm.disk sizes, or the domain's first disk), its
+ * capacity and what it takes on the host (0 is a real answer: a fresh
+ * sparse disk); null when no disk is known, as the text leaves it out.
+ */
+static json_t *
+cmd_vm_disk_json(const struct model_vm *m)
+{
+	json_t *d;
+
+	if (m->disk_capacity == 0)
+		return json_null();
+	d = json_object();
+	json_object_set_new(d, "kind", json_string(cmd_vm_disk_kind(m)));
+	json_object_set_new(d, "capacity_bytes",
+	                    json_integer((json_int_t)m->disk_capacity));
+	json_object_set_new(d, "allocation_bytes",
+	                    json_integer((json_int_t)m->disk_allocation));
+	return d;
+}
+
 /* The JSON object berth status --json prints; berth(1) lists the fields. */
 static json_t *
 cmd_vm_json(const char *profile, const struct model_vm *m, long locked_by)
@@ -281,24 +313,24 @@ cmd_vm_json(const char *profile, const struct model_vm *m, long locked_by)
 	                    json_string(model_vm_state_name(m->state)));
 	json_object_set_new(o, "reason", jstr(m->reason));
 	json_object_set_new(o, "accel", jstr(m->accel));
-	json_object_set_new(o, "vcpus", json_integer(m->vcpus));
-	json_object_set_new(o, "vcpus_max", json_integer(m->vcpus_max));
-	json_object_set_new(o, "vcpus_pending",
+	json_object_set_new(o, "cpus", json_integer(m->vcpus));
+	json_object_set_new(o, "cpus_max", json_integer(m->vcpus_max));
+	json_object_set_new(o, "cpus_pending",
 	                    m->vcpus_pending > 0
 	                        ? json_integer(m->vcpus_pending)
 	                        : json_null());
-	json_object_set_new(o, "memory", jsize(m->mem_current));
-	json_object_set_new(o, "memory_max", jsize(m->mem_max));
-	json_object_set_new(o, "memory_pending", jsize(m->mem_pending));
-	json_object_set_new(o, "memory_used", jsize(m->mem_used));
-	json_object_set_new(o, "memory_available", jsize(m->mem_available));
-	json_object_set_new(o, "disk", jsize(m->disk_capacity));
-	json_object_set_new(o, "disk_allocation", jsize(m->disk_allocation));
+	json_object_set_new(o, "memory_bytes", jsize(m->mem_current));
+	json_object_set_new(o, "memory_max_bytes", jsize(m->mem_max));
+	json_object_set_new(o, "memory_pending_bytes", jsize(m->mem_pending));
+	json_object_set_new(o, "memory_used_bytes", jsize(m->mem_used));
+	json_object_set_new(o, "memory_available_bytes",
+	                    jsize(m->mem_available));
+	json_object_set_new(o, "disk", cmd_vm_disk_json(m));
 	json_object_set_new(o, "cpu_percent", json_real(m->cpu_pct));
 	a = json_array();
 	for (i = 0; i < m->nvcpu_pct; i++)
 		json_array_append_new(a, json_real(m->vcpu_pct[i]));
-	json_object_set_new(o, "vcpu_percent", a);
+	json_object_set_new(o, "cpu_percent_per_cpu", a);
 	json_object_set_new(o, "uptime_s",
 	                    json_integer((json_int_t)m->uptime_s));
 	json_object_set_new(o, "ip", jstr(m->ip));
@@ -307,7 +339,7 @@ cmd_vm_json(const char *profile, const struct model_vm *m, long locked_by)
 	json_object_set_new(o, "agent", json_boolean(m->agent));
 	json_object_set_new(o, "ssh", jstr(m->ssh));
 	json_object_set_new(o, "host_cpus", json_integer(m->host_cpus));
-	json_object_set_new(o, "host_memory", jsize(m->host_memory));
+	json_object_set_new(o, "host_memory_bytes", jsize(m->host_memory));
 	json_object_set_new(o, "locked_by",
 	                    locked_by > 0 ? json_integer(locked_by)
 	                                  : json_null());
@@ -358,7 +390,10 @@ cmd_vm_print_text(const char *profile, const struct model_vm *m, long locked_by)
 	if (m->disk_capacity > 0) {
 		a = units_format_size(m->disk_capacity);
 		b = units_format_size(m->disk_allocation);
-		printf("disk      %s (%s allocated)\n", a, b);
+		printf("disk      %s (%s allocated), %s\n", a, b,
+		       m->disk_kind == MODEL_DISK_DATA
+		           ? "the data disk (/var/lib/docker)"
+		           : "the domain's first disk");
 		free(a);
 		free(b);
 	}
@@ -471,8 +506,8 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_status_entry,
 		                       "unexpected argument '%s'",
 		                       argv[optind]);
-	if ((vm = cmd_vm_open(ctx, &p, 1, !watch)) == NULL)
-		return BERTH_EXIT_FAILED;
+	if ((vm = cmd_vm_open(ctx, &p, 1, !watch, &rc)) == NULL)
+		return rc;
 	if (watch) {
 		rc = cmd_vm_watch(vm);
 		vm_free(vm);
@@ -540,8 +575,25 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_set_entry,
 		                       "say what to change: --cpus, --memory "
 		                       "or --disk");
-	if ((vm = cmd_vm_open(ctx, &p, 0, 0)) == NULL)
-		return BERTH_EXIT_FAILED;
+	/* A value that cannot be one is a usage error, found first. */
+	for (i = 0; i < 3; i++) {
+		long cpus;
+		uint64_t bytes;
+		const char *pkey;
+		char *canon;
+
+		if (keys[i] == NULL)
+			continue;
+		if (vm_set_parse(keys[i], vals[i], &cpus, &bytes, &pkey, &canon,
+		                 &cause) != 0) {
+			rc = cmd_usage_error(&cmd_set_entry, "%s", cause);
+			free(cause);
+			return rc;
+		}
+		free(canon);
+	}
+	if ((vm = cmd_vm_open(ctx, &p, 0, 0, &rc)) == NULL)
+		return rc;
 	if (vm_lock_wait(vm, "set", VM_LOCK_WAIT_MS, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -594,7 +646,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else
 			return BERTH_EXIT_USAGE;
 	}
-	names = profile_list_names(&n);
+	names = cmd_profile_names(&n);
 	profs = xcalloc(n + 1, sizeof *profs);
 	uris = xcalloc(n + 1, sizeof *uris);
 	doms = xcalloc(n + 1, sizeof *doms);
@@ -634,10 +686,10 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			json_object_set_new(o, "cpus",
 			                    json_integer(profs[i]->vm.cpus));
 			json_object_set_new(
-			    o, "memory",
+			    o, "memory_bytes",
 			    json_integer((json_int_t)profs[i]->vm.memory));
 			json_object_set_new(
-			    o, "disk",
+			    o, "disk_bytes",
 			    json_integer((json_int_t)profs[i]->vm.disk));
 			json_array_append_new(arr, o);
 		} else

@@ -672,11 +672,8 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		                       "-f, -d and --stop exclude each other");
 	argc -= optind;
 	argv += optind;
-	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
-		fprintf(stderr, "berth: %s\n", cause);
-		free(cause);
+	if ((p = cmd_profile_open(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
-	}
 	if (argc == 1 && strcmp(argv[0], "status") == 0) {
 		cmd_watch_status(p, stdout);
 		profile_free(p);

@@ -95,8 +95,9 @@ cmd_usage(FILE *f)
 	    "      --mouse          enable mouse support in the dashboard\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n\n"
-	    "Exit status: 0 ok, 1 operation failed, 2 usage or configuration "
-	    "error.\n"
+	    "Exit status: 0 done, 1 failed (the daemon, libvirt or the guest "
+	    "said no),\n"
+	    "2 usage (bad option or value, unknown profile or container).\n"
 	    "See berth(1), berth-profile(5) and berth-theme(5).\n");
 }
 
@@ -146,7 +147,9 @@ cmd_getopt(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc,
 		if (ch == 'p') {
 			ctx->profile = optarg;
 			ctx->profile_given = 1;
-			continue;
+			if (cmd_profile_name_ok(ctx))
+				continue;
+			return '?';
 		}
 		if (ch == 'h') {
 			printf("usage: berth %s %s\n  %s\n", c->name, c->usage,
@@ -212,12 +215,94 @@ cmd_isatty_stdout(void)
 	return isatty(STDOUT_FILENO);
 }
 
+/*
+ * Whether ctx->profile (from -p or $BERTH_PROFILE) is a profile name;
+ * prints why not. Called as soon as a name is given, before any command
+ * builds a path from it.
+ */
+int
+cmd_profile_name_ok(const struct cmd_ctx *ctx)
+{
+	char *cause = NULL;
+
+	if (profile_name_check(ctx->profile, &cause) == 0)
+		return 1;
+	fprintf(stderr, "berth: %s\n", cause);
+	free(cause);
+	return 0;
+}
+
+/*
+ * Open the command's profile. NULL after printing the one message every
+ * command gives (an unknown profile, a bad name, a profile with errors);
+ * the caller returns BERTH_EXIT_USAGE.
+ */
+struct profile *
+cmd_profile_open(const struct cmd_ctx *ctx)
+{
+	struct profile *p;
+	char *cause = NULL;
+
+	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+	}
+	return p;
+}
+
+/*
+ * Whether the command's profile exists, for commands that only use its
+ * name (its state folder); prints the same message as cmd_profile_open.
+ */
+int
+cmd_profile_exists(const struct cmd_ctx *ctx)
+{
+	char *path, *cause = NULL;
+
+	if ((path = profile_find(ctx->profile, &cause)) == NULL) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		return 0;
+	}
+	free(path);
+	return 1;
+}
+
+/*
+ * Every profile name, as profile_list_names gives them; each file left out
+ * because its name is not a profile name is reported on standard error,
+ * sanitised (a file name may hold an escape sequence). The caller frees.
+ */
+char **
+cmd_profile_names(size_t *np)
+{
+	char **names, **bad, *shown;
+	size_t i;
+
+	names = profile_list_names_bad(np, &bad);
+	for (i = 0; bad[i] != NULL; i++) {
+		shown = util_sanitize_dup(bad[i], strlen(bad[i]));
+		fprintf(
+		    stderr,
+		    "berth: left out %s: its name is not a profile name "
+		    "(letters, digits, '-', '_' and '.', at most %d bytes); "
+		    "rename it\n",
+		    shown, PROFILE_NAME_MAX);
+		free(shown);
+		free(bad[i]);
+	}
+	free(bad);
+	return names;
+}
+
 /* Run the subcommand argv[0]; argv[0] == NULL opens the dashboard. */
 int
 cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *c;
 
+	if (!cmd_profile_name_ok(ctx))
+		return BERTH_EXIT_USAGE;
 	if (argc == 0)
 		return dashboard_run(ctx);
 	if ((c = cmd_find(argv[0])) == NULL) {

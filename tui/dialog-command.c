@@ -421,10 +421,18 @@ cmdline_set(struct dash *d, int argc, char **argv)
 static int
 cmdline_profile(struct dash *d, int argc, char **argv)
 {
+	char *cause = NULL;
+
 	if (argc == 1)
 		return dialog_profile_open(d);
 	if (argc != 2)
 		return cmdline_usage(d, argv[0]);
+	/* The same rule as -p, said at once, before the engine is asked. */
+	if (profile_name_check(argv[1], &cause) != 0) {
+		dash_set_status(d, 2, "%s", cause);
+		free(cause);
+		return DASH_REDRAW;
+	}
 	dash_set_status(d, 0, "switching to profile %s", argv[1]);
 	return dash_send(d, ENGINE_CMD_PROFILE_SWITCH, argv[1], NULL, 0);
 }

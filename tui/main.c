@@ -49,6 +49,9 @@ main(int argc, char **argv)
 	setlocale(LC_NUMERIC, "C");
 	memset(&ctx, 0, sizeof ctx);
 	ctx.profile = profile_current_name(NULL);
+	/* $BERTH_PROFILE names a profile as surely as -p does. */
+	env = getenv("BERTH_PROFILE");
+	ctx.profile_given = env != NULL && *env != '\0';
 	env = getenv("NO_COLOR");
 	ctx.no_color = env != NULL && *env != '\0';
 	codeset = nl_langinfo(CODESET);

@@ -13,7 +13,7 @@
 /* Options that apply to every command, parsed in main.c. */
 struct cmd_ctx {
 	const char *profile; /* -p NAME, BERTH_PROFILE, or "default" */
-	int profile_given;   /* -p was on the command line */
+	int profile_given;   /* -p or $BERTH_PROFILE named it */
 	int no_color;        /* --no-color or NO_COLOR */
 	int ascii;           /* --ascii or a non-UTF-8 locale */
 	int mouse;           /* --mouse */
@@ -54,6 +54,10 @@ int cmd_usage_error(const struct cmd_entry *, const char *, ...)
 int cmd_getopt(struct cmd_ctx *, const struct cmd_entry *, int, char **,
                const char *, const struct option *, int *);
 int cmd_isatty_stdout(void);
+int cmd_profile_name_ok(const struct cmd_ctx *);
+struct profile *cmd_profile_open(const struct cmd_ctx *);
+int cmd_profile_exists(const struct cmd_ctx *);
+char **cmd_profile_names(size_t *);
 int cmd_run_sub(struct cmd_ctx *, const struct cmd_entry *,
                 const struct cmd_sub *, size_t, int, char **);
 pid_t cmd_detach(const char *);

@@ -28,6 +28,8 @@ trap cleanup EXIT
 
 cc -O2 -o "$work/bench-socket" "$top/bench/socket/bench-socket.c" \
 	$(pkg-config --cflags --libs libcurl) || exit 1
+# socket key wants an existing profile: a placeholder until the port is known.
+printf 'vm:\n  ssh_user: %s\n' "$(id -un)" >"$BERTH_HOME/config/profiles/bench.yaml"
 "$BERTH" -p bench socket key >"$work/berth.pub" || exit 1
 port=$("$top/tests/env/sshd.sh" start "$work/sshd" "$work/berth.pub") || exit 1
 cat >"$BERTH_HOME/config/profiles/bench.yaml" <<EOF

@@ -7,6 +7,7 @@
 #   fuzz-libs: FLAGS...      libraries to link
 #   fuzz-seeds: DIRS...      folders of seed inputs (*.yaml), from the top
 #   fuzz-dict: FILE          a libFuzzer dictionary, from the top
+#   fuzz-seconds: N          run at most N seconds (a small harness)
 # Without clang (or its libFuzzer runtime) it says why and exits 0.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -82,8 +83,10 @@ for src in "$here"/fuzz_*.c; do
 	dict=$(field fuzz-dict "$src" | tr -d ' ')
 	set --
 	[ -n "$dict" ] && set -- -dict="$top/$dict"
-	echo "fuzz: running $name for ${secs}s"
-	if "$out/$name" "$@" -max_total_time="$secs" -timeout=10 \
+	hsecs=$(field fuzz-seconds "$src" | tr -d ' ')
+	[ -n "$hsecs" ] && [ "$hsecs" -lt "$secs" ] || hsecs=$secs
+	echo "fuzz: running $name for ${hsecs}s"
+	if "$out/$name" "$@" -max_total_time="$hsecs" -timeout=10 \
 		-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
 		-artifact_prefix="$out/$name-" "$out/$name.corpus" \
 		>"$out/$name.log" 2>&1; then

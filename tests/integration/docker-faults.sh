@@ -18,7 +18,7 @@ last_state() {
 	tail -1 "$1" | python3 -c '
 import json, sys
 o = json.loads(sys.stdin.read())
-print(o["conn"], len(o["containers"]))'
+print(o["connection"], len(o["containers"]))'
 }
 
 # --- frozen daemon -----------------------------------------------------------
@@ -50,7 +50,7 @@ t=$(elapsed "$fs")
 check "frozen: logs -f ended by the liveness ping (${t}s)" sh -c "! kill -0 $lp"
 like "frozen: logs -f says why" "$(cat "$T_HOME/logs.out")" "logs: Docker is not responding"
 wait_until 10 sh -c "tail -1 '$out' | grep -q 'Docker is not responding'"
-like "frozen: the live view says so" "$(tail -1 "$out")" '"conn": ?"down".*Docker is not responding'
+like "frozen: the live view says so" "$(tail -1 "$out")" '"connection": ?"down".*Docker is not responding'
 dk_thaw "$pid"
 wait_until 20 sh -c "tail -1 '$out' | grep -q '\"conn\":\"up\"'"
 is "thawed: the live view recovers by itself" "$(last_state "$out")" "up 1"

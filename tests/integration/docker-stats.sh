@@ -35,7 +35,7 @@ berth_figures() {
 		python3 -c '
 import json, sys
 for o in json.load(sys.stdin):
-    print(o["name"], "%.2f" % o["cpu_pct"], o["mem_used"], o["source"], o["mem_limit"], o["pids"])
+    print(o["name"], "%.2f" % o["cpu_percent"], o["memory_used_bytes"], o["source"], o["memory_limit_bytes"], o["pids"])
 '
 }
 
@@ -95,9 +95,9 @@ done
 # A memory limit is the limit.
 dk_run lim -m 64m "$DK_IMAGE" sleep 300 >/dev/null
 sleep 1
-lim=$(BERTH_DOCKER_STATS=cgroup "$BERTH" stats --no-stream --json "$(dk_name lim)" | sed -n 's/.*"mem_limit":\([0-9]*\).*/\1/p')
+lim=$(BERTH_DOCKER_STATS=cgroup "$BERTH" stats --no-stream --json "$(dk_name lim)" | sed -n 's/.*"memory_limit_bytes":\([0-9]*\).*/\1/p')
 is "cgroup: -m 64m gives a 64 MiB limit" "$lim" 67108864
-lim=$(BERTH_DOCKER_STATS=api "$BERTH" stats --no-stream --json "$(dk_name lim)" | sed -n 's/.*"mem_limit":\([0-9]*\).*/\1/p')
+lim=$(BERTH_DOCKER_STATS=api "$BERTH" stats --no-stream --json "$(dk_name lim)" | sed -n 's/.*"memory_limit_bytes":\([0-9]*\).*/\1/p')
 is "api: -m 64m gives a 64 MiB limit" "$lim" 67108864
 err=$("$BERTH" stats --no-stream berth-test-no-such-container 2>&1)
 like "stats of an unknown container says so" "$err" "no such container"

@@ -120,7 +120,7 @@ is "path follows -p" "$("$BERTH" -p demo profile path)" \
 is "path follows BERTH_PROFILE" "$(BERTH_PROFILE=mine "$BERTH" profile path)" \
 	"$users/mine.yaml"
 out=$("$BERTH" profile path nope 2>&1)
-is "path of an unknown profile exits 1" "$?" 1
+is "path of an unknown profile exits 2" "$?" 2
 like "unknown profile message" "$out" "no profile 'nope'"
 
 # ---- show ------------------------------------------------------------------
@@ -253,7 +253,7 @@ is "set on a device exits 1" "$?" 1
 is "set on a device says why" "$out" \
 	"berth: /dev/zero: not a regular file of at most 1MiB"
 "$BERTH" profile set nope vm.cpus 2 >/dev/null 2>&1
-is "set on an unknown profile exits 1" "$?" 1
+is "set on an unknown profile exits 2" "$?" 2
 "$BERTH" profile set demo vm.cpus >/dev/null 2>&1
 is "set without a value is a usage error" "$?" 2
 

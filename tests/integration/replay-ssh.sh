@@ -54,6 +54,8 @@ cc -O2 -o "$W/inw" "$BERTH_SRCDIR/tests/vm/inw.c" ||
 "$W/inw" -r "$G" >"$W/inw.log" 2>&1 &
 INW=$!
 
+# socket key wants an existing profile: a placeholder until the port is known.
+printf 'vm:\n  ssh_user: %s\n' "$(id -un)" >"$T_HOME/config/profiles/rs.yaml"
 "$BERTH" -p rs socket key >"$W/berth.pub" 2>"$W/key.err"
 check "berth socket key makes the profile's key" test -s "$W/berth.pub"
 SSHD_PORT=$("$BERTH_SRCDIR/tests/env/sshd.sh" start "$SSHD_DIR" "$W/berth.pub") ||

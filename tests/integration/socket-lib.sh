@@ -74,6 +74,9 @@ wait_json() {
 
 # socket_setup: profile "test" pointing the forward at the private sshd.
 socket_setup() {
+	# socket key wants an existing profile: a placeholder until the
+	# sshd's port is known.
+	printf 'vm:\n  ssh_user: %s\n' "$(id -un)" >"$T_HOME/config/profiles/test.yaml"
 	"$BERTH" $P socket key >"$T_HOME/berth.pub" ||
 		{ echo "# berth socket key failed"; exit 1; }
 	SSHD_PORT=$("$BERTH_SRCDIR/tests/env/sshd.sh" start "$SSHD_DIR" \

@@ -11,6 +11,12 @@ command -v python3 >/dev/null || skip_all "python3 missing (JSON checks)"
 W=$T_HOME/w
 mkdir -p "$W"
 truncate -s 2G "$W/disk.raw"
+# An image VM's disks: a system disk first, the data disk (data.qcow2,
+# the one vm.disk sizes) second; plain sparse files, the test driver
+# reads only their sizes.
+mkdir -p "$W/dd"
+truncate -s 3G "$W/dd/system.qcow2"
+truncate -s 5G "$W/dd/data.qcow2"
 P=$T_HOME/config/profiles
 
 cat >"$W/node.xml" <<EOF
@@ -28,6 +34,16 @@ cat >"$W/node.xml" <<EOF
     <devices><disk type="file" device="disk"><source file="$W/disk.raw"/>
       <target dev="vda"/></disk></devices>
     <test:runstate>5</test:runstate>
+  </domain>
+  <domain type="test">
+    <name>berth-dd</name>
+    <memory unit="MiB">512</memory>
+    <vcpu>1</vcpu>
+    <os><type>hvm</type></os>
+    <devices><disk type="file" device="disk"><source file="$W/dd/system.qcow2"/>
+      <target dev="vda"/></disk>
+      <disk type="file" device="disk"><source file="$W/dd/data.qcow2"/>
+      <target dev="vdb"/></disk></devices>
   </domain>
   <domain type="test">
     <name>foreign</name>
@@ -64,6 +80,10 @@ mounts:
   - host: $W
     type: 9p
 EOF
+cat >"$P/dd.yaml" <<EOF
+vm:
+  uri: $URI
+EOF
 cat >"$P/nodom.yaml" <<EOF
 vm:
   uri: $URI
@@ -94,13 +114,24 @@ is "state of a shut-off domain" "$(jget "$out" state)" "stopped"
 is "connection up" "$(jget "$out" connection)" "up"
 is "domain name from berth-<profile>" "$(jget "$out" domain)" "berth-t"
 is "berth-made domain is not adopted" "$(jget "$out" adopted)" "false"
-is "vcpus from the XML" "$(jget "$out" vcpus)" 1
-is "vcpus_max above current" "$(jget "$out" vcpus_max)" 2
-is "memory in bytes" "$(jget "$out" memory)" 1073741824
-is "memory_max in bytes" "$(jget "$out" memory_max)" 2147483648
-is "disk size from the disk file" "$(jget "$out" disk)" 2147483648
+is "cpus from the XML" "$(jget "$out" cpus)" 1
+is "cpus_max above current" "$(jget "$out" cpus_max)" 2
+is "memory in bytes" "$(jget "$out" memory_bytes)" 1073741824
+is "memory_max in bytes" "$(jget "$out" memory_max_bytes)" 2147483648
+is "disk size from the disk file" "$(jget "$out" disk.capacity_bytes)" 2147483648
+is "the disk is the domain's first (no data disk)" "$(jget "$out" disk.kind)" first
+is "a sparse disk's allocation is 0 as the text says, not null" \
+	"$(jget "$out" disk.allocation_bytes)" 0
+out=$("$BERTH" status -p dd --json)
+is "an image VM's disk is its data disk" "$(jget "$out" disk.kind)" data
+is "the data disk's size, not the system disk's" \
+	"$(jget "$out" disk.capacity_bytes)" 5368709120
+out=$("$BERTH" status -p dd)
+like "text status names the data disk too" "$out" \
+	'^disk +5GiB \(0B allocated\), the data disk \(/var/lib/docker\)$'
+out=$("$BERTH" status -p t --json)
 is "host CPUs from the node" "$(jget "$out" host_cpus)" 4
-is "host memory from the node" "$(jget "$out" host_memory)" 8589934592
+is "host memory from the node" "$(jget "$out" host_memory_bytes)" 8589934592
 is "accel of a test domain" "$(jget "$out" accel)" "test"
 
 out=$("$BERTH" status -p f --json)
@@ -109,6 +140,8 @@ is "foreign domain is running" "$(jget "$out" state)" "running"
 out=$("$BERTH" status -p t)
 like "text status shows the state" "$out" '^state +stopped'
 like "text status shows vcpus" "$out" '^vcpus +1 \(max 2\)'
+like "text status: the same disk as the JSON" "$out" \
+	"^disk +2GiB \\(0B allocated\\), the domain's first disk$"
 
 # --- lifecycle (each process loads the node afresh) -------------------
 out=$("$BERTH" start -p t 2>&1)
@@ -153,7 +186,7 @@ like "disk shrink is refused clearly" "$out" '^berth: disks only grow: .*2GiB.*1
 is "disk file untouched by a refused shrink" "$(stat -c %s "$W/disk.raw")" 2147483648
 check "shrink leaves the profile as it was" cmp -s "$P/t.yaml" "$W/t.before"
 out=$("$BERTH" set -p t --memory lots 2>&1)
-is "bad size exits 1" "$?" 1
+is "bad size is a usage error (2)" "$?" 2
 check "bad size leaves the profile as it was" cmp -s "$P/t.yaml" "$W/t.before"
 
 out=$("$BERTH" set -p t --cpus 2 2>&1)

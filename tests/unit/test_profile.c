@@ -682,9 +682,16 @@ test_lookup(void **state)
 	assert_string_equal(p->docker.context, "berth-shipped-only");
 	profile_free(p);
 
-	/* A path is a file; its name is the file name. */
+	/*
+	 * A path is not a name: profile_open refuses it, profile_open_file
+	 * (a command's FILE argument) reads it, named after the file.
+	 */
 	path = write_tmp("elsewhere/dev.yaml", "theme: mono\n");
-	p = profile_open(path, &cause);
+	assert_null(profile_open(path, &cause));
+	assert_non_null(strstr(cause, "is not a profile name"));
+	free(cause);
+	cause = NULL;
+	p = profile_open_file(path, NULL, &cause);
 	assert_non_null(p);
 	assert_string_equal(p->name, "dev");
 	assert_string_equal(p->vm.domain, "berth-dev");
@@ -1151,6 +1158,111 @@ test_set_named(void **state)
 	free(shipped);
 }
 
+/* The one rule for profile names, and that lookups and listings obey it. */
+static void
+test_name_check(void **state)
+{
+	static const char *const good[] = {
+	    "default",
+	    "dev",
+	    "a",
+	    "A-b_c.d",
+	    "x..y",
+	    "1",
+	    "-",
+	    "v1.2",
+	    /* 64 bytes, the most */
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	};
+	static const char *const bad[] = {
+	    "",
+	    ".",
+	    "..",
+	    ".hidden",
+	    "../x",
+	    "../../somewhere",
+	    "a/b",
+	    "/etc/shadow",
+	    "~",
+	    "~/x",
+	    "a b",
+	    "a\tb",
+	    "x\033[31m",
+	    "bel\007",
+	    "caf\xc3\xa9",
+	    "x\n",
+	    "a:b",
+	    "a*",
+	    "$HOME",
+	    "a\\b",
+	    /* 65 bytes, one too many */
+	    "01234567890123456789012345678901234567890123456789012345678901234",
+	};
+	char *cause = NULL, *path, **names, **skipped;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < nitems(good); i++) {
+		if (profile_name_check(good[i], &cause) != 0)
+			fail_msg("'%s' refused: %s", good[i], cause);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		if (profile_name_check(bad[i], &cause) == 0)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_non_null(strstr(cause, "is not a profile name"));
+		/* The message quotes the name, never a raw control char. */
+		assert_null(strchr(cause, '\033'));
+		assert_null(strchr(cause, '\007'));
+		assert_null(strchr(cause, '\n'));
+		free(cause);
+		cause = NULL;
+		/* Nothing that builds a path from a name lets it through. */
+		assert_null(profile_find(bad[i], &cause));
+		assert_non_null(strstr(cause, "is not a profile name"));
+		free(cause);
+		cause = NULL;
+		assert_null(profile_open(bad[i], &cause));
+		free(cause);
+		cause = NULL;
+	}
+	/* A NULL cause is allowed (a yes/no question). */
+	assert_int_equal(profile_name_check("x/y", NULL), -1);
+	/* A long bad name is quoted cut short. */
+	path = xasprintf("%0200d/", 0);
+	assert_int_equal(profile_name_check(path, &cause), -1);
+	assert_true(strlen(cause) < 200);
+	free(cause);
+	cause = NULL;
+	free(path);
+
+	/* A profile FILE whose name is not a name is left out, and said. */
+	free(write_tmp("config/profiles/ok.yaml", "vm:\n  cpus: 2\n"));
+	free(write_tmp("config/profiles/\033[31mred.yaml", "{}\n"));
+	free(write_tmp("config/profiles/sp ace.yaml", "{}\n"));
+	names = profile_list_names_bad(&n, &skipped);
+	for (i = 0; i < n; i++)
+		assert_int_equal(profile_name_check(names[i], NULL), 0);
+	for (i = 0; i < n && strcmp(names[i], "ok") != 0; i++)
+		;
+	assert_true(i < n);
+	for (i = 0; skipped[i] != NULL; i++)
+		;
+	assert_int_equal(i, 2);
+	for (i = 0; skipped[i] != NULL; i++)
+		free(skipped[i]);
+	free(skipped);
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+
+	/* profile_is_file: what a FILE argument counts as a path. */
+	assert_true(profile_is_file("./x"));
+	assert_true(profile_is_file("x.yaml"));
+	assert_true(profile_is_file("/etc/shadow"));
+	assert_false(profile_is_file("dev"));
+	assert_false(profile_is_file("x.yml"));
+}
+
 int
 main(void)
 {
@@ -1171,6 +1283,7 @@ main(void)
 	    cmocka_unit_test(test_error_required),
 	    cmocka_unit_test(test_error_many),
 	    cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_name_check),
 	    cmocka_unit_test(test_splice_replace_scalar),
 	    cmocka_unit_test(test_splice_mounts),
 	    cmocka_unit_test(test_splice_insert),

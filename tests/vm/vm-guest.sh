@@ -83,8 +83,9 @@ out=$(status)
 is "status: running" "$(jget "$out" state)" "running"
 is "status: accel tcg" "$(jget "$out" accel)" "tcg"
 is "status: berth defined it (not adopted)" "$(jget "$out" adopted)" "false"
-is "status: vcpus 1 of max 2" "$(jget "$out" vcpus)/$(jget "$out" vcpus_max)" "1/2"
-is "status: disk 1GiB" "$(jget "$out" disk)" 1073741824
+is "status: vcpus 1 of max 2" "$(jget "$out" cpus)/$(jget "$out" cpus_max)" "1/2"
+is "status: disk 1GiB" "$(jget "$out" disk.capacity_bytes)" 1073741824
+is "status: that is the data disk" "$(jget "$out" disk.kind)" data
 check "status: uptime counts ($(jget "$out" uptime_s) s)" [ "$(jget "$out" uptime_s)" -gt 0 ]
 like "status: ssh forward" "$(jget "$out" ssh)" '^127\.0\.0\.1:[0-9]+$'
 i=0
@@ -121,8 +122,8 @@ echo "# live memory change: $(since "$t") s"
 out=$("$BERTH" set -p g --memory 2GiB 2>&1)
 is "memory above the maximum applies on restart" "$out" "memory 2GiB: saved; applies on restart"
 out=$(status)
-is "status shows the pending memory" "$(jget "$out" memory_pending)" 2147483648
-is "status keeps the live memory" "$(jget "$out" memory)" 805306368
+is "status shows the pending memory" "$(jget "$out" memory_pending_bytes)" 2147483648
+is "status keeps the live memory" "$(jget "$out" memory_bytes)" 805306368
 
 # vCPU hot-plug, onlined through the agent
 out=$("$BERTH" set -p g --cpus 2 2>&1)
@@ -140,7 +141,7 @@ is "the new vCPU is online in the guest" "$online" "0-1"
 out=$("$BERTH" set -p g --cpus 1 2>&1)
 is "vCPU unplug is not done live" "$out" "cpus 1: saved; applies on restart"
 out=$(status)
-is "status: 2 vCPUs now, 1 on restart" "$(jget "$out" vcpus)/$(jget "$out" vcpus_pending)" "2/1"
+is "status: 2 vCPUs now, 1 on restart" "$(jget "$out" cpus)/$(jget "$out" cpus_pending)" "2/1"
 out=$("$BERTH" set -p g --cpus 3 2>&1)
 like "more vCPUs than the host has is refused" "$out" '^berth: 3 vCPUs is out of range: this host allows 1-'
 out=$("$BERTH" set -p g --disk 512MiB 2>&1)
@@ -183,8 +184,8 @@ WATCH_PID=
 out=$("$BERTH" start -p g 2>&1)
 is "start again" "$out" "$DOM: running"
 out=$(status)
-is "pending memory applied at boot" "$(jget "$out" memory)" 2147483648
-is "pending vCPUs applied at boot" "$(jget "$out" vcpus)" 1
+is "pending memory applied at boot" "$(jget "$out" memory_bytes)" 2147483648
+is "pending vCPUs applied at boot" "$(jget "$out" cpus)" 1
 guest_wait_agent "$DOM" "$GUEST_URI" 120 || true
 t=$(now)
 out=$("$BERTH" stop -p g 2>&1)

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -877,17 +878,21 @@ dash_load_keys(void)
 
 /* Handle the signals the self-pipe reported; returns effects. */
 static int
-dash_signals(struct dash *d, int *exit_code, int *hangup)
+dash_signals(struct dash *d, int *exit_code)
 {
 	int bits = term_take_signals();
 
+	/* the shell's 128 + signal; the terminal is restored on the way out */
 	if (bits & TERM_SIG_HUP) {
-		*hangup = 1;
-		*exit_code = 128 + 1;
+		*exit_code = 128 + SIGHUP;
 		return DASH_QUIT;
 	}
 	if (bits & TERM_SIG_TERM) {
-		*exit_code = 128 + 15;
+		*exit_code = 128 + SIGTERM;
+		return DASH_QUIT;
+	}
+	if (bits & TERM_SIG_QUIT) {
+		*exit_code = 128 + SIGQUIT;
 		return DASH_QUIT;
 	}
 	if (bits & TERM_SIG_TSTP) {
@@ -913,7 +918,7 @@ dashboard_run(struct cmd_ctx *ctx)
 	char *cause = NULL, *notice = NULL;
 	struct pollfd pfd[3];
 	long passes = 0;
-	int eff, ch, exit_code = BERTH_EXIT_OK, hangup = 0, timeout;
+	int eff, ch, exit_code = BERTH_EXIT_OK, timeout, r;
 
 	memset(d, 0, sizeof *d);
 	d->ctx = ctx;
@@ -925,12 +930,12 @@ dashboard_run(struct cmd_ctx *ctx)
 		return BERTH_EXIT_USAGE;
 	}
 	dash_initial_theme(d, p);
-	if (term_open(ctx, &notice) != 0) {
+	if ((r = term_open(ctx, &notice)) != 0) {
 		fprintf(stderr, "berth: %s\n", notice);
 		free(notice);
 		profile_free(p);
 		dash_free(d);
-		return BERTH_EXIT_FAILED;
+		return r == -2 ? BERTH_EXIT_USAGE : BERTH_EXIT_FAILED;
 	}
 	if (notice != NULL) {
 		dash_set_status(d, 1, "%s", notice);
@@ -980,14 +985,13 @@ dashboard_run(struct cmd_ctx *ctx)
 			fatal("poll: %s", strerror(errno));
 		eff = 0;
 		if (pfd[1].revents & POLLIN)
-			eff |= dash_signals(d, &exit_code, &hangup);
+			eff |= dash_signals(d, &exit_code);
 		if (eff & DASH_QUIT)
 			break;
 		if (pfd[2].revents & POLLIN)
 			eff |= dash_take_snapshot(d);
 		if (pfd[0].revents & (POLLHUP | POLLERR)) {
-			hangup = 1;
-			exit_code = 128 + 1;
+			exit_code = 128 + SIGHUP;
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
@@ -1008,7 +1012,7 @@ dashboard_run(struct cmd_ctx *ctx)
 		if (eff & DASH_REDRAW)
 			d->dirty = 1;
 	}
-	term_close(hangup);
+	term_close();
 	engine_free(d->engine);
 	dash_free(d);
 	return exit_code;

@@ -268,8 +268,9 @@ void layout_compute(struct dash *);
 #define TERM_SIG_TSTP  0x08
 #define TERM_SIG_WINCH 0x10
 #define TERM_SIG_CONT  0x20
+#define TERM_SIG_QUIT  0x40
 int term_open(struct cmd_ctx *, char **);
-void term_close(int);
+void term_close(void);
 int term_signal_fd(void);
 int term_take_signals(void);
 void term_suspend(void);

@@ -222,6 +222,7 @@ struct dash {
 
 	char *status;       /* local message on the status line, or NULL */
 	uint64_t status_ms; /* when status was set: newer engine messages win */
+	uint64_t status_hold_ms; /* ...but not before this (wall clock ms) */
 	int status_level;
 
 	struct {

@@ -178,6 +178,19 @@ tui_keys q
 tui_wait_exit 10 >/dev/null
 check "unknown TERM: terminal sane" tui_stty_sane
 
+# The notice stays although the engine has its own message at once (here
+# libvirt cannot connect); after a while the engine's message shows.
+tui_profile badconn 's|uri: test:///default|uri: test:///no/such/file.xml|'
+tui_start 80 24 TERM=xterm-no-such-terminal -- -p badconn
+check "unknown TERM + an engine message: dashboard up" tui_wait '4 Containers' 10
+sleep 2
+like "unknown TERM: the notice is on the status line 2 s later" \
+	"$(tui_cap | tail -1)" "terminal type 'xterm-no-such-terminal' unknown here"
+check "unknown TERM: then the engine's message shows" \
+	tui_wait 'cannot connect to test:///no/such/file.xml' 15
+tui_keys q
+tui_wait_exit 10 >/dev/null
+
 # --max-iterations: a headless run ends by itself.
 tui_start 80 24 -- -p demo --max-iterations 20
 is "--max-iterations 20 exits 0 by itself" "$(tui_wait_exit 20)" 0

@@ -2546,6 +2546,9 @@ vm_comp_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 
 	if (c->vm->op != VM_OP_NONE && *timeout > 250)
 		*timeout = 250;
+	/* a job's stage counts seconds: look at it twice a second */
+	if (c->job != NULL && *timeout > 500)
+		*timeout = 500;
 	if (fd != -1 && n < max) {
 		pfd[n].fd = fd;
 		pfd[n].events = POLLIN;
@@ -2567,11 +2570,13 @@ vm_comp_job_poll(struct vm_comp *c)
 	int failed = 0, done;
 
 	done = create_job_read(c->job, &text, &result, &failed);
-	if (text != NULL) {
+	/* publish only a changed line (the seconds tick while it runs) */
+	if (text != NULL && !util_streq(text, c->job_text)) {
 		free(c->job_text);
 		c->job_text = text;
 		engine_changed(c->engine);
-	}
+	} else
+		free(text);
 	if (!done)
 		return;
 	engine_message(c->engine, failed ? 2 : 0, "%s", result);
@@ -2655,11 +2660,12 @@ vm_comp_dispatch(void *arg, const struct pollfd *pfd, int n)
 	for (i = 0; i < n; i++) {
 		if (!(pfd[i].revents & (POLLIN | POLLHUP)))
 			continue;
-		if (c->job != NULL && pfd[i].fd == create_job_fd(c->job))
-			vm_comp_job_poll(c);
-		else
+		if (c->job == NULL || pfd[i].fd != create_job_fd(c->job))
 			events = 1;
 	}
+	/* every pass, not only when it wrote: its seconds count on */
+	if (c->job != NULL)
+		vm_comp_job_poll(c);
 	if (events) {
 		if (vm_poll_events(c->vm)) {
 			if (vm_connected(c->vm))

@@ -2767,7 +2767,11 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 			               c->job_text);
 			return 1;
 		}
-		if (ops[i].op == VM_OP_START && vm_comp_job_begin(c, 1))
+		/* R on a VM that is off is a start: the first one a job's */
+		if ((ops[i].op == VM_OP_START ||
+		     (ops[i].op == VM_OP_REBOOT &&
+		      !vm_is_live(c->vm->m.state))) &&
+		    vm_comp_job_begin(c, 1))
 			return 1;
 		r = vm_op_begin(c->vm, ops[i].op, &cause);
 		if (r < 0) {

@@ -139,8 +139,13 @@ for sig in ABRT SEGV; do
 done
 
 # A terminal that cannot address the cursor is refused, pointing at the
-# commands; nothing is drawn.
-for t in dumb; do
+# commands. nocup: a terminfo entry made here (in ~/.terminfo, searched
+# before the system's) with an alternate screen but no cup.
+printf '%s\n' 'nocup|a terminal without cursor addressing,' \
+	'	am, cols#80, lines#24, bel=^G, clear=\E[H\E[J, cr=\r,' \
+	'	smcup=\E[?1049h, rmcup=\E[?1049l,' >"$T_HOME/nocup.src"
+tic -o "$HOME/.terminfo" "$T_HOME/nocup.src"
+for t in dumb nocup; do
 	tui_start 80 24 TERM=$t -- -p demo
 	is "TERM=$t: exit 2" "$(tui_wait_exit 10)" 2
 	like "TERM=$t: one line naming the commands" \

@@ -61,11 +61,11 @@ check "Esc closes the editor" tui_wait_gone 'VM resources' 5
 # :set down, then back to the running count.
 tui_keys : set Space cpus Space 1 Enter
 check ":set cpus 1: 2 -> 1 pending" tui_wait 'CPU 2→1 vCPU' 20
-check ":set cpus 1 saved" wait_until 5 grep -q 'cpus: 1' "$PROF"
+check ":set cpus 1 saved" wait_until 5 grep -q '^  cpus: 1$' "$PROF"
 tui_keys : set Space cpus Space 2 Enter
 check ":set cpus 2 (as running): nothing pending" tui_wait 'CPU 2 vCPU' 20
 check ":set cpus 2 says applied, not unchanged" tui_wait 'cpus 2: applied' 5
-check ":set cpus 2 saved in the profile" wait_until 5 grep -q 'cpus: 2' "$PROF"
+check ":set cpus 2 saved in the profile" wait_until 5 grep -q '^  cpus: 2$' "$PROF"
 is "libvirt's next boot has 2 vCPUs" \
 	"$(guest_virsh vcpucount "$DOM" --config --active 2>&1)" 2
 

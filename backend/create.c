@@ -46,6 +46,7 @@ struct create_run {
 	enum create_stage stage;
 	uint64_t t0;
 	char *state_dir;
+	char *detail; /* the running stage's latest progress text */
 };
 
 const char *
@@ -66,6 +67,22 @@ create_report(struct create_run *r, int done, const char *detail)
 	rep.elapsed_ms = util_mono_ms() - r->t0;
 	rep.detail = detail;
 	r->cb(r->arg, &rep);
+	/* kept for create_tick(), which says it again with the new time */
+	if (detail != r->detail) {
+		free(r->detail);
+		r->detail = !done && detail != NULL ? xstrdup(detail) : NULL;
+	}
+}
+
+/*
+ * A second went by inside one long call (ssh to a slow guest): report the
+ * stage again so its counter moves (a CLI line, the dashboard's pane).
+ */
+static void
+create_tick(struct create_run *r)
+{
+	if (r != NULL)
+		create_report(r, 0, r->detail);
 }
 
 static void
@@ -145,7 +162,7 @@ int
 create_vm(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
           char **cause)
 {
-	struct create_run r = {p, cb, arg, CREATE_DOWNLOAD, 0, NULL};
+	struct create_run r = {p, cb, arg, CREATE_DOWNLOAD, 0, NULL, NULL};
 	struct model_vm m;
 	char *base, *sys = NULL, *data = NULL, *seed = NULL, *note = NULL,
 	            *why = NULL;
@@ -195,6 +212,7 @@ out:
 	free(data);
 	free(seed);
 	free(r.state_dir);
+	free(r.detail);
 	model_vm_clear(&m);
 	return rc;
 }
@@ -230,11 +248,11 @@ create_ssh_banner(int port)
 /*
  * Run a command in the guest over ssh with the profile's key; *out gets
  * its stdout (caller frees). Returns the exit status, -1 if ssh could not
- * run.
+ * run. Each second it runs, r's stage is reported again (create_tick).
  */
 static int
-create_ssh(const struct profile *p, const char *key, int port, const char *cmd,
-           char **out)
+create_ssh(struct create_run *r, const struct profile *p, const char *key,
+           int port, const char *cmd, char **out)
 {
 	const char *user = p->vm.ssh_user != NULL && *p->vm.ssh_user != '\0'
 	                       ? p->vm.ssh_user
@@ -285,7 +303,16 @@ create_ssh(const struct profile *p, const char *key, int port, const char *cmd,
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
-	while ((k = read(pfd[0], buf + len, sizeof buf - 1 - len)) != 0) {
+	for (;;) {
+		struct pollfd ready = {pfd[0], POLLIN, 0};
+
+		/* the guest may take minutes (cloud-init status --wait) */
+		if (poll(&ready, 1, 1000) == 0) {
+			create_tick(r);
+			continue;
+		}
+		if ((k = read(pfd[0], buf + len, sizeof buf - 1 - len)) == 0)
+			break;
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -322,7 +349,7 @@ int
 create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
                 char **cause)
 {
-	struct create_run r = {p, cb, arg, CREATE_BOOT, 0, NULL};
+	struct create_run r = {p, cb, arg, CREATE_BOOT, 0, NULL, NULL};
 	struct model_vm m;
 	struct forward *f = NULL;
 	struct provision_server *ps = NULL;
@@ -379,7 +406,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	}
 	for (;;) {
 		free(out);
-		st = create_ssh(p, key, port,
+		st = create_ssh(&r, p, key, port,
 		                "command -v cloud-init >/dev/null 2>&1 || "
 		                "{ echo none; exit 0; }; "
 		                "cloud-init status --wait >/dev/null 2>&1; "
@@ -421,7 +448,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	create_begin(&r, CREATE_DOCKER);
 	for (;;) {
 		free(out);
-		st = create_ssh(p, key, port,
+		st = create_ssh(&r, p, key, port,
 		                "docker version --format '{{.Server.Version}}'",
 		                &out);
 		if (st == 0)
@@ -482,6 +509,7 @@ out:
 	free(out);
 	free(key);
 	free(r.state_dir);
+	free(r.detail);
 	model_vm_clear(&m);
 	return rc;
 }
@@ -542,8 +570,16 @@ struct create_job {
 	struct profile *profile; /* the job's own copy */
 	int lock_fd;             /* a dup of the engine's profile lock */
 	int create, start;       /* stages 1-2, stages 3-6 */
-	char *text;              /* latest progress line, NULL once read */
-	char *result;            /* final message */
+	/*
+	 * The latest stage report, kept rather than formatted: the line is
+	 * made when read, so its seconds count on while a stage blocks in
+	 * one long call (ssh, qemu-img) between reports.
+	 */
+	int have_stage;
+	struct create_report rep; /* its detail is in detail */
+	char *detail;
+	uint64_t stage_t0; /* mono ms the stage began */
+	char *result;      /* final message */
 	int done, failed;
 };
 
@@ -562,7 +598,7 @@ create_job_unref(struct create_job *j)
 	if (j->lock_fd != -1)
 		close(j->lock_fd);
 	profile_free(j->profile);
-	free(j->text);
+	free(j->detail);
 	free(j->result);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
@@ -577,20 +613,20 @@ create_job_poke(struct create_job *j)
 		return; /* the engine still sees the state at its next tick */
 }
 
-/* Stage reports become the VM pane's operation line. */
+/* Stage reports become the VM pane's operation line (create_job_read). */
 static void
 create_job_report(void *arg, const struct create_report *rep)
 {
 	struct create_job *j = arg;
-	char *t;
+	char *detail = rep->detail != NULL ? xstrdup(rep->detail) : NULL;
 
-	t = xasprintf("%s %s%s%s (%.0f s)", create_stage_name(rep->stage),
-	              rep->done ? "done" : "…", rep->detail != NULL ? ": " : "",
-	              rep->detail != NULL ? rep->detail : "",
-	              (double)rep->elapsed_ms / 1000.0);
 	pthread_mutex_lock(&j->lock);
-	free(j->text);
-	j->text = t;
+	free(j->detail);
+	j->detail = detail;
+	j->rep = *rep;
+	j->rep.detail = NULL;
+	j->stage_t0 = util_mono_ms() - rep->elapsed_ms;
+	j->have_stage = 1;
 	pthread_mutex_unlock(&j->lock);
 	create_job_poke(j);
 }
@@ -688,9 +724,10 @@ create_job_fd(const struct create_job *j)
 }
 
 /*
- * Collect what the job reported: *text gets the newest progress line (or
- * NULL), and when it has finished, *result its final message and *failed
- * whether it failed; returns 1 then (the caller releases the job).
+ * Collect what the job reported: *text gets the progress line as of now
+ * (allocated; NULL before the first stage), its seconds counting while the
+ * stage runs, and when the job has finished, *result its final message and
+ * *failed whether it failed; returns 1 then (the caller releases the job).
  */
 int
 create_job_read(struct create_job *j, char **text, char **result, int *failed)
@@ -701,8 +738,15 @@ create_job_read(struct create_job *j, char **text, char **result, int *failed)
 	while (read(j->pipe[0], buf, sizeof buf) > 0)
 		;
 	pthread_mutex_lock(&j->lock);
-	*text = j->text;
-	j->text = NULL;
+	*text = NULL;
+	if (j->have_stage)
+		*text = xasprintf(
+		    "%s %s%s%s (%.0f s)", create_stage_name(j->rep.stage),
+		    j->rep.done ? "done" : "…", j->detail != NULL ? ": " : "",
+		    j->detail != NULL ? j->detail : "",
+		    (double)(j->rep.done ? j->rep.elapsed_ms
+		                         : util_mono_ms() - j->stage_t0) /
+		        1000.0);
 	done = j->done;
 	*result = NULL;
 	if (done) {

@@ -98,6 +98,7 @@ struct vm {
 
 	/* The running operation. */
 	enum vm_op op;
+	int op_starting; /* VM_OP_REBOOT: stopped, now starting again */
 	uint64_t op_deadline;
 	uint64_t op_started;
 	uint64_t op_retry; /* last agent shutdown request */
@@ -114,6 +115,7 @@ static int vm_loop_ok;
 static void vm_drop(struct vm *, const char *);
 static int vm_lookup(struct vm *);
 static int vm_state_now(struct vm *, enum model_vm_state *);
+static int vm_profile_differs(struct vm *, const char *, long, uint64_t);
 
 /* libvirt reports errors through us; keep them off the terminal. */
 static void
@@ -1803,10 +1805,47 @@ vm_set_operation(struct vm *vm, const char *text)
 	vm->m.operation = text != NULL ? xstrdup(text) : NULL;
 }
 
+/* Boot the defined domain (0, or -1 with libvirt's error). */
+static int
+vm_begin_start(struct vm *vm)
+{
+	int r;
+
+	vm->op_deadline = util_mono_ms() + VM_START_TIMEOUT_MS;
+	r = virDomainCreate(vm->dom);
+	vm->started_ms = util_now_ms();
+	return r;
+}
+
+/* Ask the guest to shut down (0, or -1 with libvirt's error). */
+static int
+vm_begin_shutdown(struct vm *vm)
+{
+	int r = -1;
+
+	vm->op_deadline = util_mono_ms() + vm_shutdown_timeout(vm);
+	/* The agent works in guests without acpid; ACPI otherwise. */
+	if (!vm->is_test && vm->m.agent)
+		r = virDomainShutdownFlags(vm->dom,
+		                           VIR_DOMAIN_SHUTDOWN_GUEST_AGENT);
+	if (r != 0 && !vm->is_test)
+		r = virDomainShutdownFlags(
+		    vm->dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT |
+		                 VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
+	if (r != 0)
+		r = virDomainShutdown(vm->dom);
+	return r;
+}
+
 /*
  * Start an operation: issue the libvirt call. Returns 1 when it is already
  * complete, 0 when vm_op_poll must follow it, -1 with *cause on error.
  * The caller holds the profile lock.
+ *
+ * VM_OP_REBOOT is a power cycle (shut down, then start the domain's
+ * definition again), not a guest reboot: a reboot keeps the running
+ * definition, so changes that apply on restart would stay pending. The
+ * CLI's restart and the dashboard's R both run it.
  */
 int
 vm_op_begin(struct vm *vm, enum vm_op op, char **cause)
@@ -1851,25 +1890,12 @@ vm_op_begin(struct vm *vm, enum vm_op op, char **cause)
 				    vm->domain);
 			return st == MODEL_VM_PAUSED ? -1 : 1;
 		}
-		vm->op_deadline = util_mono_ms() + VM_START_TIMEOUT_MS;
-		r = virDomainCreate(vm->dom);
-		vm->started_ms = util_now_ms();
+		r = vm_begin_start(vm);
 		break;
 	case VM_OP_SHUTDOWN:
 		if (!vm_is_live(st))
 			return 1;
-		vm->op_deadline = util_mono_ms() + vm_shutdown_timeout(vm);
-		/* The agent works in guests without acpid; ACPI otherwise. */
-		r = -1;
-		if (!vm->is_test && vm->m.agent)
-			r = virDomainShutdownFlags(
-			    vm->dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT);
-		if (r != 0 && !vm->is_test)
-			r = virDomainShutdownFlags(
-			    vm->dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT |
-			                 VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
-		if (r != 0)
-			r = virDomainShutdown(vm->dom);
+		r = vm_begin_shutdown(vm);
 		break;
 	case VM_OP_DESTROY:
 		if (!vm_is_live(st))
@@ -1878,12 +1904,16 @@ vm_op_begin(struct vm *vm, enum vm_op op, char **cause)
 		r = virDomainDestroy(vm->dom);
 		break;
 	case VM_OP_REBOOT:
-		if (!vm_is_live(st)) {
-			util_set_cause(cause, "%s is not running", vm->domain);
+		if (st == MODEL_VM_PAUSED) {
+			util_set_cause(cause,
+			               "%s is paused; use `berth resume` first",
+			               vm->domain);
 			return -1;
 		}
-		vm->op_deadline = util_mono_ms() + 5000;
-		r = virDomainReboot(vm->dom, 0);
+		/* a domain already off only needs the start half */
+		vm->op_starting = !vm_is_live(st);
+		r = vm->op_starting ? vm_begin_start(vm)
+		                    : vm_begin_shutdown(vm);
 		break;
 	case VM_OP_SUSPEND:
 		if (st == MODEL_VM_PAUSED)
@@ -1958,7 +1988,22 @@ vm_op_poll(struct vm *vm, char **cause)
 		done = !vm_is_live(st);
 		break;
 	case VM_OP_REBOOT:
-		done = 1;
+		if (vm->op_starting) {
+			done = st == MODEL_VM_RUNNING || st == MODEL_VM_BLOCKED;
+			break;
+		}
+		if (vm_is_live(st))
+			break;
+		/* off: boot the definition, with what was pending */
+		vm->op_starting = 1;
+		if (vm_begin_start(vm) != 0) {
+			vm->op = VM_OP_NONE;
+			vm_set_operation(vm, NULL);
+			util_set_cause(cause, "libvirt: starting %s again: %s",
+			               vm->domain, vm_last_error());
+			return -1;
+		}
+		vm->info_dirty = 1;
 		break;
 	case VM_OP_SUSPEND:
 		done = st == MODEL_VM_PAUSED;
@@ -1976,7 +2021,8 @@ vm_op_poll(struct vm *vm, char **cause)
 	if (util_mono_ms() >= vm->op_deadline) {
 		vm->op = VM_OP_NONE;
 		vm_set_operation(vm, NULL);
-		if (op == VM_OP_SHUTDOWN)
+		if (op == VM_OP_SHUTDOWN ||
+		    (op == VM_OP_REBOOT && !vm->op_starting))
 			util_set_cause(
 			    cause,
 			    "%s did not stop within %llus (the guest "
@@ -1995,8 +2041,9 @@ vm_op_poll(struct vm *vm, char **cause)
 	 * A guest still booting when asked to stop ignores ACPI (no acpid)
 	 * and has no agent yet: ask its agent again every few seconds.
 	 */
-	if (op == VM_OP_SHUTDOWN && !vm->is_test &&
-	    util_mono_ms() - vm->op_retry >= 2000) {
+	if ((op == VM_OP_SHUTDOWN ||
+	     (op == VM_OP_REBOOT && !vm->op_starting)) &&
+	    !vm->is_test && util_mono_ms() - vm->op_retry >= 2000) {
 		vm->op_retry = util_mono_ms();
 		if (virDomainShutdownFlags(
 		        vm->dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT) != 0)
@@ -2055,7 +2102,7 @@ vm_persist(struct vm *vm, const char *key, const char *value, char **cause)
 static int
 vm_set_cpus(struct vm *vm, int n, enum vm_set_result *res, char **cause)
 {
-	int host = vm->m.host_cpus, cfgmax, cur, livemax, i;
+	int host = vm->m.host_cpus, cfgmax, cfgcur, cur, livemax, i;
 	int live = vm_is_live(vm->m.state);
 	unsigned int flags;
 	char list[32];
@@ -2069,13 +2116,14 @@ vm_set_cpus(struct vm *vm, int n, enum vm_set_result *res, char **cause)
 	}
 	cfgmax = virDomainGetVcpusFlags(vm->dom, VIR_DOMAIN_AFFECT_CONFIG |
 	                                             VIR_DOMAIN_VCPU_MAXIMUM);
+	cfgcur = virDomainGetVcpusFlags(vm->dom, VIR_DOMAIN_AFFECT_CONFIG);
 	cur = live ? virDomainGetVcpusFlags(vm->dom, VIR_DOMAIN_AFFECT_LIVE)
-	           : virDomainGetVcpusFlags(vm->dom, VIR_DOMAIN_AFFECT_CONFIG);
+	           : cfgcur;
 	livemax =
 	    live ? virDomainGetVcpusFlags(vm->dom, VIR_DOMAIN_AFFECT_LIVE |
 	                                               VIR_DOMAIN_VCPU_MAXIMUM)
 	         : cfgmax;
-	if (cfgmax < 0 || cur < 0 || livemax < 0) {
+	if (cfgmax < 0 || cfgcur < 0 || cur < 0 || livemax < 0) {
 		util_set_cause(cause, "libvirt: %s", vm_last_error());
 		return -1;
 	}
@@ -2099,8 +2147,12 @@ vm_set_cpus(struct vm *vm, int n, enum vm_set_result *res, char **cause)
 		*res = VM_SET_LIVE;
 		return 0;
 	}
+	/*
+	 * As many as run now: unchanged only if no other count was pending
+	 * for the next boot; otherwise this cancelled it.
+	 */
 	if (n == cur) {
-		*res = VM_SET_SAME;
+		*res = n == cfgcur ? VM_SET_SAME : VM_SET_LIVE;
 		return 0;
 	}
 	/* Hot-unplug times out in libvirt and leaves stale counts. */
@@ -2362,11 +2414,49 @@ vm_set(struct vm *vm, const char *key, const char *value,
 		r = vm_set_memory(vm, bytes, res, cause);
 	else
 		r = vm_set_disk(vm, bytes, res, cause);
-	if (r == 0 && *res != VM_SET_SAME)
+	/*
+	 * The domain may already be as asked while the profile says
+	 * otherwise (a change saved, then undone): save it all the same, or
+	 * the next definition from the profile brings the old value back.
+	 */
+	if (r == 0 &&
+	    (*res != VM_SET_SAME || vm_profile_differs(vm, key, n, bytes))) {
 		r = vm_persist(vm, pkey, canon, cause);
+		if (*res == VM_SET_SAME)
+			*res = VM_SET_LIVE;
+	}
 	free(canon);
 	vm_refresh(vm, 0, NULL);
 	return r;
+}
+
+/*
+ * Whether the profile file, as it is on disk now (the loaded copy may
+ * predate a save), has another value for key than n / bytes. A file that
+ * cannot be read counts as different: saving it says why.
+ */
+static int
+vm_profile_differs(struct vm *vm, const char *key, long n, uint64_t bytes)
+{
+	const struct profile *cur = vm->profile;
+	struct profile *p;
+	char *cause = NULL;
+	int differs;
+
+	if (cur->path == NULL)
+		return 0; /* built-in defaults: nothing to edit */
+	if ((p = profile_open(cur->path, &cause)) == NULL) {
+		free(cause);
+		return 1;
+	}
+	if (strcmp(key, "cpus") == 0)
+		differs = p->vm.cpus != n;
+	else if (strcmp(key, "memory") == 0)
+		differs = p->vm.memory != bytes;
+	else
+		differs = p->vm.disk != bytes;
+	profile_free(p);
+	return differs;
 }
 
 /*
@@ -2559,6 +2649,9 @@ vm_comp_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 
 	if (c->vm->op != VM_OP_NONE && *timeout > 250)
 		*timeout = 250;
+	/* a job's stage counts seconds: look at it twice a second */
+	if (c->job != NULL && *timeout > 500)
+		*timeout = 500;
 	if (fd != -1 && n < max) {
 		pfd[n].fd = fd;
 		pfd[n].events = POLLIN;
@@ -2580,11 +2673,13 @@ vm_comp_job_poll(struct vm_comp *c)
 	int failed = 0, done;
 
 	done = create_job_read(c->job, &text, &result, &failed);
-	if (text != NULL) {
+	/* publish only a changed line (the seconds tick while it runs) */
+	if (text != NULL && !util_streq(text, c->job_text)) {
 		free(c->job_text);
 		c->job_text = text;
 		engine_changed(c->engine);
-	}
+	} else
+		free(text);
 	if (!done)
 		return;
 	engine_message(c->engine, failed ? 2 : 0, "%s", result);
@@ -2687,11 +2782,12 @@ vm_comp_dispatch(void *arg, const struct pollfd *pfd, int n)
 	for (i = 0; i < n; i++) {
 		if (!(pfd[i].revents & (POLLIN | POLLHUP)))
 			continue;
-		if (c->job != NULL && pfd[i].fd == create_job_fd(c->job))
-			vm_comp_job_poll(c);
-		else
+		if (c->job == NULL || pfd[i].fd != create_job_fd(c->job))
 			events = 1;
 	}
+	/* every pass, not only when it wrote: its seconds count on */
+	if (c->job != NULL)
+		vm_comp_job_poll(c);
 	if (events) {
 		if (vm_poll_events(c->vm)) {
 			if (vm_connected(c->vm))
@@ -2788,7 +2884,11 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 			               c->job_text);
 			return 1;
 		}
-		if (ops[i].op == VM_OP_START && vm_comp_job_begin(c, 1))
+		/* R on a VM that is off is a start: the first one a job's */
+		if ((ops[i].op == VM_OP_START ||
+		     (ops[i].op == VM_OP_REBOOT &&
+		      !vm_is_live(c->vm->m.state))) &&
+		    vm_comp_job_begin(c, 1))
 			return 1;
 		r = vm_op_begin(c->vm, ops[i].op, &cause);
 		vm_comp_release(c);

@@ -81,7 +81,7 @@ enum vm_op {
 	VM_OP_START,
 	VM_OP_SHUTDOWN,
 	VM_OP_DESTROY,
-	VM_OP_REBOOT,
+	VM_OP_REBOOT, /* a power cycle: shut down, start the definition */
 	VM_OP_SUSPEND,
 	VM_OP_RESUME,
 };

@@ -105,17 +105,8 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		return BERTH_EXIT_FAILED;
 	}
 	vm_refresh(vm, 0, NULL);
-	if (op == VM_OP_REBOOT) {
-		/* restart = stop (agent/ACPI), then start */
-		r = vm_op_run(vm, VM_OP_SHUTDOWN, tty ? cmd_vm_progress : NULL,
-		              &shown, &cause);
-		if (r == 0)
-			r = vm_op_run(vm, VM_OP_START,
-			              tty ? cmd_vm_progress : NULL, &shown,
-			              &cause);
-	} else
-		r = vm_op_run(vm, op, tty ? cmd_vm_progress : NULL, &shown,
-		              &cause);
+	/* restart is VM_OP_REBOOT: the power cycle the dashboard's R runs */
+	r = vm_op_run(vm, op, tty ? cmd_vm_progress : NULL, &shown, &cause);
 	if (shown)
 		fprintf(stderr, "\r\033[K");
 	if (r != 0) {

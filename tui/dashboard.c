@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@
 #include <unistd.h>
 
 #include "dashboard.h"
+
+/* How long a start-up notice stays over the engine's messages. */
+#define DASH_NOTICE_HOLD_MS 10000
 
 /* The panes, in focus order (keys 1-4). */
 const struct pane *const dash_panes[DASH_NPANES] = {
@@ -95,6 +99,20 @@ dash_set_status(struct dash *d, int level, const char *fmt, ...)
 	va_end(ap);
 	d->status_level = level;
 	d->status_ms = util_now_ms();
+	d->status_hold_ms = 0;
+}
+
+/*
+ * Whether the local status line still wins over the engine's newest
+ * message: it is newer, or it is held (a notice the user must get to see
+ * although the engine speaks at once, like the TERM fallback at start).
+ */
+static int
+dash_status_shown(const struct dash *d, const struct model_message *msg)
+{
+	return d->status != NULL &&
+	       (msg == NULL || msg->when_ms < d->status_ms ||
+	        util_now_ms() < d->status_hold_ms);
 }
 
 /* Queue a command for the engine; returns the effect for the caller. */
@@ -524,6 +542,7 @@ dash_footer_digest(struct dash *d)
 	h = draw_hash_str(h, d->view != NULL ? d->view->name : NULL);
 	h = draw_hash_str(h, d->status);
 	h = draw_hash_int(h, d->status_level);
+	h = draw_hash_int(h, dash_status_shown(d, msg));
 	if (msg != NULL) {
 		h = draw_hash_str(h, msg->text);
 		h = draw_hash_int(h, (long long)msg->when_ms);
@@ -606,8 +625,7 @@ dash_draw_footer(struct dash *d)
 			          d->status);
 		}
 		dialog_command_draw(d, w, 1);
-	} else if (d->status != NULL &&
-	           (msg == NULL || msg->when_ms < d->status_ms))
+	} else if (dash_status_shown(d, msg))
 		draw_text(w, 1, 0, d->cols,
 		          theme_attr(d->status_level >= 2   ? THEME_STATUS_ERROR
 		                     : d->status_level == 1 ? THEME_STATUS_WARN
@@ -907,17 +925,21 @@ dash_load_keys(void)
 
 /* Handle the signals the self-pipe reported; returns effects. */
 static int
-dash_signals(struct dash *d, int *exit_code, int *hangup)
+dash_signals(struct dash *d, int *exit_code)
 {
 	int bits = term_take_signals();
 
+	/* the shell's 128 + signal; the terminal is restored on the way out */
 	if (bits & TERM_SIG_HUP) {
-		*hangup = 1;
-		*exit_code = 128 + 1;
+		*exit_code = 128 + SIGHUP;
 		return DASH_QUIT;
 	}
 	if (bits & TERM_SIG_TERM) {
-		*exit_code = 128 + 15;
+		*exit_code = 128 + SIGTERM;
+		return DASH_QUIT;
+	}
+	if (bits & TERM_SIG_QUIT) {
+		*exit_code = 128 + SIGQUIT;
 		return DASH_QUIT;
 	}
 	if (bits & TERM_SIG_TSTP) {
@@ -943,7 +965,8 @@ dashboard_run(struct cmd_ctx *ctx)
 	char *cause = NULL, *notice = NULL;
 	struct pollfd pfd[3];
 	long passes = 0;
-	int eff, ch, exit_code = BERTH_EXIT_OK, hangup = 0, timeout;
+	int eff, ch, exit_code = BERTH_EXIT_OK, timeout, r;
+	uint64_t now;
 
 	memset(d, 0, sizeof *d);
 	d->ctx = ctx;
@@ -955,15 +978,17 @@ dashboard_run(struct cmd_ctx *ctx)
 		return BERTH_EXIT_USAGE;
 	}
 	dash_initial_theme(d, p);
-	if (term_open(ctx, &notice) != 0) {
+	if ((r = term_open(ctx, &notice)) != 0) {
 		fprintf(stderr, "berth: %s\n", notice);
 		free(notice);
 		profile_free(p);
 		dash_free(d);
-		return BERTH_EXIT_FAILED;
+		return r == -2 ? BERTH_EXIT_USAGE : BERTH_EXIT_FAILED;
 	}
 	if (notice != NULL) {
+		/* the engine's first messages must not hide it at once */
 		dash_set_status(d, 1, "%s", notice);
+		d->status_hold_ms = d->status_ms + DASH_NOTICE_HOLD_MS;
 		free(notice);
 	}
 	d->ascii = ctx->ascii;
@@ -1003,6 +1028,12 @@ dashboard_run(struct cmd_ctx *ctx)
 		if (ctx->max_iterations > 0 && ++passes >= ctx->max_iterations)
 			break;
 		timeout = ctx->max_iterations > 0 ? 50 : -1;
+		now = util_now_ms();
+		/* wake when a held notice lets the engine's messages show */
+		if (d->status != NULL && d->status_hold_ms > now &&
+		    (timeout < 0 ||
+		     d->status_hold_ms - now < (uint64_t)timeout))
+			timeout = (int)(d->status_hold_ms - now);
 		pfd[0] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
 		pfd[1] = (struct pollfd){term_signal_fd(), POLLIN, 0};
 		pfd[2] = (struct pollfd){engine_wake_fd(d->engine), POLLIN, 0};
@@ -1010,14 +1041,13 @@ dashboard_run(struct cmd_ctx *ctx)
 			fatal("poll: %s", strerror(errno));
 		eff = 0;
 		if (pfd[1].revents & POLLIN)
-			eff |= dash_signals(d, &exit_code, &hangup);
+			eff |= dash_signals(d, &exit_code);
 		if (eff & DASH_QUIT)
 			break;
 		if (pfd[2].revents & POLLIN)
 			eff |= dash_take_snapshot(d);
 		if (pfd[0].revents & (POLLHUP | POLLERR)) {
-			hangup = 1;
-			exit_code = 128 + 1;
+			exit_code = 128 + SIGHUP;
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
@@ -1038,7 +1068,7 @@ dashboard_run(struct cmd_ctx *ctx)
 		if (eff & DASH_REDRAW)
 			d->dirty = 1;
 	}
-	term_close(hangup);
+	term_close();
 	engine_free(d->engine);
 	dash_free(d);
 	return exit_code;

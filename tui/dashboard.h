@@ -229,6 +229,7 @@ struct dash {
 
 	char *status;       /* local message on the status line, or NULL */
 	uint64_t status_ms; /* when status was set: newer engine messages win */
+	uint64_t status_hold_ms; /* ...but not before this (wall clock ms) */
 	int status_level;
 
 	struct {
@@ -275,8 +276,9 @@ void layout_compute(struct dash *);
 #define TERM_SIG_TSTP  0x08
 #define TERM_SIG_WINCH 0x10
 #define TERM_SIG_CONT  0x20
+#define TERM_SIG_QUIT  0x40
 int term_open(struct cmd_ctx *, char **);
-void term_close(int);
+void term_close(void);
 int term_signal_fd(void);
 int term_take_signals(void);
 void term_suspend(void);

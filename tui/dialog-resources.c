@@ -87,8 +87,10 @@ res_check(const struct dash *d, const struct dialog_resources_data *r, int i,
 			         v->host_cpus);
 			return msg;
 		}
-		*note = running && n <= v->vcpus_max ? "live"
-		                                     : "applies on restart";
+		/* vCPUs are never unplugged live (vm_set_cpus): fewer wait */
+		*note = running && n >= v->vcpus && n <= v->vcpus_max
+		            ? "live"
+		            : "applies on restart";
 		return NULL;
 	}
 	if (units_parse_size(r->buf[i], &size, &cause) != 0) {

@@ -7,7 +7,11 @@
  *
  * Signal handlers only set a bit and write a byte to a self-pipe; the loop
  * polls the pipe and does the work (endwin, resize, suspend) on its own
- * thread, because curses is not async-signal-safe.
+ * thread, because curses is not async-signal-safe. The one exception is a
+ * crash (SIGSEGV, SIGABRT…): there is no loop to come back to, so the
+ * handler writes reset sequences prepared at open time with write(2) and
+ * lets the signal go on to the handler that was there before (the default
+ * one, a core; or a sanitizer's).
  */
 
 #include "config.h"
@@ -24,6 +28,9 @@
 
 #include "dashboard.h"
 
+/* after every other header: term.h defines capability names as macros */
+#include <term.h>
+
 static int term_pipe[2] = {-1, -1};
 static volatile sig_atomic_t term_pending;
 static int term_is_open;
@@ -31,13 +38,23 @@ static SCREEN *term_screen;
 static struct termios term_saved;
 static int term_saved_ok;
 
+/* What a crash writes: mouse off, attributes, cursor, keypad, screen. */
+static char term_reset[256];
+static size_t term_reset_len;
+static volatile sig_atomic_t term_reset_armed;
+
+static const int term_crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+                                         SIGABRT};
+static struct sigaction term_crash_old[nitems(term_crash_signals)];
+
 static const struct {
 	int sig;
 	int bit;
 } term_signals[] = {
-    {SIGHUP, TERM_SIG_HUP},     {SIGTERM, TERM_SIG_TERM},
-    {SIGINT, TERM_SIG_INT},     {SIGTSTP, TERM_SIG_TSTP},
-    {SIGWINCH, TERM_SIG_WINCH}, {SIGCONT, TERM_SIG_CONT},
+    {SIGHUP, TERM_SIG_HUP},   {SIGTERM, TERM_SIG_TERM},
+    {SIGINT, TERM_SIG_INT},   {SIGQUIT, TERM_SIG_QUIT},
+    {SIGTSTP, TERM_SIG_TSTP}, {SIGWINCH, TERM_SIG_WINCH},
+    {SIGCONT, TERM_SIG_CONT},
 };
 
 static void
@@ -69,20 +86,124 @@ term_install(int sig)
 	sigaction(sig, &sa, NULL);
 }
 
+/*
+ * A crash: put the terminal back with what is async-signal-safe (write,
+ * tcsetattr), then hand the signal to the previous handler. A fault the
+ * kernel raised comes back by itself when the instruction runs again; one
+ * sent by kill or abort() is raised again (it arrives once we return).
+ */
+static void
+term_crash(int sig, siginfo_t *si, void *uc)
+{
+	size_t i, off = 0;
+	ssize_t n;
+
+	(void)uc;
+	if (term_reset_armed) {
+		term_reset_armed = 0;
+		while (off < term_reset_len &&
+		       (n = write(STDOUT_FILENO, term_reset + off,
+		                  term_reset_len - off)) > 0)
+			off += (size_t)n;
+		if (term_saved_ok)
+			tcsetattr(STDIN_FILENO, TCSANOW, &term_saved);
+	}
+	for (i = 0; i < nitems(term_crash_signals); i++) {
+		if (term_crash_signals[i] == sig)
+			sigaction(sig, &term_crash_old[i], NULL);
+	}
+	if (si == NULL || si->si_code <= 0)
+		raise(sig);
+}
+
+/* tputs() into term_reset, so padding is handled as for the screen. */
+static int
+term_reset_putc(int c)
+{
+	if (term_reset_len < sizeof term_reset)
+		term_reset[term_reset_len++] = (char)c;
+	return c;
+}
+
+/* Prepare the crash handler's bytes for this terminal and install it. */
+static void
+term_crash_arm(int mouse)
+{
+	static const char *const caps[] = {"sgr0", "cnorm", "rmkx", "rmcup"};
+	struct sigaction sa;
+	const char *s;
+	size_t i;
+
+	term_reset_len = 0;
+	/* what ncurses sends to switch xterm mouse reporting on, undone */
+	if (mouse) {
+		for (s = "\033[?1006l\033[?1002l\033[?1000l"; *s != '\0'; s++)
+			term_reset_putc(*s);
+	}
+	for (i = 0; i < nitems(caps); i++) {
+		s = tigetstr(caps[i]);
+		if (s != NULL && s != (char *)-1)
+			tputs(s, 1, term_reset_putc);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = term_crash;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_SIGINFO;
+	for (i = 0; i < nitems(term_crash_signals); i++)
+		sigaction(term_crash_signals[i], &sa, &term_crash_old[i]);
+	term_reset_armed = 1;
+}
+
+/* The terminal is closed: crashes go straight to the old handlers. */
+static void
+term_crash_disarm(void)
+{
+	size_t i;
+
+	if (!term_reset_armed)
+		return;
+	term_reset_armed = 0;
+	for (i = 0; i < nitems(term_crash_signals); i++)
+		sigaction(term_crash_signals[i], &term_crash_old[i], NULL);
+}
+
+/*
+ * Whether terminfo's entry for name can address the cursor: 1 yes, 0 no,
+ * -1 when there is no entry. Looked up apart from newterm(), which would
+ * already write to the terminal.
+ */
+static int
+term_can_address(const char *name)
+{
+	TERMINAL *saved = cur_term;
+	const char *cup;
+	int err = 0, ok;
+
+	if (setupterm(name, STDOUT_FILENO, &err) != OK)
+		return err == 0 ? -1 : 0; /* 0: a generic (hard-copy) type */
+	cup = tigetstr("cup");
+	ok = cup != NULL && cup != (char *)-1;
+	del_curterm(cur_term);
+	set_curterm(saved);
+	return ok;
+}
+
 /* fatal() calls this before printing: leave the screen readable. */
 static void
 term_fatal_hook(void)
 {
 	if (term_is_open) {
 		term_is_open = 0;
+		term_crash_disarm();
 		endwin();
 	}
 }
 
 /*
  * Open curses on stdin/stdout. Returns -1 and a cause when no terminal
- * type works; *notice (allocated, may stay NULL) says which fallback was
- * taken.
+ * type works, -2 when the terminal cannot address the cursor (TERM=dumb:
+ * a usage error, the CLI is the way there); *notice (allocated, may stay
+ * NULL) says which fallback was taken.
  */
 int
 term_open(struct cmd_ctx *ctx, char **notice)
@@ -98,6 +219,13 @@ term_open(struct cmd_ctx *ctx, char **notice)
 		*notice = xstrdup("the dashboard needs a terminal (stdin and "
 		                  "stdout); try berth --help for commands");
 		return -1;
+	}
+	if (term != NULL && *term != '\0' && term_can_address(term) == 0) {
+		*notice = xasprintf("the terminal type '%s' cannot move the "
+		                    "cursor, which the dashboard needs; use "
+		                    "berth's commands (berth --help)",
+		                    term);
+		return -2;
 	}
 	if (pipe(term_pipe) != 0)
 		fatal("pipe: %s", strerror(errno));
@@ -146,6 +274,7 @@ term_open(struct cmd_ctx *ctx, char **notice)
 		          NULL);
 		mouseinterval(0);
 	}
+	term_crash_arm(ctx->mouse);
 	return 0;
 }
 
@@ -156,21 +285,23 @@ term_active(void)
 }
 
 /*
- * Give the terminal back. After SIGHUP the tty is gone (or belongs to
- * someone else): restore its modes with an ioctl but write nothing.
+ * Give the terminal back, once, from the loop (never from a handler):
+ * endwin() leaves the alternate screen, shows the cursor and turns the
+ * mouse and keypad modes off. A SIGHUP does not always mean the tty is
+ * gone (kill -HUP, a tmux pane killed while its client stays): the
+ * sequences are written all the same; on a hung-up tty the writes fail
+ * with EIO, which is harmless.
  */
 void
-term_close(int hangup)
+term_close(void)
 {
 	if (term_is_open) {
 		term_is_open = 0;
-		if (hangup) {
-			if (term_saved_ok)
-				tcsetattr(STDIN_FILENO, TCSANOW, &term_saved);
-		} else
-			endwin();
-		if (!hangup)
-			delscreen(term_screen);
+		term_crash_disarm();
+		endwin();
+		if (term_saved_ok)
+			tcsetattr(STDIN_FILENO, TCSANOW, &term_saved);
+		delscreen(term_screen);
 		term_screen = NULL;
 	}
 	util_set_fatal_hook(NULL);

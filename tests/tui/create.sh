@@ -38,12 +38,25 @@ docker:
   forward: none
 EOF2
 
-tui_start 240 40 BERTH_CREATE_TIMEOUT_S=12 -- -p "$P"
+# A slow qemu-img (a busy host disk): the "creating disks" stage blocks in
+# it with nothing to report, and its seconds must count on meanwhile (they
+# stayed at "(0 s)" until the stage ended).
+mkdir -p "$T_HOME/slowbin"
+cat >"$T_HOME/slowbin/qemu-img" <<EOF2
+#!/bin/sh
+sleep 3
+exec $(command -v qemu-img) "\$@"
+EOF2
+chmod +x "$T_HOME/slowbin/qemu-img"
+
+tui_start 240 40 BERTH_CREATE_TIMEOUT_S=12 PATH="$T_HOME/slowbin:$PATH" -- -p "$P"
 check "a VM that does not exist says how to create it" \
 	tui_wait 'not created +accel .*press c to create' 15
 tui_keys 1 c
 check "c: the stages show on the pane's first line" \
 	tui_wait '(downloading|creating disks)' 15
+check "c: a stage's seconds count while it runs (creating disks … (2 s))" \
+	tui_wait 'creating disks … \(([2-9]|[1-9][0-9]) s\)' 20
 check "c: the job says the VM is created" tui_wait 'the VM is created: press s to start it' 30
 is "the domain is defined, shut off" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
 check "the pane shows it stopped" tui_wait '^ stopped' 10

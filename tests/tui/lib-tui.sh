@@ -237,3 +237,29 @@ tui_profile() {
 	sed -e "${2:-p;d}" "$BERTH_SRCDIR/profiles/demo.yaml" \
 		>"$BERTH_HOME/config/profiles/$1.yaml"
 }
+
+# tui_record: from now on, the bytes berth writes to its pane (tmux
+# pipe-pane -O) go to $T_HOME/out.raw.
+tui_record() {
+	rm -f "$T_HOME/out.raw"
+	tmux -S "$TUI_SOCK" pipe-pane -O "cat >'$T_HOME/out.raw'"
+}
+
+# tui_raw_count STRING: how many times STRING is in what tui_record kept.
+tui_raw_count() {
+	LC_ALL=C grep -a -F -o -- "$1" "$T_HOME/out.raw" 2>/dev/null | wc -l |
+		tr -d ' '
+}
+
+# tui_raw_tail_has STRING: STRING is in the last 200 bytes written (tmux
+# may pass the last bytes on a moment after berth has exited).
+tui_raw_tail_has() {
+	_i=0
+	while [ "$_i" -lt 20 ]; do
+		tail -c 200 "$T_HOME/out.raw" 2>/dev/null |
+			LC_ALL=C grep -aqF -- "$1" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}

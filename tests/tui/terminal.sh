@@ -1,6 +1,7 @@
 #!/bin/sh
 # Terminal hygiene: ASCII under LANG=C, no colour under NO_COLOR and
-# --no-color, SIGHUP, SIGTERM and Ctrl-C leave a sane terminal, Ctrl-Z
+# --no-color, SIGHUP, SIGTERM, SIGQUIT, Ctrl-C and a crash leave a sane
+# terminal (TERM=dumb is refused), Ctrl-Z
 # suspends and the screen comes back whole, an unknown TERM falls back with
 # a notice, and --max-iterations ends a headless run.
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
@@ -76,18 +77,80 @@ tui_keys C-c
 is "Ctrl-C quits with status 0" "$(tui_wait_exit 10)" 0
 check "terminal sane after Ctrl-C" tui_stty_sane
 
-# SIGTERM and SIGHUP.
-for sig in TERM HUP; do
+# SIGTERM, SIGHUP and SIGQUIT: the loop restores the terminal once (the
+# alternate screen left, the cursor shown) and exits 128 + the signal. The
+# bytes berth writes are recorded (tmux pipe-pane) to see the sequences.
+rmcup=$(tput -T screen-256color rmcup)
+cnorm=$(tput -T screen-256color cnorm)
+for sig in TERM HUP QUIT; do
 	tui_start 80 24 -- -p demo
 	check "$sig: dashboard up" tui_wait '4 Containers' 10
+	tui_record
+	sleep 0.3
 	kill -"$sig" "$(tui_pid)"
 	code=$(tui_wait_exit 10)
 	case $sig in
 	TERM) is "SIGTERM exits with 143" "$code" 143 ;;
 	HUP) is "SIGHUP exits with 129" "$code" 129 ;;
+	QUIT) is "SIGQUIT exits with 131" "$code" 131 ;;
 	esac
 	check "terminal sane after SIG$sig (stty -a)" tui_stty_sane
+	check "SIG$sig: the alternate screen is left at the end (rmcup)" \
+		tui_raw_tail_has "$rmcup"
+	check "SIG$sig: the cursor is shown again at the end (cnorm)" \
+		tui_raw_tail_has "$cnorm"
+	is "SIG$sig: the terminal is restored once" "$(tui_raw_count "$rmcup")" 1
 	check "no sanitizer report after SIG$sig" tui_stderr_clean
+done
+
+# A HUP with the mouse on turns mouse reporting off too.
+tui_start 80 24 -- -p demo --mouse
+check "--mouse HUP: dashboard up" tui_wait '4 Containers' 10
+tui_record
+sleep 0.3
+kill -HUP "$(tui_pid)"
+is "--mouse HUP: exit 129" "$(tui_wait_exit 10)" 129
+check "--mouse HUP: mouse reporting off at the end" \
+	tui_raw_tail_has "$(printf '\033[?1000l')"
+check "--mouse HUP: alternate screen left" tui_raw_tail_has "$rmcup"
+
+# A crash (abort(), a segfault) restores the terminal from its handler
+# before the default action (here kill sends them; the core is off).
+for sig in ABRT SEGV; do
+	tui_start 80 24 -- -p demo --mouse
+	check "SIG$sig: dashboard up" tui_wait '4 Containers' 10
+	tui_record
+	sleep 0.3
+	kill -"$sig" "$(tui_pid)"
+	code=$(tui_wait_exit 10)
+	if [ "$sig" = ABRT ]; then
+		is "SIGABRT: killed by the signal (134)" "$code" 134
+	else
+		# a sanitizer's own handler reports and exits 1 instead
+		like "SIGSEGV: killed by the signal (139)" "$code" '^(139|1)$'
+	fi
+	check "SIG$sig: the alternate screen is left (rmcup)" \
+		tui_raw_tail_has "$rmcup"
+	check "SIG$sig: the cursor is shown again (cnorm)" \
+		tui_raw_tail_has "$cnorm"
+	check "SIG$sig: mouse reporting off" \
+		tui_raw_tail_has "$(printf '\033[?1000l')"
+	check "terminal sane after SIG$sig (stty -a)" tui_stty_sane
+done
+
+# A terminal that cannot address the cursor is refused, pointing at the
+# commands. nocup: a terminfo entry made here (in ~/.terminfo, searched
+# before the system's) with an alternate screen but no cup.
+printf '%s\n' 'nocup|a terminal without cursor addressing,' \
+	'	am, cols#80, lines#24, bel=^G, clear=\E[H\E[J, cr=\r,' \
+	'	smcup=\E[?1049h, rmcup=\E[?1049l,' >"$T_HOME/nocup.src"
+tic -o "$HOME/.terminfo" "$T_HOME/nocup.src"
+for t in dumb nocup; do
+	tui_start 80 24 TERM=$t -- -p demo
+	is "TERM=$t: exit 2" "$(tui_wait_exit 10)" 2
+	like "TERM=$t: one line naming the commands" \
+		"$(cat "$T_HOME/stderr")" "^berth: the terminal type '$t' cannot move the cursor.*berth --help"
+	is "TERM=$t: the message is one line" "$(wc -l <"$T_HOME/stderr" | tr -d ' ')" 1
 done
 
 # Mouse: off by default, --mouse turns it on. An X10 click (ESC [ M, then
@@ -119,6 +182,19 @@ check "unknown TERM: notice on the status line" \
 tui_keys q
 tui_wait_exit 10 >/dev/null
 check "unknown TERM: terminal sane" tui_stty_sane
+
+# The notice stays although the engine has its own message at once (here
+# libvirt cannot connect); after a while the engine's message shows.
+tui_profile badconn 's|uri: test:///default|uri: test:///no/such/file.xml|'
+tui_start 80 24 TERM=xterm-no-such-terminal -- -p badconn
+check "unknown TERM + an engine message: dashboard up" tui_wait '4 Containers' 10
+sleep 2
+like "unknown TERM: the notice is on the status line 2 s later" \
+	"$(tui_cap | tail -1)" "terminal type 'xterm-no-such-terminal' unknown here"
+check "unknown TERM: then the engine's message shows" \
+	tui_wait 'cannot connect to test:///no/such/file.xml' 15
+tui_keys q
+tui_wait_exit 10 >/dev/null
 
 # --max-iterations: a headless run ends by itself.
 tui_start 80 24 -- -p demo --max-iterations 20

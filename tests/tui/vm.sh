@@ -2,7 +2,8 @@
 # The VM and Mounts panes' actions on libvirt's test driver (each berth
 # process has its own test:///default, so nothing leaks between runs):
 # stop through the confirm dialog and start again, the resource editor
-# (validation, applies on restart, the pending mark in the pane), :set,
+# (validation, applies on restart, the pending mark in the pane), :set
+# (saved, also back to the running value), R applying what was pending,
 # and the watch mode of a mount cycling off -> poll -> native -> off.
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
@@ -43,6 +44,11 @@ check "Enter with a bad value keeps the dialog" tui_wait 'fix the value first' 5
 tui_keys BSpace BSpace BSpace 4
 check "4 vCPUs: applies on restart (above the live maximum)" \
 	tui_wait 'cpus +4 .*applies on restart' 5
+tui_keys BSpace 1
+check "1 vCPU (fewer than the 2 running): applies on restart, not live" \
+	tui_wait 'cpus +1 .*applies on restart' 5
+tui_keys BSpace 2
+check "2 vCPUs (as running): unchanged" tui_wait 'cpus +2 .*unchanged' 5
 tui_keys Tab 1 0 0 M
 check "memory validated as you type" tui_wait 'at least 128MiB' 5
 tui_keys Escape
@@ -53,6 +59,25 @@ check "Enter sends the change: 2 -> 4 vCPUs pending" tui_wait 'CPU 2→4 vCPU' 1
 check "the pane says it applies on restart" tui_wait 'applies on restart' 5
 tui_keys : set Space cpus Space 3 Enter
 check ":set cpus 3 changes the pending value" tui_wait 'CPU 2→3 vCPU' 10
+check ":set cpus 3 is saved in the profile" \
+	wait_until 5 grep -q 'cpus: 3' "$BERTH_HOME/config/profiles/vmt.yaml"
+# Back to the running count: this cancels the pending change, and the
+# profile must follow (it said 3); not "unchanged".
+tui_keys : set Space cpus Space 2 Enter
+check ":set cpus 2 (as running): nothing pending any more" \
+	tui_wait 'CPU 2 vCPU' 10
+check ":set cpus 2 says it applied" tui_wait 'cpus 2: applied' 5
+check ":set cpus 2 is saved in the profile like berth set --cpus 2" \
+	wait_until 5 grep -q 'cpus: 2' "$BERTH_HOME/config/profiles/vmt.yaml"
+# R power-cycles, as `berth restart` does: what applies on restart applies.
+tui_keys : set Space cpus Space 1 Enter
+check ":set cpus 1: 2 -> 1 pending (no live unplug)" tui_wait 'CPU 2→1 vCPU' 10
+tui_keys R
+check "R asks before restarting" tui_wait 'Restart the VM test\?' 5
+tui_keys y
+check "R: after the restart the pending change applied (1 vCPU)" \
+	tui_wait 'CPU 1 vCPU' 15
+check "R: the VM runs again" tui_wait '^ running' 10
 
 tui_keys 2
 check "2 focuses the Mounts pane" tui_wait '^━ 2 Mounts' 5

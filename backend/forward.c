@@ -58,8 +58,9 @@ extern char **environ;
 #define FORWARD_START_TIMEOUT   15000 /* ssh up but no socket: restart */
 #define FORWARD_BACKOFF_MIN_MS  500
 #define FORWARD_BACKOFF_MAX_MS  10000
-#define FORWARD_PING_FAILS      2 /* failed pings before a restart */
-#define FORWARD_ALIVE_INTERVAL  5 /* ServerAliveInterval, seconds */
+#define FORWARD_PING_FAILS      2  /* failed pings before a restart */
+#define FORWARD_SLOW_PINGS      10 /* unanswered pings before a restart */
+#define FORWARD_ALIVE_INTERVAL  5  /* ServerAliveInterval, seconds */
 
 enum forward_phase {
 	PHASE_IDLE,     /* no ssh; a start is due at next_start */
@@ -108,6 +109,7 @@ struct forward {
 	uint64_t next_poll;   /* mono ms, while starting */
 	int nfail;            /* starts in a row that never came up */
 	int ping_fails;
+	int slow_pings; /* pings in a row the daemon did not answer in time */
 	int restarts;
 	int started_once;
 	uint64_t last_restart_ms; /* wall clock */
@@ -1299,6 +1301,7 @@ forward_start(struct forward *f, uint64_t now)
 	f->phase_since = now;
 	f->next_poll = now;
 	f->ping_fails = 0;
+	f->slow_pings = 0;
 	forward_set_str(&f->stage, "connecting to the guest's sshd");
 }
 
@@ -1383,10 +1386,11 @@ forward_get(const char *path, const char *url, long timeout_ms, char **body,
 			               "nothing listens on %s (connection "
 			               "refused)",
 			               path);
-	} else if (rc == CURLE_OPERATION_TIMEDOUT)
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		util_set_cause(cause, "no answer on %s within %ld ms", path,
 		               timeout_ms);
-	else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR)
+		return -2;
+	} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR)
 		util_set_cause(cause,
 		               "%s accepted the connection but closed it: "
 		               "the daemon behind it is not answering",
@@ -1401,7 +1405,8 @@ forward_get(const char *path, const char *url, long timeout_ms, char **body,
 /*
  * GET /_ping through the socket at path within timeout_ms. Returns 0 when
  * the daemon answered OK, with the latency in *ms and its API version in
- * *api (caller frees, may be NULL); else -1 and *cause.
+ * *api (caller frees, may be NULL); else -1 and *cause, or -2 when the
+ * socket took the request but no answer came in time (a busy daemon).
  */
 int
 forward_ping(const char *path, long timeout_ms, double *ms, char **api,
@@ -1425,7 +1430,7 @@ forward_ping(const char *path, long timeout_ms, double *ms, char **api,
 	free(body);
 	if (rc != 0) {
 		free(version);
-		return -1;
+		return rc;
 	}
 	*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -1458,21 +1463,24 @@ forward_engine_version(const char *path)
 	return v;
 }
 
-/* Ping the socket and record what it says. Returns 0 when healthy. */
+/*
+ * Ping the socket and record what it says. Returns 0 when healthy, -2
+ * when the daemon was too slow to answer, else -1.
+ */
 static int
 forward_check(struct forward *f)
 {
 	char *api = NULL, *cause = NULL;
 	double ms;
-	int was = f->healthy;
+	int was = f->healthy, rc;
 
 	f->checked_ms = util_now_ms();
-	if (forward_ping(f->path, FORWARD_PING_TIMEOUT_MS, &ms, &api, &cause) !=
-	    0) {
+	if ((rc = forward_ping(f->path, FORWARD_PING_TIMEOUT_MS, &ms, &api,
+	                       &cause)) != 0) {
 		f->healthy = 0;
 		forward_set_str(&f->error, cause);
 		free(cause);
-		return -1;
+		return rc;
 	}
 	f->healthy = 1;
 	f->ping_ms = ms;
@@ -1505,6 +1513,7 @@ forward_owner_step(struct forward *f, int tick)
 {
 	uint64_t now = util_mono_ms();
 	char *why = NULL;
+	int rc;
 
 	if (f->phase == PHASE_REFUSED)
 		return;
@@ -1555,10 +1564,21 @@ forward_owner_step(struct forward *f, int tick)
 		return;
 	}
 	if (f->phase == PHASE_UP && tick) {
-		if (forward_check(f) == 0) {
+		if ((rc = forward_check(f)) == 0) {
 			f->ping_fails = 0;
+			f->slow_pings = 0;
 			forward_set_str(&f->stage, "up");
-		} else if (++f->ping_fails >= FORWARD_PING_FAILS) {
+		} else if (rc == -2 && ++f->slow_pings < FORWARD_SLOW_PINGS) {
+			/*
+			 * ssh runs and the socket took the request: the
+			 * daemon is busy (an image import on a slow guest).
+			 * A restart would cut the transfers in flight, and
+			 * ssh's keepalive notices a dead link by itself.
+			 */
+			forward_set_str(&f->stage, "up; the daemon is slow to "
+			                           "answer");
+		} else if (++f->ping_fails >= FORWARD_PING_FAILS ||
+		           f->slow_pings >= FORWARD_SLOW_PINGS) {
 			why = xstrdup(f->error != NULL ? f->error
 			                               : "ping failed");
 			forward_kill(f);

@@ -122,10 +122,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		profile_free(p);
 		return BERTH_EXIT_FAILED;
 	}
-	/*
-	 * A docker.persist forward lives as long as the VM: end its
-	 * supervisor too. A dashboard's own forward follows the VM itself.
-	 */
+	/* The forward lives as long as the VM: end its supervisor too. */
 	if ((op == VM_OP_SHUTDOWN || op == VM_OP_DESTROY) &&
 	    forward_owner_pid(p->name, &supervisor) > 0 && supervisor &&
 	    forward_supervisor_stop(p->name, &cause) != 0) {

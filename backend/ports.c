@@ -26,8 +26,9 @@
 #include "docker.h"
 #include "forward.h"
 
-#define PORTS_RELIST_MS 30000 /* list again even without an event */
-#define PORTS_RETRY_MS  5000  /* a port that failed is tried again */
+#define PORTS_RELIST_MS       30000 /* list again even without an event */
+#define PORTS_RETRY_MS        5000  /* a port that failed is tried again */
+#define PORTS_EVENTS_RETRY_MS 2000  /* an ended event stream, reopened */
 
 struct pfwd {
 	int host_port;
@@ -46,6 +47,7 @@ struct ports {
 	char *socket;
 	struct docker_http *http;
 	struct docker_req *events;
+	uint64_t events_next; /* an ended stream is opened again from then */
 	struct docker_req *list;
 	int list_due;
 	uint64_t next_list;
@@ -130,6 +132,8 @@ ports_events_done(struct docker_req *r)
 
 	p->events = NULL;
 	p->list_due = 1;
+	/* A daemon that ends the stream at once is not asked again at once. */
+	p->events_next = util_mono_ms() + PORTS_EVENTS_RETRY_MS;
 }
 
 /* Whether something on the host already listens on 127.0.0.1:port. */
@@ -305,7 +309,7 @@ ports_tick(struct ports *p)
 		p->http = docker_http_new(&ep);
 		endpoint_clear(&ep);
 	}
-	if (p->events == NULL) {
+	if (p->events == NULL && now >= p->events_next) {
 		q = docker_http_escape("{\"type\":[\"container\"],\"event\":"
 		                       "[\"start\",\"die\"]}");
 		path = xasprintf("/events?filters=%s", q);

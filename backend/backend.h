@@ -343,6 +343,16 @@ struct model_mount {
 	const char *via;    /* "agent" or "ssh" once a replay went; static */
 };
 
+/* A container's published port as the socket forward carries it. */
+struct model_fport {
+	int host_port;      /* on the host's 127.0.0.1 (= the guest's) */
+	int container_port; /* inside the container */
+	char *proto;        /* tcp | udp */
+	char *container;    /* its name */
+	char *state;        /* forwarded | error | udp not forwarded */
+	char *error;        /* why not, NULL when forwarded */
+};
+
 struct model_socket {
 	char *path;   /* host socket */
 	char *source; /* where the endpoint came from */
@@ -362,6 +372,8 @@ struct model_socket {
 	int owner_pid;       /* process that supervises the forward, 0 = none */
 	int persist;         /* the forward outlives berth (docker.persist) */
 	uint64_t checked_ms; /* wall clock of the last /_ping */
+	struct model_fport *ports; /* published ports (ports.c) */
+	int nports;
 };
 
 struct model_port {
@@ -466,6 +478,7 @@ void model_mount_copy(struct model_mount *, const struct model_mount *);
 void model_mount_clear(struct model_mount *);
 void model_socket_copy(struct model_socket *, const struct model_socket *);
 void model_socket_clear(struct model_socket *);
+void model_fport_clear(struct model_fport *);
 void model_container_copy(struct model_container *,
                           const struct model_container *);
 void model_container_clear(struct model_container *);

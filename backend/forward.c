@@ -58,8 +58,9 @@ extern char **environ;
 #define FORWARD_START_TIMEOUT   15000 /* ssh up but no socket: restart */
 #define FORWARD_BACKOFF_MIN_MS  500
 #define FORWARD_BACKOFF_MAX_MS  10000
-#define FORWARD_PING_FAILS      2 /* failed pings before a restart */
-#define FORWARD_ALIVE_INTERVAL  5 /* ServerAliveInterval, seconds */
+#define FORWARD_PING_FAILS      2  /* failed pings before a restart */
+#define FORWARD_SLOW_PINGS      10 /* unanswered pings before a restart */
+#define FORWARD_ALIVE_INTERVAL  5  /* ServerAliveInterval, seconds */
 
 enum forward_phase {
 	PHASE_IDLE,     /* no ssh; a start is due at next_start */
@@ -87,6 +88,9 @@ struct forward {
 	char *lock_path;
 	char *status_path;
 	char *log_path;
+	char *ctl_path;      /* ssh's control socket: port forwards join it */
+	struct ports *ports; /* the supervisor's port forwards, or NULL */
+	json_t *ports_seen;  /* observer: the owner's port list */
 
 	/* Ownership. */
 	int lock_fd;
@@ -105,6 +109,7 @@ struct forward {
 	uint64_t next_poll;   /* mono ms, while starting */
 	int nfail;            /* starts in a row that never came up */
 	int ping_fails;
+	int slow_pings; /* pings in a row the daemon did not answer in time */
 	int restarts;
 	int started_once;
 	uint64_t last_restart_ms; /* wall clock */
@@ -645,6 +650,7 @@ forward_new(const struct profile *p, int may_own)
 		f->lock_path = xasprintf("%s/forward.lock", f->state_dir);
 		f->status_path = xasprintf("%s/forward.json", f->state_dir);
 		f->log_path = xasprintf("%s/forward.log", f->state_dir);
+		f->ctl_path = xasprintf("%s/ctl.sock", f->state_dir);
 		forward_set_str(&f->stage, "not started");
 	}
 	free(cause);
@@ -677,6 +683,9 @@ forward_free(struct forward *f)
 	free(f->lock_path);
 	free(f->status_path);
 	free(f->log_path);
+	free(f->ctl_path);
+	if (f->ports_seen != NULL)
+		json_decref(f->ports_seen);
 	free(f->last_err);
 	free(f->api_version);
 	free(f->engine_version);
@@ -868,7 +877,7 @@ forward_spawn(struct forward *f, char **cause)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	char *argv[64], *fwd, *alias, *alive, *port, *own[2];
+	char *argv[64], *fwd, *alias, *alive, *port, *own[2], *ctl;
 	char *note = NULL, *key = NULL;
 	int n = 0, rc, pfd[2];
 	short flags = 0;
@@ -890,6 +899,13 @@ forward_spawn(struct forward *f, char **cause)
 	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 
 	fwd = xasprintf("%s:%s", f->path, f->guest_socket);
+	/*
+	 * A control master, so published ports join this one connection
+	 * (ssh -O forward); a control socket left by a killed ssh would
+	 * only turn multiplexing off, so it goes first (our state dir).
+	 */
+	unlink(f->ctl_path);
+	ctl = xasprintf("ControlPath=%s", f->ctl_path);
 	alias = xasprintf("berth-%s", f->profile);
 	alive = xasprintf("ServerAliveInterval=%d", FORWARD_ALIVE_INTERVAL);
 	port = xasprintf("%d", f->port);
@@ -903,9 +919,9 @@ forward_spawn(struct forward *f, char **cause)
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"ServerAliveCountMax=3";
 	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ControlMaster=no";
+	argv[n++] = (char *)"ControlMaster=yes";
 	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ControlPath=none";
+	argv[n++] = ctl;
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"StreamLocalBindMask=0177";
 	argv[n++] = (char *)"-o";
@@ -941,6 +957,7 @@ forward_spawn(struct forward *f, char **cause)
 	posix_spawnattr_destroy(&attr);
 	close(pfd[1]);
 	free(fwd);
+	free(ctl);
 	free(alias);
 	free(own[0]);
 	free(own[1]);
@@ -960,6 +977,106 @@ forward_spawn(struct forward *f, char **cause)
 	f->errlen = 0;
 	forward_set_str(&f->last_err, NULL);
 	return 0;
+}
+
+/*
+ * Ask the running ssh, through its control socket, to add (op "forward")
+ * or drop (op "cancel") the local port forward spec ("127.0.0.1:P:H:P").
+ * Waits at most 5 s. Returns 0, or -1 with ssh's own words in *cause.
+ */
+int
+forward_ctl(struct forward *f, const char *op, const char *spec, char **cause)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[16], buf[512], err[512];
+	size_t elen = 0;
+	uint64_t deadline = util_mono_ms() + 5000;
+	int n = 0, pfd[2], rc, status = 0, left;
+	struct pollfd p;
+	ssize_t r;
+	pid_t pid;
+
+	if (f->pid <= 0 || f->host == NULL || f->ctl_path == NULL) {
+		util_set_cause(cause, "the socket forward is not running");
+		return -1;
+	}
+	if (pipe(pfd) != 0) {
+		util_set_cause(cause, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	argv[n++] = (char *)"ssh";
+	argv[n++] = (char *)"-F";
+	argv[n++] = (char *)"none";
+	argv[n++] = (char *)"-o";
+	argv[n++] = (char *)"LogLevel=ERROR";
+	argv[n++] = (char *)"-S";
+	argv[n++] = f->ctl_path;
+	argv[n++] = (char *)"-O";
+	argv[n++] = (char *)op;
+	argv[n++] = (char *)"-L";
+	argv[n++] = (char *)spec;
+	argv[n++] = (char *)"--";
+	argv[n++] = f->host;
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	rc = posix_spawnp(&pid, "ssh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (rc != 0) {
+		close(pfd[0]);
+		util_set_cause(cause, "ssh: %s", strerror(rc));
+		return -1;
+	}
+	for (;;) {
+		left = (int)(deadline - util_mono_ms());
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		p.fd = pfd[0];
+		p.events = POLLIN;
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			break;
+		r = read(pfd[0], buf, sizeof buf);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (elen + (size_t)r < sizeof err) {
+			memcpy(err + elen, buf, (size_t)r);
+			elen += (size_t)r;
+		}
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	/* ssh prints a line of its own; keep the last non-empty one. */
+	while (elen > 0 && (err[elen - 1] == '\n' || err[elen - 1] == '\r'))
+		elen--;
+	err[elen] = '\0';
+	{
+		char *line = strrchr(err, '\n'), *clean;
+
+		line = line != NULL ? line + 1 : err;
+		clean = util_sanitize_dup(line, strlen(line));
+		util_set_cause(cause, "ssh -O %s %s: %s", op, spec,
+		               *clean != '\0' ? clean : "failed");
+		free(clean);
+	}
+	return -1;
+}
+
+/* Whether the owner's forward is up (ssh runs and /_ping answered). */
+int
+forward_up(const struct forward *f)
+{
+	return f->owner && f->phase == PHASE_UP;
 }
 
 /* Keep the last complete line ssh wrote on stderr, and log everything. */
@@ -1184,6 +1301,7 @@ forward_start(struct forward *f, uint64_t now)
 	f->phase_since = now;
 	f->next_poll = now;
 	f->ping_fails = 0;
+	f->slow_pings = 0;
 	forward_set_str(&f->stage, "connecting to the guest's sshd");
 }
 
@@ -1268,10 +1386,11 @@ forward_get(const char *path, const char *url, long timeout_ms, char **body,
 			               "nothing listens on %s (connection "
 			               "refused)",
 			               path);
-	} else if (rc == CURLE_OPERATION_TIMEDOUT)
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		util_set_cause(cause, "no answer on %s within %ld ms", path,
 		               timeout_ms);
-	else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR)
+		return -2;
+	} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR)
 		util_set_cause(cause,
 		               "%s accepted the connection but closed it: "
 		               "the daemon behind it is not answering",
@@ -1286,7 +1405,8 @@ forward_get(const char *path, const char *url, long timeout_ms, char **body,
 /*
  * GET /_ping through the socket at path within timeout_ms. Returns 0 when
  * the daemon answered OK, with the latency in *ms and its API version in
- * *api (caller frees, may be NULL); else -1 and *cause.
+ * *api (caller frees, may be NULL); else -1 and *cause, or -2 when the
+ * socket took the request but no answer came in time (a busy daemon).
  */
 int
 forward_ping(const char *path, long timeout_ms, double *ms, char **api,
@@ -1310,7 +1430,7 @@ forward_ping(const char *path, long timeout_ms, double *ms, char **api,
 	free(body);
 	if (rc != 0) {
 		free(version);
-		return -1;
+		return rc;
 	}
 	*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -1343,21 +1463,24 @@ forward_engine_version(const char *path)
 	return v;
 }
 
-/* Ping the socket and record what it says. Returns 0 when healthy. */
+/*
+ * Ping the socket and record what it says. Returns 0 when healthy, -2
+ * when the daemon was too slow to answer, else -1.
+ */
 static int
 forward_check(struct forward *f)
 {
 	char *api = NULL, *cause = NULL;
 	double ms;
-	int was = f->healthy;
+	int was = f->healthy, rc;
 
 	f->checked_ms = util_now_ms();
-	if (forward_ping(f->path, FORWARD_PING_TIMEOUT_MS, &ms, &api, &cause) !=
-	    0) {
+	if ((rc = forward_ping(f->path, FORWARD_PING_TIMEOUT_MS, &ms, &api,
+	                       &cause)) != 0) {
 		f->healthy = 0;
 		forward_set_str(&f->error, cause);
 		free(cause);
-		return -1;
+		return rc;
 	}
 	f->healthy = 1;
 	f->ping_ms = ms;
@@ -1390,6 +1513,7 @@ forward_owner_step(struct forward *f, int tick)
 {
 	uint64_t now = util_mono_ms();
 	char *why = NULL;
+	int rc;
 
 	if (f->phase == PHASE_REFUSED)
 		return;
@@ -1440,10 +1564,21 @@ forward_owner_step(struct forward *f, int tick)
 		return;
 	}
 	if (f->phase == PHASE_UP && tick) {
-		if (forward_check(f) == 0) {
+		if ((rc = forward_check(f)) == 0) {
 			f->ping_fails = 0;
+			f->slow_pings = 0;
 			forward_set_str(&f->stage, "up");
-		} else if (++f->ping_fails >= FORWARD_PING_FAILS) {
+		} else if (rc == -2 && ++f->slow_pings < FORWARD_SLOW_PINGS) {
+			/*
+			 * ssh runs and the socket took the request: the
+			 * daemon is busy (an image import on a slow guest).
+			 * A restart would cut the transfers in flight, and
+			 * ssh's keepalive notices a dead link by itself.
+			 */
+			forward_set_str(&f->stage, "up; the daemon is slow to "
+			                           "answer");
+		} else if (++f->ping_fails >= FORWARD_PING_FAILS ||
+		           f->slow_pings >= FORWARD_SLOW_PINGS) {
 			why = xstrdup(f->error != NULL ? f->error
 			                               : "ping failed");
 			forward_kill(f);
@@ -1531,8 +1666,8 @@ forward_observe(struct forward *f)
 		else
 			forward_set_str(
 			    &f->error,
-			    "no berth process runs the forward (open "
-			    "the dashboard or run berth socket "
+			    "no berth process runs the forward (berth "
+			    "start, or berth socket "
 			    "start)");
 	}
 }
@@ -1614,6 +1749,8 @@ forward_write_status(struct forward *f)
 	if (j == NULL)
 		return;
 	json_object_set_new(j, "port", json_integer(f->port));
+	if (f->ports != NULL)
+		json_object_set_new(j, "ports", ports_json(f->ports));
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s == NULL)
@@ -1666,6 +1803,9 @@ forward_read_status(struct forward *f)
 		forward_set_str(&f->host, s);
 		f->port = (int)json_integer_value(json_object_get(j, "port"));
 	}
+	if (f->ports_seen != NULL)
+		json_decref(f->ports_seen);
+	f->ports_seen = json_incref(json_object_get(j, "ports"));
 	json_decref(j);
 }
 
@@ -1694,6 +1834,13 @@ forward_fill(struct forward *f, struct model_socket *s)
 	s->owner_pid = f->owner ? (int)getpid() : (int)f->owner_pid;
 	s->persist = f->persist;
 	s->checked_ms = f->checked_ms;
+	if (f->ports != NULL) {
+		json_t *a = ports_json(f->ports);
+
+		ports_fill(a, s);
+		json_decref(a);
+	} else
+		ports_fill(f->owner_pid > 0 ? f->ports_seen : NULL, s);
 }
 
 /*
@@ -1708,9 +1855,9 @@ int
 forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
             volatile sig_atomic_t *restart, int ready_fd)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[32];
 	uint64_t next_tick = 0, now, interval;
-	int n, timeout, i;
+	int n, np, timeout, i;
 	char buf[64];
 
 	f->may_own = 2; /* a supervisor */
@@ -1718,6 +1865,8 @@ forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
 		usleep(100000);
 	if (!f->owner)
 		return -1;
+	if (f->ssh)
+		f->ports = ports_new(f, f->path);
 	interval = f->refresh_ms;
 	while (!*stop) {
 		now = util_mono_ms();
@@ -1736,27 +1885,39 @@ forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
 			close(ready_fd);
 			ready_fd = -1;
 		}
-		if (f->phase == PHASE_REFUSED) {
-			forward_stop(f);
-			return -2;
+		if (f->phase == PHASE_REFUSED)
+			break;
+		if (f->ports != NULL) {
+			ports_tick(f->ports);
+			forward_write_status(f);
 		}
 		timeout = (int)(next_tick - now);
 		n = forward_prepare(f, pfd, 1, &timeout);
+		np = f->ports != NULL
+		         ? ports_prepare(f->ports, pfd + n,
+		                         (int)nitems(pfd) - n - 1, &timeout)
+		         : 0;
 		if (wake_fd != -1) {
-			pfd[n].fd = wake_fd;
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
+			pfd[n + np].fd = wake_fd;
+			pfd[n + np].events = POLLIN;
+			pfd[n + np].revents = 0;
 		}
-		if (poll(pfd, (nfds_t)(n + (wake_fd != -1)), timeout) > 0 &&
-		    wake_fd != -1 && (pfd[n].revents & POLLIN))
+		if (poll(pfd, (nfds_t)(n + np + (wake_fd != -1)), timeout) >
+		        0 &&
+		    wake_fd != -1 && (pfd[n + np].revents & POLLIN))
 			while (read(wake_fd, buf, sizeof buf) > 0)
 				;
 		forward_dispatch(f, pfd, n);
+		if (f->ports != NULL)
+			ports_dispatch(f->ports, pfd + n, np);
 	}
 	if (ready_fd != -1)
 		close(ready_fd);
+	ports_free(f->ports);
+	f->ports = NULL;
+	i = f->phase == PHASE_REFUSED;
 	forward_stop(f);
-	return 0;
+	return i ? -2 : 0;
 }
 
 /* End a profile's supervisor (berth socket stop, berth stop). */
@@ -1858,4 +2019,42 @@ forward_spawn_supervisor(const char *profile, const char *target, char **cause)
 		return -1;
 	}
 	return (int)pid;
+}
+
+/*
+ * The VM runs: make sure its forward does too, in a detached supervisor
+ * that outlives this process (berth start, a dashboard finding the VM
+ * up). target is the VM's "host:port" for sshd (NULL when the profile
+ * names it). Waits up to 3 s for the supervisor to own the forward, so a
+ * `berth stop` right after finds it. Returns 0, or -1 with *cause.
+ */
+int
+forward_ensure_supervisor(const struct profile *p, const char *target,
+                          char **cause)
+{
+	pid_t starter;
+	int i;
+
+	if (p->docker.forward != PROFILE_FORWARD_SSH ||
+	    forward_owner_pid(p->name, NULL) > 0)
+		return 0;
+	if ((starter = forward_spawn_supervisor(p->name, target, cause)) < 0)
+		return -1;
+	for (i = 0; i < 30; i++) {
+		if (forward_owner_pid(p->name, NULL) > 0)
+			break;
+		if (waitpid(starter, NULL, WNOHANG) == starter) {
+			starter = 0;
+			if (forward_owner_pid(p->name, NULL) <= 0) {
+				util_set_cause(
+				    cause, "the socket forward's supervisor "
+				           "stopped; see supervisor.log in "
+				           "the profile's state dir");
+				return -1;
+			}
+			break;
+		}
+		usleep(100000);
+	}
+	return 0;
 }

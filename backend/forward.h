@@ -9,6 +9,7 @@
 #ifndef BERTH_FORWARD_H
 #define BERTH_FORWARD_H
 
+#include <jansson.h>
 #include <signal.h>
 
 #include "backend.h"
@@ -42,6 +43,20 @@ char *forward_state_dir(const char *, char **);
 pid_t forward_owner_pid(const char *, int *);
 int forward_supervisor_stop(const char *, char **);
 int forward_spawn_supervisor(const char *, const char *, char **);
+int forward_ctl(struct forward *, const char *, const char *, char **);
+int forward_up(const struct forward *);
+int forward_ensure_supervisor(const struct profile *, const char *, char **);
+
+/* ports.c: published ports over the forward's control master. */
+struct ports;
+
+struct ports *ports_new(struct forward *, const char *);
+void ports_free(struct ports *);
+void ports_tick(struct ports *);
+int ports_prepare(struct ports *, struct pollfd *, int, int *);
+void ports_dispatch(struct ports *, const struct pollfd *, int);
+json_t *ports_json(const struct ports *);
+void ports_fill(json_t *, struct model_socket *);
 
 /* socket.c: the Socket engine component. */
 extern const struct engine_component socket_component;

@@ -175,6 +175,8 @@ model_mount_clear(struct model_mount *m)
 void
 model_socket_copy(struct model_socket *d, const struct model_socket *s)
 {
+	int i;
+
 	*d = *s;
 	d->path = dup_or_null(s->path);
 	d->source = dup_or_null(s->source);
@@ -185,11 +187,35 @@ model_socket_copy(struct model_socket *d, const struct model_socket *s)
 	d->context = dup_or_null(s->context);
 	d->stage = dup_or_null(s->stage);
 	d->guest = dup_or_null(s->guest);
+	d->ports = NULL;
+	if (s->nports > 0) {
+		d->ports = xcalloc((size_t)s->nports, sizeof *d->ports);
+		for (i = 0; i < s->nports; i++) {
+			d->ports[i] = s->ports[i];
+			d->ports[i].proto = dup_or_null(s->ports[i].proto);
+			d->ports[i].container =
+			    dup_or_null(s->ports[i].container);
+			d->ports[i].state = dup_or_null(s->ports[i].state);
+			d->ports[i].error = dup_or_null(s->ports[i].error);
+		}
+	}
+}
+
+void
+model_fport_clear(struct model_fport *p)
+{
+	free(p->proto);
+	free(p->container);
+	free(p->state);
+	free(p->error);
+	memset(p, 0, sizeof *p);
 }
 
 void
 model_socket_clear(struct model_socket *s)
 {
+	int i;
+
 	free(s->path);
 	free(s->source);
 	free(s->mode);
@@ -199,6 +225,9 @@ model_socket_clear(struct model_socket *s)
 	free(s->context);
 	free(s->stage);
 	free(s->guest);
+	for (i = 0; i < s->nports; i++)
+		model_fport_clear(&s->ports[i]);
+	free(s->ports);
 	memset(s, 0, sizeof *s);
 }
 

@@ -291,7 +291,8 @@ const struct schema_key schema_keys[] = {
     {.path = "docker.persist",
      .type = SCHEMA_BOOL,
      .def = "false",
-     .help = "keep the context and the forward after berth exits",
+     .help = "kept for old profiles: the forward now always lives "
+             "with the VM, not with a berth process",
      .offset = P(docker.persist)},
     {.path = "docker.ssh_host",
      .type = SCHEMA_STRING,

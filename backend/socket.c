@@ -12,6 +12,7 @@
 
 #include <sys/wait.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ struct socket_state {
 	char *context_error;
 	pid_t starter; /* `berth socket start` spawned for docker.persist */
 	int handed_off;
+	uint64_t handed_off_ms; /* when this berth last started one */
 	int context_is_current;
 	int vm_was_running;
 };
@@ -46,9 +48,13 @@ socket_create(struct engine *e, const struct profile *p)
 	    strchr(p->docker.context, '/') == NULL)
 		s->context = xstrdup(p->docker.context);
 	s->activate = p->docker.activate;
-	s->persist =
-	    p->docker.persist && p->docker.forward == PROFILE_FORWARD_SSH;
-	s->may_own = engine_threaded(e) && !s->persist;
+	/*
+	 * The forward lives with the VM, not with this berth: a dashboard
+	 * hands it to a detached supervisor (docker.persist is always on),
+	 * so quitting never takes the socket down.
+	 */
+	s->persist = p->docker.forward == PROFILE_FORWARD_SSH;
+	s->may_own = 0;
 	s->forward = forward_new(p, s->may_own);
 	return s;
 }
@@ -137,11 +143,17 @@ socket_hand_off(struct socket_state *s, const char *target)
 
 	if (s->starter > 0 && waitpid(s->starter, NULL, WNOHANG) == s->starter)
 		s->starter = 0;
-	if (s->handed_off || !engine_threaded(s->engine))
+	if (!engine_threaded(s->engine) || s->starter > 0)
+		return;
+	if (forward_owner_pid(s->profile, NULL) > 0) {
+		s->handed_off = 1;
+		return;
+	}
+	/* None runs (never started, or it died): start one, not often. */
+	if (s->handed_off && util_mono_ms() - s->handed_off_ms < 10000)
 		return;
 	s->handed_off = 1;
-	if (forward_owner_pid(s->profile, NULL) > 0)
-		return;
+	s->handed_off_ms = util_mono_ms();
 	pid = forward_spawn_supervisor(s->profile, target, &cause);
 	if (pid < 0) {
 		engine_message(s->engine, 2, "%s", cause);
@@ -149,9 +161,9 @@ socket_hand_off(struct socket_state *s, const char *target)
 		return;
 	}
 	s->starter = pid;
-	engine_message(
-	    s->engine, 0,
-	    "socket forward handed to a supervisor (docker.persist)");
+	engine_message(s->engine, 0,
+	               "socket forward handed to a supervisor: it runs "
+	               "while the VM does");
 }
 
 static void
@@ -200,6 +212,8 @@ socket_command(void *arg, const struct engine_cmd *cmd)
 {
 	struct socket_state *s = arg;
 	char *cause = NULL, *note = NULL, *dir, *cur = NULL;
+	int supervisor = 0;
+	pid_t owner;
 
 	switch (cmd->type) {
 	case ENGINE_CMD_SOCKET_RESTART:
@@ -208,11 +222,17 @@ socket_command(void *arg, const struct engine_cmd *cmd)
 			engine_message(s->engine, 0,
 			               "restarting the socket "
 			               "forward");
-		} else
+		} else if ((owner = forward_owner_pid(s->profile,
+		                                      &supervisor)) > 0 &&
+		           supervisor && kill(owner, SIGUSR1) == 0)
+			engine_message(s->engine, 0,
+			               "restarting the socket forward "
+			               "(supervisor pid %ld)",
+			               (long)owner);
+		else
 			engine_message(s->engine, 1,
-			               "the forward belongs to another berth "
-			               "process; berth socket restart -p %s",
-			               s->profile);
+			               "no supervisor runs the forward to "
+			               "restart");
 		engine_changed(s->engine);
 		return 1;
 	case ENGINE_CMD_CONTEXT_TOGGLE:

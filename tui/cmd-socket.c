@@ -22,6 +22,7 @@
 
 #include "forward.h"
 #include "tui.h"
+#include "vm.h"
 
 static volatile sig_atomic_t cmd_socket_stop;
 static volatile sig_atomic_t cmd_socket_restart;
@@ -173,6 +174,7 @@ cmd_socket_supervise(const struct profile *p, const char *target, int ready_fd)
 	struct sigaction sa;
 	struct forward *f;
 	sigset_t set;
+	char *cause = NULL;
 	int rc;
 
 	if (pipe(cmd_socket_wake) != 0)
@@ -200,6 +202,17 @@ cmd_socket_supervise(const struct profile *p, const char *target, int ready_fd)
 	f = forward_new(p, 1);
 	if (target != NULL)
 		forward_set_target(f, target);
+	/*
+	 * The context exists from the first start, whether or not anyone
+	 * makes it current: docker --context berth-PROFILE works at once.
+	 */
+	if (p->docker.context != NULL && *p->docker.context != '\0' &&
+	    strchr(p->docker.context, '/') == NULL &&
+	    context_write(p->docker.context, forward_path(f), p->name,
+	                  &cause) != 0) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+	}
 	rc = forward_run(f, cmd_socket_wake[0], &cmd_socket_stop,
 	                 &cmd_socket_restart, ready_fd);
 	if (rc == -1)
@@ -252,6 +265,38 @@ cmd_socket_preflight(const struct profile *p)
 }
 
 /*
+ * The VM's sshd address as its domain says ("127.0.0.1:PORT", caller
+ * frees), for a profile that leaves vm.ssh_port at 0 (berth picked the
+ * port when it defined the VM); NULL when there is no such domain.
+ */
+static char *
+cmd_socket_vm_target(struct cmd_ctx *ctx, const struct profile *p)
+{
+	struct model_vm m;
+	struct vm *vm;
+	char *cause = NULL, *target = NULL;
+
+	if (p->docker.ssh_host != NULL || p->docker.ssh_port > 0 ||
+	    p->vm.ssh_port > 0 || p->vm.uri == NULL ||
+	    strncmp(p->vm.uri, "test:", 5) == 0)
+		return NULL;
+	(void)ctx;
+	vm = vm_new(p);
+	vm_set_oneshot(vm, 1);
+	if (vm_connect(vm, &cause) == 0) {
+		vm_refresh(vm, 0, NULL);
+		memset(&m, 0, sizeof m);
+		vm_fill(vm, &m);
+		if (m.ssh != NULL)
+			target = xstrdup(m.ssh);
+		model_vm_clear(&m);
+	}
+	free(cause);
+	vm_free(vm);
+	return target;
+}
+
+/*
  * berth socket start: a detached supervisor (fork, setsid, fork), then
  * wait up to `wait_s` seconds for the socket to answer.
  */
@@ -260,7 +305,7 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 {
 	struct profile *p = cmd_profile_open(ctx);
 	struct model_socket ms;
-	char *dir, *cause = NULL, *log, b;
+	char *dir, *cause = NULL, *log, b, *own_target = NULL;
 	pid_t pid, owner;
 	int ready[2], status, rc, i;
 
@@ -286,6 +331,8 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 		profile_free(p);
 		return BERTH_EXIT_FAILED;
 	}
+	if (owner <= 0 && target == NULL)
+		target = own_target = cmd_socket_vm_target(ctx, p);
 	if (owner <= 0) {
 		if (pipe(ready) != 0)
 			fatal("pipe: %s", strerror(errno));
@@ -332,6 +379,7 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 		fprintf(stderr, "berth: socket forward not started: %s\n",
 		        ms.error != NULL ? ms.error : "see supervisor.log");
 	model_socket_clear(&ms);
+	free(own_target);
 	profile_free(p);
 	return rc;
 }
@@ -567,4 +615,92 @@ const struct cmd_entry cmd_context_entry = {
     .usage = "activate|deactivate",
     .help = "make berth's Docker context current, or put the old one back",
     .exec = cmd_context_exec,
+};
+
+/*
+ * berth ports [--json]: the published ports the socket forward carries
+ * to the host's 127.0.0.1, as its supervisor last wrote them. Exit 1
+ * when a port could not be forwarded (a host port already in use).
+ */
+static int
+cmd_ports_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	struct profile *p;
+	struct model_socket ms;
+	json_t *a, *o;
+	char *s;
+	int ch, json = 0, i, failed = 0;
+
+	while ((ch = cmd_getopt(ctx, &cmd_ports_entry, argc, argv, "", longopts,
+	                        NULL)) != -1) {
+		if (ch == OPT_JSON)
+			json = 1;
+		else if (ch == 'h')
+			return BERTH_EXIT_OK;
+		else
+			return BERTH_EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cmd_usage_error(&cmd_ports_entry,
+		                       "unexpected argument %s", argv[optind]);
+	if ((p = cmd_socket_profile(ctx)) == NULL)
+		return BERTH_EXIT_USAGE;
+	cmd_socket_observe(p, &ms);
+	for (i = 0; i < ms.nports; i++)
+		if (ms.ports[i].error != NULL)
+			failed = 1;
+	if (json) {
+		a = json_array();
+		for (i = 0; i < ms.nports; i++) {
+			const struct model_fport *fp = &ms.ports[i];
+
+			o = json_pack("{s:i, s:s, s:i, s:s?, s:s?, s:s?, s:s?}",
+			              "host_port", fp->host_port, "host",
+			              "127.0.0.1", "container_port",
+			              fp->container_port, "proto", fp->proto,
+			              "container", fp->container, "state",
+			              fp->state, "error", fp->error);
+			if (o != NULL)
+				json_array_append_new(a, o);
+		}
+		s = json_dumps(a, JSON_INDENT(2));
+		json_decref(a);
+		printf("%s\n", s);
+		free(s);
+	} else if (ms.nports == 0)
+		printf("no published ports%s\n",
+		       ms.owner_pid > 0 ? ""
+		                        : " (no supervisor runs the forward)");
+	else {
+		printf("%-22s %-10s %-20s %s\n", "HOST", "CONTAINER", "NAME",
+		       "STATE");
+		for (i = 0; i < ms.nports; i++) {
+			const struct model_fport *fp = &ms.ports[i];
+			char *h =
+			    xasprintf("127.0.0.1:%d/%s", fp->host_port,
+			              fp->proto != NULL ? fp->proto : "tcp");
+
+			printf("%-22s %-10d %-20s %s%s%s\n", h,
+			       fp->container_port,
+			       fp->container != NULL ? fp->container : "-",
+			       fp->state != NULL ? fp->state : "-",
+			       fp->error != NULL ? ": " : "",
+			       fp->error != NULL ? fp->error : "");
+			free(h);
+		}
+	}
+	model_socket_clear(&ms);
+	profile_free(p);
+	return failed ? BERTH_EXIT_FAILED : BERTH_EXIT_OK;
+}
+
+const struct cmd_entry cmd_ports_entry = {
+    .name = "ports",
+    .usage = "[-p PROFILE] [--json]",
+    .help = "containers' published ports forwarded to the host's 127.0.0.1",
+    .exec = cmd_ports_exec,
 };

@@ -116,10 +116,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 		profile_free(p);
 		return BERTH_EXIT_FAILED;
 	}
-	/*
-	 * A docker.persist forward lives as long as the VM: end its
-	 * supervisor too. A dashboard's own forward follows the VM itself.
-	 */
+	/* The forward lives as long as the VM: end its supervisor too. */
 	if ((op == VM_OP_SHUTDOWN || op == VM_OP_DESTROY) &&
 	    forward_owner_pid(p->name, &supervisor) > 0 && supervisor &&
 	    forward_supervisor_stop(p->name, &cause) != 0) {
@@ -130,6 +127,21 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	vm_refresh(vm, 0, NULL);
 	memset(&m, 0, sizeof m);
 	vm_fill(vm, &m);
+	/*
+	 * The socket lives with the VM: whichever berth started it (or
+	 * found it running) leaves a supervised forward behind. Not for
+	 * the test driver's VMs, nor a VM with no sshd port to reach.
+	 */
+	if ((op == VM_OP_START || op == VM_OP_REBOOT || op == VM_OP_RESUME) &&
+	    m.state == MODEL_VM_RUNNING && m.uri != NULL &&
+	    strncmp(m.uri, "test:", 5) != 0 &&
+	    (m.ssh != NULL || p->docker.ssh_host != NULL ||
+	     p->docker.ssh_port > 0) &&
+	    forward_ensure_supervisor(p, m.ssh, &cause) != 0) {
+		fprintf(stderr, "berth: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
 	printf("%s: %s\n", m.domain, model_vm_state_name(m.state));
 	model_vm_clear(&m);
 	vm_free(vm);

@@ -40,6 +40,7 @@ const struct cmd_entry *const cmd_table[] = {
     /* the socket */
     &cmd_socket_entry,
     &cmd_context_entry,
+    &cmd_ports_entry,
     /* shared folders */
     &cmd_watch_entry,
     &cmd_scan_entry,

@@ -2,8 +2,10 @@
  * pane-socket.c: the Socket pane. The host socket the Docker CLI uses, how
  * it is provided (an ssh forward berth supervises, or none: a plain host
  * socket), its health and /_ping latency, API and engine versions, the
- * Docker context and whether it is current, and the export line to paste.
- * Keys: r re-creates the forward, c toggles the context.
+ * Docker context and whether it is current, the export line to paste and,
+ * when containers publish ports, a Ports line: what the forward carries
+ * to the host's 127.0.0.1 and what it could not. Keys: r re-creates the
+ * forward, c toggles the context.
  */
 
 #include "config.h"
@@ -16,8 +18,8 @@
 static int
 pane_socket_height(const struct dash *d)
 {
-	(void)d;
-	return 4;
+	/* The Ports line only while there are ports to show. */
+	return d->model != NULL && d->model->socket.nports > 0 ? 5 : 4;
 }
 
 static uint64_t
@@ -26,6 +28,7 @@ pane_socket_digest(const struct dash *d)
 	const struct model_socket *s = &d->model->socket;
 	const struct model_docker *k = &d->model->docker;
 	uint64_t h = DRAW_HASH_INIT;
+	int i;
 
 	h = draw_hash_str(h, s->path);
 	h = draw_hash_str(h, s->source);
@@ -38,11 +41,47 @@ pane_socket_digest(const struct dash *d)
 	h = draw_hash_str(h, s->context);
 	h = draw_hash_int(h, s->context_current);
 	h = draw_hash_int(h, s->restarts);
+	for (i = 0; i < s->nports; i++) {
+		h = draw_hash_int(h, s->ports[i].host_port);
+		h = draw_hash_int(h, s->ports[i].container_port);
+		h = draw_hash_str(h, s->ports[i].container);
+		h = draw_hash_str(h, s->ports[i].state);
+		h = draw_hash_str(h, s->ports[i].error);
+	}
 	h = draw_hash_int(h, k->conn);
 	h = draw_hash_str(h, k->endpoint);
 	h = draw_hash_str(h, k->version);
 	h = draw_hash_str(h, k->api_version);
 	return draw_hash_str(h, k->error);
+}
+
+/* "Ports 8080→80 web · 5432 in use (db) · 53/udp not forwarded" */
+static void
+pane_socket_ports(WINDOW *w, int y, int cols, const struct model_socket *s)
+{
+	int dim = theme_attr(THEME_DIM), def = theme_attr(THEME_DEFAULT);
+	int err = theme_attr(THEME_STATUS_ERROR), x = 1, i;
+	const struct model_fport *p;
+
+	x += draw_text(w, y, x, cols - x - 1, dim, "Ports ");
+	for (i = 0; i < s->nports && x < cols - 2; i++) {
+		p = &s->ports[i];
+		if (i > 0)
+			x += draw_text(w, y, x, cols - x - 1, dim, " · ");
+		if (p->proto != NULL && strcmp(p->proto, "tcp") != 0)
+			x += draw_printf(w, y, x, cols - x - 1, dim,
+			                 "%d/%s not forwarded", p->host_port,
+			                 p->proto);
+		else if (p->error != NULL)
+			x += draw_printf(w, y, x, cols - x - 1, err, "%d: %s",
+			                 p->host_port, p->error);
+		else
+			x += draw_printf(w, y, x, cols - x - 1, def, "%d→%d",
+			                 p->host_port, p->container_port);
+		if (p->container != NULL)
+			x += draw_printf(w, y, x, cols - x - 1, dim, " %s",
+			                 p->container);
+	}
 }
 
 static void
@@ -117,6 +156,9 @@ pane_socket_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	draw_text(w, y, 1, cols - 2, theme_attr(THEME_KEY_LABEL) | def,
 	          endpoint);
 	free(endpoint);
+	if (++y >= rows || s->nports == 0)
+		return;
+	pane_socket_ports(w, y, cols, s);
 }
 
 static int

@@ -67,6 +67,7 @@ extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;
 extern const struct cmd_entry cmd_socket_entry;
 extern const struct cmd_entry cmd_context_entry;
+extern const struct cmd_entry cmd_ports_entry;
 extern const struct cmd_entry cmd_scan_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_start_entry; /* cmd-vm.c */

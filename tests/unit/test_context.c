@@ -2,7 +2,8 @@
  * test_context.c: the Docker context store as context.c writes it: the
  * meta directory named by the hex SHA-256 of the context name, meta.json
  * contents, refusing a context berth did not make, and activation that
- * keeps config.json's other keys and puts the previous context back. Runs
+ * keeps config.json's other keys and puts the previous context back; the
+ * forward's published-port list as the model gets it (ports.c). Runs
  * against a private DOCKER_CONFIG in a temporary directory.
  */
 
@@ -187,6 +188,45 @@ test_invalid_config(void **unused)
 	free(path);
 }
 
+/*
+ * forward.json's port list into the model (ports.c): the daemon's text
+ * (container names) arrives sanitized, a previous list is replaced, and
+ * no list clears it.
+ */
+static void
+test_ports_fill(void **unused)
+{
+	struct model_socket ms;
+	json_t *a;
+
+	(void)unused;
+	memset(&ms, 0, sizeof ms);
+	a = json_loads("[{\"host_port\":8080,\"container_port\":80,"
+	               "\"proto\":\"tcp\",\"container\":\"web\\u001b[2J\","
+	               "\"state\":\"forwarded\"},"
+	               "{\"host_port\":5353,\"container_port\":53,"
+	               "\"proto\":\"udp\",\"state\":\"udp not forwarded\"},"
+	               "{\"host_port\":9000,\"container_port\":9000,"
+	               "\"proto\":\"tcp\",\"container\":\"db\","
+	               "\"state\":\"error\",\"error\":\"in use\"}]",
+	               0, NULL);
+	assert_non_null(a);
+	ports_fill(a, &ms);
+	ports_fill(a, &ms); /* again: replaced, not appended */
+	assert_int_equal(ms.nports, 3);
+	assert_int_equal(ms.ports[0].host_port, 8080);
+	assert_int_equal(ms.ports[0].container_port, 80);
+	assert_null(strchr(ms.ports[0].container, '\033'));
+	assert_string_equal(ms.ports[1].state, "udp not forwarded");
+	assert_null(ms.ports[1].container);
+	assert_string_equal(ms.ports[2].error, "in use");
+	json_decref(a);
+	ports_fill(NULL, &ms);
+	assert_int_equal(ms.nports, 0);
+	assert_null(ms.ports);
+	model_socket_clear(&ms);
+}
+
 int
 main(void)
 {
@@ -197,6 +237,7 @@ main(void)
 	    cmocka_unit_test(test_foreign),
 	    cmocka_unit_test(test_activate),
 	    cmocka_unit_test(test_invalid_config),
+	    cmocka_unit_test(test_ports_fill),
 	};
 	char *cmd;
 	int rc;

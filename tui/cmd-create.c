@@ -88,13 +88,6 @@ cmd_create_open(struct cmd_ctx *ctx, struct profile **pp)
 		free(cause);
 		return NULL;
 	}
-	/* No image and no kernel: the default cloud image. */
-	if ((p->vm.image == NULL || *p->vm.image == '\0') &&
-	    (p->vm.kernel == NULL || *p->vm.kernel == '\0') &&
-	    image_default_url(p->vm.arch) != NULL) {
-		free(p->vm.image);
-		p->vm.image = xstrdup(image_default_url(p->vm.arch));
-	}
 	vm = vm_new(p);
 	if (vm_connect(vm, &cause) != 0 || vm_lock(vm, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
@@ -182,8 +175,8 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((!fresh &&
 	     !((m.state == MODEL_VM_SHUTOFF || m.state == MODEL_VM_RUNNING) &&
 	       create_first_boot_pending(p))) ||
-	    m.conn != MODEL_CONN_UP || p->vm.image == NULL ||
-	    *p->vm.image == '\0' || strncmp(m.uri, "test:", 5) == 0) {
+	    m.conn != MODEL_CONN_UP || image_source(p) == NULL ||
+	    strncmp(m.uri, "test:", 5) == 0) {
 		model_vm_clear(&m);
 		vm_free(vm);
 		profile_free(p);

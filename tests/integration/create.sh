@@ -130,6 +130,16 @@ check "the partial download is kept" test -s "$part"
 is "the next create resumes and succeeds" "$?" 0
 is "domain defined after the resumed create" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
 
+# A first start that libvirt refuses (the system disk is gone): one line
+# naming the stage. Before, the cause was freed twice (create_fail, then
+# the exit path): "double free or corruption", abort.
+mv "$STATE/disk.qcow2" "$W/disk.away"
+out=$("$BERTH" -p "$P" start 2>&1)
+like "a first start libvirt refuses fails naming the stage, no crash" \
+	"$?:$(printf '%s\n' "$out" | tail -1)" \
+	"^1:berth: booting failed after [0-9]+ s: libvirt: starting $DOM: .*disk\.qcow2"
+mv "$W/disk.away" "$STATE/disk.qcow2"
+
 # A guest that never gets Docker ready: the tiny test guest boots (kernel
 # and initramfs from tests/vm/build-guest.sh) but has no sshd, so booting
 # times out, naming the stage and the console log.

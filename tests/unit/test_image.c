@@ -133,6 +133,31 @@ test_defaults(void **state)
 	assert_false(image_is_url("/x/y.qcow2"));
 }
 
+/* The one answer the CLI and the dashboard share (issue 12). */
+static void
+test_source(void **state)
+{
+	struct profile *p = profile_defaults("t");
+
+	(void)state;
+	free(p->vm.arch);
+	p->vm.arch = xstrdup("x86_64");
+	assert_string_equal(image_source(p), image_default_url("x86_64"));
+	p->vm.kernel = xstrdup("/boot/vmlinuz");
+	assert_null(image_source(p)); /* a kernel-booted VM */
+	p->vm.image = xstrdup("file:///x.qcow2");
+	assert_string_equal(image_source(p), "file:///x.qcow2");
+	free(p->vm.kernel);
+	p->vm.kernel = NULL;
+	assert_string_equal(image_source(p), "file:///x.qcow2");
+	free(p->vm.arch);
+	p->vm.arch = xstrdup("sparc");
+	free(p->vm.image);
+	p->vm.image = NULL;
+	assert_null(image_source(p));
+	profile_free(p);
+}
+
 static void
 test_progress_text(void **state)
 {
@@ -314,6 +339,7 @@ main(void)
 	    cmocka_unit_test(test_cache_path),
 	    cmocka_unit_test(test_sha512),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_source),
 	    cmocka_unit_test(test_progress_text),
 	    cmocka_unit_test(test_format_of),
 	    cmocka_unit_test(test_user_data),

@@ -136,6 +136,27 @@ create_first_boot_pending(const struct profile *p)
 }
 
 /*
+ * What the downloading stage says of a base image whose checksum was
+ * verified: image.c records it in BASE.sha256 (64 or 128 hex digits).
+ * NULL when none was (caller frees).
+ */
+static char *
+create_sum_note(const char *base)
+{
+	char *f = xasprintf("%s.sha256", base),
+	     *s = util_read_file(f, NULL, NULL);
+	size_t n = s != NULL ? strspn(s, "0123456789abcdefABCDEF") : 0;
+
+	free(f);
+	free(s);
+	if (n == 128)
+		return xstrdup("SHA-512 checked");
+	if (n == 64)
+		return xstrdup("SHA-256 checked");
+	return NULL;
+}
+
+/*
  * Stages 1-2: the base image (downloaded unless cached), the disks, the
  * seed, the domain. Nothing is defined until every file exists, and each
  * file is made under a temporary name, so an interrupted create leaves
@@ -168,6 +189,8 @@ create_vm(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 			rc = create_fail(&r, why, cause);
 			goto out;
 		}
+		if (note == NULL)
+			note = create_sum_note(base);
 		free(base);
 		create_report(&r, 1, note);
 		create_begin(&r, CREATE_DISKS);

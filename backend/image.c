@@ -666,10 +666,6 @@ image_resolve(const struct profile *p, image_progress_cb cb, void *arg,
 			*note = xasprintf("%s; the download is not verified "
 			                  "(set vm.image_sha256)",
 			                  why);
-		else if (sum != NULL && note != NULL)
-			*note = xasprintf("checked against the %s beside it",
-			                  strlen(sum) == 128 ? "SHA512SUMS"
-			                                     : "SHA256SUMS");
 		free(why);
 		want = sum;
 	}

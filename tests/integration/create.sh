@@ -143,7 +143,10 @@ mv "$W/disk.away" "$STATE/disk.qcow2"
 # A guest that never gets Docker ready: the tiny test guest boots (kernel
 # and initramfs from tests/vm/build-guest.sh) but has no sshd, so booting
 # times out, naming the stage and the console log.
+check "the profile's ssh key exists before delete" test -s "$STATE/ssh/id_ed25519"
 "$BERTH" -p "$P" delete --yes --data >/dev/null 2>&1
+# --data takes everything: before, the key stayed behind (first-run.sh).
+check "delete --data leaves no ssh key" test ! -e "$STATE/ssh/id_ed25519"
 if guest_paths 2>/dev/null; then
 	cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
 vm:

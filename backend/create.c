@@ -153,6 +153,27 @@ create_first_boot_pending(const struct profile *p)
 }
 
 /*
+ * What the downloading stage says of a base image whose checksum was
+ * verified: image.c records it in BASE.sha256 (64 or 128 hex digits).
+ * NULL when none was (caller frees).
+ */
+static char *
+create_sum_note(const char *base)
+{
+	char *f = xasprintf("%s.sha256", base),
+	     *s = util_read_file(f, NULL, NULL);
+	size_t n = s != NULL ? strspn(s, "0123456789abcdefABCDEF") : 0;
+
+	free(f);
+	free(s);
+	if (n == 128)
+		return xstrdup("SHA-512 checked");
+	if (n == 64)
+		return xstrdup("SHA-256 checked");
+	return NULL;
+}
+
+/*
  * Stages 1-2: the base image (downloaded unless cached), the disks, the
  * seed, the domain. Nothing is defined until every file exists, and each
  * file is made under a temporary name, so an interrupted create leaves
@@ -178,13 +199,15 @@ create_vm(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 		               m.domain, p->name);
 		goto out;
 	}
-	if (p->vm.image != NULL && *p->vm.image != '\0') {
+	if (image_source(p) != NULL) {
 		create_begin(&r, CREATE_DOWNLOAD);
 		base = image_resolve(p, create_image_progress, &r, &note, &why);
 		if (base == NULL) {
 			rc = create_fail(&r, why, cause);
 			goto out;
 		}
+		if (note == NULL)
+			note = create_sum_note(base);
 		free(base);
 		create_report(&r, 1, note);
 		create_begin(&r, CREATE_DISKS);
@@ -331,6 +354,76 @@ create_ssh(struct create_run *r, const struct profile *p, const char *key,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * One look at cloud-init in the guest, one line (create_ssh shows a
+ * newline as ^J): its status word, '|', the step berth's provisioning
+ * script is on ("none" when the image has no cloud-init: nothing to wait
+ * for).
+ */
+static const char create_ci_status[] =
+    "command -v cloud-init >/dev/null 2>&1 || { echo none; exit 0; }; "
+    "s=$(cloud-init status 2>/dev/null | sed -n 's/^status: *//p'); "
+    "echo \"${s:-unknown}|$(head -n1 /run/berth-provision.step "
+    "2>/dev/null)\"; exit 0";
+
+/* What a failed provisioning shows: cloud-init's errors, the log's tail. */
+static const char create_ci_failure[] =
+    "cloud-init status --long 2>&1 | grep -v '^ *$' | tail -n 6; "
+    "echo '--- tail of /var/log/cloud-init-output.log:'; "
+    "tail -n 12 /var/log/cloud-init-output.log 2>&1 | cut -c1-200";
+
+/*
+ * Read one create_ci_status answer. Still running: report the step and
+ * leave *detail NULL. Finished: *detail says how (caller frees). Failed
+ * (cloud-init's status is error): -1 with *why naming the step and the
+ * tail of cloud-init-output.log, fetched at once, so a failure never
+ * waits for the timeout.
+ */
+static int
+create_ci_poll(struct create_run *r, const struct profile *p, const char *key,
+               int port, const char *out, char **detail, char **why)
+{
+	char *status = xstrdup(out), *step, *bar, *more = NULL, *t;
+
+	*detail = NULL;
+	step = (bar = strchr(status, '|')) != NULL ? bar + 1 : NULL;
+	if (bar != NULL)
+		*bar = '\0';
+	if (strcmp(status, "none") == 0 || strcmp(status, "disabled") == 0) {
+		*detail =
+		    xasprintf("already provisioned (no cloud-init %s)",
+		              *status == 'n' ? "in the image" : "enabled");
+	} else if (strcmp(status, "done") == 0) {
+		*detail =
+		    xasprintf("cloud-init done%s%s",
+		              step != NULL && *step != '\0' ? ", berth: " : "",
+		              step != NULL ? step : "");
+	} else if (strcmp(status, "error") == 0 ||
+	           strcmp(status, "degraded") == 0) {
+		create_ssh(r, p, key, port, create_ci_failure, &more);
+		/* The tail's lines again (create_ssh made them ^J). */
+		while (more != NULL && (t = strstr(more, "^J")) != NULL) {
+			t[0] = '\n';
+			memmove(t + 1, t + 2, strlen(t + 2) + 1);
+		}
+		*why = xasprintf(
+		    "cloud-init: %s%s%s\n%s", status,
+		    step != NULL && *step != '\0' ? " at step: " : "",
+		    step != NULL ? step : "", more != NULL ? more : "");
+		free(more);
+		free(status);
+		return -1;
+	} else {
+		t = xasprintf("cloud-init %s%s%s", status,
+		              step != NULL && *step != '\0' ? ": " : "",
+		              step != NULL ? step : "");
+		create_report(r, 0, t);
+		free(t);
+	}
+	free(status);
+	return 0;
+}
+
 static void
 create_vm_progress(void *arg, const char *text)
 {
@@ -368,11 +461,13 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	    (ps = provision_serve(r.state_dir, &why)) == NULL) {
 		free(seed_url);
 		rc = create_fail(&r, why, cause);
+		why = NULL; /* create_fail freed it */
 		goto out;
 	}
 	free(seed_url);
 	if (vm_op_run(vm, VM_OP_START, create_vm_progress, &r, &why) != 0) {
 		rc = create_fail(&r, why, cause);
+		why = NULL; /* create_fail freed it */
 		goto out;
 	}
 	vm_refresh(vm, 0, NULL);
@@ -402,44 +497,45 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	create_begin(&r, CREATE_PROVISION);
 	if (forward_ensure_key(r.state_dir, p->name, &key, NULL, &why) != 0) {
 		rc = create_fail(&r, why, cause);
+		why = NULL; /* create_fail freed it */
 		goto out;
 	}
 	for (;;) {
 		free(out);
-		st = create_ssh(&r, p, key, port,
-		                "command -v cloud-init >/dev/null 2>&1 || "
-		                "{ echo none; exit 0; }; "
-		                "cloud-init status --wait >/dev/null 2>&1; "
-		                "cloud-init status 2>&1 | tail -1",
-		                &out);
-		if (st == 0)
+		st = create_ssh(&r, p, key, port, create_ci_status, &out);
+		if (st == 0 &&
+		    create_ci_poll(&r, p, key, port, out, &detail, &why) != 0) {
+			rc = create_fail(&r, why, cause);
+			why = NULL; /* create_fail freed it */
+			goto out;
+		}
+		if (st == 0 && detail != NULL)
 			break;
 		if (util_mono_ms() - r.t0 > limit) {
 			rc = create_fail(
 			    &r,
-			    xasprintf("cannot log in as %s with %s on port %d",
-			              p->vm.ssh_user != NULL ? p->vm.ssh_user
-			                                     : "root",
-			              key, port),
+			    st != 0 ? xasprintf("cannot log in as %s with %s "
+			                        "on port %d",
+			                        p->vm.ssh_user != NULL
+			                            ? p->vm.ssh_user
+			                            : "root",
+			                        key, port)
+			            : xasprintf("cloud-init still running: %s",
+			                        out),
 			    cause);
 			goto out;
 		}
-		create_report(&r, 0, "logging in");
-		sleep(1);
+		if (st != 0)
+			create_report(&r, 0, "logging in");
+		sleep(st == 0 ? 2 : 1);
 	}
-	out[strcspn(out, "\n")] = '\0';
-	if (strcmp(out, "none") == 0)
-		detail = xstrdup("already provisioned (no cloud-init in the "
-		                 "image)");
-	else if (strstr(out, "error") != NULL) {
-		rc = create_fail(&r, xasprintf("cloud-init: %s", out), cause);
-		goto out;
-	} else if (ps != NULL)
-		detail = xasprintf("cloud-init: %s (seed over HTTP, %d files "
-		                   "fetched)",
-		                   out, provision_serve_hits(ps));
-	else
-		detail = xasprintf("cloud-init: %s", out);
+	if (ps != NULL) {
+		char *t = xasprintf("%s (seed over HTTP, %d files fetched)",
+		                    detail, provision_serve_hits(ps));
+
+		free(detail);
+		detail = t;
+	}
 	provision_serve_stop(ps);
 	ps = NULL;
 	create_report(&r, 1, detail);
@@ -480,6 +576,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 		starter = forward_spawn_supervisor(p->name, m.ssh, &why);
 		if (starter < 0) {
 			rc = create_fail(&r, why, cause);
+			why = NULL; /* create_fail freed it */
 			goto out;
 		}
 		waitpid(starter, NULL, 0);
@@ -492,7 +589,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 			break;
 		if (util_mono_ms() - r.t0 > limit) {
 			rc = create_fail(&r, why, cause);
-			why = NULL;
+			why = NULL; /* create_fail freed it */
 			goto out;
 		}
 		create_report(&r, 0, "waiting for the forward");
@@ -579,6 +676,7 @@ struct create_job {
 	struct create_report rep; /* its detail is in detail */
 	char *detail;
 	uint64_t stage_t0; /* mono ms the stage began */
+	char *done_stages; /* "downloading 12 s, creating disks 1 s" */
 	char *result;      /* final message */
 	int done, failed;
 };
@@ -599,6 +697,7 @@ create_job_unref(struct create_job *j)
 		close(j->lock_fd);
 	profile_free(j->profile);
 	free(j->detail);
+	free(j->done_stages);
 	free(j->result);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
@@ -620,7 +719,19 @@ create_job_report(void *arg, const struct create_report *rep)
 	struct create_job *j = arg;
 	char *detail = rep->detail != NULL ? xstrdup(rep->detail) : NULL;
 
+	/* Finished stages stay on the line with their times, as the CLI
+	 * prints them one a line. */
 	pthread_mutex_lock(&j->lock);
+	if (rep->done) {
+		char *t =
+		    xasprintf("%s%s%s %.0f s",
+		              j->done_stages != NULL ? j->done_stages : "",
+		              j->done_stages != NULL ? ", " : "",
+		              create_stage_name(rep->stage),
+		              (double)rep->elapsed_ms / 1000.0);
+		free(j->done_stages);
+		j->done_stages = t;
+	}
 	free(j->detail);
 	j->detail = detail;
 	j->rep = *rep;
@@ -636,7 +747,7 @@ create_job_main(void *arg)
 {
 	struct create_job *j = arg;
 	struct vm *vm = vm_new(j->profile);
-	char *cause = NULL, *result;
+	char *cause = NULL, *result, *nl;
 	int rc;
 
 	vm_lock_adopt(vm, j->lock_fd);
@@ -647,9 +758,13 @@ create_job_main(void *arg)
 	if (rc == 0 && j->start)
 		rc = create_bring_up(vm, j->profile, create_job_report, j,
 		                     &cause);
-	if (rc != 0)
+	if (rc != 0) {
 		result = cause != NULL ? cause : xstrdup("create failed");
-	else if (j->start)
+		/* One message line: a failed provisioning's log tail has
+		 * several (the CLI prints them as they are). */
+		for (nl = result; (nl = strchr(nl, '\n')) != NULL;)
+			*nl = ' ';
+	} else if (j->start)
 		result = xstrdup("the VM is up and Docker answers on the host "
 		                 "socket");
 	else
@@ -741,12 +856,14 @@ create_job_read(struct create_job *j, char **text, char **result, int *failed)
 	*text = NULL;
 	if (j->have_stage)
 		*text = xasprintf(
-		    "%s %s%s%s (%.0f s)", create_stage_name(j->rep.stage),
+		    "%s %s%s%s (%.0f s)%s%s", create_stage_name(j->rep.stage),
 		    j->rep.done ? "done" : "…", j->detail != NULL ? ": " : "",
 		    j->detail != NULL ? j->detail : "",
 		    (double)(j->rep.done ? j->rep.elapsed_ms
 		                         : util_mono_ms() - j->stage_t0) /
-		        1000.0);
+		        1000.0,
+		    j->done_stages != NULL ? " · done: " : "",
+		    j->done_stages != NULL ? j->done_stages : "");
 	done = j->done;
 	*result = NULL;
 	if (done) {

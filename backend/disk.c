@@ -296,12 +296,30 @@ disk_remove(const char *state_dir, int data, char **cause)
 		free(f);
 	}
 	if (data) {
+		static const char *const keys[] = {"ssh/id_ed25519",
+		                                   "ssh/id_ed25519.pub"};
+
 		f = disk_data_path(state_dir);
 		if (unlink(f) != 0 && errno != ENOENT) {
 			util_set_cause(cause, "%s: %s", f, strerror(errno));
 			free(f);
 			return -1;
 		}
+		free(f);
+		/* Everything goes with the data: the profile's ssh key too
+		 * (the next create makes a new one and seeds it). */
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			f = xasprintf("%s/%s", state_dir, keys[i]);
+			if (unlink(f) != 0 && errno != ENOENT) {
+				util_set_cause(cause, "%s: %s", f,
+				               strerror(errno));
+				free(f);
+				return -1;
+			}
+			free(f);
+		}
+		f = xasprintf("%s/ssh", state_dir);
+		rmdir(f); /* only when nothing else is in it */
 		free(f);
 	}
 	return 0;

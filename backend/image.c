@@ -89,6 +89,22 @@ image_default_url(const char *arch)
 	return NULL;
 }
 
+/*
+ * The image a profile's VM is made from: vm.image, else (when it boots no
+ * vm.kernel either) the default cloud image for its architecture; NULL
+ * for a kernel-booted VM or an architecture with no default. The one
+ * answer the CLI's create/start and the dashboard's c share.
+ */
+const char *
+image_source(const struct profile *p)
+{
+	if (p->vm.image != NULL && *p->vm.image != '\0')
+		return p->vm.image;
+	if (p->vm.kernel != NULL && *p->vm.kernel != '\0')
+		return NULL;
+	return image_default_url(p->vm.arch);
+}
+
 /* <cache>/images (caller frees). */
 char *
 image_cache_dir(void)
@@ -575,7 +591,7 @@ char *
 image_resolve(const struct profile *p, image_progress_cb cb, void *arg,
               char **note, char **cause)
 {
-	const char *src = p->vm.image, *want = p->vm.image_sha256;
+	const char *src = image_source(p), *want = p->vm.image_sha256;
 	char *dest, *sum = NULL, *why = NULL;
 	struct stat sb;
 	int ok;

@@ -30,6 +30,7 @@ struct image_entry {
 };
 
 const char *image_default_url(const char *);
+const char *image_source(const struct profile *);
 char *image_cache_dir(void);
 char *image_cache_path(const char *);
 int image_is_url(const char *);

@@ -92,8 +92,98 @@ provision_quote(const char *s)
 }
 
 /*
+ * The guest side of provisioning, run by cloud-init at every boot (from
+ * /var/lib/cloud/scripts/per-boot, so a boot after a failed try goes on
+ * where it stopped, and a boot after a good one finds every step done and
+ * skips it in a second). Each step is named in /run/berth-provision.step
+ * and in cloud-init-output.log, so the host can say which one failed; a
+ * failed step exits non-zero, which makes cloud-init's status "error" at
+ * once instead of leaving the host waiting. Docker is Debian's docker.io:
+ * it comes from the archive the image already trusts and is reached
+ * through the same mirror (or the apt proxy a profile sets), with Debian's
+ * security updates; Docker's own repository would need a third-party key
+ * and another host. --no-install-recommends keeps git, perl and
+ * needrestart out; apparmor is named because Debian's kernels enable
+ * AppArmor and runc cannot start a container there without it.
+ */
+static const char provision_script[] =
+    "st=/run/berth-provision.step\n"
+    "say() { echo \"berth-provision: $*\"; }\n"
+    "step() { echo \"$1\" >$st; say \"step: $1\"; }\n"
+    "fail() { echo \"failed: $1\" >$st; say \"FAILED: $1\"; exit 1; }\n"
+    "have() { dpkg-query -W -f '${Status}' \"$1\" 2>/dev/null |"
+    " grep -q 'ok installed'; }\n"
+    "export DEBIAN_FRONTEND=noninteractive\n"
+    "step sysctl\n"
+    "sysctl -q --system >/dev/null 2>&1 || say 'sysctl: some keys failed'\n"
+    "step mounts\n"
+    "mount -a || say 'mount -a: some mounts failed (nofail)'\n"
+    "need=\n"
+    "for p in docker.io apparmor qemu-guest-agent; do\n"
+    "\thave $p || need=\"$need $p\"\n"
+    "done\n"
+    "if [ -n \"$need\" ]; then\n"
+    "\tstep 'apt-get update'\n"
+    "\tapt-get -q update || { sleep 5; apt-get -q update; } ||"
+    " fail 'apt-get update'\n"
+    "\tstep \"apt-get install$need\"\n"
+    "\tapt-get -q -y --no-install-recommends"
+    " -o Dpkg::Options::=--force-confold install $need ||"
+    " fail \"apt-get install$need\"\n"
+    "fi\n"
+    "step qemu-guest-agent\n"
+    "systemctl start qemu-guest-agent || say 'qemu-guest-agent did not "
+    "start'\n"
+    "if [ -n \"${BERTH_USER:-}\" ] && ! id -nG \"$BERTH_USER\" |"
+    " grep -qw docker; then\n"
+    "\tstep \"docker group for $BERTH_USER\"\n"
+    "\tusermod -aG docker \"$BERTH_USER\" || fail \"usermod $BERTH_USER\"\n"
+    "fi\n"
+    "step 'start docker'\n"
+    "systemctl enable --now docker.socket docker.service ||"
+    " fail 'start docker'\n"
+    "step 'wait for dockerd'\n"
+    "i=0\n"
+    "until docker info >/dev/null 2>&1; do\n"
+    "\ti=$((i + 1))\n"
+    "\t[ $i -lt 120 ] || fail 'dockerd did not answer docker info in 120 "
+    "s'\n"
+    "\tsleep 1\n"
+    "done\n"
+    "echo ready >$st\n"
+    "say 'Docker ready'\n";
+
+/*
+ * berth's daemon.json: containers' logs rotate (json-file, which `docker
+ * logs` and berth's log view read), so a chatty container cannot fill the
+ * data disk.
+ */
+static const char provision_daemon_json[] =
+    "{\n"
+    "  \"log-driver\": \"json-file\",\n"
+    "  \"log-opts\": {\"max-size\": \"10m\", \"max-file\": \"3\"}\n"
+    "}\n";
+
+/* Append s as the lines of a YAML literal block indented by six spaces. */
+static void
+provision_add_block(char **out, const char *s)
+{
+	const char *e;
+
+	while (*s != '\0') {
+		e = strchr(s, '\n');
+		if (e == NULL)
+			e = s + strlen(s);
+		provision_add(out, "      %.*s\n", (int)(e - s), s);
+		s = *e == '\n' ? e + 1 : e;
+	}
+}
+
+/*
  * The #cloud-config user-data for a profile: domain is the hostname,
- * pubkey the public key line (caller frees the result).
+ * pubkey the public key line (caller frees the result). Everything that
+ * installs or starts something is in provision_script, run at every boot;
+ * cloud-init's own modules only write files, keys and fstab lines.
  */
 char *
 provision_user_data(const struct profile *p, const char *domain,
@@ -108,15 +198,22 @@ provision_user_data(const struct profile *p, const char *domain,
 	q = provision_quote(domain);
 	provision_add(&s, "hostname: %s\nfqdn: %s\n", q, q);
 	free(q);
+	/* No locale: berth needs none, and cloud-init's default runs
+	 * locale-gen, which an image without the locales package (like the
+	 * test's look-alike) lacks: the module fails and cloud-init's
+	 * status says error. */
+	provision_add(&s, "locale: false\n");
 	provision_add(&s,
 	              "disable_root: false\nssh_pwauth: false\n"
 	              "ssh_authorized_keys:\n  - %s\n",
 	              k);
 	if (strcmp(user, "root") != 0) {
+		/* No groups: [docker] here: cloud-init would make the group
+		 * before docker.io's postinst, whose addgroup --system then
+		 * fails on a non-system group of that name. */
 		q = provision_quote(user);
 		provision_add(&s,
 		              "users:\n  - default\n  - name: %s\n"
-		              "    groups: [docker]\n"
 		              "    sudo: \"ALL=(ALL) NOPASSWD:ALL\"\n"
 		              "    shell: /bin/bash\n"
 		              "    ssh_authorized_keys:\n      - %s\n",
@@ -162,17 +259,25 @@ provision_user_data(const struct profile *p, const char *domain,
 	              "      fs.inotify.max_user_watches = 524288\n"
 	              "      fs.inotify.max_user_instances = 8192\n"
 	              "      fs.inotify.max_queued_events = 1048576\n");
-	provision_add(&s, "package_update: true\npackages:\n  - docker.io\n"
-	                  "  - qemu-guest-agent\n");
-	provision_add(&s, "runcmd:\n  - [sysctl, --system]\n"
-	                  "  - [sh, -c, \"mount -a || true\"]\n"
-	                  "  - [systemctl, enable, --now, qemu-guest-agent]\n"
-	                  "  - [systemctl, enable, --now, docker]\n");
-	if (strcmp(user, "root") != 0) {
-		q = provision_quote(user);
-		provision_add(&s, "  - [usermod, -aG, docker, %s]\n", q);
-		free(q);
-	}
+	provision_add(&s, "  - path: /etc/docker/daemon.json\n"
+	                  "    content: |\n");
+	provision_add_block(&s, provision_daemon_json);
+	provision_add(&s, "  - path: /var/lib/cloud/scripts/per-boot/"
+	                  "berth-provision\n"
+	                  "    permissions: \"0755\"\n"
+	                  "    content: |\n");
+	provision_add(&s, "      #!/bin/sh\n"
+	                  "      # berth-provision: from berth's user-data\n");
+	/* A user name is letters, digits, '.', '_' and '-' (else cloud-init
+	 * could not make it either), so it needs no quoting here. */
+	if (strcmp(user, "root") != 0 &&
+	    strspn(user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789._-") == strlen(user))
+		provision_add(&s, "      BERTH_USER=%s\n", user);
+	provision_add_block(&s, provision_script);
+	/* The profile's own scripts: once, after the first boot's Docker. */
+	if (p->nprovision > 0)
+		provision_add(&s, "runcmd:\n");
 	for (i = 0; i < p->nprovision; i++) {
 		q = provision_quote(p->provision[i]);
 		provision_add(&s, "  - [sh, -c, %s]\n", q);

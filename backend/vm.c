@@ -1581,12 +1581,21 @@ vm_pick_accel(struct vm *vm, char **why)
 	return xstrdup("qemu");
 }
 
-/* The profile describes a guest berth can define. */
+/*
+ * The profile describes a guest berth can define: a kernel, an image, or
+ * (with neither) the default cloud image, except on libvirt's test driver,
+ * whose fake domains never download anything.
+ */
 static int
-vm_profile_has_guest(const struct profile *p)
+vm_profile_has_guest(const struct vm *vm)
 {
+	const struct profile *p = vm->profile;
+
+	if (vm->is_test)
+		return (p->vm.kernel != NULL && *p->vm.kernel != '\0') ||
+		       (p->vm.image != NULL && *p->vm.image != '\0');
 	return (p->vm.kernel != NULL && *p->vm.kernel != '\0') ||
-	       (p->vm.image != NULL && *p->vm.image != '\0');
+	       image_source(p) != NULL;
 }
 
 /* Make the disk file: a sparse raw file, or a qcow2 overlay of the image. */
@@ -1598,7 +1607,7 @@ vm_make_disk(struct vm *vm, char **path, const char **format, char **cause)
 	struct stat sb;
 	int fd;
 
-	if (p->vm.image != NULL && *p->vm.image != '\0') {
+	if (image_source(p) != NULL) {
 		char *data = NULL, *seed = NULL;
 
 		/* image.h: base image (downloaded once), overlay, data disk,
@@ -1655,7 +1664,7 @@ vm_define(struct vm *vm, char **cause)
 	}
 	if (vm_lookup(vm) == 0)
 		return 0;
-	if (!vm_profile_has_guest(p)) {
+	if (!vm_profile_has_guest(vm)) {
 		util_set_cause(cause,
 		               "domain %s does not exist on %s, and profile %s "
 		               "has no vm.image or vm.kernel to define it from",
@@ -1751,7 +1760,7 @@ vm_define(struct vm *vm, char **cause)
 	virDomainFree(d);
 	vm_notify(vm, 0, "defined domain %s (%s, %d vCPUs, %s)", vm->domain,
 	          domxml_accel_name(type), s.vcpus,
-	          p->vm.image != NULL ? "disk boot" : "kernel boot");
+	          s.disk_boot ? "disk boot" : "kernel boot");
 	if (why != NULL)
 		vm_notify(vm, 1, "%s", why);
 	free(why);
@@ -2706,8 +2715,7 @@ vm_comp_job_begin(struct vm_comp *c, int start)
 	char *cause = NULL;
 	int fresh = st == MODEL_VM_NOT_CREATED;
 
-	if (c->vm->is_test || !vm_connected(c->vm) || p->vm.image == NULL ||
-	    *p->vm.image == '\0')
+	if (c->vm->is_test || !vm_connected(c->vm) || image_source(p) == NULL)
 		return 0;
 	if (!fresh &&
 	    !(start && (st == MODEL_VM_SHUTOFF || st == MODEL_VM_RUNNING) &&
@@ -2849,8 +2857,10 @@ vm_comp_command(void *arg, const struct engine_cmd *cmd)
 			               c->job_text);
 			return 1;
 		}
+		/* c does what berth start does on a new VM: create it
+		 * and bring it up to a forwarded Docker socket. */
 		if (cmd->type == ENGINE_CMD_VM_CREATE &&
-		    vm_comp_job_begin(c, 0))
+		    vm_comp_job_begin(c, 1))
 			return 1;
 		if (cmd->type == ENGINE_CMD_VM_CREATE)
 			r = vm_lock_wait(c->vm, "create", 0, &cause) == 0

@@ -92,13 +92,6 @@ cmd_create_open(struct cmd_ctx *ctx, const char *what, struct profile **pp,
 	if ((p = cmd_profile_open(ctx)) == NULL)
 		return NULL;
 	*rc = BERTH_EXIT_FAILED;
-	/* No image and no kernel: the default cloud image. */
-	if ((p->vm.image == NULL || *p->vm.image == '\0') &&
-	    (p->vm.kernel == NULL || *p->vm.kernel == '\0') &&
-	    image_default_url(p->vm.arch) != NULL) {
-		free(p->vm.image);
-		p->vm.image = xstrdup(image_default_url(p->vm.arch));
-	}
 	vm = vm_new(p);
 	if (vm_connect(vm, &cause) != 0 ||
 	    vm_lock_wait(vm, what, VM_LOCK_WAIT_MS, &cause) != 0) {
@@ -189,8 +182,8 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((!fresh &&
 	     !((m.state == MODEL_VM_SHUTOFF || m.state == MODEL_VM_RUNNING) &&
 	       create_first_boot_pending(p))) ||
-	    m.conn != MODEL_CONN_UP || p->vm.image == NULL ||
-	    *p->vm.image == '\0' || strncmp(m.uri, "test:", 5) == 0) {
+	    m.conn != MODEL_CONN_UP || image_source(p) == NULL ||
+	    strncmp(m.uri, "test:", 5) == 0) {
 		model_vm_clear(&m);
 		vm_free(vm);
 		profile_free(p);

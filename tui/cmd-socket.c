@@ -647,7 +647,7 @@ cmd_ports_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(&cmd_ports_entry,
 		                       "unexpected argument %s", argv[optind]);
-	if ((p = cmd_socket_profile(ctx)) == NULL)
+	if ((p = cmd_profile_open(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
 	cmd_socket_observe(p, &ms);
 	for (i = 0; i < ms.nports; i++)

@@ -130,10 +130,23 @@ check "the partial download is kept" test -s "$part"
 is "the next create resumes and succeeds" "$?" 0
 is "domain defined after the resumed create" "$(guest_virsh domstate "$DOM" 2>&1)" "shut off"
 
+# A first start that libvirt refuses (the system disk is gone): one line
+# naming the stage. Before, the cause was freed twice (create_fail, then
+# the exit path): "double free or corruption", abort.
+mv "$STATE/disk.qcow2" "$W/disk.away"
+out=$("$BERTH" -p "$P" start 2>&1)
+like "a first start libvirt refuses fails naming the stage, no crash" \
+	"$?:$(printf '%s\n' "$out" | tail -1)" \
+	"^1:berth: booting failed after [0-9]+ s: libvirt: starting $DOM: .*disk\.qcow2"
+mv "$W/disk.away" "$STATE/disk.qcow2"
+
 # A guest that never gets Docker ready: the tiny test guest boots (kernel
 # and initramfs from tests/vm/build-guest.sh) but has no sshd, so booting
 # times out, naming the stage and the console log.
+check "the profile's ssh key exists before delete" test -s "$STATE/ssh/id_ed25519"
 "$BERTH" -p "$P" delete --yes --data >/dev/null 2>&1
+# --data takes everything: before, the key stayed behind (first-run.sh).
+check "delete --data leaves no ssh key" test ! -e "$STATE/ssh/id_ed25519"
 if guest_paths 2>/dev/null; then
 	cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
 vm:

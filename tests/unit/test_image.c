@@ -64,6 +64,20 @@ has(char **v, size_t n, const char *s)
 	return 0;
 }
 
+/* The scalar holding berth's provisioning script (not freed apart). */
+static const char *
+script_of(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strncmp(v[i], "#!/bin/sh\n", 10) == 0)
+			return v[i];
+	}
+	fail_msg("no provisioning script in the user-data");
+	return NULL;
+}
+
 static void
 freev(char **v, size_t n)
 {
@@ -119,6 +133,31 @@ test_defaults(void **state)
 	assert_false(image_is_url("/x/y.qcow2"));
 }
 
+/* The one answer the CLI and the dashboard share (issue 12). */
+static void
+test_source(void **state)
+{
+	struct profile *p = profile_defaults("t");
+
+	(void)state;
+	free(p->vm.arch);
+	p->vm.arch = xstrdup("x86_64");
+	assert_string_equal(image_source(p), image_default_url("x86_64"));
+	p->vm.kernel = xstrdup("/boot/vmlinuz");
+	assert_null(image_source(p)); /* a kernel-booted VM */
+	p->vm.image = xstrdup("file:///x.qcow2");
+	assert_string_equal(image_source(p), "file:///x.qcow2");
+	free(p->vm.kernel);
+	p->vm.kernel = NULL;
+	assert_string_equal(image_source(p), "file:///x.qcow2");
+	free(p->vm.arch);
+	p->vm.arch = xstrdup("sparc");
+	free(p->vm.image);
+	p->vm.image = NULL;
+	assert_null(image_source(p));
+	profile_free(p);
+}
+
 static void
 test_progress_text(void **state)
 {
@@ -171,6 +210,7 @@ test_user_data(void **state)
 	const char *hostile = "echo \"a\\b\" 'c'\n: ok; printf '\\t' \x01#x";
 	struct profile *p = profile_defaults("t");
 	struct profile_mount m;
+	const char *sc;
 	char *ud, *md, **v;
 	size_t n;
 
@@ -194,8 +234,20 @@ test_user_data(void **state)
 	assert_true(has(v, n, "ssh-ed25519 AAAA k\"ey"));
 	assert_true(has(v, n, "berth-t"));
 	assert_true(has(v, n, "/work/src: \"x\"")); /* tag and mount point */
-	assert_true(has(v, n, "docker.io"));
-	assert_true(has(v, n, "qemu-guest-agent"));
+	/* Installing and starting is the per-boot script's: a boot after a
+	 * failure goes on, and each step is named for the host. */
+	assert_true(
+	    has(v, n, "/var/lib/cloud/scripts/per-boot/berth-provision"));
+	sc = script_of(v, n);
+	assert_non_null(strstr(sc, "for p in docker.io apparmor "
+	                           "qemu-guest-agent; do"));
+	assert_non_null(strstr(sc, "--no-install-recommends"));
+	assert_non_null(strstr(sc, "until docker info"));
+	assert_non_null(strstr(sc, "/run/berth-provision.step"));
+	assert_null(strstr(sc, "BERTH_USER="));
+	assert_true(has(v, n, "/etc/docker/daemon.json"));
+	assert_null(strstr(ud, "package_update"));
+	assert_non_null(strstr(ud, "\nlocale: false\n"));
 	assert_true(has(v, n, "LABEL=berth-data"));
 	assert_true(has(v, n, "/var/lib/docker"));
 	assert_non_null(strstr(ud, "fs.inotify.max_user_watches = 524288"));
@@ -208,6 +260,9 @@ test_user_data(void **state)
 	v = scalars(ud, &n);
 	assert_true(has(v, n, "dev"));
 	assert_true(has(v, n, "ALL=(ALL) NOPASSWD:ALL"));
+	/* The docker group is the script's, after docker.io made it. */
+	assert_non_null(strstr(script_of(v, n), "\nBERTH_USER=dev\n"));
+	assert_null(strstr(ud, "[docker]"));
 	freev(v, n);
 	free(ud);
 	md = provision_meta_data(p, "berth-t");
@@ -284,6 +339,7 @@ main(void)
 	    cmocka_unit_test(test_cache_path),
 	    cmocka_unit_test(test_sha512),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_source),
 	    cmocka_unit_test(test_progress_text),
 	    cmocka_unit_test(test_format_of),
 	    cmocka_unit_test(test_user_data),

@@ -72,7 +72,7 @@ fields_check "socket --json" "$("$BERTH" -p demo socket --json 2>/dev/null)"
 if curl -sf --max-time 5 --unix-socket /var/run/docker.sock http://d/_ping \
 	>/dev/null 2>&1; then
 	fields_check "docker-info --json" "$(env -u DOCKER_HOST -u DOCKER_CONTEXT \
-		-u BERTH_PROFILE "$BERTH" docker-info --json)"
+		-u BERTH_PROFILE "$BERTH" -p demo docker-info --json)"
 else
 	skip "docker-info --json: every field documented, one spelling" \
 		"dockerd is not running"

@@ -511,8 +511,8 @@ dash_last_message(const struct model *m)
 static const struct key_def *
 dash_footer_defs(struct dash *d, const struct key_def **out, size_t max)
 {
-	enum key_scope first =
-	    d->view != NULL ? KEY_SCOPE_VIEW : dash_panes[d->focus]->scope;
+	const struct pane *pane = d->view != NULL ? NULL : dash_panes[d->focus];
+	enum key_scope first = pane == NULL ? KEY_SCOPE_VIEW : pane->scope;
 	size_t i, n = 0, pass;
 
 	for (pass = 0; pass < 3; pass++) {
@@ -523,9 +523,14 @@ dash_footer_defs(struct dash *d, const struct key_def **out, size_t max)
 		                : KEY_SCOPE_GLOBAL;
 
 		for (i = 0; i < keys_ntable && n < max - 1; i++) {
-			if (keys_table[i].scope == s &&
-			    keys_table[i].label != NULL)
-				out[n++] = &keys_table[i];
+			if (keys_table[i].scope != s ||
+			    keys_table[i].label == NULL)
+				continue;
+			if (pass == 0 && pane != NULL &&
+			    pane->key_shown != NULL &&
+			    !pane->key_shown(d, keys_table[i].action))
+				continue;
+			out[n++] = &keys_table[i];
 		}
 	}
 	out[n] = NULL;
@@ -536,8 +541,14 @@ static uint64_t
 dash_footer_digest(struct dash *d)
 {
 	const struct model_message *msg = dash_last_message(d->model);
+	const struct key_def *defs[48];
 	uint64_t h = DRAW_HASH_INIT;
+	size_t i;
 
+	/* the keys shown follow the model (a VM created or not) */
+	dash_footer_defs(d, defs, nitems(defs));
+	for (i = 0; defs[i] != NULL; i++)
+		h = draw_hash_int(h, defs[i]->action);
 	h = draw_hash_int(h, d->focus);
 	h = draw_hash_str(h, d->view != NULL ? d->view->name : NULL);
 	h = draw_hash_str(h, d->status);

@@ -135,6 +135,12 @@ struct pane {
 	 * saying yes gets it, unless the user has moved the focus.
 	 */
 	int (*wants_focus)(const struct dash *);
+	/*
+	 * Whether one of its keys belongs on the key bar now (NULL = all):
+	 * a key that cannot act in this state only takes the room of one
+	 * that can.
+	 */
+	int (*key_shown)(const struct dash *, enum key_action);
 };
 extern const struct pane pane_vm, pane_mounts, pane_socket, pane_containers;
 #define DASH_NPANES 4

@@ -30,6 +30,30 @@ pane_vm_wants_focus(const struct dash *d)
 	return v->state == MODEL_VM_NOT_CREATED;
 }
 
+/*
+ * A VM not created yet has nothing to start or stop: its bar offers c
+ * Create first, which fits at 80 columns. Once it exists, c is gone.
+ */
+static int
+pane_vm_key_shown(const struct dash *d, enum key_action a)
+{
+	const struct model_vm *v = &d->model->vm;
+
+	if (v->conn != MODEL_CONN_UP || v->state == MODEL_VM_UNKNOWN)
+		return 1;
+	switch (a) {
+	case ACT_VM_START:
+	case ACT_VM_STOP:
+	case ACT_VM_FORCE:
+	case ACT_VM_RESTART:
+		return v->state != MODEL_VM_NOT_CREATED;
+	case ACT_VM_CREATE:
+		return v->state == MODEL_VM_NOT_CREATED;
+	default:
+		return 1;
+	}
+}
+
 static uint64_t
 pane_vm_digest(const struct dash *d)
 {
@@ -282,4 +306,5 @@ const struct pane pane_vm = {
     .actions = pane_vm_actions,
     .nactions = nitems(pane_vm_actions),
     .wants_focus = pane_vm_wants_focus,
+    .key_shown = pane_vm_key_shown,
 };

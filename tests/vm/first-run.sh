@@ -77,7 +77,8 @@ export DOCKER_CONFIG=$T_HOME/docker
 mkdir -p "$SRC" "$W" "$DOCKER_CONFIG"
 HTTPD=
 BG=
-T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; "$BERTH" socket stop >/dev/null 2>&1; "$BERTH" delete --data --yes >/dev/null 2>&1; guest_virsh destroy $DOM >/dev/null 2>&1; guest_virsh undefine $DOM >/dev/null 2>&1; guest_virsh destroy $FLOOR >/dev/null 2>&1; [ -n "$HTTPD" ] && kill $HTTPD 2>/dev/null'
+TMUXS=berth-first-run-$$
+T_CLEANUP='tmux -L $TMUXS kill-server 2>/dev/null; [ -n "$BG" ] && kill $BG 2>/dev/null; "$BERTH" socket stop >/dev/null 2>&1; "$BERTH" delete --data --yes >/dev/null 2>&1; guest_virsh destroy $DOM >/dev/null 2>&1; guest_virsh undefine $DOM >/dev/null 2>&1; guest_virsh destroy $FLOOR >/dev/null 2>&1; [ -n "$HTTPD" ] && kill $HTTPD 2>/dev/null'
 trap 'exit 1' INT TERM HUP
 
 python3 "$BERTH_SRCDIR/tests/integration/image-httpd.py" "$IMG" "$W/port" &
@@ -117,6 +118,14 @@ stage_at() {
 }
 
 # --- the first start -------------------------------------------------
+# A dashboard is open on the same profile the whole time (it takes the
+# profile's lock only for its own actions, so the CLI's start goes on).
+command -v tmux >/dev/null || skip_all "tmux missing (tests/env/install-deps.sh)"
+tmux -L "$TMUXS" -f /dev/null new-session -d -s fr -x 100 -y 30 \
+	"$BERTH; echo DASH-EXIT \$? >$W/dash.exit; sleep 600"
+dash() { tmux -L "$TMUXS" capture-pane -pt fr; }
+dash_has() { dash | grep -Eq -- "$1"; }
+check "a dashboard is open on the profile" within 30 dash_has 'press c to create|not created'
 t=$(now)
 BERTH_CREATE_TIMEOUT_S=900 "$BERTH" start >"$W/start1.out" 2>"$W/start1.err" &
 BG=$!
@@ -134,6 +143,11 @@ TABLE="$TABLE$(stage_rows "$W/start1.err")
 "
 if [ $rc -ne 0 ]; then
 	not_ok "berth start brings a new VM up to a forwarded Docker socket"
+check "the open dashboard shows the VM running" within 30 dash_has 'VM running'
+check "and its Socket pane healthy" within 60 dash_has 'healthy'
+tmux -L "$TMUXS" send-keys -t fr q
+check "the dashboard quits" within 15 test -s "$W/dash.exit"
+tmux -L "$TMUXS" kill-server 2>/dev/null
 	sed 's/^/# start: /' "$W/start1.err" | tail -40
 	"$BERTH" console-log -n 40 2>&1 | sed 's/^/# console: /'
 	printf '%s' "$TABLE" | sed 's/^/# /'
@@ -141,6 +155,11 @@ if [ $rc -ne 0 ]; then
 	exit 1
 fi
 ok "berth start brings a new VM up to a forwarded Docker socket"
+check "the open dashboard shows the VM running" within 30 dash_has 'VM running'
+check "and its Socket pane healthy" within 60 dash_has 'healthy'
+tmux -L "$TMUXS" send-keys -t fr q
+check "the dashboard quits" within 15 test -s "$W/dash.exit"
+tmux -L "$TMUXS" kill-server 2>/dev/null
 is "berth start ends running" "$(cat "$W/start1.out")" "$DOM: running"
 is "start went through every stage in order" "$(stage_names "$W/start1.err")" \
 	"downloading,creating disks,booting,provisioning,Docker ready,socket forwarded,total,"
@@ -154,7 +173,7 @@ DOCKER_AT=$(stage_at "$W/start1.err" "Docker ready")
 SOCKET_AT=$(stage_at "$W/start1.err" "socket forwarded")
 
 SOCK=$STATE/docker.sock
-is "the forwarded socket answers" \
+is "the forwarded socket answers (after the dashboard quit)" \
 	"$(curl -s --max-time 10 --unix-socket "$SOCK" http://d/_ping)" OK
 if docker context inspect berth-default >/dev/null 2>&1; then
 	ok "the Docker context berth-default exists"

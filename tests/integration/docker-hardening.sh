@@ -120,7 +120,7 @@ for m in proxy eventsend; do
 	check "$m: the watch lists again without events (a later container shows)" \
 		wait_until 10 file_has "$T_HOME/w.out" '"name":"late"'
 	t_kill "$wp"
-	if grep -q '"conn":"up"' "$T_HOME/w.out" && ! grep -q '"conn":"down"' "$T_HOME/w.out"; then
+	if grep -q '"connection":"up"' "$T_HOME/w.out" && ! grep -q '"connection":"down"' "$T_HOME/w.out"; then
 		ok "$m: the watch never goes down"
 	else
 		not_ok "$m: the watch never goes down"

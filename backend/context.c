@@ -323,3 +323,48 @@ out:
 	free(cfg);
 	return rc;
 }
+
+/*
+ * Remove the context `name` that berth made for profile (after making it
+ * no longer current); one made by someone else, or for another profile,
+ * is left alone. Returns 0, or -1 with *cause.
+ */
+int
+context_remove(const char *name, const char *profile, const char *state_dir,
+               char **cause)
+{
+	char *cfg = context_docker_config_dir(), *meta, *dir, *old,
+	     *note = NULL;
+	const char *owner;
+	json_t *j = NULL;
+	int rc = 0;
+
+	meta = context_meta_path(cfg, name);
+	if ((old = util_read_file(meta, NULL, NULL)) == NULL)
+		goto out; /* none: nothing to do */
+	j = json_loads(old, 0, NULL);
+	owner = json_string_value(
+	    json_object_get(json_object_get(j, "Metadata"), "BerthProfile"));
+	if (owner == NULL || strcmp(owner, profile) != 0)
+		goto out;
+	if (context_deactivate(name, state_dir, &note, cause) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (unlink(meta) != 0 && errno != ENOENT) {
+		util_set_cause(cause, "cannot remove %s: %s", meta,
+		               strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	dir = xstrndup(meta, strlen(meta) - strlen("/meta.json"));
+	rmdir(dir);
+	free(dir);
+out:
+	json_decref(j);
+	free(note);
+	free(old);
+	free(meta);
+	free(cfg);
+	return rc;
+}

@@ -70,6 +70,7 @@ int context_current(char **, char **);
 int context_exists(const char *);
 int context_activate(const char *, const char *, char **);
 int context_deactivate(const char *, const char *, char **, char **);
+int context_remove(const char *, const char *, const char *, char **);
 
 /* sha256.c (shared with the Docker client). */
 void sha256_hex(const void *, size_t, char[65]);

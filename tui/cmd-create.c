@@ -287,6 +287,14 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = BERTH_EXIT_FAILED;
 		goto out;
 	}
+	/* --data leaves nothing of the VM: its Docker context goes too */
+	if (data && p->docker.context != NULL &&
+	    context_remove(p->docker.context, p->name, dir, &cause) != 0) {
+		fprintf(stderr, "berth: the Docker context %s stays: %s\n",
+		        p->docker.context, cause);
+		free(cause);
+		cause = NULL;
+	}
 	printf("%s: deleted%s\n", m.domain,
 	       have_data && !data ? " (data disk kept)" : "");
 	rc = BERTH_EXIT_OK;

@@ -144,9 +144,18 @@ mv "$W/disk.away" "$STATE/disk.qcow2"
 # and initramfs from tests/vm/build-guest.sh) but has no sshd, so booting
 # times out, naming the stage and the console log.
 check "the profile's ssh key exists before delete" test -s "$STATE/ssh/id_ed25519"
+export DOCKER_CONFIG=$T_HOME/docker # the test's own Docker contexts
+"$BERTH" -p "$P" context activate >/dev/null 2>&1
+check "the profile's Docker context exists before delete" \
+	docker context inspect "berth-$P"
 "$BERTH" -p "$P" delete --yes --data >/dev/null 2>&1
-# --data takes everything: before, the key stayed behind (first-run.sh).
+# --data takes everything: before, the key and the context stayed behind
+# (first-run.sh).
 check "delete --data leaves no ssh key" test ! -e "$STATE/ssh/id_ed25519"
+check "delete --data leaves no Docker context" \
+	sh -c "! docker context inspect berth-$P >/dev/null 2>&1"
+like "and the current context is the default again" \
+	"$(docker context show 2>&1)" '^default$'
 if guest_paths 2>/dev/null; then
 	cat >"$T_HOME/config/profiles/$P.yaml" <<EOF2
 vm:

@@ -1451,13 +1451,6 @@ vm_lock_wait(struct vm *vm, const char *what, int wait_ms, char **cause)
 	return 0;
 }
 
-/* Take the profile's lock without waiting (see vm_lock_wait). */
-int
-vm_lock(struct vm *vm, char **cause)
-{
-	return vm_lock_wait(vm, NULL, 0, cause);
-}
-
 /* The pid of another berth holding the lock, 0 when nobody else does. */
 long
 vm_lock_owner(struct vm *vm)

@@ -109,7 +109,6 @@ int vm_poll_events(struct vm *);
 int vm_wait_events(struct vm *, int);
 /* How long a CLI action waits for another one on the same profile. */
 #define VM_LOCK_WAIT_MS 5000
-int vm_lock(struct vm *, char **);
 int vm_lock_wait(struct vm *, const char *, int, char **);
 void vm_unlock(struct vm *);
 long vm_lock_owner(struct vm *);

@@ -178,7 +178,8 @@ const struct schema_key schema_keys[] = {
     {.path = "mounts[].host",
      .type = SCHEMA_PATH,
      .def = NULL,
-     .help = "host folder to share (required; ~ is your home)",
+     .help = "host folder to share (required; ~ is your home; made when a "
+             "local VM starts if missing)",
      .offset = M(host),
      .flags = SCHEMA_F_REQUIRED,
      .check = check_absolute},

@@ -1807,12 +1807,42 @@ vm_set_operation(struct vm *vm, const char *text)
 	vm->m.operation = text != NULL ? xstrdup(text) : NULL;
 }
 
+/*
+ * QEMU refuses to start when a shared folder does not exist ("cannot
+ * initialize fsdev"): on a local hypervisor, make the profile's missing
+ * share folders first (the shipped profile shares ~/src, which a new user
+ * may not have). A remote host's folders are its own business.
+ */
+static void
+vm_make_share_dirs(struct vm *vm)
+{
+	const struct profile *p = vm->profile;
+	struct stat sb;
+	char *cause = NULL;
+	size_t i;
+
+	if (vm->is_test || strncmp(vm->uri, "qemu:///", 8) != 0)
+		return;
+	for (i = 0; i < p->nmounts; i++) {
+		const char *h = p->mounts[i].host;
+
+		if (h == NULL || *h != '/' || stat(h, &sb) == 0 ||
+		    errno != ENOENT)
+			continue;
+		if (util_mkdir_p(h, 0755, &cause) != 0) {
+			free(cause); /* libvirt's own error says the rest */
+			cause = NULL;
+		}
+	}
+}
+
 /* Boot the defined domain (0, or -1 with libvirt's error). */
 static int
 vm_begin_start(struct vm *vm)
 {
 	int r;
 
+	vm_make_share_dirs(vm);
 	vm->op_deadline = util_mono_ms() + VM_START_TIMEOUT_MS;
 	r = virDomainCreate(vm->dom);
 	vm->started_ms = util_now_ms();

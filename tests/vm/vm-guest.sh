@@ -50,6 +50,12 @@ mounts:
   - host: $W/share
     type: 9p
     writable: true
+  # not made beforehand: berth makes it (QEMU refused to start without it,
+  # as it did for a new user's missing ~/src in the shipped profile)
+  - host: $W/not-yet/src
+    guest: /nyet
+    type: 9p
+    writable: true
 EOF
 
 jget() {
@@ -65,6 +71,7 @@ domstat() { guest_virsh domstats --balloon --vcpu "$DOM" 2>/dev/null; }
 t=$(now)
 out=$("$BERTH" start -p g 2>&1)
 is "berth start defines and starts the domain" "$out" "$DOM: running"
+check "a share folder that did not exist was made" test -d "$W/not-yet/src"
 echo "# berth start: $(since "$t") s"
 is "libvirt says running" "$(guest_virsh domstate "$DOM" 2>&1)" "running"
 xml=$(guest_virsh dumpxml "$DOM" 2>/dev/null)

@@ -118,6 +118,7 @@ stage_at() {
 }
 
 # --- the first start -------------------------------------------------
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # A dashboard is open on the same profile the whole time (it takes the
 # profile's lock only for its own actions, so the CLI's start goes on).
 command -v tmux >/dev/null || skip_all "tmux missing (tests/env/install-deps.sh)"
@@ -331,6 +332,11 @@ guest_virsh destroy "$FLOOR" >/dev/null 2>&1
 echo "# first start: $FIRST s (Docker ready at $DOCKER_AT s, socket at $SOCKET_AT s)"
 echo "# second start: $SECOND s (Docker ready at $SECOND_DOCKER s)"
 echo "# floor (plain virsh start to the ssh banner or login prompt): $FLOOR_T s"
+# One run of each side, not interleaved: a report, not a benchmark ratio.
+BOOT_T=$(awk '/^stage booting / { print $3; exit }' "$W/start1.err")
+echo "# booting stage / floor: $(awk -v a="$BOOT_T" -v b="$FLOOR_T" \
+	'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }')"
+echo "# load average: $LOAD_START at the first start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "# stage                                  time"
 printf '%s' "$TABLE" | sed '/^$/d; s/^/# /'
 done_testing

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "docker.h"
+#include "docker/docker.h"
 
 /*
  * CPU ticks of dockerd, containerd and the shims, per pid. Processes come

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 /* How long a start-up notice stays over the engine's messages. */
 #define DASH_NOTICE_HOLD_MS 10000

@@ -10,7 +10,7 @@
 
 #include <curses.h>
 
-#include "tui.h"
+#include "tui/tui.h"
 
 /* Effects a handler asks the loop for; the loop does each once per pass. */
 #define DASH_REDRAW  0x01 /* redraw what is visible */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 #define PROMPT_MAX 256
 

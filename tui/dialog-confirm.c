@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 struct dialog_confirm_data {
 	char *text;

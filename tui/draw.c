@@ -15,7 +15,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 static int draw_is_ascii = 1;
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 /* Every binding. Order within a scope is the order of the F-key bar. */
 const struct key_def keys_table[] = {

@@ -12,7 +12,7 @@
 
 #include "config.h"
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 #define LAYOUT_WIDE_COLS   140
 #define LAYOUT_MIN_CT_ROWS 5

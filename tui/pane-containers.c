@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 static const char *const pane_containers_sorts[CT_SORT_N] = {
     [CT_SORT_NAME] = "name",     [CT_SORT_STATE] = "state",

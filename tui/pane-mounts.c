@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 static const char *const pane_mounts_watch[] = {
     [PROFILE_WATCH_OFF] = "off",

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 static int
 pane_vm_height(const struct dash *d)

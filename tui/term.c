@@ -26,7 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 /* after every other header: term.h defines capability names as macros */
 #include <term.h>

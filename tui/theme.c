@@ -29,7 +29,7 @@
 #include <curses.h>
 #include <yaml.h>
 
-#include "tui.h"
+#include "tui/tui.h"
 
 /* Longest inherits chain before we call it a loop. */
 #define THEME_MAX_DEPTH 8

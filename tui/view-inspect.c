@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 struct view_inspect_data {
 	char *id;

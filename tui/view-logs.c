@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 #define VIEW_LOGS_TAIL 1000
 

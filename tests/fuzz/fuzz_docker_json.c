@@ -6,7 +6,8 @@
  * U+FFFD) and sanitize to text without a control character; causes and
  * error messages carry none at all.
  *
- * fuzz-sources: backend/util.c backend/model.c backend/docker-json.c
+ * fuzz-sources: backend/util/util.c backend/core/model.c
+ * fuzz-sources: backend/docker/docker-json.c
  * fuzz-libs: -ljansson -lm
  */
 
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
+#include "docker/docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void fuzz_clean(const char *);

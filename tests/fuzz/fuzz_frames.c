@@ -7,7 +7,7 @@
  * buffer must stay within its line and byte bounds with nothing but
  * printable text in it.
  *
- * fuzz-sources: backend/util.c backend/docker-logs.c
+ * fuzz-sources: backend/util/util.c backend/docker/docker-logs.c
  * fuzz-libs: -lm
  */
 
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
+#include "docker/docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

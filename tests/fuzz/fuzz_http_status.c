@@ -6,8 +6,9 @@
  * 2xx, and 304 when the caller allows it, may succeed; every failure has
  * a message without a control character; nothing crashes or leaks.
  *
- * fuzz-sources: backend/util.c backend/model.c backend/docker-json.c
- * fuzz-sources: backend/docker-http.c
+ * fuzz-sources: backend/util/util.c backend/core/model.c
+ * fuzz-sources: backend/docker/docker-json.c
+ * fuzz-sources: backend/docker/docker-http.c
  * fuzz-libs: -lcurl -ljansson -lm
  */
 
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
+#include "docker/docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

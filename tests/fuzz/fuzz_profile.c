@@ -3,9 +3,9 @@
  * comment-keeping editor. Any input must give a profile or errors, never a
  * crash, leak or hang; an edit that succeeds must give text that loads.
  *
- * fuzz-sources: backend/util.c backend/paths.c backend/units.c
- * fuzz-sources: backend/profile.c backend/profile-schema.c
- * fuzz-sources: backend/profile-edit.c
+ * fuzz-sources: backend/util/util.c backend/util/paths.c backend/util/units.c
+ * fuzz-sources: backend/conf/profile.c backend/conf/profile-schema.c
+ * fuzz-sources: backend/conf/profile-edit.c
  * fuzz-libs: -lyaml -lm
  * fuzz-seeds: profiles tests/unit/data
  * fuzz-dict: tests/fuzz/profile.dict

@@ -8,9 +8,9 @@
  * print on a terminal; and a name refused by the check must be refused by
  * profile_find too, before any path is built from it.
  *
- * fuzz-sources: backend/util.c backend/paths.c backend/units.c
- * fuzz-sources: backend/profile.c backend/profile-schema.c
- * fuzz-sources: backend/profile-edit.c
+ * fuzz-sources: backend/util/util.c backend/util/paths.c backend/util/units.c
+ * fuzz-sources: backend/conf/profile.c backend/conf/profile-schema.c
+ * fuzz-sources: backend/conf/profile-edit.c
  * fuzz-libs: -lyaml -lm
  * fuzz-seconds: 5
  */

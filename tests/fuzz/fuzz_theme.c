@@ -6,9 +6,9 @@
  * curses colour numbers at every depth.
  *
  * fuzz-sources: tui/theme.c
- * fuzz-sources: backend/util.c backend/paths.c backend/units.c
- * fuzz-sources: backend/profile.c backend/profile-schema.c
- * fuzz-sources: backend/profile-edit.c
+ * fuzz-sources: backend/util/util.c backend/util/paths.c backend/util/units.c
+ * fuzz-sources: backend/conf/profile.c backend/conf/profile-schema.c
+ * fuzz-sources: backend/conf/profile-edit.c
  * fuzz-libs: -lyaml -lncursesw -ltinfo -lm
  * fuzz-seeds: themes tests/integration/themes
  */
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui.h"
+#include "tui/tui.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

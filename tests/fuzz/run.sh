@@ -66,7 +66,7 @@ for src in "$here"/fuzz_*.c; do
 	# shellcheck disable=SC2086
 	if ! "$cc" -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -I"$cfg" -I"$top/backend" \
-		-I"$top/tui" -DBERTH_DATADIR="\"$top\"" \
+		-I"$top" -DBERTH_DATADIR="\"$top\"" \
 		-DBERTH_SRCDIR="\"$top\"" "$src" $sources $libs -pthread \
 		-o "$out/$name" >"$out/$name.build" 2>&1; then
 		cat "$out/$name.build"

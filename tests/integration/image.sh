@@ -1,5 +1,5 @@
 #!/bin/sh
-# image.sh: berth's image download (backend/image.c) through `berth image
+# image.sh: berth's image download (backend/image/image.c) through `berth image
 # pull|list|rm|prune`, against a loopback HTTP server that misbehaves on
 # purpose (tests/integration/image-httpd.py): a whole download, a
 # checksum from vm.image_sha256 and from SHA256SUMS, a mismatch (deleted,

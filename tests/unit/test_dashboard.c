@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "dashboard.h"
+#include "tui/dashboard.h"
 
 /* Write text to a temporary config file; the caller unlinks and frees. */
 static char *

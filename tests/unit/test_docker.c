@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "docker.h"
+#include "docker/docker.h"
 
 static const char *ID1 =
     "4a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";

@@ -17,7 +17,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "vm.h"
+#include "vm/vm.h"
 
 static struct domxml_mount mounts[] = {
     {.host = "/home/u/src & <tmp>", .tag = "share0"},

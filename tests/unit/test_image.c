@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <yaml.h>
 
-#include "image.h"
+#include "image/image.h"
 
 /* Every scalar of a YAML document, in order; fails the test on a parse
  * error. */

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
-#include "replay.h"
+#include "mounts/replay.h"
 
 static void
 nap(int ms)

@@ -29,8 +29,8 @@
 #include <cmocka.h>
 
 #include "backend.h"
-#include "pin.h"
-#include "scan.h"
+#include "mounts/pin.h"
+#include "mounts/scan.h"
 
 struct fx {
 	char dir[64];

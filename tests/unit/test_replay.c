@@ -26,8 +26,8 @@
 #include <jansson.h>
 
 #include "backend.h"
-#include "replay.h"
-#include "scan.h"
+#include "mounts/replay.h"
+#include "mounts/scan.h"
 
 static void
 test_map_path(void **state)

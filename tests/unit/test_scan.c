@@ -26,7 +26,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
-#include "scan.h"
+#include "mounts/scan.h"
 
 struct fx {
 	char dir[256];

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <curses.h>
 
-#include "tui.h"
+#include "tui/tui.h"
 
 static char *test_home; /* private BERTH_HOME */
 

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
 
-#include "vm.h"
+#include "vm/vm.h"
 
 static char home[] = "/tmp/berth-test-vm.XXXXXX";
 

@@ -1,0 +1,76 @@
+/*
+ * image.h: where a VM's system disk comes from and what it is built on.
+ * image.c resolves vm.image (a URL or a path) to a local base image,
+ * downloading and checking it into the cache; disk.c makes the per-VM
+ * disks on top of it; provision.c writes the first-boot (cloud-init
+ * NoCloud) seed. vm.c calls these when it defines a domain, the CLI
+ * (cli/cmd-image.c) for create, delete and the image cache.
+ */
+
+#ifndef BERTH_IMAGE_H
+#define BERTH_IMAGE_H
+
+#include "backend.h"
+
+/* image.c */
+struct image_progress {
+	uint64_t done;  /* bytes on disk so far, resumed bytes included */
+	uint64_t total; /* 0 = unknown */
+	double rate;    /* bytes per second over the last seconds */
+	int eta_s;      /* -1 = unknown */
+};
+typedef void (*image_progress_cb)(void *, const struct image_progress *);
+
+struct image_entry {
+	char *path;
+	char *name;
+	uint64_t size;
+	int partial; /* an interrupted download (.part) */
+	int64_t mtime;
+};
+
+const char *image_default_url(const char *);
+const char *image_source(const struct profile *);
+char *image_cache_dir(void);
+char *image_cache_path(const char *);
+int image_is_url(const char *);
+char *image_resolve(const struct profile *, image_progress_cb, void *, char **,
+                    char **);
+int image_download(const char *, const char *, const char *, image_progress_cb,
+                   void *, char **);
+char *image_progress_text(const struct image_progress *);
+int image_file_sha256(const char *, char[65], char **);
+
+/* sha512.c */
+void sha512_hex(const void *, size_t, char[129]);
+struct image_entry *image_list(size_t *, char **);
+void image_list_free(struct image_entry *, size_t);
+int image_remove(const char *, char **);
+int image_prune(char ***, size_t *, char **);
+
+/* disk.c */
+int disk_format_of(const char *, const char **, char **);
+int disk_create_overlay(const char *, const char *, uint64_t, char **);
+int disk_create_data(const char *, uint64_t, char **);
+int disk_run(char *const[], char **);
+int disk_prepare(const struct profile *, const char *, const char *,
+                 image_progress_cb, void *, char **, char **, char **, char **,
+                 char **);
+void disk_attach(const char *, char **, char **);
+char *disk_seed_url(const char *);
+char *disk_system_path(const char *);
+char *disk_data_path(const char *);
+int disk_remove(const char *, int, char **);
+
+/* provision.c */
+char *provision_user_data(const struct profile *, const char *, const char *);
+char *provision_meta_data(const struct profile *, const char *);
+int provision_seed(const struct profile *, const char *, const char *, char **,
+                   char **);
+const char *provision_iso_tool(void);
+struct provision_server;
+struct provision_server *provision_serve(const char *, char **);
+void provision_serve_stop(struct provision_server *);
+int provision_serve_hits(const struct provision_server *);
+
+#endif /* BERTH_IMAGE_H */

@@ -14,9 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image/create.h"
-#include "socket/forward.h"
 #include "image/image.h"
+#include "socket/socket.h"
 #include "cli/cli.h"
 
 static int cmd_create_exec(struct cmd_ctx *, int, char **);

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 #include "cli/cli.h"
 #include "vm/vm.h"
 

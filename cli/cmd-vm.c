@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "socket/forward.h"
+#include "socket/socket.h"
 #include "vm/vm.h"
 
 static volatile sig_atomic_t cmd_vm_stop_watch;

@@ -18,9 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "socket/forward.h"
-#include "mounts/replay.h"
-#include "mounts/scan.h"
+#include "socket/socket.h"
+#include "mounts/mounts.h"
 #include "cli/cli.h"
 
 static volatile sig_atomic_t cmd_watch_stop;

@@ -6,7 +6,7 @@
 #ifndef BERTH_TUI_H
 #define BERTH_TUI_H
 
-#include "backend.h"
+#include "core/core.h"
 
 /* Options that apply to every command, parsed in main.c. */
 struct cmd_ctx {

@@ -26,7 +26,7 @@
 
 #include <yaml.h>
 
-#include "backend.h"
+#include "conf/conf.h"
 
 /* One step of a key path: a mapping key or a sequence index. */
 struct edit_seg {

@@ -20,7 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "conf/conf.h"
 
 #define KIB 1024LL
 #define MIB (1024LL * KIB)

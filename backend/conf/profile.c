@@ -23,7 +23,7 @@
 
 #include <yaml.h>
 
-#include "backend.h"
+#include "conf/conf.h"
 
 /* The state of one load: where errors go and where marks come from. */
 struct loader {

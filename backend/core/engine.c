@@ -19,11 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "mounts/replay.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 #include "vm/vm.h"
 #include "docker/docker.h"
-#include "socket/forward.h"
+#include "socket/socket.h"
 
 #define ENGINE_MAX_POLLFDS  256
 #define ENGINE_MAX_MESSAGES 50

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "core/core.h"
 
 static char *
 dup_or_null(const char *s)

@@ -1,6 +1,6 @@
 /*
  * docker.h: berth's Docker Engine API client. Endpoint resolution
- * (endpoint.c), the libcurl transport driven from the engine's poll loop
+ * (docker-endpoint.c), the libcurl transport driven from the engine's poll loop
  * (docker-http.c), JSON parsers (docker-json.c), the log frame demuxer and
  * bounded log buffer (docker-logs.c), stats maths and the cgroup reader
  * (docker-stats.c) and the engine component that ties them together
@@ -10,13 +10,9 @@
 #ifndef BERTH_DOCKER_H
 #define BERTH_DOCKER_H
 
-#include "backend.h"
+#include "core/core.h"
 
-/* sha256.c: a small SHA-256 for context directory names. */
-void sha256(const void *, size_t, unsigned char[32]);
-void sha256_hex(const void *, size_t, char[65]);
-
-/* endpoint.c: where the daemon is, resolved like the docker CLI does. */
+/* docker-endpoint.c: where the daemon is, resolved like the docker CLI does. */
 struct endpoint {
 	char *host;    /* unix:///var/run/docker.sock, tcp://h:p */
 	char *socket;  /* unix socket path, NULL for tcp */

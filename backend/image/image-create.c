@@ -27,9 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image/create.h"
-#include "socket/forward.h"
 #include "image/image.h"
+#include "socket/socket.h"
 
 extern char **environ;
 

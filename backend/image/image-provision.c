@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 #include "image/image.h"
 
 struct provision_server {

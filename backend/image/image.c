@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 #include "image/image.h"
 
 struct image_dl {

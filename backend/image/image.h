@@ -1,16 +1,17 @@
 /*
  * image.h: where a VM's system disk comes from and what it is built on.
  * image.c resolves vm.image (a URL or a path) to a local base image,
- * downloading and checking it into the cache; disk.c makes the per-VM
- * disks on top of it; provision.c writes the first-boot (cloud-init
- * NoCloud) seed. vm.c calls these when it defines a domain, the CLI
- * (cli/cmd-image.c) for create, delete and the image cache.
+ * downloading and checking it into the cache; image-disk.c makes the per-VM
+ * disks on top of it; image-provision.c writes the first-boot (cloud-init
+ * NoCloud) seed; image-create.c runs the create job that does all of it
+ * and boots the VM in stages. The CLI (cli/cmd-image.c, cli/cmd-create.c)
+ * and the VM component start them.
  */
 
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H
 
-#include "backend.h"
+#include "vm/vm.h"
 
 /* image.c */
 struct image_progress {
@@ -41,14 +42,12 @@ int image_download(const char *, const char *, const char *, image_progress_cb,
 char *image_progress_text(const struct image_progress *);
 int image_file_sha256(const char *, char[65], char **);
 
-/* sha512.c */
-void sha512_hex(const void *, size_t, char[129]);
 struct image_entry *image_list(size_t *, char **);
 void image_list_free(struct image_entry *, size_t);
 int image_remove(const char *, char **);
 int image_prune(char ***, size_t *, char **);
 
-/* disk.c */
+/* image-disk.c */
 int disk_format_of(const char *, const char **, char **);
 int disk_create_overlay(const char *, const char *, uint64_t, char **);
 int disk_create_data(const char *, uint64_t, char **);
@@ -62,7 +61,7 @@ char *disk_system_path(const char *);
 char *disk_data_path(const char *);
 int disk_remove(const char *, int, char **);
 
-/* provision.c */
+/* image-provision.c */
 char *provision_user_data(const struct profile *, const char *, const char *);
 char *provision_meta_data(const struct profile *, const char *);
 int provision_seed(const struct profile *, const char *, const char *, char **,
@@ -72,5 +71,45 @@ struct provision_server;
 struct provision_server *provision_serve(const char *, char **);
 void provision_serve_stop(struct provision_server *);
 int provision_serve_hits(const struct provision_server *);
+
+/* image-create.c: creating a VM from an image and bringing it up in stages,
+ * for `berth create`, `berth start` on a new VM and `berth delete`. */
+enum create_stage {
+	CREATE_DOWNLOAD,
+	CREATE_DISKS,
+	CREATE_BOOT,
+	CREATE_PROVISION,
+	CREATE_DOCKER,
+	CREATE_SOCKET,
+	CREATE_NSTAGES,
+};
+
+struct create_report {
+	enum create_stage stage;
+	int done;            /* the stage finished (else: progress) */
+	uint64_t elapsed_ms; /* since the stage began */
+	const char *detail;  /* progress or result text, may be NULL */
+};
+typedef void (*create_cb)(void *, const struct create_report *);
+
+const char *create_stage_name(enum create_stage);
+int create_vm(struct vm *, const struct profile *, create_cb, void *, char **);
+int create_bring_up(struct vm *, const struct profile *, create_cb, void *,
+                    char **);
+int create_first_boot_pending(const struct profile *);
+int create_delete(const struct profile *, const char *, const char *, int,
+                  char **);
+
+/*
+ * The same stages as a background job for the dashboard's engine: the job
+ * runs on its own thread with its own libvirt connection and reports
+ * through a pipe the engine polls.
+ */
+struct create_job;
+struct create_job *create_job_start(const struct profile *, int, int, int,
+                                    char **);
+int create_job_fd(const struct create_job *);
+int create_job_read(struct create_job *, char **, char **, int *);
+void create_job_release(struct create_job *);
 
 #endif /* BERTH_IMAGE_H */

@@ -42,9 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "mounts/pin.h"
-#include "mounts/replay.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 /*
  * The guest side: bash when the guest has it, else /bin/sh, which must

@@ -27,9 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "socket/forward.h"
-#include "mounts/replay.h"
+#include "core/core.h"
+#include "socket/socket.h"
+#include "mounts/mounts.h"
 
 extern char **environ;
 

@@ -47,8 +47,8 @@
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
-#include "backend.h"
-#include "mounts/replay.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 /*
  * The guest side, POSIX sh (busybox ash, dash). Ops: a = attrib,

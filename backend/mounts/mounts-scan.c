@@ -48,8 +48,8 @@
 #include <sys/syscall.h>
 #endif
 
-#include "backend.h"
-#include "mounts/scan.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 #define SCAN_MAX_DEPTH 128
 #define SCAN_DIRBUF    32768

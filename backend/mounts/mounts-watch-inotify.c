@@ -15,9 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "mounts/replay.h"
-#include "mounts/scan.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 #if defined(__linux__) && defined(HAVE_INOTIFY_INIT1)
 #include <dirent.h>

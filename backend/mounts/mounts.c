@@ -32,11 +32,9 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "backend.h"
-#include "socket/forward.h"
-#include "mounts/pin.h"
-#include "mounts/replay.h"
-#include "mounts/scan.h"
+#include "core/core.h"
+#include "socket/socket.h"
+#include "mounts/mounts.h"
 #include "vm/vm.h"
 
 #define MOUNTS_CHUNK        (16 * 1024) /* input bytes per guest-exec (~400 paths) */

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 
 /* $DOCKER_CONFIG, else ~/.docker (caller frees). */
 char *

@@ -49,7 +49,7 @@
 #include <mach-o/dyld.h>
 #endif
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 
 extern char **environ;
 

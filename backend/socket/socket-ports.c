@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "docker/docker.h"
-#include "socket/forward.h"
+#include "socket/socket.h"
 
 #define PORTS_RELIST_MS       30000 /* list again even without an event */
 #define PORTS_RETRY_MS        5000  /* a port that failed is tried again */

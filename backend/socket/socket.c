@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 
 struct socket_state {
 	struct engine *engine;

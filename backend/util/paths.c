@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "util/util.h"
 
 static const char *
 home_dir(void)

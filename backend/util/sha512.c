@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "image/image.h"
+#include "util/util.h"
 
 static const uint64_t sha512_k[80] = {
     0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL,

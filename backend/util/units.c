@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backend.h"
+#include "util/util.h"
 
 /*
  * Values end up in long long fields (and libvirt's), so that is the

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "util/util.h"
 
 static util_fatal_hook fatal_hook;
 

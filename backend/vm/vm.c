@@ -35,7 +35,6 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "image/create.h"
 #include "image/image.h"
 #include "vm/vm.h"
 

@@ -1,6 +1,6 @@
 /*
  * vm.h: the VM backend's module API. vm.c talks to libvirt (connection,
- * reconnect, lifecycle, resources, stats, events) and domxml.c builds and
+ * reconnect, lifecycle, resources, stats, events) and vm-domxml.c builds and
  * reads domain XML. The engine component (vm_component) and the CLI
  * (cli/cmd-vm.c) both drive a struct vm through these calls.
  */
@@ -8,9 +8,9 @@
 #ifndef BERTH_VM_H
 #define BERTH_VM_H
 
-#include "backend.h"
+#include "core/core.h"
 
-/* domxml.c: a domain berth defines from a profile. */
+/* vm-domxml.c: a domain berth defines from a profile. */
 struct domxml_mount {
 	const char *host; /* host directory */
 	const char *tag;  /* mount tag the guest uses */

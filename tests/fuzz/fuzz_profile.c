@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "core/core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

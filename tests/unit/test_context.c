@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "socket/forward.h"
+#include "socket/socket.h"
 
 static char tmpdir[] = "/tmp/berth-test-context.XXXXXX";
 static char *cfg, *state;

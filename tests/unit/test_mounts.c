@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
-#include "mounts/replay.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 static void
 nap(int ms)

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
+#include "core/core.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 

@@ -25,9 +25,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "backend.h"
-#include "mounts/replay.h"
-#include "mounts/scan.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 static void
 test_map_path(void **state)

@@ -25,8 +25,8 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
-#include "mounts/scan.h"
+#include "core/core.h"
+#include "mounts/mounts.h"
 
 struct fx {
 	char dir[256];

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
+#include "core/core.h"
 
 #define KIB 1024ULL
 #define MIB (1024ULL * KIB)

@@ -1,20 +1,21 @@
 /*
- * forward.h: the Docker socket path from the guest to the host. forward.c
- * runs and supervises `ssh -N -L HOST_SOCK:GUEST_SOCK` (or only checks a
- * socket that is already there, for docker.forward: none), context.c
- * keeps a Docker context pointing at the host socket, socket.c plugs both
- * into the engine as the Socket component.
+ * socket.h: the Docker socket path from the guest to the host.
+ * socket-forward.c runs and supervises `ssh -N -L HOST_SOCK:GUEST_SOCK` (or
+ * only checks a socket that is already there, for docker.forward: none),
+ * socket-ports.c carries published ports over its control master,
+ * socket-context.c keeps a Docker context pointing at the host socket, and
+ * socket.c plugs them into the engine as the Socket component.
  */
 
-#ifndef BERTH_FORWARD_H
-#define BERTH_FORWARD_H
+#ifndef BERTH_SOCKET_H
+#define BERTH_SOCKET_H
 
 #include <jansson.h>
 #include <signal.h>
 
-#include "backend.h"
+#include "core/core.h"
 
-/* forward.c */
+/* socket-forward.c */
 struct forward;
 
 struct forward *forward_new(const struct profile *, int);
@@ -47,7 +48,7 @@ int forward_ctl(struct forward *, const char *, const char *, char **);
 int forward_up(const struct forward *);
 int forward_ensure_supervisor(const struct profile *, const char *, char **);
 
-/* ports.c: published ports over the forward's control master. */
+/* socket-ports.c: published ports over the forward's control master. */
 struct ports;
 
 struct ports *ports_new(struct forward *, const char *);
@@ -61,7 +62,7 @@ void ports_fill(json_t *, struct model_socket *);
 /* socket.c: the Socket engine component. */
 extern const struct engine_component socket_component;
 
-/* context.c: Docker contexts in Docker's own store format. */
+/* socket-context.c: Docker contexts in Docker's own store format. */
 char *context_docker_config_dir(void);
 char *context_meta_path(const char *, const char *);
 char *context_meta_json(const char *, const char *, const char *);
@@ -72,7 +73,4 @@ int context_activate(const char *, const char *, char **);
 int context_deactivate(const char *, const char *, char **, char **);
 int context_remove(const char *, const char *, const char *, char **);
 
-/* sha256.c (shared with the Docker client). */
-void sha256_hex(const void *, size_t, char[65]);
-
-#endif /* BERTH_FORWARD_H */
+#endif /* BERTH_SOCKET_H */

@@ -1,0 +1,180 @@
+/*
+ * conf.h: berth's configuration: a profile loaded from YAML through the
+ * one schema table (profile.c, profile-schema.c), its edits that keep the
+ * user's comments (profile-edit.c), and the file:line:col errors profiles
+ * and themes report.
+ */
+
+#ifndef BERTH_CONF_H
+#define BERTH_CONF_H
+
+#include "util/util.h"
+
+/* profile.c: a profile, loaded from YAML through one schema table. */
+enum profile_mount_type {
+	PROFILE_MOUNT_9P,
+	PROFILE_MOUNT_VIRTIOFS,
+	PROFILE_MOUNT_SSHFS,
+};
+enum profile_watch {
+	PROFILE_WATCH_OFF,
+	PROFILE_WATCH_POLL,
+	PROFILE_WATCH_NATIVE,
+};
+enum profile_replay {
+	PROFILE_REPLAY_BOTH,
+	PROFILE_REPLAY_ATTRIB,
+	PROFILE_REPLAY_CLOSE_WRITE,
+};
+
+/* How polling mode reaches the guest. */
+enum profile_transport {
+	PROFILE_TRANSPORT_AUTO, /* the guest agent, else SSH */
+	PROFILE_TRANSPORT_AGENT,
+	PROFILE_TRANSPORT_SSH,
+};
+enum profile_forward {
+	PROFILE_FORWARD_SSH,
+	PROFILE_FORWARD_NONE,
+};
+
+struct profile_mount {
+	char *host;  /* ~ expanded */
+	char *guest; /* default: same path as host */
+	enum profile_mount_type type;
+	int writable;
+	enum profile_watch watch;
+	uint64_t interval_ms;
+	char **ignore;
+	size_t nignore;
+	enum profile_replay replay;
+	uint64_t max_files;
+	int gitignore; /* also skip what the folder's .gitignore names */
+	enum profile_transport transport;
+	int line; /* 1-based line of the entry in the file, 0 if none */
+};
+
+struct profile {
+	char *name; /* profile name (file name without .yaml) */
+	char *path; /* file it was loaded from, NULL for pure defaults */
+
+	struct {
+		char *uri;
+		char *domain; /* default berth-<name> */
+		char *accel;  /* auto | kvm | hvf | qemu */
+		char *arch;
+		int cpus;
+		uint64_t memory;     /* bytes */
+		uint64_t max_memory; /* bytes; 0 = derived */
+		int max_cpus;        /* 0 = derived */
+		uint64_t disk;       /* bytes */
+		char *image;
+		char *image_sha256;
+		char *kernel;
+		char *initrd;
+		char *cmdline;
+		int ssh_port; /* 0 = pick a free port */
+		char *ssh_user;
+		uint64_t shutdown_timeout_ms;
+	} vm;
+
+	struct profile_mount *mounts;
+	size_t nmounts;
+
+	struct {
+		char *socket; /* "auto" = <state>/docker.sock, NULL = resolve */
+		char *guest_socket;
+		enum profile_forward forward;
+		char *context;
+		int activate;
+		int persist;
+		char *ssh_host; /* forward target; NULL = the VM's ssh port */
+		int ssh_port;   /* 0 = the VM's */
+	} docker;
+
+	char **provision;
+	size_t nprovision;
+
+	uint64_t refresh_ms;
+	char *theme;
+};
+
+/* One problem found in a profile or theme: file:line:col: message. */
+struct config_error {
+	char *file;
+	int line; /* 1-based, 0 = unknown */
+	int col;  /* 1-based, 0 = unknown */
+	char *message;
+};
+struct config_errors {
+	struct config_error *list;
+	size_t n;
+};
+void config_errors_add(struct config_errors *, const char *, int, int,
+                       const char *, ...) BERTH_PRINTFLIKE(5, 6);
+void config_errors_print(const struct config_errors *, FILE *);
+void config_errors_free(struct config_errors *);
+
+struct profile *profile_defaults(const char *);
+struct profile *profile_load_file(const char *, const char *,
+                                  struct config_errors *);
+struct profile *profile_load_buffer(const char *, size_t, const char *,
+                                    const char *, struct config_errors *);
+/* A profile name: at most this many bytes (profile_name_check). */
+#define PROFILE_NAME_MAX      64
+#define PROFILE_NAME_MAX_TEXT "64"
+int profile_name_check(const char *, char **);
+int profile_is_file(const char *);
+char *profile_find(const char *, char **);
+struct profile *profile_open(const char *, char **);
+struct profile *profile_open_file(const char *, const char *, char **);
+char **profile_list_names(size_t *);
+char **profile_list_names_bad(size_t *, char ***);
+const char *profile_current_name(const char *);
+void profile_free(struct profile *);
+int profile_set(const char *, const char *, const char *, char **);
+int profile_set_named(const char *, const char *, const char *, char **);
+int profile_save(const struct profile *, const char *, const char *, char **);
+char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
+                     char **);
+
+/* profile-schema.c: the ONE table of profile keys. */
+enum schema_type {
+	SCHEMA_STRING,
+	SCHEMA_INT,
+	SCHEMA_SIZE,
+	SCHEMA_DURATION,
+	SCHEMA_BOOL,
+	SCHEMA_ENUM,
+	SCHEMA_PATH,
+	SCHEMA_LIST, /* list of strings */
+	SCHEMA_MOUNTS,
+};
+struct schema_key {
+	const char *path; /* "vm.cpus", "mounts[].host" */
+	enum schema_type type;
+	long long min, max;         /* ints, sizes (bytes), durations (ms) */
+	const char *const *choices; /* enums, NULL-terminated */
+	const char *def;            /* default as text, NULL = none */
+	const char *help;
+	size_t offset; /* into struct profile or struct profile_mount */
+	/* How the loader stores the value (appended by the profile loader). */
+	size_t size; /* INT: sizeof field; ENUM: sizeof(int), 0 = text */
+	size_t count_offset; /* LIST, MOUNTS: offset of the size_t count */
+	int flags;           /* SCHEMA_F_* */
+	/* Extra check of a text value after ~ expansion; NULL = none. */
+	int (*check)(const char *, char **);
+};
+#define SCHEMA_F_REQUIRED 0x1 /* must be given */
+#define SCHEMA_F_AS_HOST  0x2 /* default: the mount's host path */
+extern const struct schema_key schema_keys[];
+extern const size_t schema_nkeys;
+const struct schema_key *schema_find(const char *);
+const char *schema_type_name(enum schema_type);
+const struct schema_key *schema_suggest(const char *);
+int schema_set_text(const struct schema_key *, void *, const char *,
+                    const char *, char **);
+char *schema_format(const struct schema_key *, const void *);
+void schema_apply_defaults(void *, const char *, const char *);
+
+#endif /* BERTH_CONF_H */

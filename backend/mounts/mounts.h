@@ -1,0 +1,235 @@
+/*
+ * mounts.h: shared folders and polling mode. mounts-scan.c keeps a snapshot
+ * of a host folder and turns each pass into changes; mounts-watch-inotify.c
+ * hears them natively instead; mounts-replay.c makes the guest's kernel see
+ * them (through the guest agent or, in mounts-replay-ssh.c, over SSH);
+ * mounts-pin.c holds the guest's folders so watchers keep their inodes;
+ * mounts.c is the engine component with one watcher thread a mount.
+ */
+
+#ifndef BERTH_MOUNTS_H
+#define BERTH_MOUNTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* mounts-scan.c: the polling scanner. A scan keeps a snapshot of one host
+ * folder (path -> inode, size, mtime, mode, type) and turns each pass into
+ * a list of changes: created, modified, deleted, type-changed. */
+enum scan_type {
+	SCAN_FILE,
+	SCAN_DIR,
+	SCAN_LINK,
+	SCAN_OTHER,
+};
+
+enum scan_kind {
+	SCAN_CREATED,
+	SCAN_MODIFIED,
+	SCAN_DELETED,
+	SCAN_TYPE_CHANGED,
+};
+
+/* One change; path is relative to the scan's root ("" is the root). */
+struct scan_change {
+	enum scan_kind kind;
+	enum scan_type type;     /* the type now (before, for deletions) */
+	enum scan_type old_type; /* for SCAN_TYPE_CHANGED */
+	char *path;              /* owned by the list */
+	int64_t mtime_ns;        /* mtime seen, 0 for deletions */
+	uint32_t mode;           /* st_mode seen, 0 for deletions */
+};
+
+struct scan_changes {
+	struct scan_change *v;
+	size_t n, cap;
+};
+
+struct scan_options {
+	const char *const *ignore; /* globs, see scan_ignored() */
+	size_t nignore;
+	uint64_t max_files;   /* 0 = no limit */
+	uint64_t interval_ms; /* recently changed directories: every interval */
+	uint64_t cold_ms;     /* settled directories: at least this often */
+	uint64_t hot_ms;      /* a directory settles this long after a change */
+	uint64_t racy_ms;     /* stat closer than this to an mtime is "racy" */
+	int full;             /* every pass visits everything (no tiers) */
+};
+
+/* Figures of the last pass and totals. */
+struct scan_stats {
+	uint64_t files, dirs, links, others;
+	uint64_t errors; /* unreadable directories + other errors of the pass */
+	uint64_t vanished;     /* entries gone between listing and stat */
+	uint64_t absorbed;     /* changes a replay caused, not reported */
+	uint64_t stats;        /* stat calls in the last pass */
+	uint64_t listed;       /* directories re-read in the last pass */
+	uint64_t visited;      /* directories visited in the last pass */
+	uint64_t pass_us;      /* duration of the last pass */
+	uint64_t full_pass_us; /* duration of the last pass that saw all */
+	uint64_t passes;
+	int truncated; /* max_files reached: some entries are not watched */
+};
+
+struct scan;
+
+#define SCAN_DEFAULT_IGNORE_N 2
+extern const char *const scan_default_ignore[SCAN_DEFAULT_IGNORE_N];
+
+void scan_options_default(struct scan_options *);
+struct scan *scan_new(const char *, const struct scan_options *, char **);
+void scan_free(struct scan *);
+int scan_pass(struct scan *, uint64_t, struct scan_changes *, char **);
+uint64_t scan_next_due(const struct scan *);
+const struct scan_stats *scan_get_stats(const struct scan *);
+const char *scan_root(const struct scan *);
+int scan_guard(struct scan *, const char *, uint64_t);
+int scan_mark_dir(struct scan *, const char *);
+char *scan_gitignore_glob(const char *, uint64_t *);
+size_t scan_gitignore_load(const char *, char ***, size_t *, uint64_t *);
+void scan_each_dir(const struct scan *, void (*)(const char *, void *), void *);
+int scan_ignored(const struct scan_options *, const char *, int);
+void scan_changes_add(struct scan_changes *, enum scan_kind, enum scan_type,
+                      enum scan_type, const char *);
+void scan_changes_clear(struct scan_changes *);
+const char *scan_kind_name(enum scan_kind);
+const char *scan_type_name(enum scan_type);
+
+/* mounts-replay.c: making the guest see host changes. */
+/* Operations on one guest path (a mask). */
+#define REPLAY_OP_ATTRIB 0x1 /* utimensat with its own times: IN_ATTRIB */
+#define REPLAY_OP_WRITE  0x2 /* open for append, close: IN_CLOSE_WRITE */
+#define REPLAY_OP_READ   0x4 /* open for read, close: IN_CLOSE_NOWRITE */
+
+struct replay_item {
+	char *path; /* guest path, owned */
+	char *rel;  /* host path relative to the mount, owned (guard) */
+	unsigned ops;
+	int is_dir;
+	int sticky; /* keep S_ISVTX: chmod +t instead of -t */
+};
+
+/* A coalesced set of guest paths: adding the same path again ORs ops. */
+struct replay_batch {
+	struct replay_item *v;
+	size_t n, cap;
+	size_t *table; /* open addressing: index + 1, 0 = empty */
+	size_t tcap;
+	uint64_t changes;  /* host changes folded in */
+	int64_t newest_ns; /* newest mtime among them (latency) */
+};
+
+struct replay_result {
+	uint64_t ok, failed, gone;
+	char boot[64]; /* the guest's boot id, "" if not told */
+};
+
+extern const char replay_guest_script[];
+
+char *replay_map_path(const char *, const char *);
+unsigned replay_ops(enum profile_replay, int);
+void replay_batch_add(struct replay_batch *, const char *, const char *,
+                      unsigned, int);
+void replay_batch_add_mode(struct replay_batch *, const char *, const char *,
+                           unsigned, int, int);
+void replay_batch_add_changes(struct replay_batch *, const char *,
+                              const struct scan_changes *, enum profile_replay,
+                              int);
+void replay_batch_clear(struct replay_batch *);
+char *replay_batch_encode(const struct replay_batch *, size_t, size_t, size_t *,
+                          size_t *);
+int replay_parse_output(const char *, struct replay_result *);
+char *replay_agent_request(const char *, size_t);
+char *replay_agent_request_for(const char *, const char *, const char *,
+                               size_t);
+char *replay_base64_encode(const void *, size_t);
+void *replay_base64_decode(const char *, size_t *);
+
+/* Where and how to reach the guest over SSH (mounts-replay-ssh.c). */
+struct replay_ssh {
+	char *host;
+	int port;
+	char *user;
+	char *key;         /* private key file */
+	char *known_hosts; /* UserKnownHostsFile */
+	char *alias;       /* HostKeyAlias */
+};
+
+char *replay_shell_quote(const char *);
+char *replay_ssh_command(const char *, const char *);
+int replay_ssh_exec(const struct replay_ssh *, const char *, const char *,
+                    const char *, size_t, uint64_t, char **, int *, char **);
+
+struct _virDomain;
+int replay_agent_exec(struct _virDomain *, const char *, const char *,
+                      const char *, size_t, uint64_t, char **, int *, char **);
+
+/*
+ * mounts.c: the mounts engine component. One watcher thread per mount
+ * with watch: poll|native scans (or listens to inotify), replays and
+ * reports its figures; ENGINE_CMD_MOUNT_WATCH flips a mount live.
+ */
+extern const struct engine_component mounts_component;
+struct mounts;
+struct mounts *mounts_new(const struct profile *, void (*)(void *), void *);
+void mounts_free(struct mounts *);
+int mounts_set_watch(struct mounts *, size_t, enum profile_watch);
+void mounts_fill(struct mounts *, struct model *);
+const char *mounts_watch_name(enum profile_watch);
+int mounts_watch_parse(const char *, enum profile_watch *);
+extern const char *const mounts_env_hint[];
+
+/* mounts-watch-inotify.c: native mode on Linux (NULL elsewhere). */
+struct winotify;
+struct winotify *winotify_new(const char *, const struct scan_options *,
+                              char **);
+void winotify_free(struct winotify *);
+int winotify_fd(const struct winotify *);
+int winotify_read(struct winotify *, char ***, size_t *, char **);
+
+/* mounts-pin.c: holding the guest's folders. */
+#define PIN_GROUP_MAX 256 /* directories one guest holder keeps open */
+#define PIN_GROUPS_MAX                                                         \
+	64 /* holders beyond what a fresh pin needs: pin afresh */
+
+/* Lines for the guest's pin script, in the order they must run. */
+struct pin_plan {
+	char **line;
+	size_t n, cap;
+	size_t pins; /* P lines among them */
+};
+
+struct pin_result {
+	uint64_t pinned, failed;
+	int unsupported;   /* the guest shell cannot hold descriptors >= 10 */
+	char boot[64];     /* the guest's boot id */
+	long long holders; /* answer to a C line, -1 if none */
+};
+
+struct pinset;
+
+extern const char pin_guest_script[];
+extern const char pin_guest_launcher[];
+
+struct pinset *pinset_new(const char *);
+void pinset_free(struct pinset *);
+const char *pinset_key(const struct pinset *);
+size_t pinset_count(const struct pinset *);
+size_t pinset_groups(const struct pinset *);
+int pinset_needs_full(const struct pinset *);
+void pinset_invalidate(struct pinset *);
+void pinset_plan_full(struct pinset *, const struct scan *, struct pin_plan *);
+void pinset_plan_changes(struct pinset *, const struct scan_changes *,
+                         struct pin_plan *);
+int pinset_check_boot(struct pinset *, const char *);
+void pinset_set_boot(struct pinset *, const char *);
+void pinset_plan_check(const struct pinset *, struct pin_plan *);
+int pinset_check_holders(struct pinset *, long long);
+void pin_plan_clear(struct pin_plan *);
+char *pin_plan_encode(const struct pin_plan *, size_t, size_t, size_t *,
+                      size_t *);
+int pin_parse_output(const char *, struct pin_result *);
+
+#endif /* BERTH_MOUNTS_H */

@@ -1,0 +1,98 @@
+/*
+ * util.h: what every part of berth uses: allocation that cannot fail,
+ * strings and files (util.c), sizes and durations (units.c), where files
+ * live (paths.c), and hashing (sha256.c, sha512.c).
+ *
+ * Conventions (see ../shared/STYLE.md): allocation cannot fail (x* wrappers
+ * abort), recoverable errors return -1 or NULL and an allocated message in
+ * `char **cause` that the caller shows and frees.
+ */
+
+#ifndef BERTH_UTIL_H
+#define BERTH_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define BERTH_PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+#define nitems(a)              (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes, documented in berth(1). */
+#define BERTH_EXIT_OK     0
+#define BERTH_EXIT_FAILED 1
+#define BERTH_EXIT_USAGE  2
+
+/* util.c: allocation that cannot fail, strings, files. */
+typedef void (*util_fatal_hook)(void);
+void util_set_fatal_hook(util_fatal_hook);
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+char *xasprintf(const char *, ...) BERTH_PRINTFLIKE(1, 2);
+char *xvasprintf(const char *, va_list);
+void fatal(const char *, ...) BERTH_PRINTFLIKE(1, 2) __attribute__((noreturn));
+void util_set_cause(char **, const char *, ...) BERTH_PRINTFLIKE(2, 3);
+char *util_read_file(const char *, size_t *, char **);
+int util_write_file_atomic(const char *, const void *, size_t, mode_t, int,
+                           char **);
+int util_lock_dir(const char *, unsigned int, char **);
+char *util_dirname(const char *);
+int util_mkdir_p(const char *, mode_t, char **);
+uint64_t util_now_ms(void);
+uint64_t util_mono_ms(void);
+size_t util_sanitize(char *, size_t, const char *, size_t);
+char *util_sanitize_dup(const char *, size_t);
+char *util_utf8_repair(const char *, size_t, size_t *);
+int util_pidlock(const char *, long *);
+long util_pidlock_owner(const char *);
+
+/* FNV-1a, 32 bits, of len bytes: the tables' and file names' hash. */
+static inline uint32_t
+util_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+const char *util_basename(const char *);
+int util_streq(const char *, const char *);
+size_t util_levenshtein(const char *, const char *);
+
+/* units.c: sizes ("512MiB", "8GiB", "1.5G") and durations ("500ms", "2s"). */
+int units_parse_size(const char *, uint64_t *, char **);
+int units_parse_duration(const char *, uint64_t *, char **);
+char *units_format_size(uint64_t);
+char *units_format_duration(uint64_t);
+char *units_format_size_exact(uint64_t);
+char *units_format_duration_exact(uint64_t);
+char *units_format_uptime(uint64_t);
+
+/* paths.c: where configuration, state and caches live. */
+char *paths_config_dir(void);
+char *paths_state_dir(const char *);
+char *paths_cache_dir(void);
+char *paths_user_profiles_dir(void);
+char *paths_shipped_dir(const char *);
+char *paths_expand_tilde(const char *);
+int paths_theme_name_ok(const char *);
+char *paths_theme_find(const char *, int, const char **, char **);
+
+/* sha256.c: SHA-256 for context directory names and image checks. */
+void sha256(const void *, size_t, unsigned char[32]);
+void sha256_hex(const void *, size_t, char[65]);
+
+/* sha512.c: SHA-512 for image checks. */
+void sha512_hex(const void *, size_t, char[129]);
+
+#endif /* BERTH_UTIL_H */

@@ -279,7 +279,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	}
-	forward_supervisor_stop(p->name, NULL);
+	supervisor_stop(p->name, NULL);
 	if (create_delete(p, m.uri, m.domain, data, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);

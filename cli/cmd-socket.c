@@ -246,11 +246,11 @@ cmd_socket_preflight(const struct profile *p)
 	char *cause = NULL, *dir = NULL;
 	int live, rc;
 
-	dir = forward_state_dir(p->name, &cause);
+	dir = supervisor_state_dir(p->name, &cause);
 	if (dir == NULL)
 		rc = -1;
 	else
-		rc = forward_check_path(forward_path(f), dir, &live, &cause);
+		rc = health_check_path(forward_path(f), dir, &live, &cause);
 	if (rc != 0)
 		fprintf(stderr, "berth: %s\n", cause);
 	else if (live)
@@ -319,13 +319,13 @@ cmd_socket_start(struct cmd_ctx *ctx, const char *target, long wait_s)
 		profile_free(p);
 		return BERTH_EXIT_USAGE;
 	}
-	if ((dir = forward_state_dir(p->name, &cause)) == NULL) {
+	if ((dir = supervisor_state_dir(p->name, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		profile_free(p);
 		return BERTH_EXIT_FAILED;
 	}
-	owner = forward_owner_pid(p->name, NULL);
+	owner = supervisor_owner_pid(p->name, NULL);
 	if (owner <= 0 && cmd_socket_preflight(p) != 0) {
 		free(dir);
 		profile_free(p);
@@ -391,7 +391,7 @@ cmd_socket_stop_cmd(struct cmd_ctx *ctx)
 
 	if (!cmd_profile_exists(ctx))
 		return BERTH_EXIT_USAGE;
-	if (forward_supervisor_stop(ctx->profile, &cause) != 0) {
+	if (supervisor_stop(ctx->profile, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		return BERTH_EXIT_FAILED;
@@ -407,7 +407,7 @@ cmd_socket_restart_cmd(struct cmd_ctx *ctx)
 
 	if (!cmd_profile_exists(ctx))
 		return BERTH_EXIT_USAGE;
-	if ((pid = forward_owner_pid(ctx->profile, &supervisor)) <= 0) {
+	if ((pid = supervisor_owner_pid(ctx->profile, &supervisor)) <= 0) {
 		fprintf(stderr,
 		        "berth: no forward is running for %s (berth "
 		        "socket start)\n",
@@ -438,8 +438,8 @@ cmd_socket_key(struct cmd_ctx *ctx)
 
 	if (!cmd_profile_exists(ctx))
 		return BERTH_EXIT_USAGE;
-	if ((dir = forward_state_dir(ctx->profile, &cause)) == NULL ||
-	    forward_ensure_key(dir, ctx->profile, &key, &note, &cause) != 0) {
+	if ((dir = supervisor_state_dir(ctx->profile, &cause)) == NULL ||
+	    ssh_ensure_key(dir, ctx->profile, &key, &note, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		free(dir);
@@ -578,7 +578,7 @@ cmd_context_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		profile_free(p);
 		return BERTH_EXIT_USAGE;
 	}
-	if ((dir = forward_state_dir(p->name, &cause)) == NULL) {
+	if ((dir = supervisor_state_dir(p->name, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		profile_free(p);

@@ -118,8 +118,8 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	}
 	/* The forward lives as long as the VM: end its supervisor too. */
 	if ((op == VM_OP_SHUTDOWN || op == VM_OP_DESTROY) &&
-	    forward_owner_pid(p->name, &supervisor) > 0 && supervisor &&
-	    forward_supervisor_stop(p->name, &cause) != 0) {
+	    supervisor_owner_pid(p->name, &supervisor) > 0 && supervisor &&
+	    supervisor_stop(p->name, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		cause = NULL;
@@ -137,7 +137,7 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	    strncmp(m.uri, "test:", 5) != 0 &&
 	    (m.ssh != NULL || p->docker.ssh_host != NULL ||
 	     p->docker.ssh_port > 0) &&
-	    forward_ensure_supervisor(p, m.ssh, &cause) != 0) {
+	    supervisor_ensure(p, m.ssh, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		cause = NULL;

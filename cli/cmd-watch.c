@@ -387,7 +387,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 static char *
 cmd_watch_pidfile(const char *profile, char **cause)
 {
-	char *dir = forward_state_dir(profile, cause), *path;
+	char *dir = supervisor_state_dir(profile, cause), *path;
 
 	if (dir == NULL)
 		return NULL;

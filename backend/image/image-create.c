@@ -494,7 +494,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	create_report(&r, 1, NULL);
 
 	create_begin(&r, CREATE_PROVISION);
-	if (forward_ensure_key(r.state_dir, p->name, &key, NULL, &why) != 0) {
+	if (ssh_ensure_key(r.state_dir, p->name, &key, NULL, &why) != 0) {
 		rc = create_fail(&r, why, cause);
 		why = NULL; /* create_fail freed it */
 		goto out;
@@ -571,8 +571,8 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 		goto out;
 	}
 	f = forward_new(p, 0);
-	if (forward_owner_pid(p->name, NULL) <= 0) {
-		starter = forward_spawn_supervisor(p->name, m.ssh, &why);
+	if (supervisor_owner_pid(p->name, NULL) <= 0) {
+		starter = supervisor_spawn(p->name, m.ssh, &why);
 		if (starter < 0) {
 			rc = create_fail(&r, why, cause);
 			why = NULL; /* create_fail freed it */
@@ -583,7 +583,7 @@ create_bring_up(struct vm *vm, const struct profile *p, create_cb cb, void *arg,
 	for (;;) {
 		free(why);
 		why = NULL;
-		if (forward_ping(forward_path(f), 5000, &ping_ms, NULL, &why) ==
+		if (health_ping(forward_path(f), 5000, &ping_ms, NULL, &why) ==
 		    0)
 			break;
 		if (util_mono_ms() - r.t0 > limit) {

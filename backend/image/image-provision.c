@@ -345,7 +345,7 @@ provision_seed(const struct profile *p, const char *domain,
 
 	*iso = NULL;
 	if (util_mkdir_p(dir, 0700, cause) != 0 ||
-	    forward_ensure_key(state_dir, p->name, &key, NULL, cause) != 0) {
+	    ssh_ensure_key(state_dir, p->name, &key, NULL, cause) != 0) {
 		free(dir);
 		return -1;
 	}

@@ -127,8 +127,8 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
 	}
 	cmd = replay_ssh_command(script, arg);
 	port = xasprintf("%d", t->port);
-	n = forward_ssh_args(argv, t->key, t->known_hosts, t->alias, port,
-	                     t->user, own);
+	n = ssh_args(argv, t->key, t->known_hosts, t->alias, port, t->user,
+	             own);
 	argv[n++] = (char *)"--";
 	argv[n++] = t->host;
 	argv[n++] = cmd;

@@ -103,7 +103,7 @@ struct mounts {
 	/* The SSH transport: address from the profile, the profile's key. */
 	struct replay_ssh ssh;
 	char *state_dir; /* NULL: no state dir, so no key */
-	int key_ready;   /* forward_ensure_key() succeeded (under ssh_lock) */
+	int key_ready;   /* ssh_ensure_key() succeeded (under ssh_lock) */
 	pthread_mutex_t ssh_lock;
 };
 
@@ -178,7 +178,7 @@ mounts_ssh_init(struct mounts *m, const struct profile *p)
 	m->ssh.user = xstrdup(p->vm.ssh_user != NULL ? p->vm.ssh_user : "root");
 	m->ssh.alias = xasprintf("berth-%s", p->name);
 	if (p->name != NULL &&
-	    (m->state_dir = forward_state_dir(p->name, &cause)) != NULL) {
+	    (m->state_dir = supervisor_state_dir(p->name, &cause)) != NULL) {
 		m->ssh.key = xasprintf("%s/ssh/id_ed25519", m->state_dir);
 		m->ssh.known_hosts =
 		    xasprintf("%s/ssh/known_hosts", m->state_dir);
@@ -203,8 +203,8 @@ mounts_ssh_exec(struct mounts *m, const char *script, const char *arg,
 		return -1;
 	}
 	pthread_mutex_lock(&m->ssh_lock);
-	if (!m->key_ready && forward_ensure_key(m->state_dir, m->p->name, &key,
-	                                        NULL, cause) == 0)
+	if (!m->key_ready &&
+	    ssh_ensure_key(m->state_dir, m->p->name, &key, NULL, cause) == 0)
 		m->key_ready = 1;
 	pthread_mutex_unlock(&m->ssh_lock);
 	free(key);

@@ -14,8 +14,8 @@
  * docker.persist or `berth socket start`, a small supervisor process.
  *
  * ssh runs with a per-profile ed25519 key and a per-profile known_hosts in
- * the state dir. Host keys are checked; the first contact with a new guest
- * is accepted into that private file only (StrictHostKeyChecking
+ * the state dir (socket-ssh.c). Host keys are checked; the first contact with a
+ * new guest is accepted into that private file only (StrictHostKeyChecking
  * accept-new under a per-profile HostKeyAlias), so a changed key later is
  * refused. ssh is started with posix_spawnp and an argument vector, never
  * through a shell; its stderr is a pipe, whose end of file tells at once
@@ -23,31 +23,23 @@
  *
  * Safety: the state dir is 0700 and the socket 0600; a socket path that is
  * a symlink, not a socket, or owned by another user is refused, and a
- * stale socket is removed only when it lies in berth's own state dir.
+ * stale socket is removed only when it lies in berth's own state dir
+ * (socket-health.c).
  */
 
 #include "config.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach-o/dyld.h>
-#endif
 
 #include "socket/socket.h"
 
@@ -132,8 +124,6 @@ struct forward {
 };
 
 static void forward_set_str(char **, const char *);
-static void forward_spawn_signals(posix_spawnattr_t *);
-static void forward_owned_set(const char *, int);
 static void forward_message(struct forward *, int, const char *, ...)
     BERTH_PRINTFLIKE(3, 4);
 static int forward_spawn(struct forward *, char **);
@@ -141,6 +131,8 @@ static void forward_kill(struct forward *);
 static void forward_write_status(struct forward *);
 static void forward_read_status(struct forward *);
 static int forward_try_lock(struct forward *);
+static int forward_up(const struct forward *);
+static int forward_ports_ctl(void *, const char *, const char *, char **);
 
 static void
 forward_set_str(char **dst, const char *s)
@@ -188,361 +180,6 @@ forward_take_message(struct forward *f, int *level)
 	}
 	f->nmsgs--;
 	return s;
-}
-
-/*
- * The profile's state dir, created 0700 (and tightened to 0700 if it is
- * ours and looser). Returns it (caller frees) or NULL with *cause.
- */
-char *
-forward_state_dir(const char *profile, char **cause)
-{
-	char *dir = paths_state_dir(profile);
-	struct stat sb;
-
-	if (util_mkdir_p(dir, 0700, cause) != 0) {
-		free(dir);
-		return NULL;
-	}
-	if (lstat(dir, &sb) != 0) {
-		util_set_cause(cause, "%s: %s", dir, strerror(errno));
-		free(dir);
-		return NULL;
-	}
-	if (!S_ISDIR(sb.st_mode)) {
-		util_set_cause(cause, "%s is not a directory", dir);
-		free(dir);
-		return NULL;
-	}
-	if (sb.st_uid != geteuid()) {
-		util_set_cause(cause,
-		               "%s is owned by uid %ld, not you; refusing to "
-		               "keep sockets and keys there",
-		               dir, (long)sb.st_uid);
-		free(dir);
-		return NULL;
-	}
-	if ((sb.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
-		util_set_cause(cause, "chmod 0700 %s: %s", dir,
-		               strerror(errno));
-		free(dir);
-		return NULL;
-	}
-	return dir;
-}
-
-/* Parent directory of a path (caller frees). */
-static char *
-forward_dirname(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-/* Whether something accepts connections on the unix socket at path. */
-static int
-forward_socket_live(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd, rc;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		return 0;
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return 0;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	close(fd);
-	return rc == 0;
-}
-
-/*
- * Refuse a socket path berth must not serve or trust: too long for
- * sun_path, a symlink, another user's, or not a socket. Returns 0 when the
- * path is absent or an own socket.
- */
-static int
-forward_path_refused(const char *path, char **cause)
-{
-	struct sockaddr_un sun;
-	struct stat sb;
-
-	if (path[0] != '/') {
-		util_set_cause(cause, "socket path %s is not absolute", path);
-		return -1;
-	}
-	if (strlen(path) >= sizeof sun.sun_path) {
-		util_set_cause(cause,
-		               "socket path %s is %zu bytes, over this "
-		               "platform's unix socket limit of %zu; set a "
-		               "shorter BERTH_HOME (e.g. BERTH_HOME=~/.berth) "
-		               "or docker.socket",
-		               path, strlen(path), sizeof sun.sun_path - 1);
-		return -1;
-	}
-	if (lstat(path, &sb) != 0)
-		return 0;
-	if (S_ISLNK(sb.st_mode)) {
-		util_set_cause(cause,
-		               "%s is a symlink; berth refuses to serve a "
-		               "socket through a link (remove it)",
-		               path);
-		return -1;
-	}
-	if (sb.st_uid != geteuid()) {
-		util_set_cause(cause,
-		               "%s is owned by uid %ld, not you; refusing to "
-		               "use it",
-		               path, (long)sb.st_uid);
-		return -1;
-	}
-	if (!S_ISSOCK(sb.st_mode)) {
-		util_set_cause(cause,
-		               "%s exists and is not a socket; refusing to "
-		               "replace it",
-		               path);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Check a host socket path before berth creates a socket there: short
- * enough for sun_path, not a symlink, not another user's, not something
- * other than a socket. A socket nobody listens on is stale: it is removed
- * when it lies in state_dir, else refused. *live is set when a live socket
- * is already there (left alone). Returns 0 when the path may be used.
- */
-int
-forward_check_path(const char *path, const char *state_dir, int *live,
-                   char **cause)
-{
-	struct stat sb;
-	char *dir, *rdir = NULL, *rstate = NULL;
-	int inside;
-
-	*live = 0;
-	if (forward_path_refused(path, cause) != 0)
-		return -1;
-	dir = forward_dirname(path);
-	if (lstat(dir, &sb) != 0) {
-		util_set_cause(cause, "socket directory %s: %s", dir,
-		               strerror(errno));
-		free(dir);
-		return -1;
-	}
-	if (lstat(path, &sb) != 0) {
-		free(dir);
-		if (errno == ENOENT)
-			return 0;
-		util_set_cause(cause, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (forward_socket_live(path)) {
-		*live = 1;
-		free(dir);
-		return 0;
-	}
-	/* A stale socket: remove it only inside berth's own state dir. */
-	inside = 0;
-	if (state_dir != NULL) {
-		rdir = realpath(dir, NULL);
-		rstate = realpath(state_dir, NULL);
-		inside =
-		    rdir != NULL && rstate != NULL && strcmp(rdir, rstate) == 0;
-	}
-	free(rdir);
-	free(rstate);
-	free(dir);
-	if (!inside) {
-		util_set_cause(
-		    cause,
-		    "%s is a stale socket outside berth's state "
-		    "dir; berth leaves it alone (remove it yourself)",
-		    path);
-		return -1;
-	}
-	if (unlink(path) != 0 && errno != ENOENT) {
-		util_set_cause(cause, "removing stale socket %s: %s", path,
-		               strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The start of every ssh berth runs: no ssh_config, the profile's key and
- * nothing else, batch mode, the profile's own known_hosts under a host
- * key alias (trust on first use), a connect timeout, quiet, -p and -l.
- * Fills argv from 0 and returns how many; own[0..1] get two strings the
- * caller frees after the spawn. The caller adds its options, "--", host.
- */
-int
-forward_ssh_args(char **argv, const char *key, const char *known_hosts,
-                 const char *alias, const char *port, const char *user,
-                 char *own[2])
-{
-	int n = 0;
-
-	own[0] = xasprintf("UserKnownHostsFile=%s", known_hosts);
-	own[1] = xasprintf("HostKeyAlias=%s", alias);
-	argv[n++] = (char *)"ssh";
-	argv[n++] = (char *)"-F";
-	argv[n++] = (char *)"none";
-	argv[n++] = (char *)"-T";
-	argv[n++] = (char *)"-i";
-	argv[n++] = (char *)key;
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"IdentitiesOnly=yes";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"BatchMode=yes";
-	argv[n++] = (char *)"-o";
-	argv[n++] = own[0];
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"GlobalKnownHostsFile=/dev/null";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"StrictHostKeyChecking=accept-new";
-	argv[n++] = (char *)"-o";
-	argv[n++] = own[1];
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ConnectTimeout=10";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"LogLevel=ERROR";
-	argv[n++] = (char *)"-p";
-	argv[n++] = (char *)port;
-	argv[n++] = (char *)"-l";
-	argv[n++] = (char *)user;
-	return n;
-}
-
-/* Run a program (argv[0] from PATH) and wait; returns its exit status. */
-static int
-forward_run_wait(char *const argv[], char **cause)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	pid_t pid;
-	int rc, status;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&attr);
-	forward_spawn_signals(&attr);
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		if (rc == ENOENT)
-			util_set_cause(cause,
-			               "%s not found in PATH: install the "
-			               "OpenSSH client",
-			               argv[0]);
-		else
-			util_set_cause(cause, "%s: %s", argv[0], strerror(rc));
-		return -1;
-	}
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			util_set_cause(cause, "waitpid: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		util_set_cause(cause, "%s failed (status %d)", argv[0], status);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Make sure the profile's ssh key exists in <state>/ssh with safe
- * permissions, generating it with ssh-keygen the first time. *keyp gets
- * the private key path (caller frees); *note a message when permissions
- * were fixed (caller frees, may stay NULL).
- */
-int
-forward_ensure_key(const char *state_dir, const char *profile, char **keyp,
-                   char **note, char **cause)
-{
-	char *dir = xasprintf("%s/ssh", state_dir), *key, *comment;
-	struct stat sb;
-	char *argv[12];
-	int n = 0;
-
-	*keyp = NULL;
-	if (note != NULL)
-		*note = NULL;
-	if (util_mkdir_p(dir, 0700, cause) != 0) {
-		free(dir);
-		return -1;
-	}
-	key = xasprintf("%s/id_ed25519", dir);
-	free(dir);
-	if (lstat(key, &sb) != 0) {
-		comment = xasprintf("berth-%s", profile);
-		argv[n++] = (char *)"ssh-keygen";
-		argv[n++] = (char *)"-q";
-		argv[n++] = (char *)"-t";
-		argv[n++] = (char *)"ed25519";
-		argv[n++] = (char *)"-N";
-		argv[n++] = (char *)"";
-		argv[n++] = (char *)"-C";
-		argv[n++] = comment;
-		argv[n++] = (char *)"-f";
-		argv[n++] = key;
-		argv[n] = NULL;
-		if (forward_run_wait(argv, cause) != 0) {
-			free(comment);
-			free(key);
-			return -1;
-		}
-		free(comment);
-		if (lstat(key, &sb) != 0) {
-			util_set_cause(cause, "ssh-keygen made no %s", key);
-			free(key);
-			return -1;
-		}
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		util_set_cause(cause, "%s is not a regular file", key);
-		free(key);
-		return -1;
-	}
-	if (sb.st_uid != geteuid()) {
-		util_set_cause(
-		    cause,
-		    "%s is owned by uid %ld, so ssh will not use it; "
-		    "remove it and berth makes a new key",
-		    key, (long)sb.st_uid);
-		free(key);
-		return -1;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		if (chmod(key, 0600) != 0) {
-			util_set_cause(
-			    cause,
-			    "%s has mode %04o and chmod 0600 failed: "
-			    "%s",
-			    key, (unsigned)(sb.st_mode & 07777),
-			    strerror(errno));
-			free(key);
-			return -1;
-		}
-		if (note != NULL)
-			*note = xasprintf("fixed permissions of %s (was "
-			                  "%04o, ssh needs 0600)",
-			                  key, (unsigned)(sb.st_mode & 07777));
-	}
-	*keyp = key;
-	return 0;
 }
 
 /* Split "host:port" into f->host and f->port; NULL clears the target. */
@@ -624,7 +261,7 @@ forward_new(const struct profile *p, int may_own)
 			f->port = p->vm.ssh_port;
 		}
 	}
-	f->state_dir = forward_state_dir(p->name, &cause);
+	f->state_dir = supervisor_state_dir(p->name, &cause);
 	if (!f->ssh) {
 		f->path = forward_none_path(p);
 		f->phase = PHASE_IDLE;
@@ -669,7 +306,7 @@ forward_free(struct forward *f)
 	if (f->lock_fd != -1)
 		close(f->lock_fd);
 	if (f->owner)
-		forward_owned_set(f->lock_path, 0);
+		supervisor_owned_set(f->lock_path, 0);
 	for (i = 0; i < f->nmsgs; i++)
 		free(f->msgs[i]);
 	free(f->profile);
@@ -715,50 +352,6 @@ forward_from_vm(const struct forward *f)
 }
 
 /*
- * Lock files this process owns. POSIX record locks belong to the process
- * and go away when it closes ANY descriptor of the file, so nothing here
- * may open and close a lock file this process holds: check this list first.
- */
-static pthread_mutex_t forward_owned_mutex = PTHREAD_MUTEX_INITIALIZER;
-static char *forward_owned[8];
-
-static int
-forward_owned_has(const char *path)
-{
-	size_t i;
-	int found = 0;
-
-	pthread_mutex_lock(&forward_owned_mutex);
-	for (i = 0; i < nitems(forward_owned); i++)
-		if (forward_owned[i] != NULL &&
-		    strcmp(forward_owned[i], path) == 0)
-			found = 1;
-	pthread_mutex_unlock(&forward_owned_mutex);
-	return found;
-}
-
-static void
-forward_owned_set(const char *path, int owned)
-{
-	size_t i;
-
-	pthread_mutex_lock(&forward_owned_mutex);
-	for (i = 0; i < nitems(forward_owned); i++) {
-		if (owned && forward_owned[i] == NULL) {
-			forward_owned[i] = xstrdup(path);
-			break;
-		}
-		if (!owned && forward_owned[i] != NULL &&
-		    strcmp(forward_owned[i], path) == 0) {
-			free(forward_owned[i]);
-			forward_owned[i] = NULL;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&forward_owned_mutex);
-}
-
-/*
  * Open the lock file; with take set, try to take the owner's write lock.
  * Returns 1 when this process owns the forward. Otherwise fills
  * f->owner_pid with the process holding it (0 = nobody).
@@ -773,7 +366,7 @@ forward_try_lock(struct forward *f)
 		return 1;
 	if (f->lock_path == NULL)
 		return 0;
-	if (forward_owned_has(f->lock_path)) {
+	if (supervisor_owned_has(f->lock_path)) {
 		/* Another forward in this very process owns it. */
 		f->owner_pid = getpid();
 		return 0;
@@ -790,7 +383,7 @@ forward_try_lock(struct forward *f)
 	if (f->may_own && fcntl(f->lock_fd, F_SETLK, &fl) == 0) {
 		f->owner = 1;
 		f->owner_pid = getpid();
-		forward_owned_set(f->lock_path, 1);
+		supervisor_owned_set(f->lock_path, 1);
 		return 1;
 	}
 	memset(&fl, 0, sizeof fl);
@@ -800,75 +393,6 @@ forward_try_lock(struct forward *f)
 	if (fcntl(f->lock_fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
 		f->owner_pid = fl.l_pid;
 	return 0;
-}
-
-/*
- * The process owning a profile's forward, or 0; *supervisor is set when
- * it is a supervisor (berth socket start) rather than a dashboard.
- */
-pid_t
-forward_owner_pid(const char *profile, int *supervisor)
-{
-	char *dir = paths_state_dir(profile), *lock, *st, *buf;
-	struct flock fl;
-	json_t *j;
-	pid_t pid = 0;
-	int fd;
-
-	if (supervisor != NULL)
-		*supervisor = 0;
-	lock = xasprintf("%s/forward.lock", dir);
-	if (forward_owned_has(lock))
-		pid = getpid();
-	else if ((fd = open(lock, O_RDWR | O_CLOEXEC)) != -1) {
-		memset(&fl, 0, sizeof fl);
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-			pid = fl.l_pid;
-		close(fd);
-	}
-	if (pid > 0 && supervisor != NULL) {
-		st = xasprintf("%s/forward.json", dir);
-		if ((buf = util_read_file(st, NULL, NULL)) != NULL) {
-			j = json_loads(buf, 0, NULL);
-			if (j != NULL && json_integer_value(
-			                     json_object_get(j, "owner_pid")) ==
-			                     (json_int_t)pid)
-				*supervisor = json_is_true(
-				    json_object_get(j, "supervisor"));
-			json_decref(j);
-			free(buf);
-		}
-		free(st);
-	}
-	free(lock);
-	free(dir);
-	return pid;
-}
-
-/*
- * A spawned program starts with no signal blocked and the usual signals
- * at their default action, whatever the spawning thread had.
- */
-static void
-forward_spawn_signals(posix_spawnattr_t *attr)
-{
-	static const int defaults[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
-	                               SIGPIPE, SIGUSR1, SIGCHLD};
-	sigset_t none, def;
-	short flags = 0;
-	size_t i;
-
-	sigemptyset(&none);
-	sigemptyset(&def);
-	for (i = 0; i < nitems(defaults); i++)
-		sigaddset(&def, defaults[i]);
-	posix_spawnattr_getflags(attr, &flags);
-	posix_spawnattr_setflags(attr, flags | POSIX_SPAWN_SETSIGMASK |
-	                                   POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setsigmask(attr, &none);
-	posix_spawnattr_setsigdefault(attr, &def);
 }
 
 /* Start ssh; the caller checked the path. */
@@ -882,8 +406,7 @@ forward_spawn(struct forward *f, char **cause)
 	int n = 0, rc, pfd[2];
 	short flags = 0;
 
-	if (forward_ensure_key(f->state_dir, f->profile, &key, &note, cause) !=
-	    0)
+	if (ssh_ensure_key(f->state_dir, f->profile, &key, &note, cause) != 0)
 		return -1;
 	if (note != NULL) {
 		forward_message(f, 1, "%s", note);
@@ -909,8 +432,7 @@ forward_spawn(struct forward *f, char **cause)
 	alias = xasprintf("berth-%s", f->profile);
 	alive = xasprintf("ServerAliveInterval=%d", FORWARD_ALIVE_INTERVAL);
 	port = xasprintf("%d", f->port);
-	n = forward_ssh_args(argv, f->key, f->known_hosts, alias, port, f->user,
-	                     own);
+	n = ssh_args(argv, f->key, f->known_hosts, alias, port, f->user, own);
 	argv[n++] = (char *)"-N";
 	argv[n++] = (char *)"-o";
 	argv[n++] = (char *)"ExitOnForwardFailure=yes";
@@ -951,7 +473,7 @@ forward_spawn(struct forward *f, char **cause)
 #endif
 	posix_spawnattr_setflags(&attr, flags);
 	posix_spawnattr_setpgroup(&attr, 0);
-	forward_spawn_signals(&attr);
+	ssh_spawn_signals(&attr);
 	rc = posix_spawnp(&f->pid, "ssh", &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -979,104 +501,27 @@ forward_spawn(struct forward *f, char **cause)
 	return 0;
 }
 
-/*
- * Ask the running ssh, through its control socket, to add (op "forward")
- * or drop (op "cancel") the local port forward spec ("127.0.0.1:P:H:P").
- * Waits at most 5 s. Returns 0, or -1 with ssh's own words in *cause.
- */
-int
-forward_ctl(struct forward *f, const char *op, const char *spec, char **cause)
+/* Whether the owner's forward is up (ssh runs and /_ping answered). */
+static int
+forward_up(const struct forward *f)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[16], buf[512], err[512];
-	size_t elen = 0;
-	uint64_t deadline = util_mono_ms() + 5000;
-	int n = 0, pfd[2], rc, status = 0, left;
-	struct pollfd p;
-	ssize_t r;
-	pid_t pid;
+	return f->owner && f->phase == PHASE_UP;
+}
+
+/*
+ * The ports' way to add or cancel a port forward on the running ssh
+ * (ssh_ctl through its control socket); arg is the forward.
+ */
+static int
+forward_ports_ctl(void *arg, const char *op, const char *spec, char **cause)
+{
+	struct forward *f = arg;
 
 	if (f->pid <= 0 || f->host == NULL || f->ctl_path == NULL) {
 		util_set_cause(cause, "the socket forward is not running");
 		return -1;
 	}
-	if (pipe(pfd) != 0) {
-		util_set_cause(cause, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	argv[n++] = (char *)"ssh";
-	argv[n++] = (char *)"-F";
-	argv[n++] = (char *)"none";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"LogLevel=ERROR";
-	argv[n++] = (char *)"-S";
-	argv[n++] = f->ctl_path;
-	argv[n++] = (char *)"-O";
-	argv[n++] = (char *)op;
-	argv[n++] = (char *)"-L";
-	argv[n++] = (char *)spec;
-	argv[n++] = (char *)"--";
-	argv[n++] = f->host;
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	rc = posix_spawnp(&pid, "ssh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (rc != 0) {
-		close(pfd[0]);
-		util_set_cause(cause, "ssh: %s", strerror(rc));
-		return -1;
-	}
-	for (;;) {
-		left = (int)(deadline - util_mono_ms());
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		p.fd = pfd[0];
-		p.events = POLLIN;
-		if (poll(&p, 1, left) < 0 && errno != EINTR)
-			break;
-		r = read(pfd[0], buf, sizeof buf);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (elen + (size_t)r < sizeof err) {
-			memcpy(err + elen, buf, (size_t)r);
-			elen += (size_t)r;
-		}
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	/* ssh prints a line of its own; keep the last non-empty one. */
-	while (elen > 0 && (err[elen - 1] == '\n' || err[elen - 1] == '\r'))
-		elen--;
-	err[elen] = '\0';
-	{
-		char *line = strrchr(err, '\n'), *clean;
-
-		line = line != NULL ? line + 1 : err;
-		clean = util_sanitize_dup(line, strlen(line));
-		util_set_cause(cause, "ssh -O %s %s: %s", op, spec,
-		               *clean != '\0' ? clean : "failed");
-		free(clean);
-	}
-	return -1;
-}
-
-/* Whether the owner's forward is up (ssh runs and /_ping answered). */
-int
-forward_up(const struct forward *f)
-{
-	return f->owner && f->phase == PHASE_UP;
+	return ssh_ctl(f->ctl_path, f->host, op, spec, cause);
 }
 
 /* Keep the last complete line ssh wrote on stderr, and log everything. */
@@ -1186,7 +631,7 @@ forward_kill(struct forward *f)
 	}
 	if (f->owner && f->ssh && lstat(f->path, &sb) == 0 &&
 	    S_ISSOCK(sb.st_mode) && sb.st_uid == geteuid() &&
-	    !forward_socket_live(f->path))
+	    !health_socket_live(f->path))
 		unlink(f->path);
 }
 
@@ -1265,7 +710,7 @@ forward_start(struct forward *f, uint64_t now)
 		                           "port is not known yet");
 		return;
 	}
-	if (forward_check_path(f->path, f->state_dir, &live, &cause) != 0) {
+	if (health_check_path(f->path, f->state_dir, &live, &cause) != 0) {
 		f->phase = PHASE_REFUSED;
 		forward_set_str(&f->stage, "refused");
 		forward_set_str(&f->error, cause);
@@ -1305,164 +750,6 @@ forward_start(struct forward *f, uint64_t now)
 	forward_set_str(&f->stage, "connecting to the guest's sshd");
 }
 
-/* GET a path on a unix socket with a total timeout; body in *out. */
-static size_t
-forward_curl_body(char *ptr, size_t size, size_t n, void *arg)
-{
-	char **buf = arg;
-	size_t len = *buf != NULL ? strlen(*buf) : 0, add = size * n;
-
-	if (len + add > 65536)
-		return 0;
-	*buf = xreallocarray(*buf, len + add + 1, 1);
-	memcpy(*buf + len, ptr, add);
-	(*buf)[len + add] = '\0';
-	return add;
-}
-
-static size_t
-forward_curl_header(char *ptr, size_t size, size_t n, void *arg)
-{
-	char **api = arg;
-	size_t len = size * n, k = strlen("API-Version:");
-
-	if (len > k && strncasecmp(ptr, "API-Version:", k) == 0) {
-		ptr += k;
-		len -= k;
-		while (len > 0 && (*ptr == ' ' || *ptr == '\t')) {
-			ptr++;
-			len--;
-		}
-		while (len > 0 &&
-		       (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
-			len--;
-		free(*api);
-		*api = util_sanitize_dup(ptr, len);
-	}
-	return size * n;
-}
-
-static int
-forward_get(const char *path, const char *url, long timeout_ms, char **body,
-            char **api, long *code, char **cause)
-{
-	CURL *c;
-	CURLcode rc;
-	char errbuf[CURL_ERROR_SIZE];
-	struct stat sb;
-
-	*body = NULL;
-	if ((c = curl_easy_init()) == NULL) {
-		util_set_cause(cause, "curl_easy_init failed");
-		return -1;
-	}
-	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, path);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, forward_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	if (api != NULL) {
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION,
-		                 forward_curl_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, api);
-	}
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
-	curl_easy_cleanup(c);
-	if (rc == CURLE_OK)
-		return 0;
-	free(*body);
-	*body = NULL;
-	if (rc == CURLE_COULDNT_CONNECT) {
-		if (lstat(path, &sb) != 0)
-			util_set_cause(cause, "no socket at %s", path);
-		else
-			util_set_cause(cause,
-			               "nothing listens on %s (connection "
-			               "refused)",
-			               path);
-	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		util_set_cause(cause, "no answer on %s within %ld ms", path,
-		               timeout_ms);
-		return -2;
-	} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR)
-		util_set_cause(cause,
-		               "%s accepted the connection but closed it: "
-		               "the daemon behind it is not answering",
-		               path);
-	else
-		util_set_cause(cause, "%s: %s", path,
-		               errbuf[0] != '\0' ? errbuf
-		                                 : curl_easy_strerror(rc));
-	return -1;
-}
-
-/*
- * GET /_ping through the socket at path within timeout_ms. Returns 0 when
- * the daemon answered OK, with the latency in *ms and its API version in
- * *api (caller frees, may be NULL); else -1 and *cause, or -2 when the
- * socket took the request but no answer came in time (a busy daemon).
- */
-int
-forward_ping(const char *path, long timeout_ms, double *ms, char **api,
-             char **cause)
-{
-	struct timespec t0, t1;
-	char *body = NULL, *version = NULL;
-	long code = 0;
-	int rc;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = forward_get(path, "http://localhost/_ping", timeout_ms, &body,
-	                 &version, &code, cause);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rc == 0 &&
-	    (code != 200 || body == NULL || strncmp(body, "OK", 2) != 0)) {
-		util_set_cause(cause, "/_ping on %s answered HTTP %ld", path,
-		               code);
-		rc = -1;
-	}
-	free(body);
-	if (rc != 0) {
-		free(version);
-		return rc;
-	}
-	*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	if (api != NULL)
-		*api = version;
-	else
-		free(version);
-	return 0;
-}
-
-/* The daemon's version from /version (caller frees), or NULL. */
-static char *
-forward_engine_version(const char *path)
-{
-	char *body = NULL, *v = NULL;
-	const char *s;
-	long code = 0;
-	json_t *j;
-
-	if (forward_get(path, "http://localhost/version",
-	                FORWARD_PING_TIMEOUT_MS, &body, NULL, &code, NULL) != 0)
-		return NULL;
-	if (code == 200 && (j = json_loads(body, 0, NULL)) != NULL) {
-		if ((s = json_string_value(json_object_get(j, "Version"))) !=
-		    NULL)
-			v = util_sanitize_dup(s, strlen(s));
-		json_decref(j);
-	}
-	free(body);
-	return v;
-}
-
 /*
  * Ping the socket and record what it says. Returns 0 when healthy, -2
  * when the daemon was too slow to answer, else -1.
@@ -1475,8 +762,8 @@ forward_check(struct forward *f)
 	int was = f->healthy, rc;
 
 	f->checked_ms = util_now_ms();
-	if ((rc = forward_ping(f->path, FORWARD_PING_TIMEOUT_MS, &ms, &api,
-	                       &cause)) != 0) {
+	if ((rc = health_ping(f->path, FORWARD_PING_TIMEOUT_MS, &ms, &api,
+	                      &cause)) != 0) {
 		f->healthy = 0;
 		forward_set_str(&f->error, cause);
 		free(cause);
@@ -1491,7 +778,8 @@ forward_check(struct forward *f)
 	}
 	if (!was || f->engine_version == NULL) {
 		free(f->engine_version);
-		f->engine_version = forward_engine_version(f->path);
+		f->engine_version =
+		    health_engine_version(f->path, FORWARD_PING_TIMEOUT_MS);
 	}
 	return 0;
 }
@@ -1528,7 +816,7 @@ forward_owner_step(struct forward *f, int tick)
 	}
 	if (f->phase == PHASE_STARTING && now >= f->next_poll) {
 		f->next_poll = now + FORWARD_START_POLL_MS;
-		if (forward_socket_live(f->path)) {
+		if (health_socket_live(f->path)) {
 			forward_set_str(&f->stage,
 			                "forwarding; waiting for the daemon");
 			if (forward_check(f) != 0) {
@@ -1643,7 +931,7 @@ forward_observe(struct forward *f)
 
 	if (f->ssh && f->phase == PHASE_REFUSED)
 		return;
-	if (f->ssh && forward_path_refused(f->path, &cause) != 0) {
+	if (f->ssh && health_path_refused(f->path, &cause) != 0) {
 		f->healthy = 0;
 		forward_set_str(&f->stage, "refused");
 		forward_set_str(&f->error, cause);
@@ -1866,7 +1154,7 @@ forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
 	if (!f->owner)
 		return -1;
 	if (f->ssh)
-		f->ports = ports_new(f, f->path);
+		f->ports = ports_new(f->path, forward_ports_ctl, f);
 	interval = f->refresh_ms;
 	while (!*stop) {
 		now = util_mono_ms();
@@ -1888,7 +1176,7 @@ forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
 		if (f->phase == PHASE_REFUSED)
 			break;
 		if (f->ports != NULL) {
-			ports_tick(f->ports);
+			ports_tick(f->ports, forward_up(f));
 			forward_write_status(f);
 		}
 		timeout = (int)(next_tick - now);
@@ -1909,7 +1197,7 @@ forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
 				;
 		forward_dispatch(f, pfd, n);
 		if (f->ports != NULL)
-			ports_dispatch(f->ports, pfd + n, np);
+			ports_dispatch(f->ports, pfd + n, np, forward_up(f));
 	}
 	if (ready_fd != -1)
 		close(ready_fd);
@@ -1918,143 +1206,4 @@ forward_run(struct forward *f, int wake_fd, volatile sig_atomic_t *stop,
 	i = f->phase == PHASE_REFUSED;
 	forward_stop(f);
 	return i ? -2 : 0;
-}
-
-/* End a profile's supervisor (berth socket stop, berth stop). */
-int
-forward_supervisor_stop(const char *profile, char **cause)
-{
-	int supervisor, i;
-	pid_t pid = forward_owner_pid(profile, &supervisor);
-
-	if (pid <= 0)
-		return 0;
-	if (!supervisor || pid == getpid()) {
-		util_set_cause(cause,
-		               "the forward belongs to a berth dashboard (pid "
-		               "%ld); it stops when that berth exits",
-		               (long)pid);
-		return -1;
-	}
-	if (kill(pid, SIGTERM) != 0) {
-		util_set_cause(cause, "kill %ld: %s", (long)pid,
-		               strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < 50; i++) {
-		if (forward_owner_pid(profile, NULL) != pid)
-			return 0;
-		usleep(100000);
-	}
-	util_set_cause(cause, "supervisor pid %ld did not stop within 5 s",
-	               (long)pid);
-	return -1;
-}
-
-/* This program's own executable (caller frees), or NULL. */
-static char *
-forward_self_exe(void)
-{
-	char buf[PATH_MAX];
-#ifdef __APPLE__
-	uint32_t size = sizeof buf;
-
-	if (_NSGetExecutablePath(buf, &size) == 0)
-		return realpath(buf, NULL);
-#else
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) > 0) {
-		buf[n] = '\0';
-		return xstrdup(buf);
-	}
-#endif
-	return NULL;
-}
-
-/*
- * Start a detached supervisor for a profile (docker.persist) by running
- * `berth -p PROFILE socket start --wait 0 [--target HOST:PORT]`. Returns
- * the pid of that short-lived starter (reap it) or -1.
- */
-int
-forward_spawn_supervisor(const char *profile, const char *target, char **cause)
-{
-	char *exe = forward_self_exe(), *argv[12];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	pid_t pid;
-	int n = 0, rc;
-
-	if (exe == NULL) {
-		util_set_cause(cause, "cannot find berth's own executable to "
-		                      "start a supervisor");
-		return -1;
-	}
-	argv[n++] = exe;
-	argv[n++] = (char *)"-p";
-	argv[n++] = (char *)profile;
-	argv[n++] = (char *)"socket";
-	argv[n++] = (char *)"start";
-	argv[n++] = (char *)"--wait";
-	argv[n++] = (char *)"0";
-	if (target != NULL) {
-		argv[n++] = (char *)"--target";
-		argv[n++] = (char *)target;
-	}
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&attr);
-	forward_spawn_signals(&attr);
-	rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	free(exe);
-	if (rc != 0) {
-		util_set_cause(cause, "starting the supervisor: %s",
-		               strerror(rc));
-		return -1;
-	}
-	return (int)pid;
-}
-
-/*
- * The VM runs: make sure its forward does too, in a detached supervisor
- * that outlives this process (berth start, a dashboard finding the VM
- * up). target is the VM's "host:port" for sshd (NULL when the profile
- * names it). Waits up to 3 s for the supervisor to own the forward, so a
- * `berth stop` right after finds it. Returns 0, or -1 with *cause.
- */
-int
-forward_ensure_supervisor(const struct profile *p, const char *target,
-                          char **cause)
-{
-	pid_t starter;
-	int i;
-
-	if (p->docker.forward != PROFILE_FORWARD_SSH ||
-	    forward_owner_pid(p->name, NULL) > 0)
-		return 0;
-	if ((starter = forward_spawn_supervisor(p->name, target, cause)) < 0)
-		return -1;
-	for (i = 0; i < 30; i++) {
-		if (forward_owner_pid(p->name, NULL) > 0)
-			break;
-		if (waitpid(starter, NULL, WNOHANG) == starter) {
-			starter = 0;
-			if (forward_owner_pid(p->name, NULL) <= 0) {
-				util_set_cause(
-				    cause, "the socket forward's supervisor "
-				           "stopped; see supervisor.log in "
-				           "the profile's state dir");
-				return -1;
-			}
-			break;
-		}
-		usleep(100000);
-	}
-	return 0;
 }

@@ -4,8 +4,9 @@
  * guest daemon's container start/die events through the forwarded
  * socket (the Docker backend's HTTP client), lists the running
  * containers' published ports after each burst, and adds or cancels
- * `-L 127.0.0.1:P:GUEST:P` on ssh's control master (forward_ctl), so
- * every port rides the one supervised connection. A host port already
+ * `-L 127.0.0.1:P:GUEST:P` on ssh's control master (through the ctl
+ * callback the forward gives, so ports never call back into the forward),
+ * so every port rides the one supervised connection. A host port already
  * taken is kept in the list with why, and tried again later; UDP ports
  * are listed as not forwarded (ssh carries TCP only).
  */
@@ -43,7 +44,8 @@ struct pfwd {
 };
 
 struct ports {
-	struct forward *f;
+	ports_ctl_fn ctl; /* adds or cancels a -L on the forward's ssh */
+	void *ctl_arg;
 	char *socket;
 	struct docker_http *http;
 	struct docker_req *events;
@@ -60,13 +62,17 @@ static void ports_events_done(struct docker_req *);
 static int ports_events_data(struct docker_req *, const char *, size_t);
 static void ports_list_done(struct docker_req *);
 
-/* Ports for the forward f, whose host socket is socket_path. */
+/*
+ * Ports for the forward whose host socket is socket_path; ctl(ctl_arg, ...)
+ * adds or cancels a port forward on its ssh.
+ */
 struct ports *
-ports_new(struct forward *f, const char *socket_path)
+ports_new(const char *socket_path, ports_ctl_fn ctl, void *ctl_arg)
 {
 	struct ports *p = xcalloc(1, sizeof *p);
 
-	p->f = f;
+	p->ctl = ctl;
+	p->ctl_arg = ctl_arg;
 	p->socket = xstrdup(socket_path);
 	return p;
 }
@@ -169,7 +175,7 @@ ports_apply(struct ports *p)
 		if (e->want || !e->active)
 			continue;
 		spec = ports_spec(e);
-		forward_ctl(p->f, "cancel", spec, NULL);
+		p->ctl(p->ctl_arg, "cancel", spec, NULL);
 		free(spec);
 		e->active = 0;
 	}
@@ -197,7 +203,7 @@ ports_apply(struct ports *p)
 			continue;
 		}
 		spec = ports_spec(e);
-		if (forward_ctl(p->f, "forward", spec, &cause) == 0)
+		if (p->ctl(p->ctl_arg, "forward", spec, &cause) == 0)
 			e->active = 1;
 		else {
 			e->error = cause;
@@ -270,18 +276,17 @@ ports_list_done(struct docker_req *r)
 }
 
 /*
- * Once per pass of the supervisor: with the forward up, keep the event
- * stream open and list when something happened; with it down, every
+ * Once per pass of the supervisor: with the forward up (up set), keep the
+ * event stream open and list when something happened; with it down, every
  * forward went with ssh.
  */
 void
-ports_tick(struct ports *p)
+ports_tick(struct ports *p, int up)
 {
 	struct endpoint ep;
 	uint64_t now = util_mono_ms();
 	char *host, *q, *path;
 	size_t i;
-	int up = forward_up(p->f);
 
 	if (!up) {
 		if (p->up) {
@@ -357,12 +362,13 @@ ports_prepare(struct ports *p, struct pollfd *pfd, int max, int *timeout)
 	return docker_http_prepare(p->http, pfd, max, timeout);
 }
 
+/* Run the HTTP client; up says whether the forward is up, as for tick. */
 void
-ports_dispatch(struct ports *p, const struct pollfd *pfd, int n)
+ports_dispatch(struct ports *p, const struct pollfd *pfd, int n, int up)
 {
 	if (p->http != NULL)
 		docker_http_dispatch(p->http, pfd, n);
-	ports_tick(p);
+	ports_tick(p, up);
 }
 
 /* The list as forward.json carries it (a new reference). */

@@ -112,7 +112,7 @@ socket_context(struct socket_state *s, const struct model_socket *ms)
 			s->context_error = cause;
 			cause = NULL;
 		} else if (s->activate && !s->activated) {
-			dir = forward_state_dir(s->profile, &cause);
+			dir = supervisor_state_dir(s->profile, &cause);
 			if (dir != NULL &&
 			    context_activate(s->context, dir, &cause) == 0)
 				engine_message(
@@ -145,7 +145,7 @@ socket_hand_off(struct socket_state *s, const char *target)
 		s->starter = 0;
 	if (!engine_threaded(s->engine) || s->starter > 0)
 		return;
-	if (forward_owner_pid(s->profile, NULL) > 0) {
+	if (supervisor_owner_pid(s->profile, NULL) > 0) {
 		s->handed_off = 1;
 		return;
 	}
@@ -154,7 +154,7 @@ socket_hand_off(struct socket_state *s, const char *target)
 		return;
 	s->handed_off = 1;
 	s->handed_off_ms = util_mono_ms();
-	pid = forward_spawn_supervisor(s->profile, target, &cause);
+	pid = supervisor_spawn(s->profile, target, &cause);
 	if (pid < 0) {
 		engine_message(s->engine, 2, "%s", cause);
 		free(cause);
@@ -185,7 +185,7 @@ socket_tick(void *arg)
 	 */
 	if (forward_from_vm(s->forward) && s->vm_was_running && !running &&
 	    m->vm.state != MODEL_VM_UNKNOWN && s->persist) {
-		if (forward_supervisor_stop(s->profile, &cause) != 0) {
+		if (supervisor_stop(s->profile, &cause) != 0) {
 			engine_message(s->engine, 1, "%s", cause);
 			free(cause);
 		} else
@@ -222,8 +222,8 @@ socket_command(void *arg, const struct engine_cmd *cmd)
 			engine_message(s->engine, 0,
 			               "restarting the socket "
 			               "forward");
-		} else if ((owner = forward_owner_pid(s->profile,
-		                                      &supervisor)) > 0 &&
+		} else if ((owner = supervisor_owner_pid(s->profile,
+		                                         &supervisor)) > 0 &&
 		           supervisor && kill(owner, SIGUSR1) == 0)
 			engine_message(s->engine, 0,
 			               "restarting the socket forward "
@@ -241,7 +241,7 @@ socket_command(void *arg, const struct engine_cmd *cmd)
 			               "docker.context is not a context name");
 			return 1;
 		}
-		if ((dir = forward_state_dir(s->profile, &cause)) == NULL) {
+		if ((dir = supervisor_state_dir(s->profile, &cause)) == NULL) {
 			engine_message(s->engine, 2, "%s", cause);
 			free(cause);
 			return 1;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "image/image.h"
 #include "mounts/mounts.h"
 #include "vm/vm.h"
 #include "docker/docker.h"
@@ -100,6 +101,8 @@ engine_create(struct profile *profile, int threaded)
 	     e->ncomponents++)
 		;
 	e->state = xcalloc(e->ncomponents + 1, sizeof *e->state);
+	/* The VM component creates VMs from images through image/'s job. */
+	vm_component_set_jobs(&create_jobs);
 	/*
 	 * Components connect (libvirt, Docker) when they are created, so
 	 * that happens on the first pass, on the engine thread, never on

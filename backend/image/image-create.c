@@ -881,3 +881,16 @@ create_job_release(struct create_job *j)
 	if (j != NULL)
 		create_job_unref(j);
 }
+
+/*
+ * The create job for the VM's engine component, which may not call image/
+ * itself (image/ calls vm/): the engine hands it these.
+ */
+const struct vm_jobs create_jobs = {
+    .source = image_source,
+    .first_boot_pending = create_first_boot_pending,
+    .start = create_job_start,
+    .fd = create_job_fd,
+    .read = create_job_read,
+    .release = create_job_release,
+};

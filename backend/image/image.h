@@ -111,5 +111,7 @@ struct create_job *create_job_start(const struct profile *, int, int, int,
 int create_job_fd(const struct create_job *);
 int create_job_read(struct create_job *, char **, char **, int *);
 void create_job_release(struct create_job *);
+/* The job's calls as the VM component drives it (vm_component_set_jobs). */
+extern const struct vm_jobs create_jobs;
 
 #endif /* BERTH_IMAGE_H */

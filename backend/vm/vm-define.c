@@ -1,0 +1,340 @@
+/*
+ * vm-define.c: defining the profile's domain. The profile says what the
+ * VM is (CPUs, memory, disk or kernel, shares, the SSH port); this file
+ * picks the accelerator and a free port, prepares the disk from an image
+ * when the profile names one (backend/image/image-disk.c) and defines the
+ * domain from vm-domxml.c's XML. An existing domain is adopted as it is.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "image/image.h"
+
+#include "vm/vm.h"
+
+extern char **environ;
+
+/* --- defining a domain from the profile ------------------------------- */
+
+int
+vm_run(char *const argv[], char **cause)
+{
+	pid_t pid;
+	int status;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0) {
+		util_set_cause(cause, "cannot run %s: %s", argv[0],
+		               strerror(errno));
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		util_set_cause(cause, "%s failed (exit %d)", argv[0],
+		               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -1;
+	}
+	return 0;
+}
+
+/* A free TCP port on 127.0.0.1, 0 if none. */
+static int
+vm_free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	if (fd == -1)
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* The host runs under a hypervisor itself (CPUID hypervisor bit). */
+static int
+vm_host_is_guest(void)
+{
+	char *s = util_read_file("/proc/cpuinfo", NULL, NULL);
+	int r;
+
+	if (s == NULL)
+		return 0;
+	r = strstr(s, " hypervisor") != NULL;
+	free(s);
+	return r;
+}
+
+/*
+ * Pick the domain type: vm.accel when set, else what the host's domain
+ * capabilities offer: hvf on macOS, kvm only when it can work here, else
+ * qemu (TCG). /dev/kvm existing is not enough: nested KVM (this host
+ * itself a guest) passes libvirt's checks and then hangs early in the
+ * guest kernel, so a nested host gets TCG unless vm.accel says kvm.
+ * Returns the type the caller frees; *why explains the choice.
+ */
+char *
+vm_pick_accel(struct vm *vm, char **why)
+{
+	const char *a = vm->profile->vm.accel;
+	char *caps;
+
+	if (why != NULL)
+		*why = NULL;
+	if (vm->is_test)
+		return xstrdup("test");
+	if (a != NULL && *a != '\0' && strcmp(a, "auto") != 0) {
+		if (strcmp(a, "tcg") == 0)
+			return xstrdup("qemu");
+		return xstrdup(a);
+	}
+#ifdef __APPLE__
+	caps = virConnectGetDomainCapabilities(vm->conn, NULL, NULL, NULL,
+	                                       "hvf", 0);
+	if (caps != NULL) {
+		free(caps);
+		return xstrdup("hvf");
+	}
+#else
+	caps = virConnectGetDomainCapabilities(vm->conn, NULL, NULL, NULL,
+	                                       "kvm", 0);
+	if (caps != NULL) {
+		free(caps);
+		if (!vm_host_is_guest())
+			return xstrdup("kvm");
+		if (why != NULL)
+			*why =
+			    xstrdup("this host is itself a virtual machine "
+			            "and nested KVM is unreliable; using TCG "
+			            "(set vm.accel: kvm to force KVM)");
+		return xstrdup("qemu");
+	}
+#endif
+	if (why != NULL)
+		*why = xstrdup("no hardware acceleration offered by libvirt; "
+		               "using TCG (slow)");
+	return xstrdup("qemu");
+}
+
+/*
+ * The profile describes a guest berth can define: a kernel, an image, or
+ * (with neither) the default cloud image, except on libvirt's test driver,
+ * whose fake domains never download anything.
+ */
+static int
+vm_profile_has_guest(const struct vm *vm)
+{
+	const struct profile *p = vm->profile;
+
+	if (vm->is_test)
+		return (p->vm.kernel != NULL && *p->vm.kernel != '\0') ||
+		       (p->vm.image != NULL && *p->vm.image != '\0');
+	return (p->vm.kernel != NULL && *p->vm.kernel != '\0') ||
+	       image_source(p) != NULL;
+}
+
+/* Make the disk file: a sparse raw file, or a qcow2 overlay of the image. */
+static int
+vm_make_disk(struct vm *vm, char **path, const char **format, char **cause)
+{
+	const struct profile *p = vm->profile;
+	uint64_t size = p->vm.disk ? p->vm.disk : 20ULL << 30;
+	struct stat sb;
+	int fd;
+
+	if (image_source(p) != NULL) {
+		char *data = NULL, *seed = NULL;
+
+		/* image.h: base image (downloaded once), overlay, data disk,
+		 * seed; vm_define attaches the last two. */
+		*format = "qcow2";
+		if (disk_prepare(p, vm->domain, vm->state_dir, NULL, NULL, path,
+		                 &data, &seed, NULL, cause) != 0)
+			return -1;
+		free(data);
+		free(seed);
+		return 0;
+	}
+	*path = xasprintf("%s/disk.raw", vm->state_dir);
+	*format = "raw";
+	if (stat(*path, &sb) == 0)
+		return 0;
+	fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1 || ftruncate(fd, (off_t)size) != 0) {
+		util_set_cause(cause, "%s: %s", *path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(*path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Define the profile's domain when it does not exist yet. An existing
+ * domain is never touched.
+ */
+int
+vm_define(struct vm *vm, char **cause)
+{
+	const struct profile *p = vm->profile;
+	struct domxml_spec s;
+	struct domxml_mount *mounts = NULL;
+	char *xml, *disk = NULL, *type, *why = NULL, *log, *kernel = NULL,
+	           *initrd = NULL, *data_disk = NULL, *seed = NULL,
+	           *seed_url = NULL;
+	const char *format = NULL, *gp;
+	uint64_t hostmem;
+	size_t i, n = 0;
+	virDomainPtr d;
+	int hostcpus;
+
+	if (vm->conn == NULL) {
+		util_set_cause(cause, "%s",
+		               vm->m.conn_error != NULL
+		                   ? vm->m.conn_error
+		                   : "libvirt: not connected");
+		return -1;
+	}
+	if (vm_lookup(vm) == 0)
+		return 0;
+	if (!vm_profile_has_guest(vm)) {
+		util_set_cause(cause,
+		               "domain %s does not exist on %s, and profile %s "
+		               "has no vm.image or vm.kernel to define it from",
+		               vm->domain, vm->uri, p->name);
+		return -1;
+	}
+	if (util_mkdir_p(vm->state_dir, 0700, cause) != 0)
+		return -1;
+	hostcpus = vm->m.host_cpus > 0 ? vm->m.host_cpus : 1;
+	hostmem = vm->m.host_memory;
+
+	memset(&s, 0, sizeof s);
+	s.name = vm->domain;
+	s.profile = p->name;
+	type = vm_pick_accel(vm, &why);
+	s.type = type;
+	s.arch =
+	    p->vm.arch != NULL && *p->vm.arch != '\0' ? p->vm.arch : "x86_64";
+	s.vcpus = p->vm.cpus > 0 ? p->vm.cpus : 1;
+	s.vcpus_max = p->vm.max_cpus > 0 ? p->vm.max_cpus : hostcpus;
+	if (s.vcpus_max < s.vcpus)
+		s.vcpus_max = s.vcpus;
+	s.memory = p->vm.memory ? p->vm.memory : 2ULL << 30;
+	s.memory_max = p->vm.max_memory;
+	if (s.memory_max == 0) {
+		s.memory_max = s.memory * 2;
+		if (hostmem > VM_MEM_MARGIN &&
+		    s.memory_max > hostmem - VM_MEM_MARGIN)
+			s.memory_max = hostmem - VM_MEM_MARGIN;
+	}
+	if (s.memory_max < s.memory)
+		s.memory_max = s.memory;
+	if (p->vm.kernel != NULL && *p->vm.kernel != '\0') {
+		kernel = paths_expand_tilde(p->vm.kernel);
+		s.kernel = kernel;
+		if (p->vm.initrd != NULL && *p->vm.initrd != '\0') {
+			initrd = paths_expand_tilde(p->vm.initrd);
+			s.initrd = initrd;
+		}
+		s.cmdline = p->vm.cmdline;
+	}
+	if (vm_make_disk(vm, &disk, &format, cause) != 0)
+		goto fail;
+	s.disk = disk;
+	s.disk_format = format;
+	s.disk_boot = s.kernel == NULL;
+	disk_attach(vm->state_dir, &data_disk, &seed);
+	s.data_disk = data_disk;
+	s.seed = seed;
+	s.smbios_serial = seed_url = disk_seed_url(vm->state_dir);
+	log = xasprintf("%s/console.log", vm->state_dir);
+	s.serial_log = log;
+	s.ssh_port = p->vm.ssh_port > 0 ? p->vm.ssh_port : vm_free_port();
+	if (p->nmounts > 0)
+		mounts = xcalloc(p->nmounts, sizeof *mounts);
+	for (i = 0; i < p->nmounts; i++) {
+		const struct profile_mount *pm = &p->mounts[i];
+
+		if (pm->type == PROFILE_MOUNT_SSHFS)
+			continue;
+		mounts[n].host = pm->host;
+		/*
+		 * The tag is the guest path: the guest mounts an absolute
+		 * tag at that path (tests/vm/README.md), so a share lands
+		 * where the profile says without berth knowing the guest.
+		 */
+		gp = pm->guest != NULL && *pm->guest != '\0' ? pm->guest
+		                                             : pm->host;
+		if (gp != NULL && gp[0] == '/' && strlen(gp) < 200)
+			mounts[n].tag = xstrdup(gp);
+		else
+			mounts[n].tag = xasprintf("share%zu", n);
+		mounts[n].virtiofs = pm->type == PROFILE_MOUNT_VIRTIOFS;
+		mounts[n].readonly = !pm->writable;
+		n++;
+	}
+	s.mounts = mounts;
+	s.nmounts = n;
+	xml = domxml_build(&s, cause);
+	for (i = 0; i < n; i++)
+		free((char *)mounts[i].tag);
+	free(mounts);
+	free(log);
+	if (xml == NULL)
+		goto fail;
+	d = virDomainDefineXML(vm->conn, xml);
+	free(xml);
+	if (d == NULL) {
+		util_set_cause(cause, "libvirt: cannot define %s: %s",
+		               vm->domain, vm_last_error());
+		goto fail;
+	}
+	virDomainFree(d);
+	vm_notify(vm, 0, "defined domain %s (%s, %d vCPUs, %s)", vm->domain,
+	          domxml_accel_name(type), s.vcpus,
+	          s.disk_boot ? "disk boot" : "kernel boot");
+	if (why != NULL)
+		vm_notify(vm, 1, "%s", why);
+	free(why);
+	free(type);
+	free(disk);
+	free(kernel);
+	free(initrd);
+	free(data_disk);
+	free(seed);
+	free(seed_url);
+	return vm_lookup(vm);
+fail:
+	free(data_disk);
+	free(seed);
+	free(seed_url);
+	free(why);
+	free(type);
+	free(disk);
+	free(kernel);
+	free(initrd);
+	return -1;
+}

@@ -3,8 +3,9 @@
  * (docker-endpoint.c), the libcurl transport driven from the engine's poll loop
  * (docker-http.c), JSON parsers (docker-json.c), the log frame demuxer and
  * bounded log buffer (docker-logs.c), stats maths and the cgroup reader
- * (docker-stats.c) and the engine component that ties them together
- * (docker.c). Nothing here includes curses.
+ * (docker-stats.c), the client that ties them together (docker.c, with
+ * docker-sync.c keeping its view current and docker-actions.c), and the
+ * engine component (docker-component.c). Nothing here includes curses.
  */
 
 #ifndef BERTH_DOCKER_H
@@ -171,20 +172,14 @@ void docker_logbuf_clear(struct docker_logbuf *);
 void docker_logbuf_fill(const struct docker_logbuf *, struct model_logs *);
 size_t docker_log_split_time(const char *, size_t);
 
-/* docker.c: the engine component and what the CLI shares with it. */
+/* docker.c: the client the engine component and the CLI share. */
 struct docker;
-extern const struct engine_component docker_component;
 struct docker *docker_open(struct engine *, const struct profile *);
 void docker_close(struct docker *);
 int docker_wait(struct docker *, uint64_t);
 void docker_refresh(struct docker *);
 void docker_refresh_full(struct docker *);
 void docker_fill_docker(struct docker *, struct model_docker *);
-int docker_action(struct docker *, enum engine_cmd_type, const char *,
-                  long long);
-int docker_logs_start(struct docker *, const char *, long long, int, int);
-void docker_logs_stop(struct docker *);
-void docker_set_line_hook(struct docker *, docker_line_cb, void *);
 int docker_errors(const struct docker *);
 const struct endpoint *docker_endpoint(const struct docker *);
 void docker_set_stats_source(struct docker *, int);
@@ -199,5 +194,166 @@ int docker_take_dirty(struct docker *);
 void docker_poll(struct docker *, int);
 void docker_ping(struct docker *);
 int docker_busy(struct docker *);
+
+/* docker-actions.c: container actions. */
+int docker_action(struct docker *, enum engine_cmd_type, const char *,
+                  long long);
+
+/* docker-logs.c: a container's log stream. */
+int docker_logs_start(struct docker *, const char *, long long, int, int);
+void docker_logs_stop(struct docker *);
+void docker_set_line_hook(struct docker *, docker_line_cb, void *);
+
+/* docker-component.c: the client in the engine. */
+extern const struct engine_component docker_component;
+
+/*
+ * Inside backend/docker/ only: a struct docker's fields and the calls the
+ * docker*.c files share. Nothing outside this folder touches them.
+ */
+#define DOCKER_BACKOFF_MIN_MS 500
+#define DOCKER_BACKOFF_MAX_MS 30000
+/* A forwarded socket appears when the VM is up: look for it often. */
+#define DOCKER_BACKOFF_FWD_MS  1000
+#define DOCKER_LOG_LINES       5000
+#define DOCKER_LOG_BYTES       (2 * 1024 * 1024)
+#define DOCKER_EVENT_MAX       (64 * 1024)
+#define DOCKER_RECHECK_MS      300
+#define DOCKER_RECHECK_TRIES   5 /* 300 ms, then doubling: 9.3 s in all */
+#define DOCKER_LOG_PUBLISH_MS  250
+#define DOCKER_LOG_BATCH_MS    25
+#define DOCKER_EVENTS_SHORT_MS 2000  /* a stream that ends sooner is none */
+#define DOCKER_EVENTS_RETRY_MS 30000 /* then try it again this often */
+#define DOCKER_EVENTS_GOOD_MS  5000  /* a stream this old works again */
+#define DOCKER_STOP_GRACE_S    10    /* the daemon's default stop grace */
+
+enum docker_stats_mode {
+	DOCKER_STATS_AUTO,
+	DOCKER_STATS_API,
+	DOCKER_STATS_CGROUP,
+};
+
+struct docker_ct {
+	struct model_container c;
+	struct docker_sample prev;
+	int mark;
+};
+
+/*
+ * What an event says the list will show: "paused", or "!running" for
+ * anything but running. NULL: nothing known.
+ */
+struct docker_recheck {
+	char id[65];
+	const char *want;
+	int tries;
+	uint64_t at;
+};
+
+struct docker_refetch {
+	struct docker *d;
+	struct docker_req *req;
+	char id[65];
+	int again;        /* another event came while in flight */
+	const char *want; /* a recheck's expectation; see docker_recheck */
+	int tries;
+};
+
+struct docker_logs {
+	char *id, *name;
+	int tty, timestamps, follow;
+	long long tail;
+	struct docker_req *inspect, *stream;
+	struct docker_demux demux;
+	struct docker_logbuf buf;
+	char *error;
+	uint64_t seq;
+	int active;
+	uint64_t published; /* when new lines last reached a snapshot */
+	int unpublished;    /* lines wait for the next publish */
+	uint64_t last_data; /* when the stream last gave bytes */
+};
+
+struct docker {
+	struct engine *engine; /* NULL for the CLI */
+	struct endpoint ep;
+	char *ep_error;
+	struct docker_http *http;
+
+	enum model_conn conn;
+	char *error;
+	struct model_docker facts; /* versions, OS, counts; no containers */
+	struct docker_ct *cts;
+	size_t ncts;
+	int loaded;
+
+	struct docker_req *ping, *version_req, *info_req, *list_req;
+	struct docker_req *events;
+	char *evbuf;
+	size_t evlen;
+	int resync;
+	uint64_t retry_at, backoff_ms;
+
+	struct docker_refetch **refetch; /* containers being re-listed */
+	size_t nrefetch;
+	char gone[16][65]; /* recently destroyed: late answers ignored */
+	size_t ngone;
+	/* named by events: listed again shortly, until the list agrees */
+	struct docker_recheck recheck[32];
+	size_t nrecheck;
+	uint64_t recheck_at; /* the earliest due, 0 for none */
+
+	char **visible;
+	size_t nvisible;
+	int visible_set;
+	int nstats;
+	enum docker_stats_mode stats_mode;
+	struct docker_cgroup cg;
+	int cg_state;  /* 0 unknown, 1 usable, -1 not */
+	int cg_misses; /* refreshes in a row where no cgroup was found */
+	const char *stats_source;
+
+	struct docker_logs logs;
+	docker_line_cb line_hook;
+	void *line_arg;
+
+	int nactions;
+	int nerrors;
+	int nunknown; /* containers the daemon does not know (404) */
+	int want;     /* DOCKER_WANT_*: what a sync fetches */
+	/*
+	 * The daemon (or a socket proxy before it) gives no usable /events:
+	 * the list is fetched at every refresh instead; the stream is tried
+	 * again now and then.
+	 */
+	int no_events;
+	uint64_t events_started; /* when the current stream was started */
+	uint64_t events_retry_at;
+	char *stats_error; /* why the last stats call failed, NULL if none */
+	int live;          /* events stream, liveness pings and stats */
+	int dirty;         /* changed since docker_take_dirty() */
+	int wait_stats;    /* docker_wait() also waits for stats calls */
+};
+
+/* docker.c */
+int docker_pending(void *);
+int docker_prepare(void *, struct pollfd *, int, int *);
+void docker_dispatch(void *, const struct pollfd *, int);
+
+/* docker-sync.c */
+void docker_msg(struct docker *, int, const char *, ...) BERTH_PRINTFLIKE(3, 4);
+void docker_changed(struct docker *);
+struct docker_ct *docker_find(struct docker *, const char *);
+const char *docker_name_of(struct docker *, const char *);
+void docker_connect(struct docker *);
+void docker_cancel(struct docker *, struct docker_req **);
+void docker_on_list(struct docker_req *);
+void docker_sync(struct docker *);
+void docker_events_start(struct docker *);
+void docker_recheck_run(struct docker *);
+void docker_refetch_drop(struct docker *, struct docker_refetch *);
+
+/* docker-logs.c */
+void docker_logs_changed(struct docker *);
 
 #endif /* BERTH_DOCKER_H */

@@ -8,6 +8,8 @@
 #ifndef BERTH_CONF_H
 #define BERTH_CONF_H
 
+#include <yaml.h>
+
 #include "util/util.h"
 
 /* profile.c: a profile, loaded from YAML through one schema table. */
@@ -137,6 +139,45 @@ int profile_set_named(const char *, const char *, const char *, char **);
 int profile_save(const struct profile *, const char *, const char *, char **);
 char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
+
+/* conf-yaml.c: the one YAML reader: one document, errors at file:line:col. */
+struct conf_yaml {
+	yaml_document_t doc;
+	const char *file; /* names it in errors */
+	const char *buf;  /* the text, for byte offsets */
+	size_t len;
+};
+/* How one kind of file words a syntax error and a second document. */
+struct conf_yaml_kind {
+	/* The error at a second document; NULL: the rest is not read. */
+	const char *one_document;
+	int mark_root; /* place it at the document's root, not its start */
+	/* Word a syntax error (later: not in the first document); NULL:
+	 * conf_yaml_syntax_error. */
+	void (*syntax)(const struct conf_yaml *, const yaml_parser_t *, int,
+	               struct config_errors *);
+};
+typedef void conf_yaml_walk_cb(struct conf_yaml *, yaml_node_t *, void *);
+int conf_yaml_read(const char *, size_t, const char *,
+                   const struct conf_yaml_kind *, conf_yaml_walk_cb *, void *,
+                   struct config_errors *);
+void conf_yaml_syntax_error(const struct conf_yaml *, const yaml_parser_t *,
+                            int, struct config_errors *);
+yaml_node_t *conf_yaml_root(struct conf_yaml *);
+yaml_node_t *conf_yaml_node(struct conf_yaml *, int);
+size_t conf_yaml_count(const yaml_node_t *);
+yaml_node_t *conf_yaml_key(struct conf_yaml *, const yaml_node_t *, size_t);
+yaml_node_t *conf_yaml_value(struct conf_yaml *, const yaml_node_t *, size_t);
+yaml_node_t *conf_yaml_item(struct conf_yaml *, const yaml_node_t *, size_t);
+yaml_node_t *conf_yaml_get(struct conf_yaml *, const yaml_node_t *,
+                           const char *);
+const char *conf_yaml_scalar(const yaml_node_t *);
+int conf_yaml_line(const yaml_node_t *);
+int conf_yaml_col(const yaml_node_t *);
+void conf_yaml_error(struct config_errors *, const char *, const yaml_node_t *,
+                     const char *, ...) BERTH_PRINTFLIKE(4, 5);
+size_t conf_yaml_byte(const struct conf_yaml *, size_t);
+int conf_yaml_has_alias(struct conf_yaml *);
 
 /* profile-schema.c: the ONE table of profile keys. */
 enum schema_type {

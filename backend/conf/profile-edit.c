@@ -10,9 +10,9 @@
  * never rewritten; a symlinked one is edited where the link points.
  *
  * The marks are the parser's event marks, read from the nodes of the
- * document API, which is simpler to walk. They count characters, not bytes
- * (and skip a byte order mark), so every mark goes through mark_byte()
- * before it touches the buffer.
+ * document the one YAML reader (conf-yaml.c) loads. They count characters,
+ * not bytes (and skip a byte order mark), so every mark goes through
+ * conf_yaml_byte() before it touches the buffer.
  */
 
 #include "config.h"
@@ -23,8 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <yaml.h>
 
 #include "conf/conf.h"
 
@@ -38,7 +36,7 @@ struct edit_seg {
 struct edit {
 	const char *buf;
 	size_t len;
-	yaml_document_t doc;
+	struct conf_yaml *y; /* the document, during the splice */
 	struct edit_seg *segs;
 	size_t nsegs;
 	char *value; /* the value as YAML text */
@@ -46,29 +44,6 @@ struct edit {
 };
 
 static char *render_value(struct edit *, size_t, int, char **);
-
-/* Byte offset of a character index (libyaml counts characters). */
-static size_t
-mark_byte(const struct edit *e, size_t index)
-{
-	const unsigned char *p = (const unsigned char *)e->buf;
-	size_t i = 0, n = 0;
-
-	if (e->len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-		i = 3;
-	while (i < e->len && n < index) {
-		if (p[i] < 0x80)
-			i += 1;
-		else if ((p[i] & 0xe0) == 0xc0)
-			i += 2;
-		else if ((p[i] & 0xf0) == 0xe0)
-			i += 3;
-		else
-			i += 4;
-		n++;
-	}
-	return i < e->len ? i : e->len;
-}
 
 static void
 segs_free(struct edit_seg *segs, size_t n)
@@ -252,12 +227,6 @@ value_text(const struct schema_key *k, const char *value)
 	return t;
 }
 
-static yaml_node_t *
-node(struct edit *e, int id)
-{
-	return yaml_document_get_node(&e->doc, id);
-}
-
 static int
 is_empty_plain(const yaml_node_t *n)
 {
@@ -295,17 +264,18 @@ node_end(struct edit *e, yaml_node_t *n)
 	yaml_node_t *v;
 
 	if (n->type == YAML_SCALAR_NODE || is_flow(n))
-		return mark_byte(e, n->end_mark.index);
+		return conf_yaml_byte(e->y, n->end_mark.index);
 	if (n->type == YAML_SEQUENCE_NODE) {
-		v = node(e, n->data.sequence.items.top[-1]);
+		v = conf_yaml_node(e->y, n->data.sequence.items.top[-1]);
 		return v != NULL ? node_end(e, v)
-		                 : mark_byte(e, n->start_mark.index);
+		                 : conf_yaml_byte(e->y, n->start_mark.index);
 	}
 	last = n->data.mapping.pairs.top - 1;
-	v = node(e, last->value);
+	v = conf_yaml_node(e->y, last->value);
 	if (v == NULL || is_empty_plain(v))
-		v = node(e, last->key);
-	return v != NULL ? node_end(e, v) : mark_byte(e, n->start_mark.index);
+		v = conf_yaml_node(e->y, last->key);
+	return v != NULL ? node_end(e, v)
+	                 : conf_yaml_byte(e->y, n->start_mark.index);
 }
 
 /*
@@ -322,20 +292,22 @@ insert_point(struct edit *e, yaml_node_t *n, int *at_line_start)
 	*at_line_start = 0;
 	while (v->type != YAML_SCALAR_NODE && !is_flow(v)) {
 		if (v->type == YAML_SEQUENCE_NODE)
-			v = node(e, v->data.sequence.items.top[-1]);
+			v = conf_yaml_node(e->y,
+			                   v->data.sequence.items.top[-1]);
 		else {
-			yaml_node_t *val =
-			    node(e, v->data.mapping.pairs.top[-1].value);
+			yaml_node_t *val = conf_yaml_node(
+			    e->y, v->data.mapping.pairs.top[-1].value);
 
 			v = (val == NULL || is_empty_plain(val))
-			        ? node(e, v->data.mapping.pairs.top[-1].key)
+			        ? conf_yaml_node(
+			              e->y, v->data.mapping.pairs.top[-1].key)
 			        : val;
 		}
 		if (v == NULL)
 			return e->len;
 	}
 	if (is_block_scalar(v)) {
-		pos = mark_byte(e, v->end_mark.index);
+		pos = conf_yaml_byte(e->y, v->end_mark.index);
 		if (pos > 0 && (e->buf[pos - 1] == '\n' || pos == e->len)) {
 			*at_line_start = e->buf[pos - 1] == '\n';
 			return pos;
@@ -465,11 +437,11 @@ guess_step(struct edit *e, yaml_node_t *root)
 		return 2;
 	for (pair = root->data.mapping.pairs.start;
 	     pair < root->data.mapping.pairs.top; pair++) {
-		v = node(e, pair->value);
+		v = conf_yaml_node(e->y, pair->value);
 		if (v == NULL || v->type != YAML_MAPPING_NODE || is_flow(v) ||
 		    v->data.mapping.pairs.start == v->data.mapping.pairs.top)
 			continue;
-		k = node(e, v->data.mapping.pairs.start->key);
+		k = conf_yaml_node(e->y, v->data.mapping.pairs.start->key);
 		if (k != NULL && k->start_mark.column > 0 &&
 		    k->start_mark.column <= 8)
 			return (int)k->start_mark.column;
@@ -490,7 +462,7 @@ insert_in_mapping(struct edit *e, yaml_node_t *m, size_t i, size_t *outlen,
 	if (is_flow(m)) {
 		if ((body = render_flow(e, i, cause)) == NULL)
 			return NULL;
-		pos = mark_byte(e, m->end_mark.index);
+		pos = conf_yaml_byte(e->y, m->end_mark.index);
 		while (pos > 0 && e->buf[pos - 1] != '}')
 			pos--;
 		pos = pos > 0 ? pos - 1 : 0;
@@ -505,7 +477,7 @@ insert_in_mapping(struct edit *e, yaml_node_t *m, size_t i, size_t *outlen,
 		free(text);
 		return out;
 	}
-	first = node(e, m->data.mapping.pairs.start->key);
+	first = conf_yaml_node(e->y, m->data.mapping.pairs.start->key);
 	indent = first != NULL ? (int)first->start_mark.column : 0;
 	if ((body = render_block(e, i, indent, cause)) == NULL)
 		return NULL;
@@ -539,7 +511,7 @@ append_to_sequence(struct edit *e, yaml_node_t *s, size_t i, size_t *outlen,
 	if (is_flow(s)) {
 		if ((body = render_flow(e, i, cause)) == NULL)
 			return NULL;
-		pos = mark_byte(e, s->end_mark.index);
+		pos = conf_yaml_byte(e->y, s->end_mark.index);
 		while (pos > 0 && e->buf[pos - 1] != ']')
 			pos--;
 		pos = pos > 0 ? pos - 1 : 0;
@@ -555,7 +527,7 @@ append_to_sequence(struct edit *e, yaml_node_t *s, size_t i, size_t *outlen,
 		return out;
 	}
 	dash = (int)s->start_mark.column;
-	first = node(e, s->data.sequence.items.start[0]);
+	first = conf_yaml_node(e->y, s->data.sequence.items.start[0]);
 	if ((body = render_block(
 	         e, i, first != NULL ? (int)first->start_mark.column : dash + 2,
 	         cause)) == NULL)
@@ -582,7 +554,7 @@ replace_value(struct edit *e, yaml_node_t *k, yaml_node_t *v, size_t *outlen)
 
 	if (is_empty_plain(v)) {
 		/* "image:" has no value bytes; write after the colon. */
-		from = mark_byte(e, k->end_mark.index);
+		from = conf_yaml_byte(e->y, k->end_mark.index);
 		while (from < e->len && e->buf[from] != ':')
 			from++;
 		if (from < e->len)
@@ -592,10 +564,10 @@ replace_value(struct edit *e, yaml_node_t *k, yaml_node_t *v, size_t *outlen)
 		free(text);
 		return out;
 	}
-	from = mark_byte(e, v->start_mark.index);
+	from = conf_yaml_byte(e->y, v->start_mark.index);
 	to = node_end(e, v);
 	if (is_block_scalar(v)) {
-		to = mark_byte(e, v->end_mark.index);
+		to = conf_yaml_byte(e->y, v->end_mark.index);
 		if (to > from && e->buf[to - 1] == '\n') {
 			text = xasprintf("%s\n", e->value);
 			out = replace(e, from, to, text, outlen);
@@ -610,7 +582,7 @@ replace_value(struct edit *e, yaml_node_t *k, yaml_node_t *v, size_t *outlen)
 static char *
 splice(struct edit *e, size_t *outlen, char **cause)
 {
-	yaml_node_t *n = yaml_document_get_root_node(&e->doc), *k = NULL, *v;
+	yaml_node_t *n = conf_yaml_root(e->y), *k = NULL, *v;
 	yaml_node_pair_t *pair;
 	char *body, *out, *text;
 	size_t i, count;
@@ -640,7 +612,7 @@ splice(struct edit *e, size_t *outlen, char **cause)
 			}
 			for (pair = n->data.mapping.pairs.start;
 			     pair < n->data.mapping.pairs.top; pair++) {
-				k = node(e, pair->key);
+				k = conf_yaml_node(e->y, pair->key);
 				if (k != NULL && k->type == YAML_SCALAR_NODE &&
 				    strcmp((char *)k->data.scalar.value,
 				           e->segs[i].key) == 0)
@@ -649,7 +621,7 @@ splice(struct edit *e, size_t *outlen, char **cause)
 			if (pair == n->data.mapping.pairs.top)
 				return insert_in_mapping(e, n, i, outlen,
 				                         cause);
-			if ((v = node(e, pair->value)) == NULL)
+			if ((v = conf_yaml_node(e->y, pair->value)) == NULL)
 				break;
 			if (i + 1 < e->nsegs && is_empty_plain(v)) {
 				/* "vm:" with nothing under it yet. */
@@ -660,7 +632,7 @@ splice(struct edit *e, size_t *outlen, char **cause)
 				         (int)k->start_mark.column + e->step,
 				         cause)) == NULL)
 					return NULL;
-				from = mark_byte(e, k->end_mark.index);
+				from = conf_yaml_byte(e->y, k->end_mark.index);
 				while (from < e->len && e->buf[from] != '\n')
 					from++;
 				out = replace(e, from, from, body, outlen);
@@ -685,7 +657,8 @@ splice(struct edit *e, size_t *outlen, char **cause)
 			    e->segs[i].index, count);
 			return NULL;
 		}
-		n = node(e, n->data.sequence.items.start[e->segs[i].index]);
+		n = conf_yaml_node(
+		    e->y, n->data.sequence.items.start[e->segs[i].index]);
 		if (n == NULL)
 			break;
 		k = NULL;
@@ -698,29 +671,53 @@ splice(struct edit *e, size_t *outlen, char **cause)
 }
 
 /*
- * Whether the text uses an alias (*name). The document API resolves an
- * alias to its anchor's node, whose marks point elsewhere in the text (or
- * around the alias itself), so such files are not edited.
+ * The old text's syntax error, as the cause the edit gives: the marks of
+ * text that is not valid YAML mean nothing, so it must be fixed first.
  */
-static int
-uses_alias(const char *buf, size_t len)
+static void
+edit_syntax(const struct conf_yaml *y, const yaml_parser_t *parser, int later,
+            struct config_errors *errs)
 {
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	int found = 0, done = 0;
+	(void)later;
+	config_errors_add(errs, y->file, (int)parser->problem_mark.line + 1, 0,
+	                  "the profile is not valid YAML (%s); fix it first",
+	                  parser->problem ? parser->problem : "?");
+}
 
-	if (!yaml_parser_initialize(&parser))
-		fatal("libyaml: out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	while (!done && !found) {
-		if (!yaml_parser_parse(&parser, &ev))
-			break;
-		found = ev.type == YAML_ALIAS_EVENT;
-		done = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
+/* Only the first document is edited; the loader refuses a second one. */
+static const struct conf_yaml_kind edit_yaml = {
+    .one_document = NULL,
+    .syntax = edit_syntax,
+};
+
+/* What the walk of the old text gives back. */
+struct edit_result {
+	struct edit *e;
+	char *out;
+	size_t *outlen;
+	char **cause;
+};
+
+/*
+ * Splice into the loaded document. One that uses an alias (*name) is not
+ * edited: the document API resolves an alias to its anchor's node, whose
+ * marks point elsewhere in the text (or around the alias itself).
+ */
+static void
+edit_walk(struct conf_yaml *y, yaml_node_t *root, void *arg)
+{
+	struct edit_result *r = arg;
+
+	(void)root;
+	r->e->y = y;
+	if (conf_yaml_has_alias(y)) {
+		util_set_cause(r->cause, "the profile uses YAML aliases "
+		                         "(*name); berth cannot edit it in "
+		                         "place, edit it by hand");
+		return;
 	}
-	yaml_parser_delete(&parser);
-	return found;
+	r->out = splice(r->e, r->outlen, r->cause);
+	r->e->y = NULL;
 }
 
 /*
@@ -735,8 +732,8 @@ profile_splice(const char *buf, size_t len, const char *key, const char *value,
 {
 	const struct schema_key *k;
 	struct config_errors errs = {NULL, 0};
+	struct edit_result r;
 	struct profile *p;
-	yaml_parser_t parser;
 	struct edit e;
 	char *out, *c;
 	size_t i;
@@ -759,32 +756,18 @@ profile_splice(const char *buf, size_t len, const char *key, const char *value,
 	}
 
 	/* The old text must be valid YAML for its marks to mean anything. */
-	if (!yaml_parser_initialize(&parser))
-		fatal("libyaml: out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &e.doc)) {
-		util_set_cause(cause,
-		               "line %zu: the profile is not valid YAML (%s); "
-		               "fix it first",
-		               parser.problem_mark.line + 1,
-		               parser.problem ? parser.problem : "?");
-		yaml_parser_delete(&parser);
-		segs_free(e.segs, e.nsegs);
-		return NULL;
-	}
-	yaml_parser_delete(&parser);
-	if (uses_alias(buf, len)) {
-		util_set_cause(cause, "the profile uses YAML aliases (*name); "
-		                      "berth cannot edit it in place, edit it "
-		                      "by hand");
-		yaml_document_delete(&e.doc);
-		segs_free(e.segs, e.nsegs);
-		return NULL;
-	}
-
 	e.value = value_text(k, value);
-	out = splice(&e, outlen, cause);
-	yaml_document_delete(&e.doc);
+	memset(&r, 0, sizeof r);
+	r.e = &e;
+	r.outlen = outlen;
+	r.cause = cause;
+	if (conf_yaml_read(buf, len, "profile", &edit_yaml, edit_walk, &r,
+	                   &errs) != 0) {
+		util_set_cause(cause, "line %d: %s", errs.list[0].line,
+		               errs.list[0].message);
+		config_errors_free(&errs);
+	}
+	out = r.out;
 	free(e.value);
 	segs_free(e.segs, e.nsegs);
 	if (out == NULL)

@@ -1,6 +1,6 @@
 /*
- * profile.c: loading profiles. A profile is a YAML mapping read with
- * libyaml's document API into a struct profile; which keys exist, their
+ * profile.c: loading profiles. A profile is a YAML mapping read with the
+ * one YAML reader (conf-yaml.c) into a struct profile; which keys exist, their
  * types, ranges and defaults all come from schema_keys[] (profile-schema.c).
  * Every problem is collected as FILE:LINE:COL: message (1-based, from the
  * parser's node marks) so `berth profile validate` can list them all.
@@ -21,18 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "conf/conf.h"
 
 /* The state of one load: where errors go and where marks come from. */
 struct loader {
 	const char *file;
-	const char *buf;
-	size_t len;
 	struct config_errors *errs;
-	yaml_document_t *doc;
-	const char *name;
+	struct conf_yaml *y;
+	struct profile *p;
 	yaml_node_t **mount_nodes; /* node marking each mount's target */
 };
 
@@ -141,12 +137,7 @@ static void BERTH_PRINTFLIKE(3, 4)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n != NULL)
-		config_errors_add(ld->errs, ld->file,
-		                  (int)n->start_mark.line + 1,
-		                  (int)n->start_mark.column + 1, "%s", msg);
-	else
-		config_errors_add(ld->errs, ld->file, 0, 0, "%s", msg);
+	conf_yaml_error(ld->errs, ld->file, n, "%s", msg);
 	free(msg);
 }
 
@@ -229,8 +220,7 @@ loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
             const char *display, void *base)
 {
 	char ***list = (char ***)((char *)base + k->offset);
-	size_t *n = (size_t *)((char *)base + k->count_offset), j;
-	yaml_node_item_t *it;
+	size_t *n = (size_t *)((char *)base + k->count_offset), j, count;
 	yaml_node_t *item;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
@@ -238,8 +228,7 @@ loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 		             node_kind(v));
 		return;
 	}
-	if (v->data.sequence.items.top - v->data.sequence.items.start >
-	    PROFILE_MAX_ITEMS) {
+	if ((count = conf_yaml_count(v)) > PROFILE_MAX_ITEMS) {
 		loader_error(ld, v, "%s: more than %d items", display,
 		             PROFILE_MAX_ITEMS);
 		return;
@@ -249,10 +238,8 @@ loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 	free(*list);
 	*list = NULL;
 	*n = 0;
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-	     it++) {
-		item = yaml_document_get_node(ld->doc, *it);
-		if (item == NULL)
+	for (j = 0; j < count; j++) {
+		if ((item = conf_yaml_item(ld->y, v, j)) == NULL)
 			continue;
 		if (item->type != YAML_SCALAR_NODE || is_null(item)) {
 			loader_error(
@@ -266,23 +253,6 @@ loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 	}
 }
 
-/* The value node of `key` in a mapping node, or NULL. */
-static yaml_node_t *
-mapping_value(struct loader *ld, yaml_node_t *map, const char *key)
-{
-	yaml_node_pair_t *pair;
-	yaml_node_t *k;
-
-	for (pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		k = yaml_document_get_node(ld->doc, pair->key);
-		if (k != NULL && k->type == YAML_SCALAR_NODE &&
-		    strcmp(scalar(k), key) == 0)
-			return yaml_document_get_node(ld->doc, pair->value);
-	}
-	return NULL;
-}
-
 /* Load mounts: a list of mappings, each with the mounts[] keys. */
 static void
 loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
@@ -290,28 +260,23 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 {
 	const struct schema_key *mk;
 	struct profile_mount *m;
-	yaml_node_item_t *it;
 	yaml_node_t *item, *target;
 	char *display;
-	size_t i, j, idx;
+	size_t i, j, idx, count;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
 		loader_error(ld, v, "%s: expected a list of mounts, got %s",
 		             k->path, node_kind(v));
 		return;
 	}
-	if (v->data.sequence.items.top - v->data.sequence.items.start >
-	    PROFILE_MAX_MOUNTS) {
+	if ((count = conf_yaml_count(v)) > PROFILE_MAX_MOUNTS) {
 		loader_error(ld, v, "%s: more than %d mounts", k->path,
 		             PROFILE_MAX_MOUNTS);
 		return;
 	}
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-	     it++) {
-		item = yaml_document_get_node(ld->doc, *it);
-		if (item == NULL)
+	for (idx = 0; idx < count; idx++) {
+		if ((item = conf_yaml_item(ld->y, v, idx)) == NULL)
 			continue;
-		idx = (size_t)(it - v->data.sequence.items.start);
 		if (item->type != YAML_MAPPING_NODE) {
 			loader_error(
 			    ld, item,
@@ -326,10 +291,10 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 		                                sizeof *ld->mount_nodes);
 		m = &p->mounts[p->nmounts];
 		memset(m, 0, sizeof *m);
-		m->line = (int)item->start_mark.line + 1;
+		m->line = conf_yaml_line(item);
 		ld->mount_nodes[p->nmounts] = item;
 		p->nmounts++;
-		schema_apply_defaults(m, "mounts[].", ld->name);
+		schema_apply_defaults(m, "mounts[].", ld->p->name);
 		display = xasprintf("mounts[%zu].", idx);
 		loader_mapping(ld, item, "mounts[].", display, m);
 		for (i = 0; i < schema_nkeys; i++) {
@@ -337,7 +302,7 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 			if (strncmp(mk->path, "mounts[].", 9) != 0)
 				continue;
 			if ((mk->flags & SCHEMA_F_REQUIRED) &&
-			    mapping_value(ld, item, mk->path + 9) == NULL)
+			    conf_yaml_get(ld->y, item, mk->path + 9) == NULL)
 				loader_error(
 				    ld, item,
 				    "mounts[%zu]: missing required key "
@@ -360,10 +325,11 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 			if (p->mounts[i].guest == NULL ||
 			    strcmp(p->mounts[i].guest, p->mounts[j].guest) != 0)
 				continue;
-			target = mapping_value(ld, ld->mount_nodes[j], "guest");
+			target =
+			    conf_yaml_get(ld->y, ld->mount_nodes[j], "guest");
 			if (target == NULL)
-				target = mapping_value(ld, ld->mount_nodes[j],
-				                       "host");
+				target = conf_yaml_get(
+				    ld->y, ld->mount_nodes[j], "host");
 			if (target == NULL)
 				target = ld->mount_nodes[j];
 			loader_error(
@@ -428,21 +394,19 @@ static void
 loader_mapping(struct loader *ld, yaml_node_t *node, const char *prefix,
                const char *display, void *base)
 {
-	yaml_node_pair_t *pair, *prev;
-	yaml_node_t *key, *val, *pk;
+	yaml_node_t *key, *val, *pk = NULL;
 	const struct schema_key *k, *sug;
 	char *lookup, *shown;
+	size_t i, j, n = conf_yaml_count(node);
 
-	if (node->data.mapping.pairs.top - node->data.mapping.pairs.start >
-	    PROFILE_MAX_PAIRS) {
+	if (n > PROFILE_MAX_PAIRS) {
 		loader_error(ld, node, "%smore than %d keys", display,
 		             PROFILE_MAX_PAIRS);
 		return;
 	}
-	for (pair = node->data.mapping.pairs.start;
-	     pair < node->data.mapping.pairs.top; pair++) {
-		key = yaml_document_get_node(ld->doc, pair->key);
-		val = yaml_document_get_node(ld->doc, pair->value);
+	for (i = 0; i < n; i++) {
+		key = conf_yaml_key(ld->y, node, i);
+		val = conf_yaml_value(ld->y, node, i);
 		if (key == NULL || val == NULL)
 			continue;
 		if (key->type != YAML_SCALAR_NODE) {
@@ -450,17 +414,16 @@ loader_mapping(struct loader *ld, yaml_node_t *node, const char *prefix,
 			             display);
 			continue;
 		}
-		for (prev = node->data.mapping.pairs.start; prev < pair;
-		     prev++) {
-			pk = yaml_document_get_node(ld->doc, prev->key);
+		for (j = 0; j < i; j++) {
+			pk = conf_yaml_key(ld->y, node, j);
 			if (pk != NULL && pk->type == YAML_SCALAR_NODE &&
 			    strcmp(scalar(pk), scalar(key)) == 0)
 				break;
 		}
-		if (prev < pair) {
-			loader_error(
-			    ld, key, "duplicate key '%s%s' (first at line %d)",
-			    display, scalar(key), (int)pk->start_mark.line + 1);
+		if (j < i) {
+			loader_error(ld, key,
+			             "duplicate key '%s%s' (first at line %d)",
+			             display, scalar(key), conf_yaml_line(pk));
 			continue;
 		}
 		lookup = xasprintf("%s%s", prefix, scalar(key));
@@ -507,52 +470,6 @@ loader_mapping(struct loader *ld, yaml_node_t *node, const char *prefix,
 	}
 }
 
-/* Line and column (1-based) of a byte offset, for reader errors. */
-static void
-offset_position(const char *buf, size_t len, size_t off, int *line, int *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
-}
-
-static void
-syntax_error(struct loader *ld, yaml_parser_t *parser)
-{
-	int line, col;
-
-	if (parser->error == YAML_READER_ERROR) {
-		offset_position(ld->buf, ld->len, parser->problem_offset, &line,
-		                &col);
-		config_errors_add(ld->errs, ld->file, line, col,
-		                  "not valid text: %s",
-		                  parser->problem ? parser->problem : "?");
-		return;
-	}
-	if (parser->error == YAML_MEMORY_ERROR)
-		fatal("libyaml: out of memory");
-	line = (int)parser->problem_mark.line + 1;
-	col = (int)parser->problem_mark.column + 1;
-	if (parser->context != NULL)
-		config_errors_add(ld->errs, ld->file, line, col,
-		                  "YAML syntax error: %s (%s at line %d)",
-		                  parser->problem ? parser->problem : "?",
-		                  parser->context,
-		                  (int)parser->context_mark.line + 1);
-	else
-		config_errors_add(ld->errs, ld->file, line, col,
-		                  "YAML syntax error: %s",
-		                  parser->problem ? parser->problem : "?");
-}
-
 /* "dev" from ".../dev.yaml". */
 static char *
 name_from_path(const char *file)
@@ -578,6 +495,29 @@ profile_defaults(const char *name)
 	return p;
 }
 
+/* A profile is one document; its syntax errors have the standard words. */
+static const struct conf_yaml_kind profile_yaml = {
+    .one_document = "a profile is one YAML document; remove this one",
+};
+
+/* Walk a profile's root node (NULL: empty) into the profile. */
+static void
+profile_walk(struct conf_yaml *y, yaml_node_t *root, void *arg)
+{
+	struct loader *ld = arg;
+
+	ld->y = y;
+	if (root == NULL || is_null(root))
+		return;
+	if (root->type != YAML_MAPPING_NODE)
+		loader_error(ld, root,
+		             "a profile is a mapping of keys (vm:, "
+		             "mounts:, docker:, ...), not %s",
+		             node_kind(root));
+	else
+		loader_mapping(ld, root, "", "", ld->p);
+}
+
 /*
  * Load a profile from `len` bytes of YAML. `file` names it in messages,
  * `name` is the profile name (NULL: from the file name). Returns the
@@ -589,9 +529,6 @@ profile_load_buffer(const char *buf, size_t len, const char *file,
 {
 	struct loader ld;
 	struct profile *p;
-	yaml_parser_t parser;
-	yaml_document_t doc, extra;
-	yaml_node_t *root;
 	size_t before = errs->n;
 	char *pname;
 
@@ -604,11 +541,8 @@ profile_load_buffer(const char *buf, size_t len, const char *file,
 
 	memset(&ld, 0, sizeof ld);
 	ld.file = file;
-	ld.buf = buf;
-	ld.len = len;
 	ld.errs = errs;
-	ld.doc = &doc;
-	ld.name = p->name;
+	ld.p = p;
 
 	if (len > PROFILE_MAX_BYTES) {
 		config_errors_add(
@@ -619,40 +553,7 @@ profile_load_buffer(const char *buf, size_t len, const char *file,
 		profile_free(p);
 		return NULL;
 	}
-	if (!yaml_parser_initialize(&parser))
-		fatal("libyaml: out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		syntax_error(&ld, &parser);
-		yaml_parser_delete(&parser);
-		profile_free(p);
-		return NULL;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root != NULL && !is_null(root)) {
-		if (root->type != YAML_MAPPING_NODE)
-			loader_error(&ld, root,
-			             "a profile is a mapping of keys (vm:, "
-			             "mounts:, docker:, ...), not %s",
-			             node_kind(root));
-		else
-			loader_mapping(&ld, root, "", "", p);
-	}
-	if (root != NULL) {
-		if (!yaml_parser_load(&parser, &extra))
-			syntax_error(&ld, &parser);
-		else {
-			if (yaml_document_get_root_node(&extra) != NULL)
-				config_errors_add(
-				    errs, file, (int)extra.start_mark.line + 1,
-				    (int)extra.start_mark.column + 1,
-				    "a profile is one YAML document; remove "
-				    "this one");
-			yaml_document_delete(&extra);
-		}
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	conf_yaml_read(buf, len, file, &profile_yaml, profile_walk, &ld, errs);
 	free(ld.mount_nodes);
 	if (errs->n != before) {
 		profile_free(p);

@@ -1,5 +1,5 @@
 /*
- * theme.c: colour themes. A theme maps the roles the dashboard draws with
+ * conf-theme.c: colour themes. A theme maps the roles the dashboard draws with
  * (header, borders, selection, statuses...) to a foreground, a background
  * and attributes, read from a small YAML file. One table, theme_roles[],
  * names every role with its default style, its monochrome attributes and
@@ -9,10 +9,9 @@
  * Colours are written as ANSI names (red, bright-red), `default` (the
  * terminal's own colour, so its background shows through), a 256-colour
  * index or #rrggbb. They are reduced to what the terminal has when curses
- * starts: direct colour, 256, 16, 8 or none (attributes only). The
- * reduction is pure (theme_resolve) so it can be tested without a
- * terminal; theme_init_curses only turns the result into colour pairs. The
- * user's palette is never changed (no init_color).
+ * starts: direct colour, 256, 16, 8 or none (attributes only). All of it
+ * is pure, tested without a terminal; tui/theme.c (theme_init_curses) only
+ * turns theme_resolve's result into colour pairs.
  */
 
 #include "config.h"
@@ -26,10 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curses.h>
-#include <yaml.h>
-
-#include "tui/tui.h"
+#include "conf/conf.h"
 
 /* Longest inherits chain before we call it a loop. */
 #define THEME_MAX_DEPTH 8
@@ -209,9 +205,6 @@ static const uint32_t theme_ansi_rgb[16] = {
 
 /* The six levels of each axis of the xterm 6x6x6 cube (16..231). */
 static const int theme_cube_levels[6] = {0, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
-
-/* What theme_init_curses computed: the curses attributes of each role. */
-static int theme_curses_attrs[THEME_NROLES];
 
 /* The files being loaded through inherits, innermost last. */
 struct theme_chain {
@@ -862,80 +855,6 @@ theme_resolve(const struct theme *t, enum theme_role role,
 	out->bg = theme_color_map(&st->bg, depth, 0, &out->attrs);
 }
 
-/* Curses attributes for theme attribute bits. */
-static int
-theme_curses_bits(int attrs)
-{
-	int a = A_NORMAL;
-
-	if (attrs & THEME_A_BOLD)
-		a |= A_BOLD;
-	if (attrs & THEME_A_DIM)
-		a |= A_DIM;
-	if (attrs & THEME_A_REVERSE)
-		a |= A_REVERSE;
-	if (attrs & THEME_A_UNDERLINE)
-		a |= A_UNDERLINE;
-	return a;
-}
-
-/*
- * Make the colour pairs of a theme (NULL = built-in defaults) for a
- * terminal with `colors` colours, or none when no_color is set. Call after
- * start_color(); this calls use_default_colors() so `default` shows the
- * terminal's own colours, and uses pairs 1..THEME_NROLES. Calling it again
- * (another theme, :theme) redefines the same pairs.
- */
-void
-theme_init_curses(const struct theme *t, int colors, int no_color)
-{
-	struct theme_resolved r;
-	enum theme_depth depth;
-	int i, pair, defaults = 1, ok;
-
-	if (!has_colors())
-		no_color = 1;
-	depth = theme_depth(colors, no_color);
-	if (depth != THEME_DEPTH_MONO && use_default_colors() == ERR)
-		defaults = 0;
-#if !defined(NCURSES_EXT_COLORS)
-	if (depth == THEME_DEPTH_DIRECT)
-		depth = THEME_DEPTH_8;
-#endif
-	for (i = 0; i < THEME_NROLES; i++) {
-		theme_resolve(t, i, depth, &r);
-		theme_curses_attrs[i] = theme_curses_bits(r.attrs);
-		if (depth == THEME_DEPTH_MONO)
-			continue;
-		if (!defaults) {
-			/* No -1: white on black is the classic default. */
-			if (r.fg == -1)
-				r.fg = COLOR_WHITE;
-			if (r.bg == -1)
-				r.bg = COLOR_BLACK;
-		}
-		pair = i + 1;
-		if (pair >= COLOR_PAIRS)
-			continue;
-#if defined(NCURSES_EXT_COLORS)
-		ok = init_extended_pair(pair, r.fg, r.bg);
-#else
-		ok = init_pair(pair, r.fg, r.bg);
-#endif
-		if (ok != ERR)
-			theme_curses_attrs[i] |= (int)COLOR_PAIR(pair);
-	}
-}
-
-/* The curses attributes of a role, after theme_init_curses. */
-int
-theme_attr(enum theme_role role)
-{
-	if ((int)role < 0 || role >= THEME_NROLES)
-		return A_NORMAL;
-	return theme_curses_attrs[role];
-}
-
 /* ------------------------------------------------------------------------
  * Loading.
  */
@@ -945,7 +864,8 @@ struct theme_parse {
 	struct theme_chain *chain;
 	const char *file;
 	struct config_errors *errors;
-	yaml_document_t *doc;
+	struct conf_yaml *y;
+	struct theme *t;
 	int nerrors;
 };
 
@@ -956,30 +876,16 @@ static void BERTH_PRINTFLIKE(3, 4)
 {
 	va_list ap;
 	char *msg, *clean;
-	int line = 0, col = 0;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (node != NULL) {
-		line = (int)node->start_mark.line + 1;
-		col = (int)node->start_mark.column + 1;
-	}
 	/* Messages quote the file's text: keep escapes off the terminal. */
 	clean = util_sanitize_dup(msg, strlen(msg));
-	config_errors_add(p->errors, p->file, line, col, "%s", clean);
+	conf_yaml_error(p->errors, p->file, node, "%s", clean);
 	free(clean);
 	free(msg);
 	p->nerrors++;
-}
-
-/* A scalar node's text, or NULL if it is not a scalar. */
-static const char *
-theme_scalar(const yaml_node_t *node)
-{
-	if (node == NULL || node->type != YAML_SCALAR_NODE)
-		return NULL;
-	return (const char *)node->data.scalar.value;
 }
 
 /* What kind of node this is, for "wrong type" messages. */
@@ -1015,28 +921,23 @@ static char *
 theme_check_duplicates(struct theme_parse *p, yaml_node_t *map,
                        const char *what)
 {
-	yaml_node_pair_t *a, *b;
 	yaml_node_t *ka, *kb;
-	size_t n = (size_t)(map->data.mapping.pairs.top -
-	                    map->data.mapping.pairs.start),
-	       i, j;
+	size_t n = conf_yaml_count(map), i, j;
 	char *skip = xcalloc(n + 1, 1);
 	const char *sa, *sb;
 
 	for (i = 0; i < n; i++) {
-		a = map->data.mapping.pairs.start + i;
-		ka = yaml_document_get_node(p->doc, a->key);
-		if ((sa = theme_scalar(ka)) == NULL)
+		ka = conf_yaml_key(p->y, map, i);
+		if ((sa = conf_yaml_scalar(ka)) == NULL)
 			continue;
 		for (j = 0; j < i; j++) {
-			b = map->data.mapping.pairs.start + j;
-			kb = yaml_document_get_node(p->doc, b->key);
-			if ((sb = theme_scalar(kb)) == NULL || skip[j] ||
+			kb = conf_yaml_key(p->y, map, j);
+			if ((sb = conf_yaml_scalar(kb)) == NULL || skip[j] ||
 			    strcmp(sa, sb) != 0)
 				continue;
 			theme_error(p, ka,
 			            "duplicate %s '%s' (first on line %d)",
-			            what, sa, (int)kb->start_mark.line + 1);
+			            what, sa, conf_yaml_line(kb));
 			skip[i] = 1;
 			break;
 		}
@@ -1052,7 +953,7 @@ static int
 theme_node_color(struct theme_parse *p, yaml_node_t *node, const char *key,
                  struct theme_color *c)
 {
-	const char *s = theme_scalar(node);
+	const char *s = conf_yaml_scalar(node);
 	char *cause = NULL;
 
 	if (s == NULL) {
@@ -1082,7 +983,7 @@ theme_node_bool(struct theme_parse *p, yaml_node_t *node, const char *key,
 {
 	static const char *const yes[] = {"true", "yes", "on"};
 	static const char *const no[] = {"false", "no", "off"};
-	const char *s = theme_scalar(node);
+	const char *s = conf_yaml_scalar(node);
 	size_t i;
 
 	if (s != NULL) {
@@ -1114,7 +1015,6 @@ static void
 theme_role_mapping(struct theme_parse *p, yaml_node_t *map, const char *role,
                    struct theme_style *st)
 {
-	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *key, *hint;
 	struct theme_color c;
@@ -1123,15 +1023,13 @@ theme_role_mapping(struct theme_parse *p, yaml_node_t *map, const char *role,
 	int b, bit;
 
 	skip = theme_check_duplicates(p, map, "key");
-	n = (size_t)(map->data.mapping.pairs.top -
-	             map->data.mapping.pairs.start);
+	n = conf_yaml_count(map);
 	for (i = 0; i < n; i++) {
-		pair = map->data.mapping.pairs.start + i;
-		k = yaml_document_get_node(p->doc, pair->key);
-		v = yaml_document_get_node(p->doc, pair->value);
+		k = conf_yaml_key(p->y, map, i);
+		v = conf_yaml_value(p->y, map, i);
 		if (skip[i])
 			continue;
-		if ((key = theme_scalar(k)) == NULL) {
+		if ((key = conf_yaml_scalar(k)) == NULL) {
 			theme_error(p, k, "keys of role '%s' must be strings",
 			            role);
 			continue;
@@ -1222,7 +1120,7 @@ theme_inherit(struct theme_parse *p, yaml_node_t *v, struct theme *t,
 {
 	struct config_errors perrs = {NULL, 0};
 	const struct config_error *e;
-	const char *name = theme_scalar(v);
+	const char *name = conf_yaml_scalar(v);
 	struct theme *parent;
 	char *path = NULL, *cause = NULL, *loop;
 	int first, i, looped = 0;
@@ -1298,7 +1196,6 @@ static void
 theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 {
 	const char *names[THEME_NROLES + nitems(theme_meta_keys)];
-	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *key, *hint;
 	char *skip;
@@ -1313,18 +1210,14 @@ theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 		return;
 	}
 	skip = theme_check_duplicates(p, root, "key");
-	n = (size_t)(root->data.mapping.pairs.top -
-	             root->data.mapping.pairs.start);
+	n = conf_yaml_count(root);
 
 	/* inherits first: it sets the base the roles below override. */
 	for (i = 0; i < n; i++) {
-		pair = root->data.mapping.pairs.start + i;
-		k = yaml_document_get_node(p->doc, pair->key);
-		key = theme_scalar(k);
+		key = conf_yaml_scalar(conf_yaml_key(p->y, root, i));
 		if (!skip[i] && key != NULL && strcmp(key, "inherits") == 0)
-			theme_inherit(
-			    p, yaml_document_get_node(p->doc, pair->value), t,
-			    p->chain);
+			theme_inherit(p, conf_yaml_value(p->y, root, i), t,
+			              p->chain);
 	}
 
 	for (i = 0; i < THEME_NROLES; i++)
@@ -1332,12 +1225,11 @@ theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 	for (i = 0; i < nitems(theme_meta_keys); i++)
 		names[nnames++] = theme_meta_keys[i];
 	for (i = 0; i < n; i++) {
-		pair = root->data.mapping.pairs.start + i;
-		k = yaml_document_get_node(p->doc, pair->key);
-		v = yaml_document_get_node(p->doc, pair->value);
+		k = conf_yaml_key(p->y, root, i);
+		v = conf_yaml_value(p->y, root, i);
 		if (skip[i])
 			continue;
-		if ((key = theme_scalar(k)) == NULL) {
+		if ((key = conf_yaml_scalar(k)) == NULL) {
 			theme_error(p, k, "role names must be strings, not %s",
 			            theme_node_kind(k));
 			continue;
@@ -1345,7 +1237,7 @@ theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 		if (strcmp(key, "inherits") == 0)
 			continue;
 		if (strcmp(key, "description") == 0) {
-			if (theme_scalar(v) == NULL)
+			if (conf_yaml_scalar(v) == NULL)
 				theme_error(
 				    p, v,
 				    "description must be a string, not %s",
@@ -1353,7 +1245,7 @@ theme_walk(struct theme_parse *p, yaml_node_t *root, struct theme *t)
 			else {
 				free(t->description);
 				t->description = util_sanitize_dup(
-				    theme_scalar(v), v->data.scalar.length);
+				    conf_yaml_scalar(v), v->data.scalar.length);
 			}
 			continue;
 		}
@@ -1465,6 +1357,48 @@ theme_syntax_hint(const char *buf, size_t len, size_t line)
 	return "";
 }
 
+/* A syntax error, with the #rrggbb hint when it fits. */
+static void
+theme_syntax_error(const struct conf_yaml *y, const yaml_parser_t *parser,
+                   int later, struct config_errors *errors)
+{
+	int line = (int)parser->problem_mark.line + 1,
+	    col = (int)parser->problem_mark.column + 1;
+
+	if (later)
+		config_errors_add(
+		    errors, y->file, line, col, "YAML syntax error: %s",
+		    parser->problem != NULL ? parser->problem : "unknown");
+	else
+		config_errors_add(
+		    errors, y->file, line, col, "YAML syntax error: %s%s%s%s",
+		    parser->problem != NULL ? parser->problem
+		                            : "unknown problem",
+		    parser->context != NULL ? " " : "",
+		    parser->context != NULL ? parser->context : "",
+		    theme_syntax_hint(y->buf, y->len,
+		                      parser->problem_mark.line + 1));
+}
+
+/* A theme file is one document: a second would be silently ignored. */
+static const struct conf_yaml_kind theme_yaml = {
+    .one_document = "a theme file holds one YAML document",
+    .mark_root = 1,
+    .syntax = theme_syntax_error,
+};
+
+/* Walk a theme document's root (NULL: empty) into p->t. */
+static void
+theme_walk_root(struct conf_yaml *y, yaml_node_t *root, void *arg)
+{
+	struct theme_parse *p = arg;
+
+	p->y = y;
+	if (root != NULL)
+		theme_walk(p, root, p->t);
+	p->y = NULL;
+}
+
 /*
  * Load a theme from a buffer; `file` names it in errors, `chain` holds the
  * files being loaded by inherits. Returns NULL if anything was wrong
@@ -1477,17 +1411,8 @@ theme_load(const char *buf, size_t len, const char *file,
 {
 	struct theme_parse p;
 	struct theme *t;
-	yaml_parser_t parser;
-	yaml_document_t doc, extra;
-	yaml_node_t *root, *next;
 	size_t first = errors->n;
-	int i, failed = 0;
-
-	memset(&p, 0, sizeof p);
-	p.file = file;
-	p.errors = errors;
-	p.doc = &doc;
-	p.chain = chain;
+	int i, failed;
 
 	t = xcalloc(1, sizeof *t);
 	t->name = theme_name_of(file);
@@ -1495,48 +1420,13 @@ theme_load(const char *buf, size_t len, const char *file,
 	for (i = 0; i < THEME_NROLES; i++)
 		t->roles[i] = theme_roles[i].def;
 
-	if (!yaml_parser_initialize(&parser))
-		fatal("yaml_parser_initialize failed");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		config_errors_add(
-		    errors, file, (int)parser.problem_mark.line + 1,
-		    (int)parser.problem_mark.column + 1,
-		    "YAML syntax error: %s%s%s%s",
-		    parser.problem != NULL ? parser.problem : "unknown problem",
-		    parser.context != NULL ? " " : "",
-		    parser.context != NULL ? parser.context : "",
-		    theme_syntax_hint(buf, len, parser.problem_mark.line + 1));
-		yaml_parser_delete(&parser);
-		theme_free(t);
-		return NULL;
-	}
-	if ((root = yaml_document_get_root_node(&doc)) != NULL) {
-		theme_walk(&p, root, t);
-		/* A second document would be silently ignored: refuse it. */
-		if (yaml_parser_load(&parser, &extra)) {
-			next = yaml_document_get_root_node(&extra);
-			if (next != NULL) {
-				config_errors_add(
-				    errors, file,
-				    (int)next->start_mark.line + 1,
-				    (int)next->start_mark.column + 1,
-				    "a theme file holds one YAML document");
-				failed = 1;
-			}
-			yaml_document_delete(&extra);
-		} else {
-			config_errors_add(
-			    errors, file, (int)parser.problem_mark.line + 1,
-			    (int)parser.problem_mark.column + 1,
-			    "YAML syntax error: %s",
-			    parser.problem != NULL ? parser.problem
-			                           : "unknown");
-			failed = 1;
-		}
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	memset(&p, 0, sizeof p);
+	p.file = file;
+	p.errors = errors;
+	p.chain = chain;
+	p.t = t;
+	failed = conf_yaml_read(buf, len, file, &theme_yaml, theme_walk_root,
+	                        &p, errors) != 0;
 	theme_sort_errors(errors, first);
 	if (p.nerrors != 0 || failed) {
 		theme_free(t);

@@ -10,7 +10,7 @@
  *
  * fuzz-sources: backend/util/util.c backend/util/paths.c backend/util/units.c
  * fuzz-sources: backend/conf/profile.c backend/conf/profile-schema.c
- * fuzz-sources: backend/conf/profile-edit.c
+ * fuzz-sources: backend/conf/profile-edit.c backend/conf/conf-yaml.c
  * fuzz-libs: -lyaml -lm
  * fuzz-seconds: 5
  */

@@ -5,11 +5,11 @@
  * in the short form and parse back to the same style, and reduce to valid
  * curses colour numbers at every depth.
  *
- * fuzz-sources: backend/conf/conf-theme.c
+ * fuzz-sources: backend/conf/conf-theme.c backend/conf/conf-yaml.c
  * fuzz-sources: backend/util/util.c backend/util/paths.c backend/util/units.c
  * fuzz-sources: backend/conf/profile.c backend/conf/profile-schema.c
  * fuzz-sources: backend/conf/profile-edit.c
- * fuzz-libs: -lyaml -lncursesw -ltinfo -lm
+ * fuzz-libs: -lyaml -lm
  * fuzz-seeds: themes tests/integration/themes
  */
 
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/tui.h"
+#include "conf/conf.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

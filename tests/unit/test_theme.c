@@ -2,7 +2,8 @@
  * test_theme.c: the theme loader (every error class with its exact
  * file:line:col), colour parsing, the reduction of colours to what a
  * terminal has (#rrggbb to 256, 16 and 8 colours, monochrome), the shipped
- * themes and the colour pairs made in a real (headless) curses screen.
+ * themes (all backend/conf/conf-theme.c), and the colour pairs
+ * tui/theme.c makes in a real (headless) curses screen.
  */
 
 #include "config.h"
@@ -18,7 +19,8 @@
 #include <cmocka.h>
 #include <curses.h>
 
-#include "tui/tui.h"
+#include "conf/conf.h"
+#include "tui/tui.h" /* theme_init_curses, theme_attr */
 
 static char *test_home; /* private BERTH_HOME */
 

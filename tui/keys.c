@@ -10,14 +10,14 @@
  *     ct-remove: D          # one key
  *     quit: [q, F10]        # or a list
  *
- * Errors come back as file:line:col: message and nothing is applied.
+ * The file is read by the one YAML reader (conf-yaml.c). Errors come back
+ * as file:line:col: message and nothing is applied.
  */
 
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "tui/dashboard.h"
 
@@ -302,183 +302,125 @@ keys_describe(enum key_action a)
 	return xstrdup(out);
 }
 
-/*
- * The next event; 0 on a syntax error. After an error libyaml keeps
- * returning success with empty events, which must not loop forever.
- */
+/* Read the key names of one scalar ("q F10") into codes; 0 or -1. */
 static int
-keys_next(yaml_parser_t *p, yaml_event_t *e)
+keys_config_names(const yaml_node_t *v, const char *file,
+                  const struct key_def *def, int *codes, int *n,
+                  struct config_errors *errs)
 {
-	if (!yaml_parser_parse(p, e))
-		return 0;
-	if (e->type == YAML_NO_EVENT || p->error != YAML_NO_ERROR) {
-		yaml_event_delete(e);
-		return 0;
+	char *copy, *tok, *save = NULL;
+	int code, bad = 0;
+
+	copy = xstrdup(conf_yaml_scalar(v));
+	for (tok = strtok_r(copy, " ", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ", &save)) {
+		code = keys_parse(tok);
+		if (code == -1) {
+			conf_yaml_error(
+			    errs, file, v,
+			    "%s: unknown key '%s' (use a character, "
+			    "C-x, F1-F12, Tab, BTab, Enter, Esc, "
+			    "Space, "
+			    "Up, Down, PgUp, PgDn, Home, End)",
+			    def->name, tok);
+			bad = 1;
+		} else if (*n == KEYS_MAX) {
+			conf_yaml_error(errs, file, v, "%s: at most %d keys",
+			                def->name, KEYS_MAX);
+			bad = 1;
+		} else
+			codes[(*n)++] = code;
 	}
-	return 1;
+	free(copy);
+	return bad ? -1 : 0;
 }
 
 /* Parse one value: a scalar of space-separated names, or a sequence. */
 static int
-keys_config_value(yaml_parser_t *p, yaml_event_t *ev, const char *file,
+keys_config_value(struct conf_yaml *y, const yaml_node_t *v, const char *file,
                   const struct key_def *def, int *codes, int *n,
                   struct config_errors *errs)
 {
-	yaml_event_t e;
-	char *copy, *tok, *save = NULL;
-	int code, bad = 0, seq = ev->type == YAML_SEQUENCE_START_EVENT;
+	const yaml_node_t *item;
+	size_t i, count;
+	int bad = 0;
 
 	*n = 0;
-	if (ev->type != YAML_SCALAR_EVENT && !seq) {
-		config_errors_add(errs, file, (int)ev->start_mark.line + 1,
-		                  (int)ev->start_mark.column + 1,
-		                  "%s: expected a key name or a list of them",
-		                  def->name);
+	if (v->type == YAML_SCALAR_NODE)
+		bad = keys_config_names(v, file, def, codes, n, errs) != 0;
+	else if (v->type == YAML_SEQUENCE_NODE) {
+		count = conf_yaml_count(v);
+		for (i = 0; i < count; i++) {
+			item = conf_yaml_item(y, v, i);
+			if (conf_yaml_scalar(item) == NULL) {
+				conf_yaml_error(errs, file, item,
+				                "%s: expected a key name",
+				                def->name);
+				return -1;
+			}
+			if (keys_config_names(item, file, def, codes, n,
+			                      errs) != 0)
+				bad = 1;
+		}
+	} else {
+		conf_yaml_error(errs, file, v,
+		                "%s: expected a key name or a list of them",
+		                def->name);
 		return -1;
 	}
-	for (;;) {
-		if (seq) {
-			if (!keys_next(p, &e))
-				return -1;
-			if (e.type == YAML_SEQUENCE_END_EVENT) {
-				yaml_event_delete(&e);
-				break;
-			}
-		} else
-			e = *ev;
-		if (e.type != YAML_SCALAR_EVENT) {
-			config_errors_add(errs, file,
-			                  (int)e.start_mark.line + 1,
-			                  (int)e.start_mark.column + 1,
-			                  "%s: expected a key name", def->name);
-			if (seq)
-				yaml_event_delete(&e);
-			return -1;
-		}
-		copy = xstrdup((const char *)e.data.scalar.value);
-		for (tok = strtok_r(copy, " ", &save); tok != NULL;
-		     tok = strtok_r(NULL, " ", &save)) {
-			code = keys_parse(tok);
-			if (code == -1) {
-				config_errors_add(
-				    errs, file, (int)e.start_mark.line + 1,
-				    (int)e.start_mark.column + 1,
-				    "%s: unknown key '%s' (use a character, "
-				    "C-x, F1-F12, Tab, BTab, Enter, Esc, "
-				    "Space, "
-				    "Up, Down, PgUp, PgDn, Home, End)",
-				    def->name, tok);
-				bad = 1;
-			} else if (*n == KEYS_MAX) {
-				config_errors_add(
-				    errs, file, (int)e.start_mark.line + 1,
-				    (int)e.start_mark.column + 1,
-				    "%s: at most %d keys", def->name, KEYS_MAX);
-				bad = 1;
-			} else
-				codes[(*n)++] = code;
-		}
-		free(copy);
-		if (seq)
-			yaml_event_delete(&e);
-		else
-			break;
-	}
 	if (*n == 0 && !bad) {
-		config_errors_add(errs, file, (int)ev->start_mark.line + 1,
-		                  (int)ev->start_mark.column + 1,
-		                  "%s: no key given", def->name);
+		conf_yaml_error(errs, file, v, "%s: no key given", def->name);
 		bad = 1;
 	}
 	return bad ? -1 : 0;
 }
 
-/* Skip a whole node whose start event was just read. */
-static int
-keys_skip(yaml_parser_t *p, yaml_event_t *ev)
-{
-	yaml_event_t e;
-	int depth;
-
-	if (ev->type != YAML_MAPPING_START_EVENT &&
-	    ev->type != YAML_SEQUENCE_START_EVENT)
-		return 0;
-	depth = 1;
-	while (depth > 0) {
-		if (!keys_next(p, &e))
-			return -1;
-		if (e.type == YAML_MAPPING_START_EVENT ||
-		    e.type == YAML_SEQUENCE_START_EVENT)
-			depth++;
-		else if (e.type == YAML_MAPPING_END_EVENT ||
-		         e.type == YAML_SEQUENCE_END_EVENT)
-			depth--;
-		yaml_event_delete(&e);
-	}
-	return 0;
-}
-
 /* Within the keys: mapping; new bindings go to codes/ncodes. */
 static int
-keys_config_map(yaml_parser_t *p, const char *file, int codes[][KEYS_MAX],
-                int *ncodes, int *set, struct config_errors *errs)
+keys_config_map(struct conf_yaml *y, const yaml_node_t *map, const char *file,
+                int codes[][KEYS_MAX], int *ncodes, int *set,
+                struct config_errors *errs)
 {
-	yaml_event_t k, v;
 	const struct key_def *def;
+	const yaml_node_t *k, *v;
+	const char *name;
+	size_t i, n = conf_yaml_count(map);
 	int rc = 0;
 
-	for (;;) {
-		if (!keys_next(p, &k))
-			return -1;
-		if (k.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&k);
-			return rc;
-		}
-		if (k.type != YAML_SCALAR_EVENT) {
-			config_errors_add(errs, file,
-			                  (int)k.start_mark.line + 1,
-			                  (int)k.start_mark.column + 1,
-			                  "keys: expected an action name");
-			yaml_event_delete(&k);
+	for (i = 0; i < n; i++) {
+		k = conf_yaml_key(y, map, i);
+		v = conf_yaml_value(y, map, i);
+		if ((name = conf_yaml_scalar(k)) == NULL) {
+			conf_yaml_error(errs, file, k,
+			                "keys: expected an action name");
 			return -1;
 		}
-		if (!keys_next(p, &v)) {
-			yaml_event_delete(&k);
-			return -1;
-		}
-		def = keys_find((const char *)k.data.scalar.value);
+		def = keys_find(name);
 		if (def == NULL) {
 			const char *best = NULL;
-			size_t i, d, bestd = 4;
+			size_t j, d, bestd = 4;
 
-			for (i = 0; i < keys_ntable; i++) {
-				d = util_levenshtein(
-				    keys_table[i].name,
-				    (const char *)k.data.scalar.value);
+			for (j = 0; j < keys_ntable; j++) {
+				d = util_levenshtein(keys_table[j].name, name);
 				if (d < bestd) {
 					bestd = d;
-					best = keys_table[i].name;
+					best = keys_table[j].name;
 				}
 			}
-			config_errors_add(
-			    errs, file, (int)k.start_mark.line + 1,
-			    (int)k.start_mark.column + 1,
-			    "keys: unknown action '%s'%s%s%s",
-			    (const char *)k.data.scalar.value,
-			    best != NULL ? " (did you mean '" : "",
-			    best != NULL ? best : "",
-			    best != NULL ? "'?)" : "");
+			conf_yaml_error(errs, file, k,
+			                "keys: unknown action '%s'%s%s%s", name,
+			                best != NULL ? " (did you mean '" : "",
+			                best != NULL ? best : "",
+			                best != NULL ? "'?)" : "");
 			rc = -1;
-			keys_skip(p, &v);
-		} else if (keys_config_value(p, &v, file, def,
+		} else if (keys_config_value(y, v, file, def,
 		                             codes[def->action],
 		                             &ncodes[def->action], errs) != 0)
 			rc = -1;
 		else
 			set[def->action] = 1;
-		yaml_event_delete(&k);
-		yaml_event_delete(&v);
 	}
+	return rc;
 }
 
 /*
@@ -525,6 +467,63 @@ keys_conflicts(const char *file, int codes[][KEYS_MAX], const int *ncodes,
 	return rc;
 }
 
+/* What reading config.yaml fills in. */
+struct keys_config {
+	const char *file;
+	int (*codes)[KEYS_MAX];
+	int *ncodes, *set;
+	struct config_errors *errs;
+	int rc;
+};
+
+/* A syntax error is libyaml's own words, at its position. */
+static void
+keys_syntax_error(const struct conf_yaml *y, const yaml_parser_t *parser,
+                  int later, struct config_errors *errs)
+{
+	(void)later;
+	config_errors_add(errs, y->file, (int)parser->problem_mark.line + 1,
+	                  (int)parser->problem_mark.column + 1, "%s",
+	                  parser->problem != NULL ? parser->problem
+	                                          : "YAML error");
+}
+
+/* config.yaml is one document, like profiles and themes. */
+static const struct conf_yaml_kind keys_yaml = {
+    .one_document = "a config file holds one YAML document",
+    .syntax = keys_syntax_error,
+};
+
+/* Find the keys: section in the root mapping; other sections are skipped. */
+static void
+keys_config_walk(struct conf_yaml *y, yaml_node_t *root, void *arg)
+{
+	struct keys_config *kc = arg;
+	const yaml_node_t *v;
+	const char *name;
+	size_t i, n = root != NULL && root->type == YAML_MAPPING_NODE
+	                  ? conf_yaml_count(root)
+	                  : 0;
+
+	for (i = 0; i < n; i++) {
+		name = conf_yaml_scalar(conf_yaml_key(y, root, i));
+		if (name == NULL || strcmp(name, "keys") != 0)
+			continue;
+		v = conf_yaml_value(y, root, i);
+		if (v->type == YAML_MAPPING_NODE) {
+			if (keys_config_map(y, v, kc->file, kc->codes,
+			                    kc->ncodes, kc->set, kc->errs) != 0)
+				kc->rc = -1;
+		} else if (v->type != YAML_SCALAR_NODE ||
+		           v->data.scalar.length != 0) {
+			conf_yaml_error(kc->errs, kc->file, v,
+			                "keys: expected a mapping of action to "
+			                "key");
+			kc->rc = -1;
+		}
+	}
+}
+
 /*
  * Read the keys: section of a config file (missing file = defaults).
  * On any error nothing changes and errs says why, file:line:col.
@@ -534,81 +533,28 @@ keys_load_config(const char *file, struct config_errors *errs)
 {
 	static int codes[ACT_NACTIONS][KEYS_MAX];
 	int ncodes[ACT_NACTIONS], set[ACT_NACTIONS];
-	yaml_parser_t p;
-	yaml_event_t e, v;
-	FILE *f;
-	int rc = 0, depth = 0, done = 0;
-	size_t i;
+	struct keys_config kc;
+	char *buf;
+	size_t i, len;
+	int rc;
 
 	keys_reset();
-	if ((f = fopen(file, "r")) == NULL)
+	if ((buf = util_read_file(file, &len, NULL)) == NULL)
 		return 0;
 	memcpy(codes, keys_bound_codes, sizeof codes);
 	memcpy(ncodes, keys_nbound, sizeof ncodes);
 	memset(set, 0, sizeof set);
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	while (!done) {
-		if (!keys_next(&p, &e)) {
-			config_errors_add(
-			    errs, file, (int)p.problem_mark.line + 1,
-			    (int)p.problem_mark.column + 1, "%s",
-			    p.problem != NULL ? p.problem : "YAML error");
-			rc = -1;
-			break;
-		}
-		switch (e.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			depth++;
-			break;
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_SCALAR_EVENT:
-			if (depth != 1)
-				break;
-			if (!keys_next(&p, &v)) {
-				config_errors_add(
-				    errs, file, (int)p.problem_mark.line + 1,
-				    (int)p.problem_mark.column + 1, "%s",
-				    p.problem != NULL ? p.problem
-				                      : "YAML error");
-				rc = -1;
-				done = 1;
-				break;
-			}
-			if (strcmp((const char *)e.data.scalar.value, "keys") ==
-			    0) {
-				if (v.type == YAML_MAPPING_START_EVENT) {
-					if (keys_config_map(&p, file, codes,
-					                    ncodes, set,
-					                    errs) != 0)
-						rc = -1;
-				} else if (v.type != YAML_SCALAR_EVENT ||
-				           v.data.scalar.length != 0) {
-					config_errors_add(
-					    errs, file,
-					    (int)v.start_mark.line + 1,
-					    (int)v.start_mark.column + 1,
-					    "keys: expected a mapping of "
-					    "action "
-					    "to key");
-					rc = -1;
-				}
-			} else
-				keys_skip(&p, &v);
-			yaml_event_delete(&v);
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&e);
-	}
-	yaml_parser_delete(&p);
-	fclose(f);
+	memset(&kc, 0, sizeof kc);
+	kc.file = file;
+	kc.codes = codes;
+	kc.ncodes = ncodes;
+	kc.set = set;
+	kc.errs = errs;
+	rc = conf_yaml_read(buf, len, file, &keys_yaml, keys_config_walk, &kc,
+	                    errs);
+	free(buf);
+	if (rc != 0 || kc.rc != 0)
+		rc = -1;
 	if (rc == 0 && keys_conflicts(file, codes, ncodes, errs) != 0)
 		rc = -1;
 	if (rc != 0)

@@ -87,6 +87,11 @@ printf 'keys:\n  zoom: q\n' >"$conf"
 out=$("$BERTH" -p demo 2>&1 </dev/null)
 like "a key bound twice in one scope is refused" "$out" \
 	"'q' is bound to both zoom and quit"
+# One document, like profiles and themes: a second is refused, not merged.
+printf 'keys:\n  quit: x\n---\nkeys:\n  help: y\n' >"$conf"
+out=$("$BERTH" -p demo 2>&1 </dev/null)
+like "a second YAML document is refused" "$out" \
+	"config.yaml:3:1: a config file holds one YAML document"
 printf 'keys: [a, b\n' >"$conf"
 out=$("$BERTH" -p demo 2>&1 </dev/null)
 like "YAML syntax error has a position" "$out" 'config.yaml:[0-9]+:[0-9]+: '

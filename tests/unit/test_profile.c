@@ -998,7 +998,7 @@ test_splice_crlf(void **state)
 static void
 test_splice_refused(void **state)
 {
-	char *cause = NULL;
+	char *cause = NULL, *out;
 	size_t len;
 
 	(void)state;
@@ -1031,7 +1031,9 @@ test_splice_refused(void **state)
 	cause = NULL;
 	assert_null(profile_splice("vm: [\n", strlen("vm: [\n"), "vm.cpus", "2",
 	                           &len, &cause));
-	assert_non_null(strstr(cause, "not valid YAML"));
+	assert_string_equal(cause, "line 2: the profile is not valid YAML "
+	                           "(did not find expected node content); "
+	                           "fix it first");
 	free(cause);
 	cause = NULL;
 	/* Aliases point marks elsewhere (here: back at their own list). */
@@ -1039,6 +1041,20 @@ test_splice_refused(void **state)
 	                           &cause));
 	assert_non_null(strstr(cause, "uses YAML aliases"));
 	free(cause);
+	cause = NULL;
+	/* An alias of a scalar is refused too; an anchor alone is fine. */
+	assert_null(profile_splice("x: &n 2\nvm:\n  cpus: *n\n",
+	                           strlen("x: &n 2\nvm:\n  cpus: *n\n"),
+	                           "vm.cpus", "3", &len, &cause));
+	assert_non_null(strstr(cause, "uses YAML aliases"));
+	free(cause);
+	cause = NULL;
+	out =
+	    profile_splice("vm: &v\n  cpus: 1\n", strlen("vm: &v\n  cpus: 1\n"),
+	                   "vm.cpus", "3", &len, &cause);
+	assert_non_null(out);
+	assert_string_equal(out, "vm: &v\n  cpus: 3\n");
+	free(out);
 }
 
 static void

@@ -16,8 +16,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tui/dashboard.h"
 
@@ -534,13 +536,18 @@ keys_load_config(const char *file, struct config_errors *errs)
 	static int codes[ACT_NACTIONS][KEYS_MAX];
 	int ncodes[ACT_NACTIONS], set[ACT_NACTIONS];
 	struct keys_config kc;
-	char *buf;
+	char *buf, *cause = NULL;
 	size_t i, len;
 	int rc;
 
 	keys_reset();
-	if ((buf = util_read_file(file, &len, NULL)) == NULL)
+	if (access(file, F_OK) != 0 && errno == ENOENT)
 		return 0;
+	if ((buf = util_read_file(file, &len, &cause)) == NULL) {
+		config_errors_add(errs, file, 0, 0, "%s", cause);
+		free(cause);
+		return -1;
+	}
 	memcpy(codes, keys_bound_codes, sizeof codes);
 	memcpy(ncodes, keys_nbound, sizeof ncodes);
 	memset(set, 0, sizeof set);

@@ -95,4 +95,10 @@ like "a second YAML document is refused" "$out" \
 printf 'keys: [a, b\n' >"$conf"
 out=$("$BERTH" -p demo 2>&1 </dev/null)
 like "YAML syntax error has a position" "$out" 'config.yaml:[0-9]+:[0-9]+: '
+# A config.yaml that cannot be read is an error, not silently the defaults.
+rm -f "$conf"
+mkdir "$conf"
+out=$("$BERTH" -p demo 2>&1 </dev/null)
+like "an unreadable config.yaml is an error" "$out" 'config.yaml: .*[Ii]s a directory'
+rmdir "$conf"
 done_testing

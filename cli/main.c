@@ -47,6 +47,8 @@ main(int argc, char **argv)
 	 * de_DE printf would write "1,5GiB" and strtod would refuse "1.5".
 	 */
 	setlocale(LC_NUMERIC, "C");
+	/* libcurl's global state, before any thread can make a handle. */
+	http_global_init();
 	memset(&ctx, 0, sizeof ctx);
 	ctx.profile = profile_current_name(NULL);
 	/* $BERTH_PROFILE names a profile as surely as -p does. */

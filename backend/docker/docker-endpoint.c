@@ -143,7 +143,7 @@ endpoint_context_host(const char *cfgdir, const char *name, char **cause)
 	json_error_t jerr;
 	json_t *root, *v;
 
-	sha256_hex(name, strlen(name), hex);
+	hash_hex(HASH_SHA256, name, strlen(name), hex);
 	path = xasprintf("%s/contexts/meta/%s/meta.json", cfgdir, hex);
 	root = json_load_file(path, 0, &jerr);
 	if (root == NULL) {

@@ -7,7 +7,9 @@
  * between calls. Request/response calls have a total timeout; streams
  * (events, followed logs) only a connect timeout, their liveness is the
  * owner's /_ping. The CLI drives the same transfers with
- * docker_http_run().
+ * docker_http_run(). Each request is one of berth's HTTP client's calls
+ * (util/http.c), which sets up the handle, keeps the body and the
+ * API-Version header, and words libcurl's errors.
  */
 
 #include "config.h"
@@ -30,18 +32,15 @@
 struct http_req {
 	struct docker_req pub; /* first: callers see only this part */
 	struct docker_http *h;
-	CURL *easy;
-	struct curl_slist *headers;
+	struct http_call *call;
+	CURL *easy; /* the call's */
 	int flags;
 	long timeout_ms; /* this call's, for its message */
 	docker_http_data_cb data_cb;
 	docker_http_done_cb done_cb;
 	void (*cleanup)(void *); /* frees arg when done_cb never runs */
-	size_t cap;
-	int too_big;
 	int cancelled;
 	int added; /* on the multi handle (not while inside libcurl) */
-	char errbuf[CURL_ERROR_SIZE];
 	struct http_req *next, *prev;
 };
 
@@ -107,14 +106,9 @@ http_timer_cb(CURLM *multi, long ms, void *arg)
 struct docker_http *
 docker_http_new(const struct endpoint *ep)
 {
-	static int global_done;
 	struct docker_http *h;
 	const char *env;
 
-	if (!global_done) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		global_done = 1;
-	}
 	h = xcalloc(1, sizeof *h);
 	if ((h->multi = curl_multi_init()) == NULL)
 		fatal("curl_multi_init failed");
@@ -269,57 +263,13 @@ docker_http_escape(const char *s)
 	return out;
 }
 
-static void
-http_append(struct http_req *r, const char *p, size_t len)
-{
-	if (r->pub.len + len + 1 > r->cap) {
-		while (r->pub.len + len + 1 > r->cap)
-			r->cap = r->cap ? r->cap * 2 : 4096;
-		r->pub.body = xreallocarray(r->pub.body, r->cap, 1);
-	}
-	memcpy(r->pub.body + r->pub.len, p, len);
-	r->pub.len += len;
-	r->pub.body[r->pub.len] = '\0';
-}
-
-static size_t
-http_write_cb(char *p, size_t size, size_t n, void *arg)
+/* A 2xx body chunk of a call with a data callback. */
+static int
+http_data(void *arg, const char *p, size_t len)
 {
 	struct http_req *r = arg;
-	size_t len = size * n;
-	long code = 0;
 
-	if (r->cancelled)
-		return 0;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (r->data_cb != NULL && code >= 200 && code < 300) {
-		if (r->data_cb(&r->pub, p, len) != 0)
-			return 0;
-		return len;
-	}
-	if (r->pub.len + len > DOCKER_HTTP_MAX_BODY) {
-		r->too_big = 1;
-		return 0;
-	}
-	http_append(r, p, len);
-	return len;
-}
-
-static size_t
-http_header_cb(char *p, size_t size, size_t n, void *arg)
-{
-	struct http_req *r = arg;
-	size_t len = size * n, k = 12;
-
-	if (len > k && strncasecmp(p, "API-Version:", k) == 0) {
-		while (k < len && (p[k] == ' ' || p[k] == '\t'))
-			k++;
-		while (len > k && isspace((unsigned char)p[len - 1]))
-			len--;
-		free(r->pub.api_version);
-		r->pub.api_version = util_sanitize_dup(p + k, len - k);
-	}
-	return size * n;
+	return r->data_cb(&r->pub, p, len);
 }
 
 /*
@@ -335,6 +285,7 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
                   docker_http_done_cb done_cb, void *arg)
 {
 	struct http_req *r = xcalloc(1, sizeof *r);
+	struct http_opts o;
 	char *url;
 
 	r->h = h;
@@ -343,46 +294,30 @@ docker_http_start(struct docker_http *h, const char *method, const char *path,
 	r->data_cb = data_cb;
 	r->done_cb = done_cb;
 	r->pub.arg = arg;
-	if ((r->easy = curl_easy_init()) == NULL)
-		fatal("curl_easy_init failed");
 	if ((flags & DOCKER_HTTP_UNVERSIONED) || h->version[0] == '\0')
 		url = xasprintf("%s%s", h->base, path);
 	else
 		url = xasprintf("%s/v%s%s", h->base, h->version, path);
-	curl_easy_setopt(r->easy, CURLOPT_URL, url);
-	free(url);
-	if (h->socket != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, h->socket);
-	else
-		curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_PROXY, "");
-	/* A redirect is an answer like any other non-2xx: not followed. */
-	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "berth/" PACKAGE_VERSION);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	                 h->timeout_ms < HTTP_CONNECT_TIMEOUT_MS
-	                     ? h->timeout_ms
-	                     : (long)HTTP_CONNECT_TIMEOUT_MS);
+	memset(&o, 0, sizeof o);
+	o.url = url;
+	o.socket = h->socket;
+	o.method = method;
+	o.header = "API-Version";
+	o.connect_timeout_ms = h->timeout_ms < HTTP_CONNECT_TIMEOUT_MS
+	                           ? h->timeout_ms
+	                           : (long)HTTP_CONNECT_TIMEOUT_MS;
 	if (!(flags & DOCKER_HTTP_STREAM))
-		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+		o.timeout_ms = h->timeout_ms;
 	else /* read a busy stream in big gulps (see docker_logs_batch) */
-		curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 128L * 1024);
-	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, 0L);
-	} else if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(r->easy, CURLOPT_NOBODY, 1L);
-	else if (strcmp(method, "GET") != 0)
-		curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
-	r->headers = curl_slist_append(NULL, "Expect:");
-	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, http_write_cb);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, http_header_cb);
-	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+		o.buffer_size = 128L * 1024;
+	o.max_body = DOCKER_HTTP_MAX_BODY;
+	if (data_cb != NULL) {
+		o.data = http_data;
+		o.arg = r;
+	}
+	r->call = http_new(&o);
+	r->easy = http_handle(r->call);
+	free(url);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 
 	r->next = h->reqs;
@@ -415,12 +350,9 @@ http_unlink(struct docker_http *h, struct http_req *r)
 static void
 http_req_free(struct http_req *r)
 {
-	if (r->easy != NULL) {
-		if (r->added)
-			curl_multi_remove_handle(r->h->multi, r->easy);
-		curl_easy_cleanup(r->easy);
-	}
-	curl_slist_free_all(r->headers);
+	if (r->added)
+		curl_multi_remove_handle(r->h->multi, r->easy);
+	http_free(r->call);
 	free(r->pub.body);
 	free(r->pub.error);
 	free(r->pub.api_version);
@@ -439,6 +371,7 @@ docker_http_cancel(struct docker_http *h, struct docker_req *req)
 	if (req == NULL || r->cancelled)
 		return;
 	r->cancelled = 1;
+	http_stop(r->call);
 	r->done_cb = NULL;
 	r->data_cb = NULL;
 	if (r->cleanup != NULL)
@@ -462,7 +395,7 @@ docker_http_cancel(struct docker_http *h, struct docker_req *req)
 char *
 docker_http_status_error(long status, int flags, const char *body, size_t len)
 {
-	if (status >= 200 && status < 300)
+	if (http_status_ok(status))
 		return NULL;
 	if (status == 304 && (flags & DOCKER_HTTP_304_OK))
 		return NULL;
@@ -492,9 +425,9 @@ http_error(struct http_req *r, CURLcode rc)
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return xasprintf(
 		    "cannot connect to the Docker daemon at %s: %s", h->where,
-		    r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc));
+		    http_strerror(r->call, rc));
 	case CURLE_WRITE_ERROR:
-		if (r->too_big)
+		if (http_too_big(r->call))
 			return xasprintf("Docker's answer is too large (over "
 			                 "%d MiB); ignored",
 			                 DOCKER_HTTP_MAX_BODY / 1024 / 1024);
@@ -505,8 +438,7 @@ http_error(struct http_req *r, CURLcode rc)
 		                 h->where);
 	default:
 		return xasprintf("Docker at %s: %s", h->where,
-		                 r->errbuf[0] != '\0' ? r->errbuf
-		                                      : curl_easy_strerror(rc));
+		                 http_strerror(r->call, rc));
 	}
 }
 
@@ -525,8 +457,9 @@ http_check_done(struct docker_http *h)
 		                  (char **)&r);
 		if (r == NULL || r->cancelled)
 			continue;
-		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
-		                  &r->pub.status);
+		r->pub.status = http_status(r->call);
+		r->pub.body = http_take_body(r->call, &r->pub.len);
+		r->pub.api_version = http_take_header(r->call);
 		r->pub.error = http_error(r, msg->data.result);
 		r->pub.timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
 		http_unlink(h, r);

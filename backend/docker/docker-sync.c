@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,6 +599,7 @@ docker_refetch(struct docker *d, const char *id, const char *want, int tries)
 {
 	struct docker_refetch *rf;
 	char *f, *filter, *path;
+	json_t *j;
 	size_t i;
 
 	for (i = 0; i < d->nrefetch; i++) {
@@ -615,7 +617,11 @@ docker_refetch(struct docker *d, const char *id, const char *want, int tries)
 	rf->want = want;
 	rf->tries = tries;
 	snprintf(rf->id, sizeof rf->id, "%s", id);
-	filter = xasprintf("{\"id\":[\"%s\"]}", id);
+	/* {"id":["ID"]}; ids are checked hex, so only memory can fail. */
+	if ((j = json_pack("{s:[s]}", "id", id)) == NULL ||
+	    (filter = json_dumps(j, JSON_COMPACT)) == NULL)
+		fatal("out of memory building a JSON filter");
+	json_decref(j);
 	f = docker_http_escape(filter);
 	path = xasprintf("/containers/json?all=1&filters=%s", f);
 	rf->req = docker_http_start(d->http, "GET", path, 0, NULL,

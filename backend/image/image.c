@@ -2,24 +2,24 @@
  * image.c: the base image a VM is built on. vm.image is an http(s) or
  * file:// URL or a path to a qcow2/raw cloud image; empty means Debian 12's
  * generic cloud image for the VM's architecture. URLs are downloaded with
- * libcurl into <cache>/images/ as NAME.part and renamed when complete and
- * checked, so an interrupted download resumes (HTTP Range) and a finished
- * file is always whole. The check uses vm.image_sha256, else the
- * SHA256SUMS or SHA512SUMS file beside the image when the server has one
- * (Debian publishes only SHA512SUMS). A cached image
- * is used without touching the network. Progress (bytes, rate, ETA) goes
- * to a callback: the CLI draws a bar, the engine sets model_vm.operation.
+ * berth's HTTP client (util/http.c) into <cache>/images/ as NAME.part and
+ * renamed when complete and checked, so an interrupted download resumes
+ * (HTTP Range) and a finished file is always whole. The checksum is
+ * computed as the bytes arrive, so a fresh download is read once. The check
+ * uses vm.image_sha256, else the SHA256SUMS or SHA512SUMS file beside the image
+ * when the server has one (Debian publishes only SHA512SUMS). A cached image is
+ * used without touching the network. Progress (bytes, rate, ETA) goes to a
+ * callback: the CLI draws a bar, the engine sets model_vm.operation.
  */
 
 #include "config.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <ctype.h>
 #include <stddef.h>
-#include <curl/curl.h>
+#include <curl/curl.h> /* the CURLE_* results of http_perform */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,15 +37,13 @@ struct image_dl {
 	uint64_t total;
 	int restarted; /* the server ignored Range: file truncated */
 	int write_errno;
-	CURL *curl;
-	image_progress_cb cb;
+	struct http_call *call;
+	image_progress_cb cb; /* here on: kept across tries */
 	void *arg;
 	uint64_t t0, last;
-};
-
-struct image_buf {
-	char *data;
-	size_t len;
+	int check;           /* compute the checksum while downloading */
+	enum hash_kind kind; /* of the checksum */
+	struct hash *hash;   /* of every byte in the .part so far */
 };
 
 static const struct {
@@ -58,9 +56,8 @@ static const struct {
                 "debian-12-generic-arm64.qcow2"},
 };
 
-static size_t image_write(char *, size_t, size_t, void *);
-static int image_xferinfo(void *, curl_off_t, curl_off_t, curl_off_t,
-                          curl_off_t);
+static int image_write(void *, const char *, size_t);
+static void image_xferinfo(void *, uint64_t);
 static void image_report(struct image_dl *, int);
 static char *image_sums_lookup(const char *, char **);
 static int image_try(const char *, const char *, struct image_dl *, long *,
@@ -132,7 +129,7 @@ image_cache_path(const char *url)
 	char hex[65], *dir, *name, *p, *r;
 	const char *b, *e;
 
-	sha256_hex(url, strlen(url), hex);
+	hash_hex(HASH_SHA256, url, strlen(url), hex);
 	hex[12] = '\0';
 	e = url + strcspn(url, "?#");
 	b = e;
@@ -175,26 +172,29 @@ image_report(struct image_dl *d, int final)
 	d->cb(d->arg, &pr);
 }
 
-/* libcurl body callback: append to the .part (truncating when the server
- * answered a Range request with the whole file). */
-static size_t
-image_write(char *ptr, size_t size, size_t n, void *arg)
+/*
+ * Body callback: append to the .part (truncating when the server answered
+ * a Range request with the whole file) and feed the checksum.
+ */
+static int
+image_write(void *arg, const char *ptr, size_t len)
 {
 	struct image_dl *d = arg;
-	size_t len = size * n, off = 0;
-	long code = 0;
+	size_t off = 0;
 	ssize_t w;
 
-	if (d->got == 0 && d->offset > 0 && !d->restarted) {
-		curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &code);
-		if (code == 200) {
-			if (ftruncate(d->fd, 0) != 0 ||
-			    lseek(d->fd, 0, SEEK_SET) != 0) {
-				d->write_errno = errno;
-				return 0;
-			}
-			d->offset = 0;
-			d->restarted = 1;
+	if (d->got == 0 && d->offset > 0 && !d->restarted &&
+	    http_status(d->call) == 200) {
+		if (ftruncate(d->fd, 0) != 0 ||
+		    lseek(d->fd, 0, SEEK_SET) != 0) {
+			d->write_errno = errno;
+			return -1;
+		}
+		d->offset = 0;
+		d->restarted = 1;
+		if (d->hash != NULL) {
+			hash_free(d->hash);
+			d->hash = hash_init(d->kind);
 		}
 	}
 	while (off < len) {
@@ -203,54 +203,65 @@ image_write(char *ptr, size_t size, size_t n, void *arg)
 			if (errno == EINTR)
 				continue;
 			d->write_errno = errno;
-			return 0;
+			return -1;
 		}
 		off += (size_t)w;
 	}
+	if (d->hash != NULL)
+		hash_update(d->hash, ptr, len);
 	d->got += len;
-	return len;
-}
-
-static int
-image_xferinfo(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-               curl_off_t ultotal, curl_off_t ulnow)
-{
-	struct image_dl *d = arg;
-
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	if (dltotal > 0)
-		d->total = d->offset + (uint64_t)dltotal;
-	image_report(d, 0);
 	return 0;
 }
 
-/* Apply the options every transfer shares. */
 static void
-image_curl_common(CURL *c, const char *url)
+image_xferinfo(void *arg, uint64_t dltotal)
+{
+	struct image_dl *d = arg;
+
+	if (dltotal > 0)
+		d->total = d->offset + dltotal;
+	image_report(d, 0);
+}
+
+/* The options every transfer from the web shares. */
+static void
+image_http_opts(struct http_opts *o, const char *url)
 {
 	const char *stall = getenv("BERTH_DOWNLOAD_STALL_S");
 	long st = stall != NULL ? strtol(stall, NULL, 10) : 0;
 
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, st > 0 ? st : 60L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/" PACKAGE_VERSION);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS,
-	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
-	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+	memset(o, 0, sizeof *o);
+	o->url = url;
+	o->flags = HTTP_WEB;
+	o->connect_timeout_ms = 30000;
+	o->stall_s = st > 0 ? st : 60L;
+}
+
+/*
+ * Start the checksum of a try over the bytes the .part already holds, if
+ * the checksum is wanted. Read once: the rest is hashed as it arrives.
+ */
+static int
+image_hash_part(struct image_dl *d, const char *part, char **cause)
+{
+	int fd;
+
+	hash_free(d->hash);
+	d->hash = NULL;
+	if (!d->check)
+		return 0;
+	d->hash = hash_init(d->kind);
+	if (d->offset == 0)
+		return 0;
+	if ((fd = open(part, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    hash_update_fd(d->hash, fd) != 0) {
+		util_set_cause(cause, "%s: %s", part, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 /* One transfer into part, resuming from its size. *code gets the HTTP
@@ -259,9 +270,9 @@ static int
 image_try(const char *url, const char *part, struct image_dl *d, long *code,
           char **cause)
 {
+	struct http_opts o;
 	struct stat sb;
-	CURLcode rc;
-	char err[CURL_ERROR_SIZE];
+	int rc;
 
 	memset(d, 0, offsetof(struct image_dl, cb));
 	d->fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -271,30 +282,26 @@ image_try(const char *url, const char *part, struct image_dl *d, long *code,
 	}
 	if (fstat(d->fd, &sb) == 0)
 		d->offset = (uint64_t)sb.st_size;
+	if (image_hash_part(d, part, cause) != 0) {
+		close(d->fd);
+		d->fd = -1;
+		return -1;
+	}
 	d->t0 = d->last = util_mono_ms();
-	d->curl = curl_easy_init();
-	image_curl_common(d->curl, url);
-	err[0] = '\0';
-	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, image_write);
-	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, d);
-	curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(d->curl, CURLOPT_XFERINFOFUNCTION, image_xferinfo);
-	curl_easy_setopt(d->curl, CURLOPT_XFERINFODATA, d);
-	if (d->offset > 0)
-		curl_easy_setopt(d->curl, CURLOPT_RESUME_FROM_LARGE,
-		                 (curl_off_t)d->offset);
-	rc = curl_easy_perform(d->curl);
-	*code = 0;
-	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, code);
+	image_http_opts(&o, url);
+	o.data = image_write;
+	o.progress = image_xferinfo;
+	o.arg = d;
+	o.resume_from = d->offset;
+	d->call = http_new(&o);
+	rc = http_perform(d->call);
+	*code = http_status(d->call);
 	image_report(d, 1);
 	if (close(d->fd) != 0 && rc == CURLE_OK) {
 		d->write_errno = errno;
 		rc = CURLE_WRITE_ERROR;
 	}
 	d->fd = -1;
-	curl_easy_cleanup(d->curl);
-	d->curl = NULL;
 	if (rc != CURLE_OK) {
 		if (d->write_errno != 0)
 			util_set_cause(cause, "writing %s: %s", part,
@@ -303,25 +310,11 @@ image_try(const char *url, const char *part, struct image_dl *d, long *code,
 			util_set_cause(cause, "%s: HTTP %ld", url, *code);
 		else
 			util_set_cause(cause, "%s: %s", url,
-			               err[0] != '\0' ? err
-			                              : curl_easy_strerror(rc));
+			               http_strerror(d->call, rc));
 	}
-	return (int)rc;
-}
-
-static size_t
-image_buf_write(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct image_buf *b = arg;
-	size_t len = size * n;
-
-	if (b->len + len > (1U << 20))
-		return 0; /* a SUMS file is small; refuse anything else */
-	b->data = xreallocarray(b->data, b->len + len + 1, 1);
-	memcpy(b->data + b->len, ptr, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
+	http_free(d->call);
+	d->call = NULL;
+	return rc;
 }
 
 /*
@@ -334,10 +327,10 @@ static char *
 image_sums_fetch(const char *url, const char *file, size_t hexlen, char **why)
 {
 	const char *slash = strrchr(url, '/'), *name;
-	struct image_buf b = {NULL, 0};
-	char *sums, *line, *save = NULL, *r = NULL;
-	CURL *c;
-	CURLcode rc;
+	struct http_opts o;
+	struct http_call *c;
+	char *sums, *body, *line, *save = NULL, *r = NULL;
+	int rc;
 
 	if (slash == NULL || slash[1] == '\0') {
 		*why = xstrdup("no file name in the URL");
@@ -345,21 +338,21 @@ image_sums_fetch(const char *url, const char *file, size_t hexlen, char **why)
 	}
 	name = slash + 1;
 	sums = xasprintf("%.*s%s", (int)(slash + 1 - url), url, file);
-	c = curl_easy_init();
-	image_curl_common(c, sums);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, image_buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
+	image_http_opts(&o, sums);
+	o.timeout_ms = 60000;
+	o.max_body = 1U << 20; /* a SUMS file is small; refuse anything else */
+	c = http_new(&o);
+	rc = http_perform(c);
+	body = http_take_body(c, NULL);
+	http_free(c);
 	if (rc != CURLE_OK) {
 		*why = xasprintf("no checksum: %s: %s", sums,
-		                 curl_easy_strerror(rc));
+		                 http_strerror(NULL, rc));
 		free(sums);
-		free(b.data);
+		free(body);
 		return NULL;
 	}
-	for (line = strtok_r(b.data, "\n", &save); line != NULL;
+	for (line = strtok_r(body, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		size_t h = strspn(line, "0123456789abcdefABCDEF");
 		const char *f = line + h;
@@ -376,7 +369,7 @@ image_sums_fetch(const char *url, const char *file, size_t hexlen, char **why)
 		*why =
 		    xasprintf("no checksum: %s does not list %s", sums, name);
 	free(sums);
-	free(b.data);
+	free(body);
 	return r;
 }
 
@@ -400,43 +393,27 @@ image_sums_lookup(const char *url, char **why)
 	return NULL;
 }
 
-/*
- * SHA-256 (hexlen 64) or SHA-512 (hexlen 128) of a whole file as hex in
- * out (hexlen + 1 bytes); mapped, so a large image costs no copy.
- */
+/* The checksum of a whole file as hex in out (hash_hex_len + 1 bytes). */
 static int
-image_file_digest(const char *path, size_t hexlen, char *out, char **cause)
+image_file_digest(const char *path, enum hash_kind kind, char *out,
+                  char **cause)
 {
-	struct stat sb;
-	void *m;
+	struct hash *h;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &sb)) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		util_set_cause(cause, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return -1;
 	}
-	if (sb.st_size == 0) {
+	h = hash_init(kind);
+	if (hash_update_fd(h, fd) != 0) {
+		util_set_cause(cause, "%s: %s", path, strerror(errno));
+		hash_free(h);
 		close(fd);
-		if (hexlen == 128)
-			sha512_hex("", 0, out);
-		else
-			sha256_hex("", 0, out);
-		return 0;
-	}
-	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED) {
-		util_set_cause(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	if (hexlen == 128)
-		sha512_hex(m, (size_t)sb.st_size, out);
-	else
-		sha256_hex(m, (size_t)sb.st_size, out);
-	munmap(m, (size_t)sb.st_size);
+	close(fd);
+	hash_final(h, out);
 	return 0;
 }
 
@@ -444,7 +421,7 @@ image_file_digest(const char *path, size_t hexlen, char *out, char **cause)
 int
 image_file_sha256(const char *path, char out[65], char **cause)
 {
-	return image_file_digest(path, 64, out, cause);
+	return image_file_digest(path, HASH_SHA256, out, cause);
 }
 
 /*
@@ -475,6 +452,9 @@ image_download(const char *url, const char *dest, const char *sha256,
 	free(dir);
 	d.cb = cb;
 	d.arg = arg;
+	d.check = sha256 != NULL && *sha256 != '\0';
+	d.kind = hexlen == 128 ? HASH_SHA512 : HASH_SHA256;
+	d.hash = NULL;
 	for (tries = 0;; tries++) {
 		char *why = NULL;
 
@@ -512,14 +492,11 @@ image_download(const char *url, const char *dest, const char *sha256,
 		}
 		free(why);
 		free(part);
+		hash_free(d.hash);
 		return -1;
 	}
-	if (sha256 != NULL && *sha256 != '\0') {
-		if (image_file_digest(part, hexlen == 128 ? 128 : 64, hex,
-		                      cause) != 0) {
-			free(part);
-			return -1;
-		}
+	if (d.check) {
+		hash_final(d.hash, hex);
 		if (strcasecmp(hex, sha256) != 0) {
 			unlink(part);
 			util_set_cause(cause,

@@ -42,7 +42,7 @@ context_meta_path(const char *cfgdir, const char *name)
 {
 	char hex[65];
 
-	sha256_hex(name, strlen(name), hex);
+	hash_hex(HASH_SHA256, name, strlen(name), hex);
 	return xasprintf("%s/contexts/meta/%s/meta.json", cfgdir, hex);
 }
 

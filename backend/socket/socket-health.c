@@ -3,7 +3,8 @@
  * the daemon behind it answers. A socket path that is a symlink, not a
  * socket, or owned by another user is refused, and a stale socket is
  * removed only when it lies in berth's own state dir. Health is GET
- * /_ping through the socket with a short timeout (libcurl).
+ * /_ping through the socket with a short timeout (berth's HTTP client,
+ * util/http.c).
  */
 
 #include "config.h"
@@ -12,20 +13,17 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <curl/curl.h>
+#include <curl/curl.h> /* the CURLE_* results of http_perform */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "socket/socket.h"
 
 static char *health_dirname(const char *);
-static size_t health_curl_body(char *, size_t, size_t, void *);
-static size_t health_curl_header(char *, size_t, size_t, void *);
 static int health_get(const char *, const char *, long, char **, char **,
                       long *, char **);
 
@@ -175,78 +173,40 @@ health_check_path(const char *path, const char *state_dir, int *live,
 	return 0;
 }
 
-/* GET a path on a unix socket with a total timeout; body in *out. */
-static size_t
-health_curl_body(char *ptr, size_t size, size_t n, void *arg)
-{
-	char **buf = arg;
-	size_t len = *buf != NULL ? strlen(*buf) : 0, add = size * n;
-
-	if (len + add > 65536)
-		return 0;
-	*buf = xreallocarray(*buf, len + add + 1, 1);
-	memcpy(*buf + len, ptr, add);
-	(*buf)[len + add] = '\0';
-	return add;
-}
-
-static size_t
-health_curl_header(char *ptr, size_t size, size_t n, void *arg)
-{
-	char **api = arg;
-	size_t len = size * n, k = strlen("API-Version:");
-
-	if (len > k && strncasecmp(ptr, "API-Version:", k) == 0) {
-		ptr += k;
-		len -= k;
-		while (len > 0 && (*ptr == ' ' || *ptr == '\t')) {
-			ptr++;
-			len--;
-		}
-		while (len > 0 &&
-		       (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
-			len--;
-		free(*api);
-		*api = util_sanitize_dup(ptr, len);
-	}
-	return size * n;
-}
-
+/*
+ * GET a URL on the unix socket at path with a total timeout: the body in
+ * *body and, when api is not NULL, the API-Version header in *api (both
+ * the caller's to free). 0, else -1 with *cause, or -2 when no answer came
+ * in time.
+ */
 static int
 health_get(const char *path, const char *url, long timeout_ms, char **body,
            char **api, long *code, char **cause)
 {
-	CURL *c;
-	CURLcode rc;
-	char errbuf[CURL_ERROR_SIZE];
+	struct http_opts o;
+	struct http_call *c;
 	struct stat sb;
+	int rc;
 
 	*body = NULL;
-	if ((c = curl_easy_init()) == NULL) {
-		util_set_cause(cause, "curl_easy_init failed");
-		return -1;
-	}
-	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, path);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, health_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	if (api != NULL) {
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, health_curl_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, api);
-	}
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
-	curl_easy_cleanup(c);
-	if (rc == CURLE_OK)
+	memset(&o, 0, sizeof o);
+	o.url = url;
+	o.socket = path;
+	o.timeout_ms = timeout_ms;
+	o.max_body = 65536;
+	o.header = api != NULL ? "API-Version" : NULL;
+	c = http_new(&o);
+	rc = http_perform(c);
+	if (rc == CURLE_OK) {
+		*code = http_status(c);
+		*body = http_take_body(c, NULL);
+		if (api != NULL) {
+			free(*api);
+			*api = http_take_header(c);
+		}
+		http_free(c);
 		return 0;
-	free(*body);
-	*body = NULL;
+	}
 	if (rc == CURLE_COULDNT_CONNECT) {
 		if (lstat(path, &sb) != 0)
 			util_set_cause(cause, "no socket at %s", path);
@@ -258,6 +218,7 @@ health_get(const char *path, const char *url, long timeout_ms, char **body,
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		util_set_cause(cause, "no answer on %s within %ld ms", path,
 		               timeout_ms);
+		http_free(c);
 		return -2;
 	} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR)
 		util_set_cause(cause,
@@ -265,9 +226,8 @@ health_get(const char *path, const char *url, long timeout_ms, char **body,
 		               "the daemon behind it is not answering",
 		               path);
 	else
-		util_set_cause(cause, "%s: %s", path,
-		               errbuf[0] != '\0' ? errbuf
-		                                 : curl_easy_strerror(rc));
+		util_set_cause(cause, "%s: %s", path, http_strerror(c, rc));
+	http_free(c);
 	return -1;
 }
 

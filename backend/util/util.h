@@ -1,7 +1,7 @@
 /*
  * util.h: what every part of berth uses: allocation that cannot fail,
  * strings and files (util.c), sizes and durations (units.c), where files
- * live (paths.c), and hashing (sha256.c, sha512.c).
+ * live (paths.c), hashing (hash.c) and the HTTP client (http.c).
  *
  * Conventions (see ../shared/STYLE.md): allocation cannot fail (x* wrappers
  * abort), recoverable errors return -1 or NULL and an allocated message in
@@ -88,11 +88,51 @@ char *paths_expand_tilde(const char *);
 int paths_theme_name_ok(const char *);
 char *paths_theme_find(const char *, int, const char **, char **);
 
-/* sha256.c: SHA-256 for context directory names and image checks. */
-void sha256(const void *, size_t, unsigned char[32]);
-void sha256_hex(const void *, size_t, char[65]);
+/* hash.c: SHA-256 and SHA-512 (libcrypto), incremental or in one go. */
+enum hash_kind { HASH_SHA256, HASH_SHA512 };
+struct hash;
+struct hash *hash_init(enum hash_kind);
+void hash_update(struct hash *, const void *, size_t);
+int hash_update_fd(struct hash *, int);
+void hash_final(struct hash *, char *);
+void hash_free(struct hash *);
+size_t hash_hex_len(enum hash_kind);
+void hash_hex(enum hash_kind, const void *, size_t, char *);
 
-/* sha512.c: SHA-512 for image checks. */
-void sha512_hex(const void *, size_t, char[129]);
+/* http.c: the one HTTP client (libcurl), blocking or on a multi handle. */
+#define HTTP_WEB 0x1 /* redirects, http(s) only, >= 400 fails, env proxies */
+typedef int (*http_data_cb)(void *, const char *, size_t);
+typedef void (*http_progress_cb)(void *, uint64_t);
+struct http_opts {
+	const char *url;
+	const char *socket; /* a unix socket to connect to; NULL: TCP */
+	const char *method; /* NULL/"GET", "POST" (no body), "HEAD", other */
+	const char *header; /* keep this answer header's value */
+	int flags;          /* HTTP_* */
+	long connect_timeout_ms; /* 0: libcurl's */
+	long timeout_ms;         /* the whole transfer; 0: none */
+	long stall_s;         /* fail below 1 byte/s for this long; 0: never */
+	long buffer_size;     /* receive buffer; 0: libcurl's */
+	uint64_t resume_from; /* ask for the rest from this byte */
+	size_t max_body;      /* a kept body fails over this (too big) */
+	http_data_cb data;    /* a 2xx body goes here, not kept; !0 stops */
+	http_progress_cb
+	    progress; /* the expected body length, as it is known */
+	void *arg;    /* for data and progress */
+};
+struct http_call;
+void http_global_init(void);
+struct http_call *http_new(const struct http_opts *);
+void *http_handle(struct http_call *);
+int http_perform(struct http_call *);
+void http_stop(struct http_call *);
+long http_status(struct http_call *);
+int http_status_ok(long);
+const char *http_body(const struct http_call *, size_t *);
+char *http_take_body(struct http_call *, size_t *);
+char *http_take_header(struct http_call *);
+int http_too_big(const struct http_call *);
+const char *http_strerror(const struct http_call *, int);
+void http_free(struct http_call *);
 
 #endif /* BERTH_UTIL_H */

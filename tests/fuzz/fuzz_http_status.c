@@ -8,7 +8,7 @@
  *
  * fuzz-sources: backend/util/util.c backend/core/model.c
  * fuzz-sources: backend/docker/docker-json.c
- * fuzz-sources: backend/docker/docker-http.c
+ * fuzz-sources: backend/docker/docker-http.c backend/util/http.c
  * fuzz-libs: -lcurl -ljansson -lm
  */
 

@@ -34,19 +34,20 @@ test_sha256(void **state)
 	char hex[65];
 	char *million;
 
-	sha256_hex("", 0, hex);
+	hash_hex(HASH_SHA256, "", 0, hex);
 	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649"
 	                         "b934ca495991b7852b855");
-	sha256_hex("abc", 3, hex);
+	hash_hex(HASH_SHA256, "abc", 3, hex);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a3961"
 	                         "77a9cb410ff61f20015ad");
-	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	           56, hex);
+	hash_hex(HASH_SHA256,
+	         "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+	         hex);
 	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964f"
 	                         "f2167f6ecedd419db06c1");
 	million = malloc(1000000);
 	memset(million, 'a', 1000000);
-	sha256_hex(million, 1000000, hex);
+	hash_hex(HASH_SHA256, million, 1000000, hex);
 	free(million);
 	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a49"
 	                         "7200e046d39ccc7112cd0");
@@ -75,7 +76,7 @@ make_context(const char *cfgdir, const char *name, const char *host)
 {
 	char hex[65], *path, *json;
 
-	sha256_hex(name, strlen(name), hex);
+	hash_hex(HASH_SHA256, name, strlen(name), hex);
 	path = xasprintf("%s/contexts/meta/%s/meta.json", cfgdir, hex);
 	json = xasprintf("{\"Name\":\"%s\",\"Metadata\":{},\"Endpoints\":{"
 	                 "\"docker\":{\"Host\":\"%s\",\"SkipTLSVerify\":"

@@ -322,14 +322,66 @@ test_sha512(void **state)
 	for (i = 0; i < sizeof buf; i++)
 		buf[i] = (unsigned char)((i * 7 + 1) & 255);
 	for (i = 0; i < nitems(want); i++) {
-		sha512_hex(buf, want[i].n, out);
+		hash_hex(HASH_SHA512, buf, want[i].n, out);
 		assert_string_equal(out, want[i].hex);
 	}
-	sha512_hex("abc", 3, out);
+	hash_hex(HASH_SHA512, "abc", 3, out);
 	assert_string_equal(
 	    out,
 	    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
 	    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+}
+
+/*
+ * The incremental digest equals the one-shot one however the bytes are
+ * cut, and hashing a file through its fd (the resumed .part) too.
+ */
+static void
+test_hash_incremental(void **state)
+{
+	static const enum hash_kind kinds[] = {HASH_SHA256, HASH_SHA512};
+	static const size_t cuts[] = {1, 63, 64, 65, 127, 128, 1000, 4096};
+	unsigned char buf[10000];
+	char one[129], inc[129], viafd[129], tmpl[] = "/tmp/test_hash.XXXXXX";
+	struct hash *h;
+	size_t i, k, off, n;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)((i * 31 + 7) & 255);
+	fd = mkstemp(tmpl);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, buf, sizeof buf), (ssize_t)sizeof buf);
+	for (k = 0; k < nitems(kinds); k++) {
+		hash_hex(kinds[k], buf, sizeof buf, one);
+		assert_int_equal(strlen(one), hash_hex_len(kinds[k]));
+		for (i = 0; i < nitems(cuts); i++) {
+			h = hash_init(kinds[k]);
+			for (off = 0; off < sizeof buf; off += n) {
+				n = sizeof buf - off < cuts[i]
+				        ? sizeof buf - off
+				        : cuts[i];
+				hash_update(h, buf + off, n);
+			}
+			hash_final(h, inc);
+			assert_string_equal(inc, one);
+		}
+		/* Part of it in memory, the rest from the file. */
+		h = hash_init(kinds[k]);
+		hash_update(h, buf, 100);
+		assert_int_equal(lseek(fd, 100, SEEK_SET), 100);
+		assert_int_equal(hash_update_fd(h, fd), 0);
+		hash_final(h, viafd);
+		assert_string_equal(viafd, one);
+	}
+	hash_free(hash_init(HASH_SHA256)); /* dropped unfinished: no leak */
+	hash_free(NULL);
+	close(fd);
+	unlink(tmpl);
+	hash_hex(HASH_SHA256, "abc", 3, one);
+	assert_string_equal(one, "ba7816bf8f01cfea414140de5dae2223b00361a3961"
+	                         "77a9cb410ff61f20015ad");
 }
 
 int
@@ -338,6 +390,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cache_path),
 	    cmocka_unit_test(test_sha512),
+	    cmocka_unit_test(test_hash_incremental),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_source),
 	    cmocka_unit_test(test_progress_text),

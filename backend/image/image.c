@@ -4,12 +4,13 @@
  * generic cloud image for the VM's architecture. URLs are downloaded with
  * berth's HTTP client (util/http.c) into <cache>/images/ as NAME.part and
  * renamed when complete and checked, so an interrupted download resumes
- * (HTTP Range) and a finished file is always whole. The checksum is
- * computed as the bytes arrive, so a fresh download is read once. The check
- * uses vm.image_sha256, else the SHA256SUMS or SHA512SUMS file beside the image
- * when the server has one (Debian publishes only SHA512SUMS). A cached image is
- * used without touching the network. Progress (bytes, rate, ETA) goes to a
- * callback: the CLI draws a bar, the engine sets model_vm.operation.
+ * (HTTP Range) and a finished file is always whole. The check uses
+ * vm.image_sha256, else the SHA256SUMS or SHA512SUMS file beside the
+ * image when the server has one (Debian publishes only SHA512SUMS); the
+ * bytes are hashed as they arrive, so a download is not read again. A
+ * cached image is used without touching the network. Progress (bytes,
+ * rate, ETA) goes to a callback: the CLI draws a bar, the engine sets
+ * model_vm.operation.
  */
 
 #include "config.h"
@@ -393,10 +394,9 @@ image_sums_lookup(const char *url, char **why)
 	return NULL;
 }
 
-/* The checksum of a whole file as hex in out (hash_hex_len + 1 bytes). */
-static int
-image_file_digest(const char *path, enum hash_kind kind, char *out,
-                  char **cause)
+/* SHA-256 of a whole file as hex. */
+int
+image_file_sha256(const char *path, char out[65], char **cause)
 {
 	struct hash *h;
 	int fd;
@@ -405,7 +405,7 @@ image_file_digest(const char *path, enum hash_kind kind, char *out,
 		util_set_cause(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	h = hash_init(kind);
+	h = hash_init(HASH_SHA256);
 	if (hash_update_fd(h, fd) != 0) {
 		util_set_cause(cause, "%s: %s", path, strerror(errno));
 		hash_free(h);
@@ -415,13 +415,6 @@ image_file_digest(const char *path, enum hash_kind kind, char *out,
 	close(fd);
 	hash_final(h, out);
 	return 0;
-}
-
-/* SHA-256 of a whole file as hex. */
-int
-image_file_sha256(const char *path, char out[65], char **cause)
-{
-	return image_file_digest(path, HASH_SHA256, out, cause);
 }
 
 /*

@@ -5,9 +5,9 @@
  * they share: where to connect, timeouts, proxies, redirects, the body
  * kept with a cap or handed on chunk by chunk, one header kept, and the
  * error text. A blocking request is http_perform; the Docker transport
- * puts the same handles on its own multi handle (docker-http.c) and
- * reports the end with http_done. curl_global_init runs once, from main,
- * before any thread starts (http_global_init).
+ * puts the same handles (http_handle) on its own multi handle, driven
+ * from the engine's poll loop (docker-http.c). curl_global_init runs
+ * once, from main, before any thread starts (http_global_init).
  */
 
 #include "config.h"

@@ -23,7 +23,7 @@ build | runtime | all) ;;
 esac
 
 if [ "$os" = Darwin ]; then
-	pkgs="autoconf automake libtool pkg-config ncurses libvirt libyaml curl
+	pkgs="autoconf automake libtool pkg-config ncurses libvirt libyaml curl openssl
 	    jansson libxml2"
 	# ssh and ssh-keygen come with macOS
 	[ "$what" = build ] || pkgs="$pkgs libvirt qemu xorriso"

@@ -313,6 +313,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 	while (!cmd_watch_stop) {
 		struct timespec ts = {0, 200 * 1000000};
 		struct model_mount *mm;
+		char *mnote;
 
 		nanosleep(&ts, NULL);
 		if (p->path != NULL && util_mono_ms() >= reread) {
@@ -330,6 +331,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 		model = model_new();
 		mounts_fill(m, model);
 		mm = &model->mounts[idx];
+		mnote = model_mount_note_text(&mm->note);
 		if (!ready && mm->passes > 0) {
 			ready = 1;
 			printf("ready: %llu files, %llu dirs in %llu ms\n",
@@ -340,12 +342,12 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 		}
 		if (mm->replayed + mm->failed != last ||
 		    mm->pinned != lastpinned || mm->queued != lastqueued ||
-		    !util_streq(mm->note != NULL ? mm->note : "",
+		    !util_streq(mnote != NULL ? mnote : "",
 		                lastnote != NULL ? lastnote : "")) {
 			char pinned[48] = "";
 			char *note =
-			    mm->note != NULL
-			        ? util_sanitize_dup(mm->note, strlen(mm->note))
+			    mnote != NULL
+			        ? util_sanitize_dup(mnote, strlen(mnote))
 			        : NULL;
 
 			if (mm->pinned >= 0)
@@ -374,8 +376,10 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			lastpinned = mm->pinned;
 			lastqueued = mm->queued;
 			free(lastnote);
-			lastnote = mm->note != NULL ? xstrdup(mm->note) : NULL;
+			lastnote = mnote;
+			mnote = NULL;
 		}
+		free(mnote);
 		model_unref(model);
 	}
 	mounts_free(m);
@@ -456,10 +460,12 @@ cmd_watch_log_notes(struct mounts *m, char ***notes, size_t *n)
 	}
 	strftime(stamp, sizeof stamp, "%H:%M:%S", localtime(&now));
 	for (i = 0; i < model->nmounts; i++) {
-		const char *note = model->mounts[i].note;
+		char *note = model_mount_note_text(&model->mounts[i].note);
 
-		if (util_streq(note, (*notes)[i]))
+		if (util_streq(note, (*notes)[i])) {
+			free(note);
 			continue;
+		}
 		if (note != NULL) {
 			char *clean = util_sanitize_dup(note, strlen(note));
 
@@ -470,7 +476,7 @@ cmd_watch_log_notes(struct mounts *m, char ***notes, size_t *n)
 			fprintf(stderr, "%s %s: ok\n", stamp,
 			        model->mounts[i].host);
 		free((*notes)[i]);
-		(*notes)[i] = note != NULL ? xstrdup(note) : NULL;
+		(*notes)[i] = note;
 	}
 	model_unref(model);
 }

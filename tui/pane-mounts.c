@@ -43,7 +43,9 @@ pane_mounts_digest(const struct dash *d)
 		h = draw_hash_str(h, m->host);
 		h = draw_hash_str(h, m->guest);
 		h = draw_hash_str(h, m->type);
-		h = draw_hash_str(h, m->note);
+		h = draw_hash_int(h, m->note.kind);
+		h = draw_hash_int(h, m->note.num);
+		h = draw_hash_str(h, m->note.detail);
 		h = draw_hash_int(h, m->writable * 4 + m->present * 2);
 		h = draw_hash_int(h, m->watch);
 		h = draw_hash_int(h, (long long)m->files);
@@ -70,17 +72,20 @@ pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 {
 	int dim = theme_attr(THEME_DIM), x = 1;
 	char lat[32] = "—", held[48] = "";
+	char *note = model_mount_note_text(&mt->note);
 
 	/* A note (a warning, an error) comes first: the mount's line had
 	 * no room for it. */
-	if (mt->note != NULL)
+	if (note != NULL)
 		x += draw_printf(
 		    w, y, x, cols - x, theme_attr(THEME_STATUS_WARN), "%s%s",
-		    mt->note,
+		    note,
 		    mt->watch != PROFILE_WATCH_OFF && mt->passes > 0 ? " · "
 		                                                     : "");
+	free(note);
 	if (mt->watch == PROFILE_WATCH_OFF || mt->passes == 0) {
-		if (mt->watch == PROFILE_WATCH_OFF && mt->note == NULL)
+		if (mt->watch == PROFILE_WATCH_OFF &&
+		    mt->note.kind == MOUNT_NOTE_NONE)
 			draw_text(
 			    w, y, x, cols - 2, dim,
 			    "w: watch this folder and replay host changes "
@@ -172,10 +177,14 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			                 (unsigned long long)mt->last_pass_ms,
 			                 (unsigned long long)mt->replayed,
 			                 mt->failed > 0 ? " !" : "");
-		if (mt->note != NULL)
+		if (mt->note.kind != MOUNT_NOTE_NONE) {
+			char *note = model_mount_note_text(&mt->note);
+
 			draw_printf(w, y, x, cols - x,
 			            base | theme_attr(THEME_STATUS_WARN), " %s",
-			            detail && sel_i == i ? "!" : mt->note);
+			            detail && sel_i == i ? "!" : note);
+			free(note);
+		}
 	}
 	if (detail && y < rows && d->mounts.sel >= 0 && sel_i < m->nmounts)
 		pane_mounts_detail(w, y, cols, &m->mounts[d->mounts.sel]);

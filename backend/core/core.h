@@ -83,6 +83,31 @@ struct model_vm {
 	char *ssh;       /* "127.0.0.1:PORT" forwarded guest sshd, or NULL */
 };
 
+/*
+ * A mount's note (a warning or a hint) as a value: the watcher says which
+ * and what the words need; model_mount_note_text() words it for the pane
+ * and the CLI, so rewording a message changes nothing else.
+ */
+enum model_mount_note_kind {
+	MOUNT_NOTE_NONE,
+	MOUNT_NOTE_ERROR, /* detail: why the folder is not scanned */
+	MOUNT_NOTE_NATIVE_UNAVAILABLE, /* detail: why; polling instead */
+	MOUNT_NOTE_NATIVE_STOPPED,     /* detail: why; polling */
+	MOUNT_NOTE_TRUNCATED,          /* num: max_files reached */
+	MOUNT_NOTE_PIN_UNSUPPORTED, /* the guest's shell cannot hold folders */
+	MOUNT_NOTE_PIN_FAILED,      /* detail: why the folders are not held */
+	MOUNT_NOTE_QUEUED,  /* detail: why not delivered; num: changes queued */
+	MOUNT_NOTE_STANDBY, /* num: owner's pid (0 unknown); detail: its note */
+	MOUNT_NOTE_GITIGNORE, /* num: negated .gitignore patterns skipped */
+	MOUNT_NOTE_READ_ONLY, /* replay can only open for reading */
+};
+
+struct model_mount_note {
+	enum model_mount_note_kind kind;
+	char *detail; /* owned, NULL when none */
+	long long num;
+};
+
 struct model_mount {
 	char *host, *guest;
 	char *type; /* 9p | virtiofs | sshfs */
@@ -93,10 +118,10 @@ struct model_mount {
 	uint64_t last_pass_ms;
 	uint64_t replayed, queued, failed, errors;
 	int64_t latency_ms; /* last host change -> guest event, -1 unknown */
-	char *note;         /* warning or hint */
-	uint64_t passes;    /* scan passes since watching began */
-	int64_t pinned;     /* 9p folders held open in the guest, -1 n/a */
-	const char *via;    /* "agent" or "ssh" once a replay went; static */
+	struct model_mount_note note;
+	uint64_t passes; /* scan passes since watching began */
+	int64_t pinned;  /* 9p folders held open in the guest, -1 n/a */
+	const char *via; /* "agent" or "ssh" once a replay went; static */
 };
 
 /* A container's published port as the socket forward carries it. */
@@ -232,6 +257,9 @@ void model_vm_copy(struct model_vm *, const struct model_vm *);
 void model_vm_clear(struct model_vm *);
 void model_mount_copy(struct model_mount *, const struct model_mount *);
 void model_mount_clear(struct model_mount *);
+char *model_mount_note_text(const struct model_mount_note *);
+void model_mount_note_set(struct model_mount_note *, enum model_mount_note_kind,
+                          long long, const char *);
 void model_socket_copy(struct model_socket *, const struct model_socket *);
 void model_socket_clear(struct model_socket *);
 void model_fport_clear(struct model_fport *);

@@ -159,7 +159,7 @@ model_mount_copy(struct model_mount *d, const struct model_mount *s)
 	d->host = dup_or_null(s->host);
 	d->guest = dup_or_null(s->guest);
 	d->type = dup_or_null(s->type);
-	d->note = dup_or_null(s->note);
+	d->note.detail = dup_or_null(s->note.detail);
 }
 
 void
@@ -168,8 +168,71 @@ model_mount_clear(struct model_mount *m)
 	free(m->host);
 	free(m->guest);
 	free(m->type);
-	free(m->note);
+	free(m->note.detail);
 	memset(m, 0, sizeof *m);
+}
+
+/* Replace a note with a kind, its number and a copy of detail (or NULL). */
+void
+model_mount_note_set(struct model_mount_note *n,
+                     enum model_mount_note_kind kind, long long num,
+                     const char *detail)
+{
+	free(n->detail);
+	n->kind = kind;
+	n->num = num;
+	n->detail = detail != NULL ? xstrdup(detail) : NULL;
+}
+
+/* A note's words, NULL for none (caller frees): the one place they live. */
+char *
+model_mount_note_text(const struct model_mount_note *n)
+{
+	const char *d = n->detail != NULL ? n->detail : "";
+
+	switch (n->kind) {
+	case MOUNT_NOTE_NONE:
+		break;
+	case MOUNT_NOTE_ERROR:
+		return xstrdup(d);
+	case MOUNT_NOTE_NATIVE_UNAVAILABLE:
+		return xasprintf("native watching unavailable (%s): polling "
+		                 "instead",
+		                 d);
+	case MOUNT_NOTE_NATIVE_STOPPED:
+		return xasprintf("native watching stopped (%s): polling", d);
+	case MOUNT_NOTE_TRUNCATED:
+		return xasprintf("stopped at %llu files (max_files): the rest "
+		                 "is not watched; add ignore: patterns",
+		                 (unsigned long long)n->num);
+	case MOUNT_NOTE_PIN_UNSUPPORTED:
+		return xstrdup("the guest's shell cannot hold folders open "
+		               "(install bash): watchers see only the share's "
+		               "top folder");
+	case MOUNT_NOTE_PIN_FAILED:
+		return xasprintf("cannot hold the share's folders open in the "
+		                 "guest: %s",
+		                 d);
+	case MOUNT_NOTE_QUEUED:
+		return xasprintf("%s; %llu changes queued", d,
+		                 (unsigned long long)n->num);
+	case MOUNT_NOTE_STANDBY:
+		if (n->num <= 0)
+			return xstrdup("watched by another berth; this one "
+			               "takes over when it stops");
+		return xasprintf("watched by another berth (pid %lld); this "
+		                 "one takes over when it stops%s%s",
+		                 n->num, n->detail != NULL ? " · " : "", d);
+	case MOUNT_NOTE_GITIGNORE:
+		return xasprintf(
+		    ".gitignore: %llu negated (!) patterns are not "
+		    "supported: what they keep stays ignored",
+		    (unsigned long long)n->num);
+	case MOUNT_NOTE_READ_ONLY:
+		return xstrdup("read-only mount: replay can only open for "
+		               "reading (IN_CLOSE_NOWRITE)");
+	}
+	return NULL;
 }
 
 void

@@ -407,6 +407,24 @@ replay_agent_request_for(const char *script, const char *arg, const char *input,
 	return out;
 }
 
+/* The guest-exec-status request for the command pid (caller frees). */
+char *
+replay_agent_status_request(long long pid)
+{
+	json_t *req;
+	char *out;
+
+	req = json_pack("{s:s, s:{s:I}}", "execute", "guest-exec-status",
+	                "arguments", "pid", (json_int_t)pid);
+	if (req == NULL)
+		fatal("jansson: cannot build a request");
+	out = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (out == NULL)
+		fatal("jansson: cannot encode a request");
+	return out;
+}
+
 /* The replay's guest-exec request for one chunk of input. */
 char *
 replay_agent_request(const char *input, size_t len)
@@ -479,9 +497,7 @@ replay_agent_exec(struct _virDomain *dom, const char *script, const char *arg,
 		replay_sleep_ms(nap);
 		if (nap < 50)
 			nap *= 2;
-		req = xasprintf("{\"execute\":\"guest-exec-status\","
-		                "\"arguments\":{\"pid\":%lld}}",
-		                pid);
+		req = replay_agent_status_request(pid);
 		resp = virDomainQemuAgentCommand(dom, req, 10, 0);
 		free(req);
 		if (resp == NULL) {

@@ -4,7 +4,9 @@
  * hears them natively instead; mounts-replay.c makes the guest's kernel see
  * them (through the guest agent or, in mounts-replay-ssh.c, over SSH);
  * mounts-pin.c holds the guest's folders so watchers keep their inodes;
- * mounts.c is the engine component with one watcher thread a mount.
+ * mounts-watcher.c is the thread a mount that drives all that;
+ * mounts-guest.c is the watchers' shared way to the guest (libvirt, SSH);
+ * mounts.c is the engine component holding a watcher a mount.
  */
 
 #ifndef BERTH_MOUNTS_H
@@ -144,6 +146,7 @@ int replay_parse_output(const char *, struct replay_result *);
 char *replay_agent_request(const char *, size_t);
 char *replay_agent_request_for(const char *, const char *, const char *,
                                size_t);
+char *replay_agent_status_request(long long);
 char *replay_base64_encode(const void *, size_t);
 void *replay_base64_decode(const char *, size_t *);
 
@@ -166,10 +169,30 @@ struct _virDomain;
 int replay_agent_exec(struct _virDomain *, const char *, const char *,
                       const char *, size_t, uint64_t, char **, int *, char **);
 
+/* mounts-guest.c: the watchers' way to the guest, shared by them. */
+struct mounts_guest;
+struct mounts_guest *mounts_guest_new(const struct profile *);
+void mounts_guest_free(struct mounts_guest *);
+const char *mounts_guest_state_dir(const struct mounts_guest *);
+int mounts_guest_present(struct mounts_guest *, size_t);
+int mounts_guest_exec(struct mounts_guest *, enum profile_transport, uint64_t *,
+                      const char **, const char *, const char *, const char *,
+                      size_t, uint64_t, char **, int *, char **);
+
+/* mounts-watcher.c: one mount's watcher thread and its figures. */
+struct mounts_watcher;
+struct mounts_watcher *mounts_watcher_new(const struct profile_mount *,
+                                          struct mounts_guest *,
+                                          void (*)(void *), void *);
+void mounts_watcher_stop(struct mounts_watcher *);
+void mounts_watcher_free(struct mounts_watcher *);
+void mounts_watcher_set_watch(struct mounts_watcher *, enum profile_watch);
+void mounts_watcher_fill(struct mounts_watcher *, struct model_mount *);
+
 /*
- * mounts.c: the mounts engine component. One watcher thread per mount
- * with watch: poll|native scans (or listens to inotify), replays and
- * reports its figures; ENGINE_CMD_MOUNT_WATCH flips a mount live.
+ * mounts.c: the mounts engine component. One watcher per mount with
+ * watch: poll|native scans (or listens to inotify), replays and reports
+ * its figures; ENGINE_CMD_MOUNT_WATCH flips a mount live.
  */
 extern const struct engine_component mounts_component;
 struct mounts;

@@ -542,6 +542,24 @@ domxml_parse(const char *xml, struct domxml_info *info, char **cause)
 	return 0;
 }
 
+/*
+ * Does the domain share the host folder dir (a <filesystem> whose source
+ * is dir)? Compared after XML unescaping, so any quoting libvirt picks
+ * for & ' " < > matches.
+ */
+int
+domxml_has_fs(const struct domxml_info *info, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < info->nfs; i++) {
+		if (info->fs[i].source != NULL &&
+		    strcmp(info->fs[i].source, dir) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void
 domxml_info_free(struct domxml_info *info)
 {

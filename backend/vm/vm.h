@@ -75,6 +75,7 @@ struct domxml_info {
 char *domxml_build(const struct domxml_spec *, char **);
 int domxml_parse(const char *, struct domxml_info *, char **);
 void domxml_info_free(struct domxml_info *);
+int domxml_has_fs(const struct domxml_info *, const char *);
 const char *domxml_accel_name(const char *);
 
 /* vm.c: the connection to libvirt, its events and the domain's state. */

@@ -2,13 +2,15 @@
  * test_domxml.c: domain XML built from a spec reads back the same, holds
  * what libvirt needs (vCPU maximum above current, balloon, agent channel,
  * 9p shares, the pinned slirp NIC), escapes hostile paths, and foreign or
- * broken XML is read or refused cleanly.
+ * broken XML is read or refused cleanly; a shared folder is found however
+ * its path is quoted.
  */
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +252,108 @@ test_parse_foreign(void **state)
 	domxml_info_free(&info);
 }
 
+/*
+ * The mounts pane's "missing": how the old code asked whether a host
+ * folder is shared, by searching the XML text for the source element
+ * with the path escaped the one way libvirt usually writes it.
+ */
+static int
+strstr_has_fs(const char *xml, const char *dir)
+{
+	char esc[256], *o = esc, a[300], b[300];
+
+	for (; *dir != '\0'; dir++) {
+		switch (*dir) {
+		case '&':
+			o = stpcpy(o, "&amp;");
+			break;
+		case '\'':
+			o = stpcpy(o, "&apos;");
+			break;
+		case '"':
+			o = stpcpy(o, "&quot;");
+			break;
+		case '<':
+			o = stpcpy(o, "&lt;");
+			break;
+		case '>':
+			o = stpcpy(o, "&gt;");
+			break;
+		default:
+			*o++ = *dir;
+		}
+	}
+	*o = '\0';
+	snprintf(a, sizeof a, "<source dir='%s'/>", esc);
+	snprintf(b, sizeof b, "<source dir=\"%s\"/>", esc);
+	return strstr(xml, a) != NULL || strstr(xml, b) != NULL;
+}
+
+/*
+ * A shared folder is found by its unescaped path, however the XML quotes
+ * it: & and ' written as character references, a double-quoted value
+ * holding a bare ', a space before "/>". A path that only looks like the
+ * escaped form, or a <source> that is not a filesystem's, does not count.
+ */
+static void
+test_has_fs_quoting(void **state)
+{
+	static const char xml[] =
+	    "<domain type='qemu'><name>d</name>"
+	    "<description>&lt;source dir='/src/old'/&gt;</description>"
+	    "<!-- <source dir='/src/gone'/> -->"
+	    "<devices>"
+	    "<filesystem type='mount'><source dir='/src/a&#38;b'/>"
+	    "<target dir='share0'/></filesystem>"
+	    "<filesystem type='mount'><source dir=\"/src/it's\" />"
+	    "<target dir='share1'/></filesystem>"
+	    "<filesystem type='mount'><source dir='/src/x&amp;amp;y'/>"
+	    "<target dir='share2'/></filesystem>"
+	    "<filesystem type='mount'>"
+	    "<source dir='/src/q&quot;&lt;&gt;' accessmode='mapped'/>"
+	    "<target dir='share3'/></filesystem>"
+	    "<disk type='dir'><source dir='/src/disk'/></disk>"
+	    "</devices></domain>";
+	struct domxml_info info;
+
+	assert_int_equal(domxml_parse(xml, &info, NULL), 0);
+	assert_true(domxml_has_fs(&info, "/src/a&b"));
+	assert_true(domxml_has_fs(&info, "/src/it's"));
+	assert_true(domxml_has_fs(&info, "/src/x&amp;y"));
+	assert_true(domxml_has_fs(&info, "/src/q\"<>"));
+	assert_false(domxml_has_fs(&info, "/src/x&y"));
+	assert_false(domxml_has_fs(&info, "/src/old"));
+	assert_false(domxml_has_fs(&info, "/src/gone"));
+	assert_false(domxml_has_fs(&info, "/src/disk"));
+	assert_false(domxml_has_fs(&info, "/src/a"));
+	domxml_info_free(&info);
+
+	/* The text search got each of these wrong. */
+	assert_false(strstr_has_fs(xml, "/src/a&b"));
+	assert_false(strstr_has_fs(xml, "/src/it's"));
+	assert_false(strstr_has_fs(xml, "/src/q\"<>"));
+	assert_true(strstr_has_fs(xml, "/src/old") ||
+	            strstr_has_fs(xml, "/src/gone"));
+	assert_true(strstr_has_fs(xml, "/src/disk"));
+}
+
+/* What libvirt writes for berth's own shares is found too. */
+static void
+test_has_fs_roundtrip(void **state)
+{
+	struct domxml_spec s = spec();
+	struct domxml_info info;
+	char *xml = domxml_build(&s, NULL);
+
+	assert_non_null(xml);
+	assert_int_equal(domxml_parse(xml, &info, NULL), 0);
+	assert_true(domxml_has_fs(&info, "/home/u/src & <tmp>"));
+	assert_true(domxml_has_fs(&info, "/data"));
+	assert_false(domxml_has_fs(&info, "/home/u/src"));
+	domxml_info_free(&info);
+	free(xml);
+}
+
 static void
 test_parse_garbage(void **state)
 {
@@ -283,6 +387,8 @@ main(void)
 	    cmocka_unit_test(test_build_refuses_bad_spec),
 	    cmocka_unit_test(test_parse_foreign),
 	    cmocka_unit_test(test_parse_garbage),
+	    cmocka_unit_test(test_has_fs_quoting),
+	    cmocka_unit_test(test_has_fs_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,7 +72,7 @@ static int
 has_queued3(const struct model_mount *mm)
 {
 	/* a.js, b.js and their parent (the root): coalesced to 3 paths */
-	return mm->queued == 3 && mm->note != NULL;
+	return mm->queued == 3 && mm->note.kind == MOUNT_NOTE_QUEUED;
 }
 
 static int
@@ -85,13 +85,13 @@ static int
 has_queued2(const struct model_mount *mm)
 {
 	/* n.js and its parent, the root */
-	return mm->queued == 2 && mm->note != NULL;
+	return mm->queued == 2 && mm->note.kind == MOUNT_NOTE_QUEUED;
 }
 
 static int
 is_off(const struct model_mount *mm)
 {
-	return mm->queued == 0 && mm->note == NULL;
+	return mm->queued == 0 && mm->note.kind == MOUNT_NOTE_NONE;
 }
 
 static void
@@ -113,6 +113,7 @@ test_watch_queue_never_drops(void **state)
 	struct profile *p;
 	struct mounts *m;
 	struct model_mount mm;
+	char *note;
 	int i;
 
 	(void)state;
@@ -152,14 +153,19 @@ test_watch_queue_never_drops(void **state)
 	}
 	if (!wait_for(m, has_queued3)) {
 		mm = figures(m);
-		print_message("queued %llu note %s\n",
-		              (unsigned long long)mm.queued,
-		              mm.note != NULL ? mm.note : "(none)");
+		print_message("queued %llu note %d %s\n",
+		              (unsigned long long)mm.queued, (int)mm.note.kind,
+		              mm.note.detail != NULL ? mm.note.detail : "");
 		fail();
 	}
 	mm = figures(m);
 	assert_int_equal(mm.replayed, 0);
-	assert_non_null(strstr(mm.note, "queued"));
+	assert_int_equal(mm.note.kind, MOUNT_NOTE_QUEUED);
+	assert_int_equal(mm.note.num, 3);
+	assert_non_null(mm.note.detail); /* why: no agent */
+	note = model_mount_note_text(&mm.note);
+	assert_non_null(strstr(note, "; 3 changes queued"));
+	free(note);
 	assert_true(mm.latency_ms == -1);
 	model_mount_clear(&mm);
 
@@ -172,16 +178,15 @@ test_watch_queue_never_drops(void **state)
 	write_file(dir, "n.js", "native");
 	if (!wait_for(m, has_queued2)) {
 		mm = figures(m);
-		print_message("native: queued %llu passes %llu note %s\n",
+		print_message("native: queued %llu passes %llu note %d\n",
 		              (unsigned long long)mm.queued,
-		              (unsigned long long)mm.passes,
-		              mm.note != NULL ? mm.note : "(none)");
+		              (unsigned long long)mm.passes, (int)mm.note.kind);
 		fail();
 	}
 	mm = figures(m);
 	assert_int_equal(mm.watch, PROFILE_WATCH_NATIVE);
 	/* No fallback note: only the delivery failure is noted. */
-	assert_null(strstr(mm.note, "polling instead"));
+	assert_int_equal(mm.note.kind, MOUNT_NOTE_QUEUED);
 	model_mount_clear(&mm);
 	assert_int_equal(mounts_set_watch(m, 0, PROFILE_WATCH_OFF), 0);
 	assert_true(wait_for(m, is_off));
@@ -191,6 +196,71 @@ test_watch_queue_never_drops(void **state)
 	cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
+}
+
+/*
+ * A note's words, kind by kind: what the pane and `berth watch` show.
+ * These are the texts the watcher used to write itself.
+ */
+static void
+test_note_text(void **state)
+{
+	static const struct {
+		enum model_mount_note_kind kind;
+		long long num;
+		const char *detail, *want;
+	} t[] = {
+	    {MOUNT_NOTE_NONE, 0, NULL, NULL},
+	    {MOUNT_NOTE_ERROR, 0, "cannot open /x: No such file or directory",
+	     "cannot open /x: No such file or directory"},
+	    {MOUNT_NOTE_NATIVE_UNAVAILABLE, 0, "inotify: too many watches",
+	     "native watching unavailable (inotify: too many watches): "
+	     "polling instead"},
+	    {MOUNT_NOTE_NATIVE_STOPPED, 0, "queue overflow",
+	     "native watching stopped (queue overflow): polling"},
+	    {MOUNT_NOTE_TRUNCATED, 200000, NULL,
+	     "stopped at 200000 files (max_files): the rest is not watched; "
+	     "add ignore: patterns"},
+	    {MOUNT_NOTE_PIN_UNSUPPORTED, 0, NULL,
+	     "the guest's shell cannot hold folders open (install bash): "
+	     "watchers see only the share's top folder"},
+	    {MOUNT_NOTE_PIN_FAILED, 0, "guest agent: no answer",
+	     "cannot hold the share's folders open in the guest: guest "
+	     "agent: no answer"},
+	    {MOUNT_NOTE_QUEUED, 7, "guest agent: no answer",
+	     "guest agent: no answer; 7 changes queued"},
+	    {MOUNT_NOTE_STANDBY, 4242, NULL,
+	     "watched by another berth (pid 4242); this one takes over when "
+	     "it stops"},
+	    {MOUNT_NOTE_STANDBY, 4242, "ssh: refused; 2 changes queued",
+	     "watched by another berth (pid 4242); this one takes over when "
+	     "it stops · ssh: refused; 2 changes queued"},
+	    {MOUNT_NOTE_STANDBY, 0, "ignored",
+	     "watched by another berth; this one takes over when it stops"},
+	    {MOUNT_NOTE_GITIGNORE, 2, NULL,
+	     ".gitignore: 2 negated (!) patterns are not supported: what they "
+	     "keep stays ignored"},
+	    {MOUNT_NOTE_READ_ONLY, 0, NULL,
+	     "read-only mount: replay can only open for reading "
+	     "(IN_CLOSE_NOWRITE)"},
+	};
+	struct model_mount a = {0}, b;
+	size_t i;
+	char *got;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		model_mount_note_set(&a.note, t[i].kind, t[i].num, t[i].detail);
+		model_mount_copy(&b, &a);
+		got = model_mount_note_text(&b.note);
+		if (t[i].want == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, t[i].want);
+		free(got);
+		model_mount_clear(&b);
+	}
+	model_mount_clear(&a);
 }
 
 static void
@@ -215,6 +285,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_watch_names),
+	    cmocka_unit_test(test_note_text),
 	    cmocka_unit_test(test_watch_queue_never_drops),
 	};
 

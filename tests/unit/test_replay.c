@@ -2,7 +2,8 @@
  * test_replay.c: the host side of the guest replay: path mapping,
  * coalescing a pass's changes into one batch, the ops per replay: mode and
  * read-only mounts, chunked encoding of the script's input, the agent
- * request (paths only in base64 input, never in the command), and the
+ * requests (paths only in base64 input, never in the command; the
+ * status request's pid a number; arguments escaped), and the
  * guest script itself run by the host's /bin/sh on real files: content
  * and times unchanged, missing paths counted as gone, nothing created.
  */
@@ -225,6 +226,56 @@ test_request(void **state)
 }
 
 /*
+ * guest-exec-status: the same JSON the printf wrote, the pid a number
+ * (not a string), whatever its size.
+ */
+static void
+test_status_request(void **state)
+{
+	char *req = replay_agent_status_request(1234), *old;
+	json_t *j, *pid;
+
+	(void)state;
+	old = xasprintf("{\"execute\":\"guest-exec-status\","
+	                "\"arguments\":{\"pid\":%lld}}",
+	                1234LL);
+	assert_string_equal(req, old);
+	free(old);
+	free(req);
+	req = replay_agent_status_request(4294967296LL);
+	j = json_loads(req, 0, NULL);
+	assert_non_null(j);
+	pid = json_object_get(json_object_get(j, "arguments"), "pid");
+	assert_true(json_is_integer(pid));
+	assert_true(json_integer_value(pid) == 4294967296LL);
+	json_decref(j);
+	free(req);
+}
+
+/* A script and an argument with quotes, backslashes and newlines reach
+ * the guest's argv as they are (escaped in the JSON, not cut). */
+static void
+test_request_escapes(void **state)
+{
+	const char *script = "echo \"$1\" \\ 'x'\n", *arg = "a\"b\\c\nd";
+	char *req = replay_agent_request_for(script, arg, "", 0);
+	json_t *j, *argv;
+
+	(void)state;
+	j = json_loads(req, 0, NULL);
+	assert_non_null(j);
+	argv = json_object_get(json_object_get(j, "arguments"), "arg");
+	assert_int_equal(json_array_size(argv), 4);
+	assert_string_equal(json_string_value(json_array_get(argv, 0)), "-c");
+	assert_string_equal(json_string_value(json_array_get(argv, 1)), script);
+	assert_string_equal(json_string_value(json_array_get(argv, 2)),
+	                    "berth");
+	assert_string_equal(json_string_value(json_array_get(argv, 3)), arg);
+	json_decref(j);
+	free(req);
+}
+
+/*
  * The guest script, run by this host's sh on real files: it must leave
  * content and mtime alone, never create a missing file, and count.
  */
@@ -327,6 +378,8 @@ main(void)
 	    cmocka_unit_test(test_encode_chunks),
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_status_request),
+	    cmocka_unit_test(test_request_escapes),
 	    cmocka_unit_test(test_script_on_host),
 	    cmocka_unit_test(test_parse_output),
 	};

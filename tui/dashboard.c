@@ -448,8 +448,8 @@ dash_key(struct dash *d, int ch)
 	}
 	if (d->view != NULL) {
 		scopes[n++] = KEY_SCOPE_VIEW;
-		if (d->view == &view_logs)
-			scopes[n++] = KEY_SCOPE_LOGS;
+		if (d->view->scope != KEY_SCOPE_NSCOPES)
+			scopes[n++] = d->view->scope;
 	} else
 		scopes[n++] = dash_panes[d->focus]->scope;
 	scopes[n++] = KEY_SCOPE_MOVE;
@@ -568,10 +568,10 @@ dash_footer_defs(struct dash *d, const struct key_def **out, size_t max)
 
 	for (pass = 0; pass < 3; pass++) {
 		enum key_scope s =
-		    pass == 0   ? first
-		    : pass == 1 ? (d->view == &view_logs ? KEY_SCOPE_LOGS
-		                                         : KEY_SCOPE_NSCOPES)
-		                : KEY_SCOPE_GLOBAL;
+		    pass == 0 ? first
+		    : pass == 1
+		        ? (d->view != NULL ? d->view->scope : KEY_SCOPE_NSCOPES)
+		        : KEY_SCOPE_GLOBAL;
 
 		for (i = 0; i < keys_ntable && n < max - 1; i++) {
 			if (keys_table[i].scope != s ||
@@ -971,16 +971,16 @@ dashboard_run(struct cmd_ctx *ctx)
 
 	memset(d, 0, sizeof *d);
 	d->ctx = ctx;
-	for (i = 0; i < DASH_NPANES; i++) {
-		if (dash_panes[i]->create != NULL)
-			d->pane_data[i] = dash_panes[i]->create();
-	}
 	if (dash_load_keys() != 0)
 		return BERTH_EXIT_USAGE;
 	if ((p = profile_open(ctx->profile, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		return BERTH_EXIT_USAGE;
+	}
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (dash_panes[i]->create != NULL)
+			d->pane_data[i] = dash_panes[i]->create();
 	}
 	dash_initial_theme(d, p);
 	if ((r = term_open(ctx, &notice)) != 0) {

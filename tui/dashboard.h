@@ -129,15 +129,15 @@ struct pane {
 	const char *title; /* "VM" */
 	enum key_scope scope;
 	/*
-	 * The main pane (one of them): it takes the room the others leave,
-	 * the right-hand column when the terminal is wide, and it has the
-	 * focus until another pane wants it.
+	 * The main pane (one pane sets it): it takes the room the others
+	 * leave, the right-hand column when the terminal is wide, and it has
+	 * the focus until another pane wants it.
 	 */
 	int main;
-	void *(*create)(void);        /* its state; NULL = none */
-	void (*free)(void *);         /* ends what create made */
-	void (*reset)(struct dash *); /* the profile changed: forget what
-	                                 pointed into the old one */
+	void *(*create)(void); /* its state; NULL = none */
+	void (*free)(void *);  /* ends what create made */
+	/* The profile changed: forget what pointed into the old one. */
+	void (*reset)(struct dash *);
 	/* Rows wanted in the stacked layout, including the title row. */
 	int (*height)(const struct dash *);
 	/*
@@ -145,7 +145,7 @@ struct pane {
 	 * every pass and sends the window only when its cells changed.
 	 */
 	void (*draw)(struct dash *, WINDOW *, int, int);
-	/* After a pass that drew: tell the engine what is on show. */
+	/* After each pass that drew: tell the engine what is on show. */
 	void (*shown)(struct dash *);
 	const struct dash_binding *actions; /* what its keys do */
 	size_t nactions;
@@ -169,6 +169,8 @@ extern const struct pane pane_vm, pane_mounts, pane_socket, pane_containers;
 struct view {
 	const char *name;
 	const char *title;
+	/* Its own keys besides KEY_SCOPE_VIEW; KEY_SCOPE_NSCOPES = none. */
+	enum key_scope scope;
 	void (*draw)(struct dash *, WINDOW *, int, int);
 	const struct dash_binding *actions;
 	size_t nactions;

@@ -189,6 +189,7 @@ view_inspect_close(struct dash *d)
 const struct view view_inspect = {
     .name = "inspect",
     .title = "Details",
+    .scope = KEY_SCOPE_NSCOPES,
     .draw = view_inspect_draw,
     .actions = view_inspect_actions,
     .nactions = nitems(view_inspect_actions),

@@ -374,6 +374,7 @@ view_logs_close(struct dash *d)
 const struct view view_logs = {
     .name = "logs",
     .title = "Logs",
+    .scope = KEY_SCOPE_LOGS,
     .draw = view_logs_draw,
     .actions = view_logs_actions,
     .nactions = nitems(view_logs_actions),

@@ -207,8 +207,8 @@ dash_focus(struct dash *d, int i)
 
 /*
  * Until the focus is settled, give it to the first pane that wants it
- * (wants_focus) once every pane knows; the Containers pane keeps it if
- * none does.
+ * (wants_focus) once every pane knows; the main pane keeps it if none
+ * does.
  */
 static int
 dash_initial_focus(struct dash *d)

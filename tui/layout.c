@@ -14,10 +14,10 @@
 
 #include "tui/dashboard.h"
 
-#define LAYOUT_WIDE_COLS   140
-#define LAYOUT_MIN_CT_ROWS 5
-#define LAYOUT_SIDE_MIN    56
-#define LAYOUT_SIDE_MAX    72
+#define LAYOUT_WIDE_COLS     140
+#define LAYOUT_MIN_MAIN_ROWS 5
+#define LAYOUT_SIDE_MIN      56
+#define LAYOUT_SIDE_MAX      72
 
 static void
 layout_set(struct rect *r, int y, int x, int h, int w)
@@ -48,12 +48,12 @@ layout_column(struct dash *d, const int *in, int n, int y, int x, int h, int w)
 	}
 	rest = h - used;
 	/* Keep room for the filling pane: shrink the others to 2 rows. */
-	for (i = n - 1; i >= 0 && rest < LAYOUT_MIN_CT_ROWS; i--) {
+	for (i = n - 1; i >= 0 && rest < LAYOUT_MIN_MAIN_ROWS; i--) {
 		if (i != fill && want[i] > 2) {
 			int give = want[i] - 2;
 
-			if (give > LAYOUT_MIN_CT_ROWS - rest)
-				give = LAYOUT_MIN_CT_ROWS - rest;
+			if (give > LAYOUT_MIN_MAIN_ROWS - rest)
+				give = LAYOUT_MIN_MAIN_ROWS - rest;
 			want[i] -= give;
 			rest += give;
 		}

@@ -237,7 +237,7 @@ struct dash {
 	/* Hash of the cells each window showed when last sent. */
 	uint64_t drawn[DASH_NPANES];
 	uint64_t view_drawn, header_drawn, footer_drawn;
-	int dirty; /* redraw every visible window on the next pass */
+	int dirty; /* send every window on the next pass, changed or not */
 	uint64_t interval_sent; /* asked of the engine, not yet published */
 
 	const struct view *view;

@@ -5,9 +5,22 @@
  * snapshots. Key handlers return an effect mask (redraw, repaint, layout,
  * quit); the loop applies it once per pass and calls doupdate() once.
  *
- * Nothing is written to the terminal when nothing visible changed: every
- * pane hashes what it shows (its digest) and is redrawn only when that hash
- * moves, and curses then sends only the cells that differ.
+ * What the UI thread owns: everything in struct dash (the windows, the
+ * focus and layout, the status line, the open view, dialog and prompt, and
+ * each pane's own state behind pane_data), the curses library, the key
+ * table and the theme. The engine thread never touches any of it. From the
+ * engine the UI thread only reads snapshots: d->model is an immutable
+ * model it holds a reference on (engine_snapshot), swapped for the newest
+ * when the wake pipe fires; it writes nothing into one. What it wants done
+ * goes the other way as commands (engine_send), copied into the engine's
+ * queue.
+ *
+ * Nothing is written to the terminal when nothing visible changed: each
+ * pass draws every visible window, hashes its cells (draw_digest) and sends
+ * only the windows whose hash moved, and curses then sends only the cells
+ * that differ. No pane lists what it shows: what it drew is what counts.
+ * The loop never names a pane: it goes through dash_panes[] and the hooks
+ * of struct pane.
  */
 
 #include "config.h"
@@ -124,6 +137,62 @@ dash_send(struct dash *d, enum engine_cmd_type type, const char *arg,
 	return DASH_COMMAND | DASH_REDRAW;
 }
 
+/* Where p is in dash_panes, or -1. */
+static int
+dash_pane_index(const struct pane *p)
+{
+	int i;
+
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (dash_panes[i] == p)
+			return i;
+	}
+	return -1;
+}
+
+/* The main pane's index (struct pane's main), else the first pane's. */
+int
+dash_pane_main(void)
+{
+	int i;
+
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (dash_panes[i]->main)
+			return i;
+	}
+	return 0;
+}
+
+/* p's own state, made by its create hook; NULL if it has none. */
+void *
+dash_pane_data(const struct dash *d, const struct pane *p)
+{
+	int i = dash_pane_index(p);
+
+	return i < 0 ? NULL : d->pane_data[i];
+}
+
+int
+dash_pane_focused(const struct dash *d, const struct pane *p)
+{
+	return dash_pane_index(p) == d->focus;
+}
+
+/* Where p is on screen, or NULL when it is not (zoom, a view). */
+const struct rect *
+dash_pane_rect(const struct dash *d, const struct pane *p)
+{
+	int i = dash_pane_index(p);
+
+	return i < 0 || !d->visible[i] ? NULL : &d->pane[i];
+}
+
+int
+dash_focus_pane(struct dash *d, const struct pane *p)
+{
+	return dash_focus(d, dash_pane_index(p));
+}
+
 int
 dash_focus(struct dash *d, int i)
 {
@@ -138,8 +207,8 @@ dash_focus(struct dash *d, int i)
 
 /*
  * Until the focus is settled, give it to the first pane that wants it
- * (wants_focus) once every pane knows; the Containers pane keeps it if
- * none does.
+ * (wants_focus) once every pane knows; the main pane keeps it if none
+ * does.
  */
 static int
 dash_initial_focus(struct dash *d)
@@ -232,7 +301,7 @@ dash_act_next(struct dash *d)
 static int
 dash_act_prev(struct dash *d)
 {
-	return dash_focus(d, (d->focus + DASH_NPANES - 1) % DASH_NPANES);
+	return dash_focus(d, (d->focus - 1 + DASH_NPANES) % DASH_NPANES);
 }
 
 static int
@@ -379,8 +448,8 @@ dash_key(struct dash *d, int ch)
 	}
 	if (d->view != NULL) {
 		scopes[n++] = KEY_SCOPE_VIEW;
-		if (d->view == &view_logs)
-			scopes[n++] = KEY_SCOPE_LOGS;
+		if (d->view->scope != KEY_SCOPE_NSCOPES)
+			scopes[n++] = d->view->scope;
 	} else
 		scopes[n++] = dash_panes[d->focus]->scope;
 	scopes[n++] = KEY_SCOPE_MOVE;
@@ -449,23 +518,6 @@ dash_vm_word(const struct model *m)
 	return model_vm_state_name(m->vm.state);
 }
 
-static uint64_t
-dash_header_digest(struct dash *d)
-{
-	const struct model *m = d->model;
-	uint64_t h = DRAW_HASH_INIT;
-
-	h = draw_hash_str(h, m->profile);
-	h = draw_hash_str(h, dash_vm_word(m));
-	h = draw_hash_int(h, m->socket.healthy);
-	h = draw_hash_str(h, m->socket.path);
-	h = draw_hash_int(h, m->docker.conn);
-	h = draw_hash_str(h, m->docker.version);
-	h = draw_hash_int(h, (long long)m->refresh_ms);
-	h = draw_hash_int(h, m->busy);
-	return draw_hash_int(h, d->cols);
-}
-
 /* The header: profile, VM state, socket health, Docker, refresh. */
 static void
 dash_draw_header(struct dash *d)
@@ -499,7 +551,6 @@ dash_draw_header(struct dash *d)
 	if (d->cols - x > 8)
 		draw_text(w, 0, d->cols - 7, 7, hattr, "? help ");
 	free(every);
-	wnoutrefresh(w);
 }
 
 static const struct model_message *
@@ -517,10 +568,10 @@ dash_footer_defs(struct dash *d, const struct key_def **out, size_t max)
 
 	for (pass = 0; pass < 3; pass++) {
 		enum key_scope s =
-		    pass == 0   ? first
-		    : pass == 1 ? (d->view == &view_logs ? KEY_SCOPE_LOGS
-		                                         : KEY_SCOPE_NSCOPES)
-		                : KEY_SCOPE_GLOBAL;
+		    pass == 0 ? first
+		    : pass == 1
+		        ? (d->view != NULL ? d->view->scope : KEY_SCOPE_NSCOPES)
+		        : KEY_SCOPE_GLOBAL;
 
 		for (i = 0; i < keys_ntable && n < max - 1; i++) {
 			if (keys_table[i].scope != s ||
@@ -535,31 +586,6 @@ dash_footer_defs(struct dash *d, const struct key_def **out, size_t max)
 	}
 	out[n] = NULL;
 	return out[0];
-}
-
-static uint64_t
-dash_footer_digest(struct dash *d)
-{
-	const struct model_message *msg = dash_last_message(d->model);
-	const struct key_def *defs[48];
-	uint64_t h = DRAW_HASH_INIT;
-	size_t i;
-
-	/* the keys shown follow the model (a VM created or not) */
-	dash_footer_defs(d, defs, nitems(defs));
-	for (i = 0; defs[i] != NULL; i++)
-		h = draw_hash_int(h, defs[i]->action);
-	h = draw_hash_int(h, d->focus);
-	h = draw_hash_str(h, d->view != NULL ? d->view->name : NULL);
-	h = draw_hash_str(h, d->status);
-	h = draw_hash_int(h, d->status_level);
-	h = draw_hash_int(h, dash_status_shown(d, msg));
-	if (msg != NULL) {
-		h = draw_hash_str(h, msg->text);
-		h = draw_hash_int(h, (long long)msg->when_ms);
-	}
-	h = draw_hash_int(h, d->prompt != NULL);
-	return draw_hash_int(h, d->cols);
 }
 
 /* Draw one "key Label" item of the key bar; returns the columns used. */
@@ -656,7 +682,6 @@ dash_draw_footer(struct dash *d)
 		                                       : THEME_DEFAULT),
 		          msg->text);
 	}
-	wnoutrefresh(w);
 }
 
 /* Below 80x24: one centred line and nothing else. */
@@ -673,11 +698,26 @@ dash_draw_too_small(struct dash *d)
 	wnoutrefresh(stdscr);
 }
 
-/* Draw what changed; returns nonzero when doupdate() has work. */
+/*
+ * Queue w for the terminal if its cells differ from what was sent last
+ * (*drawn), or everything is to be sent; returns whether it was queued.
+ */
+static int
+dash_send_window(struct dash *d, WINDOW *w, uint64_t *drawn)
+{
+	uint64_t h = draw_digest(w);
+
+	if (!d->dirty && h == *drawn)
+		return 0;
+	*drawn = h;
+	wnoutrefresh(w);
+	return 1;
+}
+
+/* Draw everything; returns nonzero when doupdate() has work. */
 static int
 dash_draw(struct dash *d)
 {
-	uint64_t h;
 	int i, any = 0, dh, dw;
 
 	if (d->too_small) {
@@ -693,48 +733,30 @@ dash_draw(struct dash *d)
 		wnoutrefresh(stdscr);
 		any = 1;
 	}
-	h = dash_header_digest(d);
-	if (d->dirty || h != d->header_digest) {
-		d->header_digest = h;
-		dash_draw_header(d);
-		any = 1;
-	}
+	dash_draw_header(d);
+	any |= dash_send_window(d, d->win_header, &d->header_drawn);
 	if (d->view != NULL) {
-		h = d->view->digest(d);
-		if (d->dirty || h != d->view_digest) {
-			d->view_digest = h;
-			werase(d->win_body);
-			d->view->draw(d, d->win_body, d->body.h, d->body.w);
-			wnoutrefresh(d->win_body);
-			any = 1;
-		}
+		werase(d->win_body);
+		d->view->draw(d, d->win_body, d->body.h, d->body.w);
+		any |= dash_send_window(d, d->win_body, &d->view_drawn);
 	}
 	for (i = 0; i < DASH_NPANES && d->view == NULL; i++) {
+		struct rect *r = &d->pane[i];
+
 		if (!d->visible[i])
 			continue;
-		h = draw_hash_int(dash_panes[i]->digest(d), d->focus == i);
-		h = draw_hash_int(h, d->pane[i].w * 1000 + d->pane[i].h);
-		if (!d->dirty && h == d->digest[i])
-			continue;
-		d->digest[i] = h;
 		werase(d->win_pane[i]);
-		dash_panes[i]->draw(d, d->win_pane[i], d->pane[i].h,
-		                    d->pane[i].w);
-		wnoutrefresh(d->win_pane[i]);
-		any = 1;
+		dash_panes[i]->draw(d, d->win_pane[i], r->h, r->w);
+		any |= dash_send_window(d, d->win_pane[i], &d->drawn[i]);
+		/* a pane not at the left edge has a gap line before it */
+		if (r->x > 0 && d->dirty) {
+			draw_vline(stdscr, d->body.y, r->x - 1, d->body.h,
+			           theme_attr(THEME_BORDER_INACTIVE));
+			wnoutrefresh(stdscr);
+		}
 	}
-	if (d->cols >= 140 && d->view == NULL && !d->zoom && d->dirty) {
-		/* the gap between the side column and Containers */
-		draw_vline(stdscr, d->body.y, d->pane[DASH_NPANES - 1].x - 1,
-		           d->body.h, theme_attr(THEME_BORDER_INACTIVE));
-		wnoutrefresh(stdscr);
-	}
-	h = dash_footer_digest(d);
-	if (d->dirty || h != d->footer_digest) {
-		d->footer_digest = h;
-		dash_draw_footer(d);
-		any = 1;
-	}
+	dash_draw_footer(d);
+	any |= dash_send_window(d, d->win_footer, &d->footer_drawn);
 	if (d->dialog != NULL && (any || d->win_dialog == NULL)) {
 		d->dialog->size(d, &dh, &dw);
 		if (dh > d->rows)
@@ -754,47 +776,16 @@ dash_draw(struct dash *d)
 	return any;
 }
 
-/*
- * Tell the engine which running containers are on screen, so it samples
- * stats for those only. "-" matches no id: nothing on screen, no stats (an
- * empty list would mean all). While a view is open the set stays.
- */
+/* After a pass: each pane tells the engine what it shows. */
 static void
-dash_visible_containers(struct dash *d)
+dash_shown(struct dash *d)
 {
-	const struct model_container **rows;
-	size_t n, i, len = 0, first, last, size;
-	char *ids;
+	int i;
 
-	if (d->view != NULL)
-		return;
-	n = pane_containers_rows(d, &rows);
-	first = last = 0;
-	if (d->visible[DASH_NPANES - 1] && d->pane[DASH_NPANES - 1].h > 2) {
-		first = (size_t)d->ct.top;
-		last = first + (size_t)d->pane[DASH_NPANES - 1].h - 2;
-		if (last > n)
-			last = n;
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (dash_panes[i]->shown != NULL)
+			dash_panes[i]->shown(d);
 	}
-	size = (last > first ? last - first : 0) * 66 + 2;
-	ids = xcalloc(1, size);
-	for (i = first; i < last; i++) {
-		if (rows[i] == NULL || rows[i]->state == NULL ||
-		    strcmp(rows[i]->state, "running") != 0 ||
-		    rows[i]->id == NULL)
-			continue;
-		len += (size_t)snprintf(ids + len, size - len, "%s%.64s",
-		                        len > 0 ? " " : "", rows[i]->id);
-	}
-	free(rows);
-	if (len == 0)
-		snprintf(ids, size, "-");
-	if (d->ct.visible_ids == NULL || strcmp(d->ct.visible_ids, ids) != 0) {
-		free(d->ct.visible_ids);
-		d->ct.visible_ids = ids;
-		engine_send(d->engine, ENGINE_CMD_CT_VISIBLE, ids, NULL, 0);
-	} else
-		free(ids);
 }
 
 /* Take the newest snapshot; returns effects (a theme change repaints). */
@@ -828,11 +819,11 @@ dash_take_snapshot(struct dash *d)
 	/* A profile switch resets what pointed into the old one. */
 	if (old_theme != NULL && m->profile != NULL &&
 	    strcmp(old_theme, m->profile) != 0) {
-		d->ct.sel = d->ct.top = 0;
-		d->mounts.sel = 0;
+		for (i = 0; i < DASH_NPANES; i++) {
+			if (dash_panes[i]->reset != NULL)
+				dash_panes[i]->reset(d);
+		}
 		d->interval_sent = 0;
-		free(d->ct.visible_ids);
-		d->ct.visible_ids = NULL;
 		if (d->view != NULL)
 			dash_close_view(d);
 	}
@@ -899,6 +890,8 @@ dash_free(struct dash *d)
 	for (i = 0; i < DASH_NPANES; i++) {
 		if (d->win_pane[i] != NULL)
 			delwin(d->win_pane[i]);
+		if (d->pane_data[i] != NULL)
+			dash_panes[i]->free(d->pane_data[i]);
 	}
 	if (d->win_header != NULL)
 		delwin(d->win_header);
@@ -911,9 +904,6 @@ dash_free(struct dash *d)
 	free(d->theme_name);
 	free(d->theme_wanted);
 	free(d->status);
-	free(d->ct.sel_id);
-	free(d->ct.filter);
-	free(d->ct.visible_ids);
 }
 
 /* Read config.yaml's keys: section; errors go to stderr. */
@@ -976,7 +966,7 @@ dashboard_run(struct cmd_ctx *ctx)
 	char *cause = NULL, *notice = NULL;
 	struct pollfd pfd[3];
 	long passes = 0;
-	int eff, ch, exit_code = BERTH_EXIT_OK, timeout, r;
+	int eff, ch, exit_code = BERTH_EXIT_OK, timeout, r, i;
 	uint64_t now;
 
 	memset(d, 0, sizeof *d);
@@ -987,6 +977,10 @@ dashboard_run(struct cmd_ctx *ctx)
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		return BERTH_EXIT_USAGE;
+	}
+	for (i = 0; i < DASH_NPANES; i++) {
+		if (dash_panes[i]->create != NULL)
+			d->pane_data[i] = dash_panes[i]->create();
 	}
 	dash_initial_theme(d, p);
 	if ((r = term_open(ctx, &notice)) != 0) {
@@ -1020,7 +1014,7 @@ dashboard_run(struct cmd_ctx *ctx)
 	d->model->refresh_ms = p->refresh_ms != 0 ? p->refresh_ms : 2000;
 	d->model->vm.conn = MODEL_CONN_CONNECTING;
 	d->model->docker.conn = MODEL_CONN_CONNECTING;
-	d->focus = DASH_NPANES - 1;
+	d->focus = dash_pane_main();
 	dash_resize(d);
 	if (dash_draw(d))
 		doupdate();
@@ -1035,7 +1029,7 @@ dashboard_run(struct cmd_ctx *ctx)
 		if (dash_draw(d))
 			doupdate();
 		if (!d->too_small)
-			dash_visible_containers(d);
+			dash_shown(d);
 		if (ctx->max_iterations > 0 && ++passes >= ctx->max_iterations)
 			break;
 		timeout = ctx->max_iterations > 0 ? 50 : -1;

@@ -117,16 +117,36 @@ struct dash_binding {
 };
 #define DASH_BINDINGS(t) (t), nitems(t)
 
-/* A pane: a descriptor registered in dash_panes[] (dashboard.c). */
+/*
+ * A pane: a descriptor registered in dash_panes[] (dashboard.c). A pane
+ * owns its state (htop's MainPanel, tmux's window_clock_mode_data): create
+ * makes it when the dashboard opens, free ends it, and the pane's own
+ * functions reach it with dash_pane_data. Nothing else touches it; what
+ * others need (the selected container) goes through the pane's functions.
+ */
 struct pane {
 	const char *name;  /* "vm", used by the command line */
 	const char *title; /* "VM" */
 	enum key_scope scope;
+	/*
+	 * The main pane (one pane sets it): it takes the room the others
+	 * leave, the right-hand column when the terminal is wide, and it has
+	 * the focus until another pane wants it.
+	 */
+	int main;
+	void *(*create)(void); /* its state; NULL = none */
+	void (*free)(void *);  /* ends what create made */
+	/* The profile changed: forget what pointed into the old one. */
+	void (*reset)(struct dash *);
 	/* Rows wanted in the stacked layout, including the title row. */
 	int (*height)(const struct dash *);
-	/* Hash of everything the pane shows; unchanged = no redraw. */
-	uint64_t (*digest)(const struct dash *);
+	/*
+	 * Draw into the pane's window, erased beforehand. The loop draws
+	 * every pass and sends the window only when its cells changed.
+	 */
 	void (*draw)(struct dash *, WINDOW *, int, int);
+	/* After each pass that drew: tell the engine what is on show. */
+	void (*shown)(struct dash *);
 	const struct dash_binding *actions; /* what its keys do */
 	size_t nactions;
 	/*
@@ -149,7 +169,8 @@ extern const struct pane pane_vm, pane_mounts, pane_socket, pane_containers;
 struct view {
 	const char *name;
 	const char *title;
-	uint64_t (*digest)(const struct dash *);
+	/* Its own keys besides KEY_SCOPE_VIEW; KEY_SCOPE_NSCOPES = none. */
+	enum key_scope scope;
 	void (*draw)(struct dash *, WINDOW *, int, int);
 	const struct dash_binding *actions;
 	size_t nactions;
@@ -189,16 +210,6 @@ int dialog_command_key(struct dash *, int);
 void dialog_command_draw(struct dash *, WINDOW *, int);
 void dialog_command_free(struct dash *);
 
-/* Containers pane state the panes, views and command line share. */
-enum ct_sort {
-	CT_SORT_NAME,
-	CT_SORT_STATE,
-	CT_SORT_CPU,
-	CT_SORT_MEM,
-	CT_SORT_UPTIME,
-	CT_SORT_N
-};
-
 struct dash {
 	struct cmd_ctx *ctx;
 	struct engine *engine;
@@ -222,9 +233,11 @@ struct dash {
 	WINDOW *win_header, *win_footer, *win_body;
 	WINDOW *win_pane[DASH_NPANES];
 	WINDOW *win_dialog;
-	uint64_t digest[DASH_NPANES];
-	uint64_t view_digest, header_digest, footer_digest;
-	int dirty; /* redraw every visible window on the next pass */
+	void *pane_data[DASH_NPANES]; /* each pane's own state */
+	/* Hash of the cells each window showed when last sent. */
+	uint64_t drawn[DASH_NPANES];
+	uint64_t view_drawn, header_drawn, footer_drawn;
+	int dirty; /* send every window on the next pass, changed or not */
 	uint64_t interval_sent; /* asked of the engine, not yet published */
 
 	const struct view *view;
@@ -237,19 +250,6 @@ struct dash {
 	uint64_t status_ms; /* when status was set: newer engine messages win */
 	uint64_t status_hold_ms; /* ...but not before this (wall clock ms) */
 	int status_level;
-
-	struct {
-		int sel, top;
-		char *sel_id; /* keeps the selection across refreshes */
-		char *filter;
-		enum ct_sort sort;
-		int reverse;
-		int group;
-		char *visible_ids; /* last ENGINE_CMD_CT_VISIBLE sent */
-	} ct;
-	struct {
-		int sel;
-	} mounts;
 };
 
 extern const struct pane *const dash_panes[DASH_NPANES];
@@ -265,10 +265,15 @@ int dash_switch_theme(struct dash *, const char *);
 int dash_focus(struct dash *, int);
 void dash_close_dialog(struct dash *);
 void dash_close_view(struct dash *);
-const struct model_container *dash_selected_container(struct dash *);
+int dash_pane_main(void);
+void *dash_pane_data(const struct dash *, const struct pane *);
+int dash_pane_focused(const struct dash *, const struct pane *);
+const struct rect *dash_pane_rect(const struct dash *, const struct pane *);
+int dash_focus_pane(struct dash *, const struct pane *);
 
-/* pane-containers.c: the rows shown after filter, sort and grouping. */
-size_t pane_containers_rows(struct dash *, const struct model_container ***);
+/* pane-containers.c: the selection and filter others may use. */
+const struct model_container *pane_containers_selected(struct dash *);
+int pane_containers_set_filter(struct dash *, const char *);
 
 /* layout.c */
 void layout_compute(struct dash *);
@@ -311,8 +316,7 @@ void draw_box(WINDOW *, int, int, int, int, int);
 const char *draw_conn_name(enum model_conn);
 int draw_state_attr(const char *);
 uint64_t draw_hash(uint64_t, const void *, size_t);
-uint64_t draw_hash_str(uint64_t, const char *);
-uint64_t draw_hash_int(uint64_t, long long);
+uint64_t draw_digest(WINDOW *);
 char *draw_size(uint64_t);
 #define DRAW_HASH_INIT 1469598103934665603ULL
 

@@ -488,11 +488,7 @@ cmdline_help(struct dash *d, int argc, char **argv)
 static int
 cmdline_filter(struct dash *d, int argc, char **argv)
 {
-	free(d->ct.filter);
-	d->ct.filter = argc > 1 ? xstrdup(argv[1]) : NULL;
-	d->ct.sel = d->ct.top = 0;
-	(void)argv;
-	return dash_focus(d, DASH_NPANES - 1) | DASH_REDRAW;
+	return pane_containers_set_filter(d, argc > 1 ? argv[1] : NULL);
 }
 
 static char **

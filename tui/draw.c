@@ -17,6 +17,10 @@
 
 #include "tui/dashboard.h"
 
+#ifndef CCHARW_MAX
+#define CCHARW_MAX 5 /* characters in a cell: ncurses' value */
+#endif
+
 static int draw_is_ascii = 1;
 
 static const char *const spark_utf8[] = {" ", "▁", "▂", "▃", "▄",
@@ -423,7 +427,7 @@ draw_state_attr(const char *state)
 	return theme_attr(THEME_DIM);
 }
 
-/* FNV-1a, enough to tell whether a pane's inputs changed. */
+/* FNV-1a, enough to tell whether a window's cells changed. */
 uint64_t
 draw_hash(uint64_t h, const void *data, size_t len)
 {
@@ -437,18 +441,48 @@ draw_hash(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
+/*
+ * A hash of what w shows: every cell's characters, attributes and colour
+ * pair, and where its cursor is. The loop sends a window to the terminal
+ * only when this moves, so whatever a pane draws counts and nothing needs
+ * listing by hand.
+ */
 uint64_t
-draw_hash_str(uint64_t h, const char *s)
+draw_digest(WINDOW *w)
 {
-	if (s == NULL)
-		return draw_hash(h, "\xff", 1);
-	return draw_hash(h, s, strlen(s) + 1);
-}
+	uint64_t h = DRAW_HASH_INIT;
+	int y, x, rows, cols, cur[2];
+	attr_t attrs;
+	short pair;
+#if defined(NCURSES_WIDECHAR) && NCURSES_WIDECHAR
+	cchar_t cc;
+	wchar_t wch[CCHARW_MAX + 1];
+#else
+	chtype ch;
+#endif
 
-uint64_t
-draw_hash_int(uint64_t h, long long v)
-{
-	return draw_hash(h, &v, sizeof v);
+	getmaxyx(w, rows, cols);
+	getyx(w, cur[0], cur[1]);
+	for (y = 0; y < rows; y++) {
+		for (x = 0; x < cols; x++) {
+#if defined(NCURSES_WIDECHAR) && NCURSES_WIDECHAR
+			memset(wch, 0, sizeof wch);
+			if (mvwin_wch(w, y, x, &cc) == ERR ||
+			    getcchar(&cc, wch, &attrs, &pair, NULL) == ERR)
+				continue;
+			h = draw_hash(h, wch, sizeof wch);
+#else
+			ch = mvwinch(w, y, x);
+			attrs = ch & A_ATTRIBUTES & ~A_COLOR;
+			pair = (short)PAIR_NUMBER(ch);
+			h = draw_hash(h, &ch, sizeof ch);
+#endif
+			h = draw_hash(h, &attrs, sizeof attrs);
+			h = draw_hash(h, &pair, sizeof pair);
+		}
+	}
+	wmove(w, cur[0], cur[1]);
+	return draw_hash(h, cur, sizeof cur);
 }
 
 /* A size for a narrow column: "1.5G", "512M"; the caller frees it. */

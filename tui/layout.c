@@ -4,8 +4,8 @@
  * in between either the four panes or an open view (logs, inspect):
  *
  * - narrow (under 140 columns): the panes stack, each as tall as it wants,
- *   and Containers takes what is left;
- * - wide: VM, Mounts and Socket in a left column, Containers on the right;
+ *   and the main pane (Containers) takes what is left;
+ * - wide: the other panes in a left column, the main pane on the right;
  * - zoomed (z): the focused pane alone;
  * - under 80x24: nothing but a centred "terminal too small" notice.
  */
@@ -14,10 +14,10 @@
 
 #include "tui/dashboard.h"
 
-#define LAYOUT_WIDE_COLS   140
-#define LAYOUT_MIN_CT_ROWS 5
-#define LAYOUT_SIDE_MIN    56
-#define LAYOUT_SIDE_MAX    72
+#define LAYOUT_WIDE_COLS     140
+#define LAYOUT_MIN_MAIN_ROWS 5
+#define LAYOUT_SIDE_MIN      56
+#define LAYOUT_SIDE_MAX      72
 
 static void
 layout_set(struct rect *r, int y, int x, int h, int w)
@@ -28,33 +28,42 @@ layout_set(struct rect *r, int y, int x, int h, int w)
 	r->w = w < 0 ? 0 : w;
 }
 
-/* Stack panes [from, to) in a column; the last one takes the rest. */
+/*
+ * Stack the panes in[0..n) (indexes into dash_panes) in a column; the main
+ * pane among them, else the last, takes the rows the others leave.
+ */
 static void
-layout_column(struct dash *d, int from, int to, int y, int x, int h, int w)
+layout_column(struct dash *d, const int *in, int n, int y, int x, int h, int w)
 {
-	int want[DASH_NPANES], i, used = 0, rest, last = to - 1;
+	int want[DASH_NPANES], i, used = 0, rest, fill = n - 1;
 
-	for (i = from; i < to; i++) {
-		want[i] = dash_panes[i]->height(d);
-		if (i != last)
+	for (i = 0; i < n; i++) {
+		if (dash_panes[in[i]]->main)
+			fill = i;
+	}
+	for (i = 0; i < n; i++) {
+		want[i] = dash_panes[in[i]]->height(d);
+		if (i != fill)
 			used += want[i];
 	}
 	rest = h - used;
-	/* Keep room for the last pane: shrink the others to 2 rows. */
-	for (i = last - 1; i >= from && rest < LAYOUT_MIN_CT_ROWS; i--) {
-		if (want[i] > 2) {
+	/* Keep room for the filling pane: shrink the others to 2 rows. */
+	for (i = n - 1; i >= 0 && rest < LAYOUT_MIN_MAIN_ROWS; i--) {
+		if (i != fill && want[i] > 2) {
 			int give = want[i] - 2;
 
-			if (give > LAYOUT_MIN_CT_ROWS - rest)
-				give = LAYOUT_MIN_CT_ROWS - rest;
+			if (give > LAYOUT_MIN_MAIN_ROWS - rest)
+				give = LAYOUT_MIN_MAIN_ROWS - rest;
 			want[i] -= give;
 			rest += give;
 		}
 	}
-	for (i = from; i < to; i++) {
-		layout_set(&d->pane[i], y, x, i == last ? rest : want[i], w);
-		d->visible[i] = d->pane[i].h > 0;
-		y += d->pane[i].h;
+	for (i = 0; i < n; i++) {
+		struct rect *r = &d->pane[in[i]];
+
+		layout_set(r, y, x, i == fill ? rest : want[i], w);
+		d->visible[in[i]] = r->h > 0;
+		y += r->h;
 	}
 }
 
@@ -62,7 +71,7 @@ layout_column(struct dash *d, int from, int to, int y, int x, int h, int w)
 void
 layout_compute(struct dash *d)
 {
-	int i, side;
+	int i, n, side, fill = dash_pane_main(), in[DASH_NPANES];
 
 	for (i = 0; i < DASH_NPANES; i++) {
 		d->visible[i] = 0;
@@ -80,7 +89,9 @@ layout_compute(struct dash *d)
 		return;
 	}
 	if (d->cols < LAYOUT_WIDE_COLS) {
-		layout_column(d, 0, DASH_NPANES, d->body.y, 0, d->body.h,
+		for (i = 0; i < DASH_NPANES; i++)
+			in[i] = i;
+		layout_column(d, in, DASH_NPANES, d->body.y, 0, d->body.h,
 		              d->cols);
 		return;
 	}
@@ -89,8 +100,12 @@ layout_compute(struct dash *d)
 		side = LAYOUT_SIDE_MIN;
 	if (side > LAYOUT_SIDE_MAX)
 		side = LAYOUT_SIDE_MAX;
-	layout_column(d, 0, DASH_NPANES - 1, d->body.y, 0, d->body.h, side);
-	layout_set(&d->pane[DASH_NPANES - 1], d->body.y, side + 1, d->body.h,
+	for (i = n = 0; i < DASH_NPANES; i++) {
+		if (i != fill)
+			in[n++] = i;
+	}
+	layout_column(d, in, n, d->body.y, 0, d->body.h, side);
+	layout_set(&d->pane[fill], d->body.y, side + 1, d->body.h,
 	           d->cols - side - 1);
-	d->visible[DASH_NPANES - 1] = 1;
+	d->visible[fill] = 1;
 }

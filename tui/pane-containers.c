@@ -15,6 +15,26 @@
 
 #include "tui/dashboard.h"
 
+enum pane_containers_sort {
+	CT_SORT_NAME,
+	CT_SORT_STATE,
+	CT_SORT_CPU,
+	CT_SORT_MEM,
+	CT_SORT_UPTIME,
+	CT_SORT_N
+};
+
+/* The pane's own state (struct pane's create): no one else touches it. */
+struct pane_containers_data {
+	int sel, top;
+	char *sel_id; /* keeps the selection across refreshes */
+	char *filter;
+	enum pane_containers_sort sort;
+	int reverse;
+	int group;
+	char *visible_ids; /* last ENGINE_CMD_CT_VISIBLE sent */
+};
+
 static const char *const pane_containers_sorts[CT_SORT_N] = {
     [CT_SORT_NAME] = "name",     [CT_SORT_STATE] = "state",
     [CT_SORT_CPU] = "cpu",       [CT_SORT_MEM] = "memory",
@@ -22,7 +42,41 @@ static const char *const pane_containers_sorts[CT_SORT_N] = {
 };
 
 /* qsort has no context argument everywhere; the UI thread sorts alone. */
-static const struct dash *pane_containers_sorting;
+static const struct pane_containers_data *pane_containers_sorting;
+
+static struct pane_containers_data *
+pane_containers_data(const struct dash *d)
+{
+	return dash_pane_data(d, &pane_containers);
+}
+
+static void *
+pane_containers_create(void)
+{
+	return xcalloc(1, sizeof(struct pane_containers_data));
+}
+
+static void
+pane_containers_free(void *data)
+{
+	struct pane_containers_data *ct = data;
+
+	free(ct->sel_id);
+	free(ct->filter);
+	free(ct->visible_ids);
+	free(ct);
+}
+
+/* A new profile: the rows and what the engine samples start over. */
+static void
+pane_containers_reset(struct dash *d)
+{
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	ct->sel = ct->top = 0;
+	free(ct->visible_ids);
+	ct->visible_ids = NULL;
+}
 
 static int
 pane_containers_height(const struct dash *d)
@@ -55,15 +109,15 @@ pane_containers_cmp(const void *va, const void *vb)
 	    *(const struct model_container *const *)va;
 	const struct model_container *b =
 	    *(const struct model_container *const *)vb;
-	const struct dash *d = pane_containers_sorting;
+	const struct pane_containers_data *ct = pane_containers_sorting;
 	int r = 0;
 
-	if (d->ct.group) {
+	if (ct->group) {
 		r = pane_containers_strcmp(a->project, b->project);
 		if (r != 0)
 			return r;
 	}
-	switch (d->ct.sort) {
+	switch (ct->sort) {
 	case CT_SORT_STATE:
 		r = pane_containers_strcmp(a->state, b->state);
 		break;
@@ -90,7 +144,7 @@ pane_containers_cmp(const void *va, const void *vb)
 		r = pane_containers_strcmp(a->name, b->name);
 	if (r == 0)
 		r = pane_containers_strcmp(a->id, b->id);
-	return d->ct.reverse ? -r : r;
+	return ct->reverse ? -r : r;
 }
 
 /*
@@ -98,21 +152,22 @@ pane_containers_cmp(const void *va, const void *vb)
  * it) points into the current snapshot. With grouping, a NULL row stands
  * for the header of the group of the row after it.
  */
-size_t
+static size_t
 pane_containers_rows(struct dash *d, const struct model_container ***out)
 {
+	struct pane_containers_data *ct = pane_containers_data(d);
 	const struct model_docker *k = &d->model->docker;
 	const struct model_container **v, **rows;
 	size_t i, n = 0, m = 0;
 
 	v = xcalloc(k->ncontainers + 1, sizeof *v);
 	for (i = 0; i < k->ncontainers; i++) {
-		if (pane_containers_match(&k->containers[i], d->ct.filter))
+		if (pane_containers_match(&k->containers[i], ct->filter))
 			v[n++] = &k->containers[i];
 	}
-	pane_containers_sorting = d;
+	pane_containers_sorting = ct;
 	qsort(v, n, sizeof *v, pane_containers_cmp);
-	if (!d->ct.group) {
+	if (!ct->group) {
 		*out = v;
 		return n;
 	}
@@ -133,39 +188,41 @@ static void
 pane_containers_fix_sel(struct dash *d, const struct model_container **rows,
                         size_t n)
 {
+	struct pane_containers_data *ct = pane_containers_data(d);
 	size_t i;
 
-	if (d->ct.sel_id != NULL) {
+	if (ct->sel_id != NULL) {
 		for (i = 0; i < n; i++) {
 			if (rows[i] != NULL && rows[i]->id != NULL &&
-			    strcmp(rows[i]->id, d->ct.sel_id) == 0) {
-				d->ct.sel = (int)i;
+			    strcmp(rows[i]->id, ct->sel_id) == 0) {
+				ct->sel = (int)i;
 				return;
 			}
 		}
 	}
-	if (d->ct.sel >= (int)n)
-		d->ct.sel = n > 0 ? (int)n - 1 : 0;
-	if (d->ct.sel < 0)
-		d->ct.sel = 0;
-	if (n > 0 && rows[d->ct.sel] == NULL && (size_t)d->ct.sel + 1 < n)
-		d->ct.sel++;
-	free(d->ct.sel_id);
-	d->ct.sel_id =
-	    n > 0 && rows[d->ct.sel] != NULL && rows[d->ct.sel]->id != NULL
-	        ? xstrdup(rows[d->ct.sel]->id)
-	        : NULL;
+	if (ct->sel >= (int)n)
+		ct->sel = n > 0 ? (int)n - 1 : 0;
+	if (ct->sel < 0)
+		ct->sel = 0;
+	if (n > 0 && rows[ct->sel] == NULL && (size_t)ct->sel + 1 < n)
+		ct->sel++;
+	free(ct->sel_id);
+	ct->sel_id = n > 0 && rows[ct->sel] != NULL && rows[ct->sel]->id != NULL
+	                 ? xstrdup(rows[ct->sel]->id)
+	                 : NULL;
 }
 
+/* The selected container (in the current snapshot), or NULL. */
 const struct model_container *
-dash_selected_container(struct dash *d)
+pane_containers_selected(struct dash *d)
 {
+	struct pane_containers_data *ct = pane_containers_data(d);
 	const struct model_container **rows, *c = NULL;
 	size_t n = pane_containers_rows(d, &rows);
 
 	pane_containers_fix_sel(d, rows, n);
-	if ((size_t)d->ct.sel < n)
-		c = rows[d->ct.sel];
+	if ((size_t)ct->sel < n)
+		c = rows[ct->sel];
 	free(rows);
 	return c;
 }
@@ -205,42 +262,6 @@ pane_containers_ports(const struct model_container *c, char *buf, size_t len)
 			                      o > 0 ? "," : "",
 			                      c->ports[i].private_port);
 	}
-}
-
-static uint64_t
-pane_containers_digest(const struct dash *dc)
-{
-	struct dash *d = (struct dash *)dc;
-	const struct model_docker *k = &d->model->docker;
-	uint64_t h = DRAW_HASH_INIT;
-	size_t i, j;
-	char up[16];
-
-	h = draw_hash_int(h, k->conn);
-	h = draw_hash_int(h, k->no_events);
-	h = draw_hash_str(h, k->error);
-	h = draw_hash_int(h, d->ct.sel);
-	h = draw_hash_str(h, d->ct.sel_id);
-	h = draw_hash_str(h, d->ct.filter);
-	h = draw_hash_int(h, d->ct.sort * 4 + d->ct.reverse * 2 + d->ct.group);
-	for (i = 0; i < k->ncontainers; i++) {
-		const struct model_container *c = &k->containers[i];
-
-		h = draw_hash_str(h, c->id);
-		h = draw_hash_str(h, c->name);
-		h = draw_hash_str(h, c->image);
-		h = draw_hash_str(h, c->state);
-		h = draw_hash_str(h, c->project);
-		h = draw_hash_int(h, c->has_stats);
-		h = draw_hash_int(h, (long long)(c->cpu_pct * 10));
-		h = draw_hash_int(h, (long long)(c->mem_used >> 17));
-		for (j = 0; j < c->nports; j++)
-			h = draw_hash_int(h, c->ports[j].public_port * 65536LL +
-			                         c->ports[j].private_port);
-		pane_containers_uptime(c, up, sizeof up);
-		h = draw_hash_str(h, up);
-	}
-	return h;
 }
 
 struct pane_containers_cols {
@@ -290,6 +311,7 @@ pane_containers_widths(int cols, const struct model_container **rows, size_t n,
 static void
 pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 {
+	struct pane_containers_data *ct = pane_containers_data(d);
 	const struct model_docker *k = &d->model->docker;
 	const struct model_container **list;
 	struct pane_containers_cols cw;
@@ -311,12 +333,12 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			         "no events: listing every %.1f s  ",
 			         (double)ms / 1000);
 	}
-	snprintf(
-	    right, sizeof right, "%s%d running %d stopped%s%s  sort %s%s", noev,
-	    k->running, k->stopped, d->ct.filter != NULL ? "  /" : "",
-	    d->ct.filter != NULL ? d->ct.filter : "",
-	    pane_containers_sorts[d->ct.sort], d->ct.reverse ? " (rev)" : "");
-	draw_rule(w, 0, 0, cols, "4 Containers", d->focus == 3,
+	snprintf(right, sizeof right, "%s%d running %d stopped%s%s  sort %s%s",
+	         noev, k->running, k->stopped, ct->filter != NULL ? "  /" : "",
+	         ct->filter != NULL ? ct->filter : "",
+	         pane_containers_sorts[ct->sort], ct->reverse ? " (rev)" : "");
+	draw_rule(w, 0, 0, cols, "4 Containers",
+	          dash_pane_focused(d, &pane_containers),
 	          k->conn == MODEL_CONN_UP ? right : NULL);
 	if (rows < 2)
 		return;
@@ -334,7 +356,7 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	}
 	n = pane_containers_rows(d, &list);
 	pane_containers_fix_sel(d, list, n);
-	pane_containers_widths(cols, list, n, d->ct.group ? 2 : 0, &cw);
+	pane_containers_widths(cols, list, n, ct->group ? 2 : 0, &cw);
 	draw_fill(w, 1, 0, cols, hdr);
 	x = 1;
 	draw_text(w, 1, x, cw.name, hdr, "NAME");
@@ -353,23 +375,23 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	body = rows - 2;
 	if (n == 0) {
 		draw_text(w, 2, 1, cols - 2, dim,
-		          d->ct.filter != NULL
-		              ? "no container matches the filter"
-		              : "no containers");
+		          ct->filter != NULL ? "no container matches the filter"
+		                             : "no containers");
 		free(list);
 		return;
 	}
-	if (d->ct.sel < d->ct.top)
-		d->ct.top = d->ct.sel;
-	if (d->ct.sel >= d->ct.top + body)
-		d->ct.top = d->ct.sel - body + 1;
-	if (d->ct.top > 0 && (int)n - d->ct.top < body)
-		d->ct.top = (int)n > body ? (int)n - body : 0;
-	for (i = (size_t)d->ct.top, y = 2; i < n && y < rows; i++, y++) {
+	if (ct->sel < ct->top)
+		ct->top = ct->sel;
+	if (ct->sel >= ct->top + body)
+		ct->top = ct->sel - body + 1;
+	if (ct->top > 0 && (int)n - ct->top < body)
+		ct->top = (int)n > body ? (int)n - body : 0;
+	for (i = (size_t)ct->top, y = 2; i < n && y < rows; i++, y++) {
 		const struct model_container *c = list[i];
-		int sel = (int)i == d->ct.sel;
-		int base =
-		    sel && d->focus == 3 ? theme_attr(THEME_SELECTION) : 0;
+		int sel = (int)i == ct->sel;
+		int base = sel && dash_pane_focused(d, &pane_containers)
+		               ? theme_attr(THEME_SELECTION)
+		               : 0;
 		int def = base ? base : theme_attr(THEME_DEFAULT);
 
 		if (c == NULL) {
@@ -387,7 +409,7 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			draw_fill(w, y, 0, cols, base);
 		else if (sel)
 			draw_text(w, y, 0, 1, dim, ">");
-		x = 1 + (d->ct.group ? 2 : 0);
+		x = 1 + (ct->group ? 2 : 0);
 		draw_text(w, y, x, cw.name - (x - 1), def,
 		          c->name != NULL ? c->name : c->id);
 		x = 1 + cw.name + 1;
@@ -421,15 +443,74 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	free(list);
 }
 
+/*
+ * Tell the engine which running containers are on screen, so it samples
+ * stats for those only. "-" matches no id: nothing on screen, no stats (an
+ * empty list would mean all). While a view is open the set stays.
+ */
+static void
+pane_containers_shown(struct dash *d)
+{
+	struct pane_containers_data *ct = pane_containers_data(d);
+	const struct rect *r = dash_pane_rect(d, &pane_containers);
+	const struct model_container **rows;
+	size_t n, i, len = 0, first, last, size;
+	char *ids;
+
+	if (d->view != NULL)
+		return;
+	n = pane_containers_rows(d, &rows);
+	first = last = 0;
+	if (r != NULL && r->h > 2) {
+		first = (size_t)ct->top;
+		last = first + (size_t)r->h - 2;
+		if (last > n)
+			last = n;
+	}
+	size = (last > first ? last - first : 0) * 66 + 2;
+	ids = xcalloc(1, size);
+	for (i = first; i < last; i++) {
+		if (rows[i] == NULL || rows[i]->state == NULL ||
+		    strcmp(rows[i]->state, "running") != 0 ||
+		    rows[i]->id == NULL)
+			continue;
+		len += (size_t)snprintf(ids + len, size - len, "%s%.64s",
+		                        len > 0 ? " " : "", rows[i]->id);
+	}
+	free(rows);
+	if (len == 0)
+		snprintf(ids, size, "-");
+	if (ct->visible_ids == NULL || strcmp(ct->visible_ids, ids) != 0) {
+		free(ct->visible_ids);
+		ct->visible_ids = ids;
+		engine_send(d->engine, ENGINE_CMD_CT_VISIBLE, ids, NULL, 0);
+	} else
+		free(ids);
+}
+
 static void
 pane_containers_filter_change(struct dash *d, const char *text)
 {
-	free(d->ct.filter);
-	d->ct.filter = *text != '\0' ? xstrdup(text) : NULL;
-	d->ct.sel = 0;
-	d->ct.top = 0;
-	free(d->ct.sel_id);
-	d->ct.sel_id = NULL;
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	free(ct->filter);
+	ct->filter = *text != '\0' ? xstrdup(text) : NULL;
+	ct->sel = 0;
+	ct->top = 0;
+	free(ct->sel_id);
+	ct->sel_id = NULL;
+}
+
+/* ":filter text": show the matching containers here, focused. */
+int
+pane_containers_set_filter(struct dash *d, const char *text)
+{
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	free(ct->filter);
+	ct->filter = text != NULL ? xstrdup(text) : NULL;
+	ct->sel = ct->top = 0;
+	return dash_focus_pane(d, &pane_containers) | DASH_REDRAW;
 }
 
 static int
@@ -443,9 +524,10 @@ pane_containers_filter_done(struct dash *d, const char *text)
 static int
 pane_containers_move(struct dash *d, int delta)
 {
+	struct pane_containers_data *ct = pane_containers_data(d);
 	const struct model_container **rows;
 	size_t n = pane_containers_rows(d, &rows);
-	int sel = d->ct.sel + delta, step = delta < 0 ? -1 : 1;
+	int sel = ct->sel + delta, step = delta < 0 ? -1 : 1;
 
 	if (sel < 0)
 		sel = 0;
@@ -459,11 +541,11 @@ pane_containers_move(struct dash *d, int delta)
 			;
 	}
 	if (sel >= 0 && sel < (int)n) {
-		d->ct.sel = sel;
-		free(d->ct.sel_id);
-		d->ct.sel_id = rows[sel] != NULL && rows[sel]->id != NULL
-		                   ? xstrdup(rows[sel]->id)
-		                   : NULL;
+		ct->sel = sel;
+		free(ct->sel_id);
+		ct->sel_id = rows[sel] != NULL && rows[sel]->id != NULL
+		                 ? xstrdup(rows[sel]->id)
+		                 : NULL;
 	}
 	free(rows);
 	return DASH_REDRAW;
@@ -472,7 +554,8 @@ pane_containers_move(struct dash *d, int delta)
 static int
 pane_containers_page(const struct dash *d)
 {
-	int h = d->pane[DASH_NPANES - 1].h - 3;
+	const struct rect *r = dash_pane_rect(d, &pane_containers);
+	int h = (r != NULL ? r->h : 0) - 3;
 
 	return h > 1 ? h : 1;
 }
@@ -516,7 +599,9 @@ pane_containers_bottom(struct dash *d)
 static int
 pane_containers_filter(struct dash *d)
 {
-	return dialog_command_prompt(d, "/", d->ct.filter,
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	return dialog_command_prompt(d, "/", ct->filter,
 	                             pane_containers_filter_change,
 	                             pane_containers_filter_done, NULL);
 }
@@ -524,32 +609,39 @@ pane_containers_filter(struct dash *d)
 static int
 pane_containers_sorted(struct dash *d)
 {
-	dash_set_status(d, 0, "sorted by %s%s",
-	                pane_containers_sorts[d->ct.sort],
-	                d->ct.reverse ? ", reversed" : "");
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	dash_set_status(d, 0, "sorted by %s%s", pane_containers_sorts[ct->sort],
+	                ct->reverse ? ", reversed" : "");
 	return DASH_REDRAW;
 }
 
 static int
 pane_containers_sort(struct dash *d)
 {
-	d->ct.sort = (d->ct.sort + 1) % CT_SORT_N;
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	ct->sort = (ct->sort + 1) % CT_SORT_N;
 	return pane_containers_sorted(d);
 }
 
 static int
 pane_containers_reverse(struct dash *d)
 {
-	d->ct.reverse = !d->ct.reverse;
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	ct->reverse = !ct->reverse;
 	return pane_containers_sorted(d);
 }
 
 static int
 pane_containers_group(struct dash *d)
 {
-	d->ct.group = !d->ct.group;
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	ct->group = !ct->group;
 	dash_set_status(d, 0, "grouping by compose project %s",
-	                d->ct.group ? "on" : "off");
+	                ct->group ? "on" : "off");
 	return DASH_REDRAW;
 }
 
@@ -557,7 +649,7 @@ pane_containers_group(struct dash *d)
 static const struct model_container *
 pane_containers_target(struct dash *d)
 {
-	const struct model_container *c = dash_selected_container(d);
+	const struct model_container *c = pane_containers_selected(d);
 
 	if (c == NULL || c->id == NULL) {
 		dash_set_status(d, 1, "no container selected");
@@ -659,9 +751,13 @@ const struct pane pane_containers = {
     .name = "containers",
     .title = "Containers",
     .scope = KEY_SCOPE_CONTAINERS,
+    .main = 1,
+    .create = pane_containers_create,
+    .free = pane_containers_free,
+    .reset = pane_containers_reset,
     .height = pane_containers_height,
-    .digest = pane_containers_digest,
     .draw = pane_containers_draw,
+    .shown = pane_containers_shown,
     .actions = pane_containers_actions,
     .nactions = nitems(pane_containers_actions),
 };

@@ -18,6 +18,30 @@ static const char *const pane_mounts_watch[] = {
     [PROFILE_WATCH_NATIVE] = "native",
 };
 
+/* The pane's own state (struct pane's create). */
+struct pane_mounts_data {
+	int sel; /* index into the model's mounts */
+};
+
+static struct pane_mounts_data *
+pane_mounts_data(const struct dash *d)
+{
+	return dash_pane_data(d, &pane_mounts);
+}
+
+static void *
+pane_mounts_create(void)
+{
+	return xcalloc(1, sizeof(struct pane_mounts_data));
+}
+
+/* A new profile has other mounts: select the first. */
+static void
+pane_mounts_reset(struct dash *d)
+{
+	pane_mounts_data(d)->sel = 0;
+}
+
 static int
 pane_mounts_height(const struct dash *d)
 {
@@ -29,37 +53,6 @@ pane_mounts_height(const struct dash *d)
 		n = 4;
 	return (int)n +
 	       2; /* the rule, the mounts, the selected one's figures */
-}
-
-static uint64_t
-pane_mounts_digest(const struct dash *d)
-{
-	uint64_t h = draw_hash_int(DRAW_HASH_INIT, d->mounts.sel);
-	size_t i;
-
-	for (i = 0; i < d->model->nmounts; i++) {
-		const struct model_mount *m = &d->model->mounts[i];
-
-		h = draw_hash_str(h, m->host);
-		h = draw_hash_str(h, m->guest);
-		h = draw_hash_str(h, m->type);
-		h = draw_hash_int(h, m->note.kind);
-		h = draw_hash_int(h, m->note.num);
-		h = draw_hash_str(h, m->note.detail);
-		h = draw_hash_int(h, m->writable * 4 + m->present * 2);
-		h = draw_hash_int(h, m->watch);
-		h = draw_hash_int(h, (long long)m->files);
-		h = draw_hash_int(h, (long long)m->dirs);
-		h = draw_hash_int(h, (long long)m->last_pass_ms);
-		h = draw_hash_int(h, (long long)m->replayed);
-		h = draw_hash_int(h, (long long)m->queued);
-		h = draw_hash_int(h, (long long)m->failed);
-		h = draw_hash_int(h, (long long)m->errors);
-		h = draw_hash_int(h, (long long)m->latency_ms);
-		h = draw_hash_int(h, (long long)m->pinned);
-		h = draw_hash_int(h, (long long)m->dirs);
-	}
-	return draw_hash_int(h, (long long)d->model->nmounts);
 }
 
 /*
@@ -117,6 +110,7 @@ pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 static void
 pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 {
+	struct pane_mounts_data *mo = pane_mounts_data(d);
 	const struct model *m = d->model;
 	int y, x, top = 0, dim = theme_attr(THEME_DIM);
 	size_t i, sel_i;
@@ -124,7 +118,7 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	char right[32];
 
 	snprintf(right, sizeof right, "%zu", m->nmounts);
-	draw_rule(w, 0, 0, cols, "2 Mounts", d->focus == 1,
+	draw_rule(w, 0, 0, cols, "2 Mounts", dash_pane_focused(d, &pane_mounts),
 	          m->nmounts > 0 ? right : NULL);
 	if (rows < 2)
 		return;
@@ -134,14 +128,15 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		          "YAML)");
 		return;
 	}
-	if (d->mounts.sel >= rows - 1)
-		top = d->mounts.sel - (rows - 2);
+	if (mo->sel >= rows - 1)
+		top = mo->sel - (rows - 2);
 	/* A row to spare below the mounts: the selected one's figures. */
 	detail = (size_t)(rows - 1) > m->nmounts - (size_t)top;
-	sel_i = (size_t)d->mounts.sel;
+	sel_i = (size_t)mo->sel;
 	for (i = (size_t)top, y = 1; i < m->nmounts && y < rows; i++, y++) {
 		const struct model_mount *mt = &m->mounts[i];
-		int sel = d->focus == 1 && (int)i == d->mounts.sel;
+		int sel =
+		    dash_pane_focused(d, &pane_mounts) && (int)i == mo->sel;
 		int base = sel ? theme_attr(THEME_SELECTION) : 0;
 		int hw = (cols - 40) / 2;
 
@@ -186,39 +181,46 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			free(note);
 		}
 	}
-	if (detail && y < rows && d->mounts.sel >= 0 && sel_i < m->nmounts)
-		pane_mounts_detail(w, y, cols, &m->mounts[d->mounts.sel]);
+	if (detail && y < rows && mo->sel >= 0 && sel_i < m->nmounts)
+		pane_mounts_detail(w, y, cols, &m->mounts[mo->sel]);
 }
 
 static int
 pane_mounts_up(struct dash *d)
 {
-	if (d->mounts.sel > 0)
-		d->mounts.sel--;
+	struct pane_mounts_data *mo = pane_mounts_data(d);
+
+	if (mo->sel > 0)
+		mo->sel--;
 	return DASH_REDRAW;
 }
 
 static int
 pane_mounts_down(struct dash *d)
 {
-	if ((size_t)d->mounts.sel + 1 < d->model->nmounts)
-		d->mounts.sel++;
+	struct pane_mounts_data *mo = pane_mounts_data(d);
+
+	if ((size_t)mo->sel + 1 < d->model->nmounts)
+		mo->sel++;
 	return DASH_REDRAW;
 }
 
 static int
 pane_mounts_top(struct dash *d)
 {
-	d->mounts.sel = 0;
+	struct pane_mounts_data *mo = pane_mounts_data(d);
+
+	mo->sel = 0;
 	return DASH_REDRAW;
 }
 
 static int
 pane_mounts_bottom(struct dash *d)
 {
+	struct pane_mounts_data *mo = pane_mounts_data(d);
 	size_t n = d->model->nmounts;
 
-	d->mounts.sel = n > 0 ? (int)n - 1 : 0;
+	mo->sel = n > 0 ? (int)n - 1 : 0;
 	return DASH_REDRAW;
 }
 
@@ -226,22 +228,22 @@ pane_mounts_bottom(struct dash *d)
 static int
 pane_mounts_watch_next(struct dash *d)
 {
+	struct pane_mounts_data *mo = pane_mounts_data(d);
 	const struct model_mount *mt;
 	enum profile_watch next;
 
-	if (d->model->nmounts == 0 ||
-	    (size_t)d->mounts.sel >= d->model->nmounts) {
+	if (d->model->nmounts == 0 || (size_t)mo->sel >= d->model->nmounts) {
 		dash_set_status(d, 1, "no mount selected");
 		return DASH_REDRAW;
 	}
-	mt = &d->model->mounts[d->mounts.sel];
+	mt = &d->model->mounts[mo->sel];
 	next = mt->watch == PROFILE_WATCH_OFF    ? PROFILE_WATCH_POLL
 	       : mt->watch == PROFILE_WATCH_POLL ? PROFILE_WATCH_NATIVE
 	                                         : PROFILE_WATCH_OFF;
 	dash_set_status(d, 0, "%s: watch %s", mt->host,
 	                pane_mounts_watch[next]);
 	return dash_send(d, ENGINE_CMD_MOUNT_WATCH, pane_mounts_watch[next],
-	                 NULL, d->mounts.sel);
+	                 NULL, mo->sel);
 }
 
 static const struct dash_binding pane_mounts_actions[] = {
@@ -256,8 +258,10 @@ const struct pane pane_mounts = {
     .name = "mounts",
     .title = "Mounts",
     .scope = KEY_SCOPE_MOUNTS,
+    .create = pane_mounts_create,
+    .free = free,
+    .reset = pane_mounts_reset,
     .height = pane_mounts_height,
-    .digest = pane_mounts_digest,
     .draw = pane_mounts_draw,
     .actions = pane_mounts_actions,
     .nactions = nitems(pane_mounts_actions),

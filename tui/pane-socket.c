@@ -22,39 +22,6 @@ pane_socket_height(const struct dash *d)
 	return d->model != NULL && d->model->socket.nports > 0 ? 5 : 4;
 }
 
-static uint64_t
-pane_socket_digest(const struct dash *d)
-{
-	const struct model_socket *s = &d->model->socket;
-	const struct model_docker *k = &d->model->docker;
-	uint64_t h = DRAW_HASH_INIT;
-	int i;
-
-	h = draw_hash_str(h, s->path);
-	h = draw_hash_str(h, s->source);
-	h = draw_hash_str(h, s->mode);
-	h = draw_hash_int(h, s->healthy);
-	h = draw_hash_int(h, (long long)(s->ping_ms * 10));
-	h = draw_hash_str(h, s->error);
-	h = draw_hash_str(h, s->api_version);
-	h = draw_hash_str(h, s->engine_version);
-	h = draw_hash_str(h, s->context);
-	h = draw_hash_int(h, s->context_current);
-	h = draw_hash_int(h, s->restarts);
-	for (i = 0; i < s->nports; i++) {
-		h = draw_hash_int(h, s->ports[i].host_port);
-		h = draw_hash_int(h, s->ports[i].container_port);
-		h = draw_hash_str(h, s->ports[i].container);
-		h = draw_hash_str(h, s->ports[i].state);
-		h = draw_hash_str(h, s->ports[i].error);
-	}
-	h = draw_hash_int(h, k->conn);
-	h = draw_hash_str(h, k->endpoint);
-	h = draw_hash_str(h, k->version);
-	h = draw_hash_str(h, k->api_version);
-	return draw_hash_str(h, k->error);
-}
-
 /* "Ports 8080→80 web · 5432 in use (db) · 53/udp not forwarded" */
 static void
 pane_socket_ports(WINDOW *w, int y, int cols, const struct model_socket *s)
@@ -94,7 +61,8 @@ pane_socket_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	char *endpoint = NULL;
 	int x, y = 1;
 
-	draw_rule(w, 0, 0, cols, "3 Socket", d->focus == 2, s->source);
+	draw_rule(w, 0, 0, cols, "3 Socket", dash_pane_focused(d, &pane_socket),
+	          s->source);
 	if (rows < 2)
 		return;
 	if (path == NULL && k->endpoint != NULL &&
@@ -184,7 +152,6 @@ const struct pane pane_socket = {
     .title = "Socket",
     .scope = KEY_SCOPE_SOCKET,
     .height = pane_socket_height,
-    .digest = pane_socket_digest,
     .draw = pane_socket_draw,
     .actions = pane_socket_actions,
     .nactions = nitems(pane_socket_actions),

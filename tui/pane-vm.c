@@ -54,43 +54,6 @@ pane_vm_key_shown(const struct dash *d, enum key_action a)
 	}
 }
 
-static uint64_t
-pane_vm_digest(const struct dash *d)
-{
-	const struct model_vm *v = &d->model->vm;
-	uint64_t h = DRAW_HASH_INIT;
-	int i;
-
-	h = draw_hash_int(h, v->conn);
-	h = draw_hash_str(h, v->uri);
-	h = draw_hash_str(h, v->conn_error);
-	h = draw_hash_int(h, v->retry_in_s);
-	h = draw_hash_str(h, v->domain);
-	h = draw_hash_int(h, v->state);
-	h = draw_hash_str(h, v->reason);
-	h = draw_hash_str(h, v->accel);
-	h = draw_hash_int(h, v->vcpus * 10000 + v->vcpus_max * 100 +
-	                         v->vcpus_pending);
-	h = draw_hash_int(h, (long long)v->mem_current);
-	h = draw_hash_int(h, (long long)v->mem_max);
-	h = draw_hash_int(h, (long long)v->mem_pending);
-	h = draw_hash_int(h, (long long)v->mem_used);
-	h = draw_hash_int(h, (long long)v->disk_capacity);
-	h = draw_hash_int(h, (long long)v->disk_allocation);
-	h = draw_hash_int(h, (long long)(v->cpu_pct * 10));
-	h = draw_hash_int(h, (long long)(v->uptime_s / 60));
-	h = draw_hash_str(h, v->ip);
-	h = draw_hash_str(h, v->operation);
-	h = draw_hash_int(h, v->host_cpus);
-	for (i = 0; i < v->cpu_hist.n; i++)
-		h = draw_hash_int(
-		    h, (long long)model_history_get(&v->cpu_hist, i));
-	for (i = 0; i < v->mem_hist.n; i++)
-		h = draw_hash_int(
-		    h, (long long)model_history_get(&v->mem_hist, i));
-	return h;
-}
-
 /* "kvm", "tcg": what accelerates the guest, or a dash. */
 static const char *
 pane_vm_accel(const struct model_vm *v)
@@ -115,7 +78,7 @@ pane_vm_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		         v->uri != NULL ? v->uri : "",
 		         v->domain != NULL ? " / " : "",
 		         v->domain != NULL ? v->domain : "");
-	draw_rule(w, 0, 0, cols, "1 VM", d->focus == 0, right);
+	draw_rule(w, 0, 0, cols, "1 VM", dash_pane_focused(d, &pane_vm), right);
 	if (rows < 2)
 		return;
 	if (v->conn != MODEL_CONN_UP) {
@@ -301,7 +264,6 @@ const struct pane pane_vm = {
     .title = "VM",
     .scope = KEY_SCOPE_VM,
     .height = pane_vm_height,
-    .digest = pane_vm_digest,
     .draw = pane_vm_draw,
     .actions = pane_vm_actions,
     .nactions = nitems(pane_vm_actions),

@@ -46,24 +46,6 @@ view_inspect_find(const struct dash *d)
 	return NULL;
 }
 
-static uint64_t
-view_inspect_digest(const struct dash *d)
-{
-	const struct view_inspect_data *v = d->view_data;
-	const struct model_container *c = view_inspect_find(d);
-	uint64_t h = draw_hash_int(DRAW_HASH_INIT, v->top);
-
-	if (c == NULL)
-		return h;
-	h = draw_hash_str(h, c->state);
-	h = draw_hash_str(h, c->status);
-	h = draw_hash_int(h, (long long)(c->cpu_pct * 10));
-	h = draw_hash_int(h, (long long)c->mem_used >> 16);
-	h = draw_hash_int(h, (long long)c->pids);
-	h = draw_hash_int(h, (long long)(c->rx_bps + c->tx_bps));
-	return draw_hash_int(h, (long long)(c->rd_bps + c->wr_bps));
-}
-
 static void
 view_inspect_line(WINDOW *w, int *y, int rows, int top, int cols,
                   const char *key, const char *value)
@@ -207,7 +189,7 @@ view_inspect_close(struct dash *d)
 const struct view view_inspect = {
     .name = "inspect",
     .title = "Details",
-    .digest = view_inspect_digest,
+    .scope = KEY_SCOPE_NSCOPES,
     .draw = view_inspect_draw,
     .actions = view_inspect_actions,
     .nactions = nitems(view_inspect_actions),

@@ -100,26 +100,6 @@ view_logs_rows(const struct dash *d, int w, struct view_logs_row **rows)
 	return n;
 }
 
-static uint64_t
-view_logs_digest(const struct dash *d)
-{
-	const struct view_logs_data *v = d->view_data;
-	const struct model_logs *l = view_logs_model(d);
-	uint64_t h = DRAW_HASH_INIT;
-
-	h = draw_hash_int(h, v->follow * 2 + v->wrap);
-	h = draw_hash_int(h, v->top);
-	h = draw_hash_str(h, v->search);
-	h = draw_hash_int(h, v->match);
-	if (l != NULL) {
-		h = draw_hash_int(h, (long long)l->seq);
-		h = draw_hash_int(h, (long long)l->nlines);
-		h = draw_hash_int(h, l->following * 2 + l->truncated);
-		h = draw_hash_str(h, l->error);
-	}
-	return draw_hash_int(h, d->model->docker.conn);
-}
-
 static void
 view_logs_draw(struct dash *d, WINDOW *w, int rows, int cols)
 {
@@ -394,7 +374,7 @@ view_logs_close(struct dash *d)
 const struct view view_logs = {
     .name = "logs",
     .title = "Logs",
-    .digest = view_logs_digest,
+    .scope = KEY_SCOPE_LOGS,
     .draw = view_logs_draw,
     .actions = view_logs_actions,
     .nactions = nitems(view_logs_actions),

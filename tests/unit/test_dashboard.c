@@ -2,8 +2,8 @@
  * test_dashboard.c: the pure parts of the dashboard: key names, the key
  * table and its remapping from config.yaml (with file:line:col errors),
  * scope lookup, the layout for each terminal size, and the text helpers
- * (display widths, cutting, hashes). The screens themselves are tested
- * through tmux in tests/tui/.
+ * (display widths, cutting, hashes, a window's digest). The screens
+ * themselves are tested through tmux in tests/tui/.
  */
 
 #include "config.h"
@@ -220,7 +220,7 @@ layout_dash(struct dash *d, int rows, int cols)
 	d->model = model_new();
 	d->rows = rows;
 	d->cols = cols;
-	d->focus = DASH_NPANES - 1;
+	d->focus = dash_pane_main();
 }
 
 static void
@@ -306,16 +306,69 @@ test_text(void **state)
 	assert_int_equal(draw_width("\xe6\x97\xa5\xe6\x9c\xac"), 2);
 	draw_init(0);
 
-	a = draw_hash_str(DRAW_HASH_INIT, "running");
-	b = draw_hash_str(DRAW_HASH_INIT, "runninh");
+	a = draw_hash(DRAW_HASH_INIT, "running", 7);
+	b = draw_hash(DRAW_HASH_INIT, "runninh", 7);
 	assert_true(a != b);
-	assert_true(draw_hash_str(DRAW_HASH_INIT, NULL) !=
-	            draw_hash_str(DRAW_HASH_INIT, ""));
-	assert_true(draw_hash_int(DRAW_HASH_INIT, 1) !=
-	            draw_hash_int(DRAW_HASH_INIT, 2));
-	/* Order matters: "ab","c" is not "a","bc". */
-	assert_true(draw_hash_str(draw_hash_str(DRAW_HASH_INIT, "ab"), "c") !=
-	            draw_hash_str(draw_hash_str(DRAW_HASH_INIT, "a"), "bc"));
+	assert_true(draw_hash(DRAW_HASH_INIT, "", 0) == DRAW_HASH_INIT);
+}
+
+/*
+ * A window's digest moves with whatever is drawn into it (a character, an
+ * attribute, a wide character), and only then: redraw needs no list of
+ * fields.
+ */
+static void
+test_digest(void **state)
+{
+	FILE *out, *in;
+	SCREEN *scr;
+	WINDOW *w;
+	uint64_t blank, a, b;
+
+	(void)state;
+	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
+		skip();
+	out = fopen("/dev/null", "w");
+	in = fopen("/dev/null", "r");
+	assert_non_null(out);
+	assert_non_null(in);
+	if ((scr = newterm("xterm", out, in)) == NULL) {
+		fclose(out);
+		fclose(in);
+		skip();
+	}
+	draw_init(0);
+	w = newwin(3, 20, 0, 0);
+	assert_non_null(w);
+	blank = draw_digest(w);
+	assert_true(draw_digest(w) == blank);
+
+	draw_text(w, 1, 2, 10, 0, "running");
+	a = draw_digest(w);
+	assert_true(a != blank);
+	werase(w);
+	draw_text(w, 1, 2, 10, 0, "running");
+	assert_true(draw_digest(w) == a); /* the same drawing, the same hash */
+	werase(w);
+	draw_text(w, 1, 2, 10, 0, "runninh");
+	assert_true(draw_digest(w) != a);
+	werase(w);
+	draw_text(w, 1, 2, 10, (int)A_BOLD, "running");
+	assert_true(draw_digest(w) != a);
+	werase(w);
+	draw_text(w, 1, 2, 10, 0, "\xe6\x97\xa5"); /* 日 */
+	b = draw_digest(w);
+	werase(w);
+	draw_text(w, 1, 2, 10, 0, "\xe6\x9c\xac"); /* 本 */
+	assert_true(draw_digest(w) != b);
+	werase(w);
+	assert_true(draw_digest(w) == blank);
+
+	delwin(w);
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
 }
 
 int
@@ -328,6 +381,7 @@ main(void)
 	    cmocka_unit_test(test_key_remap),
 	    cmocka_unit_test(test_key_errors),
 	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_digest),
 	    cmocka_unit_test(test_text),
 	};
 

@@ -425,6 +425,7 @@ mounts_check_present(struct mounts *m, virDomainPtr dom)
 	size_t i;
 	int found;
 
+	BERTH_ASSERT_LOCKED(&m->conn_lock);
 	if (m->xml_checked)
 		return;
 	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL)

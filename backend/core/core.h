@@ -12,7 +12,9 @@
 
 /*
  * model.c: the immutable snapshot the engine publishes and the TUI renders.
- * A snapshot is refcounted; readers hold a reference while drawing.
+ * A snapshot is refcounted; readers hold a reference while drawing. The
+ * engine thread builds it (each component's fill), seals it (model_seal)
+ * and publishes it; after that it is only read, from any thread.
  */
 #define MODEL_HISTORY 120
 
@@ -233,6 +235,13 @@ struct model_profile_state {
 
 struct model {
 	int refs;
+	/*
+	 * Set by model_seal when the engine publishes the snapshot; from
+	 * then on nobody writes it. Debug builds keep a digest in seal and
+	 * check it in model_ref and at the last model_unref.
+	 */
+	int frozen;
+	uint64_t seal;
 	uint64_t seq; /* increases with every published snapshot */
 	char *profile;
 	uint64_t refresh_ms;
@@ -253,6 +262,7 @@ struct model {
 struct model *model_new(void);
 struct model *model_ref(struct model *);
 void model_unref(struct model *);
+void model_seal(struct model *);
 void model_vm_copy(struct model_vm *, const struct model_vm *);
 void model_vm_clear(struct model_vm *);
 void model_mount_copy(struct model_mount *, const struct model_mount *);

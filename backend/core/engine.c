@@ -7,6 +7,14 @@
  * The same engine runs without a thread for one-shot CLI commands:
  * engine_run_once() ticks every component and waits until their first
  * refresh has landed, then the caller reads engine_snapshot().
+ *
+ * Threads: the thread that made the engine (the UI) calls engine_start,
+ * engine_ack_wake, engine_stop and engine_free; any thread may call
+ * engine_send and engine_snapshot. Everything else, every component
+ * callback included, runs on the engine's owner: its thread while it
+ * runs, else the caller of engine_run_once (or engine_free, which
+ * destroys the components after the thread has ended). Debug builds
+ * assert this (berth_assert_thread, util.h).
  */
 
 #include "config.h"
@@ -43,6 +51,8 @@ struct engine {
 	int threaded;
 	pthread_t thread;
 	int running;
+	pthread_t creator; /* made the engine: starts, stops, frees it */
+	pthread_t owner;   /* runs the components (debug checks only) */
 
 	pthread_mutex_t lock;
 	int cmd_pipe[2];  /* UI -> engine: a command is queued */
@@ -89,6 +99,8 @@ engine_create(struct profile *profile, int threaded)
 
 	e->profile = profile;
 	e->threaded = threaded;
+	berth_set_thread(&e->creator);
+	berth_set_thread(&e->owner);
 	pthread_mutex_init(&e->lock, NULL);
 	if (pipe(e->cmd_pipe) != 0 || pipe(e->wake_pipe) != 0)
 		fatal("pipe: %s", strerror(errno));
@@ -142,9 +154,11 @@ engine_components_destroy(struct engine *e)
 	}
 }
 
+/* The profile in use; it changes with a switch, on the engine thread. */
 const struct profile *
 engine_profile(const struct engine *e)
 {
+	berth_assert_thread(&e->owner);
 	return e->profile;
 }
 
@@ -173,6 +187,7 @@ engine_ack_wake(struct engine *e)
 {
 	char buf[64];
 
+	berth_assert_thread(&e->creator);
 	while (read(e->wake_pipe[0], buf, sizeof buf) > 0)
 		;
 	pthread_mutex_lock(&e->lock);
@@ -196,6 +211,7 @@ engine_snapshot(struct engine *e)
 void
 engine_changed(struct engine *e)
 {
+	berth_assert_thread(&e->owner);
 	e->changed = 1;
 }
 
@@ -205,6 +221,7 @@ engine_message(struct engine *e, int level, const char *fmt, ...)
 	struct model_message *msg;
 	va_list ap;
 
+	berth_assert_thread(&e->owner);
 	if (e->nmessages == ENGINE_MAX_MESSAGES) {
 		free(e->messages[0].text);
 		memmove(e->messages, e->messages + 1,
@@ -256,6 +273,7 @@ engine_switch_profile(struct engine *e, const char *name, char **cause)
 {
 	struct profile *p;
 
+	berth_assert_thread(&e->owner);
 	if ((p = profile_open(name, cause)) == NULL)
 		return -1;
 	engine_components_destroy(e);
@@ -325,7 +343,10 @@ engine_drain_commands(struct engine *e)
 	free(q);
 }
 
-/* Build a new snapshot from every component and make it current. */
+/*
+ * Build a new snapshot from every component and make it current. Once
+ * sealed it is never written again: readers share it without a lock.
+ */
 static void
 engine_publish(struct engine *e)
 {
@@ -334,6 +355,7 @@ engine_publish(struct engine *e)
 	char b = 'w';
 	int wake = 0;
 
+	berth_assert_thread(&e->owner);
 	m->seq = ++e->seq;
 	m->profile = xstrdup(e->profile->name);
 	m->refresh_ms = e->interval_ms;
@@ -353,6 +375,7 @@ engine_publish(struct engine *e)
 		if (c->fill != NULL && e->state[i] != NULL)
 			c->fill(e->state[i], m);
 	}
+	model_seal(m);
 	pthread_mutex_lock(&e->lock);
 	old = e->current;
 	e->current = m;
@@ -378,6 +401,7 @@ engine_pass(struct engine *e, int max_wait_ms)
 	uint64_t now;
 	size_t i;
 
+	berth_assert_thread(&e->owner);
 	if (!e->created) {
 		engine_components_create(e);
 		e->changed = 1;
@@ -435,6 +459,7 @@ engine_main(void *arg)
 {
 	struct engine *e = arg;
 
+	berth_set_thread(&e->owner);
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
 		if (e->stop) {
@@ -450,6 +475,7 @@ engine_main(void *arg)
 void
 engine_start(struct engine *e)
 {
+	berth_assert_thread(&e->creator);
 	if (!e->threaded || e->running)
 		return;
 	if (pthread_create(&e->thread, NULL, engine_main, e) != 0)
@@ -462,6 +488,7 @@ engine_stop(struct engine *e)
 {
 	char b = 's';
 
+	berth_assert_thread(&e->creator);
 	if (!e->running)
 		return;
 	pthread_mutex_lock(&e->lock);
@@ -471,6 +498,8 @@ engine_stop(struct engine *e)
 		fatal("engine pipe: %s", strerror(errno));
 	pthread_join(e->thread, NULL);
 	e->running = 0;
+	/* the components are the caller's again (engine_free destroys them) */
+	berth_set_thread(&e->owner);
 }
 
 static int
@@ -497,6 +526,9 @@ engine_run_pending(struct engine *e, uint64_t timeout_ms)
 {
 	uint64_t deadline = util_mono_ms() + timeout_ms;
 
+	/* not beside a running engine thread: the caller owns the engine */
+	BERTH_ASSERT(!e->running);
+	berth_assert_thread(&e->owner);
 	do {
 		engine_pass(e, 50);
 		if (e->nqueue > 0)

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,10 +83,90 @@ model_new(void)
 	return m;
 }
 
+#ifdef BERTH_DEBUG
+static uint64_t
+model_digest_bytes(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * What a sealed snapshot must keep: struct model itself (the VM, socket
+ * and Docker parts are in it by value) but its refcount, and every array
+ * it points to, element by element. Strings are not followed.
+ */
+static uint64_t
+model_digest(const struct model *m)
+{
+	const size_t from = offsetof(struct model, frozen);
+	struct model top;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	/* bytes, padding included, and not refs: other threads change it */
+	memcpy((char *)&top + from, (const char *)m + from, sizeof top - from);
+	top.seal = 0;
+	h = model_digest_bytes(h, (char *)&top + from, sizeof top - from);
+	h = model_digest_bytes(h, m->vm.vcpu_pct,
+	                       (size_t)m->vm.nvcpu_pct * sizeof(double));
+	h = model_digest_bytes(h, m->mounts, m->nmounts * sizeof *m->mounts);
+	h = model_digest_bytes(h, m->socket.ports,
+	                       (size_t)m->socket.nports *
+	                           sizeof *m->socket.ports);
+	h = model_digest_bytes(h, m->docker.containers,
+	                       m->docker.ncontainers *
+	                           sizeof *m->docker.containers);
+	for (i = 0; i < m->docker.ncontainers; i++)
+		h = model_digest_bytes(h, m->docker.containers[i].ports,
+		                       m->docker.containers[i].nports *
+		                           sizeof(struct model_port));
+	h = model_digest_bytes(h, m->docker.logs.lines,
+	                       m->docker.logs.nlines *
+	                           sizeof *m->docker.logs.lines);
+	h = model_digest_bytes(h, m->messages,
+	                       m->nmessages * sizeof *m->messages);
+	h = model_digest_bytes(h, m->profiles,
+	                       m->nprofiles * sizeof *m->profiles);
+	return h;
+}
+#endif
+
+/*
+ * The engine publishes m: nobody writes it any more (debug builds note
+ * what it holds, to check that at every model_ref and the last unref).
+ */
+void
+model_seal(struct model *m)
+{
+	BERTH_ASSERT(!m->frozen);
+	m->frozen = 1;
+#ifdef BERTH_DEBUG
+	m->seal = model_digest(m);
+#endif
+}
+
+/* Debug builds: a sealed snapshot is as it was published. */
+static void
+model_check(const struct model *m)
+{
+	BERTH_ASSERT(!m->frozen || model_digest(m) == m->seal);
+}
+
 struct model *
 model_ref(struct model *m)
 {
-	__atomic_add_fetch(&m->refs, 1, __ATOMIC_ACQ_REL);
+	int refs = __atomic_add_fetch(&m->refs, 1, __ATOMIC_ACQ_REL);
+
+	BERTH_ASSERT(refs > 1); /* a reference to take one from */
+	(void)refs;
+	model_check(m);
 	return m;
 }
 
@@ -93,9 +174,15 @@ void
 model_unref(struct model *m)
 {
 	size_t i;
+	int refs;
 
-	if (m == NULL || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0)
+	if (m == NULL)
 		return;
+	refs = __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL);
+	BERTH_ASSERT(refs >= 0); /* one unref too many */
+	if (refs != 0)
+		return;
+	model_check(m);
 	free(m->profile);
 	free(m->theme);
 	model_vm_clear(&m->vm);

@@ -165,6 +165,7 @@ mounts_guest_check_xml(struct mounts_guest *g, virDomainPtr dom)
 	int parsed;
 	size_t i;
 
+	BERTH_ASSERT_LOCKED(&g->conn_lock);
 	if (g->xml_checked)
 		return;
 	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL)

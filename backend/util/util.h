@@ -21,6 +21,34 @@
 #define BERTH_PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
 #define nitems(a)              (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Debug checks, on with --enable-debug (BERTH_DEBUG; ./check's ASan build
+ * has it), nothing at all otherwise. They state the threading rules of
+ * doc/ARCHITECTURE.md where they can be checked:
+ *   BERTH_ASSERT(e)          an invariant;
+ *   BERTH_ASSERT_LOCKED(m)   the pthread mutex m is held (by some thread:
+ *                            a default mutex does not say by which);
+ *   berth_set_thread(t)      the calling thread owns what *t guards;
+ *   berth_assert_thread(t)   the caller is that thread.
+ */
+#ifdef BERTH_DEBUG
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#define BERTH_ASSERT(e)        assert(e)
+#define BERTH_ASSERT_LOCKED(m) assert(pthread_mutex_trylock(m) == EBUSY)
+#define berth_set_thread(t)                                                    \
+	__atomic_store_n((t), pthread_self(), __ATOMIC_RELEASE)
+#define berth_assert_thread(t)                                                 \
+	assert(pthread_equal(__atomic_load_n((t), __ATOMIC_ACQUIRE),           \
+	                     pthread_self()))
+#else
+#define BERTH_ASSERT(e)        ((void)0)
+#define BERTH_ASSERT_LOCKED(m) ((void)0)
+#define berth_set_thread(t)    ((void)0)
+#define berth_assert_thread(t) ((void)0)
+#endif
+
 /* Exit codes, documented in berth(1). */
 #define BERTH_EXIT_OK     0
 #define BERTH_EXIT_FAILED 1

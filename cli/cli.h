@@ -1,55 +1,134 @@
 /*
- * cli.h: berth's command line: the command table (cmd.c), the options every
- * command shares, and the subcommands (cmd-*.c). main.c runs one command or
- * the dashboard.
+ * cli.h: berth's command line: the command table (cmd.c), its one option
+ * parser (cmd-args.c) and the commands (cmd-*.c). main.c runs one command
+ * or the dashboard.
  */
 
 #ifndef BERTH_CLI_H
 #define BERTH_CLI_H
 
-#include <getopt.h>
-
 #include "tui/tui.h"
 
 /*
- * A CLI subcommand. `exec` gets argv starting at the subcommand's name and
- * returns an exit code (BERTH_EXIT_*).
+ * What an argument or an option's value names: what Tab offers on the ':'
+ * line and what shell completion will offer (issue 16).
  */
-struct cmd_entry {
+enum cmd_kind {
+	CMD_KIND_NONE, /* free text: a number, a size, a duration */
+	CMD_KIND_COMMAND,
+	CMD_KIND_PROFILE,
+	CMD_KIND_THEME,
+	CMD_KIND_CONTAINER,
+	CMD_KIND_MOUNT,
+	CMD_KIND_IMAGE,
+	CMD_KIND_FILE,
+};
+
+/* cmd_option flags. */
+#define CMD_OPT_HIDDEN 0x1 /* for tests and berth's own children: unlisted */
+#define CMD_OPT_FINAL  0x2 /* ends parsing at once (-h, -V) */
+
+/*
+ * One option of a command: its letter and long name (either may be
+ * missing), the name of its value (NULL for a flag), its help line and
+ * what its value names. A list of them ends with an all-zero entry.
+ */
+struct cmd_option {
+	int ch;
 	const char *name;
-	const char *usage; /* arguments, after "berth NAME " */
-	const char *help;  /* one line for berth --help */
-	int (*exec)(struct cmd_ctx *, int, char **);
+	const char *value;
+	const char *help;
+	enum cmd_kind kind;
+	int flags;
 };
 
 /*
- * A second-level subcommand (berth profile list, berth theme validate…):
- * its name, usage, how many arguments it takes after its name (-1 = any)
- * and what runs it (argv starts at its name).
+ * A command as the dashboard's ':' line runs it (tui/dialog-command.c):
+ * its arguments after ":NAME ", how many it takes (-1: any), what the
+ * first one completes to (a kind, or fixed words) and what runs it
+ * through the engine (argv starts at the command's name).
  */
-struct cmd_sub {
+struct dash;
+struct cmd_line {
+	const char *args;
+	const char *help;
+	int min_args, max_args;
+	enum cmd_kind kind;
+	const char *const *words;
+	int (*run)(struct dash *, int, char **);
+};
+
+/*
+ * What the parser made of a command line: the options given, in order
+ * (each with its value), and the arguments. argv is NULL-terminated; nwords
+ * counts every word after the command's name, options included.
+ */
+struct cmd_args_value {
+	const struct cmd_option *opt;
+	char *value;
+};
+struct cmd_args {
+	int argc;
+	char **argv;
+	int nwords;
+	size_t nvalues;
+	struct cmd_args_value *values;
+};
+
+/* cmd_entry flags. */
+#define CMD_LINE_ONLY 0x1 /* a ':' line command the CLI does not have */
+#define CMD_MAIN      0x2 /* berth's own options, before any command */
+
+/*
+ * A command: the one table (cmd_table) drives the CLI, its --help and
+ * berth(1)'s synopsis, the dashboard's ':' line and completion.
+ *
+ * usage is the text after "berth NAME " in usage messages; args the
+ * arguments alone (the options come from the table). Options are read
+ * until opts_until arguments were seen (-1: anywhere, 0: only before the
+ * first); a command with subs runs the one its first argument names.
+ * exec gets the parsed command line and returns an exit code
+ * (BERTH_EXIT_*).
+ */
+struct cmd_entry {
 	const char *name;
 	const char *usage;
+	const char *args;
+	const char *help;
+	const struct cmd_option *options;
 	int min_args, max_args;
-	int (*exec)(struct cmd_ctx *, int, char **);
+	int opts_until;
+	enum cmd_kind kind;
+	const char *const *words;
+	const struct cmd_entry *subs; /* ends with a NULL name */
+	int flags;
+	int (*exec)(struct cmd_ctx *, struct cmd_args *);
+	const struct cmd_line *line;
 };
+
+/* cmd-args.c */
+extern const struct cmd_option cmd_args_common[];
+int cmd_args_parse(struct cmd_ctx *, const struct cmd_entry *,
+                   const struct cmd_entry *, int, char **, struct cmd_args *);
+int cmd_args_has(const struct cmd_args *, const char *);
+const char *cmd_args_get(const struct cmd_args *, const char *);
+void cmd_args_free(struct cmd_args *);
 
 /* cmd.c */
 extern const struct cmd_entry *const cmd_table[];
+extern const struct cmd_entry cmd_main_entry;
+extern const struct cmd_entry cmd_help_entry;
 const struct cmd_entry *cmd_find(const char *);
 int cmd_run(struct cmd_ctx *, int, char **);
 void cmd_usage(FILE *);
 int cmd_usage_error(const struct cmd_entry *, const char *, ...)
     BERTH_PRINTFLIKE(2, 3);
-int cmd_getopt(struct cmd_ctx *, const struct cmd_entry *, int, char **,
-               const char *, const struct option *, int *);
+void cmd_help(const struct cmd_entry *, FILE *);
 int cmd_isatty_stdout(void);
 int cmd_profile_name_ok(const struct cmd_ctx *);
 struct profile *cmd_profile_open(const struct cmd_ctx *);
 int cmd_profile_exists(const struct cmd_ctx *);
 char **cmd_profile_names(size_t *);
-int cmd_run_sub(struct cmd_ctx *, const struct cmd_entry *,
-                const struct cmd_sub *, size_t, int, char **);
 pid_t cmd_detach(const char *);
 
 /* The subcommands (cmd-*.c). */
@@ -79,6 +158,6 @@ void cmd_image_progress(void *, const struct image_progress *);
 extern const struct cmd_entry cmd_create_entry; /* cmd-create.c */
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_console_log_entry;
-int cmd_create_first_start(struct cmd_ctx *, int, char **);
+int cmd_create_first_start(struct cmd_ctx *, struct cmd_args *);
 
 #endif /* BERTH_CLI_H */

@@ -18,9 +18,9 @@
 #include "socket/socket.h"
 #include "cli/cli.h"
 
-static int cmd_create_exec(struct cmd_ctx *, int, char **);
-static int cmd_delete_exec(struct cmd_ctx *, int, char **);
-static int cmd_console_log_exec(struct cmd_ctx *, int, char **);
+static int cmd_create_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_delete_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_console_log_exec(struct cmd_ctx *, struct cmd_args *);
 
 const struct cmd_entry cmd_create_entry = {
     .name = "create",
@@ -32,12 +32,24 @@ const struct cmd_entry cmd_delete_entry = {
     .name = "delete",
     .usage = "[--data] [--yes]",
     .help = "delete the VM and its system disk (--data: the data disk too)",
+    .options =
+        (const struct cmd_option[]){
+            {0, "data", NULL, "the data disk, ssh key and Docker context too",
+             CMD_KIND_NONE, 0},
+            {'y', "yes", NULL, "do not ask", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
     .exec = cmd_delete_exec,
 };
 const struct cmd_entry cmd_console_log_entry = {
     .name = "console-log",
     .usage = "[-n LINES]",
     .help = "print the tail of the VM's serial console log",
+    .options =
+        (const struct cmd_option[]){
+            {'n', NULL, "LINES", "how many lines (40)", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
     .exec = cmd_console_log_exec,
 };
 
@@ -123,21 +135,15 @@ cmd_create_finish(struct vm *vm, struct profile *p, int rc, char *cause,
 }
 
 static int
-cmd_create_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_create_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct cmd_create_state s = {isatty(STDERR_FILENO), 0, 0};
 	struct profile *p;
 	struct vm *vm;
 	char *cause = NULL;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cmd_getopt(ctx, &cmd_create_entry, argc, argv, "", NULL,
-	                        NULL)) != -1)
-		return ch == 'h' ? BERTH_EXIT_OK : BERTH_EXIT_USAGE;
-	if (optind < argc)
-		return cmd_usage_error(&cmd_create_entry,
-		                       "unexpected argument '%s'",
-		                       argv[optind]);
+	(void)a;
 	if ((vm = cmd_create_open(ctx, "create", &p, &rc)) == NULL)
 		return rc;
 	rc = create_vm(vm, p, cmd_create_report, &s, &cause);
@@ -160,7 +166,7 @@ cmd_create_exec(struct cmd_ctx *ctx, int argc, char **argv)
  * from an image), so the caller does a plain start.
  */
 int
-cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_create_first_start(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct cmd_create_state s = {isatty(STDERR_FILENO), 0, 0};
 	struct profile *p;
@@ -169,8 +175,12 @@ cmd_create_first_start(struct cmd_ctx *ctx, int argc, char **argv)
 	char *cause = NULL;
 	int rc, fresh;
 
-	if (argc > 1)
-		return -1; /* options: the plain start parses them */
+	/*
+	 * Only a bare `berth start` (as before the table: any word after
+	 * start, even -p, left it to the plain start).
+	 */
+	if (a->nwords > 0)
+		return -1;
 	if ((vm = cmd_create_open(ctx, "start", &p, &rc)) == NULL)
 		return rc == BERTH_EXIT_USAGE
 		           ? rc
@@ -212,34 +222,15 @@ cmd_delete_confirm(const char *q)
 }
 
 static int
-cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_delete_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"data", no_argument, NULL, 'd'},
-	    {"yes", no_argument, NULL, 'y'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct profile *p;
 	struct model_vm m;
 	struct vm *vm;
 	char *cause = NULL, *q, *dir, *data_path;
-	int ch, data = 0, yes = 0, rc, have_data;
+	int data = cmd_args_has(a, "data"), yes = cmd_args_has(a, "yes");
+	int rc, have_data;
 
-	while ((ch = cmd_getopt(ctx, &cmd_delete_entry, argc, argv, "y",
-	                        longopts, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == 'd')
-			data = 1;
-		else if (ch == 'y')
-			yes = 1;
-		else
-			return BERTH_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cmd_usage_error(&cmd_delete_entry,
-		                       "unexpected argument '%s'",
-		                       argv[optind]);
 	if ((vm = cmd_create_open(ctx, "delete", &p, &rc)) == NULL)
 		return rc;
 	memset(&m, 0, sizeof m);
@@ -307,33 +298,25 @@ out:
 }
 
 static int
-cmd_console_log_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_console_log_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct profile *p;
 	char *cause = NULL, *dir, *path, *s, *clean;
-	const char *start;
+	const char *start, *n;
 	long lines = 40;
-	size_t len;
-	int ch;
+	size_t len, i;
 
-	while ((ch = cmd_getopt(ctx, &cmd_console_log_entry, argc, argv,
-	                        "n:", NULL, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch != 'n')
-			return BERTH_EXIT_USAGE;
+	/* Each -n is checked, as given; the last one counts. */
+	for (i = 0; i < a->nvalues; i++) {
+		n = a->values[i].value;
 		errno = 0;
-		lines = strtol(optarg, &s, 10);
+		lines = strtol(n, &s, 10);
 		if (errno != 0 || *s != '\0' || lines < 1)
 			return cmd_usage_error(&cmd_console_log_entry,
 			                       "-n wants a positive number, "
 			                       "not '%s'",
-			                       optarg);
+			                       n);
 	}
-	if (optind < argc)
-		return cmd_usage_error(&cmd_console_log_entry,
-		                       "unexpected argument '%s'",
-		                       argv[optind]);
 	if ((p = cmd_profile_open(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
 	dir = paths_state_dir(p->name);

@@ -183,17 +183,28 @@ cmd_docker_ports(const struct model_container *c)
 	return out;
 }
 
-/* Parse --interval; prints a usage error and returns -1 when bad. */
+/*
+ * Parse each --interval given, in order (the last one counts); prints a
+ * usage error and returns -1 at a bad one.
+ */
 static int
-cmd_docker_interval(const struct cmd_entry *c, const char *arg, uint64_t *ms)
+cmd_docker_interval(const struct cmd_entry *c, const struct cmd_args *a,
+                    uint64_t *ms)
 {
 	char *cause = NULL;
+	size_t i;
 
-	if (units_parse_duration(arg, ms, &cause) != 0 || *ms < 100) {
-		cmd_usage_error(c, "--interval: %s",
-		                cause != NULL ? cause : "at least 100ms");
-		free(cause);
-		return -1;
+	for (i = 0; i < a->nvalues; i++) {
+		if (!util_streq(a->values[i].opt->name, "interval"))
+			continue;
+		if (units_parse_duration(a->values[i].value, ms, &cause) != 0 ||
+		    *ms < 100) {
+			cmd_usage_error(c, "--interval: %s",
+			                cause != NULL ? cause
+			                              : "at least 100ms");
+			free(cause);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -310,40 +321,20 @@ cmd_ps_watch(struct docker *d, int all, int json, uint64_t interval)
 }
 
 static int
-cmd_ps_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_ps_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"watch", no_argument, NULL, 'w'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct docker *d;
 	struct model_docker md;
-	int ch, all = 0, json = 0, watch = 0, rc = BERTH_EXIT_OK;
+	int all = cmd_args_has(a, "all"), json = cmd_args_has(a, "json");
+	int watch = cmd_args_has(a, "watch"), rc = BERTH_EXIT_OK;
 	uint64_t interval = 2000;
 	size_t i;
 
-	while ((ch = cmd_getopt(ctx, &cmd_ps_entry, argc, argv, "a", longopts,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == '?')
-			return BERTH_EXIT_USAGE;
-		if (ch == 'a')
-			all = 1;
-		else if (ch == 'j')
-			json = 1;
-		else if (ch == 'w')
-			watch = 1;
-		else if (ch == 'i' && cmd_docker_interval(&cmd_ps_entry, optarg,
-		                                          &interval) != 0)
-			return BERTH_EXIT_USAGE;
-	}
-	if (optind < argc)
+	if (cmd_docker_interval(&cmd_ps_entry, a, &interval) != 0)
+		return BERTH_EXIT_USAGE;
+	if (a->argc > 0)
 		return cmd_usage_error(&cmd_ps_entry, "unexpected argument %s",
-		                       argv[optind]);
+		                       a->argv[0]);
 	if ((d = cmd_docker_connect(ctx, &rc, DOCKER_WANT_LIST)) == NULL)
 		return rc;
 	if (watch)
@@ -389,33 +380,31 @@ const struct cmd_entry cmd_ps_entry = {
     .name = "ps",
     .usage = "[-a] [--json] [--watch [--interval DUR]]",
     .help = "list containers (-a: stopped ones too; --watch: live)",
+    .options =
+        (const struct cmd_option[]){
+            {'a', "all", NULL, "stopped containers too", CMD_KIND_NONE, 0},
+            {0, "json", NULL, "print JSON", CMD_KIND_NONE, 0},
+            {0, "watch", NULL, "print the list again whenever it changes",
+             CMD_KIND_NONE, 0},
+            {0, "interval", "DUR",
+             "--watch: list every DUR without events (2s)", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
     .exec = cmd_ps_exec,
 };
 
 static int
-cmd_docker_info_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_docker_info_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct docker *d;
 	struct model_docker md;
-	int ch, json = 0, rc = BERTH_EXIT_OK;
+	int json = cmd_args_has(a, "json"), rc = BERTH_EXIT_OK;
 	char *mem;
 
-	while ((ch = cmd_getopt(ctx, &cmd_docker_info_entry, argc, argv, "",
-	                        longopts, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == '?')
-			return BERTH_EXIT_USAGE;
-		if (ch == 'j')
-			json = 1;
-	}
-	if (optind < argc)
+	if (a->argc > 0)
 		return cmd_usage_error(&cmd_docker_info_entry,
-		                       "unexpected argument %s", argv[optind]);
+		                       "unexpected argument %s", a->argv[0]);
 	if ((d = cmd_docker_connect(
 	         ctx, &rc, DOCKER_WANT_FACTS | DOCKER_WANT_LIST)) == NULL)
 		return rc;
@@ -482,6 +471,12 @@ const struct cmd_entry cmd_docker_info_entry = {
     .name = "docker-info",
     .usage = "[--json]",
     .help = "show the Docker daemon berth talks to and where it came from",
+    .options =
+        (const struct cmd_option[]){
+            {0, "json", NULL, "print JSON", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
     .exec = cmd_docker_info_exec,
 };
 
@@ -516,57 +511,33 @@ cmd_logs_follow(struct docker *d)
 }
 
 static int
-cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_logs_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"follow", no_argument, NULL, 'f'},
-	    {"tail", required_argument, NULL, 'n'},
-	    {"timestamps", no_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct docker *d;
 	long long tail = -1;
-	int ch, follow = 0, timestamps = 0, rc = BERTH_EXIT_OK;
-	char *end, *name = NULL;
+	int follow = cmd_args_has(a, "follow");
+	int timestamps = cmd_args_has(a, "timestamps"), rc = BERTH_EXIT_OK;
+	const char *v;
+	char *end, *name;
+	size_t i;
 
-	/* Options may come before or after the container, as with docker. */
-	while (optind < argc) {
-		ch = cmd_getopt(ctx, &cmd_logs_entry, argc, argv, "fn:t",
-		                longopts, NULL);
-		if (ch == -1) {
-			if (optind < argc) {
-				if (name != NULL)
-					return cmd_usage_error(
-					    &cmd_logs_entry,
-					    "give exactly one container");
-				name = argv[optind++];
-			}
+	for (i = 0; i < a->nvalues; i++) {
+		if (!util_streq(a->values[i].opt->name, "tail"))
+			continue;
+		if (strcmp((v = a->values[i].value), "all") == 0) {
+			tail = -1;
 			continue;
 		}
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == '?')
-			return BERTH_EXIT_USAGE;
-		if (ch == 'f')
-			follow = 1;
-		else if (ch == 't')
-			timestamps = 1;
-		else if (ch == 'n') {
-			if (strcmp(optarg, "all") == 0) {
-				tail = -1;
-				continue;
-			}
-			tail = strtoll(optarg, &end, 10);
-			if (*end != '\0' || tail < 0)
-				return cmd_usage_error(
-				    &cmd_logs_entry,
-				    "--tail needs a number or all, not %s",
-				    optarg);
-		}
+		tail = strtoll(v, &end, 10);
+		if (*end != '\0' || tail < 0)
+			return cmd_usage_error(
+			    &cmd_logs_entry,
+			    "--tail needs a number or all, not %s", v);
 	}
-	if (name == NULL)
+	if (a->argc != 1)
 		return cmd_usage_error(&cmd_logs_entry,
 		                       "give exactly one container");
+	name = a->argv[0];
 	/* Logs need no list: a broken one must not fail them. */
 	if ((d = cmd_docker_connect(ctx, &rc, 0)) == NULL)
 		return rc;
@@ -585,7 +556,22 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_logs_entry = {
     .name = "logs",
     .usage = "CONTAINER [-f] [--tail N] [--timestamps]",
+    .args = "CONTAINER",
     .help = "print a container's logs (-f: follow them)",
+    .options =
+        (const struct cmd_option[]){
+            {'f', "follow", NULL, "follow until the container stops",
+             CMD_KIND_NONE, 0},
+            {'n', "tail", "N", "the last N lines (a number or all)",
+             CMD_KIND_NONE, 0},
+            {'t', "timestamps", NULL, "show each line's time", CMD_KIND_NONE,
+             0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    /* Options before or after the container, as with docker. */
+    .max_args = -1,
+    .opts_until = -1,
+    .kind = CMD_KIND_CONTAINER,
     .exec = cmd_logs_exec,
 };
 
@@ -601,70 +587,40 @@ static const struct cmd_container_action cmd_container_actions[] = {
     {"rm", ENGINE_CMD_CT_REMOVE},
 };
 
-/*
- * berth container's options (-f, -v, -t SECS), which may come before and
- * after the action. Returns -1 to go on, else the exit code to return.
- */
 static int
-cmd_container_opts(struct cmd_ctx *ctx, int argc, char **argv, long long *num,
-                   long long *t)
-{
-	static const struct option longopts[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    {"volumes", no_argument, NULL, 'v'},
-	    {"time", required_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
-	};
-	char *end;
-	int ch;
-
-	while ((ch = cmd_getopt(ctx, &cmd_container_entry, argc, argv,
-	                        "fvt:", longopts, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == '?')
-			return BERTH_EXIT_USAGE;
-		if (ch == 'f')
-			*num |= 1;
-		else if (ch == 'v')
-			*num |= 2;
-		else if (ch == 't') {
-			*t = strtoll(optarg, &end, 10);
-			if (*end != '\0' || *t < 0 || *t > 3600)
-				return cmd_usage_error(
-				    &cmd_container_entry,
-				    "-t needs seconds (0-3600), not %s",
-				    optarg);
-		}
-	}
-	return -1;
-}
-
-static int
-cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_container_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	const struct cmd_container_action *act = NULL;
 	struct docker *d;
 	long long num = 0, t = 0;
+	char *end;
 	int rc, i;
 	size_t k;
 
-	if ((rc = cmd_container_opts(ctx, argc, argv, &num, &t)) >= 0)
-		return rc;
-	if (optind >= argc)
+	if (cmd_args_has(a, "force"))
+		num |= 1;
+	if (cmd_args_has(a, "volumes"))
+		num |= 2;
+	for (k = 0; k < a->nvalues; k++) {
+		if (!util_streq(a->values[k].opt->name, "time"))
+			continue;
+		t = strtoll(a->values[k].value, &end, 10);
+		if (*end != '\0' || t < 0 || t > 3600)
+			return cmd_usage_error(
+			    &cmd_container_entry,
+			    "-t needs seconds (0-3600), not %s",
+			    a->values[k].value);
+	}
+	if (a->argc == 0)
 		return cmd_usage_error(&cmd_container_entry, "no action given");
 	for (k = 0; k < nitems(cmd_container_actions); k++) {
-		if (strcmp(argv[optind], cmd_container_actions[k].name) == 0)
+		if (strcmp(a->argv[0], cmd_container_actions[k].name) == 0)
 			act = &cmd_container_actions[k];
 	}
 	if (act == NULL)
 		return cmd_usage_error(&cmd_container_entry,
-		                       "unknown action %s", argv[optind]);
-	/* Options may also follow the action: berth container rm -f NAME. */
-	optind++;
-	if ((rc = cmd_container_opts(ctx, argc, argv, &num, &t)) >= 0)
-		return rc;
-	if (optind >= argc)
+		                       "unknown action %s", a->argv[0]);
+	if (a->argc < 2)
 		return cmd_usage_error(&cmd_container_entry,
 		                       "no container given");
 	if (act->type == ENGINE_CMD_CT_STOP ||
@@ -672,8 +628,8 @@ cmd_container_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		num = t;
 	if ((d = cmd_docker_connect(ctx, &rc, 0)) == NULL)
 		return rc;
-	for (i = optind; i < argc; i++)
-		docker_action(d, act->type, argv[i], num);
+	for (i = 1; i < a->argc; i++)
+		docker_action(d, act->type, a->argv[i], num);
 	docker_wait(d, 3700000);
 	rc = cmd_docker_rc(d);
 	docker_close(d);
@@ -684,7 +640,23 @@ const struct cmd_entry cmd_container_entry = {
     .name = "container",
     .usage = "start|stop|restart|kill|pause|unpause|rm [-f] [-v] [-t SECS] "
              "NAME...",
+    .args = "start|stop|restart|kill|pause|unpause|rm NAME...",
     .help = "act on containers (the daemon's error is shown as it is)",
+    .options =
+        (const struct cmd_option[]){
+            {'f', "force", NULL, "rm: a running one too", CMD_KIND_NONE, 0},
+            {'v', "volumes", NULL, "rm: its anonymous volumes too",
+             CMD_KIND_NONE, 0},
+            {'t', "time", "SECS", "stop, restart: the grace period",
+             CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    /* Options before and after the action: berth container rm -f NAME. */
+    .max_args = -1,
+    .opts_until = 1,
+    .kind = CMD_KIND_CONTAINER,
+    .words = (const char *const[]){"start", "stop", "restart", "kill", "pause",
+                                   "unpause", "rm", NULL},
     .exec = cmd_container_exec,
 };
 
@@ -814,35 +786,17 @@ cmd_stats_print(const struct model_docker *md, const char *ids, int json)
  * one-shot API calls otherwise); --no-stream prints once.
  */
 static int
-cmd_stats_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_stats_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"no-stream", no_argument, NULL, 'n'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct docker *d;
 	struct model_docker md;
-	int ch, json = 0, once = 0, rc = BERTH_EXIT_OK, samples = 0;
+	int json = cmd_args_has(a, "json"), once = cmd_args_has(a, "no-stream");
+	int rc = BERTH_EXIT_OK, samples = 0;
 	uint64_t interval = 0, next;
 	char *ids;
 
-	while ((ch = cmd_getopt(ctx, &cmd_stats_entry, argc, argv, "", longopts,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == '?')
-			return BERTH_EXIT_USAGE;
-		if (ch == 'n')
-			once = 1;
-		else if (ch == 'j')
-			json = 1;
-		else if (ch == 'i' &&
-		         cmd_docker_interval(&cmd_stats_entry, optarg,
-		                             &interval) != 0)
-			return BERTH_EXIT_USAGE;
-	}
+	if (cmd_docker_interval(&cmd_stats_entry, a, &interval) != 0)
+		return BERTH_EXIT_USAGE;
 	if (interval == 0)
 		interval = once ? 1000 : 2000;
 	if ((d = cmd_docker_connect(ctx, &rc, DOCKER_WANT_LIST)) == NULL)
@@ -853,7 +807,7 @@ cmd_stats_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
-	ids = cmd_stats_ids(&md, argc - optind, argv + optind, &rc);
+	ids = cmd_stats_ids(&md, a->argc, a->argv, &rc);
 	model_docker_clear(&md);
 	if (rc != BERTH_EXIT_OK) {
 		free(ids);
@@ -894,6 +848,17 @@ cmd_stats_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_stats_entry = {
     .name = "stats",
     .usage = "[--no-stream] [--json] [--interval DUR] [CONTAINER...]",
+    .args = "[CONTAINER...]",
     .help = "live CPU, memory, network and block I/O of running containers",
+    .options =
+        (const struct cmd_option[]){
+            {0, "no-stream", NULL, "print once", CMD_KIND_NONE, 0},
+            {0, "json", NULL, "one JSON array a sample", CMD_KIND_NONE, 0},
+            {0, "interval", "DUR", "time between samples (2s; 1s once)",
+             CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
+    .kind = CMD_KIND_CONTAINER,
     .exec = cmd_stats_exec,
 };

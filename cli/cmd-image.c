@@ -15,12 +15,16 @@
 #include "image/image.h"
 #include "cli/cli.h"
 
-static int cmd_image_exec(struct cmd_ctx *, int, char **);
+static int cmd_image_exec(struct cmd_ctx *, struct cmd_args *);
 
 const struct cmd_entry cmd_image_entry = {
     .name = "image",
     .usage = "list | pull | rm NAME... | prune",
+    .args = "list|pull|rm NAME...|prune",
     .help = "list, download or remove cached VM base images",
+    .max_args = -1,
+    .kind = CMD_KIND_IMAGE,
+    .words = (const char *const[]){"list", "ls", "pull", "rm", "prune", NULL},
     .exec = cmd_image_exec,
 };
 
@@ -94,44 +98,38 @@ cmd_image_pull(struct cmd_ctx *ctx)
 }
 
 static int
-cmd_image_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_image_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	char *cause = NULL, **names;
 	const char *sub;
 	size_t n, i;
-	int ch, rc = BERTH_EXIT_OK;
+	int k, rc = BERTH_EXIT_OK;
 
-	while ((ch = cmd_getopt(ctx, &cmd_image_entry, argc, argv, "", NULL,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		return BERTH_EXIT_USAGE;
-	}
-	if (optind >= argc)
+	if (a->argc == 0)
 		return cmd_usage_error(&cmd_image_entry,
 		                       "missing subcommand (list, pull, rm, "
 		                       "prune)");
-	sub = argv[optind++];
-	if (strcmp(sub, "rm") != 0 && optind < argc)
-		return cmd_usage_error(
-		    &cmd_image_entry, "unexpected argument '%s'", argv[optind]);
+	sub = a->argv[0];
+	if (strcmp(sub, "rm") != 0 && a->argc > 1)
+		return cmd_usage_error(&cmd_image_entry,
+		                       "unexpected argument '%s'", a->argv[1]);
 	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
 		return cmd_image_list();
 	if (strcmp(sub, "pull") == 0)
 		return cmd_image_pull(ctx);
 	if (strcmp(sub, "rm") == 0) {
-		if (optind >= argc)
+		if (a->argc < 2)
 			return cmd_usage_error(&cmd_image_entry,
 			                       "rm needs image names (berth "
 			                       "image list)");
-		for (; optind < argc; optind++) {
-			if (image_remove(argv[optind], &cause) != 0) {
+		for (k = 1; k < a->argc; k++) {
+			if (image_remove(a->argv[k], &cause) != 0) {
 				fprintf(stderr, "berth: %s\n", cause);
 				free(cause);
 				cause = NULL;
 				rc = BERTH_EXIT_FAILED;
 			} else
-				printf("removed %s\n", argv[optind]);
+				printf("removed %s\n", a->argv[k]);
 		}
 		return rc;
 	}

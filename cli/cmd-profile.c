@@ -12,20 +12,54 @@
 
 #include "cli/cli.h"
 
-static int cmd_profile_list(struct cmd_ctx *, int, char **);
-static int cmd_profile_show(struct cmd_ctx *, int, char **);
-static int cmd_profile_validate(struct cmd_ctx *, int, char **);
-static int cmd_profile_keys(struct cmd_ctx *, int, char **);
-static int cmd_profile_path(struct cmd_ctx *, int, char **);
-static int cmd_profile_set(struct cmd_ctx *, int, char **);
+static int cmd_profile_list(struct cmd_ctx *, struct cmd_args *);
+static int cmd_profile_show(struct cmd_ctx *, struct cmd_args *);
+static int cmd_profile_validate(struct cmd_ctx *, struct cmd_args *);
+static int cmd_profile_keys(struct cmd_ctx *, struct cmd_args *);
+static int cmd_profile_path(struct cmd_ctx *, struct cmd_args *);
+static int cmd_profile_set(struct cmd_ctx *, struct cmd_args *);
 
-static const struct cmd_sub profile_subs[] = {
-    {"list", "", 0, 0, cmd_profile_list},
-    {"show", "[NAME|FILE]", 0, 1, cmd_profile_show},
-    {"validate", "FILE...", 1, -1, cmd_profile_validate},
-    {"keys", "[--man]", 0, 1, cmd_profile_keys},
-    {"path", "[NAME]", 0, 1, cmd_profile_path},
-    {"set", "NAME|FILE KEY VALUE", 3, 3, cmd_profile_set},
+/* The argument counts are checked before a subcommand's options are read. */
+static const struct cmd_entry cmd_profile_subs[] = {
+    {.name = "list", .usage = "", .exec = cmd_profile_list},
+    {.name = "show",
+     .usage = "[NAME|FILE]",
+     .args = "[NAME|FILE]",
+     .max_args = 1,
+     .kind = CMD_KIND_PROFILE,
+     .exec = cmd_profile_show},
+    {.name = "validate",
+     .usage = "FILE...",
+     .args = "FILE...",
+     .min_args = 1,
+     .max_args = -1,
+     .kind = CMD_KIND_FILE,
+     .exec = cmd_profile_validate},
+    {.name = "keys",
+     .usage = "[--man]",
+     .options =
+         (const struct cmd_option[]){
+             {0, "man", NULL, "the list of berth-profile(5), in roff",
+              CMD_KIND_NONE, 0},
+             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+         },
+     .max_args = 1,
+     .opts_until = -1,
+     .exec = cmd_profile_keys},
+    {.name = "path",
+     .usage = "[NAME]",
+     .args = "[NAME]",
+     .max_args = 1,
+     .kind = CMD_KIND_PROFILE,
+     .exec = cmd_profile_path},
+    {.name = "set",
+     .usage = "NAME|FILE KEY VALUE",
+     .args = "NAME|FILE KEY VALUE",
+     .min_args = 3,
+     .max_args = 3,
+     .kind = CMD_KIND_PROFILE,
+     .exec = cmd_profile_set},
+    {.name = NULL},
 };
 
 /* Where a profile name resolves: "user", "shipped" or "file". */
@@ -43,13 +77,12 @@ profile_source(const char *path)
 }
 
 static int
-cmd_profile_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_profile_list(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	char **names, *path, *cause, *shown, *spath;
 	size_t n, i;
 
-	(void)argc;
-	(void)argv;
+	(void)a;
 	names = cmd_profile_names(&n);
 	for (i = 0; i < n; i++) {
 		cause = NULL;
@@ -211,7 +244,7 @@ keys_wrap(const char *text, int indent)
  * under TYPE; no line longer than 80 columns.
  */
 static int
-cmd_profile_keys(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_profile_keys(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	const struct schema_key *k;
 	char *tr;
@@ -219,10 +252,10 @@ cmd_profile_keys(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i;
 
 	(void)ctx;
-	if (argc == 2) {
-		if (strcmp(argv[1], "--man") != 0)
-			return cmd_usage_error(&cmd_profile_entry,
-			                       "unknown option %s", argv[1]);
+	if (a->argc > 0)
+		return cmd_usage_error(&cmd_profile_entry, "unknown option %s",
+		                       a->argv[0]);
+	if (cmd_args_has(a, "man")) {
 		keys_man(stdout);
 		return BERTH_EXIT_OK;
 	}
@@ -262,9 +295,9 @@ show_key(const char *shown, const struct schema_key *k, const void *base,
 }
 
 static int
-cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_profile_show(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	const char *name = argc > 1 ? argv[1] : ctx->profile;
+	const char *name = a->argc > 0 ? a->argv[0] : ctx->profile;
 	const struct schema_key *k;
 	struct profile *p, *def;
 	struct profile_mount mdef;
@@ -276,7 +309,7 @@ cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
 	 * name gets the message every command gives; a profile's problems
 	 * are file:line:col lines, as validate prints them.
 	 */
-	if (argc > 1 && profile_is_file(name))
+	if (a->argc > 0 && profile_is_file(name))
 		p = profile_open_file(name, NULL, &cause);
 	else if ((path = profile_find(name, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
@@ -337,15 +370,15 @@ cmd_profile_show(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_profile_validate(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_profile_validate(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct config_errors errs = {NULL, 0};
 	struct profile *p;
 	int i, bad = 0;
 
 	(void)ctx;
-	for (i = 1; i < argc; i++) {
-		p = profile_load_file(argv[i], NULL, &errs);
+	for (i = 0; i < a->argc; i++) {
+		p = profile_load_file(a->argv[i], NULL, &errs);
 		if (p == NULL)
 			bad = 1;
 		profile_free(p);
@@ -356,9 +389,9 @@ cmd_profile_validate(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_profile_path(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_profile_path(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	const char *name = argc > 1 ? argv[1] : ctx->profile;
+	const char *name = a->argc > 0 ? a->argv[0] : ctx->profile;
 	char *path, *cause = NULL;
 
 	if ((path = profile_find(name, &cause)) == NULL) {
@@ -372,25 +405,24 @@ cmd_profile_path(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_profile_set(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_profile_set(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	char *cause = NULL, *path;
+	char *cause = NULL, *path, **argv = a->argv;
 	int r;
 
 	(void)ctx;
-	(void)argc;
 	/* NAME|FILE: a path is edited as it is; a name must exist. */
-	if (profile_is_file(argv[1])) {
-		path = paths_expand_tilde(argv[1]);
-		r = profile_set(path, argv[2], argv[3], &cause);
+	if (profile_is_file(argv[0])) {
+		path = paths_expand_tilde(argv[0]);
+		r = profile_set(path, argv[1], argv[2], &cause);
 		free(path);
-	} else if ((path = profile_find(argv[1], &cause)) == NULL) {
+	} else if ((path = profile_find(argv[0], &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		return BERTH_EXIT_USAGE;
 	} else {
 		free(path);
-		r = profile_set_named(argv[1], argv[2], argv[3], &cause);
+		r = profile_set_named(argv[0], argv[1], argv[2], &cause);
 	}
 	if (r != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
@@ -400,17 +432,12 @@ cmd_profile_set(struct cmd_ctx *ctx, int argc, char **argv)
 	return BERTH_EXIT_OK;
 }
 
-static int
-cmd_profile_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	return cmd_run_sub(ctx, &cmd_profile_entry, profile_subs,
-	                   nitems(profile_subs), argc, argv);
-}
-
 const struct cmd_entry cmd_profile_entry = {
     .name = "profile",
     .usage = "list|show [NAME|FILE]|validate FILE...|keys [--man]|"
              "path [NAME]|set NAME|FILE KEY VALUE",
     .help = "list, show, check and edit profiles",
-    .exec = cmd_profile_exec,
+    .max_args = -1,
+    .subs = cmd_profile_subs,
+    .line = &dialog_command_profile,
 };

@@ -461,64 +461,29 @@ cmd_socket_key(struct cmd_ctx *ctx)
 	return text != NULL ? BERTH_EXIT_OK : BERTH_EXIT_FAILED;
 }
 
-enum {
-	OPT_JSON = 256,
-	OPT_SUPERVISE,
-	OPT_WAIT,
-	OPT_TARGET,
-};
-
-static const struct option cmd_socket_options[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"supervise", no_argument, NULL, OPT_SUPERVISE},
-    {"wait", required_argument, NULL, OPT_WAIT},
-    {"target", required_argument, NULL, OPT_TARGET},
-    {NULL, 0, NULL, 0},
-};
-
 static int
-cmd_socket_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_socket_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	const char *sub = NULL, *target = NULL;
+	const char *sub = a->argc > 0 ? a->argv[0] : NULL;
+	const char *target = cmd_args_get(a, "target");
 	struct profile *p;
 	long wait_s = 15;
-	int ch, json = 0, supervise = 0, rc;
+	int json = cmd_args_has(a, "json");
+	int supervise = cmd_args_has(a, "supervise"), rc;
 	char *end;
+	size_t i;
 
-	for (;;) {
-		while ((ch = cmd_getopt(ctx, &cmd_socket_entry, argc, argv, "",
-		                        cmd_socket_options, NULL)) != -1) {
-			switch (ch) {
-			case OPT_JSON:
-				json = 1;
-				break;
-			case OPT_SUPERVISE:
-				supervise = 1;
-				break;
-			case OPT_WAIT:
-				wait_s = strtol(optarg, &end, 10);
-				if (*end != '\0' || wait_s < 0 || wait_s > 3600)
-					return cmd_usage_error(
-					    &cmd_socket_entry,
-					    "--wait needs seconds (0-3600)");
-				break;
-			case OPT_TARGET:
-				target = optarg;
-				break;
-			case 'h':
-				return BERTH_EXIT_OK;
-			default:
-				return BERTH_EXIT_USAGE;
-			}
-		}
-		if (optind >= argc)
-			break;
-		if (sub != NULL)
+	for (i = 0; i < a->nvalues; i++) {
+		if (!util_streq(a->values[i].opt->name, "wait"))
+			continue;
+		wait_s = strtol(a->values[i].value, &end, 10);
+		if (*end != '\0' || wait_s < 0 || wait_s > 3600)
 			return cmd_usage_error(&cmd_socket_entry,
-			                       "unexpected argument %s",
-			                       argv[optind]);
-		sub = argv[optind++];
+			                       "--wait needs seconds (0-3600)");
 	}
+	if (a->argc > 1)
+		return cmd_usage_error(&cmd_socket_entry,
+		                       "unexpected argument %s", a->argv[1]);
 	if (supervise) {
 		if ((p = cmd_profile_open(ctx)) == NULL)
 			return BERTH_EXIT_USAGE;
@@ -542,30 +507,41 @@ cmd_socket_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_socket_entry = {
     .name = "socket",
     .usage = "[--json] | start [--wait S]|stop|restart|key",
+    .args = "[status|start|stop|restart|key]",
     .help = "the host Docker socket: health, forward supervisor, ssh key",
+    .options =
+        (const struct cmd_option[]){
+            {0, "json", NULL, "status as JSON", CMD_KIND_NONE, 0},
+            {0, "wait", "S", "start: wait S seconds for an answer (15)",
+             CMD_KIND_NONE, 0},
+            {0, "supervise", NULL, "run the supervisor in this process",
+             CMD_KIND_NONE, CMD_OPT_HIDDEN},
+            {0, "target", "HOST:PORT", "the guest's sshd (berth's own)",
+             CMD_KIND_NONE, CMD_OPT_HIDDEN},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    /* Options before or after the subcommand. */
+    .max_args = -1,
+    .opts_until = -1,
+    .words = (const char *const[]){"status", "start", "stop", "restart", "key",
+                                   NULL},
     .exec = cmd_socket_exec,
 };
 
 /* berth context activate|deactivate */
 static int
-cmd_context_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_context_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct profile *p;
 	struct forward *f;
 	char *dir, *cause = NULL, *note = NULL;
 	const char *sub;
-	int ch, rc = BERTH_EXIT_OK;
+	int rc = BERTH_EXIT_OK;
 
-	while ((ch = cmd_getopt(ctx, &cmd_context_entry, argc, argv, "", NULL,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		return BERTH_EXIT_USAGE;
-	}
-	if (optind + 1 != argc)
+	if (a->argc != 1)
 		return cmd_usage_error(&cmd_context_entry,
 		                       "say activate or deactivate");
-	sub = argv[optind];
+	sub = a->argv[0];
 	if (strcmp(sub, "activate") != 0 && strcmp(sub, "deactivate") != 0)
 		return cmd_usage_error(&cmd_context_entry,
 		                       "unknown subcommand %s", sub);
@@ -613,7 +589,10 @@ cmd_context_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_context_entry = {
     .name = "context",
     .usage = "activate|deactivate",
+    .args = "activate|deactivate",
     .help = "make berth's Docker context current, or put the old one back",
+    .max_args = -1,
+    .words = (const char *const[]){"activate", "deactivate", NULL},
     .exec = cmd_context_exec,
 };
 
@@ -623,30 +602,17 @@ const struct cmd_entry cmd_context_entry = {
  * when a port could not be forwarded (a host port already in use).
  */
 static int
-cmd_ports_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_ports_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {NULL, 0, NULL, 0},
-	};
 	struct profile *p;
 	struct model_socket ms;
 	json_t *a, *o;
 	char *s;
-	int ch, json = 0, i, failed = 0;
+	int json = cmd_args_has(args, "json"), i, failed = 0;
 
-	while ((ch = cmd_getopt(ctx, &cmd_ports_entry, argc, argv, "", longopts,
-	                        NULL)) != -1) {
-		if (ch == OPT_JSON)
-			json = 1;
-		else if (ch == 'h')
-			return BERTH_EXIT_OK;
-		else
-			return BERTH_EXIT_USAGE;
-	}
-	if (optind < argc)
+	if (args->argc > 0)
 		return cmd_usage_error(&cmd_ports_entry,
-		                       "unexpected argument %s", argv[optind]);
+		                       "unexpected argument %s", args->argv[0]);
 	if ((p = cmd_profile_open(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
 	cmd_socket_observe(p, &ms);
@@ -702,5 +668,11 @@ const struct cmd_entry cmd_ports_entry = {
     .name = "ports",
     .usage = "[-p PROFILE] [--json]",
     .help = "containers' published ports forwarded to the host's 127.0.0.1",
+    .options =
+        (const struct cmd_option[]){
+            {0, "json", NULL, "print JSON", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
     .exec = cmd_ports_exec,
 };

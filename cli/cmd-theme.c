@@ -18,18 +18,53 @@
 #include <curses.h>
 #include <term.h>
 
-static int cmd_theme_list(struct cmd_ctx *, int, char **);
-static int cmd_theme_validate(struct cmd_ctx *, int, char **);
-static int cmd_theme_roles(struct cmd_ctx *, int, char **);
-static int cmd_theme_show(struct cmd_ctx *, int, char **);
-static int cmd_theme_preview(struct cmd_ctx *, int, char **);
+static int cmd_theme_list(struct cmd_ctx *, struct cmd_args *);
+static int cmd_theme_validate(struct cmd_ctx *, struct cmd_args *);
+static int cmd_theme_roles(struct cmd_ctx *, struct cmd_args *);
+static int cmd_theme_show(struct cmd_ctx *, struct cmd_args *);
+static int cmd_theme_preview(struct cmd_ctx *, struct cmd_args *);
 
-static const struct cmd_sub theme_subs[] = {
-    {"list", "", 0, 0, cmd_theme_list},
-    {"validate", "FILE...", 1, -1, cmd_theme_validate},
-    {"roles", "[--man]", 0, 1, cmd_theme_roles},
-    {"show", "[NAME]", 0, 1, cmd_theme_show},
-    {"preview", "[NAME] [--colors N]", 0, 3, cmd_theme_preview},
+/* The argument counts are checked before a subcommand's options are read. */
+static const struct cmd_entry cmd_theme_subs[] = {
+    {.name = "list", .usage = "", .exec = cmd_theme_list},
+    {.name = "validate",
+     .usage = "FILE...",
+     .args = "FILE...",
+     .min_args = 1,
+     .max_args = -1,
+     .kind = CMD_KIND_FILE,
+     .exec = cmd_theme_validate},
+    {.name = "roles",
+     .usage = "[--man]",
+     .options =
+         (const struct cmd_option[]){
+             {0, "man", NULL, "the list of berth-theme(5), in roff",
+              CMD_KIND_NONE, 0},
+             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+         },
+     .max_args = 1,
+     .opts_until = -1,
+     .exec = cmd_theme_roles},
+    {.name = "show",
+     .usage = "[NAME]",
+     .args = "[NAME]",
+     .max_args = 1,
+     .kind = CMD_KIND_THEME,
+     .exec = cmd_theme_show},
+    {.name = "preview",
+     .usage = "[NAME] [--colors N]",
+     .args = "[NAME]",
+     .options =
+         (const struct cmd_option[]){
+             {0, "colors", "N", "draw as a terminal of N colours would",
+              CMD_KIND_NONE, 0},
+             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+         },
+     .max_args = 3,
+     .opts_until = -1,
+     .kind = CMD_KIND_THEME,
+     .exec = cmd_theme_preview},
+    {.name = NULL},
 };
 
 /*
@@ -56,14 +91,13 @@ cmd_theme_current(struct cmd_ctx *ctx)
 
 /* Every theme: a '*' on the current one, name, where it comes from, path. */
 static int
-cmd_theme_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_theme_list(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	char **names, *path, *cause, *current;
 	const char *source;
 	size_t n, i;
 
-	(void)argc;
-	(void)argv;
+	(void)a;
 	current = cmd_theme_current(ctx);
 	names = theme_list_names(&n);
 	for (i = 0; i < n; i++) {
@@ -84,15 +118,15 @@ cmd_theme_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* Check files; print each problem as file:line:col: message. */
 static int
-cmd_theme_validate(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_theme_validate(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct config_errors errs = {NULL, 0};
 	struct theme *t;
 	int i, bad = 0;
 
 	(void)ctx;
-	for (i = 1; i < argc; i++) {
-		if ((t = theme_load_file(argv[i], &errs)) == NULL)
+	for (i = 0; i < a->argc; i++) {
+		if ((t = theme_load_file(a->argv[i], &errs)) == NULL)
 			bad = 1;
 		theme_free(t);
 	}
@@ -157,16 +191,16 @@ cmd_theme_roles_man(FILE *f)
 }
 
 static int
-cmd_theme_roles(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_theme_roles(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	char *def, *mono;
 	int i;
 
 	(void)ctx;
-	if (argc == 2) {
-		if (strcmp(argv[1], "--man") != 0)
-			return cmd_usage_error(&cmd_theme_entry,
-			                       "unknown option %s", argv[1]);
+	if (a->argc > 0)
+		return cmd_usage_error(&cmd_theme_entry, "unknown option %s",
+		                       a->argv[0]);
+	if (cmd_args_has(a, "man")) {
 		cmd_theme_roles_man(stdout);
 		return BERTH_EXIT_OK;
 	}
@@ -189,14 +223,14 @@ cmd_theme_roles(struct cmd_ctx *ctx, int argc, char **argv)
  * output loads back to the same theme.
  */
 static int
-cmd_theme_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_theme_show(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct theme *t;
 	char *name, *cause = NULL, *desc, *style;
 	size_t j;
 	int i;
 
-	name = argc > 1 ? xstrdup(argv[1]) : cmd_theme_current(ctx);
+	name = a->argc > 0 ? xstrdup(a->argv[0]) : cmd_theme_current(ctx);
 	if ((t = theme_open(name, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
@@ -255,7 +289,7 @@ cmd_theme_sgr_color(char *buf, size_t size, int c, int base)
  * SGR sequences: a quick way to judge a theme on a dark or light terminal.
  */
 static int
-cmd_theme_preview(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_theme_preview(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	static const struct {
 		int bit, sgr;
@@ -268,32 +302,20 @@ cmd_theme_preview(struct cmd_ctx *ctx, int argc, char **argv)
 	struct theme_resolved r;
 	enum theme_depth depth;
 	struct theme *t;
-	const char *name = NULL, *value;
+	const char *name = a->argc > 0 ? a->argv[0] : NULL, *value;
 	char *cur = NULL, *cause = NULL, *style, sgr[64], *end;
 	int i, colors = -1, err;
 	size_t j;
 
-	for (i = 1; i < argc; i++) {
-		value = NULL;
-		if (strncmp(argv[i], "--colors=", 9) == 0)
-			value = argv[i] + 9;
-		else if (strcmp(argv[i], "--colors") == 0 && i + 1 < argc)
-			value = argv[++i];
-		else if (argv[i][0] == '-')
-			return cmd_usage_error(&cmd_theme_entry,
-			                       "unknown option %s", argv[i]);
-		else if (name == NULL)
-			name = argv[i];
-		else
-			return cmd_usage_error(&cmd_theme_entry,
-			                       "one theme at a time");
-		if (value != NULL) {
-			colors = (int)strtol(value, &end, 10);
-			if (*value == '\0' || *end != '\0' || colors < 0)
-				return cmd_usage_error(
-				    &cmd_theme_entry,
-				    "--colors needs a number of colours");
-		}
+	if (a->argc > 1)
+		return cmd_usage_error(&cmd_theme_entry, "one theme at a time");
+	for (j = 0; j < a->nvalues; j++) {
+		value = a->values[j].value;
+		colors = (int)strtol(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || colors < 0)
+			return cmd_usage_error(
+			    &cmd_theme_entry,
+			    "--colors needs a number of colours");
 	}
 	if (colors < 0) {
 		/* What the terminal's terminfo entry says. */
@@ -337,17 +359,12 @@ cmd_theme_preview(struct cmd_ctx *ctx, int argc, char **argv)
 	return BERTH_EXIT_OK;
 }
 
-static int
-cmd_theme_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	return cmd_run_sub(ctx, &cmd_theme_entry, theme_subs,
-	                   nitems(theme_subs), argc, argv);
-}
-
 const struct cmd_entry cmd_theme_entry = {
     .name = "theme",
     .usage = "list|validate FILE...|roles [--man]|show [NAME]|"
              "preview [NAME] [--colors N]",
     .help = "list, check and show colour themes",
-    .exec = cmd_theme_exec,
+    .max_args = -1,
+    .subs = cmd_theme_subs,
+    .line = &dialog_command_theme,
 };

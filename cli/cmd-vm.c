@@ -1,8 +1,9 @@
 /*
  * cmd-vm.c: the VM commands: berth start, stop [--force], restart, pause,
  * resume, status [--json] [--watch], set --cpus/--memory/--disk, list
- * [--json]. They drive the same backend calls as the dashboard (vm.c);
- * progress goes to stderr on a terminal and nothing extra when piped.
+ * [--json], with their options in their table entries. They drive the same
+ * backend calls as the dashboard (vm.c); progress goes to stderr on a terminal
+ * and nothing extra when piped.
  */
 
 #include "config.h"
@@ -67,34 +68,15 @@ cmd_vm_progress(void *arg, const char *text)
 
 /* Run a lifecycle operation and print the state libvirt ends in. */
 static int
-cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
-          enum vm_op op, int has_force)
+cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, enum vm_op op)
 {
-	static const struct option longopts[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct profile *p = NULL;
 	struct vm *vm;
 	struct model_vm m;
 	char *cause = NULL;
-	int ch, force = 0, shown = 0, tty = isatty(STDERR_FILENO), r, rc;
+	int shown = 0, tty = isatty(STDERR_FILENO), r, rc;
 	int supervisor = 0;
 
-	while ((ch = cmd_getopt(ctx, c, argc, argv, has_force ? "f" : "",
-	                        has_force ? longopts : NULL, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == 'f')
-			force = 1;
-		else
-			return BERTH_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cmd_usage_error(c, "unexpected argument '%s'",
-		                       argv[optind]);
-	if (force)
-		op = VM_OP_DESTROY;
 	if ((vm = cmd_vm_open(ctx, &p, 0, 0, &rc)) == NULL)
 		return rc;
 	if (vm_lock_wait(vm, c->name, VM_LOCK_WAIT_MS, &cause) != 0) {
@@ -149,32 +131,41 @@ cmd_vm_op(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc, char **argv,
 	return BERTH_EXIT_OK;
 }
 
-static int cmd_start_exec(struct cmd_ctx *, int, char **);
-static int cmd_stop_exec(struct cmd_ctx *, int, char **);
-static int cmd_restart_exec(struct cmd_ctx *, int, char **);
-static int cmd_pause_exec(struct cmd_ctx *, int, char **);
-static int cmd_resume_exec(struct cmd_ctx *, int, char **);
-static int cmd_status_exec(struct cmd_ctx *, int, char **);
-static int cmd_set_exec(struct cmd_ctx *, int, char **);
-static int cmd_list_exec(struct cmd_ctx *, int, char **);
+static int cmd_start_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_stop_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_restart_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_pause_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_resume_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_status_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_set_exec(struct cmd_ctx *, struct cmd_args *);
+static int cmd_list_exec(struct cmd_ctx *, struct cmd_args *);
 
 const struct cmd_entry cmd_start_entry = {
     .name = "start",
     .usage = "[-p PROFILE]",
     .help = "start the profile's VM (define it first if needed)",
     .exec = cmd_start_exec,
+    .line = &dialog_command_start,
 };
 const struct cmd_entry cmd_stop_entry = {
     .name = "stop",
     .usage = "[-p PROFILE] [--force]",
     .help = "shut the VM down (guest agent or ACPI); --force pulls the plug",
+    .options =
+        (const struct cmd_option[]){
+            {'f', "force", NULL, "pull the plug (no shutdown)", CMD_KIND_NONE,
+             0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
     .exec = cmd_stop_exec,
+    .line = &dialog_command_stop,
 };
 const struct cmd_entry cmd_restart_entry = {
     .name = "restart",
     .usage = "[-p PROFILE]",
     .help = "shut the VM down and start it again",
     .exec = cmd_restart_exec,
+    .line = &dialog_command_restart,
 };
 const struct cmd_entry cmd_pause_entry = {
     .name = "pause",
@@ -192,53 +183,82 @@ const struct cmd_entry cmd_status_entry = {
     .name = "status",
     .usage = "[-p PROFILE] [--json] [--watch]",
     .help = "show the VM's state, resources and guest facts",
+    .options =
+        (const struct cmd_option[]){
+            {'j', "json", NULL, "print JSON (berth(1) lists the fields)",
+             CMD_KIND_NONE, 0},
+            {'w', "watch", NULL,
+             "a line each time the connection or the state changes",
+             CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
     .exec = cmd_status_exec,
 };
 const struct cmd_entry cmd_set_entry = {
     .name = "set",
     .usage = "[-p PROFILE] [--cpus N] [--memory SIZE] [--disk SIZE]",
     .help = "change vCPUs, memory or disk (live when possible)",
+    .options =
+        (const struct cmd_option[]){
+            {'c', "cpus", "N", "vCPUs", CMD_KIND_NONE, 0},
+            {'m', "memory", "SIZE", "memory (2GiB, 512MiB)", CMD_KIND_NONE, 0},
+            {'d', "disk", "SIZE", "the data disk's size (it only grows)",
+             CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
     .exec = cmd_set_exec,
+    .line = &dialog_command_set,
 };
 const struct cmd_entry cmd_list_entry = {
     .name = "list",
     .usage = "[--json]",
     .help = "every profile with its VM state",
+    .options =
+        (const struct cmd_option[]){
+            {'j', "json", NULL, "print JSON", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
     .exec = cmd_list_exec,
 };
 
 static int
-cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_start_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	int r = cmd_create_first_start(ctx, argc, argv); /* cmd-create.c */
+	int r = cmd_create_first_start(ctx, a); /* cmd-create.c */
 
 	if (r != -1)
 		return r;
-	return cmd_vm_op(ctx, &cmd_start_entry, argc, argv, VM_OP_START, 0);
+	return cmd_vm_op(ctx, &cmd_start_entry, VM_OP_START);
 }
 
 static int
-cmd_stop_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_stop_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	return cmd_vm_op(ctx, &cmd_stop_entry, argc, argv, VM_OP_SHUTDOWN, 1);
+	return cmd_vm_op(ctx, &cmd_stop_entry,
+	                 cmd_args_has(a, "force") ? VM_OP_DESTROY
+	                                          : VM_OP_SHUTDOWN);
 }
 
 static int
-cmd_restart_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_restart_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	return cmd_vm_op(ctx, &cmd_restart_entry, argc, argv, VM_OP_REBOOT, 0);
+	(void)a;
+	return cmd_vm_op(ctx, &cmd_restart_entry, VM_OP_REBOOT);
 }
 
 static int
-cmd_pause_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_pause_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	return cmd_vm_op(ctx, &cmd_pause_entry, argc, argv, VM_OP_SUSPEND, 0);
+	(void)a;
+	return cmd_vm_op(ctx, &cmd_pause_entry, VM_OP_SUSPEND);
 }
 
 static int
-cmd_resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_resume_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	return cmd_vm_op(ctx, &cmd_resume_entry, argc, argv, VM_OP_RESUME, 0);
+	(void)a;
+	return cmd_vm_op(ctx, &cmd_resume_entry, VM_OP_RESUME);
 }
 
 static const char *
@@ -479,36 +499,17 @@ cmd_vm_watch(struct vm *vm)
 }
 
 static int
-cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_status_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"watch", no_argument, NULL, 'w'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct profile *p = NULL;
 	struct vm *vm;
 	struct model_vm m;
 	json_t *o;
 	char *cause = NULL;
-	int ch, json = 0, watch = 0, rc = BERTH_EXIT_OK;
+	int json = cmd_args_has(a, "json"), watch = cmd_args_has(a, "watch");
+	int rc = BERTH_EXIT_OK;
 	long locked_by;
 
-	while ((ch = cmd_getopt(ctx, &cmd_status_entry, argc, argv, "jw",
-	                        longopts, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == 'j')
-			json = 1;
-		else if (ch == 'w')
-			watch = 1;
-		else
-			return BERTH_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cmd_usage_error(&cmd_status_entry,
-		                       "unexpected argument '%s'",
-		                       argv[optind]);
 	if ((vm = cmd_vm_open(ctx, &p, 1, !watch, &rc)) == NULL)
 		return rc;
 	if (watch) {
@@ -544,37 +545,22 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_set_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"cpus", required_argument, NULL, 'c'},
-	    {"memory", required_argument, NULL, 'm'},
-	    {"disk", required_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *keys[3] = {NULL, NULL, NULL}, *vals[3];
 	static const char *names[3] = {"cpus", "memory", "disk"};
 	struct profile *p = NULL;
 	struct vm *vm;
 	enum vm_set_result res;
 	char *cause = NULL;
-	int ch, i, n = 0, rc = BERTH_EXIT_OK;
+	int i, rc = BERTH_EXIT_OK;
 
-	while ((ch = cmd_getopt(ctx, &cmd_set_entry, argc, argv,
-	                        "c:m:d:", longopts, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		i = ch == 'c' ? 0 : ch == 'm' ? 1 : ch == 'd' ? 2 : -1;
-		if (i < 0)
-			return BERTH_EXIT_USAGE;
-		keys[i] = names[i];
-		vals[i] = optarg;
-		n++;
+	/* In this order, whatever the command line's; the last value wins. */
+	for (i = 0; i < 3; i++) {
+		if ((vals[i] = cmd_args_get(a, names[i])) != NULL)
+			keys[i] = names[i];
 	}
-	if (optind < argc)
-		return cmd_usage_error(
-		    &cmd_set_entry, "unexpected argument '%s'", argv[optind]);
-	if (n == 0)
+	if (a->nvalues == 0)
 		return cmd_usage_error(&cmd_set_entry,
 		                       "say what to change: --cpus, --memory "
 		                       "or --disk");
@@ -626,29 +612,18 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* Every profile with its VM state; profiles on one URI share a call. */
 static int
-cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_list_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct profile **profs;
 	char **names, **uris, *cause, *mem, *disk;
 	const char **doms;
 	enum model_vm_state *states;
 	size_t n = 0, i;
-	int ch, json = 0;
+	int json = cmd_args_has(a, "json");
 	json_t *arr = NULL, *o;
 
-	while ((ch = cmd_getopt(ctx, &cmd_list_entry, argc, argv, "j", longopts,
-	                        NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == 'j')
-			json = 1;
-		else
-			return BERTH_EXIT_USAGE;
-	}
+	(void)
+	    ctx; /* list has no arguments of its own; extra ones are ignored */
 	names = cmd_profile_names(&n);
 	profs = xcalloc(n + 1, sizeof *profs);
 	uris = xcalloc(n + 1, sizeof *uris);

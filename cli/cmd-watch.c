@@ -62,45 +62,34 @@ cmd_scan_sleep_until(uint64_t until)
 }
 
 static int
-cmd_scan_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_scan_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"watch", no_argument, NULL, 'w'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {"cold", required_argument, NULL, 'c'},
-	    {"full", no_argument, NULL, 'f'},
-	    {"ignore", required_argument, NULL, 'I'},
-	    {"no-default-ignore", no_argument, NULL, 'N'},
-	    {"max-files", required_argument, NULL, 'm'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {NULL, 0, NULL, 0},
-	};
 	const struct cmd_entry *c = &cmd_scan_entry;
 	struct scan_options o;
 	struct scan_changes ch = {0};
 	struct scan *s;
-	const char **ign = NULL;
-	size_t nign = 0, i;
+	const char **ign = NULL, *val, *path;
+	size_t nign = 0, i, k;
 	uint64_t v, due, step;
 	char *cause = NULL, *end;
 	int ch_opt, watch = 0, no_default = 0, verbose = 0, rc;
 
+	(void)ctx;
 	scan_options_default(&o);
-	while ((ch_opt = cmd_getopt(ctx, c, argc, argv, "wi:c:fI:Nm:v",
-	                            longopts, NULL)) != -1) {
+	/* In the command line's order: -i raises a shorter --cold before it. */
+	for (k = 0; k < a->nvalues; k++) {
+		ch_opt = a->values[k].opt->ch;
+		val = a->values[k].value;
 		switch (ch_opt) {
-		case 'h':
-			free(ign);
-			return BERTH_EXIT_OK;
 		case 'w':
 			watch = 1;
 			break;
 		case 'i':
 		case 'c':
-			if (units_parse_duration(optarg, &v, &cause) != 0 ||
+			if (units_parse_duration(val, &v, &cause) != 0 ||
 			    v < 10) {
 				rc = cmd_usage_error(
-				    c, "%s: %s", optarg,
+				    c, "%s: %s", val,
 				    cause != NULL ? cause : "at least 10ms");
 				free(cause);
 				free(ign);
@@ -118,32 +107,30 @@ cmd_scan_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'I':
 			ign = xreallocarray(ign, nign + 1, sizeof *ign);
-			ign[nign++] = optarg;
+			ign[nign++] = val;
 			break;
 		case 'N':
 			no_default = 1;
 			break;
 		case 'm':
 			errno = 0;
-			o.max_files = strtoull(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || *optarg == '\0') {
+			o.max_files = strtoull(val, &end, 10);
+			if (errno != 0 || *end != '\0' || *val == '\0') {
 				free(ign);
 				return cmd_usage_error(c, "bad --max-files: %s",
-				                       optarg);
+				                       val);
 			}
 			break;
 		case 'v':
 			verbose = 1;
 			break;
-		default:
-			free(ign);
-			return BERTH_EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
+	if (a->argc != 1) {
 		free(ign);
 		return cmd_usage_error(c, "one PATH, please");
 	}
+	path = a->argv[0];
 	if (!no_default) {
 		for (i = 0; i < SCAN_DEFAULT_IGNORE_N; i++) {
 			ign = xreallocarray(ign, nign + 1, sizeof *ign);
@@ -152,7 +139,7 @@ cmd_scan_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	o.ignore = ign;
 	o.nignore = nign;
-	if ((s = scan_new(argv[optind], &o, &cause)) == NULL) {
+	if ((s = scan_new(path, &o, &cause)) == NULL) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);
 		free(ign);
@@ -165,8 +152,7 @@ cmd_scan_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		scan_free(s);
 		return BERTH_EXIT_FAILED;
 	}
-	cmd_scan_summary(argv[optind], scan_get_stats(s),
-	                 watch ? stderr : stdout);
+	cmd_scan_summary(path, scan_get_stats(s), watch ? stderr : stdout);
 	if (watch) {
 		signal(SIGINT, cmd_watch_sigint);
 		signal(SIGTERM, cmd_watch_sigint);
@@ -221,7 +207,29 @@ cmd_scan_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_scan_entry = {
     .name = "scan",
     .usage = "[-w] [-i INTERVAL] [--full] [--ignore GLOB]... PATH",
+    .args = "PATH",
     .help = "scan a folder like polling mode does (files, dirs, time)",
+    .options =
+        (const struct cmd_option[]){
+            {'w', "watch", NULL, "keep polling, a line per change",
+             CMD_KIND_NONE, 0},
+            {'i', "interval", "DUR", "how often changed folders are read (1s)",
+             CMD_KIND_NONE, 0},
+            {'c', "cold", "DUR",
+             "how often settled folders are read (twice -i)", CMD_KIND_NONE, 0},
+            {'f', "full", NULL, "read every folder every pass", CMD_KIND_NONE,
+             0},
+            {'I', "ignore", "GLOB", "leave out what matches (repeatable)",
+             CMD_KIND_NONE, 0},
+            {'N', "no-default-ignore", NULL,
+             "do not skip .git and node_modules/.cache", CMD_KIND_NONE, 0},
+            {'m', "max-files", "N", "stop after N files", CMD_KIND_NONE, 0},
+            {'v', "verbose", NULL, "-w: figures of every pass", CMD_KIND_NONE,
+             0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
+    .kind = CMD_KIND_FILE,
     .exec = cmd_scan_exec,
 };
 
@@ -643,40 +651,21 @@ cmd_watch_stop_bg(const struct profile *p)
 }
 
 static int
-cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_watch_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
-	enum { OPT_STOP = 256 };
-	static const struct option longopts[] = {
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"detach", no_argument, NULL, 'd'},
-	    {"stop", no_argument, NULL, OPT_STOP},
-	    {NULL, 0, NULL, 0},
-	};
 	const struct cmd_entry *c = &cmd_watch_entry;
 	struct profile *p;
 	enum profile_watch mode;
-	char *cause = NULL, *key;
+	char *cause = NULL, *key, **argv = a->argv;
 	size_t idx;
-	int ch, fg = 0, bg = 0, stop = 0, rc;
+	int fg = cmd_args_has(a, "foreground") > 0;
+	int bg = cmd_args_has(a, "detach") > 0,
+	    stop = cmd_args_has(a, "stop") > 0;
+	int argc = a->argc, rc;
 
-	while ((ch = cmd_getopt(ctx, c, argc, argv, "fd", longopts, NULL)) !=
-	       -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		if (ch == 'f')
-			fg = 1;
-		else if (ch == 'd')
-			bg = 1;
-		else if (ch == OPT_STOP)
-			stop = 1;
-		else
-			return BERTH_EXIT_USAGE;
-	}
 	if (fg + bg + stop > 1)
 		return cmd_usage_error(c,
 		                       "-f, -d and --stop exclude each other");
-	argc -= optind;
-	argv += optind;
 	if ((p = cmd_profile_open(ctx)) == NULL)
 		return BERTH_EXIT_USAGE;
 	if (argc == 1 && strcmp(argv[0], "status") == 0) {
@@ -746,6 +735,18 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_watch_entry = {
     .name = "watch",
     .usage = "[-f|-d] MOUNT on|off|native|status | -d | --stop",
+    .args = "[MOUNT on|off|native|status]",
     .help = "polling mode of a mount: replay host changes in the guest",
+    .options =
+        (const struct cmd_option[]){
+            {'f', "foreground", NULL, "watch in this process until Ctrl-C",
+             CMD_KIND_NONE, 0},
+            {'d', "detach", NULL, "watch in a background process",
+             CMD_KIND_NONE, 0},
+            {0, "stop", NULL, "end the background watcher", CMD_KIND_NONE, 0},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
+    .kind = CMD_KIND_MOUNT,
     .exec = cmd_watch_exec,
 };

@@ -1,11 +1,14 @@
 /*
- * cmd.c: the table of CLI subcommands and what they share: dispatch, usage
- * text generated from the table, option parsing that accepts -p PROFILE
- * after any subcommand.
+ * cmd.c: the command table and what its commands share: dispatch (to a
+ * command, or to the subcommand a command of subcommands names), the help
+ * text, berth --help and berth(1)'s synopsis generated from the table, and
+ * `berth help`. The dashboard's ':' line reads the same table (through
+ * cmd_ctx.commands) for the commands it runs.
  */
 
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,11 +19,94 @@
 
 #include "cli/cli.h"
 
-/* Every subcommand, in the order berth --help lists them. */
+static int cmd_help_exec(struct cmd_ctx *, struct cmd_args *);
+
+/* berth's own options, before any command (main.c). */
+const struct cmd_entry cmd_main_entry = {
+    .name = "berth",
+    .usage = "[-p PROFILE] [--theme NAME] [--no-color] [--ascii] [--mouse]",
+    .options =
+        (const struct cmd_option[]){
+            {'p', "profile", "NAME",
+             "profile to use (default: $BERTH_PROFILE, else default)",
+             CMD_KIND_PROFILE, 0},
+            {0, "theme", "NAME", "colour theme for this run", CMD_KIND_THEME,
+             0},
+            {0, "no-color", NULL, "monochrome (also NO_COLOR=1)", CMD_KIND_NONE,
+             0},
+            {0, "ascii", NULL, "ASCII borders and graphs", CMD_KIND_NONE, 0},
+            {0, "mouse", NULL, "enable mouse support in the dashboard",
+             CMD_KIND_NONE, 0},
+            {0, "max-iterations", "N",
+             "leave the dashboard after N passes (tests)", CMD_KIND_NONE,
+             CMD_OPT_HIDDEN},
+            {'h', "help", NULL, "show this help", CMD_KIND_NONE, CMD_OPT_FINAL},
+            {'V', "version", NULL, "show the version", CMD_KIND_NONE,
+             CMD_OPT_FINAL},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = -1,
+    .flags = CMD_MAIN,
+};
+
+const struct cmd_entry cmd_help_entry = {
+    .name = "help",
+    .usage = "[COMMAND]",
+    .args = "[COMMAND]",
+    .help = "show a command's usage and every option",
+    .options =
+        (const struct cmd_option[]){
+            {0, "man", NULL, "print the synopsis lines of berth(1)",
+             CMD_KIND_NONE, CMD_OPT_HIDDEN},
+            {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+        },
+    .max_args = 1,
+    .kind = CMD_KIND_COMMAND,
+    .exec = cmd_help_exec,
+    .line = &dialog_command_help,
+};
+
+/* The dashboard's own commands: only on its ':' line. */
+static const struct cmd_entry cmd_force_stop_entry = {
+    .name = "force-stop",
+    .help = "force the VM off",
+    .flags = CMD_LINE_ONLY,
+    .line = &dialog_command_force_stop,
+};
+static const struct cmd_entry cmd_interval_entry = {
+    .name = "interval",
+    .help = "refresh interval",
+    .flags = CMD_LINE_ONLY,
+    .line = &dialog_command_interval,
+};
+static const struct cmd_entry cmd_filter_entry = {
+    .name = "filter",
+    .help = "filter the containers",
+    .flags = CMD_LINE_ONLY,
+    .line = &dialog_command_filter,
+};
+static const struct cmd_entry cmd_quit_entry = {
+    .name = "quit",
+    .help = "quit berth",
+    .flags = CMD_LINE_ONLY,
+    .line = &dialog_command_quit,
+};
+static const struct cmd_entry cmd_q_entry = {
+    .name = "q",
+    .help = "quit berth",
+    .flags = CMD_LINE_ONLY,
+    .line = &dialog_command_quit,
+};
+
+/*
+ * Every command, in the order berth --help lists them (and the ':' line
+ * completes them).
+ */
 const struct cmd_entry *const cmd_table[] = {
     /* the VM */
     &cmd_start_entry,
     &cmd_stop_entry,
+    &cmd_force_stop_entry,
     &cmd_restart_entry,
     &cmd_pause_entry,
     &cmd_resume_entry,
@@ -47,19 +133,61 @@ const struct cmd_entry *const cmd_table[] = {
     /* configuration */
     &cmd_profile_entry,
     &cmd_theme_entry,
+    /* the dashboard */
+    &cmd_interval_entry,
+    &cmd_filter_entry,
+    &cmd_help_entry,
+    &cmd_quit_entry,
+    &cmd_q_entry,
     NULL,
 };
 
+/* The command of the CLI called name, or NULL. */
 const struct cmd_entry *
 cmd_find(const char *name)
 {
 	size_t i;
 
 	for (i = 0; cmd_table[i] != NULL; i++) {
-		if (strcmp(cmd_table[i]->name, name) == 0)
+		if ((cmd_table[i]->flags & CMD_LINE_ONLY) == 0 &&
+		    strcmp(cmd_table[i]->name, name) == 0)
 			return cmd_table[i];
 	}
 	return NULL;
+}
+
+/* An option as help shows it: "-p, --profile NAME"; the caller frees. */
+static char *
+cmd_option_label(const struct cmd_option *o)
+{
+	char letter[8] = "    ";
+
+	if (o->ch != 0)
+		snprintf(letter, sizeof letter, "-%c%s", o->ch,
+		         o->name != NULL ? ", " : "");
+	return xasprintf("%s%s%s%s%s", letter, o->name != NULL ? "--" : "",
+	                 o->name != NULL ? o->name : "",
+	                 o->value != NULL ? " " : "",
+	                 o->value != NULL ? o->value : "");
+}
+
+/* One line an option, indented, hidden ones left out. */
+static void
+cmd_help_options(const struct cmd_option *o, int indent, FILE *f)
+{
+	char *label;
+
+	for (; o != NULL && (o->ch != 0 || o->name != NULL); o++) {
+		if (o->flags & CMD_OPT_HIDDEN)
+			continue;
+		label = cmd_option_label(o);
+		if (strlen(label) > 20)
+			fprintf(f, "%*s%s\n%*s%-20s %s\n", indent, "", label,
+			        indent, "", "", o->help);
+		else
+			fprintf(f, "%*s%-20s %s\n", indent, "", label, o->help);
+		free(label);
+	}
 }
 
 void
@@ -67,41 +195,210 @@ cmd_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(
-	    f,
-	    "usage: berth [-p PROFILE] [--theme NAME] [--no-color] [--ascii] "
-	    "[--mouse]\n"
-	    "       berth [-p PROFILE] COMMAND [ARGS]\n"
-	    "       berth --help | --version\n\n"
-	    "Without a command, berth opens the dashboard.\n\n"
-	    "Commands:\n");
+	fprintf(f,
+	        "usage: berth %s\n"
+	        "       berth [-p PROFILE] COMMAND [ARGS]\n"
+	        "       berth --help | --version\n\n"
+	        "Without a command, berth opens the dashboard.\n\n"
+	        "Commands:\n",
+	        cmd_main_entry.usage);
 	for (i = 0; cmd_table[i] != NULL; i++) {
 		const struct cmd_entry *c = cmd_table[i];
-		char *s = xasprintf("%s %s", c->name, c->usage);
+		char *s;
 
+		if (c->flags & CMD_LINE_ONLY)
+			continue;
+		s = xasprintf("%s %s", c->name, c->usage);
 		if (strlen(s) > 38)
 			fprintf(f, "  %s\n  %-38s %s\n", s, "", c->help);
 		else
 			fprintf(f, "  %-38s %s\n", s, c->help);
 		free(s);
 	}
+	fprintf(f, "\nOptions:\n");
+	cmd_help_options(cmd_main_entry.options, 2, f);
 	fprintf(
 	    f,
-	    "\nOptions:\n"
-	    "  -p, --profile NAME   profile to use (default: $BERTH_PROFILE, "
-	    "else default)\n"
-	    "      --theme NAME     colour theme for this run\n"
-	    "      --no-color       monochrome (also NO_COLOR=1)\n"
-	    "      --ascii          ASCII borders and graphs\n"
-	    "      --mouse          enable mouse support in the dashboard\n"
-	    "  -h, --help           show this help\n"
-	    "  -V, --version        show the version\n\n"
-	    "Exit status: 0 done, 1 failed (the daemon, libvirt or the guest "
+	    "\nExit status: 0 done, 1 failed (the daemon, libvirt or the guest "
 	    "said no),\n"
 	    "2 usage (bad option or value, unknown profile or container).\n"
 	    "See berth(1), berth-profile(5) and berth-theme(5).\n");
 }
 
+/*
+ * A command's help (berth CMD --help, berth help CMD): its usage, what it
+ * does, its subcommands with their options, and every option it takes.
+ */
+void
+cmd_help(const struct cmd_entry *c, FILE *f)
+{
+	const struct cmd_entry *s;
+
+	fprintf(f, "usage: berth %s %s\n  %s\n", c->name, c->usage, c->help);
+	if (c->subs != NULL) {
+		fprintf(f, "\nCommands:\n");
+		for (s = c->subs; s->name != NULL; s++) {
+			fprintf(f, "  %s%s%s\n", s->name,
+			        *s->usage != '\0' ? " " : "", s->usage);
+			cmd_help_options(s->options, 4, f);
+		}
+	}
+	fprintf(f, "\nOptions:\n");
+	cmd_help_options(c->options, 2, f);
+	cmd_help_options(cmd_args_common, 2, f);
+}
+
+/* Text for roff: backslashes and hyphens escaped. */
+static void
+cmd_roff(const char *s, size_t len, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\')
+			fputs("\\e", f);
+		else if (s[i] == '-')
+			fputs("\\-", f);
+		else
+			fputc(s[i], f);
+	}
+}
+
+/*
+ * Arguments for roff: a word in capitals is a placeholder (italic, in
+ * lower case), another word is typed as it is (bold), the rest ([ ] | ...)
+ * stays roman.
+ */
+static void
+cmd_roff_args(const char *s, FILE *f)
+{
+	size_t len, i;
+	int upper;
+
+	while (*s != '\0') {
+		len = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+		if (len == 0) {
+			fputc(*s++, f);
+			continue;
+		}
+		for (upper = 1, i = 0; i < len; i++) {
+			if (s[i] >= 'a' && s[i] <= 'z')
+				upper = 0;
+		}
+		fputs(upper ? "\\fI" : "\\fB", f);
+		for (i = 0; i < len; i++) {
+			if (s[i] == '-')
+				fputs("\\-", f);
+			else
+				fputc(upper && s[i] >= 'A' && s[i] <= 'Z'
+				          ? s[i] - 'A' + 'a'
+				          : s[i],
+				      f);
+		}
+		fputs("\\fR", f);
+		s += len;
+	}
+}
+
+/* One synopsis line of berth(1): berth NAME [SUB], options, arguments. */
+static void
+cmd_man_line(const struct cmd_entry *c, const struct cmd_entry *sub, FILE *f)
+{
+	const struct cmd_entry *e = sub != NULL ? sub : c;
+	const struct cmd_option *o;
+	const char *sep = "";
+	char *lower;
+	size_t i;
+
+	fputs(".br\n.B berth ", f);
+	cmd_roff(c->name, strlen(c->name), f);
+	if (sub != NULL) {
+		fputc(' ', f);
+		cmd_roff(sub->name, strlen(sub->name), f);
+	}
+	fputc('\n', f);
+	for (o = e->options; o != NULL && (o->ch != 0 || o->name != NULL);
+	     o++) {
+		if (o->flags & CMD_OPT_HIDDEN)
+			continue;
+		fprintf(f, "%s[", sep);
+		if (o->ch != 0)
+			fprintf(f, "\\fB\\-%c\\fR%s", o->ch,
+			        o->name != NULL ? "|" : "");
+		if (o->name != NULL) {
+			fputs("\\fB\\-\\-", f);
+			cmd_roff(o->name, strlen(o->name), f);
+			fputs("\\fR", f);
+		}
+		if (o->value != NULL) {
+			lower = xstrdup(o->value);
+			for (i = 0; lower[i] != '\0'; i++)
+				lower[i] =
+				    (char)tolower((unsigned char)lower[i]);
+			fputs(" \\fI", f);
+			cmd_roff(lower, strlen(lower), f);
+			fputs("\\fR", f);
+			free(lower);
+		}
+		fputc(']', f);
+		sep = " ";
+	}
+	if (e->args != NULL && *e->args != '\0') {
+		fputs(sep, f);
+		cmd_roff_args(e->args, f);
+		sep = " ";
+	}
+	if (*sep != '\0')
+		fputc('\n', f);
+}
+
+/*
+ * The command lines of berth(1)'s SYNOPSIS, generated: man/berth.1 holds
+ * this output between its COMMANDS markers and a test compares the two.
+ */
+static void
+cmd_man(FILE *f)
+{
+	const struct cmd_entry *c, *s;
+	size_t i;
+
+	for (i = 0; cmd_table[i] != NULL; i++) {
+		c = cmd_table[i];
+		if (c->flags & CMD_LINE_ONLY)
+			continue;
+		if (c->subs == NULL)
+			cmd_man_line(c, NULL, f);
+		for (s = c->subs; s != NULL && s->name != NULL; s++)
+			cmd_man_line(c, s, f);
+	}
+}
+
+/* berth help [COMMAND]: the commands, or one command's help. */
+static int
+cmd_help_exec(struct cmd_ctx *ctx, struct cmd_args *a)
+{
+	const struct cmd_entry *c;
+
+	(void)ctx;
+	if (cmd_args_has(a, "man")) {
+		cmd_man(stdout);
+		return BERTH_EXIT_OK;
+	}
+	if (a->argc == 0) {
+		cmd_usage(stdout);
+		return BERTH_EXIT_OK;
+	}
+	if ((c = cmd_find(a->argv[0])) == NULL) {
+		fprintf(
+		    stderr,
+		    "berth: unknown command '%s' (berth --help lists them)\n",
+		    a->argv[0]);
+		return BERTH_EXIT_USAGE;
+	}
+	cmd_help(c, stdout);
+	return BERTH_EXIT_OK;
+}
 /* Print a usage error for a subcommand; returns BERTH_EXIT_USAGE. */
 int
 cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
@@ -119,95 +416,34 @@ cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
 }
 
 /*
- * getopt_long for a subcommand that also takes -p/--profile and -h/--help.
- * Returns the option character like getopt_long, -1 at the end, '?' after
- * printing a usage error. 'h' prints usage and is returned as 'h'.
+ * Run the subcommand of c that the first argument names (berth profile
+ * list, berth theme show NAME): check its argument count, parse its own
+ * options, run it.
  */
-int
-cmd_getopt(struct cmd_ctx *ctx, const struct cmd_entry *c, int argc,
-           char **argv, const char *shortopts, const struct option *longopts,
-           int *idx)
+static int
+cmd_run_sub(struct cmd_ctx *ctx, const struct cmd_entry *c, struct cmd_args *a)
 {
-	static struct option merged[64];
-	static char opts[128];
-	size_t n = 0, i;
-	int ch;
+	const struct cmd_entry *s;
+	struct cmd_args sa;
+	int n, rc;
 
-	snprintf(opts, sizeof opts, "+:p:h%s", shortopts);
-	if (longopts != NULL) {
-		for (i = 0; longopts[i].name != NULL && n < nitems(merged) - 3;
-		     i++)
-			merged[n++] = longopts[i];
-	}
-	merged[n++] = (struct option){"profile", required_argument, NULL, 'p'};
-	merged[n++] = (struct option){"help", no_argument, NULL, 'h'};
-	merged[n] = (struct option){NULL, 0, NULL, 0};
-
-	for (;;) {
-		ch = getopt_long(argc, argv, opts, merged, idx);
-		if (ch == 'p') {
-			ctx->profile = optarg;
-			ctx->profile_given = 1;
-			if (cmd_profile_name_ok(ctx))
-				continue;
-			return '?';
-		}
-		if (ch == 'h') {
-			printf("usage: berth %s %s\n  %s\n", c->name, c->usage,
-			       c->help);
-			return 'h';
-		}
-		if (ch == ':') {
-			cmd_usage_error(c, "option %s needs a value",
-			                argv[optind - 1]);
-			return '?';
-		}
-		if (ch == '?') {
-			if (optopt != 0)
-				cmd_usage_error(c, "unknown option -%c",
-				                optopt);
-			else
-				cmd_usage_error(c, "unknown option %s",
-				                argv[optind - 1]);
-			return '?';
-		}
-		return ch;
-	}
-}
-
-/*
- * Run a command made of subcommands (berth profile, berth theme): parse
- * the shared options, then find argv's subcommand in subs and check its
- * argument count.
- */
-int
-cmd_run_sub(struct cmd_ctx *ctx, const struct cmd_entry *c,
-            const struct cmd_sub *subs, size_t nsubs, int argc, char **argv)
-{
-	size_t i;
-	int ch, n;
-
-	while ((ch = cmd_getopt(ctx, c, argc, argv, "", NULL, NULL)) != -1) {
-		if (ch == 'h')
-			return BERTH_EXIT_OK;
-		return BERTH_EXIT_USAGE;
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
+	if (a->argc == 0)
 		return cmd_usage_error(c, "missing command");
-	for (i = 0; i < nsubs; i++) {
-		if (strcmp(subs[i].name, argv[0]) != 0)
+	for (s = c->subs; s->name != NULL; s++) {
+		if (strcmp(s->name, a->argv[0]) != 0)
 			continue;
-		n = argc - 1;
-		if (n < subs[i].min_args ||
-		    (subs[i].max_args >= 0 && n > subs[i].max_args))
+		n = a->argc - 1;
+		if (n < s->min_args || (s->max_args >= 0 && n > s->max_args))
 			return cmd_usage_error(c, "usage: berth %s %s %s",
-			                       c->name, subs[i].name,
-			                       subs[i].usage);
-		return subs[i].exec(ctx, argc, argv);
+			                       c->name, s->name, s->usage);
+		if (cmd_args_parse(ctx, s, c, a->argc, a->argv, &sa) == 0)
+			rc = s->exec(ctx, &sa);
+		else
+			rc = BERTH_EXIT_USAGE;
+		cmd_args_free(&sa);
+		return rc;
 	}
-	return cmd_usage_error(c, "unknown command '%s'", argv[0]);
+	return cmd_usage_error(c, "unknown command '%s'", a->argv[0]);
 }
 
 int
@@ -296,16 +532,23 @@ cmd_profile_names(size_t *np)
 	return names;
 }
 
-/* Run the subcommand argv[0]; argv[0] == NULL opens the dashboard. */
+/*
+ * Run the command argv[0] (argc == 0 opens the dashboard): parse its
+ * options, then run it or the subcommand it names.
+ */
 int
 cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *c;
+	struct cmd_args a;
+	int rc;
 
 	if (!cmd_profile_name_ok(ctx))
 		return BERTH_EXIT_USAGE;
-	if (argc == 0)
+	if (argc == 0) {
+		ctx->commands = cmd_table; /* for the ':' line */
 		return dashboard_run(ctx);
+	}
 	if ((c = cmd_find(argv[0])) == NULL) {
 		fprintf(
 		    stderr,
@@ -313,8 +556,14 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    argv[0]);
 		return BERTH_EXIT_USAGE;
 	}
-	optind = 0; /* GNU getopt: reinitialise for the subcommand */
-	return c->exec(ctx, argc, argv);
+	rc = cmd_args_parse(ctx, c, c, argc, argv, &a);
+	if (rc == 0)
+		rc = c->subs != NULL ? cmd_run_sub(ctx, c, &a)
+		                     : c->exec(ctx, &a);
+	else
+		rc = rc > 0 ? BERTH_EXIT_OK : BERTH_EXIT_USAGE;
+	cmd_args_free(&a);
+	return rc;
 }
 
 /*

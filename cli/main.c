@@ -1,11 +1,11 @@
 /*
- * main.c: berth's entry point. Parses the options every command shares,
- * then runs a subcommand from cmd_table or the dashboard. Only main exits.
+ * main.c: berth's entry point. Parses berth's own options (cmd_main_entry
+ * in the table), then runs a command from cmd_table or the dashboard. Only
+ * main exits.
  */
 
 #include "config.h"
 
-#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdlib.h>
@@ -13,33 +13,15 @@
 
 #include "cli/cli.h"
 
-enum {
-	OPT_NO_COLOR = 256,
-	OPT_ASCII,
-	OPT_MOUSE,
-	OPT_MAX_ITERATIONS,
-	OPT_THEME,
-};
-
-static const struct option main_options[] = {
-    {"profile", required_argument, NULL, 'p'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-    {"ascii", no_argument, NULL, OPT_ASCII},
-    {"mouse", no_argument, NULL, OPT_MOUSE},
-    {"max-iterations", required_argument, NULL, OPT_MAX_ITERATIONS},
-    {"theme", required_argument, NULL, OPT_THEME},
-    {NULL, 0, NULL, 0},
-};
-
 int
 main(int argc, char **argv)
 {
 	struct cmd_ctx ctx;
 	const char *env, *codeset;
+	struct cmd_args a;
 	char *end;
-	int ch;
+	size_t i;
+	int rc;
 
 	setlocale(LC_ALL, "");
 	/*
@@ -59,45 +41,50 @@ main(int argc, char **argv)
 	codeset = nl_langinfo(CODESET);
 	ctx.ascii = codeset == NULL || strcmp(codeset, "UTF-8") != 0;
 
-	while ((ch = getopt_long(argc, argv, "+p:hV", main_options, NULL)) !=
-	       -1) {
-		switch (ch) {
-		case 'p':
-			ctx.profile = optarg;
+	/* berth's own options come from the table like a command's. */
+	if (cmd_args_parse(&ctx, &cmd_main_entry, &cmd_main_entry, argc, argv,
+	                   &a) != 0) {
+		cmd_args_free(&a);
+		return BERTH_EXIT_USAGE;
+	}
+	if (cmd_args_has(&a, "help")) {
+		cmd_usage(stdout);
+		cmd_args_free(&a);
+		return BERTH_EXIT_OK;
+	}
+	if (cmd_args_has(&a, "version")) {
+		printf("berth %s\n", PACKAGE_VERSION);
+		cmd_args_free(&a);
+		return BERTH_EXIT_OK;
+	}
+	for (i = 0; i < a.nvalues; i++) {
+		const char *name = a.values[i].opt->name,
+		           *v = a.values[i].value;
+
+		if (strcmp(name, "profile") == 0) {
+			ctx.profile = v;
 			ctx.profile_given = 1;
-			break;
-		case 'h':
-			cmd_usage(stdout);
-			return BERTH_EXIT_OK;
-		case 'V':
-			printf("berth %s\n", PACKAGE_VERSION);
-			return BERTH_EXIT_OK;
-		case OPT_NO_COLOR:
+		} else if (strcmp(name, "no-color") == 0)
 			ctx.no_color = 1;
-			break;
-		case OPT_ASCII:
+		else if (strcmp(name, "ascii") == 0)
 			ctx.ascii = 1;
-			break;
-		case OPT_MOUSE:
+		else if (strcmp(name, "mouse") == 0)
 			ctx.mouse = 1;
-			break;
-		case OPT_THEME:
-			ctx.theme = optarg;
-			break;
-		case OPT_MAX_ITERATIONS:
-			ctx.max_iterations = strtol(optarg, &end, 10);
+		else if (strcmp(name, "theme") == 0)
+			ctx.theme = v;
+		else if (strcmp(name, "max-iterations") == 0) {
+			ctx.max_iterations = strtol(v, &end, 10);
 			if (*end != '\0' || ctx.max_iterations <= 0) {
 				fprintf(
 				    stderr,
 				    "berth: --max-iterations needs a positive "
 				    "number\n");
+				cmd_args_free(&a);
 				return BERTH_EXIT_USAGE;
 			}
-			break;
-		default:
-			fprintf(stderr, "berth --help lists the options\n");
-			return BERTH_EXIT_USAGE;
 		}
 	}
-	return cmd_run(&ctx, argc - optind, argv + optind);
+	rc = cmd_run(&ctx, a.argc, a.argv);
+	cmd_args_free(&a);
+	return rc;
 }

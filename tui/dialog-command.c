@@ -4,8 +4,10 @@
  * C-a/C-e, C-u, Backspace), Tab completes, Enter runs, Esc cancels. The
  * '/' filters use the same prompt with a callback on every change.
  *
- * Commands are a table: name, arguments, help, what completes the
- * arguments and the function that runs them.
+ * The commands are the CLI's table (cmd_table in cli/cmd.c, handed over
+ * in cmd_ctx.commands): an entry with a `line` runs here, through the
+ * engine; the struct cmd_line objects below say how (arguments, what
+ * completes them, the function).
  */
 
 #include "config.h"
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "tui/dashboard.h"
 
 #define PROMPT_MAX 256
@@ -27,14 +30,6 @@ struct prompt {
 	prompt_complete_cb complete;
 };
 
-struct dialog_command_def {
-	const char *name;
-	const char *args;
-	const char *help;
-	char **(*complete)(struct dash *, size_t *);
-	int (*run)(struct dash *, int, char **);
-};
-
 static int cmdline_vm(struct dash *, int, char **);
 static int cmdline_set(struct dash *, int, char **);
 static int cmdline_profile(struct dash *, int, char **);
@@ -43,27 +38,103 @@ static int cmdline_quit(struct dash *, int, char **);
 static int cmdline_interval(struct dash *, int, char **);
 static int cmdline_help(struct dash *, int, char **);
 static int cmdline_filter(struct dash *, int, char **);
-static char **cmdline_profiles(struct dash *, size_t *);
-static char **cmdline_themes(struct dash *, size_t *);
-static char **cmdline_set_keys(struct dash *, size_t *);
 
-static const struct dialog_command_def dialog_commands[] = {
-    {"start", "", "start the VM", NULL, cmdline_vm},
-    {"stop", "", "shut the VM down", NULL, cmdline_vm},
-    {"force-stop", "", "force the VM off", NULL, cmdline_vm},
-    {"restart", "", "restart the VM", NULL, cmdline_vm},
-    {"set", "cpus|memory|disk VALUE", "change a VM resource", cmdline_set_keys,
-     cmdline_set},
-    {"profile", "NAME", "switch to another profile", cmdline_profiles,
-     cmdline_profile},
-    {"theme", "NAME", "switch the colour theme", cmdline_themes, cmdline_theme},
-    {"interval", "DURATION", "refresh interval (500ms, 2s, 1m)", NULL,
-     cmdline_interval},
-    {"filter", "[TEXT]", "filter the containers", NULL, cmdline_filter},
-    {"help", "", "show the keys", NULL, cmdline_help},
-    {"quit", "", "quit berth", NULL, cmdline_quit},
-    {"q", "", "quit berth", NULL, cmdline_quit},
+const struct cmd_line dialog_command_start = {
+    "", "start the VM", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
 };
+const struct cmd_line dialog_command_stop = {
+    "", "shut the VM down", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+};
+const struct cmd_line dialog_command_force_stop = {
+    "", "force the VM off", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+};
+const struct cmd_line dialog_command_restart = {
+    "", "restart the VM", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+};
+const struct cmd_line dialog_command_set = {
+    "cpus|memory|disk VALUE",
+    "change a VM resource",
+    2,
+    2,
+    CMD_KIND_NONE,
+    (const char *const[]){"cpus", "memory", "disk", NULL},
+    cmdline_set,
+};
+const struct cmd_line dialog_command_profile = {
+    "NAME",          "switch to another profile", 0, 1, CMD_KIND_PROFILE, NULL,
+    cmdline_profile,
+};
+const struct cmd_line dialog_command_theme = {
+    "NAME",        "switch the colour theme", 1, 1, CMD_KIND_THEME, NULL,
+    cmdline_theme,
+};
+const struct cmd_line dialog_command_interval = {
+    "DURATION",
+    "refresh interval (500ms, 2s, 1m)",
+    1,
+    1,
+    CMD_KIND_NONE,
+    NULL,
+    cmdline_interval,
+};
+const struct cmd_line dialog_command_filter = {
+    "[TEXT]", "filter the containers", 0, -1, CMD_KIND_NONE,
+    NULL,     cmdline_filter,
+};
+const struct cmd_line dialog_command_help = {
+    "", "show the keys", 0, -1, CMD_KIND_NONE, NULL, cmdline_help,
+};
+const struct cmd_line dialog_command_quit = {
+    "", "quit berth", 0, -1, CMD_KIND_NONE, NULL, cmdline_quit,
+};
+
+/* The i-th command of the table the ':' line runs, or NULL after the last. */
+static const struct cmd_entry *
+dialog_command_nth(struct dash *d, size_t *i)
+{
+	const struct cmd_entry *const *t =
+	    d->ctx != NULL ? d->ctx->commands : NULL;
+
+	while (t != NULL && t[*i] != NULL) {
+		if (t[(*i)++]->line != NULL)
+			return t[*i - 1];
+	}
+	return NULL;
+}
+
+/* The ':' line's command called name (len bytes), or NULL. */
+static const struct cmd_entry *
+dialog_command_find(struct dash *d, const char *name, size_t len)
+{
+	const struct cmd_entry *c;
+	size_t i = 0;
+
+	while ((c = dialog_command_nth(d, &i)) != NULL) {
+		if (strlen(c->name) == len && strncmp(c->name, name, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* What the first argument of c completes to; the caller frees. */
+static char **
+dialog_command_candidates(const struct cmd_line *l, size_t *n)
+{
+	char **v;
+	size_t i;
+
+	*n = 0;
+	if (l->kind == CMD_KIND_PROFILE)
+		return profile_list_names(n);
+	if (l->kind == CMD_KIND_THEME)
+		return theme_list_names(n);
+	for (i = 0; l->words != NULL && l->words[i] != NULL; i++)
+		;
+	v = xcalloc(i + 1, sizeof *v);
+	for (i = 0; l->words != NULL && l->words[i] != NULL; i++)
+		v[(*n)++] = xstrdup(l->words[i]);
+	return v;
+}
 
 /* Open a prompt with label and initial text on the status line. */
 int
@@ -104,14 +175,17 @@ dialog_command_free(struct dash *d)
 static char **
 dialog_command_names(struct dash *d, const char *line, size_t *n)
 {
-	char **v = xcalloc(nitems(dialog_commands) + 1, sizeof *v);
-	size_t i, len = strlen(line);
+	const struct cmd_entry *c;
+	char **v;
+	size_t i = 0, len = strlen(line);
 
-	(void)d;
-	*n = 0;
-	for (i = 0; i < nitems(dialog_commands); i++) {
-		if (strncmp(dialog_commands[i].name, line, len) == 0)
-			v[(*n)++] = xstrdup(dialog_commands[i].name);
+	while (dialog_command_nth(d, &i) != NULL)
+		;
+	v = xcalloc(i + 1, sizeof *v);
+	*n = i = 0;
+	while ((c = dialog_command_nth(d, &i)) != NULL) {
+		if (strncmp(c->name, line, len) == 0)
+			v[(*n)++] = xstrdup(c->name);
 	}
 	return v;
 }
@@ -121,26 +195,23 @@ static char **
 dialog_command_complete(struct dash *d, const char *line, size_t *n)
 {
 	const char *sp = strchr(line, ' ');
+	const struct cmd_entry *c;
 	char **all, **v;
-	size_t i, k, na = 0, wl;
+	size_t k, na = 0, wl;
 	const char *word;
 
 	*n = 0;
 	if (sp == NULL)
 		return dialog_command_names(d, line, n);
-	for (i = 0; i < nitems(dialog_commands); i++) {
-		if (strlen(dialog_commands[i].name) == (size_t)(sp - line) &&
-		    strncmp(dialog_commands[i].name, line,
-		            (size_t)(sp - line)) == 0)
-			break;
-	}
-	if (i == nitems(dialog_commands) || dialog_commands[i].complete == NULL)
+	c = dialog_command_find(d, line, (size_t)(sp - line));
+	if (c == NULL ||
+	    (c->line->kind == CMD_KIND_NONE && c->line->words == NULL))
 		return NULL;
 	word = strrchr(line, ' ') + 1;
 	if (strchr(sp + 1, ' ') != NULL)
 		return NULL; /* only the first argument completes */
 	wl = strlen(word);
-	all = dialog_commands[i].complete(d, &na);
+	all = dialog_command_candidates(c->line, &na);
 	v = xcalloc(na + 1, sizeof *v);
 	for (k = 0; k < na; k++) {
 		if (strncmp(all[k], word, wl) == 0)
@@ -320,8 +391,9 @@ int
 dialog_command_run(struct dash *d, const char *line)
 {
 	char *copy = xstrdup(line), *argv[8], *tok, *save = NULL;
+	const struct cmd_entry *c;
+	const struct cmd_line *l;
 	int argc = 0, eff = DASH_REDRAW;
-	size_t i;
 
 	for (tok = strtok_r(copy, " \t", &save); tok != NULL && argc < 8;
 	     tok = strtok_r(NULL, " \t", &save))
@@ -330,30 +402,16 @@ dialog_command_run(struct dash *d, const char *line)
 		free(copy);
 		return 0;
 	}
-	for (i = 0; i < nitems(dialog_commands); i++) {
-		if (strcmp(dialog_commands[i].name, argv[0]) == 0) {
-			eff = dialog_commands[i].run(d, argc, argv);
-			break;
-		}
-	}
-	if (i == nitems(dialog_commands))
+	if ((c = dialog_command_find(d, argv[0], strlen(argv[0]))) == NULL)
 		dash_set_status(d, 2, ":%s: unknown command (Tab completes)",
 		                argv[0]);
+	else if (argc - 1 < (l = c->line)->min_args ||
+	         (l->max_args >= 0 && argc - 1 > l->max_args))
+		dash_set_status(d, 2, "usage: :%s %s", argv[0], l->args);
+	else
+		eff = l->run(d, argc, argv);
 	free(copy);
 	return eff;
-}
-
-static int
-cmdline_usage(struct dash *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(dialog_commands); i++) {
-		if (strcmp(dialog_commands[i].name, name) == 0)
-			dash_set_status(d, 2, "usage: :%s %s", name,
-			                dialog_commands[i].args);
-	}
-	return DASH_REDRAW;
 }
 
 static int
@@ -370,8 +428,7 @@ cmdline_vm(struct dash *d, int argc, char **argv)
 	};
 	size_t i;
 
-	if (argc != 1)
-		return cmdline_usage(d, argv[0]);
+	(void)argc;
 	for (i = 0; i < nitems(map); i++) {
 		if (strcmp(map[i].name, argv[0]) == 0) {
 			dash_set_status(d, 0, "VM: %s", argv[0]);
@@ -389,8 +446,7 @@ cmdline_set(struct dash *d, int argc, char **argv)
 	long n;
 	char *end;
 
-	if (argc != 3)
-		return cmdline_usage(d, argv[0]);
+	(void)argc;
 	if (strcmp(argv[1], "cpus") == 0) {
 		n = strtol(argv[2], &end, 10);
 		if (*end != '\0' || n < 1 || n > 512) {
@@ -425,8 +481,6 @@ cmdline_profile(struct dash *d, int argc, char **argv)
 
 	if (argc == 1)
 		return dialog_profile_open(d);
-	if (argc != 2)
-		return cmdline_usage(d, argv[0]);
 	/* The same rule as -p, said at once, before the engine is asked. */
 	if (profile_name_check(argv[1], &cause) != 0) {
 		dash_set_status(d, 2, "%s", cause);
@@ -440,8 +494,7 @@ cmdline_profile(struct dash *d, int argc, char **argv)
 static int
 cmdline_theme(struct dash *d, int argc, char **argv)
 {
-	if (argc != 2)
-		return cmdline_usage(d, argv[0]);
+	(void)argc;
 	d->theme_follows = 0; /* the user chose; profile switches keep it */
 	return dash_switch_theme(d, argv[1]);
 }
@@ -463,8 +516,7 @@ cmdline_interval(struct dash *d, int argc, char **argv)
 	uint64_t ms;
 	char *cause = NULL;
 
-	if (argc != 2)
-		return cmdline_usage(d, argv[0]);
+	(void)argc;
 	if (units_parse_duration(argv[1], &ms, &cause) != 0 || ms < 100 ||
 	    ms > 3600000) {
 		dash_set_status(d, 2, "interval: %s",
@@ -489,31 +541,4 @@ static int
 cmdline_filter(struct dash *d, int argc, char **argv)
 {
 	return pane_containers_set_filter(d, argc > 1 ? argv[1] : NULL);
-}
-
-static char **
-cmdline_profiles(struct dash *d, size_t *n)
-{
-	(void)d;
-	return profile_list_names(n);
-}
-
-static char **
-cmdline_themes(struct dash *d, size_t *n)
-{
-	(void)d;
-	return theme_list_names(n);
-}
-
-static char **
-cmdline_set_keys(struct dash *d, size_t *n)
-{
-	char **v = xcalloc(4, sizeof *v);
-
-	(void)d;
-	v[0] = xstrdup("cpus");
-	v[1] = xstrdup("memory");
-	v[2] = xstrdup("disk");
-	*n = 3;
-	return v;
 }

@@ -9,6 +9,9 @@
 
 #include "core/core.h"
 
+struct cmd_entry;
+struct cmd_line;
+
 /* Options that apply to every command, parsed in main.c. */
 struct cmd_ctx {
 	const char *profile; /* -p NAME, BERTH_PROFILE, or "default" */
@@ -18,10 +21,28 @@ struct cmd_ctx {
 	int mouse;           /* --mouse */
 	long max_iterations; /* --max-iterations N (tests), 0 = forever */
 	const char *theme;   /* --theme NAME */
+	/* The command table (cli/cmd.c), which the ':' line runs from. */
+	const struct cmd_entry *const *commands;
 };
 
 /* dashboard.c: the full-screen dashboard (berth with no subcommand). */
 int dashboard_run(struct cmd_ctx *);
+
+/*
+ * dialog-command.c: what each command of the table does on the ':' line
+ * (struct cmd_line in cli/cli.h); cmd_table's entries point at these.
+ */
+extern const struct cmd_line dialog_command_start;
+extern const struct cmd_line dialog_command_stop;
+extern const struct cmd_line dialog_command_force_stop;
+extern const struct cmd_line dialog_command_restart;
+extern const struct cmd_line dialog_command_set;
+extern const struct cmd_line dialog_command_profile;
+extern const struct cmd_line dialog_command_theme;
+extern const struct cmd_line dialog_command_interval;
+extern const struct cmd_line dialog_command_filter;
+extern const struct cmd_line dialog_command_help;
+extern const struct cmd_line dialog_command_quit;
 
 /*
  * theme.c: a loaded theme (conf-theme.c) on the terminal. After

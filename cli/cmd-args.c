@@ -74,7 +74,7 @@ cmd_args_parse(struct cmd_ctx *ctx, const struct cmd_entry *c,
 	char so[CMD_ARGS_MAX * 2 + 4];
 	const struct cmd_option *o;
 	size_t n = 0, nlo = 0, i, len;
-	int ch, main = (c->flags & CMD_MAIN) != 0;
+	int ch, is_main = (c->flags & CMD_MAIN) != 0;
 
 	memset(a, 0, sizeof *a);
 	a->argv = xcalloc((size_t)argc + 1, sizeof *a->argv);
@@ -87,14 +87,14 @@ cmd_args_parse(struct cmd_ctx *ctx, const struct cmd_entry *c,
 		return 0;
 	}
 
-	for (i = 0; i < cmd_args_count(c->options); i++)
+	for (i = 0; i < cmd_args_count(c->options) && n < CMD_ARGS_MAX - 2; i++)
 		list[n++] = &c->options[i];
-	if (c == top && !main) {
+	if (c == top && !is_main) {
 		for (i = 0; i < cmd_args_count(cmd_args_common); i++)
 			list[n++] = &cmd_args_common[i];
 	}
 	/* "+": options end at the first argument; ":": no getopt messages */
-	len = (size_t)snprintf(so, sizeof so, "%s", main ? "+" : "+:");
+	len = (size_t)snprintf(so, sizeof so, "%s", is_main ? "+" : "+:");
 	for (i = 0; i < n; i++) {
 		o = list[i];
 		if (o->ch != 0) {
@@ -131,7 +131,7 @@ cmd_args_parse(struct cmd_ctx *ctx, const struct cmd_entry *c,
 			return -1;
 		}
 		if (ch == '?') {
-			if (main)
+			if (is_main)
 				fprintf(stderr,
 				        "berth --help lists the options\n");
 			else if (optopt != 0 && optopt < CMD_ARGS_LONG)

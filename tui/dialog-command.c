@@ -39,53 +39,74 @@ static int cmdline_interval(struct dash *, int, char **);
 static int cmdline_help(struct dash *, int, char **);
 static int cmdline_filter(struct dash *, int, char **);
 
+/* What each ':' command takes and does; cmd_table's entries point here. */
 const struct cmd_line dialog_command_start = {
-    "", "start the VM", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+    .args = "",
+    .help = "start the VM",
+    .run = cmdline_vm,
 };
 const struct cmd_line dialog_command_stop = {
-    "", "shut the VM down", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+    .args = "",
+    .help = "shut the VM down",
+    .run = cmdline_vm,
 };
 const struct cmd_line dialog_command_force_stop = {
-    "", "force the VM off", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+    .args = "",
+    .help = "force the VM off",
+    .run = cmdline_vm,
 };
 const struct cmd_line dialog_command_restart = {
-    "", "restart the VM", 0, 0, CMD_KIND_NONE, NULL, cmdline_vm,
+    .args = "",
+    .help = "restart the VM",
+    .run = cmdline_vm,
 };
 const struct cmd_line dialog_command_set = {
-    "cpus|memory|disk VALUE",
-    "change a VM resource",
-    2,
-    2,
-    CMD_KIND_NONE,
-    (const char *const[]){"cpus", "memory", "disk", NULL},
-    cmdline_set,
+    .args = "cpus|memory|disk VALUE",
+    .help = "change a VM resource",
+    .min_args = 2,
+    .max_args = 2,
+    .words = (const char *const[]){"cpus", "memory", "disk", NULL},
+    .run = cmdline_set,
 };
 const struct cmd_line dialog_command_profile = {
-    "NAME",          "switch to another profile", 0, 1, CMD_KIND_PROFILE, NULL,
-    cmdline_profile,
+    .args = "NAME",
+    .help = "switch to another profile",
+    .max_args = 1,
+    .kind = CMD_KIND_PROFILE,
+    .run = cmdline_profile,
 };
 const struct cmd_line dialog_command_theme = {
-    "NAME",        "switch the colour theme", 1, 1, CMD_KIND_THEME, NULL,
-    cmdline_theme,
+    .args = "NAME",
+    .help = "switch the colour theme",
+    .min_args = 1,
+    .max_args = 1,
+    .kind = CMD_KIND_THEME,
+    .run = cmdline_theme,
 };
 const struct cmd_line dialog_command_interval = {
-    "DURATION",
-    "refresh interval (500ms, 2s, 1m)",
-    1,
-    1,
-    CMD_KIND_NONE,
-    NULL,
-    cmdline_interval,
+    .args = "DURATION",
+    .help = "refresh interval (500ms, 2s, 1m)",
+    .min_args = 1,
+    .max_args = 1,
+    .run = cmdline_interval,
 };
 const struct cmd_line dialog_command_filter = {
-    "[TEXT]", "filter the containers", 0, -1, CMD_KIND_NONE,
-    NULL,     cmdline_filter,
+    .args = "[TEXT]",
+    .help = "filter the containers",
+    .max_args = -1,
+    .run = cmdline_filter,
 };
 const struct cmd_line dialog_command_help = {
-    "", "show the keys", 0, -1, CMD_KIND_NONE, NULL, cmdline_help,
+    .args = "",
+    .help = "show the keys",
+    .max_args = -1,
+    .run = cmdline_help,
 };
 const struct cmd_line dialog_command_quit = {
-    "", "quit berth", 0, -1, CMD_KIND_NONE, NULL, cmdline_quit,
+    .args = "",
+    .help = "quit berth",
+    .max_args = -1,
+    .run = cmdline_quit,
 };
 
 /* The i-th command of the table the ':' line runs, or NULL after the last. */

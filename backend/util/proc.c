@@ -365,7 +365,7 @@ proc_run(struct proc *p, char **cause)
 	/* Feed the input and read the outputs until both outputs end. */
 	while (ou[0] != -1 || er[0] != -1) {
 		struct pollfd pf[3];
-		char buf[4096];
+		char buf[65536]; /* a pipe's worth: fewer wakeups */
 		int n = 0, wait = -1, k;
 		ssize_t r;
 

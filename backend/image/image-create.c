@@ -22,15 +22,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "image/image.h"
 #include "socket/socket.h"
-
-extern char **environ;
 
 static const char *const create_stage_names[CREATE_NSTAGES] = {
     [CREATE_DOWNLOAD] = "downloading", [CREATE_DISKS] = "creating disks",
@@ -267,6 +264,13 @@ create_ssh_banner(int port)
 	return ok;
 }
 
+/* create_tick for the process runner, which passes a void pointer. */
+static void
+create_tick_cb(void *r)
+{
+	create_tick(r);
+}
+
 /*
  * Run a command in the guest over ssh with the profile's key; *out gets
  * its stdout (caller frees). Returns the exit status, -1 if ssh could not
@@ -279,12 +283,15 @@ create_ssh(struct create_run *r, const struct profile *p, const char *key,
 	const char *user = p->vm.ssh_user != NULL && *p->vm.ssh_user != '\0'
 	                       ? p->vm.ssh_user
 	                       : "root";
-	char portbuf[16], *argv[32], buf[4096];
-	posix_spawn_file_actions_t fa;
-	size_t len = 0;
-	int pfd[2], n = 0, status;
-	ssize_t k;
-	pid_t pid;
+	char portbuf[16], *argv[32];
+	struct proc pr = {.argv = argv,
+	                  .flags = PROC_OUT,
+	                  .cap = 4095,
+	                  /* the guest may take minutes */
+	                  .tick = create_tick_cb,
+	                  .tick_arg = r};
+	size_t len;
+	int n = 0;
 
 	*out = NULL;
 	snprintf(portbuf, sizeof portbuf, "%d", port);
@@ -311,46 +318,18 @@ create_ssh(struct create_run *r, const struct profile *p, const char *key,
 	argv[n++] = (char *)"127.0.0.1";
 	argv[n++] = (char *)cmd;
 	argv[n] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, "ssh", &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(pfd[0]);
-		close(pfd[1]);
+	proc_run(&pr, NULL);
+	if (pr.error != 0) {
+		proc_free(&pr);
 		return -1;
 	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd ready = {pfd[0], POLLIN, 0};
-
-		/* the guest may take minutes (cloud-init status --wait) */
-		if (poll(&ready, 1, 1000) == 0) {
-			create_tick(r);
-			continue;
-		}
-		if ((k = read(pfd[0], buf + len, sizeof buf - 1 - len)) == 0)
-			break;
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			break;
-		len += (size_t)k;
-		if (len == sizeof buf - 1)
-			break;
-	}
-	close(pfd[0]);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+	len = pr.out_len;
+	while (len > 0 && (pr.out[len - 1] == '\n' || pr.out[len - 1] == '\r'))
 		len--;
-	buf[len] = '\0';
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	*out = util_sanitize_dup(buf, len);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	*out = util_sanitize_dup(pr.out, len);
+	n = pr.code;
+	proc_free(&pr);
+	return n;
 }
 
 /*

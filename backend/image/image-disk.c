@@ -4,81 +4,21 @@
  * serves every profile; the data disk (vm.disk, a qcow2 of its own) holds
  * the guest's /var/lib/docker and survives `berth delete` unless --data.
  * Each is made under a temporary name and renamed, so an interrupted
- * create leaves no half-made disk behind. qemu-img runs from an argv,
- * never a shell.
+ * create leaves no half-made disk behind. qemu-img runs through the
+ * process runner (proc.c): an argv, never a shell.
  */
 
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "image/image.h"
-
-extern char **environ;
-
-/*
- * Run argv (a program found on PATH) and wait. Its stderr, sanitised and
- * trimmed, becomes the cause when it fails.
- */
-int
-disk_run(char *const argv[], char **cause)
-{
-	posix_spawn_file_actions_t fa;
-	char buf[1024], *msg, *nl;
-	size_t len = 0;
-	ssize_t r;
-	pid_t pid;
-	int pfd[2], rc, status;
-
-	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		util_set_cause(cause, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (rc != 0) {
-		close(pfd[0]);
-		util_set_cause(cause, "cannot run %s: %s", argv[0],
-		               strerror(rc));
-		return -1;
-	}
-	while ((r = read(pfd[0], buf + len, sizeof buf - 1 - len)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)r;
-		if (len == sizeof buf - 1)
-			len = 0; /* keep the end, where the error is */
-	}
-	close(pfd[0]);
-	buf[len] = '\0';
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if ((nl = strrchr(buf, '\n')) != NULL && nl[1] == '\0')
-		*nl = '\0';
-	msg = util_sanitize_dup(buf, strlen(buf));
-	util_set_cause(cause, "%s failed: %s", argv[0],
-	               *msg != '\0' ? msg : "no message");
-	free(msg);
-	return -1;
-}
 
 /* qcow2 or raw, from the file's magic. */
 int
@@ -103,11 +43,13 @@ static int
 disk_make(char **argv, int tmp_at, const char *path, char **cause)
 {
 	char *tmp = xasprintf("%s.tmp", path);
+	struct proc pr = {.argv = argv};
 	int r;
 
 	unlink(tmp);
 	argv[tmp_at] = tmp;
-	r = disk_run(argv, cause);
+	r = proc_run(&pr, cause);
+	proc_free(&pr);
 	if (r == 0 && rename(tmp, path) != 0) {
 		util_set_cause(cause, "rename %s: %s", tmp, strerror(errno));
 		r = -1;

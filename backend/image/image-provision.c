@@ -374,6 +374,7 @@ provision_seed(const struct profile *p, const char *domain,
 	{
 		char *tmp = xasprintf("%s.tmp", out);
 		char *argv[16];
+		struct proc pr = {.argv = argv};
 		int n = 0;
 
 		argv[n++] = (char *)tool;
@@ -392,11 +393,14 @@ provision_seed(const struct profile *p, const char *domain,
 		argv[n++] = mdf;
 		argv[n] = NULL;
 		unlink(tmp);
-		if (disk_run(argv, cause) == 0 && rename(tmp, out) == 0) {
+		r = proc_run(&pr, cause);
+		proc_free(&pr);
+		if (r == 0 && rename(tmp, out) == 0) {
 			*iso = out;
 			out = NULL;
 			r = 0;
 		} else {
+			r = -1;
 			if (cause != NULL && *cause == NULL)
 				util_set_cause(cause, "rename %s failed", tmp);
 			unlink(tmp);

@@ -51,7 +51,6 @@ int image_prune(char ***, size_t *, char **);
 int disk_format_of(const char *, const char **, char **);
 int disk_create_overlay(const char *, const char *, uint64_t, char **);
 int disk_create_data(const char *, uint64_t, char **);
-int disk_run(char *const[], char **);
 int disk_prepare(const struct profile *, const char *, const char *,
                  image_progress_cb, void *, char **, char **, char **, char **,
                  char **);

@@ -17,9 +17,9 @@
  * the state dir (socket-ssh.c). Host keys are checked; the first contact with a
  * new guest is accepted into that private file only (StrictHostKeyChecking
  * accept-new under a per-profile HostKeyAlias), so a changed key later is
- * refused. ssh is started with posix_spawnp and an argument vector, never
- * through a shell; its stderr is a pipe, whose end of file tells at once
- * that ssh exited and whose last line says why.
+ * refused. ssh is started by the process runner (proc.c) from an argument
+ * vector, never through a shell; its stderr is a pipe, whose end of file tells
+ * at once that ssh exited and whose last line says why.
  *
  * Safety: the state dir is 0700 and the socket 0600; a socket path that is
  * a symlink, not a socket, or owned by another user is refused, and a
@@ -36,14 +36,11 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "socket/socket.h"
-
-extern char **environ;
 
 #define FORWARD_PING_TIMEOUT_MS 1000
 #define FORWARD_START_POLL_MS   150
@@ -399,12 +396,10 @@ forward_try_lock(struct forward *f)
 static int
 forward_spawn(struct forward *f, char **cause)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	char *argv[64], *fwd, *alias, *alive, *port, *own[2], *ctl;
 	char *note = NULL, *key = NULL;
-	int n = 0, rc, pfd[2];
-	short flags = 0;
+	int n = 0, efd;
+	pid_t pid;
 
 	if (ssh_ensure_key(f->state_dir, f->profile, &key, &note, cause) != 0)
 		return -1;
@@ -413,13 +408,6 @@ forward_spawn(struct forward *f, char **cause)
 		free(note);
 	}
 	free(key);
-	if (pipe(pfd) != 0) {
-		util_set_cause(cause, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 
 	fwd = xasprintf("%s:%s", f->path, f->guest_socket);
 	/*
@@ -454,30 +442,11 @@ forward_spawn(struct forward *f, char **cause)
 	argv[n++] = f->host;
 	argv[n] = NULL;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-#if defined(__GLIBC__) &&                                                      \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-	posix_spawnattr_init(&attr);
 	/*
-	 * Own process group: the terminal's ^C is for berth, not ssh. The
-	 * dashboard's threads block and ignore signals; ssh gets defaults.
+	 * Its own process group: the terminal's ^C is for berth, not ssh.
+	 * Its standard error is read for the reason it exits (f->err_fd).
 	 */
-	flags |= POSIX_SPAWN_SETPGROUP;
-#ifdef POSIX_SPAWN_CLOEXEC_DEFAULT
-	flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
-#endif
-	posix_spawnattr_setflags(&attr, flags);
-	posix_spawnattr_setpgroup(&attr, 0);
-	ssh_spawn_signals(&attr);
-	rc = posix_spawnp(&f->pid, "ssh", &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(pfd[1]);
+	pid = proc_start(argv, PROC_PGROUP, &efd, cause);
 	free(fwd);
 	free(ctl);
 	free(alias);
@@ -485,17 +454,12 @@ forward_spawn(struct forward *f, char **cause)
 	free(own[1]);
 	free(alive);
 	free(port);
-	if (rc != 0) {
-		close(pfd[0]);
+	if (pid == -1) {
 		f->pid = 0;
-		if (rc == ENOENT)
-			util_set_cause(cause, "ssh not found in PATH: install "
-			                      "the OpenSSH client");
-		else
-			util_set_cause(cause, "ssh: %s", strerror(rc));
 		return -1;
 	}
-	f->err_fd = pfd[0];
+	f->pid = pid;
+	f->err_fd = efd;
 	f->errlen = 0;
 	forward_set_str(&f->last_err, NULL);
 	return 0;

@@ -12,22 +12,13 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "socket/socket.h"
-
-extern char **environ;
-
-static int ssh_run_wait(char *const[], char **);
 
 /*
  * The start of every ssh berth runs: no ssh_config, the profile's key and
@@ -74,70 +65,6 @@ ssh_args(char **argv, const char *key, const char *known_hosts,
 }
 
 /*
- * A spawned program starts with no signal blocked and the usual signals
- * at their default action, whatever the spawning thread had.
- */
-void
-ssh_spawn_signals(posix_spawnattr_t *attr)
-{
-	static const int defaults[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
-	                               SIGPIPE, SIGUSR1, SIGCHLD};
-	sigset_t none, def;
-	short flags = 0;
-	size_t i;
-
-	sigemptyset(&none);
-	sigemptyset(&def);
-	for (i = 0; i < nitems(defaults); i++)
-		sigaddset(&def, defaults[i]);
-	posix_spawnattr_getflags(attr, &flags);
-	posix_spawnattr_setflags(attr, flags | POSIX_SPAWN_SETSIGMASK |
-	                                   POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setsigmask(attr, &none);
-	posix_spawnattr_setsigdefault(attr, &def);
-}
-
-/* Run a program (argv[0] from PATH) and wait; returns its exit status. */
-static int
-ssh_run_wait(char *const argv[], char **cause)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	pid_t pid;
-	int rc, status;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&attr);
-	ssh_spawn_signals(&attr);
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		if (rc == ENOENT)
-			util_set_cause(cause,
-			               "%s not found in PATH: install the "
-			               "OpenSSH client",
-			               argv[0]);
-		else
-			util_set_cause(cause, "%s: %s", argv[0], strerror(rc));
-		return -1;
-	}
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			util_set_cause(cause, "waitpid: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		util_set_cause(cause, "%s failed (status %d)", argv[0], status);
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * Make sure the profile's ssh key exists in <state>/ssh with safe
  * permissions, generating it with ssh-keygen the first time. *keyp gets
  * the private key path (caller frees); *note a message when permissions
@@ -150,7 +77,8 @@ ssh_ensure_key(const char *state_dir, const char *profile, char **keyp,
 	char *dir = xasprintf("%s/ssh", state_dir), *key, *comment;
 	struct stat sb;
 	char *argv[12];
-	int n = 0;
+	struct proc pr = {.argv = argv};
+	int n = 0, r;
 
 	*keyp = NULL;
 	if (note != NULL)
@@ -174,7 +102,9 @@ ssh_ensure_key(const char *state_dir, const char *profile, char **keyp,
 		argv[n++] = (char *)"-f";
 		argv[n++] = key;
 		argv[n] = NULL;
-		if (ssh_run_wait(argv, cause) != 0) {
+		r = proc_run(&pr, cause);
+		proc_free(&pr);
+		if (r != 0) {
 			free(comment);
 			free(key);
 			return -1;
@@ -230,20 +160,12 @@ int
 ssh_ctl(const char *ctl_path, const char *host, const char *op,
         const char *spec, char **cause)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[16], buf[512], err[512];
-	size_t elen = 0;
-	uint64_t deadline = util_mono_ms() + 5000;
-	int n = 0, pfd[2], rc, status = 0, left;
-	struct pollfd p;
-	ssize_t r;
-	pid_t pid;
+	char *argv[16], *line, *clean, *why = NULL;
+	struct proc pr = {
+	    .argv = argv, .flags = PROC_MERGE, .timeout_ms = 5000};
+	size_t len;
+	int n = 0;
 
-	if (pipe(pfd) != 0) {
-		util_set_cause(cause, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
 	argv[n++] = (char *)"ssh";
 	argv[n++] = (char *)"-F";
 	argv[n++] = (char *)"none";
@@ -258,55 +180,31 @@ ssh_ctl(const char *ctl_path, const char *host, const char *op,
 	argv[n++] = (char *)"--";
 	argv[n++] = (char *)host;
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	rc = posix_spawnp(&pid, "ssh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (rc != 0) {
-		close(pfd[0]);
-		util_set_cause(cause, "ssh: %s", strerror(rc));
+	if (proc_run(&pr, &why) == 0) {
+		proc_free(&pr);
+		return 0;
+	}
+	if (pr.error != 0) {
+		/* it did not start: the runner's cause says why */
+		if (cause != NULL)
+			*cause = why;
+		else
+			free(why);
+		proc_free(&pr);
 		return -1;
 	}
-	for (;;) {
-		left = (int)(deadline - util_mono_ms());
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		p.fd = pfd[0];
-		p.events = POLLIN;
-		if (poll(&p, 1, left) < 0 && errno != EINTR)
-			break;
-		r = read(pfd[0], buf, sizeof buf);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (elen + (size_t)r < sizeof err) {
-			memcpy(err + elen, buf, (size_t)r);
-			elen += (size_t)r;
-		}
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
+	free(why);
 	/* ssh prints a line of its own; keep the last non-empty one. */
-	while (elen > 0 && (err[elen - 1] == '\n' || err[elen - 1] == '\r'))
-		elen--;
-	err[elen] = '\0';
-	{
-		char *line = strrchr(err, '\n'), *clean;
-
-		line = line != NULL ? line + 1 : err;
-		clean = util_sanitize_dup(line, strlen(line));
-		util_set_cause(cause, "ssh -O %s %s: %s", op, spec,
-		               *clean != '\0' ? clean : "failed");
-		free(clean);
-	}
+	len = pr.out_len;
+	while (len > 0 && (pr.out[len - 1] == '\n' || pr.out[len - 1] == '\r'))
+		len--;
+	pr.out[len] = '\0';
+	line = strrchr(pr.out, '\n');
+	line = line != NULL ? line + 1 : pr.out;
+	clean = util_sanitize_dup(line, strlen(line));
+	util_set_cause(cause, "ssh -O %s %s: %s", op, spec,
+	               *clean != '\0' ? clean : "failed");
+	free(clean);
+	proc_free(&pr);
 	return -1;
 }

@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,8 +25,6 @@
 #endif
 
 #include "socket/socket.h"
-
-extern char **environ;
 
 static char *supervisor_self_exe(void);
 
@@ -222,10 +219,8 @@ int
 supervisor_spawn(const char *profile, const char *target, char **cause)
 {
 	char *exe = supervisor_self_exe(), *argv[12];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	pid_t pid;
-	int n = 0, rc;
+	int n = 0;
 
 	if (exe == NULL) {
 		util_set_cause(cause, "cannot find berth's own executable to "
@@ -244,19 +239,11 @@ supervisor_spawn(const char *profile, const char *target, char **cause)
 		argv[n++] = (char *)target;
 	}
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&attr);
-	ssh_spawn_signals(&attr);
-	rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	pid = proc_start(argv, 0, NULL, NULL);
 	free(exe);
-	if (rc != 0) {
+	if (pid == -1) {
 		util_set_cause(cause, "starting the supervisor: %s",
-		               strerror(rc));
+		               strerror(errno));
 		return -1;
 	}
 	return (int)pid;

@@ -15,7 +15,6 @@
 
 #include <jansson.h>
 #include <signal.h>
-#include <spawn.h>
 
 #include "core/core.h"
 
@@ -51,7 +50,6 @@ int ssh_ensure_key(const char *, const char *, char **, char **, char **);
 int ssh_args(char **, const char *, const char *, const char *, const char *,
              const char *, char *[2]);
 int ssh_ctl(const char *, const char *, const char *, const char *, char **);
-void ssh_spawn_signals(posix_spawnattr_t *);
 
 /* socket-supervisor.c: the state dir, the forward's owner, supervisors. */
 char *supervisor_state_dir(const char *, char **);

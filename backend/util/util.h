@@ -1,7 +1,8 @@
 /*
  * util.h: what every part of berth uses: allocation that cannot fail,
  * strings and files (util.c), sizes and durations (units.c), where files
- * live (paths.c), hashing (hash.c) and the HTTP client (http.c).
+ * live (paths.c), running other programs (proc.c), hashing (hash.c) and
+ * the HTTP client (http.c).
  *
  * Conventions (see ../shared/STYLE.md): allocation cannot fail (x* wrappers
  * abort), recoverable errors return -1 or NULL and an allocated message in
@@ -126,6 +127,42 @@ void hash_final(struct hash *, char *);
 void hash_free(struct hash *);
 size_t hash_hex_len(enum hash_kind);
 void hash_hex(enum hash_kind, const void *, size_t, char *);
+
+/*
+ * proc.c: the one process runner: argv (never a shell), explicit standard
+ * descriptors (never the terminal), nothing else inherited, a deadline,
+ * capped captures, and a cause that says how the program ended.
+ */
+#define PROC_CAP     (1024 * 1024) /* default cap of each capture */
+#define PROC_OUT     0x1 /* capture standard output (else /dev/null) */
+#define PROC_MERGE   0x2 /* standard error joins the output capture */
+#define PROC_PGROUP  0x4 /* own process group: ^C is for berth, not it */
+#define PROC_CAPKILL 0x8 /* output past the cap: a runaway, killed */
+struct proc {
+	/* what to run (the caller's) */
+	char *const *argv;    /* argv[0] is looked up on PATH without a '/' */
+	int flags;            /* PROC_* */
+	const char *input;    /* standard input; NULL: /dev/null */
+	size_t input_len;     /* bytes of input */
+	uint64_t timeout_ms;  /* killed after this long; 0: no deadline */
+	size_t cap;           /* most kept of each capture; 0: PROC_CAP */
+	void (*tick)(void *); /* called about once a second while it runs */
+	void *tick_arg;
+	/* how it went (proc_run fills; proc_free frees) */
+	char *out; /* standard output (first cap bytes), NUL-terminated */
+	size_t out_len;
+	int out_cut; /* standard output went past the cap */
+	char *err;   /* standard error (last cap bytes), NUL-terminated */
+	size_t err_len;
+	int err_cut;   /* standard error went past the cap */
+	int status;    /* the wait status */
+	int code;      /* its exit status; -1 if it did not exit by itself */
+	int timed_out; /* killed at the deadline */
+	int error;     /* why it did not start (an errno value), or 0 */
+};
+int proc_run(struct proc *, char **);
+void proc_free(struct proc *);
+pid_t proc_start(char *const[], int, int *, char **);
 
 /* http.c: the one HTTP client (libcurl), blocking or on a multi handle. */
 #define HTTP_WEB 0x1 /* redirects, http(s) only, >= 400 fails, env proxies */

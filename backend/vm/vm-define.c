@@ -11,12 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -26,30 +24,7 @@
 
 #include "vm/vm.h"
 
-extern char **environ;
-
 /* --- defining a domain from the profile ------------------------------- */
-
-int
-vm_run(char *const argv[], char **cause)
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0) {
-		util_set_cause(cause, "cannot run %s: %s", argv[0],
-		               strerror(errno));
-		return -1;
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		util_set_cause(cause, "%s failed (exit %d)", argv[0],
-		               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return -1;
-	}
-	return 0;
-}
 
 /* A free TCP port on 127.0.0.1, 0 if none. */
 static int

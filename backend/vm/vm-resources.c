@@ -251,8 +251,11 @@ vm_set_disk(struct vm *vm, uint64_t bytes, enum vm_set_result *res,
 		char *sz = xasprintf("%llu", (unsigned long long)bytes);
 		char *argv[] = {"qemu-img", "resize",  "-q", "-f",
 		                "qcow2",    d->source, sz,   NULL};
-		int r = vm_run(argv, cause);
+		/* never the terminal: qemu-img wrote over the dashboard */
+		struct proc pr = {.argv = argv};
+		int r = proc_run(&pr, cause);
 
+		proc_free(&pr);
 		free(sz);
 		if (r != 0)
 			return -1;

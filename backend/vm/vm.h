@@ -208,7 +208,6 @@ void vm_lock_adopt(struct vm *, int);
 /* vm-define.c: a domain defined from the profile. */
 int vm_define(struct vm *, char **);
 char *vm_pick_accel(struct vm *, char **);
-int vm_run(char *const[], char **);
 
 /* vm-lifecycle.c: start, shut down, destroy, reboot, suspend, resume. */
 int vm_op_begin(struct vm *, enum vm_op, char **);

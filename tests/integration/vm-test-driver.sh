@@ -17,6 +17,8 @@ truncate -s 2G "$W/disk.raw"
 mkdir -p "$W/dd"
 truncate -s 3G "$W/dd/system.qcow2"
 truncate -s 5G "$W/dd/data.qcow2"
+# A stopped VM on a qcow2 disk: berth grows it with qemu-img resize.
+truncate -s 1G "$W/q.qcow2"
 P=$T_HOME/config/profiles
 
 cat >"$W/node.xml" <<EOF
@@ -44,6 +46,15 @@ cat >"$W/node.xml" <<EOF
       <target dev="vda"/></disk>
       <disk type="file" device="disk"><source file="$W/dd/data.qcow2"/>
       <target dev="vdb"/></disk></devices>
+  </domain>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>berth-q</name>
+    <memory unit="MiB">512</memory>
+    <vcpu>1</vcpu>
+    <os><type>hvm</type></os>
+    <devices><disk type="file" device="disk"><driver name="qemu" type="qcow2"/>
+      <source file="$W/q.qcow2"/><target dev="vda"/></disk></devices>
+    <test:runstate>5</test:runstate>
   </domain>
   <domain type="test">
     <name>foreign</name>
@@ -81,6 +92,10 @@ mounts:
     type: 9p
 EOF
 cat >"$P/dd.yaml" <<EOF
+vm:
+  uri: $URI
+EOF
+cat >"$P/q.yaml" <<EOF
 vm:
   uri: $URI
 EOF
@@ -197,6 +212,25 @@ out=$("$BERTH" set -p t --disk 3GiB 2>&1)
 is "disk grows" "$out" "disk 3GiB: applied"
 is "disk file grew" "$(stat -c %s "$W/disk.raw")" 3221225472
 like "the profile says disk: 3GiB" "$(cat "$P/t.yaml")" '^  disk: 3GiB'
+
+# Growing a stopped VM's qcow2 disk runs qemu-img resize. What qemu-img
+# prints must not reach berth's terminal (in the dashboard it wrote over
+# the screen); its error is the cause, in one line.
+mkdir -p "$W/fakebin"
+cat >"$W/fakebin/qemu-img" <<'EOF'
+#!/bin/sh
+echo "FAKE-STDOUT: resizing"
+echo "qemu-img: Could not resize: fake failure" >&2
+exit 1
+EOF
+chmod +x "$W/fakebin/qemu-img"
+cp "$P/q.yaml" "$W/q.before"
+out=$(PATH="$W/fakebin:$PATH" "$BERTH" set -p q --disk 2GiB 2>&1)
+is "a failing qemu-img resize exits 1" "$?" 1
+is "qemu-img's output stays off the terminal; its error is the cause" \
+	"$out" "berth: qemu-img exited with 1: qemu-img: Could not resize: fake failure"
+is "the disk did not grow" "$(stat -c %s "$W/q.qcow2")" 1073741824
+check "a failed resize leaves the profile as it was" cmp -s "$P/q.yaml" "$W/q.before"
 
 # live changes on the running foreign domain (vCPU max 1, memory max 512)
 out=$("$BERTH" set -p f --memory 256MiB 2>&1)

@@ -166,7 +166,7 @@ tui_mask() {
 		-e "s/${TUI_DOCKER_VERSION:-NOVERSION}/VERSION/g" \
 		-e "s/$TUI_TAG/CT/g" \
 		-e 's/API [0-9.]+/API V/' \
-		-e 's/ping [0-9.]+ ms/ping N ms/' \
+		-e 's/ping [0-9.]+ ms( +)?/ping N ms /' \
 		-e 's/ [━─=-]+ [0-9]+ running [0-9]+ stopped/ ━ N running N stopped/' \
 		-e 's/ up [^ ]+/ up T/' \
 		-e 's/ +[0-9]+\.[0-9]%/ N%/' \

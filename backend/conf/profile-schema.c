@@ -355,7 +355,7 @@ check_absolute(const char *s, char **cause)
 
 /*
  * A host socket: "auto" or an absolute path. Its length against sun_path
- * is checked where the socket is made (forward.c), which also sees the
+ * is checked where the socket is made (socket-forward.c), which also sees the
  * derived paths under the state directory.
  */
 static int

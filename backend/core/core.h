@@ -148,14 +148,14 @@ struct model_socket {
 	int context_current;
 	int restarts;
 	uint64_t last_restart_ms;
-	/* Appended by the socket forward (forward.c). */
+	/* Appended by the socket forward (socket-forward.c). */
 	char *stage;         /* what the forward is doing now, in words */
 	char *guest;         /* user@host:port:/guest.sock, NULL for none */
 	int pid;             /* ssh process, 0 = none */
 	int owner_pid;       /* process that supervises the forward, 0 = none */
 	int persist;         /* the forward outlives berth (docker.persist) */
 	uint64_t checked_ms; /* wall clock of the last /_ping */
-	struct model_fport *ports; /* published ports (ports.c) */
+	struct model_fport *ports; /* published ports (socket-ports.c) */
 	int nports;
 };
 

@@ -1,5 +1,5 @@
 /*
- * endpoint.c: find the Docker daemon the way the docker CLI does. A
+ * docker-endpoint.c: find the Docker daemon the way the docker CLI does. A
  * profile whose socket is forwarded from its VM (docker.forward: ssh)
  * talks only to that socket, up or not: another daemon's containers
  * would pass for the VM's. Otherwise, in order: the profile's

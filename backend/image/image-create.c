@@ -1,5 +1,5 @@
 /*
- * create.c: making a VM from an image and bringing it up to "docker ps
+ * image-create.c: making a VM from an image and bringing it up to "docker ps
  * works", in named stages with elapsed times: downloading, creating disks
  * (then the domain is defined), booting (the guest's sshd answers through
  * the slirp forward), provisioning (cloud-init finished, or none in the

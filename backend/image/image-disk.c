@@ -1,5 +1,5 @@
 /*
- * disk.c: a VM's disks. The system disk is a qcow2 overlay on the cached
+ * image-disk.c: a VM's disks. The system disk is a qcow2 overlay on the cached
  * base image (image.c), so the base stays pristine and one download
  * serves every profile; the data disk (vm.disk, a qcow2 of its own) holds
  * the guest's /var/lib/docker and survives `berth delete` unless --data.
@@ -124,7 +124,7 @@ disk_data_path(const char *state_dir)
 /*
  * Everything a VM made from an image needs before it is defined: resolve
  * (maybe download) the base image, make whichever disk is missing, and
- * write the cloud-init seed (provision.c) when there is none. Existing
+ * write the cloud-init seed (image-provision.c) when there is none. Existing
  * disks are kept as they are. *sys, *data and *seed get the paths (*seed
  * NULL when no ISO tool exists), *note a remark for the user; each is
  * caller-freed. domain is the hostname the seed gives the guest.

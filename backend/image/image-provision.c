@@ -1,15 +1,15 @@
 /*
- * provision.c: first boot of a VM made from a cloud image. berth writes a
+ * image-provision.c: first boot of a VM made from a cloud image. berth writes a
  * cloud-init NoCloud seed (user-data and meta-data on a volume labelled
  * "cidata", made with xorriso or genisoimage) that the guest reads once:
- * root (or vm.ssh_user) gets the profile's ssh key (forward.c makes it),
+ * root (or vm.ssh_user) gets the profile's ssh key (socket-ssh.c makes it),
  * docker.io and qemu-guest-agent are installed, the data disk (virtio
  * serial "berth-data") is formatted once and mounted on /var/lib/docker
  * before Docker starts, the profile's 9p/virtiofs shares go into fstab at
  * their guest paths, inotify limits are raised, the hostname is the domain
  * name, and the profile's `provision:` scripts run once. An image without
  * cloud-init ignores the seed; berth then treats it as already provisioned
- * (create.c's provisioning stage). With no ISO tool on the host the seed
+ * (image-create.c's provisioning stage). With no ISO tool on the host the seed
  * is served over HTTP on 127.0.0.1 while the VM first boots, and the
  * domain's SMBIOS serial says ds=nocloud;s=http://10.0.2.2:PORT/ (slirp's
  * address of the host).

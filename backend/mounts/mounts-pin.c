@@ -1,5 +1,5 @@
 /*
- * pin.c: keep the guest's dentries of a 9p share's directories alive.
+ * mounts-pin.c: keep the guest's dentries of a 9p share's directories alive.
  *
  * A Linux 9p client mounted cache=none (or mmap) never keeps an unused
  * dentry: once the last reference goes, the dentry is dropped and the

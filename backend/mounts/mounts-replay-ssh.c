@@ -1,5 +1,5 @@
 /*
- * guest-ssh.c: the second transport of polling mode: run the replay and
+ * mounts-replay-ssh.c: the second transport of polling mode: run the replay and
  * pin scripts in the guest over SSH instead of the QEMU guest agent, for
  * guests without an agent (or with guest-exec disabled).
  *

@@ -1,5 +1,5 @@
 /*
- * replay.c: make the guest kernel raise inotify events for host changes
+ * mounts-replay.c: make the guest kernel raise inotify events for host changes
  * that crossed a 9p/virtiofs share silently, without changing a byte of
  * content or the host file's times.
  *
@@ -25,11 +25,11 @@
  * is what is left.
  *
  * Transport: one guest-exec of /bin/sh per batch through the QEMU guest
- * agent, or one ssh session (guest-ssh.c). The script is a constant; the
- * paths travel as its standard input ("input-data", base64, for the
- * agent), one "OP PATH" line each, so no path is ever interpolated into
- * a shell command. The script only uses POSIX sh, chmod, xargs and wc,
- * which busybox and coreutils both have.
+ * agent, or one ssh session (mounts-replay-ssh.c). The script is a constant;
+ * the paths travel as its standard input ("input-data", base64, for the agent),
+ * one "OP PATH" line each, so no path is ever interpolated into a shell
+ * command. The script only uses POSIX sh, chmod, xargs and wc, which busybox
+ * and coreutils both have.
  */
 
 #include "config.h"

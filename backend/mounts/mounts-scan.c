@@ -1,6 +1,6 @@
 /*
- * scan.c: the polling scanner behind polling mode. It walks a host folder
- * with openat/fstatat (getdents64 on Linux, readdir elsewhere), keeps a
+ * mounts-scan.c: the polling scanner behind polling mode. It walks a host
+ * folder with openat/fstatat (getdents64 on Linux, readdir elsewhere), keeps a
  * snapshot of every entry in a hash table keyed by its relative path and
  * linked into a tree, and reports each pass as created / modified /
  * deleted / type-changed entries.

@@ -1,5 +1,5 @@
 /*
- * watch-inotify.c: native mode on Linux. inotify watches every directory
+ * mounts-watch-inotify.c: native mode on Linux. inotify watches every directory
  * of the mount (never through a symlink, never an ignored one) and says
  * which directories saw something; the scanner then looks at exactly
  * those, so native and polling mode share the diff, the feedback guard

@@ -1,6 +1,6 @@
 /*
- * context.c: the Docker context that points the Docker CLI at berth's host
- * socket, written in Docker's own store format so `docker --context NAME`
+ * socket-context.c: the Docker context that points the Docker CLI at berth's
+ * host socket, written in Docker's own store format so `docker --context NAME`
  * and `docker context ls` see it without the Docker CLI being run:
  * $DOCKER_CONFIG/contexts/meta/<hex sha256 of NAME>/meta.json holds
  * {"Name":…,"Metadata":{…},"Endpoints":{"docker":{"Host":"unix://…",

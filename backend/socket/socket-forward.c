@@ -1,6 +1,6 @@
 /*
- * forward.c: the Docker socket forward. The Docker CLI on the host reaches
- * the daemon in the guest through a unix socket that `ssh -N -L
+ * socket-forward.c: the Docker socket forward. The Docker CLI on the host
+ * reaches the daemon in the guest through a unix socket that `ssh -N -L
  * HOST_SOCK:GUEST_SOCK` serves; this file runs that ssh, checks it with
  * /_ping through the host socket, and restarts it with backoff when ssh
  * exits or the ping keeps failing: the forward dying silently after sleep

@@ -1,5 +1,5 @@
 /*
- * ports.c: containers' published ports on the host's 127.0.0.1. The
+ * socket-ports.c: containers' published ports on the host's 127.0.0.1. The
  * forward's supervisor runs this while its ssh is up: it follows the
  * guest daemon's container start/die events through the forwarded
  * socket (the Docker backend's HTTP client), lists the running

@@ -1,9 +1,9 @@
 /*
- * socket.c: the Socket engine component. It wraps a forward (forward.c):
+ * socket.c: the Socket engine component. It wraps a forward (socket-forward.c):
  * in a long-running berth (threaded engine) it may own the forward and
  * run ssh, in a one-shot command it only observes. It follows the VM's
  * forwarded SSH port through the last published snapshot, keeps the
- * Docker context (context.c) pointing at the host socket, activates it
+ * Docker context (socket-context.c) pointing at the host socket, activates it
  * once when docker.activate is set, and hands the forward to a detached
  * supervisor when docker.persist is set.
  */

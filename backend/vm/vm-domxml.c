@@ -1,5 +1,5 @@
 /*
- * domxml.c: libvirt domain XML, built and read with libxml2's tree and
+ * vm-domxml.c: libvirt domain XML, built and read with libxml2's tree and
  * XPath APIs (never by pasting strings, so a path with '&' or '<' stays a
  * path). domxml_build() makes the domain berth defines for a profile;
  * domxml_parse() reads what berth needs from any domain, including ones

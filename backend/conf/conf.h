@@ -13,6 +13,8 @@
 
 #include "util/util.h"
 
+struct config_errors; /* conf-yaml.c: profiles and themes report them */
+
 /* profile.c: a profile, loaded from YAML through one schema table. */
 enum profile_mount_type {
 	PROFILE_MOUNT_9P,
@@ -102,22 +104,6 @@ struct profile {
 	char *theme;
 };
 
-/* One problem found in a profile or theme: file:line:col: message. */
-struct config_error {
-	char *file;
-	int line; /* 1-based, 0 = unknown */
-	int col;  /* 1-based, 0 = unknown */
-	char *message;
-};
-struct config_errors {
-	struct config_error *list;
-	size_t n;
-};
-void config_errors_add(struct config_errors *, const char *, int, int,
-                       const char *, ...) BERTH_PRINTFLIKE(5, 6);
-void config_errors_print(const struct config_errors *, FILE *);
-void config_errors_free(struct config_errors *);
-
 struct profile *profile_defaults(const char *);
 struct profile *profile_load_file(const char *, const char *,
                                   struct config_errors *);
@@ -142,6 +128,22 @@ char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
 
 /* conf-yaml.c: the one YAML reader: one document, errors at file:line:col. */
+/* One problem found in a profile or theme: file:line:col: message. */
+struct config_error {
+	char *file;
+	int line; /* 1-based, 0 = unknown */
+	int col;  /* 1-based, 0 = unknown */
+	char *message;
+};
+struct config_errors {
+	struct config_error *list;
+	size_t n;
+};
+void config_errors_add(struct config_errors *, const char *, int, int,
+                       const char *, ...) BERTH_PRINTFLIKE(5, 6);
+void config_errors_print(const struct config_errors *, FILE *);
+void config_errors_free(struct config_errors *);
+
 struct conf_yaml {
 	yaml_document_t doc;
 	const char *file; /* names it in errors */

@@ -45,62 +45,6 @@ struct loader {
 static void loader_mapping(struct loader *, yaml_node_t *, const char *,
                            const char *, void *);
 
-/*
- * config_errors: add one problem; line and col are 1-based, 0 = unknown.
- * The message is stored sanitized, safe to print on a terminal.
- */
-void
-config_errors_add(struct config_errors *errs, const char *file, int line,
-                  int col, const char *fmt, ...)
-{
-	struct config_error *e;
-	va_list ap;
-	char *raw;
-
-	errs->list = xreallocarray(errs->list, errs->n + 1, sizeof *errs->list);
-	e = &errs->list[errs->n++];
-	e->file = xstrdup(file != NULL ? file : "-");
-	e->line = line;
-	e->col = col;
-	va_start(ap, fmt);
-	raw = xvasprintf(fmt, ap);
-	va_end(ap);
-	/* Messages quote the file's text, which may hold escapes. */
-	e->message = util_sanitize_dup(raw, strlen(raw));
-	free(raw);
-}
-
-/* Print each problem as one FILE:LINE:COL: message line. */
-void
-config_errors_print(const struct config_errors *errs, FILE *f)
-{
-	const struct config_error *e;
-	size_t i;
-
-	for (i = 0; i < errs->n; i++) {
-		e = &errs->list[i];
-		if (e->line > 0)
-			fprintf(f, "%s:%d:%d: %s\n", e->file, e->line, e->col,
-			        e->message);
-		else
-			fprintf(f, "%s: %s\n", e->file, e->message);
-	}
-}
-
-void
-config_errors_free(struct config_errors *errs)
-{
-	size_t i;
-
-	for (i = 0; i < errs->n; i++) {
-		free(errs->list[i].file);
-		free(errs->list[i].message);
-	}
-	free(errs->list);
-	errs->list = NULL;
-	errs->n = 0;
-}
-
 /* All problems joined by newlines; the caller frees. */
 static char *
 errors_join(const struct config_errors *errs)

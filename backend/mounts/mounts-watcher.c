@@ -94,6 +94,30 @@ struct mounts_watcher {
 static void *mwatch_thread(void *);
 static void mwatch_unlock(struct mounts_watcher *);
 
+/* A watch mode's name, as profiles, the CLI and the status file spell it. */
+const char *
+mounts_watch_name(enum profile_watch w)
+{
+	static const char *const names[] = {"off", "poll", "native"};
+
+	return (size_t)w < nitems(names) ? names[w] : "?";
+}
+
+/* "off", "poll" (or "on"), "native". */
+int
+mounts_watch_parse(const char *s, enum profile_watch *w)
+{
+	if (strcmp(s, "off") == 0)
+		*w = PROFILE_WATCH_OFF;
+	else if (strcmp(s, "poll") == 0 || strcmp(s, "on") == 0)
+		*w = PROFILE_WATCH_POLL;
+	else if (strcmp(s, "native") == 0)
+		*w = PROFILE_WATCH_NATIVE;
+	else
+		return -1;
+	return 0;
+}
+
 static void
 mwatch_notify(struct mounts_watcher *w)
 {

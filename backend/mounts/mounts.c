@@ -37,29 +37,6 @@ struct mounts {
 	size_t n;
 };
 
-const char *
-mounts_watch_name(enum profile_watch w)
-{
-	static const char *const names[] = {"off", "poll", "native"};
-
-	return (size_t)w < nitems(names) ? names[w] : "?";
-}
-
-/* "off", "poll" (or "on"), "native". */
-int
-mounts_watch_parse(const char *s, enum profile_watch *w)
-{
-	if (strcmp(s, "off") == 0)
-		*w = PROFILE_WATCH_OFF;
-	else if (strcmp(s, "poll") == 0 || strcmp(s, "on") == 0)
-		*w = PROFILE_WATCH_POLL;
-	else if (strcmp(s, "native") == 0)
-		*w = PROFILE_WATCH_NATIVE;
-	else
-		return -1;
-	return 0;
-}
-
 /*
  * Watchers for every mount of the profile (which must outlive them);
  * notify(arg) is called from watcher threads when figures change.

@@ -188,6 +188,8 @@ void mounts_watcher_stop(struct mounts_watcher *);
 void mounts_watcher_free(struct mounts_watcher *);
 void mounts_watcher_set_watch(struct mounts_watcher *, enum profile_watch);
 void mounts_watcher_fill(struct mounts_watcher *, struct model_mount *);
+const char *mounts_watch_name(enum profile_watch);
+int mounts_watch_parse(const char *, enum profile_watch *);
 
 /*
  * mounts.c: the mounts engine component. One watcher per mount with
@@ -200,8 +202,6 @@ struct mounts *mounts_new(const struct profile *, void (*)(void *), void *);
 void mounts_free(struct mounts *);
 int mounts_set_watch(struct mounts *, size_t, enum profile_watch);
 void mounts_fill(struct mounts *, struct model *);
-const char *mounts_watch_name(enum profile_watch);
-int mounts_watch_parse(const char *, enum profile_watch *);
 extern const char *const mounts_env_hint[];
 
 /* mounts-watch-inotify.c: native mode on Linux (NULL elsewhere). */

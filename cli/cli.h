@@ -113,6 +113,11 @@ int cmd_args_parse(struct cmd_ctx *, const struct cmd_entry *,
 int cmd_args_has(const struct cmd_args *, const char *);
 const char *cmd_args_get(const struct cmd_args *, const char *);
 void cmd_args_free(struct cmd_args *);
+void cmd_help_options(const struct cmd_option *, int, FILE *);
+int cmd_usage_error(const struct cmd_entry *, const char *, ...)
+    BERTH_PRINTFLIKE(2, 3);
+void cmd_help(const struct cmd_entry *, FILE *);
+int cmd_profile_name_ok(const struct cmd_ctx *);
 
 /* cmd.c */
 extern const struct cmd_entry *const cmd_table[];
@@ -121,11 +126,7 @@ extern const struct cmd_entry cmd_help_entry;
 const struct cmd_entry *cmd_find(const char *);
 int cmd_run(struct cmd_ctx *, int, char **);
 void cmd_usage(FILE *);
-int cmd_usage_error(const struct cmd_entry *, const char *, ...)
-    BERTH_PRINTFLIKE(2, 3);
-void cmd_help(const struct cmd_entry *, FILE *);
 int cmd_isatty_stdout(void);
-int cmd_profile_name_ok(const struct cmd_ctx *);
 struct profile *cmd_profile_open(const struct cmd_ctx *);
 int cmd_profile_exists(const struct cmd_ctx *);
 char **cmd_profile_names(size_t *);

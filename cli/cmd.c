@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,40 +155,6 @@ cmd_find(const char *name)
 	return NULL;
 }
 
-/* An option as help shows it: "-p, --profile NAME"; the caller frees. */
-static char *
-cmd_option_label(const struct cmd_option *o)
-{
-	char letter[8] = "    ";
-
-	if (o->ch != 0)
-		snprintf(letter, sizeof letter, "-%c%s", o->ch,
-		         o->name != NULL ? ", " : "");
-	return xasprintf("%s%s%s%s%s", letter, o->name != NULL ? "--" : "",
-	                 o->name != NULL ? o->name : "",
-	                 o->value != NULL ? " " : "",
-	                 o->value != NULL ? o->value : "");
-}
-
-/* One line an option, indented, hidden ones left out. */
-static void
-cmd_help_options(const struct cmd_option *o, int indent, FILE *f)
-{
-	char *label;
-
-	for (; o != NULL && (o->ch != 0 || o->name != NULL); o++) {
-		if (o->flags & CMD_OPT_HIDDEN)
-			continue;
-		label = cmd_option_label(o);
-		if (strlen(label) > 20)
-			fprintf(f, "%*s%s\n%*s%-20s %s\n", indent, "", label,
-			        indent, "", "", o->help);
-		else
-			fprintf(f, "%*s%-20s %s\n", indent, "", label, o->help);
-		free(label);
-	}
-}
-
 void
 cmd_usage(FILE *f)
 {
@@ -223,29 +188,6 @@ cmd_usage(FILE *f)
 	    "said no),\n"
 	    "2 usage (bad option or value, unknown profile or container).\n"
 	    "See berth(1), berth-profile(5) and berth-theme(5).\n");
-}
-
-/*
- * A command's help (berth CMD --help, berth help CMD): its usage, what it
- * does, its subcommands with their options, and every option it takes.
- */
-void
-cmd_help(const struct cmd_entry *c, FILE *f)
-{
-	const struct cmd_entry *s;
-
-	fprintf(f, "usage: berth %s %s\n  %s\n", c->name, c->usage, c->help);
-	if (c->subs != NULL) {
-		fprintf(f, "\nCommands:\n");
-		for (s = c->subs; s->name != NULL; s++) {
-			fprintf(f, "  %s%s%s\n", s->name,
-			        *s->usage != '\0' ? " " : "", s->usage);
-			cmd_help_options(s->options, 4, f);
-		}
-	}
-	fprintf(f, "\nOptions:\n");
-	cmd_help_options(c->options, 2, f);
-	cmd_help_options(cmd_args_common, 2, f);
 }
 
 /* Text for roff: backslashes and hyphens escaped. */
@@ -399,22 +341,6 @@ cmd_help_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	cmd_help(c, stdout);
 	return BERTH_EXIT_OK;
 }
-/* Print a usage error for a subcommand; returns BERTH_EXIT_USAGE. */
-int
-cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("berth: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (c != NULL)
-		fprintf(stderr, "usage: berth %s %s\n", c->name, c->usage);
-	return BERTH_EXIT_USAGE;
-}
-
 /*
  * Run the subcommand of c that the first argument names (berth profile
  * list, berth theme show NAME): check its argument count, parse its own
@@ -450,23 +376,6 @@ int
 cmd_isatty_stdout(void)
 {
 	return isatty(STDOUT_FILENO);
-}
-
-/*
- * Whether ctx->profile (from -p or $BERTH_PROFILE) is a profile name;
- * prints why not. Called as soon as a name is given, before any command
- * builds a path from it.
- */
-int
-cmd_profile_name_ok(const struct cmd_ctx *ctx)
-{
-	char *cause = NULL;
-
-	if (profile_name_check(ctx->profile, &cause) == 0)
-		return 1;
-	fprintf(stderr, "berth: %s\n", cause);
-	free(cause);
-	return 0;
 }
 
 /*

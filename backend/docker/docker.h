@@ -199,7 +199,7 @@ int docker_busy(struct docker *);
 int docker_action(struct docker *, enum engine_cmd_type, const char *,
                   long long);
 
-/* docker-logs.c: a container's log stream. */
+/* docker-follow.c: a container's log stream. */
 int docker_logs_start(struct docker *, const char *, long long, int, int);
 void docker_logs_stop(struct docker *);
 void docker_set_line_hook(struct docker *, docker_line_cb, void *);
@@ -353,7 +353,7 @@ void docker_events_start(struct docker *);
 void docker_recheck_run(struct docker *);
 void docker_refetch_drop(struct docker *, struct docker_refetch *);
 
-/* docker-logs.c */
+/* docker-follow.c */
 void docker_logs_changed(struct docker *);
 
 #endif /* BERTH_DOCKER_H */

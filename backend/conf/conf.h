@@ -221,7 +221,7 @@ int schema_set_text(const struct schema_key *, void *, const char *,
 char *schema_format(const struct schema_key *, const void *);
 void schema_apply_defaults(void *, const char *, const char *);
 
-/* conf-theme.c: colour themes: the role table, loading, colours, depths. */
+/* conf-theme.c: colour themes: the role table and loading. */
 enum theme_role {
 	THEME_DEFAULT,
 	THEME_HEADER,
@@ -309,6 +309,21 @@ const char *theme_get_description(const struct theme *);
 const struct theme_style *theme_get_style(const struct theme *,
                                           enum theme_role);
 char *theme_find(const char *, const char **, char **);
+const char *theme_suggest(const char *, const char *const *, size_t);
+
+/* conf-theme-colour.c: colours and styles as words, and depths. */
+/* The 16 ANSI colours, by palette index. */
+enum {
+	ANSI_BLACK,
+	ANSI_RED,
+	ANSI_GREEN,
+	ANSI_YELLOW,
+	ANSI_BLUE,
+	ANSI_MAGENTA,
+	ANSI_CYAN,
+	ANSI_WHITE,
+	ANSI_BRIGHT_BLACK,
+};
 int theme_parse_color(const char *, struct theme_color *, char **);
 int theme_parse_style(const char *, struct theme_style *, char **);
 char *theme_color_format(const struct theme_color *);
@@ -320,5 +335,9 @@ int theme_rgb_to_256(uint32_t);
 int theme_rgb_to_ansi(uint32_t, int);
 void theme_resolve(const struct theme *, enum theme_role, enum theme_depth,
                    struct theme_resolved *);
+int theme_color_map(const struct theme_color *, enum theme_depth, int, int *);
+int theme_attr_bit(const char *);
+const char *theme_attr_word(int);
+int theme_parse_short(const char *, struct theme_style *, size_t *, char **);
 
 #endif /* BERTH_CONF_H */

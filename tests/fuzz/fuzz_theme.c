@@ -5,7 +5,8 @@
  * in the short form and parse back to the same style, and reduce to valid
  * curses colour numbers at every depth.
  *
- * fuzz-sources: backend/conf/conf-theme.c backend/conf/conf-yaml.c
+ * fuzz-sources: backend/conf/conf-theme.c backend/conf/conf-theme-colour.c
+ * fuzz-sources: backend/conf/conf-yaml.c
  * fuzz-sources: backend/util/util.c backend/util/paths.c backend/util/units.c
  * fuzz-sources: backend/conf/profile.c backend/conf/profile-schema.c
  * fuzz-sources: backend/conf/profile-edit.c

@@ -8,8 +8,9 @@
 #      tests/integration/image-httpd.py on loopback: OLD_BERTH (built at
 #      REV) against BERTH.
 # Each pair runs in turn, A B A B, N rounds after one warm-up; it prints
-# every run's CPU (user+sys) and wall seconds, the medians and the ratio
-# new/old of the medians, and the load average at start and end.
+# every run's CPU (user+sys) and wall seconds, their medians, and the
+# ratio new/old of each pair as min/median/max, with the load average at
+# start and end.
 #
 #   OLD_BERTH=/path/to/berth-at-REV BERTH=build/berth BUILD=build \
 #       [REV=fd447bb] [N=5] bench/hash/run.sh
@@ -51,8 +52,15 @@ pair() {
 	nw=$(cut -d' ' -f2 "$w/new" | median)
 	echo "$name: old runs (cpu wall): $(tr '\n' ';' <"$w/old")"
 	echo "$name: new runs (cpu wall): $(tr '\n' ';' <"$w/new")"
-	echo "$name: median cpu old $oc s new $nc s ratio $(echo "$nc $oc" | awk '{ printf "%.3f", $1 / $2 }')," \
-		"wall old $ow s new $nw s ratio $(echo "$nw $ow" | awk '{ printf "%.3f", $1 / $2 }')"
+	echo "$name: median cpu old $oc s new $nc s, wall old $ow s new $nw s"
+	# The ratio new/old of each pair (run i of new over run i of old),
+	# min/median/max over the pairs.
+	for col in 1 2; do
+		paste -d' ' "$w/new" "$w/old" |
+			awk -v c=$col '{ printf "%.3f\n", $c / $(c + 2) }' | sort -n >"$w/r"
+		echo "$name: $( [ $col = 1 ] && echo cpu || echo wall) ratio new/old" \
+			"min $(head -1 "$w/r") median $(median <"$w/r") max $(tail -1 "$w/r")"
+	done
 }
 
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -544,8 +544,7 @@ keys_load_config(const char *file, struct config_errors *errs)
 	if (access(file, F_OK) != 0 && errno == ENOENT)
 		return 0;
 	if ((buf = util_read_file(file, &len, &cause)) == NULL) {
-		config_errors_add(errs, file, 0, 0, "%s", cause);
-		free(cause);
+		config_errors_add_cause(errs, file, cause);
 		return -1;
 	}
 	memcpy(codes, keys_bound_codes, sizeof codes);

@@ -887,7 +887,6 @@ theme_load_file_chain(const char *path, struct theme_chain *chain,
 	struct theme *t;
 	struct stat sb;
 	char *buf, *cause = NULL, *rp;
-	const char *msg;
 	size_t len;
 
 	/* Only regular files, and not huge ones: /dev/zero must not hang. */
@@ -903,13 +902,7 @@ theme_load_file_chain(const char *path, struct theme_chain *chain,
 		return NULL;
 	}
 	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
-		/* The cause starts with the path; the error names it too. */
-		msg = cause;
-		if (strncmp(msg, path, strlen(path)) == 0 &&
-		    strncmp(msg + strlen(path), ": ", 2) == 0)
-			msg += strlen(path) + 2;
-		config_errors_add(errors, path, 0, 0, "%s", msg);
-		free(cause);
+		config_errors_add_cause(errors, path, cause);
 		return NULL;
 	}
 	if ((rp = realpath(path, NULL)) == NULL)

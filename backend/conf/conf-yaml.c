@@ -47,6 +47,24 @@ config_errors_add(struct config_errors *errs, const char *file, int line,
 	free(raw);
 }
 
+/*
+ * A file that could not be read: cause is util_read_file's, which starts
+ * with the path the error names already, so that part is left out. Frees
+ * cause.
+ */
+void
+config_errors_add_cause(struct config_errors *errs, const char *path,
+                        char *cause)
+{
+	size_t plen = strlen(path);
+	const char *msg = cause;
+
+	if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+		msg += plen + 2;
+	config_errors_add(errs, path, 0, 0, "%s", msg);
+	free(cause);
+}
+
 /* Print each problem as one FILE:LINE:COL: message line. */
 void
 config_errors_print(const struct config_errors *errs, FILE *f)

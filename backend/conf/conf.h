@@ -141,6 +141,7 @@ struct config_errors {
 };
 void config_errors_add(struct config_errors *, const char *, int, int,
                        const char *, ...) BERTH_PRINTFLIKE(5, 6);
+void config_errors_add_cause(struct config_errors *, const char *, char *);
 void config_errors_print(const struct config_errors *, FILE *);
 void config_errors_free(struct config_errors *);
 

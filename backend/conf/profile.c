@@ -529,14 +529,7 @@ profile_load_file(const char *path, const char *name,
 		return NULL;
 	}
 	if ((buf = util_read_file(path, &len, &cause)) == NULL) {
-		size_t plen = strlen(path);
-
-		config_errors_add(errs, path, 0, 0, "%s",
-		                  strncmp(cause, path, plen) == 0 &&
-		                          strncmp(cause + plen, ": ", 2) == 0
-		                      ? cause + plen + 2
-		                      : cause);
-		free(cause);
+		config_errors_add_cause(errs, path, cause);
 		return NULL;
 	}
 	p = profile_load_buffer(buf, len, path, name, errs);

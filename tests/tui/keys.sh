@@ -100,5 +100,11 @@ rm -f "$conf"
 mkdir "$conf"
 out=$("$BERTH" -p demo 2>&1 </dev/null)
 like "an unreadable config.yaml is an error" "$out" 'config.yaml: .*[Ii]s a directory'
+if printf '%s\n' "$out" | grep -Eq 'config.yaml: .*config.yaml: '; then
+	not_ok "the error names the file once"
+	printf '# got: %s\n' "$out"
+else
+	ok "the error names the file once"
+fi
 rmdir "$conf"
 done_testing

@@ -485,6 +485,8 @@ forward_ports_ctl(void *arg, const char *op, const char *spec, char **cause)
 		util_set_cause(cause, "the socket forward is not running");
 		return -1;
 	}
+	/* ssh may take seconds under load: show the port as pending. */
+	forward_write_status(f);
 	return ssh_ctl(f->ctl_path, f->host, op, spec, cause);
 }
 

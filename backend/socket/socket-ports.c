@@ -39,6 +39,7 @@ struct pfwd {
 	char *container;
 	int active; /* ssh forwards it */
 	int want;   /* the last list has it */
+	int unsure; /* a forward request failed: ssh may have made it */
 	char *error;
 	uint64_t next_try;
 };
@@ -172,12 +173,13 @@ ports_apply(struct ports *p)
 	for (i = 0; i < p->n; i++) {
 		struct pfwd *e = &p->v[i];
 
-		if (e->want || !e->active)
+		if (e->want || (!e->active && !e->unsure))
 			continue;
 		spec = ports_spec(e);
 		p->ctl(p->ctl_arg, "cancel", spec, NULL);
 		free(spec);
 		e->active = 0;
+		e->unsure = 0;
 	}
 	for (i = 0, j = 0; i < p->n; i++) {
 		if (!p->v[i].want) {
@@ -195,19 +197,30 @@ ports_apply(struct ports *p)
 			continue;
 		free(e->error);
 		e->error = NULL;
+		spec = ports_spec(e);
+		if (e->unsure) {
+			/*
+			 * The last request failed late (a timeout under load):
+			 * the master may have bound the port all the same, and
+			 * its listener would read as "in use on the host".
+			 */
+			p->ctl(p->ctl_arg, "cancel", spec, NULL);
+			e->unsure = 0;
+		}
 		if (ports_host_taken(e->host_port)) {
 			e->error = xasprintf("127.0.0.1:%d is already in use "
 			                     "on the host",
 			                     e->host_port);
 			e->next_try = now + PORTS_RETRY_MS;
+			free(spec);
 			continue;
 		}
-		spec = ports_spec(e);
 		if (p->ctl(p->ctl_arg, "forward", spec, &cause) == 0)
 			e->active = 1;
 		else {
 			e->error = cause;
 			cause = NULL;
+			e->unsure = 1;
 			e->next_try = now + PORTS_RETRY_MS;
 		}
 		free(spec);

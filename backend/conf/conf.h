@@ -121,6 +121,9 @@ char **profile_list_names(size_t *);
 char **profile_list_names_bad(size_t *, char ***);
 const char *profile_current_name(const char *);
 void profile_free(struct profile *);
+/* QEMU refuses a 9p/virtiofs mount tag longer than this (bytes). */
+#define PROFILE_MOUNT_TAG_MAX 31
+char *profile_mount_tag(const char *, size_t);
 int profile_set(const char *, const char *, const char *, char **);
 int profile_set_named(const char *, const char *, const char *, char **);
 int profile_save(const struct profile *, const char *, const char *, char **);

@@ -771,6 +771,23 @@ profile_current_name(const char *given)
 	return "default";
 }
 
+/*
+ * The mount tag of the index'th shared (non-sshfs) mount whose guest path
+ * is guest (caller frees). The guest path itself when QEMU takes it, so a
+ * guest mounts the tag where it says without being told; else "shareN",
+ * which the guest learns the place of from its mount table (cloud-init's
+ * mounts:, berth.mount=TAG:/path on a kernel command line). vm_define and
+ * the cloud-init seed both name tags here, so they always agree.
+ */
+char *
+profile_mount_tag(const char *guest, size_t index)
+{
+	if (guest != NULL && guest[0] == '/' &&
+	    strlen(guest) <= PROFILE_MOUNT_TAG_MAX)
+		return xstrdup(guest);
+	return xasprintf("share%zu", index);
+}
+
 /* Free a profile and everything it holds. */
 void
 profile_free(struct profile *p)

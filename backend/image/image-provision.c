@@ -231,26 +231,24 @@ provision_user_data(const struct profile *p, const char *domain,
 	                  "ext4, \"defaults,nofail\", \"0\", \"2\"]\n");
 	for (i = 0; i < p->nmounts; i++) {
 		const struct profile_mount *m = &p->mounts[i];
-		const char *g = m->guest != NULL ? m->guest : m->host;
+		const char *g =
+		    m->guest != NULL && *m->guest != '\0' ? m->guest : m->host;
 		int vfs = m->type == PROFILE_MOUNT_VIRTIOFS;
-		char *tag, *gq;
+		char *tag, *tq, *gq;
 
 		if (m->type == PROFILE_MOUNT_SSHFS)
 			continue;
-		/* vm_define's tags: the guest path, else shareN. */
-		if (g != NULL && g[0] == '/' && strlen(g) < 200)
-			tag = provision_quote(g);
-		else
-			tag = xasprintf("share%zu", n);
-		n++;
+		tag = profile_mount_tag(g, n++);
+		tq = provision_quote(tag);
 		gq = provision_quote(g);
 		provision_add(&s, "  - [%s, %s, %s, \"%s%s\", \"0\", \"0\"]\n",
-		              tag, gq, vfs ? "virtiofs" : "9p",
+		              tq, gq, vfs ? "virtiofs" : "9p",
 		              vfs ? "nofail"
 		                  : "trans=virtio,version=9p2000.L,"
 		                    "msize=262144,nofail",
 		              m->writable ? "" : ",ro");
 		free(gq);
+		free(tq);
 		free(tag);
 	}
 	provision_add(&s,

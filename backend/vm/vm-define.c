@@ -178,7 +178,7 @@ vm_define(struct vm *vm, char **cause)
 	struct domxml_mount *mounts = NULL;
 	char *xml, *disk = NULL, *type, *why = NULL, *log, *kernel = NULL,
 	           *initrd = NULL, *data_disk = NULL, *seed = NULL,
-	           *seed_url = NULL;
+	           *seed_url = NULL, *place = NULL, *cmdline = NULL, *t;
 	const char *format = NULL, *gp;
 	uint64_t hostmem;
 	size_t i, n = 0;
@@ -257,23 +257,37 @@ vm_define(struct vm *vm, char **cause)
 			continue;
 		mounts[n].host = pm->host;
 		/*
-		 * The tag is the guest path: the guest mounts an absolute
-		 * tag at that path (tests/vm/README.md), so a share lands
-		 * where the profile says without berth knowing the guest.
+		 * The tag is the guest path where QEMU takes it: the guest
+		 * mounts an absolute tag at that path (tests/vm/README.md).
+		 * A longer path gets shareN, placed by cloud-init's mount
+		 * table or, for a kernel boot, berth.mount=shareN:PATH.
 		 */
 		gp = pm->guest != NULL && *pm->guest != '\0' ? pm->guest
 		                                             : pm->host;
-		if (gp != NULL && gp[0] == '/' && strlen(gp) < 200)
-			mounts[n].tag = xstrdup(gp);
-		else
-			mounts[n].tag = xasprintf("share%zu", n);
+		mounts[n].tag = profile_mount_tag(gp, n);
+		if (gp != NULL && gp[0] == '/' &&
+		    strcmp(mounts[n].tag, gp) != 0 &&
+		    strpbrk(gp, " \t\n") == NULL) {
+			t = xasprintf("%s berth.mount=%s:%s",
+			              place != NULL ? place : "", mounts[n].tag,
+			              gp);
+			free(place);
+			place = t;
+		}
 		mounts[n].virtiofs = pm->type == PROFILE_MOUNT_VIRTIOFS;
 		mounts[n].readonly = !pm->writable;
 		n++;
 	}
 	s.mounts = mounts;
 	s.nmounts = n;
+	if (s.kernel != NULL && place != NULL) {
+		cmdline = xasprintf("%s%s", s.cmdline != NULL ? s.cmdline : "",
+		                    s.cmdline != NULL ? place : place + 1);
+		s.cmdline = cmdline;
+	}
 	xml = domxml_build(&s, cause);
+	free(cmdline);
+	free(place);
 	for (i = 0; i < n; i++)
 		free((char *)mounts[i].tag);
 	free(mounts);

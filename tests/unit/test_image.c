@@ -209,7 +209,7 @@ test_user_data(void **state)
 {
 	const char *hostile = "echo \"a\\b\" 'c'\n: ok; printf '\\t' \x01#x";
 	struct profile *p = profile_defaults("t");
-	struct profile_mount m;
+	struct profile_mount m[2];
 	const char *sc;
 	char *ud, *md, **v;
 	size_t n;
@@ -219,13 +219,16 @@ test_user_data(void **state)
 	p->provision[0] = xstrdup(hostile);
 	p->provision[1] = xstrdup("apt-get install -y make");
 	p->nprovision = 2;
-	memset(&m, 0, sizeof m);
-	m.host = (char *)"/home/u/src: \"x\"";
-	m.guest = (char *)"/work/src: \"x\"";
-	m.type = PROFILE_MOUNT_9P;
-	m.writable = 1;
-	p->mounts = &m;
-	p->nmounts = 1;
+	memset(m, 0, sizeof m);
+	m[0].host = (char *)"/home/u/src: \"x\"";
+	m[0].guest = (char *)"/work/src: \"x\"";
+	m[0].type = PROFILE_MOUNT_9P;
+	m[0].writable = 1;
+	/* QEMU takes at most 31 bytes of tag: a longer path is share1. */
+	m[1].host = (char *)"/Users/somebody/Development/projects";
+	m[1].type = PROFILE_MOUNT_9P;
+	p->mounts = m;
+	p->nmounts = 2;
 	ud = provision_user_data(p, "berth-t", "ssh-ed25519 AAAA k\"ey");
 	assert_int_equal(strncmp(ud, "#cloud-config\n", 14), 0);
 	v = scalars(ud, &n);
@@ -234,6 +237,9 @@ test_user_data(void **state)
 	assert_true(has(v, n, "ssh-ed25519 AAAA k\"ey"));
 	assert_true(has(v, n, "berth-t"));
 	assert_true(has(v, n, "/work/src: \"x\"")); /* tag and mount point */
+	assert_true(has(v, n, "share1"));
+	assert_true(has(v, n, "/Users/somebody/Development/projects"));
+	assert_null(strstr(ud, "share0"));
 	/* Installing and starting is the per-boot script's: a boot after a
 	 * failure goes on, and each step is named for the host. */
 	assert_true(

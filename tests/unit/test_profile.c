@@ -232,6 +232,30 @@ test_schema_suggest(void **state)
 	assert_null(schema_suggest("colour"));
 }
 
+/* Mount tags: the guest path while QEMU takes it (31 bytes), else shareN. */
+static void
+test_mount_tag(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = profile_mount_tag("/work/src", 0);
+	assert_string_equal(t, "/work/src");
+	free(t);
+	t = profile_mount_tag("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 3); /* 31 */
+	assert_string_equal(t, "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	free(t);
+	t = profile_mount_tag("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 3); /* 32 */
+	assert_string_equal(t, "share3");
+	free(t);
+	t = profile_mount_tag("relative", 1);
+	assert_string_equal(t, "share1");
+	free(t);
+	t = profile_mount_tag(NULL, 2);
+	assert_string_equal(t, "share2");
+	free(t);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -1286,6 +1310,7 @@ main(void)
 	    cmocka_unit_test(test_schema_table),
 	    cmocka_unit_test(test_schema_suggest),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_mount_tag),
 	    cmocka_unit_test(test_load_every_key),
 	    cmocka_unit_test(test_load_empty_and_nulls),
 	    cmocka_unit_test(test_error_syntax),

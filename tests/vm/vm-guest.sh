@@ -52,8 +52,10 @@ mounts:
     writable: true
   # not made beforehand: berth makes it (QEMU refused to start without it,
   # as it did for a new user's missing ~/src in the shipped profile)
+  # and a guest path longer than QEMU's 31-byte mount tag: tagged shareN,
+  # placed by berth.mount= on the kernel command line
   - host: $W/not-yet/src
-    guest: /nyet
+    guest: /srv/a-guest-path-over-31-bytes-long
     type: 9p
     writable: true
 EOF
@@ -164,6 +166,9 @@ is "the disk file grew" "$(stat -c %s "$T_HOME/state/g/disk.raw")" 2147483648
 echo "hello-$$" >"$W/share/hello.txt"
 out=$(guest_exec "$DOM" cat "$W/share/hello.txt" 2>&1)
 is "9p share visible in the guest at the same path" "$out" "hello-$$"
+echo "long-$$" >"$W/not-yet/src/long.txt"
+out=$(guest_exec "$DOM" cat /srv/a-guest-path-over-31-bytes-long/long.txt 2>&1)
+is "a share whose guest path is over 31 bytes is there too" "$out" "long-$$"
 
 # an outside destroy reaches a connected berth through events
 "$BERTH" status -p g --watch >"$W/watch.log" 2>&1 &

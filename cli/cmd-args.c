@@ -257,7 +257,8 @@ cmd_help(const struct cmd_entry *c, FILE *f)
 {
 	const struct cmd_entry *s;
 
-	fprintf(f, "usage: berth %s %s\n  %s\n", c->name, c->usage, c->help);
+	fprintf(f, "usage: berth %s%s%s\n  %s\n", c->name,
+	        *c->usage != '\0' ? " " : "", c->usage, c->help);
 	if (c->subs != NULL) {
 		fprintf(f, "\nCommands:\n");
 		for (s = c->subs; s->name != NULL; s++) {
@@ -283,7 +284,8 @@ cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	if (c != NULL)
-		fprintf(stderr, "usage: berth %s %s\n", c->name, c->usage);
+		fprintf(stderr, "usage: berth %s%s%s\n", c->name,
+		        *c->usage != '\0' ? " " : "", c->usage);
 	return BERTH_EXIT_USAGE;
 }
 

@@ -24,7 +24,7 @@ static int cmd_console_log_exec(struct cmd_ctx *, struct cmd_args *);
 
 const struct cmd_entry cmd_create_entry = {
     .name = "create",
-    .usage = "",
+    .usage = "[-p PROFILE]",
     .help = "create the profile's VM from its image (no start)",
     .exec = cmd_create_exec,
 };

@@ -48,6 +48,14 @@ missing=$(awk '
 done)
 is "every command's --help lists its options" "$missing" ""
 
+# No usage line ends in a space (a command without usage words printed
+# "usage: berth create ").
+trail=
+for c in $("$BERTH" help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p'); do
+	"$BERTH" help "$c" 2>&1 | grep -q '^usage:.* $' && trail="$trail $c"
+done
+is "no command's usage line ends in a space" "$trail" ""
+
 # berth(1)'s synopsis holds `berth help --man` between its COMMANDS markers.
 sed -n '/^\.\\" COMMANDS BEGIN/,/^\.\\" COMMANDS END/p' "$src/man/berth.1" |
 	sed '1d;$d' >"$T_HOME/man.roff"

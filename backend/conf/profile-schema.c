@@ -677,8 +677,14 @@ schema_set_text(const struct schema_key *k, void *base, const char *text,
 				lo = units_format_duration((uint64_t)k->min);
 				hi = units_format_duration((uint64_t)k->max);
 			}
-			util_set_cause(cause, "%s is out of range (%s..%s)",
-			               text, lo, hi);
+			/* A byte count from before bare numbers meant GiB. */
+			util_set_cause(
+			    cause, "%s is out of range (%s..%s)%s", text, lo,
+			    hi,
+			    k->type == SCHEMA_SIZE &&
+			            text[strspn(text, "0123456789. ")] == '\0'
+			        ? "; a number without a unit is GiB"
+			        : "");
 			free(lo);
 			free(hi);
 			return -1;

@@ -4,8 +4,11 @@
  *
  * Sizes: a number (decimals allowed) and an optional unit. B is bytes; K, M,
  * G, T and KiB, MiB, GiB, TiB are binary (powers of 1024, as qemu-img and
- * Colima read them); KB, MB, GB, TB are decimal (powers of 1000). Units are
- * case-insensitive except that a lone "b" is not accepted for bits.
+ * Colima read them); KB, MB, GB, TB are decimal (powers of 1000). A number
+ * without a unit is GiB, as Colima's `--memory 4` and `memory: 4` are:
+ * every size berth parses is a VM's memory or disk, where 4 bytes is never
+ * what was meant. Units are case-insensitive except that a lone "b" is not
+ * accepted for bits.
  * Durations: a number and one of ms, s, m, h.
  */
 
@@ -30,7 +33,7 @@ struct unit {
 };
 
 static const struct unit size_units[] = {
-    {"", 1},
+    {"", 1073741824ULL},
     {"B", 1},
     {"K", 1024ULL},
     {"KiB", 1024ULL},

@@ -98,7 +98,10 @@ const char *util_basename(const char *);
 int util_streq(const char *, const char *);
 size_t util_levenshtein(const char *, const char *);
 
-/* units.c: sizes ("512MiB", "8GiB", "1.5G") and durations ("500ms", "2s"). */
+/*
+ * units.c: sizes ("512MiB", "8GiB", "1.5G"; a bare "4" is 4GiB) and
+ * durations ("500ms", "2s").
+ */
 int units_parse_size(const char *, uint64_t *, char **);
 int units_parse_duration(const char *, uint64_t *, char **);
 char *units_format_size(uint64_t);

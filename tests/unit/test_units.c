@@ -97,12 +97,29 @@ test_size_decimal_and_bytes(void **state)
 	assert_int_equal(size_ok("2MB"), 2000000ULL);
 	assert_int_equal(size_ok("3KB"), 3000ULL);
 	assert_int_equal(size_ok("1TB"), 1000000000000ULL);
-	assert_int_equal(size_ok("100"), 100);
 	assert_int_equal(size_ok("100B"), 100);
 	assert_int_equal(size_ok("0"), 0);
 	assert_int_equal(size_ok(" 2GiB "), 2 * GIB);
 	assert_int_equal(size_ok("2 GiB"), 2 * GIB);
 	assert_int_equal(size_ok(".5K"), 512);
+}
+
+/* A bare number is GiB, as in Colima (`--memory 4`, `memory: 4`). */
+static void
+test_size_bare_is_gib(void **state)
+{
+	(void)state;
+	assert_int_equal(size_ok("4"), 4 * GIB);
+	assert_int_equal(size_ok("100"), 100 * GIB);
+	assert_int_equal(size_ok(" 60 "), 60 * GIB);
+	assert_int_equal(size_ok("1.5"), 3 * GIB / 2);
+	assert_int_equal(size_ok(".5"), 512 * MIB);
+	assert_int_equal(size_ok("0"), 0);
+	/* Bytes are still there when asked for. */
+	assert_int_equal(size_ok("4B"), 4);
+	/* 2^33 GiB is 2^63 bytes: one past the limit. */
+	assert_int_equal(size_ok("8589934591"), 8589934591ULL * GIB);
+	free(size_bad("8589934592"));
 }
 
 static void
@@ -247,13 +264,14 @@ test_exact(void **state)
 	assert_int_equal(size_ok("0.0004K"), 0);           /* 0.4096 */
 	assert_int_equal(size_ok("1.00000000000000000000001K"), 1024);
 	assert_int_equal(size_ok("1.9999999999999999999999K"), 2048);
-	assert_int_equal(size_ok("9223372036854775807"),
+	assert_int_equal(size_ok("9223372036854775807B"),
 	                 9223372036854775807ULL);
-	assert_int_equal(units_parse_size("9223372036854775808", &v, &cause),
+	assert_int_equal(units_parse_size("9223372036854775808B", &v, &cause),
 	                 -1);
 	assert_non_null(strstr(cause, "too large"));
 	free(cause);
-	assert_int_equal(size_ok("1."), 1);
+	assert_int_equal(size_ok("1.B"), 1);
+	assert_int_equal(size_ok("1."), GIB);
 	assert_int_equal(duration_ok("0.0015s"), 2); /* 1.5 ms rounds up */
 	check_fmt(units_format_size(1537 * MIB), "1.5GiB");
 	check_fmt(units_format_size(99 * GIB + 1000 * MIB), "100GiB");
@@ -310,6 +328,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_size_binary),
 	    cmocka_unit_test(test_size_decimal_and_bytes),
+	    cmocka_unit_test(test_size_bare_is_gib),
 	    cmocka_unit_test(test_size_errors),
 	    cmocka_unit_test(test_duration),
 	    cmocka_unit_test(test_duration_errors),

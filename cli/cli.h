@@ -132,6 +132,13 @@ int cmd_profile_exists(const struct cmd_ctx *);
 char **cmd_profile_names(size_t *);
 pid_t cmd_detach(const char *);
 
+/* cmd-profile-file.c: profile new, edit and rm (and import's writer). */
+struct profile_write_spec;
+int cmd_profile_file_write(const struct profile_write_spec *);
+int cmd_profile_file_new(struct cmd_ctx *, struct cmd_args *);
+int cmd_profile_file_edit(struct cmd_ctx *, struct cmd_args *);
+int cmd_profile_file_rm(struct cmd_ctx *, struct cmd_args *);
+
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;

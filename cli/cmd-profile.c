@@ -1,5 +1,6 @@
 /*
- * cmd-profile.c: `berth profile`: list, show, validate, keys, path and set.
+ * cmd-profile.c: `berth profile`: list, show, validate, keys, path and set
+ * (new, edit and rm are in cmd-profile-file.c).
  * Everything a subcommand prints about keys comes from schema_keys[], so
  * `keys`, `keys --man` (the key list of berth-profile(5)) and the loader
  * cannot disagree.
@@ -59,6 +60,48 @@ static const struct cmd_entry cmd_profile_subs[] = {
      .max_args = 3,
      .kind = CMD_KIND_PROFILE,
      .exec = cmd_profile_set},
+    {.name = "new",
+     .usage = "NAME [--from PROFILE] [--cpus N] [--memory SIZE] [--disk "
+              "SIZE] [--mount PATH]...",
+     .args = "NAME",
+     .options =
+         (const struct cmd_option[]){
+             {0, "from", "PROFILE",
+              "copy this profile (a name or a FILE), comments and all",
+              CMD_KIND_PROFILE, 0},
+             {'c', "cpus", "N", "virtual CPUs", CMD_KIND_NONE, 0},
+             {'m', "memory", "SIZE", "memory (4 = 4GiB)", CMD_KIND_NONE, 0},
+             {'d', "disk", "SIZE", "disk size (60 = 60GiB)", CMD_KIND_NONE, 0},
+             {0, "mount", "PATH", "share a host folder (repeat for more)",
+              CMD_KIND_FILE, 0},
+             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+         },
+     .min_args = 1,
+     .max_args = -1,
+     .opts_until = -1,
+     .exec = cmd_profile_file_new},
+    {.name = "edit",
+     .usage = "[NAME]",
+     .args = "[NAME]",
+     .max_args = 1,
+     .kind = CMD_KIND_PROFILE,
+     .exec = cmd_profile_file_edit},
+    {.name = "rm",
+     .usage = "NAME [--with-vm] [--yes]",
+     .args = "NAME",
+     .options =
+         (const struct cmd_option[]){
+             {0, "with-vm", NULL,
+              "delete its VM too, with every disk (as delete --data)",
+              CMD_KIND_NONE, 0},
+             {'y', "yes", NULL, "do not ask", CMD_KIND_NONE, 0},
+             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
+         },
+     .min_args = 1,
+     .max_args = -1,
+     .opts_until = -1,
+     .kind = CMD_KIND_PROFILE,
+     .exec = cmd_profile_file_rm},
     {.name = NULL},
 };
 
@@ -435,8 +478,9 @@ cmd_profile_set(struct cmd_ctx *ctx, struct cmd_args *a)
 const struct cmd_entry cmd_profile_entry = {
     .name = "profile",
     .usage = "list|show [NAME|FILE]|validate FILE...|keys [--man]|"
-             "path [NAME]|set NAME|FILE KEY VALUE",
-    .help = "list, show, check and edit profiles",
+             "path [NAME]|set NAME|FILE KEY VALUE|new NAME [OPTIONS]|"
+             "edit [NAME]|rm NAME",
+    .help = "list, show, check, make, edit and remove profiles",
     .max_args = -1,
     .subs = cmd_profile_subs,
     .line = &dialog_command_profile,

@@ -1,7 +1,8 @@
 /*
  * conf.h: berth's configuration: a profile loaded from YAML through the
  * one schema table (profile.c, profile-schema.c), its edits that keep the
- * user's comments (profile-edit.c), colour themes (conf-theme.c), the one
+ * user's comments (profile-edit.c), new and removed profile files
+ * (profile-write.c), colour themes (conf-theme.c), the one
  * YAML reader they share (conf-yaml.c), and the file:line:col errors
  * profiles and themes report.
  */
@@ -129,6 +130,28 @@ int profile_set_named(const char *, const char *, const char *, char **);
 int profile_save(const struct profile *, const char *, const char *, char **);
 char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
+
+/* profile-write.c: new profiles (commented, their own names) and removal. */
+struct profile_write_mount {
+	const char *host;
+	const char *guest; /* NULL: the default (same as host) */
+	const char *type;  /* NULL: the default */
+	int writable;      /* -1: the default */
+	const char *watch; /* NULL: the default */
+};
+struct profile_write_spec {
+	const char *name;
+	const char *from;   /* a profile file to copy; NULL: the skeleton */
+	const char *header; /* more comment for the top; NULL: none */
+	const char *cpus;   /* values as text; NULL: keep */
+	const char *memory;
+	const char *disk;
+	const struct profile_write_mount *mounts; /* added to from's */
+	size_t nmounts;
+};
+char *profile_write_text(const struct profile_write_spec *, size_t *, char **);
+char *profile_write_new(const char *, const char *, size_t, int, char **);
+int profile_write_remove(const char *, char **, char **);
 
 /* conf-yaml.c: the one YAML reader: one document, errors at file:line:col. */
 /* One problem found in a profile or theme: file:line:col: message. */

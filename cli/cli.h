@@ -138,6 +138,7 @@ int cmd_profile_file_write(const struct profile_write_spec *);
 int cmd_profile_file_new(struct cmd_ctx *, struct cmd_args *);
 int cmd_profile_file_edit(struct cmd_ctx *, struct cmd_args *);
 int cmd_profile_file_rm(struct cmd_ctx *, struct cmd_args *);
+extern const struct cmd_entry cmd_import_entry; /* cmd-import.c */
 
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;

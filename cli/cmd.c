@@ -131,6 +131,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_scan_entry,
     /* configuration */
     &cmd_profile_entry,
+    &cmd_import_entry,
     &cmd_theme_entry,
     /* the dashboard */
     &cmd_interval_entry,

@@ -130,6 +130,7 @@ int profile_set_named(const char *, const char *, const char *, char **);
 int profile_save(const struct profile *, const char *, const char *, char **);
 char *profile_splice(const char *, size_t, const char *, const char *, size_t *,
                      char **);
+char *profile_quote_scalar(const char *);
 
 /* profile-write.c: new profiles (commented, their own names) and removal. */
 struct profile_write_mount {
@@ -146,8 +147,11 @@ struct profile_write_spec {
 	const char *cpus;   /* values as text; NULL: keep */
 	const char *memory;
 	const char *disk;
+	const char *arch;
 	const struct profile_write_mount *mounts; /* added to from's */
 	size_t nmounts;
+	char *const *provision; /* commands; replace from's */
+	size_t nprovision;
 };
 char *profile_write_text(const struct profile_write_spec *, size_t *, char **);
 char *profile_write_new(const char *, const char *, size_t, int, char **);

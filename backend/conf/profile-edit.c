@@ -166,9 +166,12 @@ plain_ok(const char *s)
 	return 1;
 }
 
-/* A scalar as YAML: plain when that is safe, else double-quoted. */
-static char *
-quote_scalar(const char *s)
+/*
+ * A scalar as YAML: plain when that is safe, else double-quoted. The
+ * caller frees. (profile-write.c quotes list items with it too.)
+ */
+char *
+profile_quote_scalar(const char *s)
 {
 	char *out, *o;
 
@@ -199,7 +202,7 @@ value_text(const struct schema_key *k, const char *value)
 	int first = 1;
 
 	if (k->type != SCHEMA_LIST)
-		return quote_scalar(value);
+		return profile_quote_scalar(value);
 	while (isspace((unsigned char)*value))
 		value++;
 	if (*value == '[')
@@ -214,7 +217,7 @@ value_text(const struct schema_key *k, const char *value)
 			item[--len] = '\0';
 		if (len == 0)
 			continue;
-		q = quote_scalar(item);
+		q = profile_quote_scalar(item);
 		t = xasprintf("%s%s%s", out, first ? "" : ", ", q);
 		free(q);
 		free(out);

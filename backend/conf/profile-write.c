@@ -92,11 +92,11 @@ skeleton(const struct profile_write_spec *s)
 {
 	char *buf = xstrdup(""), *t;
 
-	t = xasprintf("%s: made by `berth profile new`. A key left out takes "
-	              "its default; `berth profile keys` and berth-profile(5) "
-	              "list every key, `berth profile edit %s` edits this "
-	              "file and checks it.",
-	              s->name, s->name);
+	t = xasprintf(
+	    "%s: a berth profile. A key left out takes its default; "
+	    "`berth profile keys` and berth-profile(5) list every key, "
+	    "`berth profile edit %s` edits this file and checks it.",
+	    s->name, s->name);
 	comment(&buf, 0, t);
 	free(t);
 	if (s->header != NULL) {
@@ -232,6 +232,23 @@ profile_write_text(const struct profile_write_spec *s, size_t *lenp,
 	if (r == 0 && s->disk != NULL) {
 		t = size_text(s->disk);
 		r = set(&buf, &len, "vm.disk", t, cause);
+		free(t);
+	}
+	if (r == 0 && s->arch != NULL)
+		r = set(&buf, &len, "vm.arch", s->arch, cause);
+	if (r == 0 && s->nprovision > 0) {
+		/* A flow list, each command quoted the way set quotes. */
+		own = xstrdup("[");
+		for (i = 0; i < s->nprovision; i++) {
+			key = profile_quote_scalar(s->provision[i]);
+			t = xasprintf("%s%s%s", own, i > 0 ? ", " : "", key);
+			free(key);
+			free(own);
+			own = t;
+		}
+		t = xasprintf("%s]", own);
+		free(own);
+		r = set(&buf, &len, "provision", t, cause);
 		free(t);
 	}
 	for (i = 0; r == 0 && i < s->nmounts; i++) {

@@ -4,7 +4,10 @@
  * libvirt is never called from here); Enter switches the
  * whole dashboard to the selection without restarting berth (the engine
  * tears its components down and builds them for the new profile); s does
- * the same and starts the new profile's VM.
+ * the same and starts the new profile's VM. The last row, "new…" (or n),
+ * asks for a name and writes a new profile with the writer `berth profile
+ * new` uses (a commented file with its own domain and context), then
+ * selects it.
  */
 
 #include "config.h"
@@ -17,8 +20,62 @@
 struct dialog_profile_data {
 	char **names;
 	size_t n;
-	int sel;
+	int sel; /* n: the "new…" row */
+	int naming;
+	char name[PROFILE_NAME_MAX + 1];
+	size_t len;
 };
+
+/* Read the names again and select `name` (NULL: keep the selection). */
+static void
+dialog_profile_reload(struct dialog_profile_data *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->names[i]);
+	free(p->names);
+	p->names = profile_list_names(&p->n);
+	for (i = 0; name != NULL && i < p->n; i++) {
+		if (strcmp(p->names[i], name) == 0)
+			p->sel = (int)i;
+	}
+	if ((size_t)p->sel > p->n)
+		p->sel = (int)p->n;
+}
+
+/*
+ * Write the profile named in the prompt: the skeleton of `berth profile
+ * new`, its own names. A small local file, written here like an edit of
+ * the resources dialog's profile.
+ */
+static int
+dialog_profile_create(struct dash *d, struct dialog_profile_data *p)
+{
+	struct profile_write_spec spec;
+	char *text, *path, *cause = NULL;
+	size_t len;
+
+	memset(&spec, 0, sizeof spec);
+	spec.name = p->name;
+	if ((text = profile_write_text(&spec, &len, &cause)) == NULL ||
+	    (path = profile_write_new(p->name, text, len, 0, &cause)) == NULL) {
+		dash_set_status(d, 2, "%s", cause);
+		free(cause);
+		free(text);
+		return DASH_REDRAW;
+	}
+	free(text);
+	dash_set_status(d, 0,
+	                "profile %s: %s (Enter switches to it; berth profile "
+	                "edit %s changes it)",
+	                p->name, path, p->name);
+	free(path);
+	p->naming = 0;
+	dialog_profile_reload(p, p->name);
+	engine_send(d->engine, ENGINE_CMD_LIST_PROFILES, NULL, NULL, 0);
+	return DASH_REDRAW;
+}
 
 int
 dialog_profile_open(struct dash *d)
@@ -46,7 +103,7 @@ dialog_profile_size(const struct dash *d, int *h, int *w)
 {
 	const struct dialog_profile_data *p = d->dialog_data;
 
-	*h = (int)p->n + 5;
+	*h = (int)p->n + 6;
 	if (*h > d->rows - 4)
 		*h = d->rows - 4;
 	if (*h < 7)
@@ -66,10 +123,6 @@ dialog_profile_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	draw_box(w, 0, 0, rows, cols, theme_attr(THEME_DIALOG_BORDER));
 	draw_text(w, 0, 2, cols - 4,
 	          theme_attr(THEME_DIALOG_BORDER) | (int)A_BOLD, " Profiles ");
-	if (p->n == 0) {
-		draw_text(w, 2, 2, cols - 4, attr, "no profiles found");
-		return;
-	}
 	if (p->sel >= body)
 		top = p->sel - body + 1;
 	for (i = (size_t)top, y = 1; i < p->n && y <= body; i++, y++) {
@@ -98,8 +151,22 @@ dialog_profile_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		draw_printf(w, y, 2, cols - 4, a, "%s %-24s %s",
 		            cur ? "*" : " ", p->names[i], state);
 	}
+	if (y <= body) {
+		int a =
+		    (size_t)p->sel == p->n ? theme_attr(THEME_SELECTION) : attr;
+
+		draw_fill(w, y, 1, cols - 2, a);
+		if (p->naming)
+			draw_printf(w, y, 2, cols - 4, a, "+ name: %s_",
+			            p->name);
+		else
+			draw_text(w, y, 2, cols - 4, a,
+			          d->ascii ? "+ new..." : "+ new…");
+	}
 	draw_text(w, rows - 2, 2, cols - 4, theme_attr(THEME_DIM),
-	          "Enter switch   s switch and start its VM   Esc cancel");
+	          p->naming ? "Enter create the profile   Esc back"
+	                    : "Enter switch   s and start   n new   Esc "
+	                      "cancel");
 }
 
 static int
@@ -109,6 +176,41 @@ dialog_profile_key(struct dash *d, int ch)
 	enum key_scope s = KEY_SCOPE_MOVE;
 	char *name;
 
+	if (p->naming) {
+		switch (ch) {
+		case 27:
+			p->naming = 0;
+			return DASH_REDRAW;
+		case '\n':
+		case '\r':
+		case KEY_ENTER:
+			if (p->len == 0)
+				return DASH_REDRAW;
+			return dialog_profile_create(d, p);
+		case KEY_BACKSPACE:
+		case 127:
+		case 8:
+			if (p->len > 0)
+				p->name[--p->len] = '\0';
+			return DASH_REDRAW;
+		default:
+			/* profile_name_check says why a name will not do */
+			if (ch > ' ' && ch < 0x7f &&
+			    p->len < PROFILE_NAME_MAX) {
+				p->name[p->len++] = (char)ch;
+				p->name[p->len] = '\0';
+			}
+			return DASH_REDRAW;
+		}
+	}
+	if (ch == 'n' || ((size_t)p->sel == p->n &&
+	                  (ch == '\n' || ch == '\r' || ch == KEY_ENTER))) {
+		p->sel = (int)p->n;
+		p->naming = 1;
+		p->len = 0;
+		p->name[0] = '\0';
+		return DASH_REDRAW;
+	}
 	switch (ch) {
 	case 27:
 	case 'q':
@@ -118,10 +220,8 @@ dialog_profile_key(struct dash *d, int ch)
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		if (p->n == 0) {
-			dash_close_dialog(d);
-			return DASH_REDRAW;
-		}
+		if ((size_t)p->sel >= p->n)
+			return DASH_REDRAW; /* s on "new…" */
 		name = xstrdup(p->names[p->sel]);
 		dash_close_dialog(d);
 		if (d->model->profile != NULL &&
@@ -152,14 +252,14 @@ dialog_profile_key(struct dash *d, int ch)
 			p->sel--;
 		return DASH_REDRAW;
 	case ACT_DOWN:
-		if ((size_t)p->sel + 1 < p->n)
+		if ((size_t)p->sel < p->n)
 			p->sel++;
 		return DASH_REDRAW;
 	case ACT_TOP:
 		p->sel = 0;
 		return DASH_REDRAW;
 	case ACT_BOTTOM:
-		p->sel = p->n > 0 ? (int)p->n - 1 : 0;
+		p->sel = (int)p->n;
 		return DASH_REDRAW;
 	default:
 		return 0;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Switching profiles inside the dashboard without restarting: the picker
-# (p, j, Enter) and the command line (:profile NAME with Tab completion),
-# plus :set validation and :theme. A second profile lives in a private
+# (p, j, Enter; new… makes a profile) and the command line (:profile NAME
+# with Tab completion), plus :set validation and :theme. A second profile lives in a private
 # BERTH_HOME.
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
@@ -59,6 +59,26 @@ tui_keys +
 check "+ refreshes more often" tui_wait 'every 1s( |$)' 5
 tui_keys - -
 check "- refreshes less often" tui_wait 'every 5s( |$)' 5
+
+# The picker's "new…" row: a name, then the writer of `berth profile new`.
+tui_keys p
+check "the picker offers new…" tui_wait '│ \+ new… ' 5
+tui_keys G Enter
+check "new… asks for a name" tui_wait '\+ name: _' 5
+tui_keys . x Enter
+check "a bad name is refused with the profile-name rules" \
+	tui_wait "'.x' is not a profile name" 5
+tui_keys BSpace BSpace f r e s h Enter
+check "a good one is written" tui_wait 'profile fresh: .*fresh.yaml' 5
+check "and is selected in the list" tui_wait '│ +fresh ' 5
+like "the new profile has its own domain" \
+	"$("$BERTH" profile show fresh)" '^vm.domain: berth-fresh( |$)'
+"$BERTH" profile validate "$BERTH_HOME/config/profiles/fresh.yaml"
+is "and validates" "$?" 0
+tui_keys n f r e s h Enter
+check "the same name again is refused (never overwritten)" \
+	tui_wait 'profile fresh exists' 5
+tui_keys Escape Escape
 
 tui_keys : quit Enter
 is ":quit quits" "$(tui_wait_exit 10)" 0

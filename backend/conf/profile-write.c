@@ -186,6 +186,14 @@ profile_write_text(const struct profile_write_spec *s, size_t *lenp,
 
 	if (profile_name_check(s->name, cause) != 0)
 		return NULL;
+	/* Commands read "NAME.yaml" as a file: such a profile is unusable. */
+	if (profile_is_file(s->name)) {
+		util_set_cause(cause,
+		               "'%s' ends in .yaml; a profile is named without "
+		               "it",
+		               s->name);
+		return NULL;
+	}
 	if (s->from != NULL) {
 		if ((t = util_read_file(s->from, &len, cause)) == NULL)
 			return NULL;

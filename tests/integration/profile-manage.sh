@@ -85,6 +85,9 @@ check "and no user copy was made" test ! -e "$users/default.yaml"
 out=$("$BERTH" profile new ../evil 2>&1)
 like "a bad name is refused by the profile-name rules" "$?:$out" \
 	"^2:berth: '../evil' is not a profile name"
+out=$("$BERTH" profile new x.yaml 2>&1)
+like "a name ending in .yaml is refused (commands read it as a file)" \
+	"$?:$out" "^2:berth: 'x.yaml' ends in .yaml"
 out=$("$BERTH" profile new bad --cpus 0 2>&1)
 like "a bad value is refused (exit 2)" "$?:$out" '^2:berth: vm.cpus=0 refused: vm.cpus: 0 is out of range'
 out=$("$BERTH" profile new bad --memory lots 2>&1)

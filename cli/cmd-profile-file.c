@@ -212,7 +212,8 @@ cmd_profile_file_rm(struct cmd_ctx *ctx, struct cmd_args *a)
 	}
 	/* A shipped profile is refused before libvirt is asked anything. */
 	user = paths_user_profiles_dir();
-	if (strncmp(path, user, strlen(user)) != 0) {
+	if (strncmp(path, user, strlen(user)) != 0 ||
+	    path[strlen(user)] != '/') {
 		fprintf(stderr,
 		        "berth: profile %s is shipped with berth (%s); only "
 		        "your own profiles (in %s) can be removed\n",
@@ -448,7 +449,8 @@ cmd_profile_file_edit(struct cmd_ctx *ctx, struct cmd_args *a)
 		return BERTH_EXIT_USAGE;
 	}
 	user = paths_user_profiles_dir();
-	shipped = strncmp(path, user, strlen(user)) != 0;
+	shipped =
+	    strncmp(path, user, strlen(user)) != 0 || path[strlen(user)] != '/';
 	free(user);
 	/* A linked profile is edited where the link points, as set does. */
 	if (!shipped && (real = realpath(path, NULL)) != NULL) {

@@ -149,6 +149,14 @@ profile vmx: removed $users/vmx.yaml"
 
 out=$("$BERTH" profile rm default --yes 2>&1)
 like "a shipped profile is refused (exit 2)" "$?:$out" '^2:berth: profile default is shipped with berth'
+# A shipped folder whose path starts with the user's folder's is still
+# the shipped one (a prefix is not a parent).
+mkdir -p "$users"X/profiles
+printf 'vm:\n  uri: test:///default\n' >"$users"X/profiles/ship.yaml
+out=$(BERTH_DATADIR="$users"X "$BERTH" profile rm ship --yes 2>&1)
+like "a shipped profile under a look-alike folder is refused (exit 2)" \
+	"$?:$out" '^2:berth: profile ship is shipped with berth'
+check "and stays" test -f "$users"X/profiles/ship.yaml
 out=$("$BERTH" profile rm nope --yes 2>&1)
 like "an unknown profile (exit 2)" "$?:$out" "^2:berth: no profile 'nope'"
 "$BERTH" profile new ro >/dev/null

@@ -114,6 +114,7 @@ int cmd_args_has(const struct cmd_args *, const char *);
 const char *cmd_args_get(const struct cmd_args *, const char *);
 void cmd_args_free(struct cmd_args *);
 void cmd_help_options(const struct cmd_option *, int, FILE *);
+void cmd_help_sub(const struct cmd_entry *, const struct cmd_entry *, FILE *);
 int cmd_usage_error(const struct cmd_entry *, const char *, ...)
     BERTH_PRINTFLIKE(2, 3);
 void cmd_help(const struct cmd_entry *, FILE *);

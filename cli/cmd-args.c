@@ -272,6 +272,17 @@ cmd_help(const struct cmd_entry *c, FILE *f)
 	cmd_help_options(cmd_args_common, 2, f);
 }
 
+/* A subcommand's help (berth profile new --help): its usage and options. */
+void
+cmd_help_sub(const struct cmd_entry *c, const struct cmd_entry *s, FILE *f)
+{
+	fprintf(f, "usage: berth %s %s%s%s\n  %s\n", c->name, s->name,
+	        *s->usage != '\0' ? " " : "", s->usage, c->help);
+	fprintf(f, "\nOptions:\n");
+	cmd_help_options(s->options, 2, f);
+	cmd_help_options(cmd_args_common, 2, f);
+}
+
 /* Print a usage error for a subcommand; returns BERTH_EXIT_USAGE. */
 int
 cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)

@@ -342,6 +342,19 @@ cmd_help_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	cmd_help(c, stdout);
 	return BERTH_EXIT_OK;
 }
+/* Whether -h or --help comes before any "--" in argv[1..]. */
+static int
+cmd_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Run the subcommand of c that the first argument names (berth profile
  * list, berth theme show NAME): check its argument count, parse its own
@@ -359,6 +372,10 @@ cmd_run_sub(struct cmd_ctx *ctx, const struct cmd_entry *c, struct cmd_args *a)
 	for (s = c->subs; s->name != NULL; s++) {
 		if (strcmp(s->name, a->argv[0]) != 0)
 			continue;
+		if (cmd_wants_help(a->argc, a->argv)) {
+			cmd_help_sub(c, s, stdout);
+			return BERTH_EXIT_OK;
+		}
 		n = a->argc - 1;
 		if (n < s->min_args || (s->max_args >= 0 && n > s->max_args))
 			return cmd_usage_error(c, "usage: berth %s %s %s",
@@ -465,6 +482,10 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    "berth: unknown command '%s' (berth --help lists them)\n",
 		    argv[0]);
 		return BERTH_EXIT_USAGE;
+	}
+	if (c->subs == NULL && cmd_wants_help(argc, argv)) {
+		cmd_help(c, stdout); /* also after words: berth image pull -h */
+		return BERTH_EXIT_OK;
 	}
 	rc = cmd_args_parse(ctx, c, c, argc, argv, &a);
 	if (rc == 0)

@@ -56,6 +56,21 @@ for c in $("$BERTH" help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p'); 
 done
 is "no command's usage line ends in a space" "$trail" ""
 
+# A subcommand's --help (or -h) prints its usage and options, exit 0.
+for sc in "profile new" "profile rm" "import colima" "theme show"; do
+	out=$("$BERTH" $sc --help 2>&1)
+	is "berth $sc --help exits 0" "$?" 0
+	like "berth $sc --help: its usage and options" "$(echo "$out" | tr "\n" " ")" \
+		"^usage: berth $sc.*Options:.*-h, --help"
+done
+like "berth profile new -h lists --from" "$("$BERTH" profile new -h 2>&1)" "--from PROFILE"
+for sc in "image pull" "socket start" "container stop"; do
+	out=$("$BERTH" $sc --help 2>&1)
+	is "berth $sc --help exits 0" "$?" 0
+	like "berth $sc --help: the command's usage and options" \
+		"$(echo "$out" | tr "\n" " ")" "^usage: berth ${sc% *} .*Options:.*-h, --help"
+done
+
 # berth(1)'s synopsis holds `berth help --man` between its COMMANDS markers.
 sed -n '/^\.\\" COMMANDS BEGIN/,/^\.\\" COMMANDS END/p' "$src/man/berth.1" |
 	sed '1d;$d' >"$T_HOME/man.roff"

@@ -453,8 +453,13 @@ import_walk(struct conf_yaml *y, yaml_node_t *root, void *arg)
 				       "mounts[].watch: native",
 				       s);
 			}
-		} else if (strcmp(key, "docker") == 0 &&
-		           im->tool == &import_colima)
+		} else if (strcmp(key, "runtime") == 0 && s != NULL &&
+		           strcmp(s, "docker") == 0)
+			report(im,
+			       "  mapped      runtime: docker -> berth's VM "
+			       "runs Docker");
+		else if (strcmp(key, "docker") == 0 &&
+		         im->tool == &import_colima)
 			map_docker(im, y, v);
 		else if (strcmp(key, "provision") == 0)
 			map_provision(im, y, v);

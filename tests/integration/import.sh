@@ -22,7 +22,7 @@ like "mountInotify is watch mode" "$out" '^  mapped      mountInotify: true -> m
 like "a mount with mountPoint" "$out" '^  mapped      mounts\[1\]: /Volumes/data at /data -> mounts\[1\]: host /Volumes/data, read-only$'
 like "docker: becomes daemon.json" "$out" \
 	'^  mapped      docker: \(daemon.json\) -> provision: writes /etc/docker/daemon.json \{"features":\{"buildkit":true\},"insecure-registries":\["registry.local:5000"\],"log-opts":\{"max-size":"10m"\}\}$'
-like "runtime is not mapped, with why" "$out" "^  not mapped  runtime: berth's VM runs Docker\$"
+like "runtime: containerd is not mapped, with why" "$out" "^  not mapped  runtime: berth's VM runs Docker\$"
 like "kubernetes is not mapped" "$out" '^  not mapped  kubernetes: berth does not run Kubernetes$'
 like "a user-mode provision script is not mapped" "$out" '^  not mapped  provision: item 1 runs in mode user'
 like "env is not mapped" "$out" '^  not mapped  env: '
@@ -56,6 +56,7 @@ like "the file says where it came from" "$(cat "$users/colima-work.yaml")" \
 
 out=$("$BERTH" import colima plain 2>&1)
 is "import colima plain exits 0" "$?" 0
+like "runtime: docker is what berth runs" "$out" "^  mapped      runtime: docker -> berth's VM runs Docker\$"
 like "no mounts means the home folder" "$out" \
 	'^  mapped      mounts: \[\] \(Colima shares your home folder\) -> mounts\[0\]: host ~, writable$'
 is "defaults are not reported (arch: host, docker: {}, mountInotify: false)" \

@@ -17,6 +17,8 @@
 
 #include "docker/docker.h"
 
+static uint64_t cg_system_ns(const struct docker_cgroup *, const char *);
+
 /*
  * CPU % from two samples, as docker stats does: container CPU delta over
  * host CPU delta, times the online CPUs, times 100 (100 = one CPU). 0
@@ -93,13 +95,15 @@ docker_stats_apply(struct model_container *c, const struct docker_sample *prev,
 
 /* ---- the cgroup reader ------------------------------------------------ */
 
-/* Read a small file into buf (NUL-terminated); -1 if it is not there. */
+/* Read a small file of this host into buf (NUL-terminated); -1 if none. */
 static int
-cg_read(const char *path, char *buf, size_t size)
+cg_local_read(const struct docker_cgfs *fs, const char *path, char *buf,
+              size_t size)
 {
 	FILE *f = fopen(path, "re");
 	size_t n;
 
+	(void)fs;
 	if (f == NULL)
 		return -1;
 	n = fread(buf, 1, size - 1, f);
@@ -109,12 +113,35 @@ cg_read(const char *path, char *buf, size_t size)
 }
 
 static int
-cg_read_u64(const char *dir, const char *file, uint64_t *v)
+cg_local_exists(const struct docker_cgfs *fs, const char *path)
+{
+	(void)fs;
+	return access(path, F_OK) == 0;
+}
+
+static const struct docker_cgfs cg_local = {
+    .read = cg_local_read,
+    .exists = cg_local_exists,
+};
+
+/* Read a file, from this host or the guest's dump, as cg says. */
+static int
+cg_read(const struct docker_cgroup *cg, const char *path, char *buf,
+        size_t size)
+{
+	const struct docker_cgfs *fs = cg->fs != NULL ? cg->fs : &cg_local;
+
+	return fs->read(fs, path, buf, size);
+}
+
+static int
+cg_read_u64(const struct docker_cgroup *cg, const char *dir, const char *file,
+            uint64_t *v)
 {
 	char path[512], buf[64];
 
 	snprintf(path, sizeof path, "%s/%s", dir, file);
-	if (cg_read(path, buf, sizeof buf) != 0)
+	if (cg_read(cg, path, buf, sizeof buf) != 0)
 		return -1;
 	if (strncmp(buf, "max", 3) == 0) {
 		*v = UINT64_MAX;
@@ -126,13 +153,14 @@ cg_read_u64(const char *dir, const char *file, uint64_t *v)
 
 /* A "key value" line's value in a flat-keyed file such as memory.stat. */
 static int
-cg_read_key(const char *dir, const char *file, const char *key, uint64_t *v)
+cg_read_key(const struct docker_cgroup *cg, const char *dir, const char *file,
+            const char *key, uint64_t *v)
 {
 	char path[512], buf[8192], *p;
 	size_t klen = strlen(key);
 
 	snprintf(path, sizeof path, "%s/%s", dir, file);
-	if (cg_read(path, buf, sizeof buf) != 0)
+	if (cg_read(cg, path, buf, sizeof buf) != 0)
 		return -1;
 	for (p = buf; p != NULL && *p != '\0';) {
 		if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
@@ -147,14 +175,17 @@ cg_read_key(const char *dir, const char *file, const char *key, uint64_t *v)
 }
 
 static int
-cg_isdir(const char *path)
+cg_isdir(const struct docker_cgroup *cg, const char *path)
 {
-	return access(path, F_OK) == 0;
+	const struct docker_cgfs *fs = cg->fs != NULL ? cg->fs : &cg_local;
+
+	return fs->exists(fs, path);
 }
 
 /* The container's directory under one hierarchy, or -1. */
 static int
-cg_find(const char *base, const char *id, char *out, size_t size)
+cg_find(const struct docker_cgroup *cg, const char *base, const char *id,
+        char *out, size_t size)
 {
 	static const char *const layouts[] = {
 	    "%s/docker/%s",                    /* cgroupfs driver */
@@ -164,15 +195,27 @@ cg_find(const char *base, const char *id, char *out, size_t size)
 
 	for (i = 0; i < nitems(layouts); i++) {
 		snprintf(out, size, layouts[i], base, id);
-		if (cg_isdir(out))
+		if (cg_isdir(cg, out))
 			return 0;
 	}
 	return -1;
 }
 
-/* Host CPU time in ns from /proc/stat's cpu line, as dockerd reads it. */
+/*
+ * Host CPU time in ns from /proc/stat's cpu line, as dockerd reads it;
+ * path NULL is this host's /proc/stat.
+ */
 uint64_t
 docker_cgroup_system_ns(const char *path)
+{
+	struct docker_cgroup cg = {0};
+
+	return cg_system_ns(&cg, path != NULL ? path : "/proc/stat");
+}
+
+/* The same from cg's files (a guest's clock ticks are 100 a second too). */
+static uint64_t
+cg_system_ns(const struct docker_cgroup *cg, const char *path)
 {
 	char buf[512];
 	unsigned long long v[7] = {0};
@@ -180,7 +223,7 @@ docker_cgroup_system_ns(const char *path)
 	uint64_t sum = 0;
 	int i;
 
-	if (cg_read(path != NULL ? path : "/proc/stat", buf, sizeof buf) != 0 ||
+	if (cg_read(cg, path, buf, sizeof buf) != 0 ||
 	    strncmp(buf, "cpu ", 4) != 0)
 		return 0;
 	if (sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
@@ -192,39 +235,97 @@ docker_cgroup_system_ns(const char *path)
 }
 
 static uint64_t
-cg_machine_memory(void)
+cg_machine_memory(const struct docker_cgroup *cg)
 {
 	uint64_t kb = 0;
 
-	if (cg_read_key("/proc", "meminfo", "MemTotal:", &kb) != 0) {
+	if (cg_read_key(cg, "/proc", "meminfo", "MemTotal:", &kb) != 0) {
 		char buf[4096], *p;
 
-		if (cg_read("/proc/meminfo", buf, sizeof buf) == 0 &&
+		if (cg_read(cg, "/proc/meminfo", buf, sizeof buf) == 0 &&
 		    (p = strstr(buf, "MemTotal:")) != NULL)
 			kb = strtoull(p + 9, NULL, 10);
 	}
 	return kb * 1024;
 }
 
+/*
+ * The online CPUs from a cpu list such as /sys/devices/system/cpu/online
+ * ("0-3,6"); 0 when it makes no sense.
+ */
+static int
+cg_cpu_list(const char *s)
+{
+	unsigned long a, b;
+	char *end;
+	long n = 0;
+
+	while (*s != '\0' && *s != '\n') {
+		a = strtoul(s, &end, 10);
+		if (end == s)
+			return 0;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s || b < a)
+				return 0;
+		}
+		if (b - a >= 65536 || n + (long)(b - a + 1) > 65536)
+			return 0;
+		n += (long)(b - a + 1);
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s != '\0' && *s != '\n')
+			return 0;
+	}
+	return (int)n;
+}
+
 /* Which cgroup layout root (default /sys/fs/cgroup) has; -1 if none. */
 int
 docker_cgroup_init(struct docker_cgroup *cg, const char *root)
 {
-	char path[512];
+	return docker_cgroup_init_fs(cg, root, NULL);
+}
+
+/*
+ * The same with the files read through fs (NULL: this host's), for a
+ * reader whose cgroups are elsewhere: the guest's (docker-guest.c). fs
+ * must outlive cg.
+ */
+int
+docker_cgroup_init_fs(struct docker_cgroup *cg, const char *root,
+                      const struct docker_cgfs *fs)
+{
+	char path[512], buf[256];
 
 	memset(cg, 0, sizeof *cg);
+	cg->fs = fs;
 	cg->root = xstrdup(root != NULL ? root : "/sys/fs/cgroup");
 	snprintf(path, sizeof path, "%s/cgroup.controllers", cg->root);
-	if (cg_isdir(path))
+	if (cg_isdir(cg, path))
 		cg->version = 2;
 	else {
 		snprintf(path, sizeof path, "%s/memory", cg->root);
-		if (cg_isdir(path))
+		if (cg_isdir(cg, path))
 			cg->version = 1;
 	}
-	cg->machine_memory = cg_machine_memory();
-	cg->online_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	cg->machine_memory = cg_machine_memory(cg);
+	if (fs == NULL)
+		cg->online_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	else if (cg_read(cg, "/sys/devices/system/cpu/online", buf,
+	                 sizeof buf) == 0)
+		cg->online_cpus = cg_cpu_list(buf);
 	return cg->version != 0 ? 0 : -1;
+}
+
+/* Host CPU time for a batch of samples, from cg's own /proc/stat. */
+void
+docker_cgroup_batch(struct docker_cgroup *cg)
+{
+	cg->system_ns = cg_system_ns(cg, "/proc/stat");
 }
 
 void
@@ -236,7 +337,8 @@ docker_cgroup_clear(struct docker_cgroup *cg)
 
 /* Sum the byte counters of every interface but lo in the pid's netns. */
 static void
-cg_net(const char *procsdir, struct docker_sample *s)
+cg_net(const struct docker_cgroup *cg, const char *procsdir,
+       struct docker_sample *s)
 {
 	char path[512], buf[4096], *line, *save = NULL;
 	unsigned long long rx, tx;
@@ -244,10 +346,10 @@ cg_net(const char *procsdir, struct docker_sample *s)
 	long pid;
 
 	snprintf(path, sizeof path, "%s/cgroup.procs", procsdir);
-	if (cg_read(path, buf, 64) != 0 || (pid = atol(buf)) <= 0)
+	if (cg_read(cg, path, buf, 64) != 0 || (pid = atol(buf)) <= 0)
 		return;
 	snprintf(path, sizeof path, "/proc/%ld/net/dev", pid);
-	if (cg_read(path, buf, sizeof buf) != 0)
+	if (cg_read(cg, path, buf, sizeof buf) != 0)
 		return;
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -267,13 +369,15 @@ cg_net(const char *procsdir, struct docker_sample *s)
 
 /* Sum "Read"/"Write" (v1) or rbytes=/wbytes= (v2) over all devices. */
 static void
-cg_blkio(const char *path, int version, struct docker_sample *s)
+cg_blkio(const struct docker_cgroup *cg, const char *path,
+         struct docker_sample *s)
 {
 	char buf[8192], *line, *save = NULL, *p;
 	char op[16];
 	unsigned long long v;
+	int version = cg->version;
 
-	if (cg_read(path, buf, sizeof buf) != 0)
+	if (cg_read(cg, path, buf, sizeof buf) != 0)
 		return;
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -307,50 +411,51 @@ docker_cgroup_sample(const struct docker_cgroup *cg, const char *id,
 	if (cg->version == 0 || !docker_id_valid(id))
 		return -1;
 	s->system_ns =
-	    cg->system_ns != 0 ? cg->system_ns : docker_cgroup_system_ns(NULL);
+	    cg->system_ns != 0 ? cg->system_ns : cg_system_ns(cg, "/proc/stat");
 	s->online_cpus = cg->online_cpus;
 	if (cg->version == 2) {
-		if (cg_find(cg->root, id, dir, sizeof dir) != 0)
+		if (cg_find(cg, cg->root, id, dir, sizeof dir) != 0)
 			return -1;
-		if (cg_read_key(dir, "cpu.stat", "usage_usec",
+		if (cg_read_key(cg, dir, "cpu.stat", "usage_usec",
 		                &s->cpu_total_ns) != 0)
 			return -1;
 		s->cpu_total_ns *= 1000;
-		cg_read_u64(dir, "memory.current", &s->mem_usage);
-		cg_read_key(dir, "memory.stat", "inactive_file",
+		cg_read_u64(cg, dir, "memory.current", &s->mem_usage);
+		cg_read_key(cg, dir, "memory.stat", "inactive_file",
 		            &s->mem_inactive);
-		cg_read_u64(dir, "memory.max", &s->mem_limit);
+		cg_read_u64(cg, dir, "memory.max", &s->mem_limit);
 		snprintf(path, sizeof path, "%s/io.stat", dir);
-		cg_blkio(path, 2, s);
-		cg_read_u64(dir, "pids.current", &s->pids);
-		cg_net(dir, s);
+		cg_blkio(cg, path, s);
+		cg_read_u64(cg, dir, "pids.current", &s->pids);
+		cg_net(cg, dir, s);
 	} else {
 		snprintf(base, sizeof base, "%s/cpuacct", cg->root);
-		if (!cg_isdir(base))
+		if (!cg_isdir(cg, base))
 			snprintf(base, sizeof base, "%s/cpu,cpuacct", cg->root);
-		if (cg_find(base, id, dir, sizeof dir) != 0 ||
-		    cg_read_u64(dir, "cpuacct.usage", &s->cpu_total_ns) != 0)
+		if (cg_find(cg, base, id, dir, sizeof dir) != 0 ||
+		    cg_read_u64(cg, dir, "cpuacct.usage", &s->cpu_total_ns) !=
+		        0)
 			return -1;
 		snprintf(base, sizeof base, "%s/memory", cg->root);
-		if (cg_find(base, id, dir, sizeof dir) == 0) {
-			cg_read_u64(dir, "memory.usage_in_bytes",
+		if (cg_find(cg, base, id, dir, sizeof dir) == 0) {
+			cg_read_u64(cg, dir, "memory.usage_in_bytes",
 			            &s->mem_usage);
-			cg_read_key(dir, "memory.stat", "total_inactive_file",
-			            &s->mem_inactive);
-			cg_read_u64(dir, "memory.limit_in_bytes",
+			cg_read_key(cg, dir, "memory.stat",
+			            "total_inactive_file", &s->mem_inactive);
+			cg_read_u64(cg, dir, "memory.limit_in_bytes",
 			            &s->mem_limit);
-			cg_net(dir, s);
+			cg_net(cg, dir, s);
 		}
 		snprintf(base, sizeof base, "%s/blkio", cg->root);
-		if (cg_find(base, id, dir, sizeof dir) == 0) {
+		if (cg_find(cg, base, id, dir, sizeof dir) == 0) {
 			snprintf(path, sizeof path,
 			         "%s/blkio.throttle.io_service_bytes_recursive",
 			         dir);
-			cg_blkio(path, 1, s);
+			cg_blkio(cg, path, s);
 		}
 		snprintf(base, sizeof base, "%s/pids", cg->root);
-		if (cg_find(base, id, dir, sizeof dir) == 0)
-			cg_read_u64(dir, "pids.current", &s->pids);
+		if (cg_find(cg, base, id, dir, sizeof dir) == 0)
+			cg_read_u64(cg, dir, "pids.current", &s->pids);
 	}
 	/* dockerd reports the host's memory for containers without a limit. */
 	if (cg->machine_memory > 0 &&

@@ -24,6 +24,9 @@
 
 #include "docker/docker.h"
 
+static void docker_guest_ids_clear(struct docker *);
+static void docker_guest_poll(struct docker *, const struct pollfd *, int);
+
 /* Create the component for a profile; engine NULL = CLI use. */
 struct docker *
 docker_open(struct engine *e, const struct profile *p)
@@ -46,6 +49,13 @@ docker_open(struct engine *e, const struct profile *p)
 		d->stats_mode = DOCKER_STATS_API;
 	else if (env != NULL && strcmp(env, "cgroup") == 0)
 		d->stats_mode = DOCKER_STATS_CGROUP;
+	else if (env != NULL && strcmp(env, "guest") == 0)
+		d->stats_mode = DOCKER_STATS_GUEST;
+	/* Docker in the guest: its cgroups are read there (docker-guest.c). */
+	if (d->http != NULL && d->ep.forwarded &&
+	    (d->stats_mode == DOCKER_STATS_AUTO ||
+	     d->stats_mode == DOCKER_STATS_GUEST))
+		d->guest = docker_guest_new(p);
 	docker_logbuf_init(&d->logs.buf, DOCKER_LOG_LINES, DOCKER_LOG_BYTES, 0);
 	return d;
 }
@@ -85,6 +95,8 @@ docker_close(struct docker *d)
 	free(d->evbuf);
 	model_docker_clear(&d->facts);
 	docker_cgroup_clear(&d->cg);
+	docker_guest_free(d->guest);
+	docker_guest_ids_clear(d);
 	endpoint_clear(&d->ep);
 	free(d->ep_error);
 	free(d->error);
@@ -187,7 +199,10 @@ docker_on_stats(struct docker_req *r)
 static int
 docker_cgroup_usable(struct docker *d)
 {
-	if (d->stats_mode == DOCKER_STATS_API)
+	/* A forwarded daemon's containers are not this host's. */
+	if (d->stats_mode == DOCKER_STATS_API ||
+	    d->stats_mode == DOCKER_STATS_GUEST ||
+	    (d->ep.forwarded && d->stats_mode != DOCKER_STATS_CGROUP))
 		return 0;
 	if (d->cg_state == 0) {
 		docker_cgroup_clear(&d->cg);
@@ -195,6 +210,131 @@ docker_cgroup_usable(struct docker *d)
 		d->cg_misses = 0;
 	}
 	return d->cg_state == 1;
+}
+
+/* One one-shot stats call for a container. */
+static void
+docker_stats_api(struct docker *d, const char *id)
+{
+	struct docker_stats_call *sc;
+	struct docker_req *req;
+	char *path;
+
+	sc = xcalloc(1, sizeof *sc);
+	sc->d = d;
+	snprintf(sc->id, sizeof sc->id, "%s", id);
+	path = xasprintf("/containers/%s/stats?stream=false&one-shot=true", id);
+	req = docker_http_start(d->http, "GET", path, 0, NULL, docker_on_stats,
+	                        sc);
+	docker_http_set_cleanup(req, free);
+	free(path);
+	d->nstats++;
+}
+
+static void
+docker_guest_ids_clear(struct docker *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nguest_ids; i++)
+		free(d->guest_ids[i]);
+	free(d->guest_ids);
+	d->guest_ids = NULL;
+	d->nguest_ids = 0;
+}
+
+/* The reader failed: say why, and ask the API for what it was asked. */
+static void
+docker_guest_failed(struct docker *d, char *cause)
+{
+	size_t i;
+
+	free(d->stats_error);
+	d->stats_error = cause != NULL ? cause : xstrdup("guest reader failed");
+	if (d->stats_mode == DOCKER_STATS_GUEST)
+		return;
+	for (i = 0; i < d->nguest_ids; i++)
+		docker_stats_api(d, d->guest_ids[i]);
+	if (d->nguest_ids > 0)
+		d->stats_source = "api";
+}
+
+/*
+ * Ask the guest's reader for the running, visible containers, all in
+ * one request. -1 when it cannot (the API is used instead).
+ */
+static int
+docker_stats_guest(struct docker *d)
+{
+	char *cause = NULL;
+	size_t i;
+
+	docker_guest_ids_clear(d);
+	for (i = 0; i < d->ncts; i++) {
+		struct docker_ct *ct = &d->cts[i];
+
+		if (strcmp(ct->c.state, "running") != 0 ||
+		    !docker_is_visible(d, ct->c.id))
+			continue;
+		d->guest_ids = xreallocarray(d->guest_ids, d->nguest_ids + 1,
+		                             sizeof *d->guest_ids);
+		d->guest_ids[d->nguest_ids++] = xstrdup(ct->c.id);
+	}
+	if (d->nguest_ids == 0)
+		return 0;
+	if (docker_guest_request(d->guest, d->guest_ids, d->nguest_ids,
+	                         &cause) != 0) {
+		free(d->stats_error);
+		d->stats_error = cause;
+		return d->stats_mode == DOCKER_STATS_GUEST ? 0 : -1;
+	}
+	return 0;
+}
+
+/* The reader's answer is in: the figures of the containers asked for. */
+static void
+docker_guest_answered(struct docker *d)
+{
+	struct docker_sample cur;
+	size_t i, found = 0;
+
+	for (i = 0; i < d->nguest_ids; i++) {
+		if (docker_guest_sample(d->guest, d->guest_ids[i], &cur) != 0)
+			continue;
+		docker_stats_got(d, d->guest_ids[i], &cur);
+		found++;
+	}
+	if (found > 0) {
+		d->stats_source = "guest";
+		d->guest_misses = 0;
+		free(d->stats_error);
+		d->stats_error = NULL;
+		return;
+	}
+	/*
+	 * None found: just stopped, or the guest's cgroups are laid out in
+	 * a way the reader does not know. After three such answers the
+	 * guest is given up for a while.
+	 */
+	if (d->nguest_ids > 0 && ++d->guest_misses >= 3) {
+		d->guest_misses = 0;
+		docker_guest_failed(d, xstrdup("the guest's stats reader finds "
+		                               "no container cgroups"));
+		docker_guest_pause(d->guest);
+	}
+}
+
+/* Read the guest reader's answer, if one came. */
+static void
+docker_guest_poll(struct docker *d, const struct pollfd *pfd, int n)
+{
+	char *cause = NULL;
+	int r = docker_guest_dispatch(d->guest, pfd, n, &cause);
+
+	if (r == 1)
+		docker_guest_answered(d);
+	else if (r == -1)
+		docker_guest_failed(d, cause);
 }
 
 /*
@@ -206,13 +346,12 @@ static void
 docker_stats_refresh(struct docker *d)
 {
 	struct docker_sample cur;
-	struct docker_stats_call *sc;
-	struct docker_req *req;
 	size_t i, tried = 0, found = 0;
-	char *path;
 	const char *source = NULL;
 
-	if (d->nstats > 0)
+	if (d->nstats > 0 || docker_guest_busy(d->guest))
+		return;
+	if (docker_guest_usable(d->guest) && docker_stats_guest(d) == 0)
 		return;
 	/* One reading of the host's CPU time serves the whole batch. */
 	if (docker_cgroup_usable(d))
@@ -233,17 +372,7 @@ docker_stats_refresh(struct docker *d)
 		}
 		if (d->stats_mode == DOCKER_STATS_CGROUP)
 			continue;
-		sc = xcalloc(1, sizeof *sc);
-		sc->d = d;
-		snprintf(sc->id, sizeof sc->id, "%s", ct->c.id);
-		path = xasprintf("/containers/%s/stats?stream=false&one-shot="
-		                 "true",
-		                 ct->c.id);
-		req = docker_http_start(d->http, "GET", path, 0, NULL,
-		                        docker_on_stats, sc);
-		docker_http_set_cleanup(req, free);
-		free(path);
-		d->nstats++;
+		docker_stats_api(d, ct->c.id);
 		if (source == NULL)
 			source = "api";
 	}
@@ -319,7 +448,8 @@ docker_pending(void *arg)
 	       d->list_req != NULL || d->nactions > 0 ||
 	       d->logs.inspect != NULL ||
 	       (d->engine == NULL && d->logs.stream != NULL) ||
-	       (d->wait_stats && d->nstats > 0);
+	       (d->wait_stats &&
+	        (d->nstats > 0 || docker_guest_busy(d->guest)));
 }
 
 /*
@@ -331,7 +461,7 @@ docker_wait(struct docker *d, uint64_t timeout_ms)
 {
 	uint64_t deadline = util_mono_ms() + timeout_ms;
 	struct pollfd pfd[256];
-	int n, t;
+	int n, g, t;
 
 	while (docker_pending(d)) {
 		uint64_t now = util_mono_ms();
@@ -339,10 +469,12 @@ docker_wait(struct docker *d, uint64_t timeout_ms)
 		if (now >= deadline)
 			return -1;
 		t = deadline - now > 1000 ? 1000 : (int)(deadline - now);
-		n = docker_http_prepare(d->http, pfd, (int)nitems(pfd), &t);
-		if (poll(pfd, (nfds_t)n, t) == -1 && errno != EINTR)
+		n = docker_http_prepare(d->http, pfd, (int)nitems(pfd) - 1, &t);
+		g = docker_guest_prepare(d->guest, pfd + n, 1, &t);
+		if (poll(pfd, (nfds_t)(n + g), t) == -1 && errno != EINTR)
 			return -1;
 		docker_http_dispatch(d->http, pfd, n);
+		docker_guest_poll(d, pfd, n + g);
 	}
 	return 0;
 }
@@ -544,9 +676,10 @@ docker_prepare(void *arg, struct pollfd *pfd, int max, int *timeout)
 		if (*timeout < 0 || left < *timeout)
 			*timeout = left;
 	}
-	n = docker_http_prepare(d->http, pfd, max, timeout);
+	n = docker_http_prepare(d->http, pfd, max > 0 ? max - 1 : 0, timeout);
 	docker_logs_batch(d, pfd, n, timeout);
-	return n;
+	d->http_pfds = n; /* the guest reader's pipe comes after curl's */
+	return n + docker_guest_prepare(d->guest, pfd + n, max - n, timeout);
 }
 
 void
@@ -556,7 +689,8 @@ docker_dispatch(void *arg, const struct pollfd *pfd, int n)
 
 	if (d->http == NULL)
 		return;
-	docker_http_dispatch(d->http, pfd, n);
+	docker_http_dispatch(d->http, pfd, n < d->http_pfds ? n : d->http_pfds);
+	docker_guest_poll(d, pfd, n);
 	docker_recheck_run(d);
 	if (d->logs.unpublished)
 		docker_logs_changed(d);

@@ -121,19 +121,73 @@ uint64_t docker_stats_mem_used(const struct docker_sample *);
 void docker_stats_apply(struct model_container *, const struct docker_sample *,
                         const struct docker_sample *);
 
-/* The cgroup reader: the same figures from the host's cgroup files. */
+/*
+ * The cgroup reader: the same figures from the host's cgroup files, or
+ * through a docker_cgfs from files read elsewhere (the guest's).
+ */
+struct docker_cgfs {
+	/* path's first size-1 bytes into buf, NUL-terminated; -1 if none */
+	int (*read)(const struct docker_cgfs *, const char *, char *, size_t);
+	/* 1 if path is a file or a directory */
+	int (*exists)(const struct docker_cgfs *, const char *);
+};
 struct docker_cgroup {
 	int version; /* 1 or 2, 0 = not usable */
 	char *root;  /* /sys/fs/cgroup */
 	uint64_t machine_memory;
 	int online_cpus;
 	uint64_t system_ns; /* host CPU for a batch of samples, 0 = read */
+	const struct docker_cgfs *fs; /* NULL: this host's files */
 };
 int docker_cgroup_init(struct docker_cgroup *, const char *);
+int docker_cgroup_init_fs(struct docker_cgroup *, const char *,
+                          const struct docker_cgfs *);
+void docker_cgroup_batch(struct docker_cgroup *);
 void docker_cgroup_clear(struct docker_cgroup *);
 int docker_cgroup_sample(const struct docker_cgroup *, const char *,
                          struct docker_sample *);
 uint64_t docker_cgroup_system_ns(const char *);
+
+/*
+ * docker-guest.c: the cgroup reader for a daemon in the guest. A reader
+ * in the guest (awk, started once over the forward's ssh connection)
+ * answers each request with the raw cgroup and /proc files of the
+ * containers asked for, in one round trip; the parser above reads them
+ * from that dump. Its output is untrusted: bounded and checked.
+ */
+#define DOCKER_GUEST_MAX_ANSWER (4 * 1024 * 1024) /* bytes of one answer */
+#define DOCKER_GUEST_MAX_FILE   (64 * 1024)       /* bytes kept of a file */
+#define DOCKER_GUEST_MAX_FILES  65536
+#define DOCKER_GUEST_TIMEOUT_MS 10000 /* an answer later than this: gone */
+#define DOCKER_GUEST_RETRY_MS   30000 /* then the reader is tried again */
+struct docker_guest_file {
+	char *path;
+	char *data;
+	size_t len;
+};
+struct docker_guest_dump {
+	struct docker_cgfs fs; /* first: the parser's view of the files */
+	struct docker_guest_file *files;
+	size_t nfiles;
+};
+struct docker_guest;
+void docker_guest_dump_init(struct docker_guest_dump *);
+int docker_guest_parse(struct docker_guest_dump *, const char *, size_t,
+                       char **);
+void docker_guest_dump_clear(struct docker_guest_dump *);
+const char *docker_guest_script(void);
+char *docker_guest_command(void);
+struct docker_guest *docker_guest_new(const struct profile *);
+void docker_guest_free(struct docker_guest *);
+int docker_guest_usable(struct docker_guest *);
+int docker_guest_busy(const struct docker_guest *);
+void docker_guest_pause(struct docker_guest *);
+int docker_guest_request(struct docker_guest *, char *const *, size_t, char **);
+int docker_guest_prepare(struct docker_guest *, struct pollfd *, int, int *);
+int docker_guest_dispatch(struct docker_guest *, const struct pollfd *, int,
+                          char **);
+int docker_guest_sample(struct docker_guest *, const char *,
+                        struct docker_sample *);
 
 /*
  * docker-logs.c: the 8-byte frame demuxer and a bounded line buffer.
@@ -231,6 +285,7 @@ enum docker_stats_mode {
 	DOCKER_STATS_AUTO,
 	DOCKER_STATS_API,
 	DOCKER_STATS_CGROUP,
+	DOCKER_STATS_GUEST,
 };
 
 struct docker_ct {
@@ -312,6 +367,11 @@ struct docker {
 	int cg_state;  /* 0 unknown, 1 usable, -1 not */
 	int cg_misses; /* refreshes in a row where no cgroup was found */
 	const char *stats_source;
+	struct docker_guest *guest; /* the guest's reader; NULL: not used */
+	char **guest_ids;           /* the containers it was asked for */
+	size_t nguest_ids;
+	int guest_misses; /* answers in a row that had none of them */
+	int http_pfds;    /* of docker_prepare's pollfds, curl's */
 
 	struct docker_logs logs;
 	docker_line_cb line_hook;

@@ -500,3 +500,47 @@ proc_start(char *const argv[], int flags, int *errfd, char **cause)
 	}
 	return pid;
 }
+
+/*
+ * Start a long-lived program to talk to, without waiting (the caller
+ * reaps it). *infd gets a socket that is its standard input (write with
+ * send(MSG_NOSIGNAL): a child that is gone cannot raise SIGPIPE); *outfd
+ * the non-blocking read end of its standard output. Standard error is
+ * /dev/null. Both are close-on-exec. flags: PROC_PGROUP. Returns -1 with
+ * a cause when it cannot start.
+ */
+pid_t
+proc_start_io(char *const argv[], int flags, int *infd, int *outfd,
+              char **cause)
+{
+	int in[2] = {-1, -1}, ou[2] = {-1, -1}, rc;
+	pid_t pid;
+
+	*infd = *outfd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, in) != 0 ||
+	    proc_pipe(ou) != 0) {
+		rc = errno;
+		proc_close(&in[0]);
+		proc_close(&in[1]);
+		util_set_cause(cause, "cannot run %s: %s", argv[0],
+		               strerror(rc));
+		errno = rc;
+		return -1;
+	}
+	fcntl(in[0], F_SETFD, FD_CLOEXEC);
+	fcntl(in[1], F_SETFD, FD_CLOEXEC);
+	rc = proc_spawn(&pid, argv, flags, in[1], ou[1], -1);
+	proc_close(&in[1]);
+	proc_close(&ou[1]);
+	if (rc != 0) {
+		proc_close(&in[0]);
+		proc_close(&ou[0]);
+		proc_spawn_cause(cause, argv[0], rc);
+		errno = rc;
+		return -1;
+	}
+	fcntl(ou[0], F_SETFL, O_NONBLOCK);
+	*infd = in[0];
+	*outfd = ou[0];
+	return pid;
+}

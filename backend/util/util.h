@@ -166,6 +166,7 @@ struct proc {
 int proc_run(struct proc *, char **);
 void proc_free(struct proc *);
 pid_t proc_start(char *const[], int, int *, char **);
+pid_t proc_start_io(char *const[], int, int *, int *, char **);
 
 /* http.c: the one HTTP client (libcurl), blocking or on a multi handle. */
 #define HTTP_WEB 0x1 /* redirects, http(s) only, >= 400 fails, env proxies */

@@ -670,6 +670,153 @@ test_cgroup_reader(void **state)
 	free(cmd);
 }
 
+/* The guest reader's answer, parsed, gives what the files say. */
+static void
+test_guest_dump(void **state)
+{
+	struct docker_guest_dump dm;
+	struct docker_cgroup cg;
+	struct docker_sample s;
+	char *ans, *cause = NULL;
+	char *d = xasprintf("/sys/fs/cgroup/system.slice/docker-%s.scope", ID1);
+
+	(void)state;
+	docker_guest_dump_init(&dm);
+	ans = xasprintf(
+	    "B 3\n"
+	    "F /proc/stat\n.cpu  100 0 100 800 0 0 0 0 0 0\n"
+	    "F /proc/meminfo\n.MemTotal:        2000000 kB\n"
+	    "F /sys/devices/system/cpu/online\n.0-1,3\n"
+	    "F /sys/fs/cgroup/cgroup.controllers\n.cpu memory io pids\n"
+	    "F %s/cpu.stat\n.usage_usec 2500\n.user_usec 2000\n"
+	    "F %s/memory.current\n.209715200\n"
+	    "F %s/memory.stat\n.inactive_file 5242880\n"
+	    "F %s/memory.max\n.max\n"
+	    "F %s/io.stat\n.8:0 rbytes=100 wbytes=200 rios=1\n"
+	    ".8:16 rbytes=1 wbytes=2\n"
+	    "F %s/pids.current\n.2\n"
+	    "F %s/cgroup.procs\n.4242\n"
+	    "F /proc/4242/net/dev\n.Inter-|   Receive\n. face |bytes\n"
+	    ".    lo: 999 1 0 0 0 0 0 0 999 1 0 0 0 0 0 0\n"
+	    ".  eth0: 300 2 0 0 0 0 0 0 400 3 0 0 0 0 0 0\n"
+	    "E 3\n",
+	    d, d, d, d, d, d, d);
+	assert_int_equal(docker_guest_parse(&dm, ans, strlen(ans), &cause), 0);
+	assert_int_equal(docker_cgroup_init_fs(&cg, NULL, &dm.fs), 0);
+	assert_int_equal(cg.version, 2);
+	assert_int_equal(cg.online_cpus, 3);
+	assert_true(cg.machine_memory == 2000000ULL * 1024);
+	docker_cgroup_batch(&cg);
+	assert_true(cg.system_ns == 1000ULL * (1000000000ULL / 100));
+	assert_int_equal(docker_cgroup_sample(&cg, ID1, &s), 0);
+	assert_int_equal(s.cpu_total_ns, 2500000);
+	assert_int_equal(docker_stats_mem_used(&s), 209715200 - 5242880);
+	assert_true(s.mem_limit == 2000000ULL * 1024); /* max: the guest's */
+	assert_int_equal(s.rd, 101);
+	assert_int_equal(s.wr, 202);
+	assert_int_equal(s.pids, 2);
+	assert_int_equal(s.rx, 300);
+	assert_int_equal(s.tx, 400);
+	assert_int_equal(s.online_cpus, 3);
+	/* Not in the answer: the caller asks the API. */
+	assert_int_equal(docker_cgroup_sample(&cg,
+	                                      "0123456789abcdef0123456789"
+	                                      "abcdef0123456789abcdef012345"
+	                                      "6789abcdef",
+	                                      &s),
+	                 -1);
+	docker_cgroup_clear(&cg);
+	free(ans);
+	free(d);
+	docker_guest_dump_clear(&dm);
+}
+
+/*
+ * Garbage from the guest: no crash, no figures it did not give, and an
+ * answer without its end is no answer.
+ */
+static void
+test_guest_hostile(void **state)
+{
+	struct docker_guest_dump dm;
+	struct docker_cgroup cg;
+	struct docker_sample s;
+	char *buf, *cause = NULL;
+	size_t i, len = 256 * 1024;
+	unsigned seed = 18;
+	int round;
+	static const char *const cut[] = {
+	    "",
+	    "B 1\n",
+	    "B 1\nF /proc/stat\n.cpu 1 2 3",
+	    "F /x\n.1\nE 1\n",
+	    "E 1\nB 1\n",
+	};
+
+	(void)state;
+	docker_guest_dump_init(&dm);
+	for (i = 0; i < nitems(cut); i++) {
+		assert_int_equal(
+		    docker_guest_parse(&dm, cut[i], strlen(cut[i]), &cause),
+		    -1);
+		assert_non_null(cause);
+		free(cause);
+		cause = NULL;
+		assert_int_equal(dm.nfiles, 0);
+	}
+	/* Bad paths are dropped with their lines. */
+	buf = xstrdup("B 1\nF ../etc/shadow\n.x\nF /a/../b\n.y\nF /ok\x01\n.z\n"
+	              "F \nF /sys/fs/cgroup/cgroup.controllers\n.cpu\nE 1\n");
+	assert_int_equal(docker_guest_parse(&dm, buf, strlen(buf), &cause), 0);
+	assert_int_equal(dm.nfiles, 1);
+	free(buf);
+	/* Random bytes, record-shaped random bytes, NULs, huge lines. */
+	buf = xmalloc(len);
+	for (round = 0; round < 40; round++) {
+		for (i = 0; i < len; i++) {
+			unsigned r = (unsigned)rand_r(&seed);
+
+			if (round % 2 == 0)
+				buf[i] = (char)r;
+			else
+				buf[i] = "F.\n /0123456789abcdefcpu:=-"[r % 26];
+		}
+		memcpy(buf, "B 1\nF /sys/fs/cgroup/cgroup.controllers\n", 40);
+		if (round % 4 == 1) {
+			/* a file far past the per-file cap */
+			memset(buf + 40, '.', len - 50);
+		}
+		memcpy(buf + len - 5, "\nE 1\n", 5);
+		if (docker_guest_parse(&dm, buf, len, &cause) != 0) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		for (i = 0; i < dm.nfiles; i++)
+			assert_true(dm.files[i].len < DOCKER_GUEST_MAX_FILE);
+		docker_cgroup_init_fs(&cg, NULL, &dm.fs);
+		docker_cgroup_batch(&cg);
+		docker_cgroup_sample(&cg, ID1, &s);
+		docker_cgroup_clear(&cg);
+	}
+	free(buf);
+	/* Figures that are not numbers read as 0, never as something else. */
+	buf = xasprintf("B 1\nF /sys/fs/cgroup/cgroup.controllers\n.x\n"
+	                "F /sys/fs/cgroup/docker/%s/cpu.stat\n.usage_usec "
+	                "zz\nF /sys/fs/cgroup/docker/%s/cgroup.procs\n"
+	                ".-1\nF /sys/devices/system/cpu/online\n.9-2\nE 1\n",
+	                ID1, ID1);
+	assert_int_equal(docker_guest_parse(&dm, buf, strlen(buf), &cause), 0);
+	assert_int_equal(docker_cgroup_init_fs(&cg, NULL, &dm.fs), 0);
+	assert_int_equal(cg.online_cpus, 0);
+	assert_int_equal(docker_cgroup_sample(&cg, ID1, &s), 0);
+	assert_int_equal(s.cpu_total_ns, 0);
+	assert_int_equal(s.rx, 0);
+	docker_cgroup_clear(&cg);
+	free(buf);
+	docker_guest_dump_clear(&dm);
+}
+
 /* ---- logs ---- */
 
 struct collected {
@@ -853,6 +1000,8 @@ main(void)
 	    cmocka_unit_test(test_api_negotiate),
 	    cmocka_unit_test(test_stats_json_and_maths),
 	    cmocka_unit_test(test_cgroup_reader),
+	    cmocka_unit_test(test_guest_dump),
+	    cmocka_unit_test(test_guest_hostile),
 	    cmocka_unit_test(test_demux_boundaries),
 	    cmocka_unit_test(test_demux_raw_and_bad),
 	    cmocka_unit_test(test_demux_long_line),

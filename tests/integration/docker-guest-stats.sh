@@ -1,0 +1,117 @@
+#!/bin/sh
+# The guest-side stats reader (docker-guest.c), with the private sshd
+# playing the guest: its docker.sock is this machine's dockerd, so the
+# "guest's" cgroup files are this machine's and berth's figures, read
+# over ssh, can be compared with docker stats --no-stream. Tolerances as
+# in docker-stats.sh: CPU within 20 points, memory within 5 % or 2 MiB.
+# Also: one reader for a whole `berth stats` run (not one a refresh),
+# and the API when the guest cannot be read.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/integration/socket-lib.sh"
+. "$BERTH_SRCDIR/tests/integration/docker-lib.sh"
+dk_require
+socket_setup
+"$BERTH" $P socket start --wait 20 >/dev/null 2>&1 ||
+	{ echo "# berth socket start failed"; exit 1; }
+check "the forward is up" wait_json healthy true 10
+check "its control socket is there" test -S "$STATE/ctl.sock"
+
+burn=$(dk_name burn)
+mem=$(dk_name mem)
+idle=$(dk_name idle)
+# Half a CPU at most: on a loaded machine an uncapped burner's share
+# swings more between the two tools' windows.
+dk_run burn --cpus 0.5 "$DK_IMAGE" sh -c 'while :; do :; done' >/dev/null
+dk_run mem "$DK_IMAGE" sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null; sleep 300' >/dev/null
+dk_run idle -m 64m "$DK_IMAGE" sh -c 'sleep 300 & sleep 300 & wait' >/dev/null
+sleep 2
+
+docker_figures() {
+	dk stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' \
+		"$burn" "$mem" "$idle" | python3 -c '
+import re, sys
+units = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
+for line in sys.stdin:
+    f = line.split()
+    m = re.match(r"([0-9.]+)([A-Za-z]+)", f[2])
+    print(f[0], f[1].rstrip("%"), int(float(m.group(1)) * units[m.group(2)]), f[-1])
+'
+}
+
+berth_figures() {
+	"$BERTH" $P stats --no-stream --json "$burn" "$mem" "$idle" 2>"$T_HOME/stats.err" |
+		python3 -c '
+import json, sys
+for o in json.load(sys.stdin):
+    print(o["name"], "%.2f" % o["cpu_percent"], o["memory_used_bytes"], o["pids"], o["source"], o["memory_limit_bytes"])
+'
+}
+
+cpu_close() {
+	for n in "$burn" "$mem" "$idle"; do
+		bc=$(awk -v n="$n" '$1 == n {print $2}' "$T_HOME/b")
+		dc=$(awk -v n="$n" '$1 == n {print $2}' "$T_HOME/d")
+		awk -v a="$bc" -v b="$dc" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= 20) }' || return 1
+	done
+}
+
+"$BERTH" $P stats --no-stream --json "$burn" >/dev/null 2>&1 # warm
+for attempt in 1 2 3; do
+	berth_figures >"$T_HOME/b" &
+	bp=$!
+	docker_figures >"$T_HOME/d"
+	wait $bp
+	cpu_close && break
+	echo "# attempt $attempt: CPU figures apart, sampling again"
+done
+sed 's/^/# berth:  /' "$T_HOME/b"
+sed 's/^/# docker: /' "$T_HOME/d"
+is "three containers sampled" "$(wc -l <"$T_HOME/b" | tr -d ' ')" 3
+is "the figures came from the guest reader" \
+	"$(awk '{print $5}' "$T_HOME/b" | sort -u)" guest
+for n in "$burn" "$mem" "$idle"; do
+	bc=$(awk -v n="$n" '$1 == n {print $2}' "$T_HOME/b")
+	dc=$(awk -v n="$n" '$1 == n {print $2}' "$T_HOME/d")
+	bm=$(awk -v n="$n" '$1 == n {print $3}' "$T_HOME/b")
+	dm=$(awk -v n="$n" '$1 == n {print $3}' "$T_HOME/d")
+	check "$n CPU berth $bc% vs docker $dc% (±20)" \
+		awk -v a="$bc" -v b="$dc" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= 20) }'
+	check "$n memory berth $bm vs docker $dm (5% or 2MiB)" \
+		awk -v a="$bm" -v b="$dm" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && b > 0 && (d <= 2097152 || d <= b * 0.05)) }'
+	is "$n pids" "$(awk -v n="$n" '$1 == n {print $4}' "$T_HOME/b")" \
+		"$(awk -v n="$n" '$1 == n {print $4}' "$T_HOME/d")"
+done
+bc=$(awk -v n="$burn" '$1 == n {print $2}' "$T_HOME/b")
+check "the burner burns (${bc}%)" awk -v a="$bc" 'BEGIN { exit !(a >= 5) }'
+mm=$(awk -v n="$mem" '$1 == n {print $3}' "$T_HOME/b")
+check "48 MiB in /dev/shm counted ($mm)" awk -v a="$mm" 'BEGIN { exit !(a >= 48 * 1048576) }'
+is "-m 64m gives a 64 MiB limit" \
+	"$(awk -v n="$idle" '$1 == n {print $6}' "$T_HOME/b")" 67108864
+lim=$(awk -v n="$burn" '$1 == n {print $6}' "$T_HOME/b")
+host=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
+is "no limit means the guest's memory" "$lim" "$host"
+
+# One reader for a whole run, started over the forward's connection:
+# the same awk answers every refresh.
+"$BERTH" $P stats --json --interval 300ms "$burn" >/dev/null 2>&1 &
+sp=$!
+: >"$T_HOME/readers"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+	pgrep -f 'awk -W interactive|exec awk' -P "$(pgrep -d, sshd)" >>"$T_HOME/readers" 2>/dev/null
+	sleep 0.2
+done
+kill $sp
+wait $sp 2>/dev/null
+is "one reader served every refresh" "$(sort -u "$T_HOME/readers" | grep -c .)" 1
+check "the reader went with berth" test -z "$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")"
+
+# The guest cannot be read (no ssh connection to join): the API serves,
+# and says so.
+mv "$STATE/ctl.sock" "$STATE/ctl.sock.away"
+berth_figures >"$T_HOME/b.api"
+mv "$STATE/ctl.sock.away" "$STATE/ctl.sock"
+is "without the guest: three containers sampled" "$(wc -l <"$T_HOME/b.api" | tr -d ' ')" 3
+is "without the guest: the API" "$(awk '{print $5}' "$T_HOME/b.api" | sort -u)" api
+# Forced: BERTH_DOCKER_STATS=api never asks the guest.
+BERTH_DOCKER_STATS=api berth_figures >"$T_HOME/b.forced"
+is "BERTH_DOCKER_STATS=api: the API" "$(awk '{print $5}' "$T_HOME/b.forced" | sort -u)" api
+done_testing

@@ -9,11 +9,23 @@
  *                   shims, from /proc)
  *   baseline N CMD  the same figures for running CMD N times
  *   idle SECS MS    berth's own CPU while refreshing every MS for SECS
+ *   guest SECS MS   the same, and the "guest's" CPU over it: the daemon
+ *                   plus every process under GUEST_ROOT_PID (the sshd
+ *                   playing the guest: the forward's and the reader's
+ *                   sessions, the reader), and the wall time of each
+ *                   refresh's stats (median, max)
+ *   cpu SECS CMD    the guest's CPU while CMD runs for SECS (then killed)
+ *   command         the shell command that starts the guest's reader
+ *   rtt N           the guest reader alone: N round trips asking for no
+ *                   container, N asking for all of them, interleaved
+ * BERTH_BENCH_PROFILE names the profile (default: none, the local daemon).
  */
 
 #include "config.h"
 
 #include <dirent.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -33,6 +45,38 @@ struct proc_cpu {
 	unsigned long long ticks;
 };
 
+/* A process's parent, from /proc/PID/stat; 0 if gone. */
+static long
+parent_of(long pid)
+{
+	char path[64], buf[1024], *p;
+	long ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof buf, f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %ld", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+/* Is pid root or below it? */
+static int
+under(long pid, long root)
+{
+	int depth;
+
+	for (depth = 0; depth < 64 && pid > 1; depth++) {
+		if (pid == root)
+			return 1;
+		pid = parent_of(pid);
+	}
+	return 0;
+}
+
 static size_t
 daemon_ticks(struct proc_cpu *out, size_t max)
 {
@@ -40,6 +84,8 @@ daemon_ticks(struct proc_cpu *out, size_t max)
 	struct dirent *de;
 	char path[300], buf[1024], *p;
 	unsigned long long ut, st;
+	const char *env = getenv("GUEST_ROOT_PID");
+	long root = env != NULL ? atol(env) : 0;
 	size_t n = 0;
 	FILE *f;
 
@@ -58,7 +104,8 @@ daemon_ticks(struct proc_cpu *out, size_t max)
 		fclose(f);
 		if (strstr(buf, "(dockerd)") == NULL &&
 		    strstr(buf, "(containerd)") == NULL &&
-		    strstr(buf, "(containerd-shim") == NULL)
+		    strstr(buf, "(containerd-shim") == NULL &&
+		    (root <= 0 || !under(atol(de->d_name), root)))
 			continue;
 		/* After the command: state is field 3, utime 14, stime 15. */
 		p = strrchr(buf, ')');
@@ -133,9 +180,18 @@ now_ms(void)
 static struct docker *
 bench_open(void)
 {
-	struct docker *d = docker_open(NULL, NULL);
+	const char *name = getenv("BERTH_BENCH_PROFILE");
+	struct profile *p = NULL;
+	struct docker *d;
 	struct model_docker md;
+	char *cause = NULL;
 
+	if (name != NULL && (p = profile_open(name, &cause)) == NULL) {
+		fprintf(stderr, "docker-refresh-run: %s\n", cause);
+		exit(1);
+	}
+	d = docker_open(NULL, p);
+	profile_free(p);
 	docker_refresh(d);
 	docker_wait(d, 30000);
 	memset(&md, 0, sizeof md);
@@ -257,6 +313,160 @@ bench_idle(int secs, int interval)
 	return 0;
 }
 
+/*
+ * The engine's refresh loop at interval ms for secs seconds; the guest's
+ * CPU over it and the wall time from each refresh to its stats.
+ */
+static int
+bench_guest(int secs, int interval)
+{
+	struct docker *d = bench_open();
+	struct model_docker md;
+	double t0, end, next, start = 0, *wall;
+	int nwall = 0, max = secs * 1000 / interval + 2;
+	size_t i, sampled = 0;
+
+	wall = calloc((size_t)max, sizeof *wall);
+	docker_set_live(d, 1);
+	docker_refresh(d); /* warm: the reader starts, a first sample */
+	docker_wait(d, 60000);
+	daemon_cpu_start();
+	t0 = now_ms();
+	end = t0 + secs * 1000.0;
+	next = t0;
+	while (now_ms() < end) {
+		if (now_ms() >= next) {
+			docker_refresh(d);
+			start = docker_busy(d) ? now_ms() : 0;
+			next += interval;
+		}
+		docker_poll(
+		    d, (int)(next - now_ms()) > 0 ? (int)(next - now_ms()) : 0);
+		if (start > 0 && !docker_busy(d)) {
+			if (nwall < max)
+				wall[nwall++] = now_ms() - start;
+			start = 0;
+		}
+		if (docker_take_dirty(d)) {
+			memset(&md, 0, sizeof md);
+			docker_fill_docker(d, &md);
+			model_docker_clear(&md);
+		}
+	}
+	printf("guest_cpu_pct=%.2f\n", daemon_cpu_ms() / (now_ms() - t0) * 100);
+	if (nwall > 0) {
+		printf("stats_wall_ms=%.1f\n", median(wall, nwall));
+		printf("stats_wall_max_ms=%.1f\n", wall[nwall - 1]);
+	}
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	for (i = 0; i < md.ncontainers; i++)
+		sampled += md.containers[i].has_stats;
+	printf("sampled=%zu\nsource=%s\n", sampled,
+	       md.stats_source != NULL ? md.stats_source : "none");
+	model_docker_clear(&md);
+	free(wall);
+	docker_close(d);
+	return 0;
+}
+
+/* The guest's CPU while argv runs for secs seconds. */
+static int
+bench_cpu(int secs, char **argv)
+{
+	double t0;
+	pid_t pid;
+
+	daemon_cpu_start();
+	t0 = now_ms();
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	sleep((unsigned)secs);
+	printf("guest_cpu_pct=%.2f\n", daemon_cpu_ms() / (now_ms() - t0) * 100);
+	/* docker stats ignores SIGTERM */
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+/* One round trip of the guest reader for these ids; its wall ms. */
+static double
+rtt_once(struct docker_guest *g, char **ids, size_t n)
+{
+	struct pollfd pfd[1];
+	char *cause = NULL;
+	double t0 = now_ms();
+	int r = 0, t, k;
+
+	if (docker_guest_request(g, ids, n, &cause) != 0) {
+		fprintf(stderr, "docker-refresh-run: %s\n", cause);
+		exit(1);
+	}
+	while (r == 0) {
+		t = -1;
+		k = docker_guest_prepare(g, pfd, 1, &t);
+		poll(pfd, (nfds_t)k, t);
+		r = docker_guest_dispatch(g, pfd, k, &cause);
+	}
+	if (r < 0) {
+		fprintf(stderr, "docker-refresh-run: %s\n", cause);
+		exit(1);
+	}
+	return now_ms() - t0;
+}
+
+/* The reader alone: empty requests against full ones, interleaved. */
+static int
+bench_rtt(int n)
+{
+	struct docker *d = bench_open();
+	const char *name = getenv("BERTH_BENCH_PROFILE");
+	struct profile *p = profile_open(name != NULL ? name : "default", NULL);
+	struct docker_guest *g = docker_guest_new(p);
+	struct model_docker md;
+	struct docker_sample s;
+	double *e = calloc((size_t)n, sizeof *e),
+	       *f = calloc((size_t)n, sizeof *f);
+	char **ids;
+	size_t i, nids = 0, found = 0;
+	int k;
+
+	if (g == NULL) {
+		fprintf(stderr,
+		        "docker-refresh-run: not a forwarded profile\n");
+		return 1;
+	}
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	ids = calloc(md.ncontainers + 1, sizeof *ids);
+	for (i = 0; i < md.ncontainers; i++)
+		if (strcmp(md.containers[i].state, "running") == 0)
+			ids[nids++] = md.containers[i].id;
+	rtt_once(g, ids, 0); /* warm: the reader starts */
+	for (k = 0; k < n; k++) {
+		e[k] = rtt_once(g, ids, 0);
+		f[k] = rtt_once(g, ids, nids);
+	}
+	for (i = 0; i < nids; i++)
+		found += docker_guest_sample(g, ids[i], &s) == 0;
+	printf("containers=%zu\nfound=%zu\n", nids, found);
+	printf("rtt_empty_ms=%.1f\nrtt_full_ms=%.1f\n", median(e, n),
+	       median(f, n));
+	free(ids);
+	model_docker_clear(&md);
+	docker_guest_free(g);
+	profile_free(p);
+	docker_close(d);
+	free(e);
+	free(f);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -266,7 +476,21 @@ main(int argc, char **argv)
 		return bench_baseline(atoi(argv[2]), argv + 3);
 	if (argc >= 4 && strcmp(argv[1], "idle") == 0)
 		return bench_idle(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "guest") == 0)
+		return bench_guest(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "cpu") == 0)
+		return bench_cpu(atoi(argv[2]), argv + 3);
+	if (argc >= 2 && strcmp(argv[1], "command") == 0) {
+		char *c = docker_guest_command();
+
+		puts(c);
+		free(c);
+		return 0;
+	}
+	if (argc >= 3 && strcmp(argv[1], "rtt") == 0)
+		return bench_rtt(atoi(argv[2]));
 	fprintf(stderr, "usage: docker-refresh-run refresh N | baseline N "
-	                "CMD... | idle SECS INTERVAL_MS\n");
+	                "CMD... | idle SECS INTERVAL_MS | guest SECS "
+	                "INTERVAL_MS | cpu SECS CMD... | rtt N\n");
 	return 2;
 }

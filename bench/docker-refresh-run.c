@@ -15,6 +15,8 @@
  *                   sessions, the reader), and the wall time of each
  *                   refresh's stats (median, max)
  *   cpu SECS CMD    the guest's CPU while CMD runs for SECS (then killed)
+ *   reader SECS MS  the kept reader alone, asked for every running
+ *                   container every MS: the guest's CPU over SECS
  *   command         the shell command that starts the guest's reader
  *   rtt N           the guest reader alone: N round trips asking for no
  *                   container, N asking for all of them, interleaved
@@ -420,6 +422,51 @@ rtt_once(struct docker_guest *g, char **ids, size_t n)
 	return now_ms() - t0;
 }
 
+/*
+ * The kept reader alone, asked for every running container every
+ * interval ms for secs seconds: the guest's CPU over it, to set beside
+ * one ssh command a refresh (no /_ping, no list: only the reading).
+ */
+static int
+bench_reader(int secs, int interval)
+{
+	struct docker *d = bench_open();
+	const char *name = getenv("BERTH_BENCH_PROFILE");
+	struct profile *p = profile_open(name != NULL ? name : "default", NULL);
+	struct docker_guest *g = docker_guest_new(p);
+	struct model_docker md;
+	double t0, end;
+	char **ids;
+	size_t i, nids = 0;
+
+	if (g == NULL) {
+		fprintf(stderr,
+		        "docker-refresh-run: not a forwarded profile\n");
+		return 1;
+	}
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	ids = calloc(md.ncontainers + 1, sizeof *ids);
+	for (i = 0; i < md.ncontainers; i++)
+		if (strcmp(md.containers[i].state, "running") == 0)
+			ids[nids++] = md.containers[i].id;
+	rtt_once(g, ids, nids); /* the reader starts */
+	daemon_cpu_start();
+	t0 = now_ms();
+	end = t0 + secs * 1000.0;
+	while (now_ms() < end) {
+		rtt_once(g, ids, nids);
+		usleep((useconds_t)interval * 1000);
+	}
+	printf("guest_cpu_pct=%.2f\n", daemon_cpu_ms() / (now_ms() - t0) * 100);
+	free(ids);
+	model_docker_clear(&md);
+	docker_guest_free(g);
+	profile_free(p);
+	docker_close(d);
+	return 0;
+}
+
 /* The reader alone: empty requests against full ones, interleaved. */
 static int
 bench_rtt(int n)
@@ -487,10 +534,13 @@ main(int argc, char **argv)
 		free(c);
 		return 0;
 	}
+	if (argc >= 4 && strcmp(argv[1], "reader") == 0)
+		return bench_reader(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "rtt") == 0)
 		return bench_rtt(atoi(argv[2]));
 	fprintf(stderr, "usage: docker-refresh-run refresh N | baseline N "
 	                "CMD... | idle SECS INTERVAL_MS | guest SECS "
-	                "INTERVAL_MS | cpu SECS CMD... | rtt N\n");
+	                "INTERVAL_MS | cpu SECS CMD... | reader SECS "
+	                "INTERVAL_MS | command | rtt N\n");
 	return 2;
 }

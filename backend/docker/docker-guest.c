@@ -47,6 +47,7 @@ struct docker_guest {
 	int busy;         /* a request is out */
 	uint64_t sent_ms; /* when it went */
 	uint64_t retry_at;
+	int fails; /* failures since the last answer */
 	struct docker_guest_dump dump;
 	struct docker_cgroup cg;
 };
@@ -385,12 +386,17 @@ guest_stop(struct docker_guest *g)
 	g->len = 0;
 }
 
-/* Give up for a while: the API serves until the retry. */
+/*
+ * The reader failed: the next refresh starts another (a restarted
+ * forward takes its sessions with it); a second failure in a row gives
+ * the guest up for a while, and the API serves until the retry.
+ */
 static int
 guest_fail(struct docker_guest *g, char **cause, const char *why)
 {
 	guest_stop(g);
-	g->retry_at = util_mono_ms() + DOCKER_GUEST_RETRY_MS;
+	if (++g->fails >= 2)
+		g->retry_at = util_mono_ms() + DOCKER_GUEST_RETRY_MS;
 	util_set_cause(cause, "%s", why);
 	return -1;
 }
@@ -472,7 +478,16 @@ docker_guest_request(struct docker_guest *g, char *const *ids, size_t nids,
 
 	if (g->busy)
 		return 0;
+	/*
+	 * A reader that ended while idle (the forward's connection went
+	 * with a restart of its ssh): start another now, not after a pause.
+	 */
+	if (g->pid > 0 && waitpid(g->pid, NULL, WNOHANG) == g->pid) {
+		g->pid = 0;
+		guest_stop(g);
+	}
 	if (g->pid <= 0 && guest_start(g, cause) != 0) {
+		g->fails++;
 		g->retry_at = util_mono_ms() + DOCKER_GUEST_RETRY_MS;
 		return -1;
 	}
@@ -588,6 +603,7 @@ docker_guest_dispatch(struct docker_guest *g, const struct pollfd *pfd, int n,
 		}
 		docker_cgroup_init_fs(&g->cg, NULL, &g->dump.fs);
 		docker_cgroup_batch(&g->cg);
+		g->fails = 0;
 		return 1;
 	}
 	if (util_mono_ms() >= g->sent_ms + DOCKER_GUEST_TIMEOUT_MS)

@@ -4,8 +4,9 @@
 # "guest's" cgroup files are this machine's and berth's figures, read
 # over ssh, can be compared with docker stats --no-stream. Tolerances as
 # in docker-stats.sh: CPU within 20 points, memory within 5 % or 2 MiB.
-# Also: one reader for a whole `berth stats` run (not one a refresh),
-# and the API when the guest cannot be read.
+# Also: one reader for a whole `berth stats` run (not one a refresh), a
+# killed reader replaced at once, and the API when the guest cannot be
+# read.
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/integration/socket-lib.sh"
 . "$BERTH_SRCDIR/tests/integration/docker-lib.sh"
 dk_require
@@ -103,6 +104,23 @@ kill $sp
 wait $sp 2>/dev/null
 is "one reader served every refresh" "$(sort -u "$T_HOME/readers" | grep -c .)" 1
 check "the reader went with berth" test -z "$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")"
+
+# A reader that ends (killed in the guest, or its session gone with a
+# restarted forward) is replaced at the next refresh, not after the
+# 30 s pause a failing guest gets.
+"$BERTH" $P stats --json --interval 500ms "$burn" >"$T_HOME/stream" 2>/dev/null &
+sp=$!
+sleep 2
+old=$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")
+[ -n "$old" ] && kill $old
+sleep 3
+new=$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")
+kill $sp
+wait $sp 2>/dev/null
+check "a new reader replaced the killed one ($old -> $new)" \
+	test -n "$old" -a -n "$new" -a "$old" != "$new"
+is "after it, the figures are the guest's again" \
+	"$(tail -n 1 "$T_HOME/stream" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["source"])')" guest
 
 # The guest cannot be read (no ssh connection to join): the API serves,
 # and says so.

@@ -86,6 +86,7 @@ daemon_ticks(struct proc_cpu *out, size_t max)
 	struct dirent *de;
 	char path[300], buf[1024], *p;
 	unsigned long long ut, st;
+	long long cut, cst;
 	const char *env = getenv("GUEST_ROOT_PID");
 	long root = env != NULL ? atol(env) : 0;
 	size_t n = 0;
@@ -109,15 +110,20 @@ daemon_ticks(struct proc_cpu *out, size_t max)
 		    strstr(buf, "(containerd-shim") == NULL &&
 		    (root <= 0 || !under(atol(de->d_name), root)))
 			continue;
-		/* After the command: state is field 3, utime 14, stime 15. */
+		/*
+		 * After the command: state is field 3, utime 14, stime 15,
+		 * and 16, 17 the children it reaped: a short-lived process
+		 * (a reader run a refresh) is never seen itself.
+		 */
 		p = strrchr(buf, ')');
 		if (p == NULL || sscanf(p + 2,
 		                        "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-		                        "%*u %*u %llu %llu",
-		                        &ut, &st) != 2)
+		                        "%*u %*u %llu %llu %lld %lld",
+		                        &ut, &st, &cut, &cst) != 4)
 			continue;
 		out[n].pid = atol(de->d_name);
-		out[n].ticks = ut + st;
+		out[n].ticks = ut + st + (unsigned long long)cut +
+		               (unsigned long long)cst;
 		n++;
 	}
 	closedir(dir);

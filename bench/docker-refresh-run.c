@@ -122,8 +122,8 @@ daemon_ticks(struct proc_cpu *out, size_t max)
 		                        &ut, &st, &cut, &cst) != 4)
 			continue;
 		out[n].pid = atol(de->d_name);
-		out[n].ticks = ut + st + (unsigned long long)cut +
-		               (unsigned long long)cst;
+		out[n].ticks =
+		    ut + st + (unsigned long long)cut + (unsigned long long)cst;
 		n++;
 	}
 	closedir(dir);

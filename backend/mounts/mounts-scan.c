@@ -445,7 +445,7 @@ scan_next_slot(uint64_t base, uint64_t now, uint64_t period)
 	return now + period - (now - base) % period;
 }
 
-/* Spread settled directories over the cold period by their path hash. */
+/* When a directory is due next (first slots: scan_spread()). */
 static void
 scan_schedule(struct scan *s, struct node *d, int changed, int initial)
 {
@@ -920,16 +920,26 @@ scan_free_tree(struct node *n)
 	free(n);
 }
 
-/* Recompute the earliest due time below every directory (after a build). */
+/*
+ * Spread the directories' first slots over the cold period in tree order
+ * (the i-th of n directories at i/n of it) and set the earliest due time
+ * below each. A wake-up then visits a run of neighbours and opens their
+ * common parents once; spread by path hash, each wake-up visited folders
+ * all over the tree and re-opened most parents every time (a third more
+ * CPU at 8 wake-ups per period). Phase-locked slots keep the order.
+ */
 static uint64_t
-scan_fix_due(struct node *d)
+scan_spread(struct scan *s, struct node *d, uint64_t *i, uint64_t n)
 {
-	struct node *n;
-	uint64_t due = d->next_due, c;
+	struct node *c;
+	uint64_t due, x;
 
-	for (n = d->child; n != NULL; n = n->next) {
-		if (n->type == SCAN_DIR && (c = scan_fix_due(n)) < due)
-			due = c;
+	if (!s->opt.full)
+		d->next_due = s->now + 1 + (*i)++ * s->opt.cold_ms / n;
+	due = d->next_due;
+	for (c = d->child; c != NULL; c = c->next) {
+		if (c->type == SCAN_DIR && (x = scan_spread(s, c, i, n)) < due)
+			due = x;
 	}
 	d->subtree_due = due;
 	return due;
@@ -1062,7 +1072,7 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
           char **cause)
 {
 	struct stat sb;
-	uint64_t t0 = scan_mono_us();
+	uint64_t t0 = scan_mono_us(), i;
 	int fd, first = s->top == NULL;
 
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -1088,7 +1098,8 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
 		scan_count(s, SCAN_DIR, -1); /* the root is not counted */
 		scan_relist(s, s->top, fd, 0);
 		scan_schedule(s, s->top, 0, 1);
-		scan_fix_due(s->top);
+		i = 0;
+		scan_spread(s, s->top, &i, s->st.dirs + 1);
 		s->st.visited = s->st.dirs + 1;
 	} else {
 		s->out = out;

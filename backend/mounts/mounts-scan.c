@@ -925,8 +925,9 @@ scan_free_tree(struct node *n)
  * (the i-th of n directories at i/n of it) and set the earliest due time
  * below each. A wake-up then visits a run of neighbours and opens their
  * common parents once; spread by path hash, each wake-up visited folders
- * all over the tree and re-opened most parents every time (a third more
- * CPU at 8 wake-ups per period). Phase-locked slots keep the order.
+ * all over the tree and re-opened most parents every time (a quarter
+ * more pass time at 8 wake-ups a period). Phase-locked slots keep the
+ * order.
  */
 static uint64_t
 scan_spread(struct scan *s, struct node *d, uint64_t *i, uint64_t n)

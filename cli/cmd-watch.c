@@ -72,7 +72,7 @@ cmd_scan_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	size_t nign = 0, i, k;
 	uint64_t v, due, step;
 	char *cause = NULL, *end;
-	int ch_opt, watch = 0, no_default = 0, verbose = 0, rc;
+	int ch_opt, watch = 0, no_default = 0, verbose = 0, cold_set = 0, rc;
 
 	(void)ctx;
 	scan_options_default(&o);
@@ -96,11 +96,14 @@ cmd_scan_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 				return rc;
 			}
 			if (ch_opt == 'i') {
-				o.interval_ms = v;
-				if (o.cold_ms < v)
-					o.cold_ms = 2 * v;
-			} else
+				if (!cold_set || o.cold_ms < v)
+					scan_options_interval(&o, v);
+				else
+					o.interval_ms = v;
+			} else {
 				o.cold_ms = v;
+				cold_set = 1;
+			}
 			break;
 		case 'f':
 			o.full = 1;
@@ -156,7 +159,7 @@ cmd_scan_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	if (watch) {
 		signal(SIGINT, cmd_watch_sigint);
 		signal(SIGTERM, cmd_watch_sigint);
-		step = o.interval_ms / 4 > 0 ? o.interval_ms / 4 : 1;
+		step = scan_step_ms(&o);
 		while (!cmd_watch_stop) {
 			/* Wake at the next due directory, batching by step. */
 			due = scan_next_due(s);
@@ -216,7 +219,7 @@ const struct cmd_entry cmd_scan_entry = {
             {'i', "interval", "DUR", "how often changed folders are read (1s)",
              CMD_KIND_NONE, 0},
             {'c', "cold", "DUR",
-             "how often settled folders are read (twice -i)", CMD_KIND_NONE, 0},
+             "how often settled folders are read (1.5 x -i)", CMD_KIND_NONE, 0},
             {'f', "full", NULL, "read every folder every pass", CMD_KIND_NONE,
              0},
             {'I', "ignore", "GLOB", "leave out what matches (repeatable)",

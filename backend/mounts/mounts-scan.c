@@ -11,7 +11,11 @@
  *    creations, deletions and renames all change the parent's mtime;
  *  - the files of a directory that changed within hot_ms are re-stat'ed
  *    every interval_ms; settled directories every cold_ms, their due
- *    times spread evenly so each pass does a similar share of the work.
+ *    times spread evenly so each pass does a similar share of the work,
+ *    and kept on that rhythm however late a pass runs.
+ * A file cannot be skipped (an edit leaves its directory's mtime alone),
+ * so the cost is one stat per file per cold period and the latency of a
+ * change is uniform over that period: cold_ms trades one for the other.
  * Worst case: a change anywhere is seen within cold_ms plus the caller's
  * wake-up granularity (scan_next_due() says when to call again).
  *
@@ -129,7 +133,7 @@ scan_type_name(enum scan_type t)
 	return (size_t)t < nitems(names) ? names[t] : "?";
 }
 
-/* Defaults: 1 s for active directories, 2 s for settled ones. */
+/* Defaults: 1 s for active directories, 1.5 s for settled ones. */
 void
 scan_options_default(struct scan_options *o)
 {
@@ -137,10 +141,35 @@ scan_options_default(struct scan_options *o)
 	o->ignore = scan_default_ignore;
 	o->nignore = SCAN_DEFAULT_IGNORE_N;
 	o->max_files = 1000000;
-	o->interval_ms = 1000;
-	o->cold_ms = 2000;
+	scan_options_interval(o, 1000);
 	o->hot_ms = 60000;
 	o->racy_ms = 50;
+}
+
+/*
+ * Set the interval and the cold period that goes with it. Settled
+ * directories get SCAN_COLD_PERCENT of the interval: at 1 s, every file is
+ * stat'ed every 1.5 s, so a change waits 0.75 s at the median and 1.5 s
+ * at worst (bench/README.md, "Polling scanner", has the settings tried).
+ */
+void
+scan_options_interval(struct scan_options *o, uint64_t interval_ms)
+{
+	o->interval_ms = interval_ms;
+	o->cold_ms = interval_ms * SCAN_COLD_PERCENT / 100;
+}
+
+/*
+ * How long a caller sleeps at least between two passes: the due times are
+ * spread, so each wake-up does a share of the cold period's work and
+ * reports what it saw; smaller steps report sooner after a stat, larger
+ * ones open the upper folders less often.
+ */
+uint64_t
+scan_step_ms(const struct scan_options *o)
+{
+	return o->interval_ms / SCAN_STEPS > 0 ? o->interval_ms / SCAN_STEPS
+	                                       : 1;
 }
 
 void
@@ -399,7 +428,24 @@ scan_set_stat(struct scan *s, struct node *n, const struct stat *sb)
 	n->racy = n->mtime_ns > s->real_ns - (int64_t)s->opt.racy_ms * 1000000;
 }
 
-/* Spread settled directories over the cold period by their path hash. */
+/*
+ * The next slot of a directory last due at base: base plus a whole number
+ * of periods, the first one after now. Counting from the slot rather than
+ * from the (late) visit keeps every directory's period exact: a visit
+ * lands up to a wake-up step after its slot, and counting from the visit
+ * would add that lateness to every period (a 2 s period became 2.1-2.2 s).
+ * A directory with no slot yet (new, made due by scan_mark_dir) starts
+ * its rhythm now.
+ */
+static uint64_t
+scan_next_slot(uint64_t base, uint64_t now, uint64_t period)
+{
+	if (base == 0 || base > now)
+		return now + period;
+	return now + period - (now - base) % period;
+}
+
+/* When a directory is due next (first slots: scan_spread()). */
 static void
 scan_schedule(struct scan *s, struct node *d, int changed, int initial)
 {
@@ -412,9 +458,11 @@ scan_schedule(struct scan *s, struct node *d, int changed, int initial)
 	else if (initial)
 		d->next_due = s->now + 1 + d->hash % (s->opt.cold_ms + 1);
 	else if (d->changed_ever && s->now - d->last_change < s->opt.hot_ms)
-		d->next_due = s->now + s->opt.interval_ms;
+		d->next_due =
+		    scan_next_slot(d->next_due, s->now, s->opt.interval_ms);
 	else
-		d->next_due = s->now + s->opt.cold_ms;
+		d->next_due =
+		    scan_next_slot(d->next_due, s->now, s->opt.cold_ms);
 	d->subtree_due = d->next_due;
 }
 
@@ -872,16 +920,27 @@ scan_free_tree(struct node *n)
 	free(n);
 }
 
-/* Recompute the earliest due time below every directory (after a build). */
+/*
+ * Spread the directories' first slots over the cold period in tree order
+ * (the i-th of n directories at i/n of it) and set the earliest due time
+ * below each. A wake-up then visits a run of neighbours and opens their
+ * common parents once; spread by path hash, each wake-up visited folders
+ * all over the tree and re-opened most parents every time (a quarter
+ * more pass time at 8 wake-ups a period). Phase-locked slots keep the
+ * order.
+ */
 static uint64_t
-scan_fix_due(struct node *d)
+scan_spread(struct scan *s, struct node *d, uint64_t *i, uint64_t n)
 {
-	struct node *n;
-	uint64_t due = d->next_due, c;
+	struct node *c;
+	uint64_t due, x;
 
-	for (n = d->child; n != NULL; n = n->next) {
-		if (n->type == SCAN_DIR && (c = scan_fix_due(n)) < due)
-			due = c;
+	if (!s->opt.full)
+		d->next_due = s->now + 1 + (*i)++ * s->opt.cold_ms / n;
+	due = d->next_due;
+	for (c = d->child; c != NULL; c = c->next) {
+		if (c->type == SCAN_DIR && (x = scan_spread(s, c, i, n)) < due)
+			due = x;
 	}
 	d->subtree_due = due;
 	return due;
@@ -1014,7 +1073,7 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
           char **cause)
 {
 	struct stat sb;
-	uint64_t t0 = scan_mono_us();
+	uint64_t t0 = scan_mono_us(), i;
 	int fd, first = s->top == NULL;
 
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -1040,7 +1099,8 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
 		scan_count(s, SCAN_DIR, -1); /* the root is not counted */
 		scan_relist(s, s->top, fd, 0);
 		scan_schedule(s, s->top, 0, 1);
-		scan_fix_due(s->top);
+		i = 0;
+		scan_spread(s, s->top, &i, s->st.dirs + 1);
 		s->st.visited = s->st.dirs + 1;
 	} else {
 		s->out = out;

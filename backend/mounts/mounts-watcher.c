@@ -513,10 +513,8 @@ mwatch_options(struct mounts_watcher *w, struct scan_options *o)
 	o->nignore = w->nign;
 	if (w->pm->max_files != 0)
 		o->max_files = w->pm->max_files;
-	if (w->pm->interval_ms != 0) {
-		o->interval_ms = w->pm->interval_ms;
-		o->cold_ms = 2 * w->pm->interval_ms;
-	}
+	if (w->pm->interval_ms != 0)
+		scan_options_interval(o, w->pm->interval_ms);
 }
 
 /* Sleep until `until` (monotonic ms), a mode change or stop. */
@@ -949,7 +947,7 @@ mwatch_thread(void *arg)
 
 	mwatch_options(w, &w->o);
 	w->guest = w->pm->guest != NULL ? w->pm->guest : w->pm->host;
-	w->step = w->o.interval_ms / 4 > 0 ? w->o.interval_ms / 4 : 1;
+	w->step = scan_step_ms(&w->o);
 	while (mwatch_wait_on(w) == 0) {
 		if (mwatch_start(w) != 0)
 			continue;

@@ -80,7 +80,13 @@ struct scan;
 #define SCAN_DEFAULT_IGNORE_N 2
 extern const char *const scan_default_ignore[SCAN_DEFAULT_IGNORE_N];
 
+/* Settled directories every 150 % of the interval; wake-ups every 1/8. */
+#define SCAN_COLD_PERCENT 150
+#define SCAN_STEPS        8
+
 void scan_options_default(struct scan_options *);
+void scan_options_interval(struct scan_options *, uint64_t);
+uint64_t scan_step_ms(const struct scan_options *);
 struct scan *scan_new(const char *, const struct scan_options *, char **);
 void scan_free(struct scan *);
 int scan_pass(struct scan *, uint64_t, struct scan_changes *, char **);

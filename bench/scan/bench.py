@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
-"""bench.py: berth's polling scanner against its baselines, in one run.
+"""bench.py: berth's polling scanner against fswatch's poll monitor, in one run.
 
 1. One full pass: `berth scan TREE` (snapshot) and `berth scan --full`
    re-check vs `find TREE -printf '%T@ %s %p\\n'`, alternating, medians
-   of CPU (user+sys) and wall time.
-2. Polling TREE at 1 s: berth (`berth scan -w -i 1s`), fswatch's poll
-   monitor (`fswatch -m poll_monitor -l 1 -r`) and chokidar 3
-   (usePolling, interval 1000) one after another: CPU over IDLE seconds
-   with nothing changing, then detection latency for `touch` (utime to
-   now) of random deep files, p50/p95.
+   of CPU (user+sys) and wall time (skip with --skip full).
+2. Polling TREE at 1 s, INTERLEAVED: each round runs fswatch
+   (`fswatch -m poll_monitor -l 1 -r`) and every berth setting one after
+   the other (the order rotates from round to round), and each run
+   measures CPU over IDLE seconds with nothing changing, then the
+   detection latency of TOUCHES `touch`es (utime to now) of random files
+   at depth >= 5: the time from the utime to the line naming the file.
+   All tools of a round touch the same files at the same spacing. The
+   summary gives, per setting, the median figures and the min/median/max
+   of the berth/fswatch RATIO of the same round, with the load average
+   (1 min) at the start of each run beside them.
+3. --scale TREE,TREE,...: one interleaved run of berth's first setting and
+   fswatch on each tree (how the cost grows with the tree).
 
-Usage: bench.py --berth PATH --tree DIR [--node-dir DIR] [--idle 60]
-                [--touches 20] [--passes 5]
-Prints a Markdown table. Needs fswatch (Debian package) and, for the
-chokidar row, NODE_DIR with node_modules/chokidar (npm install chokidar@3).
+Usage: bench.py --berth PATH --tree DIR [--setting 'NAME=ARGS']...
+                [--rounds 2] [--idle 20] [--touches 30] [--passes 3]
+                [--skip full,chokidar] [--node-dir DIR] [--scale T1,T2]
+ARGS are `berth scan -w` options (default setting: 'default=-i 1s'); a
+setting whose ARGS start with '@PATH ' runs the berth binary at PATH
+(to compare with a build of main in the same run). Needs fswatch
+(Debian package); for a chokidar row, NODE_DIR with
+node_modules/chokidar (npm install chokidar@3).
 """
 
 import argparse
@@ -21,7 +32,6 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import threading
 import time
 
@@ -44,6 +54,10 @@ def rss_mb(pid):
     return 0
 
 
+def load1():
+    return os.getloadavg()[0]
+
+
 def timed(cmd):
     """(wall s, cpu s) of one run of cmd, output discarded."""
     t0 = time.monotonic()
@@ -63,7 +77,7 @@ def full_pass(berth, tree, n):
         rows["find"].append(timed(["find", tree, "-printf", "%T@ %s %p\\n"]))
         rows["snap"].append(timed([berth, "scan", "--no-default-ignore",
                                    tree]))
-    # A re-check pass with the snapshot in memory: --full -w for 3 passes.
+    # A re-check pass with the snapshot in memory: --full -w, 2 passes.
     for _ in range(n):
         p = subprocess.Popen([berth, "scan", "--no-default-ignore", "--full",
                               "-w", "-v", "-i", "1s", tree],
@@ -78,26 +92,23 @@ def full_pass(berth, tree, n):
         p.terminate()
         p.wait()
         rows["full"].append((min(got), None))
-    med = {k: (statistics.median(w for w, _ in v),
-               statistics.median(c for _, c in v) if v[0][1] is not None
-               else None) for k, v in rows.items()}
-    return med
+    return {k: (statistics.median(w for w, _ in v),
+                statistics.median(c for _, c in v) if v[0][1] is not None
+                else None) for k, v in rows.items()}
 
 
 class Tool:
     """A watcher subprocess whose output lines are timestamped."""
 
-    def __init__(self, name, cmd, ready_pred, path_of, cwd=None, env=None):
-        self.name = name
+    def __init__(self, cmd, ready_pred, path_of, cwd=None):
         self.lines = []
         self.lock = threading.Lock()
         self.ready = threading.Event()
         self.ready_pred = ready_pred
         self.path_of = path_of
-        self.t_start = time.monotonic()
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True,
-                                  cwd=cwd, env=env, bufsize=1)
+                                  cwd=cwd, bufsize=1)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -130,27 +141,56 @@ def deep_files(tree, min_depth=5):
     out = []
     base = tree.rstrip("/").count("/")
     for root, dirs, files in os.walk(tree):
+        dirs.sort()
         if root.count("/") - base >= min_depth - 1:
-            out.extend(os.path.join(root, f) for f in files)
+            out.extend(os.path.join(root, f) for f in sorted(files))
     return out
 
 
-def watch_bench(tool, tree, idle, touches, candidates, startup_limit):
+def start_tool(kind, arg, tree, node_dir):
+    """A started Tool for a setting: ('berth', (binary, args)),
+    ('fswatch', None) or ('chokidar', None)."""
+    if kind == "berth":
+        binary, args = arg
+        return Tool([binary, "scan", "--no-default-ignore", "-w"] + args +
+                    [tree], lambda l: l.startswith(tree + ":"),
+                    lambda l: l.split(" ", 3)[3].strip()
+                    if l[:1].isdigit() and len(l.split(" ", 3)) == 4
+                    else None)
+    if kind == "fswatch":
+        t = Tool(["fswatch", "-m", "poll_monitor", "-l", "1", "-r", tree],
+                 lambda l: True, lambda l: l.strip())
+        t.ready.set()  # it prints nothing when ready: settle() waits
+        return t
+    js = ("const c=require('chokidar');"
+          "const w=c.watch(process.argv[1],{usePolling:true,"
+          "interval:1000,binaryInterval:1000,ignoreInitial:true});"
+          "w.on('ready',()=>console.log('READY'));"
+          "w.on('all',(e,p)=>console.log(e+' '+p));")
+    return Tool(["node", "-e", js, tree], lambda l: l.startswith("READY"),
+                lambda l: l.split(" ", 1)[1].strip()
+                if l.startswith("change ") else None, cwd=node_dir)
+
+
+def one_run(kind, arg, tree, node_dir, idle, touches, cands, seed, nfiles):
+    load = load1()
     t_ready0 = time.monotonic()
-    if not tool.ready.wait(startup_limit):
+    tool = start_tool(kind, arg, tree, node_dir)
+    if not tool.ready.wait(300):
         tool.stop()
         return None
     startup = time.monotonic() - t_ready0
-    time.sleep(3)  # let the first passes settle
+    # fswatch's first scan is silent: give it about what find needs.
+    time.sleep(3 + (max(2, nfiles / 25000) if kind == "fswatch" else 0))
     c0, w0 = cpu_of(tool.p.pid), time.monotonic()
     time.sleep(idle)
     c1, w1 = cpu_of(tool.p.pid), time.monotonic()
     rss = rss_mb(tool.p.pid)
     lat = []
     missed = 0
-    rnd = random.Random(7)
+    rnd = random.Random(seed)
     for _ in range(touches):
-        path = rnd.choice(candidates)
+        path = rnd.choice(cands)
         time.sleep(rnd.uniform(0.3, 1.3))
         t0 = time.monotonic()
         os.utime(path)
@@ -166,10 +206,110 @@ def watch_bench(tool, tree, idle, touches, candidates, startup_limit):
             missed += 1
     tool.stop()
     lat.sort()
-    q = statistics.quantiles(lat, n=20) if len(lat) > 1 else [0] * 19
+    q = (statistics.quantiles(lat, n=20, method="inclusive")
+         if len(lat) > 1 else [0] * 19)
     return {"cpu": (c1 - c0) / (w1 - w0) * 100, "rss": rss,
             "startup": startup, "p50": statistics.median(lat) if lat else 0,
-            "p95": q[18], "missed": missed, "n": len(lat)}
+            "p95": q[18], "max": lat[-1] if lat else 0, "missed": missed,
+            "load": load, "load_end": load1()}
+
+
+def tree_size(tree):
+    nf = nd = 0
+    for _, d, f in os.walk(tree):
+        nf += len(f)
+        nd += len(d)
+    return nf, nd
+
+
+def mmm(v, fmt):
+    """min / median / max of v."""
+    if not v:
+        return "-"
+    return "/".join(fmt % x for x in (min(v), statistics.median(v), max(v)))
+
+
+def parse_setting(s, default_berth):
+    name, _, args = s.partition("=")
+    args = args.split()
+    binary = default_berth
+    if args and args[0].startswith("@"):
+        binary = args.pop(0)[1:]
+    return name.strip(), (binary, args)
+
+
+def rounds_bench(a, tree, settings, nfiles):
+    tools = [("fswatch -m poll_monitor -l 1", "fswatch", None)]
+    tools += [(f"berth {n}", "berth", arg) for n, arg in settings]
+    if "chokidar" not in a.skip and a.node_dir:
+        tools.append(("chokidar 3 usePolling 1 s", "chokidar", None))
+    cands = deep_files(tree)
+    res = {name: [] for name, _, _ in tools}
+    print(f"| round | tool | load | CPU | p50 | p95 | max | missed |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in range(a.rounds):
+        k = r % len(tools)
+        for name, kind, arg in tools[k:] + tools[:k]:
+            x = one_run(kind, arg, tree, a.node_dir, a.idle, a.touches,
+                        cands, 1000 + r, nfiles)
+            res[name].append(x)
+            if x is None:
+                print(f"| {r + 1} | {name} | not ready | | | | | |",
+                      flush=True)
+                continue
+            print(f"| {r + 1} | {name} | {x['load']:.2f}-"
+                  f"{x['load_end']:.2f} | {x['cpu']:.1f} % | "
+                  f"{x['p50'] * 1000:.0f} ms | {x['p95'] * 1000:.0f} ms | "
+                  f"{x['max'] * 1000:.0f} ms | {x['missed']} |", flush=True)
+    base = res[tools[0][0]]
+    print(f"\n{a.rounds} rounds, {a.idle} s idle + {a.touches} touches per "
+          "run; medians over rounds; ratios to fswatch of the same round "
+          "as min/median/max:\n")
+    print("| setting | CPU | p50 | p95 | max | missed | CPU ratio | "
+          "p50 ratio | p95 ratio | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, _, _ in tools:
+        ok = [(x, b) for x, b in zip(res[name], base) if x and b]
+        if not ok:
+            print(f"| {name} | no run became ready | | | | | | | | |")
+            continue
+        xs = [x for x, _ in ok]
+        med = {k: statistics.median(x[k] for x in xs)
+               for k in ("cpu", "p50", "p95")}
+        loads = [x["load"] for x in xs] + [x["load_end"] for x in xs]
+        rat = {k: [x[k] / b[k] for x, b in ok if b[k] > 0]
+               for k in ("cpu", "p50", "p95")}
+        print(f"| {name} | {med['cpu']:.1f} % | {med['p50'] * 1000:.0f} ms"
+              f" | {med['p95'] * 1000:.0f} ms | "
+              f"{max(x['max'] for x in xs) * 1000:.0f} ms | "
+              f"{sum(x['missed'] for x in xs)} | "
+              f"{mmm(rat['cpu'], '%.2f')} | {mmm(rat['p50'], '%.2f')} | "
+              f"{mmm(rat['p95'], '%.2f')} | "
+              f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
+
+
+def scale_bench(a, trees, setting):
+    print("| files | berth CPU | fswatch CPU | CPU ratio | berth p50 / p95 "
+          "| fswatch p50 / p95 | berth snapshot | load |")
+    print("|---|---|---|---|---|---|---|---|")
+    for tree in trees:
+        tree = os.path.realpath(tree)
+        nf, _ = tree_size(tree)
+        cands = deep_files(tree)
+        snap, _ = timed([setting[0], "scan", "--no-default-ignore", tree])
+        b = one_run("berth", setting, tree, None, a.idle, a.touches, cands,
+                    7, nf)
+        f = one_run("fswatch", None, tree, None, a.idle, a.touches, cands,
+                    7, nf)
+        if b is None or f is None:
+            print(f"| {nf:,} | not ready | | | | | | |")
+            continue
+        loads = [b["load"], b["load_end"], f["load"], f["load_end"]]
+        print(f"| {nf:,} | {b['cpu']:.1f} % | {f['cpu']:.1f} % | "
+              f"{b['cpu'] / f['cpu']:.2f} | {b['p50'] * 1000:.0f} / "
+              f"{b['p95'] * 1000:.0f} ms | {f['p50'] * 1000:.0f} / "
+              f"{f['p95'] * 1000:.0f} ms | {snap:.2f} s | "
+              f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
 
 
 def main():
@@ -177,20 +317,24 @@ def main():
     ap.add_argument("--berth", required=True)
     ap.add_argument("--tree", required=True)
     ap.add_argument("--node-dir")
-    ap.add_argument("--idle", type=int, default=60)
-    ap.add_argument("--touches", type=int, default=20)
-    ap.add_argument("--passes", type=int, default=5)
-    ap.add_argument("--skip", default="", help="comma list: berth,fswatch,"
-                    "chokidar,full")
+    ap.add_argument("--setting", action="append", default=[])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--idle", type=int, default=20)
+    ap.add_argument("--touches", type=int, default=30)
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--scale", help="comma list of trees")
+    ap.add_argument("--skip", default="", help="comma list: full,chokidar,"
+                    "rounds")
     a = ap.parse_args()
+    a.skip = set(a.skip.split(","))
+    settings = [parse_setting(s, a.berth)
+                for s in (a.setting or ["default=-i 1s"])]
     tree = os.path.realpath(a.tree)
-    skip = set(a.skip.split(","))
-    nf = sum(len(f) for _, _, f in os.walk(tree))
-    nd = sum(len(d) for _, d, _ in os.walk(tree))
+    nf, nd = tree_size(tree)
     print(f"tree: {tree}, {nf} files in {nd} directories; "
-          f"{os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}\n")
+          f"{os.cpu_count()} CPUs; load {load1():.2f}\n")
 
-    if "full" not in skip:
+    if "full" not in a.skip:
         m = full_pass(a.berth, tree, a.passes)
         print("| one full pass (median of %d) | wall | CPU | ratio to find |"
               % a.passes)
@@ -205,57 +349,12 @@ def main():
         print(f"| berth re-check pass, everything (`--full`) | "
               f"{uw*1000:.0f} ms | - | wall {uw/fw:.2f} |")
         print()
-
-    cands = deep_files(tree)
-    rows = []
-    berth_ready = lambda l: l.startswith(tree + ":")
-    if "berth" not in skip:
-        t = Tool("berth (1 s, tiered)",
-                 [a.berth, "scan", "--no-default-ignore", "-w", "-i", "1s",
-                  tree], berth_ready,
-                 lambda l: l.split(" ", 3)[3].strip()
-                 if l[:1].isdigit() and len(l.split(" ", 3)) == 4 else None)
-        rows.append((t.name, watch_bench(t, tree, a.idle, a.touches, cands,
-                                         120)))
-    if "fswatch" not in skip:
-        t = Tool("fswatch -m poll_monitor -l 1",
-                 ["fswatch", "-m", "poll_monitor", "-l", "1", "-r", tree],
-                 lambda l: True, lambda l: l.strip())
-        # fswatch prints nothing when ready; its first scan ~= find's.
-        t.ready.set()
-        time.sleep(5)
-        rows.append((t.name, watch_bench(t, tree, a.idle, a.touches, cands,
-                                         10)))
-    if "chokidar" not in skip and a.node_dir:
-        js = ("const c=require('chokidar');"
-              "const w=c.watch(process.argv[1],{usePolling:true,"
-              "interval:1000,binaryInterval:1000,ignoreInitial:true});"
-              "w.on('ready',()=>console.log('READY'));"
-              "w.on('all',(e,p)=>console.log(e+' '+p));")
-        t = Tool("chokidar 3 usePolling 1 s",
-                 ["node", "-e", js, tree], lambda l: l.startswith("READY"),
-                 lambda l: l.split(" ", 1)[1].strip()
-                 if l.startswith("change ") else None, cwd=a.node_dir)
-        rows.append((t.name, watch_bench(t, tree, a.idle, a.touches, cands,
-                                         300)))
-    print(f"| polling at 1 s, {a.idle} s idle, {a.touches} touches | CPU "
-          "(% of a core) | RSS | ready after | latency p50 | p95 | missed |")
-    print("|---|---|---|---|---|---|---|")
-    base = None
-    for name, r in rows:
-        if r is None:
-            print(f"| {name} | did not become ready | | | | | |")
-            continue
-        if name.startswith("fswatch"):
-            base = r
-        print(f"| {name} | {r['cpu']:.1f} % | {r['rss']:.0f} MB | "
-              f"{r['startup']:.1f} s | {r['p50']*1000:.0f} ms | "
-              f"{r['p95']*1000:.0f} ms | {r['missed']} |")
-    if base and rows[0][1] and rows[0][0].startswith("berth"):
-        b = rows[0][1]
-        print(f"\nberth / fswatch: CPU {b['cpu']/base['cpu']:.2f}x, "
-              f"p50 {b['p50']/base['p50']:.2f}x, "
-              f"p95 {b['p95']/base['p95']:.2f}x")
+    if "rounds" not in a.skip:
+        rounds_bench(a, tree, settings, nf)
+    if a.scale:
+        print(f"\nscaling, one run each, berth `{settings[0][0]}`:\n")
+        scale_bench(a, a.scale.split(","), settings[0][1])
+    print(f"\nload at the end: {load1():.2f}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ is "ssh to a VM that is not there exits 1" "$?" 1
 like "and says the VM is not running" "$out" 'the VM is not running'
 out=$("$BERTH" -p novm ssh-config 2>&1)
 is "ssh-config for it exits 1" "$?" 1
+# A running VM with no SSH port forward (the test driver's domain).
+cat >"$T_HOME/config/profiles/noport.yaml" <<EOT
+vm:
+  uri: test:///default
+  domain: test
+EOT
+out=$("$BERTH" -p noport ssh -- true 2>&1)
+is "ssh to a VM without an SSH port exits 1" "$?" 1
+like "and says it has no SSH port forward" "$out" 'has no SSH port forward'
 
 # exec through the forwarded socket.
 "$BERTH" $P socket start --wait 20 >/dev/null 2>&1

@@ -23,6 +23,17 @@ is "ssh passes stdin through" "$out" from-stdin
 like "the guest's host key went into the profile's known_hosts" \
 	"$(cat "$STATE/ssh/known_hosts" 2>/dev/null)" '^berth-test '
 
+# With no command on a terminal: a login shell on a terminal of its own.
+if command -v script >/dev/null; then
+	out=$(printf 'tty\nexit 4\n' |
+		script -qec "\"$BERTH\" $P ssh" /dev/null 2>&1)
+	is "ssh with no command: the shell's exit status" "$?" 4
+	like "and the shell has a terminal" "$out" '/dev/pts/[0-9]'
+else
+	skip "ssh with no command: the shell's exit status" "script(1) not installed"
+	skip "and the shell has a terminal" "script(1) not installed"
+fi
+
 # ssh-config: a block the real ssh uses as it is.
 "$BERTH" $P ssh-config >"$T_HOME/ssh-config" 2>"$T_HOME/err"
 is "ssh-config exits 0" "$?" 0
@@ -68,6 +79,15 @@ is "exec CT echo hi prints hi" "$out" hi
 is "exec's status is the command's" "$?" 5
 out=$(echo 'echo $0' | "$BERTH" $P exec "$CT" 2>&1)
 is "exec with no command runs a shell (sh: no bash in busybox)" "$out" sh
+if command -v script >/dev/null; then
+	out=$(printf 'tty\nexit 6\n' |
+		script -qec "\"$BERTH\" $P exec $CT" /dev/null 2>&1)
+	is "exec on a terminal: the shell's exit status" "$?" 6
+	like "and docker exec -it gave it a terminal" "$out" '/dev/pts/[0-9]'
+else
+	skip "exec on a terminal: the shell's exit status" "script(1) not installed"
+	skip "and docker exec -it gave it a terminal" "script(1) not installed"
+fi
 out=$("$BERTH" $P exec berth-no-such-ct-$$ true </dev/null 2>&1)
 is "exec on a missing container fails" "$?" 1
 like "with the daemon's message" "$out" 'No such container'

@@ -169,5 +169,8 @@ extern const struct cmd_entry cmd_create_entry; /* cmd-create.c */
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_console_log_entry;
 int cmd_create_first_start(struct cmd_ctx *, struct cmd_args *);
+extern const struct cmd_entry cmd_ssh_entry; /* cmd-ssh.c */
+extern const struct cmd_entry cmd_ssh_config_entry;
+extern const struct cmd_entry cmd_exec_entry;
 
 #endif /* BERTH_CLI_H */

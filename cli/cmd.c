@@ -115,11 +115,14 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_create_entry,
     &cmd_delete_entry,
     &cmd_console_log_entry,
+    &cmd_ssh_entry,
+    &cmd_ssh_config_entry,
     &cmd_image_entry,
     /* Docker */
     &cmd_ps_entry,
     &cmd_logs_entry,
     &cmd_container_entry,
+    &cmd_exec_entry,
     &cmd_stats_entry,
     &cmd_docker_info_entry,
     /* the socket */

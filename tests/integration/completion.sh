@@ -121,6 +121,27 @@ else
 		zsh "$T_HOME" 2>&1)
 	# (zsh filters by the typed prefix itself, after the function)
 	is "zsh: theme names after 'berth theme show '" "$out" "$themes"
+	# The installed way: _berth in fpath, autoloaded by compinit, Tab
+	# pressed in an interactive zsh (on a pseudo-terminal, zsh/zpty).
+	mkdir -p "$T_HOME/zfp"
+	berth completion zsh >"$T_HOME/zfp/_berth"
+	out=$(timeout 30 zsh -f -c '
+		zmodload zsh/zpty || exit 1
+		zpty z env -i PATH="$PATH" BERTH_HOME="$BERTH_HOME" \
+			BERTH_DATADIR="$BERTH_DATADIR" HOME="$1" TERM=dumb zsh -f -i
+		zpty -w z "fpath=($1/zfp \$fpath); autoload -U compinit"
+		zpty -w z "compinit -u -d $1/zcomp2; PS1=\"P> \""
+		zpty -w -n z "berth theme show compt"$'\''\t'\''
+		end=$((SECONDS + 20)) all=
+		while [ $SECONDS -lt $end ]; do
+			zpty -r -t z line && all=$all$line || sleep 0.1
+			case $all in *"show comptheme "*) break ;; esac
+		done
+		zpty -d z
+		case $all in *"show comptheme "*) echo completed ;; esac
+		' zsh "$T_HOME" 2>&1)
+	is "zsh: Tab in an interactive zsh completes a theme name" "$out" \
+		"completed"
 fi
 
 # ---- fish ---------------------------------------------------------------

@@ -141,6 +141,9 @@ int cmd_profile_file_edit(struct cmd_ctx *, struct cmd_args *);
 int cmd_profile_file_rm(struct cmd_ctx *, struct cmd_args *);
 extern const struct cmd_entry cmd_import_entry; /* cmd-import.c */
 
+/* cmd-completion.c: berth completion bash|zsh|fish. */
+extern const struct cmd_entry cmd_completion_entry;
+
 /* The subcommands (cmd-*.c). */
 extern const struct cmd_entry cmd_profile_entry;
 extern const struct cmd_entry cmd_theme_entry;

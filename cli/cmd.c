@@ -136,6 +136,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_profile_entry,
     &cmd_import_entry,
     &cmd_theme_entry,
+    &cmd_completion_entry,
     /* the dashboard */
     &cmd_interval_entry,
     &cmd_filter_entry,

@@ -27,7 +27,7 @@ if [ "$os" = Darwin ]; then
 	    jansson libxml2"
 	# ssh and ssh-keygen come with macOS
 	[ "$what" = build ] || pkgs="$pkgs libvirt qemu xorriso"
-	[ "$what" != all ] || pkgs="$pkgs cmocka tmux clang-format"
+	[ "$what" != all ] || pkgs="$pkgs cmocka tmux clang-format fish"
 	if [ "$dry" = 1 ]; then
 		printf '%s\n' $pkgs | awk '!seen[$0]++'
 		exit 0

@@ -97,7 +97,7 @@ else
 			>"$T_HOME/config/profiles/dk.yaml"
 		cname=berth-test-completion-$$
 		T_CLEANUP='"$DOCKER" rm -f "$cname" >/dev/null 2>&1'
-		flock /tmp/berth-docker.lock "$DOCKER" create --network none \
+		"$DOCKER" create --network none \
 			--name "$cname" berth-busybox:test >/dev/null
 		is "bash: container names from the daemon" \
 			"$(comp berth -p dk logs "$cname")" "$cname"

@@ -127,6 +127,7 @@ extern const struct cmd_entry cmd_help_entry;
 const struct cmd_entry *cmd_find(const char *);
 int cmd_run(struct cmd_ctx *, int, char **);
 void cmd_usage(FILE *);
+int cmd_confirm(const char *);
 int cmd_isatty_stdout(void);
 struct profile *cmd_profile_open(const struct cmd_ctx *);
 int cmd_profile_exists(const struct cmd_ctx *);

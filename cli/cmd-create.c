@@ -207,20 +207,6 @@ cmd_create_first_start(struct cmd_ctx *ctx, struct cmd_args *a)
 	return cmd_create_finish(vm, p, rc, cause, &s);
 }
 
-/* Ask on the terminal; only "y" or "yes" agree. */
-static int
-cmd_delete_confirm(const char *q)
-{
-	char line[64];
-
-	fprintf(stderr, "%s [y/N] ", q);
-	fflush(stderr);
-	if (fgets(line, sizeof line, stdin) == NULL)
-		return 0;
-	line[strcspn(line, "\r\n")] = '\0';
-	return strcmp(line, "y") == 0 || strcmp(line, "yes") == 0;
-}
-
 static int
 cmd_delete_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
@@ -262,7 +248,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 		                           "is deleted too."
 		                         : " The data disk is kept (--data "
 		                           "deletes it).");
-		rc = cmd_delete_confirm(q);
+		rc = cmd_confirm(q);
 		free(q);
 		if (!rc) {
 			fprintf(stderr, "berth: nothing deleted\n");

@@ -19,20 +19,6 @@
 #include "cli/cli.h"
 #include "vm/vm.h"
 
-/* Ask on the terminal (as berth delete does); only "y" or "yes" agree. */
-static int
-confirm(const char *q)
-{
-	char line[64];
-
-	fprintf(stderr, "%s [y/N] ", q);
-	fflush(stderr);
-	if (fgets(line, sizeof line, stdin) == NULL)
-		return 0;
-	line[strcspn(line, "\r\n")] = '\0';
-	return strcmp(line, "y") == 0 || strcmp(line, "yes") == 0;
-}
-
 /* A --mount PATH as the profile should say it: absolute, or from ~. */
 static char *
 mount_path(const char *arg)
@@ -250,7 +236,7 @@ cmd_profile_file_rm(struct cmd_ctx *ctx, struct cmd_args *a)
 		                    "%s with all its disks?",
 		                    name, path, what)
 		        : xasprintf("Remove profile %s (%s)?", name, path);
-		rc = confirm(q);
+		rc = cmd_confirm(q);
 		free(q);
 		if (!rc) {
 			fprintf(stderr, "berth: nothing removed\n");

@@ -394,6 +394,20 @@ cmd_run_sub(struct cmd_ctx *ctx, const struct cmd_entry *c, struct cmd_args *a)
 	return cmd_usage_error(c, "unknown command '%s'", a->argv[0]);
 }
 
+/* Ask q on the terminal (berth delete, profile rm); "y" or "yes" agree. */
+int
+cmd_confirm(const char *q)
+{
+	char line[64];
+
+	fprintf(stderr, "%s [y/N] ", q);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "y") == 0 || strcmp(line, "yes") == 0;
+}
+
 int
 cmd_isatty_stdout(void)
 {

@@ -140,7 +140,7 @@ held() {
 }
 settle() {
 	_i=0
-	while [ $_i -lt 100 ]; do
+	while [ $_i -lt 200 ]; do
 		[ -z "$(held)" ] && sleep 0.3 && [ -z "$(held)" ] && return 0
 		sleep 0.1
 		_i=$((_i + 1))
@@ -203,7 +203,9 @@ check "auto: no guest agent, so over ssh" lastis ' pinned=2 via=ssh'
 [ -n "${DEBUG:-}" ] && { sed "s/^/# out: /" "$W/watch.out"; sed "s/^/# err: /" "$W/watch.err"; }
 "$BERTH" -p ra watch 1 off 2>/dev/null
 settle
-is "auto: off lets go of the held folders" "$(held)" ""
+h=$(held)
+is "auto: off lets go of the held folders" "$h" ""
+for p in $h; do echo "# still holding: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"; done
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=

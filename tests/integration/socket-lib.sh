@@ -2,6 +2,19 @@
 # tests (sourced, not run): a private BERTH_HOME, Docker config and HOME,
 # a private sshd (tests/env/sshd.sh) that accepts berth's generated key
 # and plays the guest, whose docker.sock is this machine's real dockerd.
+# socket-ports.sh publishes ports on this machine's dockerd, and every
+# supervisor these tests start forwards every published port of that
+# daemon: run beside another socket test, the other's supervisor took
+# its ports first ("already in use on the host"), and kept them after
+# its own stop. So socket-ports.sh runs alone (SOCKET_LOCK=-x) and the
+# others share (-s). flock -o: the test and the daemons it starts do not
+# hold the lock; flock does, until the test ends.
+if [ -z "${BERTH_SOCKET_LOCKED:-}" ] && command -v flock >/dev/null; then
+	BERTH_SOCKET_LOCKED=1
+	export BERTH_SOCKET_LOCKED
+	exec flock "${SOCKET_LOCK:--s}" -o "${TMPDIR:-/tmp}/berth-socket-tests.lock" \
+		sh "$0" "$@"
+fi
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
 command -v ssh >/dev/null || skip_all "ssh client not installed"

@@ -213,13 +213,28 @@ bench_open(void)
 	return d;
 }
 
+/* How many containers got figures, and from where; then close d. */
+static void
+bench_report_end(struct docker *d)
+{
+	struct model_docker md;
+	size_t i, sampled = 0;
+
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	for (i = 0; i < md.ncontainers; i++)
+		sampled += md.containers[i].has_stats;
+	printf("sampled=%zu\nsource=%s\n", sampled,
+	       md.stats_source != NULL ? md.stats_source : "none");
+	model_docker_clear(&md);
+	docker_close(d);
+}
+
 static int
 bench_refresh(int n)
 {
 	struct docker *d = bench_open();
-	struct model_docker md;
 	double *wall = calloc((size_t)n, sizeof *wall), t0;
-	size_t i, sampled = 0;
 	int k;
 
 	docker_set_live(d, 1);
@@ -235,15 +250,8 @@ bench_refresh(int n)
 	}
 	printf("daemon_cpu_ms=%.1f\n", daemon_cpu_ms() / n);
 	printf("wall_ms=%.1f\n", median(wall, n));
-	memset(&md, 0, sizeof md);
-	docker_fill_docker(d, &md);
-	for (i = 0; i < md.ncontainers; i++)
-		sampled += md.containers[i].has_stats;
-	printf("sampled=%zu\nsource=%s\n", sampled,
-	       md.stats_source != NULL ? md.stats_source : "none");
-	model_docker_clear(&md);
+	bench_report_end(d);
 	free(wall);
-	docker_close(d);
 	return 0;
 }
 
@@ -332,7 +340,6 @@ bench_guest(int secs, int interval)
 	struct model_docker md;
 	double t0, end, next, start = 0, *wall;
 	int nwall = 0, max = secs * 1000 / interval + 2;
-	size_t i, sampled = 0;
 
 	wall = calloc((size_t)max, sizeof *wall);
 	docker_set_live(d, 1);
@@ -366,15 +373,8 @@ bench_guest(int secs, int interval)
 		printf("stats_wall_ms=%.1f\n", median(wall, nwall));
 		printf("stats_wall_max_ms=%.1f\n", wall[nwall - 1]);
 	}
-	memset(&md, 0, sizeof md);
-	docker_fill_docker(d, &md);
-	for (i = 0; i < md.ncontainers; i++)
-		sampled += md.containers[i].has_stats;
-	printf("sampled=%zu\nsource=%s\n", sampled,
-	       md.stats_source != NULL ? md.stats_source : "none");
-	model_docker_clear(&md);
+	bench_report_end(d);
 	free(wall);
-	docker_close(d);
 	return 0;
 }
 

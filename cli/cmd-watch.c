@@ -127,6 +127,16 @@ cmd_scan_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'b':
+			errno = 0;
+			o.budget_pct = (unsigned)strtoul(val, &end, 10);
+			if (errno != 0 || *end != '\0' || *val == '\0' ||
+			    o.budget_pct > 100) {
+				free(ign);
+				return cmd_usage_error(
+				    c, "bad --budget: %s (0-100)", val);
+			}
+			break;
 		}
 	}
 	if (a->argc != 1) {
@@ -193,11 +203,14 @@ cmd_scan_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 
 				fprintf(stderr,
 				        "pass: %llu dirs visited, %llu listed, "
-				        "%llu stats, %.1f ms\n",
+				        "%llu stats, %.1f ms, cold %llu ms, "
+				        "cpu %llu%%\n",
 				        (unsigned long long)st->visited,
 				        (unsigned long long)st->listed,
 				        (unsigned long long)st->stats,
-				        st->pass_us / 1e3);
+				        st->pass_us / 1e3,
+				        (unsigned long long)st->cold_ms,
+				        (unsigned long long)st->cpu_pct);
 			}
 			scan_changes_clear(&ch);
 		}
@@ -227,6 +240,9 @@ const struct cmd_entry cmd_scan_entry = {
             {'N', "no-default-ignore", NULL,
              "do not skip .git and node_modules/.cache", CMD_KIND_NONE, 0},
             {'m', "max-files", "N", "stop after N files", CMD_KIND_NONE, 0},
+            {'b', "budget", "PCT",
+             "-w: stretch -c to keep to PCT % of a core (30; 0: never)",
+             CMD_KIND_NONE, 0},
             {'v', "verbose", NULL, "-w: figures of every pass", CMD_KIND_NONE,
              0},
             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
@@ -368,12 +384,14 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 				snprintf(pinned + strlen(pinned),
 				         sizeof pinned - strlen(pinned),
 				         " via=%s", mm->via);
-			printf("files=%llu dirs=%llu pass=%llums queued=%llu "
+			printf("files=%llu dirs=%llu pass=%llums cold=%llums "
+			       "queued=%llu "
 			       "replayed=%llu failed=%llu latency=%lldms "
 			       "in-domain=%s%s%s%s\n",
 			       (unsigned long long)mm->files,
 			       (unsigned long long)mm->dirs,
 			       (unsigned long long)mm->last_pass_ms,
+			       (unsigned long long)mm->cold_ms,
 			       (unsigned long long)mm->queued,
 			       (unsigned long long)mm->replayed,
 			       (unsigned long long)mm->failed,

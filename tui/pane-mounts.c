@@ -98,6 +98,14 @@ pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 	                 (unsigned long long)mt->last_pass_ms,
 	                 (unsigned long long)mt->replayed,
 	                 (unsigned long long)mt->queued, lat);
+	/* Polling's worst case: the cold period, the budget's if longer. */
+	if (mt->watch == PROFILE_WATCH_POLL && mt->cold_ms > 0) {
+		char *every = units_format_duration(mt->cold_ms);
+
+		x += draw_printf(w, y, x, cols - x, dim,
+		                 " · each file every %s", every);
+		free(every);
+	}
 	if (mt->failed > 0 || mt->errors > 0)
 		x += draw_printf(w, y, x, cols - x,
 		                 theme_attr(THEME_STATUS_WARN),

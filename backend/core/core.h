@@ -118,6 +118,7 @@ struct model_mount {
 	enum profile_watch watch;
 	uint64_t files, dirs;
 	uint64_t last_pass_ms;
+	uint64_t cold_ms; /* polling: every file stat'ed this often, 0 n/a */
 	uint64_t replayed, queued, failed, errors;
 	int64_t latency_ms; /* last host change -> guest event, -1 unknown */
 	struct model_mount_note note;

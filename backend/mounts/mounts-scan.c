@@ -19,6 +19,15 @@
  * Worst case: a change anywhere is seen within cold_ms plus the caller's
  * wake-up granularity (scan_next_due() says when to call again).
  *
+ * A big tree can make one stat per file per cold period cost more than a
+ * watcher should (300,000 files: three quarters of a core here). The
+ * scanner measures its own CPU time over each cold period and, when it
+ * is over budget_pct of a core, stretches the cold period to what keeps
+ * it there (never below the asked-for one, never past SCAN_COLD_MAX
+ * intervals), and shrinks it back when the tree gets cheaper. The
+ * period in force is in scan_stats.cold_ms, so the worst case above
+ * stays a stated figure.
+ *
  * Symlinks are never followed: every directory is opened relative to its
  * parent with O_NOFOLLOW and every entry is stat'ed with
  * AT_SYMLINK_NOFOLLOW, so nothing outside the root is ever visited and
@@ -106,6 +115,8 @@ struct scan {
 	size_t nnew, capnew;
 	uint64_t now; /* monotonic ms of the running pass */
 	int64_t real_ns;
+	uint64_t cold_asked;                          /* opt.cold_ms as given */
+	uint64_t window_at, window_cpu, window_stats; /* the budget's */
 	struct scan_changes *out; /* NULL: build without reporting */
 	struct scan_stats st;
 	char *dirbuf;
@@ -144,6 +155,7 @@ scan_options_default(struct scan_options *o)
 	scan_options_interval(o, 1000);
 	o->hot_ms = 60000;
 	o->racy_ms = 50;
+	o->budget_pct = SCAN_BUDGET_PERCENT;
 }
 
 /*
@@ -301,6 +313,17 @@ scan_mono_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* CPU time of the calling thread (a pass runs on one thread). */
+static uint64_t
+scan_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
@@ -1032,6 +1055,7 @@ scan_new(const char *root, const struct scan_options *opt, char **cause)
 		s->opt.interval_ms = 1000;
 	if (s->opt.cold_ms < s->opt.interval_ms)
 		s->opt.cold_ms = s->opt.interval_ms;
+	s->cold_asked = s->st.cold_ms = s->opt.cold_ms;
 	s->ignore = xcalloc(opt->nignore + 1, sizeof *s->ignore);
 	for (i = 0; i < opt->nignore; i++)
 		s->ignore[i] = xstrdup(opt->ignore[i]);
@@ -1064,6 +1088,47 @@ scan_free(struct scan *s)
 }
 
 /*
+ * Add a pass's CPU time and stat calls to the budget's window; once the
+ * window spans a cold period, set the period that keeps a sweep (one stat
+ * per entry, at the window's cost per stat) within budget_pct of a core.
+ * Counting stats rather than periods keeps it right when passes overrun
+ * (a loaded machine: every directory due at every pass). Changes under a
+ * tenth are left alone so the rhythm does not jitter; slots keep their
+ * phase (scan_next_slot() counts whole periods of the new length).
+ */
+static void
+scan_budget(struct scan *s, uint64_t cpu_us)
+{
+	uint64_t span, want, lo, hi, entries;
+
+	if (s->opt.budget_pct == 0 || s->opt.full)
+		return;
+	s->window_cpu += cpu_us;
+	s->window_stats += s->st.stats;
+	span = s->now - s->window_at;
+	if (span < s->opt.cold_ms || span == 0)
+		return;
+	entries = s->st.files + s->st.dirs + s->st.links + s->st.others + 1;
+	s->st.cpu_pct = s->window_cpu / 10 / span;
+	/* No stat in a whole period: nothing to watch, nothing to stretch. */
+	want = s->window_stats == 0
+	           ? 0
+	           : s->window_cpu * entries / s->window_stats / 10 /
+	                 s->opt.budget_pct;
+	lo = s->cold_asked;
+	hi = s->opt.interval_ms * SCAN_COLD_MAX;
+	if (hi < lo)
+		hi = lo;
+	want = want < lo ? lo : want > hi ? hi : want;
+	if (want * 10 > s->opt.cold_ms * 11 || want * 10 < s->opt.cold_ms * 9 ||
+	    (want == lo && s->opt.cold_ms != lo))
+		s->opt.cold_ms = want;
+	s->st.cold_ms = s->opt.cold_ms;
+	s->window_at = s->now;
+	s->window_cpu = s->window_stats = 0;
+}
+
+/*
  * One pass at monotonic time now_ms: the first takes the snapshot and
  * reports nothing; later ones append changes to *out (owned by the
  * caller). Returns -1 with a cause when the root itself cannot be read.
@@ -1073,7 +1138,7 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
           char **cause)
 {
 	struct stat sb;
-	uint64_t t0 = scan_mono_us(), i;
+	uint64_t t0 = scan_mono_us(), c0 = scan_cpu_us(), i;
 	int fd, first = s->top == NULL;
 
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -1114,6 +1179,10 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
 	s->st.pass_us = scan_mono_us() - t0;
 	if (first || s->opt.full)
 		s->st.full_pass_us = s->st.pass_us;
+	if (first)
+		s->window_at = now_ms;
+	else
+		scan_budget(s, scan_cpu_us() - c0);
 	return 0;
 }
 

@@ -59,7 +59,7 @@ struct mounts_watcher {
 
 	/* Under lock: figures the engine thread copies. */
 	enum profile_watch active; /* native may fall back to poll */
-	uint64_t files, dirs, last_pass_ms, full_pass_ms;
+	uint64_t files, dirs, last_pass_ms, full_pass_ms, cold_ms;
 	uint64_t replayed, queued, failed, errors, changes, passes;
 	int64_t latency_ms;
 	int64_t pinned;         /* -1: not a 9p share, or not watching */
@@ -408,15 +408,15 @@ mwatch_publish(struct mounts_watcher *w)
 	note = model_mount_note_text(&w->note);
 	j = json_pack(
 	    "{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:s?, s:s?}",
+	    "s:I, s:I, s:I, s:s?, s:s?}",
 	    "pid", (json_int_t)getpid(), "active", mounts_watch_name(w->active),
 	    "files", (json_int_t)w->files, "dirs", (json_int_t)w->dirs,
-	    "last_pass_ms", (json_int_t)w->last_pass_ms, "replayed",
-	    (json_int_t)w->replayed, "queued", (json_int_t)w->queued, "failed",
-	    (json_int_t)w->failed, "errors", (json_int_t)w->errors,
-	    "latency_ms", (json_int_t)w->latency_ms, "passes",
-	    (json_int_t)w->passes, "pinned", (json_int_t)w->pinned, "via",
-	    w->via, "note", note);
+	    "last_pass_ms", (json_int_t)w->last_pass_ms, "cold_ms",
+	    (json_int_t)w->cold_ms, "replayed", (json_int_t)w->replayed,
+	    "queued", (json_int_t)w->queued, "failed", (json_int_t)w->failed,
+	    "errors", (json_int_t)w->errors, "latency_ms",
+	    (json_int_t)w->latency_ms, "passes", (json_int_t)w->passes,
+	    "pinned", (json_int_t)w->pinned, "via", w->via, "note", note);
 	pthread_mutex_unlock(&w->lock);
 	free(note);
 	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -456,6 +456,7 @@ mwatch_adopt(struct mounts_watcher *w, long owner)
 		MWATCH_GET(files)
 		MWATCH_GET(dirs)
 		MWATCH_GET(last_pass_ms)
+		MWATCH_GET(cold_ms)
 		MWATCH_GET(replayed)
 		MWATCH_GET(queued)
 		MWATCH_GET(failed)
@@ -623,6 +624,7 @@ mwatch_figures(struct mounts_watcher *w, int first)
 	w->files = st->files + st->links + st->others;
 	w->dirs = st->dirs;
 	w->last_pass_ms = st->pass_us / 1000;
+	w->cold_ms = st->cold_ms;
 	if (first)
 		w->passes = 1;
 	else {
@@ -1054,6 +1056,7 @@ mounts_watcher_fill(struct mounts_watcher *w, struct model_mount *mm)
 	mm->files = w->files;
 	mm->dirs = w->dirs;
 	mm->last_pass_ms = w->last_pass_ms;
+	mm->cold_ms = w->cold_ms;
 	mm->replayed = w->replayed;
 	mm->queued = w->queued;
 	mm->failed = w->failed;

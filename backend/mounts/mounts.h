@@ -57,6 +57,7 @@ struct scan_options {
 	uint64_t cold_ms;     /* settled directories: at least this often */
 	uint64_t hot_ms;      /* a directory settles this long after a change */
 	uint64_t racy_ms;     /* stat closer than this to an mtime is "racy" */
+	unsigned budget_pct;  /* CPU share of a core kept to, 0: none */
 	int full;             /* every pass visits everything (no tiers) */
 };
 
@@ -71,6 +72,8 @@ struct scan_stats {
 	uint64_t visited;      /* directories visited in the last pass */
 	uint64_t pass_us;      /* duration of the last pass */
 	uint64_t full_pass_us; /* duration of the last pass that saw all */
+	uint64_t cold_ms;      /* the cold period in force (the budget's) */
+	uint64_t cpu_pct;      /* CPU share of a core over the last window */
 	uint64_t passes;
 	int truncated; /* max_files reached: some entries are not watched */
 };
@@ -80,9 +83,15 @@ struct scan;
 #define SCAN_DEFAULT_IGNORE_N 2
 extern const char *const scan_default_ignore[SCAN_DEFAULT_IGNORE_N];
 
-/* Settled directories every 150 % of the interval; wake-ups every 1/8. */
-#define SCAN_COLD_PERCENT 150
-#define SCAN_STEPS        8
+/*
+ * Settled directories every 150 % of the interval, stretched past that
+ * only to keep a pass within SCAN_BUDGET_PERCENT of a core (at most
+ * SCAN_COLD_MAX times the interval); wake-ups every 1/8.
+ */
+#define SCAN_COLD_PERCENT   150
+#define SCAN_BUDGET_PERCENT 30
+#define SCAN_COLD_MAX       20
+#define SCAN_STEPS          8
 
 void scan_options_default(struct scan_options *);
 void scan_options_interval(struct scan_options *, uint64_t);

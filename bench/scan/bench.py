@@ -28,6 +28,7 @@ node_modules/chokidar (npm install chokidar@3).
 """
 
 import argparse
+import re
 import os
 import random
 import statistics
@@ -86,7 +87,8 @@ def full_pass(berth, tree, n):
         got = []
         for line in p.stderr:
             if line.startswith("pass:"):
-                got.append(float(line.split()[-2]) / 1000)
+                got.append(float(re.search(r"stats, ([\d.]+) ms",
+                                           line).group(1)) / 1000)
                 if len(got) == 2:
                     break
         p.terminate()

@@ -36,6 +36,14 @@ like "missing folder: one clear line" "$out" "^berth: $W/nope: No such file"
 is "no PATH is a usage error" $? 2
 "$BERTH" scan -i 0ms "$W/t" >/dev/null 2>&1
 is "bad interval is a usage error" $? 2
+out=$("$BERTH" scan -w --budget 101 "$W/t" 2>&1)
+is "a budget over 100 % is a usage error" $? 2
+like "--budget: what is wrong" "$out" 'bad --budget: 101 \(0-100\)'
+
+# -v: each pass with the cold period in force and the CPU share.
+timeout 3 "$BERTH" scan -w -v -i 100ms -c 300ms "$W/t" 2>"$W/v.err" >/dev/null
+like "-v passes name the cold period asked for" "$(sed -n 2p "$W/v.err")" \
+	'^pass: [0-9]+ dirs visited, [0-9]+ listed, [0-9]+ stats, [0-9.]+ ms, cold 300 ms, cpu [0-9]+%$'
 
 # --watch: changes pass by pass, with timestamps.
 "$BERTH" scan -w -i 100ms "$W/t" >"$W/watch.out" 2>"$W/watch.err" &

@@ -558,6 +558,81 @@ test_cold_rhythm(void **state)
 }
 
 /*
+ * CPU budget: a tree whose cold period costs more than budget_pct of a
+ * core gets a longer period (never past SCAN_COLD_MAX intervals), and the
+ * asked-for one back once a sweep is cheap again. The clock is the test's,
+ * the CPU time real: a sweep of 3,000 files costs at least a millisecond,
+ * far over 1 % of the 10 ms period; of an empty folder, a few microseconds.
+ */
+static void
+test_cpu_budget(void **state)
+{
+	struct fx *f = *state;
+	char *cause = NULL, name[32];
+	uint64_t visited = 0, before, least, t0;
+	int i;
+
+	f->o.full = 0;
+	f->o.interval_ms = f->o.cold_ms = 10;
+	f->o.budget_pct = 1;
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof name, "d%02d", i);
+		fx_mkdir(f, name);
+	}
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof name, "d%02d/f%04d", i % 30, i);
+		fx_write(f, name, "x");
+	}
+	fx_start(f);
+	assert_int_equal(scan_get_stats(f->s)->cold_ms, 10);
+	for (i = 0; i < 4; i++) {
+		f->now += 5;
+		assert_int_equal(scan_pass(f->s, f->now, &f->ch, &cause), 0);
+	}
+	before = scan_get_stats(f->s)->cold_ms;
+	assert_true(before > 10);
+	assert_true(before <= 10 * SCAN_COLD_MAX);
+	assert_true(scan_get_stats(f->s)->cpu_pct >= 1);
+	/* The stretched period is the rhythm: fewer visits per second. */
+	t0 = f->now;
+	least = before;
+	for (i = 0; i < 40; i++) {
+		f->now += 5;
+		assert_int_equal(scan_pass(f->s, f->now, &f->ch, &cause), 0);
+		visited += scan_get_stats(f->s)->visited;
+		if (scan_get_stats(f->s)->cold_ms < least)
+			least = scan_get_stats(f->s)->cold_ms;
+	}
+	assert_true(least > 10);
+	assert_true(visited <= 31 * ((f->now - t0) / least + 2));
+	/* The tree emptied: a sweep is cheap, back to the period asked for. */
+	for (i = 0; i < 30; i++) {
+		char p[512];
+
+		snprintf(name, sizeof name, "d%02d", i);
+		fx_path(f, p, sizeof p, name);
+		fx_rm_rf(p);
+	}
+	for (i = 0; i < 1000 && scan_get_stats(f->s)->cold_ms != 10; i++) {
+		f->now += 5;
+		scan_changes_clear(&f->ch);
+		assert_int_equal(scan_pass(f->s, f->now, &f->ch, &cause), 0);
+	}
+	assert_int_equal(scan_get_stats(f->s)->files, 0);
+	assert_int_equal(scan_get_stats(f->s)->cold_ms, 10);
+	/* 0: no budget, the period stays whatever it costs. */
+	scan_free(f->s);
+	f->s = NULL;
+	f->o.budget_pct = 0;
+	fx_start(f);
+	for (i = 0; i < 8; i++) {
+		f->now += 5;
+		assert_int_equal(scan_pass(f->s, f->now, &f->ch, &cause), 0);
+	}
+	assert_int_equal(scan_get_stats(f->s)->cold_ms, 10);
+}
+
+/*
  * Feedback guard: what the replay does on the host (times rewritten with
  * their own values, open for append and close) is never a change; a
  * replay that loses sub-microsecond precision is absorbed only while the
@@ -738,6 +813,8 @@ main(void)
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_tiers, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_cold_rhythm, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_cpu_budget, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_feedback_guard, fx_setup,
 	                                    fx_teardown),

@@ -87,14 +87,12 @@ static void BERTH_PRINTFLIKE(2, 3)
     report(struct import *im, const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *clean;
+	char *clean;
 
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
 	/* Values come from another tool's file: nothing for the terminal. */
-	clean = util_sanitize_dup(s, strlen(s));
-	free(s);
+	va_start(ap, fmt);
+	clean = util_sanitize_vasprintf(fmt, ap);
+	va_end(ap);
 	im->lines = xreallocarray(im->lines, im->nlines + 1, sizeof *im->lines);
 	im->lines[im->nlines++] = clean;
 }

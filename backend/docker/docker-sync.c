@@ -27,14 +27,12 @@ void
 docker_msg(struct docker *d, int level, const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *raw;
+	char *s;
 
-	va_start(ap, fmt);
-	raw = xvasprintf(fmt, ap);
-	va_end(ap);
 	/* Names in messages are as the daemon or the user gave them. */
-	s = util_sanitize_dup(raw, strlen(raw));
-	free(raw);
+	va_start(ap, fmt);
+	s = util_sanitize_vasprintf(fmt, ap);
+	va_end(ap);
 	if (level >= 2)
 		d->nerrors++;
 	if (d->engine != NULL)

@@ -459,6 +459,17 @@ util_sanitize_dup(const char *src, size_t len)
 	return dst;
 }
 
+/* A message built from untrusted values, sanitized whole; caller frees. */
+char *
+util_sanitize_vasprintf(const char *fmt, va_list ap)
+{
+	char *raw = xvasprintf(fmt, ap), *s;
+
+	s = util_sanitize_dup(raw, strlen(raw));
+	free(raw);
+	return s;
+}
+
 /*
  * Untrusted text with every byte that is not valid UTF-8 replaced by
  * U+FFFD, so a strict parser (jansson) accepts the rest of it. Returns

@@ -77,6 +77,7 @@ uint64_t util_now_ms(void);
 uint64_t util_mono_ms(void);
 size_t util_sanitize(char *, size_t, const char *, size_t);
 char *util_sanitize_dup(const char *, size_t);
+char *util_sanitize_vasprintf(const char *, va_list);
 char *util_utf8_repair(const char *, size_t, size_t *);
 int util_pidlock(const char *, long *);
 long util_pidlock_owner(const char *);

@@ -314,6 +314,58 @@ def scale_bench(a, trees, setting):
               f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
 
 
+
+STAT_EVENTS = ",".join("syscalls:sys_enter_" + n for n in
+                       ("newfstatat", "newlstat", "newstat", "statx"))
+
+
+def stat_cost(cmd, secs):
+    """(CPU us per stat call, stat calls per s) of a running poller, from
+    its utime+stime and perf's count of its stat system calls."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(5)  # past the snapshot
+    c0 = cpu_of(p.pid)
+    r = subprocess.run(["perf", "stat", "-x,", "-e", STAT_EVENTS, "-p",
+                        str(p.pid), "--", "sleep", str(secs)],
+                       capture_output=True, text=True)
+    c1 = cpu_of(p.pid)
+    p.terminate()
+    p.wait()
+    n = sum(int(l.split(",")[0]) for l in r.stderr.splitlines()
+            if l and l.split(",")[0].isdigit())
+    return ((c1 - c0) * 1e6 / n if n else 0, n / secs)
+
+
+def per_stat(a, tree, setting):
+    """Interleaved: what one stat costs each tool, in CPU of the whole
+    process (the kernel's lookup and getattr are the same for both; the
+    rest is what each does around them). Needs perf and root."""
+    binary, args = setting
+    berth = [binary, "scan", "--no-default-ignore", "-w"] + args + [tree]
+    fsw = ["fswatch", "-m", "poll_monitor", "-l", "1", "-r", tree]
+    rows = []
+    print("| round | berth us/stat | fswatch us/stat | ratio | "
+          "berth stats/s | fswatch stats/s | load |")
+    print("|---|---|---|---|---|---|---|")
+    for r in range(a.rounds):
+        l0 = load1()
+        pair = [("b", berth), ("f", fsw)]
+        if r % 2:
+            pair.reverse()
+        got = {k: stat_cost(c, 10) for k, c in pair}
+        (bc, br), (fc, fr) = got["b"], got["f"]
+        if not bc or not fc:
+            print("| - | perf counted no stat calls (perf missing, or "
+                  "not root?) | | | | | |")
+            return
+        rows.append(bc / fc)
+        print(f"| {r + 1} | {bc:.2f} | {fc:.2f} | {bc / fc:.2f} | "
+              f"{br:,.0f} | {fr:,.0f} | {l0:.1f}-{load1():.1f} |",
+              flush=True)
+    print(f"\nper-stat CPU ratio berth/fswatch (min/median/max): "
+          f"{mmm(rows, '%.2f')}\n")
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--berth", required=True)
@@ -327,6 +379,8 @@ def main():
     ap.add_argument("--scale", help="comma list of trees")
     ap.add_argument("--skip", default="", help="comma list: full,chokidar,"
                     "rounds")
+    ap.add_argument("--per-stat", action="store_true",
+                    help="also what a stat call costs each tool (perf)")
     a = ap.parse_args()
     a.skip = set(a.skip.split(","))
     settings = [parse_setting(s, a.berth)
@@ -351,6 +405,8 @@ def main():
         print(f"| berth re-check pass, everything (`--full`) | "
               f"{uw*1000:.0f} ms | - | wall {uw/fw:.2f} |")
         print()
+    if a.per_stat:
+        per_stat(a, tree, settings[0][1])
     if "rounds" not in a.skip:
         rounds_bench(a, tree, settings, nf)
     if a.scale:

@@ -617,7 +617,9 @@ int
 schema_set_text(const struct schema_key *k, void *base, const char *text,
                 const char *name, char **cause)
 {
-	char *field = (char *)base + k->offset, *s, *at;
+	/* void *: the field's own type, not char's, sets its alignment */
+	void *field = (char *)base + k->offset;
+	char *s, *at;
 	long long ll;
 	uint64_t u;
 	int b;
@@ -720,7 +722,7 @@ schema_set_text(const struct schema_key *k, void *base, const char *text,
 		return 0;
 	case SCHEMA_LIST: {
 		char ***list = (char ***)field;
-		size_t *n = (size_t *)((char *)base + k->count_offset);
+		size_t *n = (size_t *)(void *)((char *)base + k->count_offset);
 
 		free_list(list, n);
 		split_list(text, list, n);
@@ -747,7 +749,8 @@ schema_set_text(const struct schema_key *k, void *base, const char *text,
 char *
 schema_format(const struct schema_key *k, const void *base)
 {
-	const char *field = (const char *)base + k->offset, *s;
+	const void *field = (const char *)base + k->offset;
+	const char *s;
 	char *out, *t;
 	size_t i, n;
 
@@ -779,7 +782,8 @@ schema_format(const struct schema_key *k, const void *base)
 	case SCHEMA_LIST: {
 		char *const *list = *(char **const *)field;
 
-		n = *(const size_t *)((const char *)base + k->count_offset);
+		n = *(const size_t *)(const void *)((const char *)base +
+		                                    k->count_offset);
 		out = xstrdup("[");
 		for (i = 0; i < n; i++) {
 			t = xasprintf("%s%s%s", out, i ? ", " : "", list[i]);
@@ -791,7 +795,8 @@ schema_format(const struct schema_key *k, const void *base)
 		return t;
 	}
 	case SCHEMA_MOUNTS:
-		n = *(const size_t *)((const char *)base + k->count_offset);
+		n = *(const size_t *)(const void *)((const char *)base +
+		                                    k->count_offset);
 		return xasprintf("%zu mount%s", n, n == 1 ? "" : "s");
 	}
 	return xstrdup("?");

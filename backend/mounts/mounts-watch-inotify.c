@@ -18,7 +18,7 @@
 #include "core/core.h"
 #include "mounts/mounts.h"
 
-#if defined(__linux__) && defined(HAVE_INOTIFY_INIT1)
+#ifdef HAVE_INOTIFY_INIT1
 #include <dirent.h>
 #include <sys/inotify.h>
 #include <sys/vfs.h>

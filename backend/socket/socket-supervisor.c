@@ -20,13 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach-o/dyld.h>
-#endif
 
 #include "socket/socket.h"
-
-static char *supervisor_self_exe(void);
 
 /*
  * The profile's state dir, created 0700 (and tightened to 0700 if it is
@@ -189,27 +184,6 @@ supervisor_stop(const char *profile, char **cause)
 	return -1;
 }
 
-/* This program's own executable (caller frees), or NULL. */
-static char *
-supervisor_self_exe(void)
-{
-	char buf[PATH_MAX];
-#ifdef __APPLE__
-	uint32_t size = sizeof buf;
-
-	if (_NSGetExecutablePath(buf, &size) == 0)
-		return realpath(buf, NULL);
-#else
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) > 0) {
-		buf[n] = '\0';
-		return xstrdup(buf);
-	}
-#endif
-	return NULL;
-}
-
 /*
  * Start a detached supervisor for a profile (docker.persist) by running
  * `berth -p PROFILE socket start --wait 0 [--target HOST:PORT]`. Returns
@@ -218,7 +192,7 @@ supervisor_self_exe(void)
 int
 supervisor_spawn(const char *profile, const char *target, char **cause)
 {
-	char *exe = supervisor_self_exe(), *argv[12];
+	char *exe = platform_self_exe(), *argv[12];
 	pid_t pid;
 	int n = 0;
 

@@ -207,4 +207,37 @@ int http_too_big(const struct http_call *);
 const char *http_strerror(const struct http_call *, int);
 void http_free(struct http_call *);
 
+/*
+ * platform.c, platform-linux.c, platform-darwin.c: what differs between
+ * the host systems berth runs on. platform.c holds both systems'
+ * descriptions (plain data, so tests on Linux can read the Mac's) and
+ * the pure logic over them; the build picks one of platform-linux.c or
+ * platform-darwin.c (Makefile.am, by configure's host), which sets
+ * platform_host and holds the calls only that system has. Nothing else
+ * tests __APPLE__ or __linux__; tests/port/macos.sh fails on a Linux-only
+ * call outside these files and compat/.
+ */
+struct platform {
+	const char *name;  /* as uname -s says: "Linux", "Darwin" */
+	const char *accel; /* libvirt's domain type for the hypervisor */
+	const char *watch; /* native file events: "inotify", "fsevents" */
+	/* seed ISO tools to try, in order, NULL-terminated */
+	const char *const *iso_tools;
+	const char *libvirt_uri;    /* the default vm.uri */
+	const char *libvirt_socket; /* its socket, NULL: libvirt's default */
+	size_t sun_path_max;        /* bytes of a unix socket path, NUL too */
+	const char *packages;       /* ./quickstart's package manager */
+	/* UEFI firmware of aarch64 guests, NULL: libvirt's choice */
+	const char *aarch64_firmware;
+};
+extern const struct platform platform_linux;
+extern const struct platform platform_darwin;
+extern const struct platform *const platform_host;
+char **platform_iso_argv(const char *, const char *, const char *,
+                         const char *const *);
+int platform_socket_path_check(const struct platform *, const char *, char **);
+int platform_host_is_guest(void);
+char *platform_self_exe(void);
+int platform_proc_info(pid_t, char **, uint64_t *);
+
 #endif /* BERTH_UTIL_H */

@@ -46,20 +46,6 @@ vm_free_port(void)
 	return port;
 }
 
-/* The host runs under a hypervisor itself (CPUID hypervisor bit). */
-static int
-vm_host_is_guest(void)
-{
-	char *s = util_read_file("/proc/cpuinfo", NULL, NULL);
-	int r;
-
-	if (s == NULL)
-		return 0;
-	r = strstr(s, " hypervisor") != NULL;
-	free(s);
-	return r;
-}
-
 /*
  * Pick the domain type: vm.accel when set, else what the host's domain
  * capabilities offer: hvf on macOS, kvm only when it can work here, else
@@ -83,20 +69,13 @@ vm_pick_accel(struct vm *vm, char **why)
 			return xstrdup("qemu");
 		return xstrdup(a);
 	}
-#ifdef __APPLE__
+	/* the platform's hypervisor: kvm on Linux, hvf on macOS */
 	caps = virConnectGetDomainCapabilities(vm->conn, NULL, NULL, NULL,
-	                                       "hvf", 0);
+	                                       platform_host->accel, 0);
 	if (caps != NULL) {
 		free(caps);
-		return xstrdup("hvf");
-	}
-#else
-	caps = virConnectGetDomainCapabilities(vm->conn, NULL, NULL, NULL,
-	                                       "kvm", 0);
-	if (caps != NULL) {
-		free(caps);
-		if (!vm_host_is_guest())
-			return xstrdup("kvm");
+		if (!platform_host_is_guest())
+			return xstrdup(platform_host->accel);
 		if (why != NULL)
 			*why =
 			    xstrdup("this host is itself a virtual machine "
@@ -104,7 +83,6 @@ vm_pick_accel(struct vm *vm, char **why)
 			            "(set vm.accel: kvm to force KVM)");
 		return xstrdup("qemu");
 	}
-#endif
 	if (why != NULL)
 		*why = xstrdup("no hardware acceleration offered by libvirt; "
 		               "using TCG (slow)");

@@ -224,8 +224,9 @@ vm_set_notify(struct vm *vm, void (*cb)(void *, int, const char *), void *arg)
 
 /*
  * The URI to use: the profile's, or qemu:///session, or qemu:///system
- * when running as root and no session daemon is listening. The caller
- * frees the result.
+ * when running as root and no session daemon is listening; on macOS
+ * Homebrew's session daemon, whose socket is under Homebrew's prefix
+ * (platform_darwin). The caller frees the result.
  */
 char *
 vm_default_uri(const char *configured)
@@ -238,6 +239,9 @@ vm_default_uri(const char *configured)
 	    strcmp(configured, "auto") != 0 &&
 	    strcmp(configured, "qemu:///session") != 0)
 		return xstrdup(configured);
+	if (platform_host->libvirt_socket != NULL)
+		return xasprintf("%s?socket=%s", platform_host->libvirt_uri,
+		                 platform_host->libvirt_socket);
 	if (geteuid() != 0)
 		return xstrdup("qemu:///session");
 	if (rt != NULL && *rt != '\0') {

@@ -61,6 +61,47 @@ srcs=$(cd "$top" && find backend tui cli compat -name '*.c' 2>/dev/null |
 	grep -v -- '-linux\.c$' | LC_ALL=C sort)
 
 status=0
+
+# Linux-only calls: none outside the platform files and compat/, except
+# those tests/port/linux-only.allow lists with a reason. A call compat/
+# replaces (compat/NAME.c) is portable.
+linux_only='inotify|\<inotify_[a-z0-9_]*\(
+epoll|\<epoll_[a-z_]*\(
+signalfd|\<signalfd\(
+eventfd|\<eventfd\(
+timerfd|\<timerfd_[a-z_]*\(
+memfd_create|\<memfd_create\(
+prctl|\<prctl\(
+sendfile|\<sendfile\(
+statfs|\<statfs\>
+getdents64|getdents64
+/proc/|"/proc/
+pipe2|\<pipe2\(
+accept4|\<accept4\(
+__linux__|__linux__
+__APPLE__|__APPLE__|__MACH__'
+hits=$(
+	cd "$top" && printf '%s\n' "$linux_only" | while IFS='|' read -r name re; do
+		[ -f "compat/$name.c" ] && continue
+		# shellcheck disable=SC2046
+		grep -nE -- "$re" $(find backend tui cli -name '*.[ch]' |
+			grep -v '^backend/util/platform') /dev/null |
+			grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|")' |
+			while IFS=: read -r f line text; do
+				grep -q "^$f $name " tests/port/linux-only.allow ||
+					printf '    %s:%s: %s: %s\n' "$f" "$line" "$name" "$text"
+			done
+	done
+)
+if [ -n "$hits" ]; then
+	echo "macos: Linux-only calls outside backend/util/platform-*.c and compat/"
+	echo "(move them behind util.h's platform interface, or add a compat/ replacement):"
+	printf '%s\n' "$hits"
+	status=1
+else
+	echo "macos: 0 Linux-only calls outside the platform files"
+fi
+
 for t in aarch64 x86_64; do
 	b=$scratch/$t
 	mkdir -p "$b/obj"

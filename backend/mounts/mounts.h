@@ -219,7 +219,11 @@ int mounts_set_watch(struct mounts *, size_t, enum profile_watch);
 void mounts_fill(struct mounts *, struct model *);
 extern const char *const mounts_env_hint[];
 
-/* mounts-watch-inotify.c: native mode on Linux (NULL elsewhere). */
+/*
+ * mounts-watch-inotify.c (Linux), mounts-watch-fsevents-darwin.c (macOS):
+ * native mode, the directories that saw something (platform_host->watch
+ * names it; winotify_new fails with a cause where there is none).
+ */
 struct winotify;
 struct winotify *winotify_new(const char *, const struct scan_options *,
                               char **);

@@ -120,10 +120,11 @@ for t in aarch64 x86_64; do
 		fi
 	fi
 	# The flags make would use for a file of libbackend.a, read from the
-	# configured Makefile; -I into the farm become -isystem (their
+	# configured Makefile (-o: never remade here); -I into the farm become -isystem (their
 	# warnings are not ours).
 	flags=$(printf 'macos-flags:\n\t@echo $(DEFS) -I$(abs_builddir) $(AM_CPPFLAGS) $(CPPFLAGS) $(AM_CFLAGS) $(CFLAGS)\n' |
-		make -s -C "$b" -f Makefile -f - macos-flags) || {
+		make -s -C "$b" -o Makefile -o Makefile.in -o config.status \
+			-f Makefile -f - macos-flags) || {
 		echo "macos: $t: cannot read the flags from $b/Makefile"
 		status=1
 		continue

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -116,4 +117,33 @@ platform_socket_path_check(const struct platform *p, const char *path,
 	               "(e.g. BERTH_HOME=~/.berth) or docker.socket",
 	               path, strlen(path), p->sun_path_max - 1);
 	return -1;
+}
+
+/*
+ * This build's architecture as libvirt spells it: the default vm.arch
+ * (aarch64 on Apple silicon, x86_64 on a PC).
+ */
+const char *
+platform_arch(void)
+{
+#if defined(__aarch64__)
+	return "aarch64";
+#else
+	return "x86_64"; /* also what profiles and images default to */
+#endif
+}
+
+/*
+ * The UEFI firmware for a guest of arch on p when the file is there
+ * (aarch64 only: x86 guests boot with SeaBIOS), else NULL: the domain
+ * then asks libvirt for any EFI firmware.
+ */
+const char *
+platform_firmware(const struct platform *p, const char *arch)
+{
+	if (arch == NULL || strcmp(arch, "aarch64") != 0 ||
+	    p->aarch64_firmware == NULL ||
+	    access(p->aarch64_firmware, R_OK) != 0)
+		return NULL;
+	return p->aarch64_firmware;
 }

@@ -236,6 +236,8 @@ extern const struct platform *const platform_host;
 char **platform_iso_argv(const char *, const char *, const char *,
                          const char *const *);
 int platform_socket_path_check(const struct platform *, const char *, char **);
+const char *platform_arch(void);
+const char *platform_firmware(const struct platform *, const char *);
 int platform_host_is_guest(void);
 char *platform_self_exe(void);
 int platform_proc_info(pid_t, char **, uint64_t *);

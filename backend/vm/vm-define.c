@@ -189,8 +189,9 @@ vm_define(struct vm *vm, char **cause)
 	s.profile = p->name;
 	type = vm_pick_accel(vm, &why);
 	s.type = type;
-	s.arch =
-	    p->vm.arch != NULL && *p->vm.arch != '\0' ? p->vm.arch : "x86_64";
+	s.arch = p->vm.arch != NULL && *p->vm.arch != '\0' ? p->vm.arch
+	                                                   : platform_arch();
+	s.firmware = platform_firmware(platform_host, s.arch);
 	s.vcpus = p->vm.cpus > 0 ? p->vm.cpus : 1;
 	s.vcpus_max = p->vm.max_cpus > 0 ? p->vm.max_cpus : hostcpus;
 	if (s.vcpus_max < s.vcpus)

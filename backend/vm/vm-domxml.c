@@ -153,6 +153,18 @@ domxml_build(const struct domxml_spec *s, char **cause)
 	n = add(os, "type", "hvm");
 	prop(n, "arch", s->arch != NULL ? s->arch : "x86_64");
 	prop(n, "machine", x86 ? "pc" : "virt");
+	/*
+	 * aarch64 guests boot their disk through UEFI: the firmware given
+	 * (Homebrew QEMU's on a Mac, AAVMF on Debian), else libvirt's pick.
+	 */
+	if (!x86 && s->kernel == NULL) {
+		if (s->firmware != NULL) {
+			n = add(os, "loader", s->firmware);
+			prop(n, "readonly", "yes");
+			prop(n, "type", "pflash");
+		} else
+			prop(os, "firmware", "efi");
+	}
 	if (s->kernel != NULL) {
 		add(os, "kernel", s->kernel);
 		if (s->initrd != NULL)
@@ -173,6 +185,20 @@ domxml_build(const struct domxml_spec *s, char **cause)
 	n = add(root, "features", NULL);
 	if (x86)
 		add(n, "acpi", NULL);
+	/* virt's default CPU is 32-bit: the host's (hvf, kvm) or a 64-bit one
+	 */
+	if (!x86) {
+		n = add(root, "cpu", NULL);
+		if (s->type != NULL && (strcmp(s->type, "hvf") == 0 ||
+		                        strcmp(s->type, "kvm") == 0))
+			prop(n, "mode", "host-passthrough");
+		else {
+			prop(n, "mode", "custom");
+			prop(n, "match", "exact");
+			prop(add(n, "model", "cortex-a57"), "fallback",
+			     "forbid");
+		}
+	}
 	prop(add(root, "clock", NULL), "offset", "utc");
 	add(root, "on_poweroff", "destroy");
 	add(root, "on_reboot", "restart");

@@ -36,6 +36,8 @@ struct domxml_spec {
 	const char *data_disk;   /* qcow2 for /var/lib/docker (vdb), or NULL */
 	const char *seed; /* cloud-init seed volume (read-only), or NULL */
 	const char *smbios_serial; /* ds=nocloud;s=URL (seed over HTTP) */
+	/* UEFI code of a non-x86 guest booting its disk; NULL: libvirt's */
+	const char *firmware;
 	const char *serial_log;
 	int ssh_port; /* 0 = no forward */
 	const struct domxml_mount *mounts;

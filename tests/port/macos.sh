@@ -66,10 +66,10 @@ status=0
 # those tests/port/linux-only.allow lists with a reason. A call compat/
 # replaces (compat/NAME.c) is portable.
 linux_only='inotify|\<inotify_[a-z0-9_]*\(
-epoll|\<epoll_[a-z_]*\(
+epoll|\<epoll_[a-z0-9_]*\(
 signalfd|\<signalfd\(
 eventfd|\<eventfd\(
-timerfd|\<timerfd_[a-z_]*\(
+timerfd|\<timerfd_[a-z0-9_]*\(
 memfd_create|\<memfd_create\(
 prctl|\<prctl\(
 sendfile|\<sendfile\(

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <sys/utsname.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,12 @@
 
 #include <cmocka.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
 #include "util/util.h"
+#include "image/image.h"
+#include "vm/vm.h"
 
 /* argv joined by spaces (caller frees). */
 static char *
@@ -80,6 +87,137 @@ test_iso_tools(void **state)
 	assert_int_equal(mac, 1);
 	assert_int_equal(lin, 0);
 	assert_string_equal(platform_linux.iso_tools[0], "xorriso");
+}
+
+/* An XPath expression's value as a string in xml (the caller frees). */
+static char *
+xp(const char *xml, const char *expr)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, 0);
+	xmlXPathContextPtr ctx;
+	xmlXPathObjectPtr o;
+	xmlChar *v;
+	char *s;
+
+	assert_non_null(doc);
+	ctx = xmlXPathNewContext(doc);
+	o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	assert_non_null(o);
+	v = xmlXPathCastToString(o);
+	s = xstrdup((const char *)v);
+	xmlFree(v);
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return s;
+}
+
+static void
+xp_is(const char *xml, const char *expr, const char *want)
+{
+	char *got = xp(xml, expr);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got '%s', want '%s' in\n%s", expr, got, want,
+		         xml);
+	free(got);
+}
+
+/* An aarch64 guest booting a cloud image's disk, as on a Mac. */
+static struct domxml_spec
+mac_spec(const char *type, const char *firmware)
+{
+	struct domxml_spec s;
+
+	memset(&s, 0, sizeof s);
+	s.name = "berth-mac";
+	s.profile = "mac";
+	s.type = type;
+	s.arch = "aarch64";
+	s.vcpus = 2;
+	s.vcpus_max = 4;
+	s.memory = 1ULL << 30;
+	s.memory_max = 2ULL << 30;
+	s.disk = "/state/mac/disk.qcow2";
+	s.disk_format = "qcow2";
+	s.disk_boot = 1;
+	s.firmware = firmware;
+	return s;
+}
+
+/* hvf on Apple silicon: machine virt, Homebrew QEMU's UEFI, host CPU. */
+static void
+test_domain_hvf_aarch64(void **state)
+{
+	struct domxml_spec s =
+	    mac_spec("hvf", platform_darwin.aarch64_firmware);
+	char *xml, *cause = NULL;
+
+	(void)state;
+	xml = domxml_build(&s, &cause);
+	assert_non_null(xml);
+	xp_is(xml, "string(/domain/@type)", "hvf");
+	xp_is(xml, "string(/domain/os/type/@arch)", "aarch64");
+	xp_is(xml, "string(/domain/os/type/@machine)", "virt");
+	/* Homebrew's prefix: /opt/homebrew (Apple silicon), /usr/local */
+	assert_non_null(strstr(platform_darwin.aarch64_firmware,
+	                       "/share/qemu/edk2-aarch64-code.fd"));
+	xp_is(xml, "string(/domain/os/loader)",
+	      platform_darwin.aarch64_firmware);
+	xp_is(xml, "string(/domain/os/loader/@type)", "pflash");
+	xp_is(xml, "string(/domain/os/loader/@readonly)", "yes");
+	xp_is(xml, "string(/domain/cpu/@mode)", "host-passthrough");
+	xp_is(xml, "count(/domain/features/acpi)", "0");
+	free(xml);
+	/* the VM pane says what libvirt's type is */
+	assert_string_equal(domxml_accel_name("hvf"), "hvf");
+	assert_string_equal(domxml_accel_name("qemu"), "tcg");
+}
+
+/* No firmware file: libvirt picks an EFI one; TCG gets a 64-bit CPU. */
+static void
+test_domain_aarch64_tcg(void **state)
+{
+	struct domxml_spec s = mac_spec("qemu", NULL);
+	struct utsname u;
+	char *xml, *cause = NULL;
+
+	(void)state;
+	xml = domxml_build(&s, &cause);
+	assert_non_null(xml);
+	xp_is(xml, "string(/domain/os/@firmware)", "efi");
+	xp_is(xml, "count(/domain/os/loader)", "0");
+	xp_is(xml, "string(/domain/cpu/@mode)", "custom");
+	xp_is(xml, "string(/domain/cpu/model)", "cortex-a57");
+	free(xml);
+	/* x86 guests: no loader, no cpu element (unchanged) */
+	s.arch = "x86_64";
+	s.firmware = NULL;
+	xml = domxml_build(&s, &cause);
+	assert_non_null(xml);
+	xp_is(xml, "count(/domain/os/loader)", "0");
+	xp_is(xml, "count(/domain/cpu)", "0");
+	xp_is(xml, "string(/domain/os/@firmware)", "");
+	free(xml);
+	/* firmware only for aarch64 and only when the file is there */
+	assert_null(platform_firmware(&platform_darwin, "x86_64"));
+	assert_null(platform_firmware(&platform_darwin, "aarch64"));
+	assert_int_equal(uname(&u), 0);
+	assert_string_equal(platform_arch(), strcmp(u.machine, "aarch64") == 0
+	                                         ? "aarch64"
+	                                         : "x86_64");
+}
+
+/* The arm64 Debian cloud image for an Apple silicon Mac (uname: arm64). */
+static void
+test_arm64_image(void **state)
+{
+	(void)state;
+	assert_string_equal(image_default_url("arm64"),
+	                    "https://cloud.debian.org/images/cloud/bookworm/"
+	                    "latest/debian-12-generic-arm64.qcow2");
+	assert_string_equal(image_default_url("aarch64"),
+	                    image_default_url("arm64"));
 }
 
 /* A path of n bytes under /tmp (caller frees). */
@@ -167,6 +305,9 @@ main(void)
 	    cmocka_unit_test(test_socket_limit),
 	    cmocka_unit_test(test_descriptions),
 	    cmocka_unit_test(test_proc_info),
+	    cmocka_unit_test(test_domain_hvf_aarch64),
+	    cmocka_unit_test(test_domain_aarch64_tcg),
+	    cmocka_unit_test(test_arm64_image),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,7 +24,7 @@ esac
 
 if [ "$os" = Darwin ]; then
 	pkgs="autoconf automake libtool pkg-config ncurses libvirt libyaml curl openssl
-	    jansson libxml2"
+	    jansson libxml2 cmocka"
 	# ssh and ssh-keygen come with macOS
 	[ "$what" = build ] || pkgs="$pkgs libvirt qemu xorriso"
 	[ "$what" != all ] || pkgs="$pkgs cmocka tmux clang-format fish"

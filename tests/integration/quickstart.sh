@@ -51,7 +51,11 @@ EOF2
 out=$(BERTH_DEPS_DRY_RUN=1 BERTH_DEPS_OS=Darwin timeout 120 \
 	"$BERTH_SRCDIR/quickstart" </dev/null 2>&1)
 is "quickstart's dry run for macOS: exit 0" "$?" 0
-for f in libvirt qemu xorriso; do
+like "macOS: it starts Homebrew's libvirt" "$out" \
+	'^libvirtd: would run: brew services start libvirt'
+like "macOS: pkg-config finds Homebrew's keg-only ncurses and curl" "$out" \
+	'^PKG_CONFIG_PATH: .*ncurses curl'
+for f in libvirt qemu xorriso cmocka; do
 	if printf '%s\n' "$out" | grep -qx -- "$f"; then
 		ok "macOS: quickstart installs $f"
 	else

@@ -266,7 +266,12 @@ static void
 test_descriptions(void **state)
 {
 	(void)state;
-	assert_ptr_equal(platform_host, &platform_linux);
+	struct utsname u;
+
+	assert_int_equal(uname(&u), 0);
+	assert_ptr_equal(platform_host, strcmp(u.sysname, "Darwin") == 0
+	                                    ? &platform_darwin
+	                                    : &platform_linux);
 	assert_string_equal(platform_linux.accel, "kvm");
 	assert_string_equal(platform_darwin.accel, "hvf");
 	assert_string_equal(platform_darwin.libvirt_uri, "qemu:///session");

@@ -198,7 +198,8 @@ winotify_fd(const struct winotify *w)
 /*
  * Read what is pending: *dirs gets the relative paths of directories to
  * look at (caller frees each and the array). Returns -1 with a cause when
- * FSEvents dropped events: the caller rescans everything.
+ * FSEvents dropped events (*dirs freed and emptied): the caller rescans
+ * everything.
  */
 int
 winotify_read(struct winotify *w, char ***dirs, size_t *n, char **cause)
@@ -220,6 +221,12 @@ winotify_read(struct winotify *w, char ***dirs, size_t *n, char **cause)
 	w->n = 0;
 	pthread_mutex_unlock(&w->lock);
 	if (dropped) {
+		/* as inotify's overflow: *dirs freed, everything rescanned */
+		for (i = 0; i < *n; i++)
+			free((*dirs)[i]);
+		free(*dirs);
+		*dirs = NULL;
+		*n = 0;
 		util_set_cause(cause, "FSEvents dropped events (rescan)");
 		return -1;
 	}

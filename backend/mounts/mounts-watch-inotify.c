@@ -47,6 +47,7 @@ struct winotify {
 };
 
 static int winotify_add_tree(struct winotify *, const char *, char **);
+static void winotify_drop(char ***, size_t *);
 
 static int
 winotify_add(struct winotify *w, const char *rel, char **cause)
@@ -164,10 +165,24 @@ winotify_fd(const struct winotify *w)
 	return w->fd;
 }
 
+/* Lost events: what was read is moot, everything is rescanned. */
+static void
+winotify_drop(char ***dirs, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*dirs)[i]);
+	free(*dirs);
+	*dirs = NULL;
+	*n = 0;
+}
+
 /*
  * Read what is pending: *dirs gets the relative paths of directories to
  * look at (caller frees each and the array). New directories are watched
- * at once. Returns -1 with a cause on queue overflow or a watch failure.
+ * at once. Returns -1 with a cause on queue overflow (*dirs freed and
+ * emptied: the caller rescans everything) or a watch failure.
  */
 int
 winotify_read(struct winotify *w, char ***dirs, size_t *n, char **cause)
@@ -188,6 +203,7 @@ winotify_read(struct winotify *w, char ***dirs, size_t *n, char **cause)
 			ev = (const struct inotify_event *)(void *)(buf + off);
 			if (ev->mask & IN_Q_OVERFLOW) {
 				util_set_cause(cause, "inotify queue overflow");
+				winotify_drop(dirs, n);
 				return -1;
 			}
 			if (ev->wd < 0 || (size_t)ev->wd >= w->npaths ||

@@ -120,8 +120,12 @@ fx_collect(struct fx *f, int quiet_ms, char **cause)
 	       poll(&pfd, 1, f->reads == 0 ? 2000 : quiet_ms) > 0) {
 		dirs = NULL;
 		n = 0;
-		if (winotify_read(f->w, &dirs, &n, cause) != 0)
+		if (winotify_read(f->w, &dirs, &n, cause) != 0) {
+			/* lost events: nothing half-read is left over */
+			assert_null(dirs);
+			assert_int_equal(n, 0);
 			return -1;
+		}
 		f->reads += n > 0;
 		for (i = 0; i < n; i++) {
 			for (j = 0; j < f->nseen; j++)

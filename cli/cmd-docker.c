@@ -480,16 +480,99 @@ const struct cmd_entry cmd_docker_info_entry = {
     .exec = cmd_docker_info_exec,
 };
 
-/* Print one log line: stderr frames to stderr, sanitized. */
-static void
-cmd_logs_line(void *arg, int stream, const char *line, size_t len)
-{
-	char *s = util_sanitize_dup(line, len);
+/*
+ * What berth logs prints. Merged (--project), each line is prefixed with
+ * its container's name and held until the stream has been quiet for a
+ * moment, so the lines of different containers come out in time order.
+ */
+struct cmd_logs {
+	int merged, timestamps;
+	size_t width; /* of the name column */
+	struct cmd_logs_line {
+		char *name, *ts, *text;
+		int stream;
+		size_t order;
+	} * held;
+	size_t nheld, order;
+};
 
-	fprintf(stream == 2 ? stderr : stdout, "%s\n", s);
+/* Print one line: stderr frames to stderr, sanitized. */
+static void
+cmd_logs_print(const struct cmd_logs *cl, const char *name, int stream,
+               const char *ts, const char *text)
+{
+	FILE *f = stream == 2 ? stderr : stdout;
+
+	if (cl->merged)
+		fprintf(f, "%-*s | ", (int)cl->width, name);
+	if (ts != NULL)
+		fprintf(f, "%s ", ts);
+	fprintf(f, "%s\n", text);
 	if (stream != 2)
 		fflush(stdout);
-	free(s);
+}
+
+static void
+cmd_logs_line(void *arg, const char *name, int stream, const char *line,
+              size_t len)
+{
+	struct cmd_logs *cl = arg;
+	struct cmd_logs_line *h;
+	size_t tl;
+	char *ts = NULL, *text;
+
+	if (!cl->merged) {
+		text = util_sanitize_dup(line, len);
+		cmd_logs_print(cl, name, stream, NULL, text);
+		free(text);
+		return;
+	}
+	/* merged logs always carry their time; shown with -t only */
+	if ((tl = docker_log_split_time(line, len)) > 0) {
+		ts = util_sanitize_dup(line, tl);
+		line += tl;
+		len -= tl;
+		if (len > 0 && *line == ' ') {
+			line++;
+			len--;
+		}
+	}
+	cl->held = xreallocarray(cl->held, cl->nheld + 1, sizeof *cl->held);
+	h = &cl->held[cl->nheld++];
+	h->name = util_sanitize_dup(name, strlen(name));
+	h->ts = ts;
+	h->text = util_sanitize_dup(line, len);
+	h->stream = stream;
+	h->order = cl->order++;
+}
+
+static int
+cmd_logs_cmp(const void *a, const void *b)
+{
+	const struct cmd_logs_line *x = a, *y = b;
+	int c = docker_log_time_cmp(x->ts, y->ts);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Print the held lines in time order. */
+static void
+cmd_logs_flush(struct cmd_logs *cl)
+{
+	size_t i;
+
+	qsort(cl->held, cl->nheld, sizeof *cl->held, cmd_logs_cmp);
+	for (i = 0; i < cl->nheld; i++) {
+		cmd_logs_print(cl, cl->held[i].name, cl->held[i].stream,
+		               cl->timestamps ? cl->held[i].ts : NULL,
+		               cl->held[i].text);
+		free(cl->held[i].name);
+		free(cl->held[i].ts);
+		free(cl->held[i].text);
+	}
+	cl->nheld = 0;
 }
 
 /*
@@ -497,12 +580,15 @@ cmd_logs_line(void *arg, int stream, const char *line, size_t len)
  * the daemon every few seconds: a frozen one ends it with a message.
  */
 static void
-cmd_logs_follow(struct docker *d)
+cmd_logs_follow(struct docker *d, struct cmd_logs *cl)
 {
 	uint64_t next_ping = util_mono_ms() + 5000;
 
 	while (docker_busy(d)) {
-		docker_poll(d, 1000);
+		docker_poll(d, cl->merged ? 200 : 1000);
+		/* a quiet moment: what came is all there is for now */
+		if (cl->nheld > 0)
+			cmd_logs_flush(cl);
 		if (util_mono_ms() >= next_ping) {
 			docker_ping(d);
 			next_ping = util_mono_ms() + 5000;
@@ -510,62 +596,164 @@ cmd_logs_follow(struct docker *d)
 	}
 }
 
+/*
+ * The running and stopped containers of a compose project (the label
+ * com.docker.compose.project); *n of them, ids allocated. NULL after a
+ * message when there are none.
+ */
+static char **
+cmd_logs_project(struct docker *d, const char *project, size_t *n,
+                 size_t *width)
+{
+	struct model_docker md;
+	char **ids = NULL;
+	size_t i, w;
+
+	*n = 0;
+	memset(&md, 0, sizeof md);
+	docker_fill_docker(d, &md);
+	for (i = 0; i < md.ncontainers; i++) {
+		const struct model_container *c = &md.containers[i];
+
+		if (c->project == NULL || strcmp(c->project, project) != 0)
+			continue;
+		ids = xreallocarray(ids, *n + 1, sizeof *ids);
+		ids[(*n)++] = xstrdup(c->id);
+		w = strlen(c->name);
+		if (w > *width)
+			*width = w;
+	}
+	model_docker_clear(&md);
+	if (*n == 0) {
+		char *safe = cmd_docker_safe(project);
+
+		fprintf(stderr,
+		        "berth: no containers of compose project %s "
+		        "(berth ps lists them)\n",
+		        safe);
+		free(safe);
+	}
+	return ids;
+}
+
+/* --since/--until: a duration, an RFC 3339 time or Unix seconds. */
+static int
+cmd_logs_time(struct cmd_args *a, const char *opt, char **out)
+{
+	const char *v = cmd_args_get(a, opt);
+	char *cause = NULL;
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if ((*out = units_time_arg(v, time(NULL), &cause)) == NULL) {
+		cmd_usage_error(&cmd_logs_entry, "--%s: %s", opt, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_logs_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct docker *d;
-	long long tail = -1;
-	int follow = cmd_args_has(a, "follow");
-	int timestamps = cmd_args_has(a, "timestamps"), rc = BERTH_EXIT_OK;
-	const char *v;
-	char *end, *name;
-	size_t i;
+	struct docker_logs_opts o = {.tail = -1};
+	struct cmd_logs cl;
+	const char *v, *project = cmd_args_get(a, "project");
+	char *end, *since = NULL, *until = NULL, **ids = NULL;
+	size_t i, n = 0;
+	int rc = BERTH_EXIT_OK;
 
+	memset(&cl, 0, sizeof cl);
+	o.follow = cmd_args_has(a, "follow");
+	o.timestamps = cl.timestamps = cmd_args_has(a, "timestamps");
 	for (i = 0; i < a->nvalues; i++) {
 		if (!util_streq(a->values[i].opt->name, "tail"))
 			continue;
 		if (strcmp((v = a->values[i].value), "all") == 0) {
-			tail = -1;
+			o.tail = -1;
 			continue;
 		}
-		tail = strtoll(v, &end, 10);
-		if (*end != '\0' || tail < 0)
+		o.tail = strtoll(v, &end, 10);
+		if (*end != '\0' || o.tail < 0)
 			return cmd_usage_error(
 			    &cmd_logs_entry,
 			    "--tail needs a number or all, not %s", v);
 	}
-	if (a->argc != 1)
+	if (project != NULL ? a->argc != 0 : a->argc != 1)
 		return cmd_usage_error(&cmd_logs_entry,
-		                       "give exactly one container");
-	name = a->argv[0];
-	/* Logs need no list: a broken one must not fail them. */
-	if ((d = cmd_docker_connect(ctx, &rc, 0)) == NULL)
-		return rc;
-	docker_set_line_hook(d, cmd_logs_line, NULL);
-	if (docker_logs_start(d, name, tail, follow, timestamps) == 0) {
-		if (follow)
-			cmd_logs_follow(d);
-		else
-			docker_wait(d, 600000);
+		                       project != NULL
+		                           ? "give --project or a container, "
+		                             "not both"
+		                           : "give exactly one container");
+	if (cmd_logs_time(a, "since", &since) != 0)
+		return BERTH_EXIT_USAGE;
+	if (cmd_logs_time(a, "until", &until) != 0) {
+		free(since);
+		return BERTH_EXIT_USAGE;
 	}
-	rc = cmd_docker_rc(d);
+	o.since = since;
+	o.until = until;
+	/* Logs need no list (a broken one must not fail them); a project does.
+	 */
+	d = cmd_docker_connect(ctx, &rc,
+	                       project != NULL ? DOCKER_WANT_LIST : 0);
+	if (d != NULL && project != NULL &&
+	    (ids = cmd_logs_project(d, project, &n, &cl.width)) == NULL)
+		rc = BERTH_EXIT_FAILED;
+	if (d != NULL && rc == BERTH_EXIT_OK) {
+		cl.merged = project != NULL;
+		docker_set_line_hook(d, cmd_logs_line, &cl);
+		if ((cl.merged
+		         ? docker_logs_start_opts(d, (const char *const *)ids,
+		                                  n, project, &o)
+		         : docker_logs_start_opts(d,
+		                                  (const char *const *)a->argv,
+		                                  1, NULL, &o)) == 0) {
+			if (o.follow)
+				cmd_logs_follow(d, &cl);
+			else
+				docker_wait(d, 600000);
+		}
+		cmd_logs_flush(&cl);
+		rc = cmd_docker_rc(d);
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(cl.held);
+	free(since);
+	free(until);
 	docker_close(d);
 	return rc;
 }
 
 const struct cmd_entry cmd_logs_entry = {
     .name = "logs",
-    .usage = "CONTAINER [-f] [--tail N] [--timestamps]",
+    .usage = "CONTAINER|--project NAME [-f] [--tail N] [--since T] "
+             "[--until T] [-t]",
     .args = "CONTAINER",
-    .help = "print a container's logs (-f: follow them)",
+    .help = "print a container's logs, or a compose project's merged by "
+            "time (-f: follow them)",
     .options =
         (const struct cmd_option[]){
             {'f', "follow", NULL, "follow until the container stops",
              CMD_KIND_NONE, 0},
             {'n', "tail", "N", "the last N lines (a number or all)",
              CMD_KIND_NONE, 0},
+            {0, "since", "T",
+             "lines from T on: a duration back from now (10m, 2h, 1h30m), "
+             "an RFC 3339 time (2024-05-01T10:00:00Z) or Unix seconds",
+             CMD_KIND_NONE, 0},
+            {0, "until", "T", "lines up to T (the same forms as --since)",
+             CMD_KIND_NONE, 0},
             {'t', "timestamps", NULL, "show each line's time", CMD_KIND_NONE,
              0},
+            {'P', "project", "NAME",
+             "every container of a compose project, lines merged by time "
+             "and prefixed with the container's name",
+             CMD_KIND_NONE, 0},
             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
         },
     /* Options before or after the container, as with docker. */

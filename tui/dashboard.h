@@ -73,12 +73,18 @@ enum key_action {
 	ACT_CT_SORT,
 	ACT_CT_REVERSE,
 	ACT_CT_GROUP,
+	ACT_CT_PROJECT_LOGS,
+	ACT_CT_COPY,
 	ACT_VIEW_BACK,
 	ACT_LOG_FOLLOW,
 	ACT_LOG_SEARCH,
 	ACT_LOG_NEXT,
 	ACT_LOG_PREV,
 	ACT_LOG_WRAP,
+	ACT_LOG_TIMES,
+	ACT_LOG_SINCE,
+	ACT_LOG_SAVE,
+	ACT_LOG_COPY,
 	ACT_NACTIONS
 };
 
@@ -178,6 +184,7 @@ struct view {
 };
 extern const struct view view_logs, view_inspect;
 int view_logs_open(struct dash *, const char *, const char *);
+int view_logs_open_merged(struct dash *, const char *, const char *);
 int view_inspect_open(struct dash *, const char *);
 
 /* A modal dialog drawn over everything in a centred window. */
@@ -296,6 +303,9 @@ void term_suspend(void);
 void term_size(int *, int *);
 void term_block_signals(int);
 int term_active(void);
+/* Longer texts are refused: about 75 KB once in base64, what most take. */
+#define TERM_CLIPBOARD_MAX 56000
+int term_clipboard(const char *, size_t, char **);
 
 /* draw.c: shared drawing helpers. */
 void draw_init(int);

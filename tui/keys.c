@@ -98,6 +98,11 @@ const struct key_def keys_table[] = {
      "reverse the sort order"},
     {ACT_CT_GROUP, "ct-group", KEY_SCOPE_CONTAINERS, "c", "Group",
      "group containers by compose project"},
+    {ACT_CT_PROJECT_LOGS, "ct-project-logs", KEY_SCOPE_CONTAINERS, "P", NULL,
+     "show the logs of the selected container's compose project, merged "
+     "by time"},
+    {ACT_CT_COPY, "ct-copy", KEY_SCOPE_CONTAINERS, "y", NULL,
+     "copy the container's id to the clipboard (OSC 52)"},
 
     {ACT_VIEW_BACK, "back", KEY_SCOPE_VIEW, "Esc q", "Back", "close the view"},
 
@@ -109,6 +114,14 @@ const struct key_def keys_table[] = {
     {ACT_LOG_PREV, "log-prev", KEY_SCOPE_LOGS, "N", "Prev", "previous match"},
     {ACT_LOG_WRAP, "log-wrap", KEY_SCOPE_LOGS, "w", "Wrap",
      "wrap long lines, or cut them"},
+    {ACT_LOG_TIMES, "log-times", KEY_SCOPE_LOGS, "t", "Time",
+     "show each line's time, or hide it"},
+    {ACT_LOG_SINCE, "log-since", KEY_SCOPE_LOGS, "T", "Since",
+     "the lines from a time on (10m, 2h, 2024-05-01T10:00:00Z)"},
+    {ACT_LOG_SAVE, "log-save", KEY_SCOPE_LOGS, "s", "Save",
+     "save the lines held to a file"},
+    {ACT_LOG_COPY, "log-copy", KEY_SCOPE_LOGS, "y", "Copy",
+     "copy the matched line, else the last on screen (OSC 52)"},
 };
 const size_t keys_ntable = nitems(keys_table);
 

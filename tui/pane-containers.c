@@ -2,8 +2,8 @@
  * pane-containers.c: the Containers pane. A table (name, image, state,
  * CPU %, memory, ports, uptime) that can be filtered (/), sorted (o, O)
  * and grouped by compose project (c). Actions on the selected container:
- * s start, S stop (asks), r restart, d remove (asks), l logs, Enter
- * details.
+ * s start, S stop (asks), r restart, d remove (asks), l logs, P its
+ * compose project's logs merged, y copy its id, Enter details.
  */
 
 #include "config.h"
@@ -720,6 +720,55 @@ pane_containers_logs(struct dash *d)
 	return c == NULL ? DASH_REDRAW : view_logs_open(d, c->id, c->name);
 }
 
+/* P: the merged logs of every container of the selected one's project. */
+static int
+pane_containers_project_logs(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+	const struct model_docker *k = &d->model->docker;
+	char *ids = NULL, *more;
+	size_t i;
+	int rc;
+
+	if (c == NULL)
+		return DASH_REDRAW;
+	if (c->project == NULL) {
+		dash_set_status(d, 1, "%s is not part of a compose project",
+		                c->name);
+		return DASH_REDRAW;
+	}
+	for (i = 0; i < k->ncontainers; i++) {
+		if (k->containers[i].project == NULL ||
+		    strcmp(k->containers[i].project, c->project) != 0)
+			continue;
+		more = xasprintf("%s%s%s", ids != NULL ? ids : "",
+		                 ids != NULL ? " " : "", k->containers[i].id);
+		free(ids);
+		ids = more;
+	}
+	rc = view_logs_open_merged(d, ids, c->project);
+	free(ids);
+	return rc;
+}
+
+/* y: the container's id on the clipboard (OSC 52). */
+static int
+pane_containers_copy(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+	char *cause = NULL;
+
+	if (c == NULL)
+		return DASH_REDRAW;
+	if (term_clipboard(c->id, strlen(c->id), &cause) != 0) {
+		dash_set_status(d, 2, "not copied: %s", cause);
+		free(cause);
+	} else
+		dash_set_status(d, 0, "copied %s's id %.12s to the clipboard",
+		                c->name, c->id);
+	return DASH_REDRAW;
+}
+
 static int
 pane_containers_inspect(struct dash *d)
 {
@@ -745,6 +794,8 @@ static const struct dash_binding pane_containers_actions[] = {
     {ACT_CT_REMOVE, pane_containers_remove},
     {ACT_CT_LOGS, pane_containers_logs},
     {ACT_CT_INSPECT, pane_containers_inspect},
+    {ACT_CT_PROJECT_LOGS, pane_containers_project_logs},
+    {ACT_CT_COPY, pane_containers_copy},
 };
 
 const struct pane pane_containers = {

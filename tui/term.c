@@ -285,6 +285,119 @@ term_active(void)
 }
 
 /*
+ * Whether tmux (we run inside it) takes OSC 52 from programs: only with
+ * set-clipboard on; "external" (its default) sends its own copies out but
+ * drops ours. 1 yes, 0 no, -1 unknown (the question failed: try anyway).
+ */
+static int
+term_tmux_clipboard(void)
+{
+	char *const argv[] = {"tmux", "show-options", "-gv", "set-clipboard",
+	                      NULL};
+	struct proc p = {.argv = argv, .flags = PROC_OUT, .timeout_ms = 2000};
+	int rc = -1;
+
+	if (proc_run(&p, NULL) == 0 && p.code == 0 && p.out != NULL)
+		rc = strncmp(p.out, "on", 2) == 0;
+	proc_free(&p);
+	return rc;
+}
+
+/*
+ * Whether the terminal says it takes OSC 52: terminfo's Ms (the
+ * extension tmux reads too), or a terminal known to take it whose entry
+ * does not say so.
+ */
+static int
+term_osc52_known(void)
+{
+	static const char *const terms[] = {"xterm",   "alacritty", "foot",
+	                                    "kitty",   "wezterm",   "contour",
+	                                    "ghostty", "rio",       "tmux"};
+	static const char *const programs[] = {"iTerm.app", "WezTerm", "vscode",
+	                                       "ghostty", "tmux"};
+	const char *t = getenv("TERM"), *prog = getenv("TERM_PROGRAM");
+	char *ms = tigetstr((char *)"Ms");
+	size_t i;
+
+	if (ms != NULL && ms != (char *)-1)
+		return 1;
+	for (i = 0; t != NULL && i < nitems(terms); i++) {
+		if (strncmp(t, terms[i], strlen(terms[i])) == 0 ||
+		    (strncmp(t, "xterm-", 6) == 0 &&
+		     strstr(t, terms[i]) != NULL))
+			return 1;
+	}
+	for (i = 0; prog != NULL && i < nitems(programs); i++) {
+		if (strcmp(prog, programs[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Put text on the clipboard with OSC 52 (ESC ] 52 ; c ; BASE64 BEL), which
+ * reaches the user's terminal over SSH too. Inside tmux the sequence goes
+ * to tmux, which keeps it as a paste buffer and passes it on to its own
+ * terminal when set-clipboard is on. Returns 0, or -1 and *cause when the
+ * terminal would drop it: too long, tmux's set-clipboard not on, or a
+ * terminal that does not say it takes OSC 52. The text must already be
+ * free of control characters (the callers sanitize container text).
+ */
+int
+term_clipboard(const char *text, size_t len, char **cause)
+{
+	char *b64, *seq;
+	size_t off = 0, n;
+	ssize_t w;
+
+	if (len > TERM_CLIPBOARD_MAX) {
+		util_set_cause(cause,
+		               "%zu bytes is more than terminals take from "
+		               "OSC 52 (%d)",
+		               len, TERM_CLIPBOARD_MAX);
+		return -1;
+	}
+	if (getenv("TMUX") != NULL && *getenv("TMUX") != '\0') {
+		if (term_tmux_clipboard() == 0) {
+			util_set_cause(cause,
+			               "tmux drops OSC 52 from programs: "
+			               "tmux set -g set-clipboard on");
+			return -1;
+		}
+	} else if (!term_osc52_known()) {
+		const char *t = getenv("TERM");
+
+		util_set_cause(cause,
+		               "the terminal (TERM=%s) does not say it takes "
+		               "OSC 52 (no Ms in its terminfo)",
+		               t != NULL ? t : "unset");
+		return -1;
+	}
+	b64 = util_base64_encode(text, len);
+	seq = xasprintf("\033]52;c;%s\007", b64);
+	free(b64);
+	/* curses writes through stdout: what it buffered goes first */
+	fflush(stdout);
+	n = strlen(seq);
+	while (off < n) {
+		w = write(STDOUT_FILENO, seq + off, n - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			util_set_cause(cause,
+			               "cannot write to the terminal: %s",
+			               strerror(errno));
+			free(seq);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	free(seq);
+	return 0;
+}
+
+/*
  * Give the terminal back, once, from the loop (never from a handler):
  * endwin() leaves the alternate screen, shows the cursor and turns the
  * mouse and keypad modes off. A SIGHUP does not always mean the tty is

@@ -191,6 +191,7 @@ struct model_log_line {
 	char *text;      /* sanitized */
 	char *timestamp; /* RFC 3339 from the daemon, or NULL */
 	int stream;      /* 1 stdout, 2 stderr, 0 raw (TTY) */
+	int src;         /* index in model_logs.srcs (merged logs) */
 };
 struct model_logs {
 	char *id;   /* container followed, NULL when none */
@@ -202,6 +203,9 @@ struct model_logs {
 	int tty;       /* raw stream (no stdout/stderr marks) */
 	char *error;   /* why the stream ended, or NULL */
 	uint64_t seq;  /* grows with every appended line */
+	int merged;    /* several containers' lines, sorted by time */
+	char **srcs;   /* their names (merged) */
+	size_t nsrcs;
 };
 void model_logs_copy(struct model_logs *, const struct model_logs *);
 void model_logs_clear(struct model_logs *);
@@ -306,6 +310,8 @@ enum engine_cmd_type {
 	ENGINE_CMD_CT_REMOVE, /* num bit 0 = force, bit 1 = volumes */
 	ENGINE_CMD_CT_LOGS,   /* arg = id, num = tail; starts following */
 	ENGINE_CMD_CT_LOGS_STOP,
+	/* arg = ids, space separated, arg2 = since; one view of them all */
+	ENGINE_CMD_CT_LOGS_MERGED,
 	ENGINE_CMD_CT_VISIBLE,  /* arg = space separated ids to keep stats on */
 	ENGINE_CMD_MOUNT_WATCH, /* num = mount index, arg = off|poll|native */
 	ENGINE_CMD_SOCKET_RESTART,

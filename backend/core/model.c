@@ -480,11 +480,18 @@ model_logs_copy(struct model_logs *d, const struct model_logs *s)
 	d->id = dup_or_null(s->id);
 	d->name = dup_or_null(s->name);
 	d->error = dup_or_null(s->error);
+	d->srcs = NULL;
+	if (s->nsrcs > 0) {
+		d->srcs = xcalloc(s->nsrcs, sizeof *d->srcs);
+		for (i = 0; i < s->nsrcs; i++)
+			d->srcs[i] = dup_or_null(s->srcs[i]);
+	}
 	d->lines = NULL;
 	if (s->nlines > 0) {
 		d->lines = xcalloc(s->nlines, sizeof *d->lines);
 		for (i = 0; i < s->nlines; i++) {
 			d->lines[i].stream = s->lines[i].stream;
+			d->lines[i].src = s->lines[i].src;
 			d->lines[i].text = dup_or_null(s->lines[i].text);
 			d->lines[i].timestamp =
 			    dup_or_null(s->lines[i].timestamp);
@@ -502,6 +509,9 @@ model_logs_clear(struct model_logs *l)
 		free(l->lines[i].timestamp);
 	}
 	free(l->lines);
+	for (i = 0; i < l->nsrcs; i++)
+		free(l->srcs[i]);
+	free(l->srcs);
 	free(l->id);
 	free(l->name);
 	free(l->error);

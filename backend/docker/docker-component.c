@@ -29,6 +29,49 @@ docker_tick(void *arg)
 	docker_refresh(arg);
 }
 
+/*
+ * Follow one container's logs, or (merged) those of the containers in
+ * arg, space separated, under their compose project's name. num = tail
+ * (0: 200), arg2 = since (an API value) or NULL. Times are always asked
+ * for: the view shows or hides them (t) without asking again.
+ */
+static void
+docker_component_logs(struct docker *d, const struct engine_cmd *cmd)
+{
+	struct docker_logs_opts o = {
+	    .tail = cmd->num > 0 ? cmd->num : 200,
+	    .follow = 1,
+	    .timestamps = 1,
+	    .since = cmd->arg2 != NULL && *cmd->arg2 != '\0' ? cmd->arg2 : NULL,
+	};
+	char *copy, *tok, *save = NULL, *title;
+	const char **ids = NULL;
+	const struct docker_ct *ct;
+	size_t n = 0;
+
+	if (cmd->type == ENGINE_CMD_CT_LOGS) {
+		docker_logs_start_opts(d, (const char *const *)&cmd->arg, 1,
+		                       NULL, &o);
+		return;
+	}
+	copy = xstrdup(cmd->arg != NULL ? cmd->arg : "");
+	for (tok = strtok_r(copy, " ", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ", &save)) {
+		ids = xreallocarray(ids, n + 1, sizeof *ids);
+		ids[n++] = tok;
+	}
+	ct = n > 0 ? docker_find(d, ids[0]) : NULL;
+	title = xstrdup(ct != NULL && ct->c.project != NULL ? ct->c.project
+	                                                    : "containers");
+	docker_logs_start_opts(d, ids, n, title, &o);
+	/* The view finds its logs by the key it asked with. */
+	free(d->logs.id);
+	d->logs.id = xstrdup(cmd->arg != NULL ? cmd->arg : "");
+	free(title);
+	free(ids);
+	free(copy);
+}
+
 static int
 docker_command(void *arg, const struct engine_cmd *cmd)
 {
@@ -45,10 +88,8 @@ docker_command(void *arg, const struct engine_cmd *cmd)
 		docker_action(d, cmd->type, cmd->arg, cmd->num);
 		return 1;
 	case ENGINE_CMD_CT_LOGS:
-		/* num = tail (0: 200); arg2 "timestamps" asks for them. */
-		docker_logs_start(d, cmd->arg, cmd->num > 0 ? cmd->num : 200, 1,
-		                  cmd->arg2 != NULL &&
-		                      strstr(cmd->arg2, "timestamps") != NULL);
+	case ENGINE_CMD_CT_LOGS_MERGED:
+		docker_component_logs(d, cmd);
 		return 1;
 	case ENGINE_CMD_CT_LOGS_STOP:
 		docker_logs_stop(d);

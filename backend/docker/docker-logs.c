@@ -11,8 +11,10 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "docker/docker.h"
 
@@ -203,6 +205,14 @@ void
 docker_logbuf_push(struct docker_logbuf *lb, int stream, const char *p,
                    size_t len)
 {
+	docker_logbuf_push_src(lb, 0, stream, p, len);
+}
+
+/* The same for the line of source src (merged logs). */
+void
+docker_logbuf_push_src(struct docker_logbuf *lb, int src, int stream,
+                       const char *p, size_t len)
+{
 	struct model_log_line *l;
 	char *ts = NULL, *text;
 	size_t tl, size;
@@ -227,8 +237,53 @@ docker_logbuf_push(struct docker_logbuf *lb, int stream, const char *p,
 	l->text = text;
 	l->timestamp = ts;
 	l->stream = stream;
+	l->src = src;
 	lb->n++;
 	lb->bytes += size;
+}
+
+/* A line's place in time, read once for the sort. */
+struct logbuf_key {
+	long long sec;
+	long nsec;
+	size_t idx; /* arrival order: equal times keep it */
+	int ok;     /* unreadable times go first */
+};
+
+static int
+logbuf_cmp(const void *a, const void *b)
+{
+	const struct logbuf_key *x = a, *y = b;
+
+	if (x->ok != y->ok)
+		return x->ok - y->ok;
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->nsec != y->nsec)
+		return x->nsec < y->nsec ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Sort lines by time, keeping arrival order between equal times. */
+static void
+logbuf_sort(struct model_log_line *lines, size_t n)
+{
+	struct logbuf_key *k = xcalloc(n, sizeof *k);
+	struct model_log_line *copy = xcalloc(n, sizeof *copy);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		k[i].idx = i;
+		k[i].ok = lines[i].timestamp != NULL &&
+		          units_parse_time(lines[i].timestamp, &k[i].sec,
+		                           &k[i].nsec) == 0;
+	}
+	qsort(k, n, sizeof *k, logbuf_cmp);
+	memcpy(copy, lines, n * sizeof *lines);
+	for (i = 0; i < n; i++)
+		lines[i] = copy[k[i].idx];
+	free(copy);
+	free(k);
 }
 
 /* Copy the buffer, oldest first, into a snapshot's logs (lines only). */
@@ -248,8 +303,40 @@ docker_logbuf_fill(const struct docker_logbuf *lb, struct model_logs *ml)
 		    &lb->lines[(lb->head + i) % lb->cap];
 
 		ml->lines[i].stream = s->stream;
+		ml->lines[i].src = s->src;
 		ml->lines[i].text = xstrdup(s->text);
 		ml->lines[i].timestamp =
 		    s->timestamp != NULL ? xstrdup(s->timestamp) : NULL;
 	}
+	/*
+	 * Each stream comes in its own order; merged, the lines are put in
+	 * the order of their times (a stable sort: equal times keep the
+	 * order they arrived in).
+	 */
+	if (lb->merged)
+		logbuf_sort(ml->lines, lb->n);
+}
+
+/* ---- times -------------------------------------------------------------- */
+
+/*
+ * Compare two lines' times (NULL or unreadable ones first). Docker trims
+ * trailing zeros of the fraction in some versions, so the strings are
+ * compared as times, not as text.
+ */
+int
+docker_log_time_cmp(const char *a, const char *b)
+{
+	long long as = 0, bs = 0;
+	long an = 0, bn = 0;
+	int ao = a != NULL && units_parse_time(a, &as, &an) == 0;
+	int bo = b != NULL && units_parse_time(b, &bs, &bn) == 0;
+
+	if (ao != bo)
+		return ao - bo;
+	if (as != bs)
+		return as < bs ? -1 : 1;
+	if (an != bn)
+		return an < bn ? -1 : 1;
+	return 0;
 }

@@ -151,14 +151,7 @@ docker_down(struct docker *d, const char *why)
 	}
 	d->evlen = 0;
 	/* A followed log stream would wait forever on a frozen daemon. */
-	if (d->logs.stream != NULL || d->logs.inspect != NULL) {
-		docker_cancel(d, &d->logs.stream);
-		docker_cancel(d, &d->logs.inspect);
-		d->logs.active = 0;
-		free(d->logs.error);
-		d->logs.error = xstrdup(why);
-		docker_msg(d, 2, "logs: %s", why);
-	}
+	docker_logs_abort(d, why);
 	d->retry_at = util_mono_ms() + d->backoff_ms;
 	d->backoff_ms *= 2;
 	if (d->backoff_ms > DOCKER_BACKOFF_MAX_MS)

@@ -445,9 +445,7 @@ docker_pending(void *arg)
 	if (d->conn != MODEL_CONN_UP)
 		return d->ping != NULL;
 	return d->version_req != NULL || d->info_req != NULL ||
-	       d->list_req != NULL || d->nactions > 0 ||
-	       d->logs.inspect != NULL ||
-	       (d->engine == NULL && d->logs.stream != NULL) ||
+	       d->list_req != NULL || d->nactions > 0 || docker_logs_busy(d) ||
 	       (d->wait_stats &&
 	        (d->nstats > 0 || docker_guest_busy(d->guest)));
 }
@@ -614,36 +612,16 @@ docker_fill_docker(struct docker *d, struct model_docker *md)
 	md->logs.id = d->logs.id != NULL ? xstrdup(d->logs.id) : NULL;
 	md->logs.name = d->logs.name != NULL ? xstrdup(d->logs.name) : NULL;
 	md->logs.error = d->logs.error != NULL ? xstrdup(d->logs.error) : NULL;
-	md->logs.following = d->logs.stream != NULL && d->logs.follow;
+	md->logs.following = docker_logs_streaming(d) && d->logs.follow;
 	md->logs.tty = d->logs.tty;
 	md->logs.seq = d->logs.seq;
-}
-
-/*
- * A container that logs without pause would wake the engine for every
- * few lines (the daemon writes each frame on its own). While the stream
- * is busy, leave its socket out of the poll for DOCKER_LOG_BATCH_MS so
- * the kernel gathers the data and libcurl reads it in one go.
- */
-static void
-docker_logs_batch(struct docker *d, struct pollfd *pfd, int n, int *timeout)
-{
-	uint64_t now, until;
-	int fd, i, left;
-
-	if (d->logs.stream == NULL || d->logs.last_data == 0)
-		return;
-	now = util_mono_ms();
-	until = d->logs.last_data + DOCKER_LOG_BATCH_MS;
-	if (now >= until || (fd = docker_http_req_fd(d->logs.stream)) < 0)
-		return;
-	for (i = 0; i < n; i++) {
-		if (pfd[i].fd == fd)
-			pfd[i].events = 0;
+	md->logs.merged = d->logs.merged;
+	if (d->logs.merged && d->logs.nsrcs > 0) {
+		md->logs.srcs = xcalloc(d->logs.nsrcs, sizeof *md->logs.srcs);
+		md->logs.nsrcs = d->logs.nsrcs;
+		for (i = 0; i < d->logs.nsrcs; i++)
+			md->logs.srcs[i] = xstrdup(d->logs.srcs[i].name);
 	}
-	left = (int)(until - now);
-	if (*timeout < 0 || left < *timeout)
-		*timeout = left;
 }
 
 int

@@ -219,12 +219,16 @@ struct docker_logbuf {
 	size_t bytes, max_bytes;
 	int truncated;
 	int timestamps; /* lines start with an RFC 3339 time */
+	int merged;     /* several streams: fill sorts the lines by time */
 };
 void docker_logbuf_init(struct docker_logbuf *, size_t, size_t, int);
 void docker_logbuf_push(struct docker_logbuf *, int, const char *, size_t);
+void docker_logbuf_push_src(struct docker_logbuf *, int, int, const char *,
+                            size_t);
 void docker_logbuf_clear(struct docker_logbuf *);
 void docker_logbuf_fill(const struct docker_logbuf *, struct model_logs *);
 size_t docker_log_split_time(const char *, size_t);
+int docker_log_time_cmp(const char *, const char *);
 
 /* docker.c: the client the engine component and the CLI share. */
 struct docker;
@@ -253,10 +257,24 @@ int docker_busy(struct docker *);
 int docker_action(struct docker *, enum engine_cmd_type, const char *,
                   long long);
 
-/* docker-follow.c: a container's log stream. */
+/*
+ * docker-follow.c: a container's log stream, or the streams of several
+ * (a compose project's, merged by time). since/until are API values
+ * (docker_log_time_arg), NULL for none.
+ */
+struct docker_logs_opts {
+	long long tail; /* -1 all */
+	int follow, timestamps;
+	const char *since, *until;
+};
 int docker_logs_start(struct docker *, const char *, long long, int, int);
+int docker_logs_start_opts(struct docker *, const char *const *, size_t,
+                           const char *, const struct docker_logs_opts *);
 void docker_logs_stop(struct docker *);
-void docker_set_line_hook(struct docker *, docker_line_cb, void *);
+/* Lines go to fn instead of the buffer, with their source's name. */
+typedef void (*docker_log_hook)(void *, const char *, int, const char *,
+                                size_t);
+void docker_set_line_hook(struct docker *, docker_log_hook, void *);
 
 /* docker-component.c: the client in the engine. */
 extern const struct engine_component docker_component;
@@ -314,12 +332,23 @@ struct docker_refetch {
 	int tries;
 };
 
-struct docker_logs {
+/* One container's stream of the logs being read. */
+struct docker_log_src {
+	struct docker *d;
+	size_t idx;
 	char *id, *name;
-	int tty, timestamps, follow;
-	long long tail;
+	int tty;
 	struct docker_req *inspect, *stream;
 	struct docker_demux demux;
+};
+
+struct docker_logs {
+	char *id, *name; /* merged: the key asked with and its title */
+	int tty, timestamps, follow, merged;
+	long long tail;
+	char *since, *until;
+	struct docker_log_src *srcs;
+	size_t nsrcs;
 	struct docker_logbuf buf;
 	char *error;
 	uint64_t seq;
@@ -374,7 +403,7 @@ struct docker {
 	int http_pfds;    /* of docker_prepare's pollfds, curl's */
 
 	struct docker_logs logs;
-	docker_line_cb line_hook;
+	docker_log_hook line_hook;
 	void *line_arg;
 
 	int nactions;
@@ -415,5 +444,9 @@ void docker_refetch_drop(struct docker *, struct docker_refetch *);
 
 /* docker-follow.c */
 void docker_logs_changed(struct docker *);
+int docker_logs_busy(const struct docker *);
+int docker_logs_streaming(const struct docker *);
+void docker_logs_abort(struct docker *, const char *);
+void docker_logs_batch(struct docker *, struct pollfd *, int, int *);
 
 #endif /* BERTH_DOCKER_H */

@@ -320,34 +320,6 @@ replay_parse_output(const char *s, struct replay_result *r)
 static const char replay_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *
-replay_base64_encode(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-	uint32_t v;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = replay_b64[v >> 18];
-		*o++ = replay_b64[(v >> 12) & 63];
-		*o++ = replay_b64[(v >> 6) & 63];
-		*o++ = replay_b64[v & 63];
-	}
-	if (i < len) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		*o++ = replay_b64[v >> 18];
-		*o++ = replay_b64[(v >> 12) & 63];
-		*o++ = i + 1 < len ? replay_b64[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Decode base64 (NUL-terminated result, caller frees); NULL if invalid. */
 void *
 replay_base64_decode(const char *s, size_t *len)
@@ -389,7 +361,7 @@ replay_agent_request_for(const char *script, const char *arg, const char *input,
                          size_t len)
 {
 	json_t *req, *argv;
-	char *b64 = replay_base64_encode(input, len), *out;
+	char *b64 = util_base64_encode(input, len), *out;
 
 	argv = json_pack("[s, s, s]", "-c", script, "berth");
 	if (argv != NULL && arg != NULL)

@@ -162,7 +162,6 @@ char *replay_agent_request(const char *, size_t);
 char *replay_agent_request_for(const char *, const char *, const char *,
                                size_t);
 char *replay_agent_status_request(long long);
-char *replay_base64_encode(const void *, size_t);
 void *replay_base64_decode(const char *, size_t *);
 
 /* Where and how to reach the guest over SSH (mounts-replay-ssh.c). */

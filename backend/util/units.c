@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/util.h"
 
@@ -330,4 +331,121 @@ units_format_uptime(uint64_t s)
 		return xasprintf("%llum %llus", (unsigned long long)(s / 60),
 		                 (unsigned long long)(s % 60));
 	return xasprintf("%llus", (unsigned long long)s);
+}
+
+/* Parse n digits at p into *v; -1 if any is not a digit. */
+static int
+logtime_digits(const char *p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	return 0;
+}
+
+/*
+ * An RFC 3339 time ("2024-05-01T10:00:00Z", "...:00.5+02:00") or a date
+ * ("2024-05-01", midnight UTC) into Unix seconds and nanoseconds. 0 or -1.
+ */
+int
+units_parse_time(const char *s, long long *sec, long *nsec)
+{
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, se = 0, oh, om, sign;
+	long ns = 0, scale = 100000000;
+	const char *p = s;
+	time_t t;
+
+	memset(&tm, 0, sizeof tm);
+	if (logtime_digits(p, 4, &y) != 0 || p[4] != '-' ||
+	    logtime_digits(p + 5, 2, &mo) != 0 || p[7] != '-' ||
+	    logtime_digits(p + 8, 2, &d) != 0)
+		return -1;
+	p += 10;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		if (logtime_digits(p + 1, 2, &h) != 0 || p[3] != ':' ||
+		    logtime_digits(p + 4, 2, &mi) != 0 || p[6] != ':' ||
+		    logtime_digits(p + 7, 2, &se) != 0)
+			return -1;
+		p += 9;
+		if (*p == '.') {
+			if (p[1] < '0' || p[1] > '9')
+				return -1;
+			for (p++; *p >= '0' && *p <= '9'; p++) {
+				ns += (*p - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (*p == 'Z' || *p == 'z')
+			p++;
+		else if (*p == '+' || *p == '-') {
+			sign = *p == '-' ? -1 : 1;
+			if (logtime_digits(p + 1, 2, &oh) != 0 || p[3] != ':' ||
+			    logtime_digits(p + 4, 2, &om) != 0 || oh > 23 ||
+			    om > 59)
+				return -1;
+			mi -= sign * om;
+			h -= sign * oh;
+			p += 6;
+		} else
+			return -1;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 47 ||
+	    se > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	if ((t = timegm(&tm)) == (time_t)-1 && y != 1969)
+		return -1;
+	*sec = (long long)t;
+	*nsec = ns;
+	return 0;
+}
+
+/*
+ * A --since/--until value as the API's since= and until= take it (Unix
+ * seconds, a fraction after the dot): a duration back from now ("10m",
+ * "2h", "90s", as units_parse_duration reads them), an RFC 3339 time or
+ * date, or Unix seconds.
+ * Returns NULL and *cause for anything else. The caller frees the result.
+ */
+char *
+units_time_arg(const char *s, time_t now, char **cause)
+{
+	long long sec;
+	long nsec;
+	uint64_t ms;
+
+	if (s == NULL || *s == '\0') {
+		util_set_cause(cause, "an empty time (give 10m, 2h or "
+		                      "2024-05-01T10:00:00Z)");
+		return NULL;
+	}
+	if (units_parse_time(s, &sec, &nsec) == 0)
+		return xasprintf("%lld.%09ld", sec, nsec);
+	if (strspn(s, "0123456789") == strlen(s) && strlen(s) <= 12)
+		return xasprintf("%s", s);
+	if (units_parse_duration(s, &ms, NULL) != 0 || ms == 0 ||
+	    ms / 1000 > (uint64_t)now) {
+		util_set_cause(cause,
+		               "bad time '%s' (give a duration such as 10m or "
+		               "2h, an RFC 3339 time such as "
+		               "2024-05-01T10:00:00Z, or Unix seconds)",
+		               s);
+		return NULL;
+	}
+	/* seconds and nine digits of nanoseconds, as the daemon reads them */
+	return xasprintf(
+	    "%lld.%09ld",
+	    (long long)now - (long long)(ms / 1000) - (ms % 1000 != 0),
+	    ms % 1000 != 0 ? (long)(1000 - ms % 1000) * 1000000L : 0L);
 }

@@ -614,3 +614,35 @@ util_pidlock_owner(const char *path)
 	close(fd);
 	return pid;
 }
+
+static const char util_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 of len bytes (RFC 4648, padded); the caller frees it. */
+char *
+util_base64_encode(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = util_b64[v >> 18];
+		*o++ = util_b64[(v >> 12) & 63];
+		*o++ = util_b64[(v >> 6) & 63];
+		*o++ = util_b64[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		*o++ = util_b64[v >> 18];
+		*o++ = util_b64[(v >> 12) & 63];
+		*o++ = i + 1 < len ? util_b64[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}

@@ -80,6 +80,7 @@ uint64_t util_mono_ms(void);
 size_t util_sanitize(char *, size_t, const char *, size_t);
 char *util_sanitize_dup(const char *, size_t);
 char *util_sanitize_vasprintf(const char *, va_list);
+char *util_base64_encode(const void *, size_t);
 char *util_utf8_repair(const char *, size_t, size_t *);
 int util_pidlock(const char *, long *);
 long util_pidlock_owner(const char *);
@@ -103,7 +104,8 @@ size_t util_levenshtein(const char *, const char *);
 
 /*
  * units.c: sizes ("512MiB", "8GiB", "1.5G"; a bare "4" is 4GiB) and
- * durations ("500ms", "2s").
+ * durations ("500ms", "2s"), RFC 3339 times and the --since/--until
+ * values of the Docker API built from them.
  */
 int units_parse_size(const char *, uint64_t *, char **);
 int units_parse_duration(const char *, uint64_t *, char **);
@@ -111,6 +113,8 @@ char *units_format_size(uint64_t);
 char *units_format_duration(uint64_t);
 char *units_format_size_exact(uint64_t);
 char *units_format_duration_exact(uint64_t);
+int units_parse_time(const char *, long long *, long *);
+char *units_time_arg(const char *, time_t, char **);
 char *units_format_uptime(uint64_t);
 
 /* paths.c: where configuration, state and caches live. */

@@ -180,13 +180,13 @@ test_base64(void **state)
 	size_t n;
 
 	(void)state;
-	e = replay_base64_encode("Man", 3);
+	e = util_base64_encode("Man", 3);
 	assert_string_equal(e, "TWFu");
 	free(e);
-	e = replay_base64_encode("Ma", 2);
+	e = util_base64_encode("Ma", 2);
 	assert_string_equal(e, "TWE=");
 	free(e);
-	e = replay_base64_encode(in, strlen(in));
+	e = util_base64_encode(in, strlen(in));
 	d = replay_base64_decode(e, &n);
 	assert_int_equal(n, strlen(in));
 	assert_string_equal(d, in);

@@ -50,11 +50,13 @@ struct view_logs_data {
 /*
  * The colours of merged logs' names: roles of the theme that stand out
  * from the text, so a theme recolours them too (and NO_COLOR makes them
- * plain, the names still there to read).
+ * plain, the names still there to read). The first four differ in colour
+ * in the default theme (green, cyan, yellow, magenta).
  */
 static const enum theme_role view_logs_palette[] = {
-    THEME_STATUS_OK, THEME_TITLE_ACTIVE, THEME_STATUS_WARN,  THEME_SPARKLINE,
-    THEME_HEADER,    THEME_METER_FILL,   THEME_TABLE_HEADER, THEME_STATUS_ERROR,
+    THEME_STATUS_OK,     THEME_SPARKLINE,    THEME_STATUS_WARN,
+    THEME_DIALOG_BORDER, THEME_TITLE_ACTIVE, THEME_KEY_LABEL,
+    THEME_STATUS_ERROR,  THEME_TABLE_HEADER,
 };
 
 /* One display row: a log line, or a part of one when wrapping. */

@@ -63,10 +63,11 @@ docker_component_logs(struct docker *d, const struct engine_cmd *cmd)
 	ct = n > 0 ? docker_find(d, ids[0]) : NULL;
 	title = xstrdup(ct != NULL && ct->c.project != NULL ? ct->c.project
 	                                                    : "containers");
-	docker_logs_start_opts(d, ids, n, title, &o);
 	/* The view finds its logs by the key it asked with. */
-	free(d->logs.id);
-	d->logs.id = xstrdup(cmd->arg != NULL ? cmd->arg : "");
+	if (docker_logs_start_opts(d, ids, n, title, &o) == 0) {
+		free(d->logs.id);
+		d->logs.id = xstrdup(cmd->arg);
+	}
 	free(title);
 	free(ids);
 	free(copy);

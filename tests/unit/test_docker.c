@@ -987,6 +987,57 @@ test_logbuf(void **state)
 	assert_int_equal(docker_log_split_time("no time here at all", 19), 0);
 }
 
+/*
+ * Merged logs: lines of several streams come out in the order of their
+ * times, whatever order they arrived in; equal times keep arrival order,
+ * and lines without a readable time go first.
+ */
+static void
+test_logbuf_merged(void **state)
+{
+	struct docker_logbuf lb;
+	struct model_logs ml;
+	static const struct {
+		int src;
+		const char *line;
+	} in[] = {
+	    {0, "2024-05-01T10:00:01.5Z a-2"},
+	    {0, "2024-05-01T10:00:03.000000001Z a-4"},
+	    {1, "2024-05-01T10:00:01.25Z b-1"}, /* trimmed zeros */
+	    {1, "2024-05-01T10:00:03.000000001Z b-same"},
+	    {0, "2024-05-01T10:00:00.999999999Z a-1"},
+	    {1, "no time at all"},
+	    {1, "2024-05-01T10:00:02Z b-3"},
+	};
+	static const char *const want[] = {
+	    "no time at all", "a-1", "b-1", "a-2", "b-3", "a-4", "b-same"};
+	size_t i;
+
+	(void)state;
+	docker_logbuf_init(&lb, 100, 1 << 20, 1);
+	lb.merged = 1;
+	for (i = 0; i < nitems(in); i++)
+		docker_logbuf_push_src(&lb, in[i].src, 1, in[i].line,
+		                       strlen(in[i].line));
+	memset(&ml, 0, sizeof ml);
+	docker_logbuf_fill(&lb, &ml);
+	assert_int_equal(ml.nlines, nitems(want));
+	for (i = 0; i < nitems(want); i++)
+		assert_string_equal(ml.lines[i].text, want[i]);
+	assert_int_equal(ml.lines[1].src, 0);
+	assert_int_equal(ml.lines[2].src, 1);
+	assert_string_equal(ml.lines[2].timestamp, "2024-05-01T10:00:01.25Z");
+	model_logs_clear(&ml);
+	docker_logbuf_clear(&lb);
+	/* compared as times, not as text: ".5" is after ".25" */
+	assert_true(docker_log_time_cmp("2024-05-01T10:00:01.5Z",
+	                                "2024-05-01T10:00:01.25Z") > 0);
+	assert_true(docker_log_time_cmp(NULL, "2024-05-01T10:00:01Z") < 0);
+	assert_int_equal(docker_log_time_cmp("2024-05-01T12:00:00+02:00",
+	                                     "2024-05-01T10:00:00Z"),
+	                 0);
+}
+
 int
 main(void)
 {
@@ -1006,6 +1057,7 @@ main(void)
 	    cmocka_unit_test(test_demux_raw_and_bad),
 	    cmocka_unit_test(test_demux_long_line),
 	    cmocka_unit_test(test_logbuf),
+	    cmocka_unit_test(test_logbuf_merged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

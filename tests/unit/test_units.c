@@ -322,6 +322,82 @@ test_locale(void **state)
 	free(size_bad("1,5GiB"));
 }
 
+/* RFC 3339 times and dates: offsets, fractions, errors. */
+static void
+test_parse_time(void **state)
+{
+	long long sec;
+	long nsec;
+
+	(void)state;
+	assert_int_equal(units_parse_time("2024-05-01T10:00:00Z", &sec, &nsec),
+	                 0);
+	assert_true(sec == 1714557600LL);
+	assert_int_equal(nsec, 0);
+	/* the daemon's nanoseconds, and a fraction trimmed of its zeros */
+	assert_int_equal(
+	    units_parse_time("2024-05-01T10:00:00.123456789Z", &sec, &nsec), 0);
+	assert_int_equal(nsec, 123456789);
+	assert_int_equal(
+	    units_parse_time("2024-05-01T10:00:00.5Z", &sec, &nsec), 0);
+	assert_int_equal(nsec, 500000000);
+	/* an offset: 12:00 at +02:00 is 10:00 UTC */
+	assert_int_equal(
+	    units_parse_time("2024-05-01T12:00:00+02:00", &sec, &nsec), 0);
+	assert_true(sec == 1714557600LL);
+	assert_int_equal(
+	    units_parse_time("2024-05-01T08:30:00-01:30", &sec, &nsec), 0);
+	assert_true(sec == 1714557600LL);
+	assert_int_equal(units_parse_time("2024-05-01", &sec, &nsec), 0);
+	assert_true(sec == 1714521600LL);
+	assert_int_equal(units_parse_time("2024-05-01T10:00:00", &sec, &nsec),
+	                 -1); /* no zone: which one? */
+	assert_int_equal(units_parse_time("2024-13-01", &sec, &nsec), -1);
+	assert_int_equal(units_parse_time("2024-05-01T10:00Z", &sec, &nsec),
+	                 -1);
+	assert_int_equal(units_parse_time("2024-05-01T10:00:00.Z", &sec, &nsec),
+	                 -1);
+	assert_int_equal(units_parse_time("yesterday", &sec, &nsec), -1);
+	assert_int_equal(units_parse_time("", &sec, &nsec), -1);
+}
+
+/* --since/--until values as the daemon takes them. */
+static void
+test_time_arg(void **state)
+{
+	char *a, *cause = NULL;
+
+	(void)state;
+	a = units_time_arg("10m", 1714557600, &cause);
+	assert_string_equal(a, "1714557000.000000000");
+	free(a);
+	a = units_time_arg("2h", 1714557600, &cause);
+	assert_string_equal(a, "1714550400.000000000");
+	free(a);
+	a = units_time_arg("1500ms", 1714557600, &cause);
+	assert_string_equal(a, "1714557598.500000000");
+	free(a);
+	a = units_time_arg("2024-05-01T10:00:00.25Z", 0, &cause);
+	assert_string_equal(a, "1714557600.250000000");
+	free(a);
+	a = units_time_arg("1714557600", 0, &cause);
+	assert_string_equal(a, "1714557600");
+	free(a);
+	assert_null(units_time_arg("soon", 1714557600, &cause));
+	assert_non_null(strstr(cause, "bad time 'soon'"));
+	free(cause);
+	cause = NULL;
+	/* a bare number is Unix seconds, as docker logs --since takes it */
+	a = units_time_arg("10", 1714557600, &cause);
+	assert_string_equal(a, "10");
+	free(a);
+	assert_null(units_time_arg("", 1714557600, &cause));
+	free(cause);
+	cause = NULL;
+	assert_null(units_time_arg("-5m", 1714557600, &cause));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -338,6 +414,8 @@ main(void)
 	    cmocka_unit_test(test_exact),
 	    cmocka_unit_test(test_format_exact),
 	    cmocka_unit_test(test_locale),
+	    cmocka_unit_test(test_parse_time),
+	    cmocka_unit_test(test_time_arg),
 	};
 
 	setlocale(LC_ALL, "");

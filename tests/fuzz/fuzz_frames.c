@@ -5,9 +5,11 @@
  * same stream fed whole and fed in chunks must give the same lines (or
  * the same failure), no line may exceed DOCKER_LOG_MAX_LINE, and the
  * buffer must stay within its line and byte bounds with nothing but
- * printable text in it.
+ * printable text in it. Merged (merged logs of several containers), the
+ * lines a snapshot gets are in the order of their times.
  *
- * fuzz-sources: backend/util/util.c backend/docker/docker-logs.c
+ * fuzz-sources: backend/util/util.c backend/util/units.c
+ * fuzz-sources: backend/docker/docker-logs.c
  * fuzz-libs: -lm
  */
 
@@ -49,6 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct docker_demux a, b;
 	struct docker_logbuf lb;
+	struct model_logs ml;
 	struct trace ta, tb;
 	int raw, ra, rb = 0;
 	size_t off, step, i, k;
@@ -65,6 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&ta, 0, sizeof ta);
 	memset(&tb, 0, sizeof tb);
 	docker_logbuf_init(&lb, 16, 512, data[0] & 1);
+	lb.merged = (data[0] & 2) != 0;
 	tb.lb = &lb;
 
 	docker_demux_init(&a, raw);
@@ -96,6 +100,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
+	memset(&ml, 0, sizeof ml);
+	docker_logbuf_fill(&lb, &ml);
+	for (i = 0; i < ml.nlines; i++) {
+		if (lb.merged && i > 0 &&
+		    docker_log_time_cmp(ml.lines[i - 1].timestamp,
+		                        ml.lines[i].timestamp) > 0)
+			abort();
+		free(ml.lines[i].text);
+		free(ml.lines[i].timestamp);
+	}
+	free(ml.lines);
 	docker_demux_clear(&a);
 	docker_demux_clear(&b);
 	docker_logbuf_clear(&lb);

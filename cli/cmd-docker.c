@@ -480,6 +480,8 @@ const struct cmd_entry cmd_docker_info_entry = {
     .exec = cmd_docker_info_exec,
 };
 
+#define CMD_LOGS_QUIET_MS 250
+
 /*
  * What berth logs prints. Merged (--project), each line is prefixed with
  * its container's name and held until the stream has been quiet for a
@@ -494,6 +496,7 @@ struct cmd_logs {
 		size_t order;
 	} * held;
 	size_t nheld, order;
+	uint64_t last; /* when the last line came */
 };
 
 /* Print one line: stderr frames to stderr, sanitized. */
@@ -544,6 +547,7 @@ cmd_logs_line(void *arg, const char *name, int stream, const char *line,
 	h->text = util_sanitize_dup(line, len);
 	h->stream = stream;
 	h->order = cl->order++;
+	cl->last = util_mono_ms();
 }
 
 static int
@@ -585,9 +589,13 @@ cmd_logs_follow(struct docker *d, struct cmd_logs *cl)
 	uint64_t next_ping = util_mono_ms() + 5000;
 
 	while (docker_busy(d)) {
-		docker_poll(d, cl->merged ? 200 : 1000);
-		/* a quiet moment: what came is all there is for now */
-		if (cl->nheld > 0)
+		docker_poll(d, cl->merged ? 100 : 1000);
+		/*
+		 * A quiet moment (no line for CMD_LOGS_QUIET_MS): what came is
+		 * all there is for now, the backlogs of every container too.
+		 */
+		if (cl->nheld > 0 &&
+		    util_mono_ms() >= cl->last + CMD_LOGS_QUIET_MS)
 			cmd_logs_flush(cl);
 		if (util_mono_ms() >= next_ping) {
 			docker_ping(d);

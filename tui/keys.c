@@ -99,8 +99,7 @@ const struct key_def keys_table[] = {
     {ACT_CT_GROUP, "ct-group", KEY_SCOPE_CONTAINERS, "c", "Group",
      "group containers by compose project"},
     {ACT_CT_PROJECT_LOGS, "ct-project-logs", KEY_SCOPE_CONTAINERS, "P", NULL,
-     "show the logs of the selected container's compose project, merged "
-     "by time"},
+     "the merged logs of the container's compose project"},
     {ACT_CT_COPY, "ct-copy", KEY_SCOPE_CONTAINERS, "y", NULL,
      "copy the container's id to the clipboard (OSC 52)"},
 

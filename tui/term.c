@@ -311,11 +311,12 @@ term_tmux_clipboard(void)
 static int
 term_osc52_known(void)
 {
+	/* tmux is not here: inside it, $TMUX says so and it is asked */
 	static const char *const terms[] = {"xterm",   "alacritty", "foot",
 	                                    "kitty",   "wezterm",   "contour",
-	                                    "ghostty", "rio",       "tmux"};
+	                                    "ghostty", "rio"};
 	static const char *const programs[] = {"iTerm.app", "WezTerm", "vscode",
-	                                       "ghostty", "tmux"};
+	                                       "ghostty"};
 	const char *t = getenv("TERM"), *prog = getenv("TERM_PROGRAM");
 	char *ms = tigetstr((char *)"Ms");
 	size_t i;

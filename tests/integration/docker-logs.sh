@@ -41,6 +41,9 @@ like "logs --project -t: the time after the name" "$out" \
 out=$("$BERTH" logs -P "$proj" --tail 1 2>&1)
 is "logs --project --tail 1: the last line of each" "$out" \
 	"$(printf '%s | b-2 ^[[31mred\n%s | a-3' "$b" "$a")"
+# -f: the backlogs of both, merged before what comes next
+out=$(timeout 5 "$BERTH" logs -f --project "$proj" 2>&1)
+is "logs -f --project: the backlogs merged by time too" "$out" "$want"
 err=$("$BERTH" logs --project "nosuch$$" 2>&1)
 is "logs --project of an unknown project exits 1" "$?" 1
 is "logs --project of an unknown project says so" "$err" \

@@ -124,6 +124,13 @@ check "T 1h: they are back" tui_wait '^  alpha-1$' 10
 tui_keys T C-u Enter
 check "T with nothing: the last lines again" tui_wait 'the last 1000 lines' 10
 check "the title drops since" tui_wait_gone 'since 1h' 5
+# ? lists the new keys with their help, from the key table.
+tui_keys '?' G
+check "? lists log-times" tui_wait "log-times +show each line's time" 5
+check "? lists log-copy" tui_wait 'log-copy +copy the matched line' 5
+check "? lists ct-project-logs" tui_wait 'ct-project-logs +the merged logs of' 5
+tui_keys Escape
+check "the help closes" tui_wait_gone 'log-times' 5
 tui_keys Escape
 check "Esc leaves the logs" tui_wait '4 Containers' 5
 
@@ -162,5 +169,22 @@ case $ca in *3[0-9]*) not_ok "NO_COLOR: the name has no colour ($ca)" ;;
 *) ok "NO_COLOR: the name has no colour" ;; esac
 tui_keys q q
 is "berth exits 0 (NO_COLOR)" "$(tui_wait_exit 10)" 0
+
+# Outside tmux, on a terminal whose terminfo has no Ms and that is not
+# known to take OSC 52: y says the copy would be lost and sends nothing.
+# (tmux sets TERM_PROGRAM too; berth would take it for a terminal that
+# copies.)
+tui_start 120 30 TERM=vt100 TMUX= TERM_PROGRAM= -- -p demo
+check "dashboard up (vt100)" tui_wait 'Containers' 10
+tx set -g set-clipboard on
+tui_keys 4 / "$TUI_TAG" Enter
+check "listed (vt100)" tui_wait "$c" 15
+tx delete-buffer 2>/dev/null
+tui_keys g y
+check "y on a terminal without OSC 52 says so" \
+	tui_wait 'not copied: the terminal \(TERM=vt100\) does not say it takes OSC 52' 5
+is "and sends nothing" "$(buffer)" ""
+tui_keys q
+is "berth exits 0 (vt100)" "$(tui_wait_exit 10)" 0
 
 done_testing

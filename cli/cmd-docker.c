@@ -521,7 +521,6 @@ cmd_logs_line(void *arg, const char *name, int stream, const char *line,
 {
 	struct cmd_logs *cl = arg;
 	struct cmd_logs_line *h;
-	size_t tl;
 	char *ts = NULL, *text;
 
 	if (!cl->merged) {
@@ -531,15 +530,7 @@ cmd_logs_line(void *arg, const char *name, int stream, const char *line,
 		return;
 	}
 	/* merged logs always carry their time; shown with -t only */
-	if ((tl = docker_log_split_time(line, len)) > 0) {
-		ts = util_sanitize_dup(line, tl);
-		line += tl;
-		len -= tl;
-		if (len > 0 && *line == ' ') {
-			line++;
-			len--;
-		}
-	}
+	ts = docker_log_take_time(&line, &len);
 	cl->held = xreallocarray(cl->held, cl->nheld + 1, sizeof *cl->held);
 	h = &cl->held[cl->nheld++];
 	h->name = util_sanitize_dup(name, strlen(name));

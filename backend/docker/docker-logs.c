@@ -200,6 +200,29 @@ docker_log_split_time(const char *p, size_t len)
 	return i == len ? i : 0;
 }
 
+/*
+ * The time a line read with timestamps=1 starts with (allocated; only
+ * digits and "-:.TZ+", see above), NULL if none; *p and *len move past it
+ * and the space after it.
+ */
+char *
+docker_log_take_time(const char **p, size_t *len)
+{
+	size_t tl = docker_log_split_time(*p, *len);
+	char *ts;
+
+	if (tl == 0)
+		return NULL;
+	ts = xstrndup(*p, tl);
+	*p += tl;
+	*len -= tl;
+	if (*len > 0 && **p == ' ') {
+		(*p)++;
+		(*len)--;
+	}
+	return ts;
+}
+
 /* Append a line (sanitized here), dropping the oldest past the bounds. */
 void
 docker_logbuf_push(struct docker_logbuf *lb, int stream, const char *p,
@@ -215,19 +238,12 @@ docker_logbuf_push_src(struct docker_logbuf *lb, int src, int stream,
 {
 	struct model_log_line *l;
 	char *ts = NULL, *text;
-	size_t tl, size;
+	size_t size;
 
 	if (lb->lines == NULL)
 		lb->lines = xcalloc(lb->cap, sizeof *lb->lines);
-	if (lb->timestamps && (tl = docker_log_split_time(p, len)) > 0) {
-		ts = xstrndup(p, tl);
-		p += tl;
-		len -= tl;
-		if (len > 0 && *p == ' ') {
-			p++;
-			len--;
-		}
-	}
+	if (lb->timestamps)
+		ts = docker_log_take_time(&p, &len);
 	text = util_sanitize_dup(p, len);
 	size = strlen(text) + (ts != NULL ? strlen(ts) : 0);
 	while (lb->n > 0 &&

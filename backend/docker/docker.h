@@ -228,6 +228,7 @@ void docker_logbuf_push_src(struct docker_logbuf *, int, int, const char *,
 void docker_logbuf_clear(struct docker_logbuf *);
 void docker_logbuf_fill(const struct docker_logbuf *, struct model_logs *);
 size_t docker_log_split_time(const char *, size_t);
+char *docker_log_take_time(const char **, size_t *);
 int docker_log_time_cmp(const char *, const char *);
 
 /* docker.c: the client the engine component and the CLI share. */

@@ -558,6 +558,8 @@ cmd_logs_flush(struct cmd_logs *cl)
 {
 	size_t i;
 
+	if (cl->nheld == 0)
+		return;
 	qsort(cl->held, cl->nheld, sizeof *cl->held, cmd_logs_cmp);
 	for (i = 0; i < cl->nheld; i++) {
 		cmd_logs_print(cl, cl->held[i].name, cl->held[i].stream,

@@ -412,10 +412,41 @@ units_parse_time(const char *s, long long *sec, long *nsec)
 }
 
 /*
+ * A duration as Docker's CLI takes it: one or more parts that
+ * units_parse_duration reads ("1h30m" is "1h" and "30m"). 0 or -1.
+ */
+static int
+units_time_span(const char *s, uint64_t *ms)
+{
+	char part[32];
+	const char *p = s, *q;
+	uint64_t v;
+
+	*ms = 0;
+	if (strpbrk(s, " \t\n") != NULL)
+		return -1; /* one word, as docker's --since */
+	while (*p != '\0') {
+		for (q = p; (*q >= '0' && *q <= '9') || *q == '.'; q++)
+			;
+		while (*q != '\0' && !(*q >= '0' && *q <= '9') && *q != '.')
+			q++;
+		if ((size_t)(q - p) >= sizeof part)
+			return -1;
+		memcpy(part, p, (size_t)(q - p));
+		part[q - p] = '\0';
+		if (units_parse_duration(part, &v, NULL) != 0 ||
+		    v > UINT64_MAX - *ms)
+			return -1;
+		*ms += v;
+		p = q;
+	}
+	return 0;
+}
+
+/*
  * A --since/--until value as the API's since= and until= take it (Unix
  * seconds, a fraction after the dot): a duration back from now ("10m",
- * "2h", "90s", as units_parse_duration reads them), an RFC 3339 time or
- * date, or Unix seconds.
+ * "2h", "1h30m"), an RFC 3339 time or date, or Unix seconds.
  * Returns NULL and *cause for anything else. The caller frees the result.
  */
 char *
@@ -434,7 +465,7 @@ units_time_arg(const char *s, time_t now, char **cause)
 		return xasprintf("%lld.%09ld", sec, nsec);
 	if (strspn(s, "0123456789") == strlen(s) && strlen(s) <= 12)
 		return xasprintf("%s", s);
-	if (units_parse_duration(s, &ms, NULL) != 0 || ms == 0 ||
+	if (units_time_span(s, &ms) != 0 || ms == 0 ||
 	    ms / 1000 > (uint64_t)now) {
 		util_set_cause(cause,
 		               "bad time '%s' (give a duration such as 10m or "

@@ -374,6 +374,9 @@ test_time_arg(void **state)
 	a = units_time_arg("2h", 1714557600, &cause);
 	assert_string_equal(a, "1714550400.000000000");
 	free(a);
+	a = units_time_arg("1h30m", 1714557600, &cause);
+	assert_string_equal(a, "1714552200.000000000");
+	free(a);
 	a = units_time_arg("1500ms", 1714557600, &cause);
 	assert_string_equal(a, "1714557598.500000000");
 	free(a);
@@ -395,6 +398,12 @@ test_time_arg(void **state)
 	free(cause);
 	cause = NULL;
 	assert_null(units_time_arg("-5m", 1714557600, &cause));
+	free(cause);
+	cause = NULL;
+	assert_null(units_time_arg("1h30", 1714557600, &cause));
+	free(cause);
+	cause = NULL;
+	assert_null(units_time_arg("1h 30m", 1714557600, &cause));
 	free(cause);
 }
 

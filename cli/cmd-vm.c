@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "mounts/mounts.h"
 #include "socket/socket.h"
 #include "vm/vm.h"
 
@@ -315,6 +316,11 @@ cmd_vm_disk_json(const struct model_vm *m)
 	                    json_integer((json_int_t)m->disk_capacity));
 	json_object_set_new(d, "allocation_bytes",
 	                    json_integer((json_int_t)m->disk_allocation));
+	json_object_set_new(d, "guest_size_bytes", jsize(m->disk_guest_size));
+	json_object_set_new(d, "guest_free_bytes",
+	                    m->disk_guest_size > 0
+	                        ? json_integer((json_int_t)m->disk_guest_free)
+	                        : json_null());
 	return d;
 }
 
@@ -348,6 +354,7 @@ cmd_vm_json(const char *profile, const struct model_vm *m, long locked_by)
 	json_object_set_new(o, "memory_used_bytes", jsize(m->mem_used));
 	json_object_set_new(o, "memory_available_bytes",
 	                    jsize(m->mem_available));
+	json_object_set_new(o, "memory_host_rss_bytes", jsize(m->mem_rss));
 	json_object_set_new(o, "disk", cmd_vm_disk_json(m));
 	json_object_set_new(o, "cpu_percent", json_real(m->cpu_pct));
 	a = json_array();
@@ -409,14 +416,24 @@ cmd_vm_print_text(const char *profile, const struct model_vm *m, long locked_by)
 		printf(", %s used", c);
 		free(c);
 	}
+	if (m->mem_rss > 0) {
+		c = units_format_size(m->mem_rss);
+		printf(", %s on the host", c);
+		free(c);
+	}
 	printf(")\n");
 	if (m->disk_capacity > 0) {
 		a = units_format_size(m->disk_capacity);
 		b = units_format_size(m->disk_allocation);
-		printf("disk      %s (%s allocated), %s\n", a, b,
-		       m->disk_kind == MODEL_DISK_DATA
-		           ? "the data disk (/var/lib/docker)"
-		           : "the domain's first disk");
+		printf("disk      %s (%s on the host", a, b);
+		if (m->disk_guest_size > 0) {
+			c = units_format_size(m->disk_guest_free);
+			printf(", %s free in the guest", c);
+			free(c);
+		}
+		printf("), %s\n", m->disk_kind == MODEL_DISK_DATA
+		                      ? "the data disk (/var/lib/docker)"
+		                      : "the domain's first disk");
 		free(a);
 		free(b);
 	}
@@ -544,6 +561,17 @@ cmd_status_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	return rc;
 }
 
+/* What set did beyond the change (the guest's filesystem grown): said. */
+static void
+cmd_set_notify(void *arg, int level, const char *text)
+{
+	if (level == 0)
+		printf("%s\n", text);
+	else
+		fprintf(stderr, "berth: %s\n", text);
+	fflush(stdout);
+}
+
 static int
 cmd_set_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
@@ -583,6 +611,9 @@ cmd_set_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	}
 	if ((vm = cmd_vm_open(ctx, &p, 0, 0, &rc)) == NULL)
 		return rc;
+	vm_set_notify(vm, cmd_set_notify, NULL);
+	/* A disk grown live grows in the guest through the agent. */
+	vm_set_guest_exec(replay_agent_exec);
 	if (vm_lock_wait(vm, "set", VM_LOCK_WAIT_MS, &cause) != 0) {
 		fprintf(stderr, "berth: %s\n", cause);
 		free(cause);

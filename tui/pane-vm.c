@@ -171,6 +171,15 @@ pane_vm_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	x += draw_printf(w, y, x, 13, theme_attr(THEME_DEFAULT), "%s used",
 	                 v->mem_used > 0 ? a : "—");
 	x = 16 + mw + 15;
+	/* What QEMU holds on the host, beside what the guest uses. */
+	if (v->mem_rss > 0) {
+		char *r = draw_size(v->mem_rss);
+
+		x += draw_printf(w, y, x, 6, label, "host ");
+		x += draw_printf(w, y, x, 8, theme_attr(THEME_DEFAULT), "%s ",
+		                 r);
+		free(r);
+	}
 	if (cols - 1 - x > 4)
 		draw_sparkline(
 		    w, y, x, cols - 1 - x, &v->mem_hist,
@@ -190,6 +199,13 @@ pane_vm_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	                 v->disk_capacity > 0 ? b : "—");
 	free(a);
 	free(b);
+	if (v->disk_guest_size > 0) {
+		a = draw_size(v->disk_guest_free);
+		x += draw_printf(w, y, x, cols - x - 1,
+		                 theme_attr(THEME_DEFAULT), " %s", a);
+		x += draw_printf(w, y, x, cols - x - 1, label, " free");
+		free(a);
+	}
 	up = v->state == MODEL_VM_RUNNING
 	         ? units_format_uptime(v->uptime_s - v->uptime_s % 60)
 	         : xstrdup("—");

@@ -62,6 +62,8 @@ struct model_vm {
 	int vcpus, vcpus_max, vcpus_pending;        /* pending 0 = none */
 	uint64_t mem_current, mem_max, mem_pending; /* bytes */
 	uint64_t mem_used, mem_available;           /* from balloon stats */
+	uint64_t mem_rss; /* the QEMU process's resident memory on the host */
+	/* virtual size, and the bytes the disk file takes on the host */
 	uint64_t disk_capacity, disk_allocation;
 	/*
 	 * Which disk those describe: an image VM's data disk (data.qcow2,
@@ -69,6 +71,8 @@ struct model_vm {
 	 * disk; NONE when no size is known.
 	 */
 	enum { MODEL_DISK_NONE, MODEL_DISK_DATA, MODEL_DISK_FIRST } disk_kind;
+	/* The filesystem on that disk as the guest agent sees it; 0 unknown. */
+	uint64_t disk_guest_size, disk_guest_free;
 	double cpu_pct; /* total, 100 = one host CPU */
 	double *vcpu_pct;
 	int nvcpu_pct;

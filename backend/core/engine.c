@@ -115,6 +115,8 @@ engine_create(struct profile *profile, int threaded)
 	e->state = xcalloc(e->ncomponents + 1, sizeof *e->state);
 	/* The VM component creates VMs from images through image/'s job. */
 	vm_component_set_jobs(&create_jobs);
+	/* A disk grown live grows in the guest through the agent. */
+	vm_set_guest_exec(replay_agent_exec);
 	/*
 	 * Components connect (libvirt, Docker) when they are created, so
 	 * that happens on the first pass, on the engine thread, never on

@@ -104,7 +104,11 @@ provision_quote(const char *s)
  * security updates; Docker's own repository would need a third-party key
  * and another host. --no-install-recommends keeps git, perl and
  * needrestart out; apparmor is named because Debian's kernels enable
- * AppArmor and runc cannot start a container there without it.
+ * AppArmor and runc cannot start a container there without it. The data
+ * disk's filesystem grows to a disk made bigger while the VM was off
+ * (`berth set --disk`; the root's is cloud-init's growpart), and
+ * fstrim.timer (daily, by the drop-in in the user-data) hands the blocks
+ * of deleted images back to the host through the disks' discard=unmap.
  */
 static const char provision_script[] =
     "st=/run/berth-provision.step\n"
@@ -118,6 +122,14 @@ static const char provision_script[] =
     "sysctl -q --system >/dev/null 2>&1 || say 'sysctl: some keys failed'\n"
     "step mounts\n"
     "mount -a || say 'mount -a: some mounts failed (nofail)'\n"
+    "step 'disk space'\n"
+    "d=/dev/disk/by-id/virtio-berth-data\n"
+    "if [ -e $d ] && mountpoint -q /var/lib/docker; then\n"
+    "\tresize2fs $d >/dev/null 2>&1 || say 'resize2fs: data disk not "
+    "grown'\n"
+    "fi\n"
+    "systemctl enable --now fstrim.timer >/dev/null 2>&1 ||"
+    " say 'fstrim.timer did not start'\n"
     "need=\n"
     "for p in docker.io apparmor qemu-guest-agent; do\n"
     "\thave $p || need=\"$need $p\"\n"
@@ -257,6 +269,12 @@ provision_user_data(const struct profile *p, const char *domain,
 	              "      fs.inotify.max_user_watches = 524288\n"
 	              "      fs.inotify.max_user_instances = 8192\n"
 	              "      fs.inotify.max_queued_events = 1048576\n");
+	provision_add(&s, "  - path: /etc/systemd/system/fstrim.timer.d/"
+	                  "berth.conf\n"
+	                  "    content: |\n"
+	                  "      [Timer]\n"
+	                  "      OnCalendar=\n"
+	                  "      OnCalendar=daily\n");
 	provision_add(&s, "  - path: /etc/docker/daemon.json\n"
 	                  "    content: |\n");
 	provision_add_block(&s, provision_daemon_json);

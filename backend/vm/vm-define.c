@@ -90,6 +90,35 @@ vm_pick_accel(struct vm *vm, char **why)
 }
 
 /*
+ * Whether the balloon may report free pages: libvirt's QEMU driver knows
+ * freePageReporting from 6.9.0 and QEMU's virtio-balloon has
+ * free-page-reporting from 5.1 (Debian 12: libvirt 9.0, QEMU 7.2). Older
+ * ones, and other drivers (test://), get the plain balloon: an attribute
+ * they do not know would fail the definition. driver is
+ * virConnectGetType's answer, the versions are major * 1000000 + minor *
+ * 1000 + release.
+ */
+int
+vm_free_page_reporting(const char *driver, unsigned long libvirt,
+                       unsigned long qemu)
+{
+	return driver != NULL && strcmp(driver, "QEMU") == 0 &&
+	       libvirt >= 6009000 && qemu >= 5001000;
+}
+
+/* vm_free_page_reporting for this connection. */
+static int
+vm_conn_free_page_reporting(struct vm *vm)
+{
+	unsigned long lib = 0, hv = 0;
+
+	if (vm->is_test || virConnectGetLibVersion(vm->conn, &lib) != 0 ||
+	    virConnectGetVersion(vm->conn, &hv) != 0)
+		return 0;
+	return vm_free_page_reporting(virConnectGetType(vm->conn), lib, hv);
+}
+
+/*
  * The profile describes a guest berth can define: a kernel, an image, or
  * (with neither) the default cloud image, except on libvirt's test driver,
  * whose fake domains never download anything.
@@ -227,6 +256,7 @@ vm_define(struct vm *vm, char **cause)
 	log = xasprintf("%s/console.log", vm->state_dir);
 	s.serial_log = log;
 	s.ssh_port = p->vm.ssh_port > 0 ? p->vm.ssh_port : vm_free_port();
+	s.free_page_reporting = vm_conn_free_page_reporting(vm);
 	if (p->nmounts > 0)
 		mounts = xcalloc(p->nmounts, sizeof *mounts);
 	for (i = 0; i < p->nmounts; i++) {

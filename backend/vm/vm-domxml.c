@@ -218,6 +218,8 @@ domxml_build(const struct domxml_spec *s, char **cause)
 		prop(n, "name", "qemu");
 		prop(n, "type",
 		     s->disk_format != NULL ? s->disk_format : "raw");
+		/* the guest's TRIM frees the host file's blocks */
+		prop(n, "discard", "unmap");
 		prop(add(d, "source", NULL), "file", s->disk);
 		n = add(d, "target", NULL);
 		prop(n, "dev", "vda");
@@ -231,6 +233,7 @@ domxml_build(const struct domxml_spec *s, char **cause)
 		n = add(d, "driver", NULL);
 		prop(n, "name", "qemu");
 		prop(n, "type", "qcow2");
+		prop(n, "discard", "unmap");
 		prop(add(d, "source", NULL), "file", s->data_disk);
 		n = add(d, "target", NULL);
 		prop(n, "dev", "vdb");
@@ -281,6 +284,14 @@ domxml_build(const struct domxml_spec *s, char **cause)
 	}
 	d = add(dev, "memballoon", NULL);
 	prop(d, "model", "virtio");
+	/*
+	 * Pages the guest frees go back to the host, and the balloon gives
+	 * memory back to a guest that would otherwise run out of it.
+	 */
+	if (s->free_page_reporting) {
+		prop(d, "autodeflate", "on");
+		prop(d, "freePageReporting", "on");
+	}
 	prop(add(d, "stats", NULL), "period", "2");
 	d = add(dev, "rng", NULL);
 	prop(d, "model", "virtio");

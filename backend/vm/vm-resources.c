@@ -19,7 +19,125 @@
 
 #define VM_MEM_MIN (128ULL << 20)
 
+/* How long the guest may take to grow its filesystem (TCG is slow). */
+#define VM_GROW_BUDGET_MS 120000
+
 static int vm_profile_differs(struct vm *, const char *, long, uint64_t);
+
+/* The guest command runner (vm_set_guest_exec), NULL when none. */
+static vm_guest_exec_cb vm_guest_exec;
+
+/*
+ * The guest side of growing a disk's filesystem, run by `sh -c` with "DEV
+ * BYTES" as $1: find what is mounted from the disk (itself or its last
+ * mounted partition; nothing mounted is nothing to grow), wait until the
+ * guest sees the new size, grow the partition (growpart; 1 is "already as
+ * big") and then the filesystem, and print the mount point and the bytes
+ * free there. Each failure says what and exits non-zero. Only /proc, /sys
+ * and POSIX tools, so a busybox guest runs it too.
+ */
+static const char vm_grow_script[] =
+    "set -- $1\n"
+    "dev=$(readlink -f \"$1\") && [ -b \"$dev\" ] ||"
+    " { echo \"no disk $1\"; exit 3; }\n"
+    "want=$2\n"
+    "set -- $(awk -v d=\"$dev\" 'index($1, d) == 1 { l = $1 \" \" $2 \" \" $3 }"
+    " END { print l }' /proc/mounts)\n"
+    "[ $# -eq 3 ] || exit 0\n"
+    "part=$1 mnt=$2 fstype=$3\n"
+    "i=0\n"
+    "while [ $(($(cat \"/sys/class/block/${dev##*/}/size\") * 512)) -lt"
+    " \"$want\" ]; do\n"
+    "\ti=$((i + 1))\n"
+    "\t[ $i -le 50 ] || { echo \"$dev still has its old size\"; exit 4; }\n"
+    "\tsleep 0.2\n"
+    "done\n"
+    "if [ -e \"/sys/class/block/${part##*/}/partition\" ]; then\n"
+    "\tn=$(cat \"/sys/class/block/${part##*/}/partition\")\n"
+    "\tgrowpart \"$dev\" \"$n\" >/dev/null 2>&1; r=$?\n"
+    "\t[ $r -le 1 ] || { echo \"growpart $dev $n failed ($r)\"; exit 6; }\n"
+    "fi\n"
+    "case $fstype in\n"
+    "ext2 | ext3 | ext4) resize2fs \"$part\" >/dev/null 2>&1 ||"
+    " { echo \"resize2fs $part failed\"; exit 7; } ;;\n"
+    "xfs) xfs_growfs \"$mnt\" >/dev/null 2>&1 ||"
+    " { echo \"xfs_growfs $mnt failed\"; exit 7; } ;;\n"
+    "btrfs) btrfs filesystem resize max \"$mnt\" >/dev/null 2>&1 ||"
+    " { echo \"btrfs resize $mnt failed\"; exit 7; } ;;\n"
+    "*) echo \"cannot grow a $fstype filesystem\"; exit 8 ;;\n"
+    "esac\n"
+    "echo \"$mnt $(df -P -k \"$mnt\" | awk 'NR == 2 { print $4 * 1024 }')\"\n";
+
+/*
+ * Set how vm_set runs a command in the guest (the engine and the CLI hand
+ * over the mounts subsystem's agent runner: vm/ cannot call mounts/).
+ */
+void
+vm_set_guest_exec(vm_guest_exec_cb cb)
+{
+	vm_guest_exec = cb;
+}
+
+/*
+ * After a live resize of disk d to bytes, grow the guest's partition and
+ * filesystem on it through the guest agent. Never fails the change (the
+ * disk did grow): says how it went, or the command to run by hand.
+ */
+static void
+vm_grow_guest_fs(struct vm *vm, const struct domxml_disk *d, int data,
+                 uint64_t bytes)
+{
+	char *arg, *out = NULL, *cause = NULL, *free_s, *mnt, *end;
+	unsigned long long avail;
+	int code = -1, r;
+
+	if (vm->is_test || d->target == NULL ||
+	    strspn(d->target, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+	        strlen(d->target))
+		return;
+	if (vm_guest_exec == NULL) {
+		vm_notify(
+		    vm, 1,
+		    "grow the filesystem in the guest: growpart and "
+		    "resize2fs (or reboot: cloud images grow it at boot)");
+		return;
+	}
+	arg = data ? xasprintf("/dev/disk/by-id/virtio-berth-data %llu",
+	                       (unsigned long long)bytes)
+	           : xasprintf("/dev/%s %llu", d->target,
+	                       (unsigned long long)bytes);
+	r = vm_guest_exec(vm->dom, vm_grow_script, arg, NULL, 0,
+	                  VM_GROW_BUDGET_MS, &out, &code, &cause);
+	free(arg);
+	if (r == 0 && code == 0 && (out == NULL || *out == '\0'))
+		; /* nothing mounted from the disk: nothing to grow */
+	else if (r == 0 && code == 0 &&
+	         (mnt = strtok_r(out, " \n", &end)) != NULL &&
+	         sscanf(end, "%llu", &avail) == 1) {
+		free_s = units_format_size(avail);
+		mnt = util_sanitize_dup(mnt, strlen(mnt));
+		vm_notify(vm, 0, "grew the guest's filesystem on %s: %s free",
+		          mnt, free_s);
+		free(mnt);
+		free(free_s);
+	} else {
+		char *why = r != 0 ? cause
+		            : out != NULL
+		                ? util_sanitize_dup(out, strcspn(out, "\n"))
+		                : NULL;
+
+		vm_notify(vm, 1,
+		          "the disk grew, its filesystem in the guest did "
+		          "not (%s): run growpart and resize2fs there, or "
+		          "reboot",
+		          why != NULL && *why != '\0' ? why : "no answer");
+		if (why != cause)
+			free(why);
+	}
+	free(out);
+	free(cause);
+	vm->facts_at = 0; /* the free space the pane shows changed */
+}
 
 /* --- resources -------------------------------------------------------- */
 
@@ -243,6 +361,9 @@ vm_set_disk(struct vm *vm, uint64_t bytes, enum vm_set_result *res,
 			               d->target, vm_last_error());
 			return -1;
 		}
+		if (vm->m.state == MODEL_VM_RUNNING)
+			vm_grow_guest_fs(vm, d, vm_disk_is_data(&vm->info, i),
+			                 bytes);
 	} else if (d->source == NULL) {
 		util_set_cause(cause, "%s's disk is not a file berth can grow",
 		               vm->domain);

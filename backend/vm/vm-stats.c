@@ -37,6 +37,48 @@ rate(uint64_t now, uint64_t prev, uint64_t dt_ms)
 	return (double)(now - prev) * 1000.0 / (double)dt_ms;
 }
 
+/*
+ * The guest's filesystem on the main disk (the biggest one on it, not
+ * an EFI partition): its size and free bytes, from the agent's fsinfo,
+ * matched by the disk's target, which libvirt gives as the alias.
+ */
+static void
+vm_apply_fs(struct vm *vm, virTypedParameterPtr p, int n)
+{
+	unsigned int fsc = 0, dc;
+	unsigned long long total, used;
+	const char *alias, *target;
+	char key[64];
+	int i, j, di;
+
+	if (virTypedParamsGetUInt(p, n, "fs.count", &fsc) != 1 ||
+	    !vm->have_info || (di = vm_main_disk(&vm->info)) < 0 ||
+	    (target = vm->info.disks[di].target) == NULL)
+		return;
+	vm->m.disk_guest_size = vm->m.disk_guest_free = 0;
+	for (i = 0; i < (int)fsc; i++) {
+		snprintf(key, sizeof key, "fs.%d.total-bytes", i);
+		if (!param_ull(p, n, key, &total))
+			continue;
+		snprintf(key, sizeof key, "fs.%d.used-bytes", i);
+		if (!param_ull(p, n, key, &used) || used > total ||
+		    total <= vm->m.disk_guest_size)
+			continue;
+		dc = 0;
+		snprintf(key, sizeof key, "fs.%d.disk.count", i);
+		virTypedParamsGetUInt(p, n, key, &dc);
+		for (j = 0; j < (int)dc; j++) {
+			snprintf(key, sizeof key, "fs.%d.disk.%d.alias", i, j);
+			if (virTypedParamsGetString(p, n, key, &alias) == 1 &&
+			    strcmp(alias, target) == 0) {
+				vm->m.disk_guest_size = total;
+				vm->m.disk_guest_free = total - used;
+				break;
+			}
+		}
+	}
+}
+
 /* Take hostname, OS and the first IPv4 address from agent answers. */
 static void
 vm_apply_facts(struct vm *vm, virTypedParameterPtr p, int n)
@@ -45,6 +87,8 @@ vm_apply_facts(struct vm *vm, virTypedParameterPtr p, int n)
 	const char *s, *type, *addr;
 	char key[64];
 	int i, j;
+
+	vm_apply_fs(vm, p, n);
 
 	if (virTypedParamsGetString(p, n, "hostname", &s) == 1) {
 		free(vm->m.hostname);
@@ -89,6 +133,7 @@ vm_read_facts(struct vm *vm)
 	    VIR_DOMAIN_GUEST_INFO_HOSTNAME,
 	    VIR_DOMAIN_GUEST_INFO_OS,
 	    VIR_DOMAIN_GUEST_INFO_INTERFACES,
+	    VIR_DOMAIN_GUEST_INFO_FILESYSTEM,
 	};
 	virTypedParameterPtr p = NULL;
 	int n = 0, ok = 0;
@@ -96,7 +141,8 @@ vm_read_facts(struct vm *vm)
 
 	if (vm->is_test || vm->dom == NULL)
 		return;
-	if (virDomainGetGuestInfo(vm->dom, types[0] | types[1] | types[2], &p,
+	if (virDomainGetGuestInfo(vm->dom,
+	                          types[0] | types[1] | types[2] | types[3], &p,
 	                          &n, 0) == 0) {
 		vm_apply_facts(vm, p, n);
 		virTypedParamsFree(p, n);
@@ -143,6 +189,14 @@ vm_facts_save(struct vm *vm)
 		json_object_set_new(o, "os", json_string(vm->m.os));
 	if (vm->m.ip != NULL)
 		json_object_set_new(o, "ip", json_string(vm->m.ip));
+	if (vm->m.disk_guest_size > 0) {
+		json_object_set_new(
+		    o, "fs_size",
+		    json_integer((json_int_t)vm->m.disk_guest_size));
+		json_object_set_new(
+		    o, "fs_free",
+		    json_integer((json_int_t)vm->m.disk_guest_free));
+	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text != NULL && util_mkdir_p(vm->state_dir, 0700, NULL) == 0) {
@@ -194,11 +248,31 @@ vm_facts_load(struct vm *vm)
 			vm->m.ip = util_sanitize_dup(
 			    json_string_value(v), strlen(json_string_value(v)));
 		}
+		v = json_object_get(o, "fs_size");
+		if (json_is_integer(v) && json_integer_value(v) > 0) {
+			vm->m.disk_guest_size = (uint64_t)json_integer_value(v);
+			v = json_object_get(o, "fs_free");
+			vm->m.disk_guest_free =
+			    json_is_integer(v) && json_integer_value(v) >= 0
+			        ? (uint64_t)json_integer_value(v)
+			        : 0;
+		}
 		vm->m.agent = 1;
 		r = 0;
 	}
 	json_decref(o);
 	return r;
+}
+
+/* Disk i is an image VM's data disk (data.qcow2, /var/lib/docker). */
+int
+vm_disk_is_data(const struct domxml_info *info, int i)
+{
+	const char *src = info->disks[i].source;
+	size_t l;
+
+	return src != NULL && (l = strlen(src)) >= 11 &&
+	       strcmp(src + l - 11, "/data.qcow2") == 0;
 }
 
 /*
@@ -208,7 +282,7 @@ vm_facts_load(struct vm *vm)
 int
 vm_main_disk(const struct domxml_info *info)
 {
-	size_t i, l;
+	size_t i;
 	int first = -1;
 
 	for (i = 0; i < info->ndisks; i++) {
@@ -216,8 +290,7 @@ vm_main_disk(const struct domxml_info *info)
 
 		if (d->device != NULL && strcmp(d->device, "disk") != 0)
 			continue;
-		if (d->source != NULL && (l = strlen(d->source)) >= 11 &&
-		    strcmp(d->source + l - 11, "/data.qcow2") == 0)
+		if (vm_disk_is_data(info, (int)i))
 			return (int)i;
 		if (first == -1)
 			first = (int)i;
@@ -229,13 +302,7 @@ vm_main_disk(const struct domxml_info *info)
 static int
 vm_disk_kind(const struct domxml_info *info, int i)
 {
-	const char *src = info->disks[i].source;
-	size_t l;
-
-	return src != NULL && (l = strlen(src)) >= 11 &&
-	               strcmp(src + l - 11, "/data.qcow2") == 0
-	           ? MODEL_DISK_DATA
-	           : MODEL_DISK_FIRST;
+	return vm_disk_is_data(info, i) ? MODEL_DISK_DATA : MODEL_DISK_FIRST;
 }
 
 /* Disk size when libvirt's stats do not say: block info, else the file. */
@@ -383,7 +450,9 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 		vm->m.mem_current = (uint64_t)v << 10;
 		if (param_ull(rec->params, rec->nparams, "balloon.maximum", &v))
 			vm->m.mem_max = (uint64_t)v << 10;
-		vm->m.mem_used = vm->m.mem_available = 0;
+		vm->m.mem_used = vm->m.mem_available = vm->m.mem_rss = 0;
+		if (param_ull(rec->params, rec->nparams, "balloon.rss", &v))
+			vm->m.mem_rss = (uint64_t)v << 10;
 		if (param_ull(rec->params, rec->nparams, "balloon.available",
 		              &v)) {
 			unsigned long long usable;
@@ -473,9 +542,21 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 	    param_ull(rec->params, rec->nparams, key, &v)) {
 		vm->m.disk_capacity = v;
 		vm->m.disk_kind = vm_disk_kind(&vm->info, di_main);
-		snprintf(key, sizeof key, "block.%d.allocation", di_main);
+		/*
+		 * physical is what the file takes on the host (QEMU's
+		 * actual-size: its allocated blocks, smaller after a guest's
+		 * TRIM); a running qcow2's allocation is only its highest
+		 * written offset, which never shrinks.
+		 */
+		snprintf(key, sizeof key, "block.%d.physical", di_main);
 		if (param_ull(rec->params, rec->nparams, key, &v))
 			vm->m.disk_allocation = v;
+		else {
+			snprintf(key, sizeof key, "block.%d.allocation",
+			         di_main);
+			if (param_ull(rec->params, rec->nparams, key, &v))
+				vm->m.disk_allocation = v;
+		}
 	} else
 		vm_disk_offline(vm);
 	cnt = 0;
@@ -528,6 +609,8 @@ vm_refresh(struct vm *vm, int facts, char **cause)
 		vm->started_ms = 0;
 		vm->m.agent = 0;
 		vm->m.cpu_pct = 0;
+		vm->m.mem_rss = 0;
+		vm->m.disk_guest_size = vm->m.disk_guest_free = 0;
 		vm->facts_at = 0;
 		free(vm->m.ip);
 		vm->m.ip = NULL;

@@ -40,6 +40,11 @@ struct domxml_spec {
 	const char *firmware;
 	const char *serial_log;
 	int ssh_port; /* 0 = no forward */
+	/*
+	 * The balloon reports freed guest pages so QEMU gives them back to
+	 * the host (libvirt >= 6.9, QEMU >= 5.1: vm_free_page_reporting).
+	 */
+	int free_page_reporting;
 	const struct domxml_mount *mounts;
 	size_t nmounts;
 };
@@ -197,6 +202,7 @@ void vm_read_info(struct vm *);
 int vm_refresh(struct vm *, int, char **);
 void vm_fill(struct vm *, struct model_vm *);
 int vm_main_disk(const struct domxml_info *);
+int vm_disk_is_data(const struct domxml_info *, int);
 
 /* vm-lock.c: the profile lock, one action at a time. */
 /* How long a CLI action waits for another one on the same profile. */
@@ -209,6 +215,7 @@ void vm_lock_adopt(struct vm *, int);
 
 /* vm-define.c: a domain defined from the profile. */
 int vm_define(struct vm *, char **);
+int vm_free_page_reporting(const char *, unsigned long, unsigned long);
 char *vm_pick_accel(struct vm *, char **);
 
 /* vm-lifecycle.c: start, shut down, destroy, reboot, suspend, resume. */
@@ -222,6 +229,16 @@ int vm_set_parse(const char *, const char *, long *, uint64_t *, const char **,
                  char **, char **);
 int vm_set(struct vm *, const char *, const char *, enum vm_set_result *,
            char **);
+/*
+ * Runs `sh -c SCRIPT berth ARG` in the guest with INPUT on its standard
+ * input, within BUDGET ms: *out its output (caller frees), *code its exit
+ * status. The mounts subsystem's replay_agent_exec, handed to vm/ by the
+ * engine and the CLI (vm/ cannot call mounts/, which calls vm/).
+ */
+typedef int (*vm_guest_exec_cb)(virDomainPtr, const char *, const char *,
+                                const char *, size_t, uint64_t, char **, int *,
+                                char **);
+void vm_set_guest_exec(vm_guest_exec_cb);
 
 /* vm-component.c: a struct vm in the engine. */
 /*

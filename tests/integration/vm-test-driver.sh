@@ -143,7 +143,7 @@ is "the data disk's size, not the system disk's" \
 	"$(jget "$out" disk.capacity_bytes)" 5368709120
 out=$("$BERTH" status -p dd)
 like "text status names the data disk too" "$out" \
-	'^disk +5GiB \(0B allocated\), the data disk \(/var/lib/docker\)$'
+	'^disk +5GiB \(0B on the host\), the data disk \(/var/lib/docker\)$'
 out=$("$BERTH" status -p t --json)
 is "host CPUs from the node" "$(jget "$out" host_cpus)" 4
 is "host memory from the node" "$(jget "$out" host_memory_bytes)" 8589934592
@@ -156,7 +156,7 @@ out=$("$BERTH" status -p t)
 like "text status shows the state" "$out" '^state +stopped'
 like "text status shows vcpus" "$out" '^vcpus +1 \(max 2\)'
 like "text status: the same disk as the JSON" "$out" \
-	"^disk +2GiB \\(0B allocated\\), the domain's first disk$"
+	"^disk +2GiB \\(0B on the host\\), the domain's first disk$"
 
 # --- lifecycle (each process loads the node afresh) -------------------
 out=$("$BERTH" start -p t 2>&1)

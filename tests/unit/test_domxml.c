@@ -1,6 +1,7 @@
 /*
  * test_domxml.c: domain XML built from a spec reads back the same, holds
- * what libvirt needs (vCPU maximum above current, balloon, agent channel,
+ * what libvirt needs (vCPU maximum above current, balloon with free page
+ * reporting where supported, discard on the disks, agent channel,
  * 9p shares, the pinned slirp NIC), escapes hostile paths, and foreign or
  * broken XML is read or refused cleanly; a shared folder is found however
  * its path is quoted.
@@ -177,7 +178,58 @@ test_image_disks(void **state)
 	assert_string_equal(info.disks[1].source, "/state/dev/data.qcow2");
 	assert_string_equal(info.disks[0].format, "qcow2");
 	domxml_info_free(&info);
+	/* the guest's TRIM reaches the system and data disks, not the
+	 * read-only seed */
+	assert_xp(xml, "string(/domain/devices/disk[1]/driver/@discard)",
+	          "unmap");
+	assert_xp(xml, "string(/domain/devices/disk[2]/driver/@discard)",
+	          "unmap");
+	assert_xp(xml, "count(/domain/devices/disk[3]/driver/@discard)", "0");
 	free(xml);
+}
+
+/*
+ * Free page reporting and autodeflate only where the spec says libvirt
+ * and QEMU support them; the plain balloon otherwise, as before.
+ */
+static void
+test_balloon_reporting(void **state)
+{
+	struct domxml_spec s = spec();
+	char *xml;
+
+	xml = domxml_build(&s, NULL);
+	assert_non_null(xml);
+	assert_xp(xml, "string(/domain/devices/memballoon/@model)", "virtio");
+	assert_xp(xml, "count(/domain/devices/memballoon/@freePageReporting)",
+	          "0");
+	assert_xp(xml, "count(/domain/devices/memballoon/@autodeflate)", "0");
+	assert_xp(xml, "string(/domain/devices/memballoon/stats/@period)", "2");
+	assert_xp(xml, "string(/domain/devices/disk[1]/driver/@discard)",
+	          "unmap");
+	free(xml);
+
+	s.free_page_reporting = 1;
+	xml = domxml_build(&s, NULL);
+	assert_non_null(xml);
+	assert_xp(xml, "string(/domain/devices/memballoon/@freePageReporting)",
+	          "on");
+	assert_xp(xml, "string(/domain/devices/memballoon/@autodeflate)", "on");
+	assert_xp(xml, "string(/domain/devices/memballoon/stats/@period)", "2");
+	free(xml);
+}
+
+/* Which connections get it: QEMU from libvirt 6.9 and QEMU 5.1. */
+static void
+test_free_page_reporting_versions(void **state)
+{
+	/* Debian 12 */
+	assert_true(vm_free_page_reporting("QEMU", 9000000, 7002000));
+	assert_true(vm_free_page_reporting("QEMU", 6009000, 5001000));
+	assert_false(vm_free_page_reporting("QEMU", 6008000, 7002000));
+	assert_false(vm_free_page_reporting("QEMU", 9000000, 5000001));
+	assert_false(vm_free_page_reporting("Test", 9000000, 7002000));
+	assert_false(vm_free_page_reporting(NULL, 9000000, 7002000));
 }
 
 static void
@@ -383,6 +435,8 @@ main(void)
 	    cmocka_unit_test(test_build_has_what_libvirt_needs),
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_image_disks),
+	    cmocka_unit_test(test_balloon_reporting),
+	    cmocka_unit_test(test_free_page_reporting_versions),
 	    cmocka_unit_test(test_hostile_name_is_escaped),
 	    cmocka_unit_test(test_build_refuses_bad_spec),
 	    cmocka_unit_test(test_parse_foreign),

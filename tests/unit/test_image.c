@@ -250,6 +250,13 @@ test_user_data(void **state)
 	assert_non_null(strstr(sc, "--no-install-recommends"));
 	assert_non_null(strstr(sc, "until docker info"));
 	assert_non_null(strstr(sc, "/run/berth-provision.step"));
+	/* Deleted images go back to the host: a daily fstrim, through the
+	 * disks' discard=unmap; a data disk grown while off grows its
+	 * filesystem at boot. */
+	assert_non_null(strstr(sc, "systemctl enable --now fstrim.timer"));
+	assert_true(has(v, n, "/etc/systemd/system/fstrim.timer.d/berth.conf"));
+	assert_true(has(v, n, "[Timer]\nOnCalendar=\nOnCalendar=daily\n"));
+	assert_non_null(strstr(sc, "\tresize2fs $d "));
 	assert_null(strstr(sc, "BERTH_USER="));
 	assert_true(has(v, n, "/etc/docker/daemon.json"));
 	assert_null(strstr(ud, "package_update"));

@@ -113,6 +113,9 @@ guest_json_esc() {
 # guest_domxml NAME [HOSTDIR=TAG]...: the test-vm.md recipe as one
 # transient domain: PVH kernel + initrd, one 9p share per argument, the
 # agent channel, a balloon, slirp with GUEST_FWD port forwards.
+# GUEST_DISCARD (default unmap; "none" leaves the attribute out, QEMU's
+# ignore) and GUEST_BALLOON (attributes of <memballoon>, e.g.
+# "freePageReporting='on'") let bench/reclaim compare both ways.
 guest_domxml() {
 	_n=$1
 	shift
@@ -138,10 +141,12 @@ guest_domxml() {
   <devices>
     <controller type='usb' model='none'/>
 EOF
+	_disc=" discard='${GUEST_DISCARD:-unmap}'"
+	[ "${GUEST_DISCARD:-}" = none ] && _disc=
 	if [ -n "${GUEST_DISK:-}" ]; then
 		cat <<EOF
     <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <driver name='qemu' type='qcow2'$_disc/>
       <source file='$(guest_xml_esc "$GUEST_DISK")'/>
       <target dev='vda' bus='virtio'/>
     </disk>
@@ -160,7 +165,7 @@ EOF
 	fi
 	cat <<EOF
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <memballoon model='virtio'><stats period='2'/></memballoon>
+    <memballoon model='virtio'${GUEST_BALLOON:+ $GUEST_BALLOON}><stats period='2'/></memballoon>
     <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
   </devices>
   <qemu:commandline>

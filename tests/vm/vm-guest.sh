@@ -1,7 +1,8 @@
 #!/bin/sh
 # vm-guest: berth's VM commands on the real test guest under TCG through
 # qemu:///system. berth defines the domain from a profile (kernel boot, a
-# 9p share, agent channel, balloon, vCPU maximum above current) and then:
+# 9p share, agent channel, balloon with free page reporting, a disk with
+# discard, vCPU maximum above current) and then:
 # start -> running -> agent answers -> memory changed live (balloon) ->
 # a vCPU hot-plugged and onlined -> the 9p share visible in the guest ->
 # an outside `virsh destroy` seen through events within 1 s -> stop
@@ -80,6 +81,12 @@ xml=$(guest_virsh dumpxml "$DOM" 2>/dev/null)
 like "domain type is TCG here (nested KVM is not picked)" "$xml" "<domain type='qemu'"
 like "the slirp NIC is pinned to pci.0 slot 0x1e" "$xml" 'bus=pci\.0,addr=0x1e'
 like "serial log under the profile's state dir" "$xml" "$T_HOME/state/g/console.log"
+# memory and disk given back: this libvirt and QEMU take free page
+# reporting, and the disk passes the guest's TRIM to the host file
+like "the balloon reports free pages (libvirt 9.0, QEMU 7.2)" "$xml" \
+	"<memballoon model='virtio' autodeflate='on' freePageReporting='on'>"
+like "the disk passes discards to the host file" "$xml" \
+	"<driver name='qemu' type='raw' discard='unmap'/>"
 
 if guest_wait_agent "$DOM" "$GUEST_URI" 120; then
 	ok "agent answers guest-ping ($(since "$t") s after start)"
@@ -114,6 +121,10 @@ while [ "$(jget "$out" ip)" = null ] && [ $i -lt 20 ]; do
 	i=$((i + 1))
 done
 is "status: guest IP from the agent" "$(jget "$out" ip)" "10.0.2.15"
+check "status: the QEMU process's host RSS ($(jget "$out" memory_host_rss_bytes))" \
+	[ "$(jget "$out" memory_host_rss_bytes)" -gt 1048576 ]
+gran=$(guest_exec "$DOM" cat /sys/block/vda/queue/discard_granularity 2>&1)
+check "the guest's disk takes discards (granularity $gran)" [ "$gran" -gt 0 ]
 like "status: hostname from the agent" "$(jget "$out" hostname)" '.'
 
 # memory live through the balloon (current 512MiB, maximum 1GiB)

@@ -30,16 +30,16 @@ static vm_guest_exec_cb vm_guest_exec;
 /*
  * The guest side of growing a disk's filesystem, run by `sh -c` with "DEV
  * BYTES" as $1: find what is mounted from the disk (itself or its last
- * mounted partition; nothing mounted is nothing to grow), wait until the
- * guest sees the new size, grow the partition (growpart; 1 is "already as
- * big") and then the filesystem, and print the mount point and the bytes
- * free there. Each failure says what and exits non-zero. Only /proc, /sys
- * and POSIX tools, so a busybox guest runs it too.
+ * mounted partition; a disk the guest does not see, or nothing mounted
+ * from it, is nothing to grow), wait until the guest sees the new size,
+ * grow the partition (growpart; 1 is "already as big") and then the
+ * filesystem, and print the mount point and the KiB free there (awk would
+ * print bytes in %g notation). Each failure says what and exits non-zero.
+ * Only /proc, /sys and POSIX tools, so a busybox guest runs it too.
  */
 static const char vm_grow_script[] =
     "set -- $1\n"
-    "dev=$(readlink -f \"$1\") && [ -b \"$dev\" ] ||"
-    " { echo \"no disk $1\"; exit 3; }\n"
+    "dev=$(readlink -f \"$1\") && [ -b \"$dev\" ] || exit 0\n"
     "want=$2\n"
     "set -- $(awk -v d=\"$dev\" 'index($1, d) == 1 { l = $1 \" \" $2 \" \" $3 }"
     " END { print l }' /proc/mounts)\n"
@@ -66,7 +66,7 @@ static const char vm_grow_script[] =
     " { echo \"btrfs resize $mnt failed\"; exit 7; } ;;\n"
     "*) echo \"cannot grow a $fstype filesystem\"; exit 8 ;;\n"
     "esac\n"
-    "echo \"$mnt $(df -P -k \"$mnt\" | awk 'NR == 2 { print $4 * 1024 }')\"\n";
+    "echo \"$mnt $(df -P -k \"$mnt\" | awk 'NR == 2 { print $4 }')\"\n";
 
 /*
  * Set how vm_set runs a command in the guest (the engine and the CLI hand
@@ -114,7 +114,7 @@ vm_grow_guest_fs(struct vm *vm, const struct domxml_disk *d, int data,
 	else if (r == 0 && code == 0 &&
 	         (mnt = strtok_r(out, " \n", &end)) != NULL &&
 	         sscanf(end, "%llu", &avail) == 1) {
-		free_s = units_format_size(avail);
+		free_s = units_format_size((uint64_t)avail * 1024);
 		mnt = util_sanitize_dup(mnt, strlen(mnt));
 		vm_notify(vm, 0, "grew the guest's filesystem on %s: %s free",
 		          mnt, free_s);

@@ -67,14 +67,19 @@ pane_vm_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	const struct model_vm *v = &d->model->vm;
 	const char *state = model_vm_state_name(v->state);
 	char *a = NULL, *b = NULL, *up = NULL, right[128];
-	int x, y = 1, mw, sw, label = theme_attr(THEME_DIM);
+	int x, y = 1, mw, sw, ulen, label = theme_attr(THEME_DIM);
 	double frac;
 
-	snprintf(right, sizeof right, "%s%s%s", v->uri != NULL ? v->uri : "",
-	         v->domain != NULL ? " · " : "",
+	/*
+	 * The URI without its query: ?keyfile=...&socket=... of a remote
+	 * session would push the domain out of an 80-column rule.
+	 */
+	ulen = v->uri != NULL ? (int)strcspn(v->uri, "?") : 0;
+	snprintf(right, sizeof right, "%.*s%s%s", ulen,
+	         v->uri != NULL ? v->uri : "", v->domain != NULL ? " · " : "",
 	         v->domain != NULL ? v->domain : "");
 	if (draw_ascii())
-		snprintf(right, sizeof right, "%s%s%s",
+		snprintf(right, sizeof right, "%.*s%s%s", ulen,
 		         v->uri != NULL ? v->uri : "",
 		         v->domain != NULL ? " / " : "",
 		         v->domain != NULL ? v->domain : "");

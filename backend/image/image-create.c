@@ -629,6 +629,9 @@ create_delete(const struct profile *p, const char *uri, const char *domain,
 		virDomainFree(d);
 	}
 	virResetLastError();
+	/* vm-define.c put a remote host's disk in its storage pool */
+	if (rc == 0 && vm_uri_is_remote(uri))
+		rc = vm_remote_disk_delete(c, domain, cause);
 	virConnectClose(c);
 	if (rc == 0)
 		rc = disk_remove(dir, data, cause);

@@ -135,6 +135,99 @@ vm_profile_has_guest(const struct vm *vm)
 	       image_source(p) != NULL;
 }
 
+/* The pool a remote libvirt keeps berth's disks in. */
+#define VM_REMOTE_POOL "default"
+
+/*
+ * The disk on a remote libvirt (a Mac's session daemon over SSH): a file
+ * berth made here would not exist there, so the disk is a volume
+ * DOMAIN.raw in the remote's storage pool "default", made through libvirt.
+ * A session daemon has no such pool until someone makes one; the error
+ * says how.
+ */
+static int
+vm_make_remote_disk(struct vm *vm, uint64_t size, char **path, char **cause)
+{
+	virStoragePoolPtr pool;
+	virStorageVolPtr vol;
+	char *name, *xml;
+
+	pool = virStoragePoolLookupByName(vm->conn, VM_REMOTE_POOL);
+	if (pool == NULL) {
+		util_set_cause(cause,
+		               "%s has no storage pool '" VM_REMOTE_POOL
+		               "' for %s's disk; make one on that host: "
+		               "`virsh pool-define-as " VM_REMOTE_POOL
+		               " dir --target ~/.local/share/libvirt/images "
+		               "&& virsh pool-build " VM_REMOTE_POOL
+		               " && virsh pool-start " VM_REMOTE_POOL
+		               " && virsh pool-autostart " VM_REMOTE_POOL "`",
+		               vm->uri, vm->domain);
+		return -1;
+	}
+	if (virStoragePoolIsActive(pool) != 1 &&
+	    virStoragePoolCreate(pool, 0)) {
+		util_set_cause(cause,
+		               "libvirt: cannot start storage pool '%s': %s",
+		               VM_REMOTE_POOL, vm_last_error());
+		virStoragePoolFree(pool);
+		return -1;
+	}
+	name = xasprintf("%s.raw", vm->domain);
+	vol = virStorageVolLookupByName(pool, name);
+	if (vol == NULL) {
+		xml =
+		    xasprintf("<volume><name>%s</name>"
+		              "<capacity unit='bytes'>%llu</capacity>"
+		              "<allocation>0</allocation>"
+		              "<target><format type='raw'/></target></volume>",
+		              name, (unsigned long long)size);
+		vol = virStorageVolCreateXML(pool, xml, 0);
+		free(xml);
+	}
+	free(name);
+	virStoragePoolFree(pool);
+	if (vol == NULL || (*path = virStorageVolGetPath(vol)) == NULL) {
+		util_set_cause(cause,
+		               "libvirt: cannot make %s's disk on %s: %s",
+		               vm->domain, vm->uri, vm_last_error());
+		if (vol != NULL)
+			virStorageVolFree(vol);
+		return -1;
+	}
+	virStorageVolFree(vol);
+	return 0;
+}
+
+/*
+ * Remove the disk vm_make_remote_disk made for DOMAIN (berth delete); a
+ * missing pool or volume is fine. 0, or -1 with libvirt's error in *cause.
+ */
+int
+vm_remote_disk_delete(virConnectPtr conn, const char *domain, char **cause)
+{
+	virStoragePoolPtr pool;
+	virStorageVolPtr vol;
+	char *name;
+	int r = 0;
+
+	if ((pool = virStoragePoolLookupByName(conn, VM_REMOTE_POOL)) == NULL)
+		return 0;
+	name = xasprintf("%s.raw", domain);
+	vol = virStorageVolLookupByName(pool, name);
+	if (vol != NULL && virStorageVolDelete(vol, 0) != 0) {
+		util_set_cause(cause, "libvirt: cannot remove volume %s: %s",
+		               name, vm_last_error());
+		r = -1;
+	}
+	if (vol != NULL)
+		virStorageVolFree(vol);
+	free(name);
+	virStoragePoolFree(pool);
+	virResetLastError();
+	return r;
+}
+
 /* Make the disk file: a sparse raw file, or a qcow2 overlay of the image. */
 static int
 vm_make_disk(struct vm *vm, char **path, const char **format, char **cause)
@@ -144,6 +237,21 @@ vm_make_disk(struct vm *vm, char **path, const char **format, char **cause)
 	struct stat sb;
 	int fd;
 
+	if (vm->is_remote) {
+		if (p->vm.kernel == NULL || *p->vm.kernel == '\0') {
+			util_set_cause(
+			    cause,
+			    "profile %s: a remote libvirt (%s) needs "
+			    "vm.kernel (and vm.initrd) naming files "
+			    "on that host; berth cannot copy an image "
+			    "there yet (run berth on that host with "
+			    "qemu:///session instead)",
+			    p->name, vm->uri);
+			return -1;
+		}
+		*format = "raw";
+		return vm_make_remote_disk(vm, size, path, cause);
+	}
 	if (image_source(p) != NULL) {
 		char *data = NULL, *seed = NULL;
 
@@ -249,11 +357,19 @@ vm_define(struct vm *vm, char **cause)
 	s.disk = disk;
 	s.disk_format = format;
 	s.disk_boot = s.kernel == NULL;
-	disk_attach(vm->state_dir, &data_disk, &seed);
+	if (vm->is_remote) {
+		/* the console log beside the disk, on the remote host */
+		t = strrchr(disk, '/');
+		log = t != NULL ? xasprintf("%.*s/%s.console.log",
+		                            (int)(t - disk), disk, vm->domain)
+		                : NULL;
+	} else {
+		disk_attach(vm->state_dir, &data_disk, &seed);
+		s.smbios_serial = seed_url = disk_seed_url(vm->state_dir);
+		log = xasprintf("%s/console.log", vm->state_dir);
+	}
 	s.data_disk = data_disk;
 	s.seed = seed;
-	s.smbios_serial = seed_url = disk_seed_url(vm->state_dir);
-	log = xasprintf("%s/console.log", vm->state_dir);
 	s.serial_log = log;
 	s.ssh_port = p->vm.ssh_port > 0 ? p->vm.ssh_port : vm_free_port();
 	s.free_page_reporting = vm_conn_free_page_reporting(vm);

@@ -368,6 +368,19 @@ vm_set_disk(struct vm *vm, uint64_t bytes, enum vm_set_result *res,
 		util_set_cause(cause, "%s's disk is not a file berth can grow",
 		               vm->domain);
 		return -1;
+	} else if (vm->is_remote) {
+		/* the file is on the other host: its pool grows it */
+		virStorageVolPtr vol =
+		    virStorageVolLookupByPath(vm->conn, d->source);
+		int r = vol != NULL ? virStorageVolResize(vol, bytes, 0) : -1;
+
+		if (vol != NULL)
+			virStorageVolFree(vol);
+		if (r != 0) {
+			util_set_cause(cause, "libvirt: cannot grow %s: %s",
+			               d->source, vm_last_error());
+			return -1;
+		}
 	} else if (d->format != NULL && strcmp(d->format, "qcow2") == 0) {
 		char *sz = xasprintf("%llu", (unsigned long long)bytes);
 		char *argv[] = {"qemu-img", "resize",  "-q", "-f",

@@ -257,11 +257,63 @@ vm_default_uri(const char *configured)
 	return xstrdup(have_session ? "qemu:///session" : "qemu:///system");
 }
 
+/*
+ * Whether a URI names libvirt on another host (qemu+ssh://user@mac/session,
+ * qemu://host/system, qemu+tcp://...): files berth makes here (the disk,
+ * the console log) do not exist there. qemu:///session, qemu+unix:///...
+ * and test:// are local.
+ */
+int
+vm_uri_is_remote(const char *uri)
+{
+	const char *s = strstr(uri, "://"), *plus = strchr(uri, '+');
+
+	if (s == NULL)
+		return 0;
+	if (plus != NULL && plus < s &&
+	    (strncmp(plus, "+ssh:", 5) == 0 ||
+	     strncmp(plus, "+libssh", 7) == 0 ||
+	     strncmp(plus, "+tcp:", 5) == 0 || strncmp(plus, "+tls:", 5) == 0))
+		return 1;
+	/* a host part: anything but the third slash after the scheme */
+	return s[3] != '/' && s[3] != '\0';
+}
+
+/* The value of ?NAME= in a URI (not unescaped), or NULL; caller frees. */
+static char *
+vm_uri_param(const char *uri, const char *name)
+{
+	const char *q = strchr(uri, '?'), *v;
+	size_t n = strlen(name);
+
+	for (v = q; v != NULL; v = strchr(v + 1, '&')) {
+		if (strncmp(v + 1, name, n) == 0 && v[1 + n] == '=')
+			return xstrndup(v + 2 + n, strcspn(v + 2 + n, "&"));
+	}
+	return NULL;
+}
+
+/* The user@ of a remote URI, or NULL; caller frees. */
+static char *
+vm_uri_user(const char *uri)
+{
+	const char *h = strstr(uri, "://"), *at;
+	size_t n;
+
+	if (h == NULL)
+		return NULL;
+	h += 3;
+	n = strcspn(h, "/?");
+	at = memchr(h, '@', n);
+	return at != NULL ? xstrndup(h, (size_t)(at - h)) : NULL;
+}
+
 /* One line saying why a connection failed and what fixes it. */
 static char *
 vm_conn_error(const char *uri, const char *msg)
 {
 	const char *fix = NULL;
+	char *sock, *user, *r;
 
 	if (strstr(msg, "no connection driver") != NULL)
 		fix = "check vm.uri in the profile (for example "
@@ -269,8 +321,23 @@ vm_conn_error(const char *uri, const char *msg)
 	else if (strstr(msg, "ermission denied") != NULL)
 		fix = "add yourself to the 'libvirt' group, or use "
 		      "qemu:///session";
-	else if (strncmp(uri, "qemu+ssh", 8) == 0 ||
-	         strncmp(uri, "qemu+tcp", 8) == 0)
+	else if (vm_uri_is_remote(uri) &&
+	         (sock = vm_uri_param(uri, "socket")) != NULL &&
+	         strstr(msg, "nc: ") != NULL &&
+	         (strstr(msg, "No such file") != NULL ||
+	          strstr(msg, "onnection refused") != NULL)) {
+		/* ssh got in; nothing listens at ?socket= on the far side */
+		user = vm_uri_user(uri);
+		r = xasprintf(
+		    "libvirt: cannot connect to %s: no libvirt daemon "
+		    "listens at %s on that host: start it there as "
+		    "%s (macOS: brew services start libvirt)",
+		    uri, sock, user != NULL ? user : "that user");
+		free(user);
+		free(sock);
+		return r;
+	} else if (strncmp(uri, "qemu+ssh", 8) == 0 ||
+	           strncmp(uri, "qemu+tcp", 8) == 0)
 		fix = "check that the remote host is reachable and runs "
 		      "libvirtd (macOS: brew services start libvirt); pass "
 		      "?socket=PATH if the remote socket is not the default";
@@ -308,6 +375,7 @@ vm_new(const struct profile *p)
 	}
 	vm->state_dir = paths_state_dir(p->name);
 	vm->is_test = strncmp(vm->uri, "test:", 5) == 0;
+	vm->is_remote = vm_uri_is_remote(vm->uri);
 	vm->lock_fd = -1;
 	vm->cb_life = vm->cb_agent = -1;
 	vm->m.conn = MODEL_CONN_NONE;

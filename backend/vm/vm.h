@@ -119,6 +119,7 @@ int vm_poll_events(struct vm *);
 int vm_wait_events(struct vm *, int);
 int vm_reconnect_due(struct vm *, uint64_t);
 char *vm_default_uri(const char *);
+int vm_uri_is_remote(const char *);
 int vm_list_states(const char *, const char *const *, size_t,
                    enum model_vm_state *, char **);
 void vm_profile_states(struct profile *const *, size_t, enum model_vm_state *);
@@ -157,6 +158,7 @@ struct vm {
 	int close_cb;     /* close callback registered (holds a sink ref) */
 	int no_events;    /* one-shot use: no event callbacks, no keepalive */
 	int is_test;      /* test:// driver */
+	int is_remote;    /* libvirt on another host: its files are not ours */
 
 	struct model_vm m;
 	struct domxml_info info;
@@ -216,6 +218,7 @@ void vm_lock_adopt(struct vm *, int);
 /* vm-define.c: a domain defined from the profile. */
 int vm_define(struct vm *, char **);
 int vm_free_page_reporting(const char *, unsigned long, unsigned long);
+int vm_remote_disk_delete(virConnectPtr, const char *, char **);
 char *vm_pick_accel(struct vm *, char **);
 
 /* vm-lifecycle.c: start, shut down, destroy, reboot, suspend, resume. */

@@ -204,6 +204,30 @@ test_engine_component(void **state)
 	engine_free(e);
 }
 
+/*
+ * Which URIs name another host (issue 15: the remote Mac): berth makes the
+ * disk and console log there through libvirt, not in its own folders.
+ */
+static void
+test_uri_is_remote(void **state)
+{
+	(void)state;
+	assert_true(vm_uri_is_remote("qemu+ssh://me@mac.local/session?"
+	                             "socket=/Users/me/.cache/libvirt/"
+	                             "libvirt-sock&keyfile=/k&no_verify=1"));
+	assert_true(vm_uri_is_remote("qemu+ssh://me@127.0.0.1:2222/session"));
+	assert_true(vm_uri_is_remote("qemu+libssh2://me@host/system"));
+	assert_true(vm_uri_is_remote("qemu+tcp://host/system"));
+	assert_true(vm_uri_is_remote("qemu://host/system"));
+	/* a transport to a local daemon is still the local daemon */
+	assert_false(vm_uri_is_remote("qemu+unix:///session?socket=/s"));
+	assert_false(vm_uri_is_remote("qemu:///session"));
+	assert_false(vm_uri_is_remote("qemu:///system"));
+	assert_false(vm_uri_is_remote("qemu:///session?socket=/tmp/s"));
+	assert_false(vm_uri_is_remote("test:///default"));
+	assert_false(vm_uri_is_remote("auto"));
+}
+
 static int
 setup(void **state)
 {
@@ -231,6 +255,7 @@ main(void)
 	    cmocka_unit_test(test_events_without_polling),
 	    cmocka_unit_test(test_resources),
 	    cmocka_unit_test(test_engine_component),
+	    cmocka_unit_test(test_uri_is_remote),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -318,6 +318,12 @@ vm_conn_error(const char *uri, const char *msg)
 	if (strstr(msg, "no connection driver") != NULL)
 		fix = "check vm.uri in the profile (for example "
 		      "qemu:///session, qemu:///system or test:///default)";
+	else if (vm_uri_is_remote(uri) &&
+	         strstr(msg, "ermission denied (publickey") != NULL)
+		/* ssh's refusal, not the local socket's permissions */
+		fix = "the remote host refused the SSH key: check keyfile= "
+		      "in vm.uri and that its public key is in that user's "
+		      "~/.ssh/authorized_keys there";
 	else if (strstr(msg, "ermission denied") != NULL)
 		fix = "add yourself to the 'libvirt' group, or use "
 		      "qemu:///session";
@@ -792,7 +798,11 @@ vm_read_info(struct vm *vm)
 	vm->m.accel = xstrdup(domxml_accel_name(vm->info.type));
 	vm->m.adopted = !vm->info.berth;
 	free(vm->m.ssh);
-	vm->m.ssh = vm->info.ssh_port > 0
+	/*
+	 * The port is on the loopback of libvirt's host: a remote one's is
+	 * not reachable from here, so no socket forward is started to it.
+	 */
+	vm->m.ssh = vm->info.ssh_port > 0 && !vm->is_remote
 	                ? xasprintf("127.0.0.1:%d", vm->info.ssh_port)
 	                : NULL;
 }

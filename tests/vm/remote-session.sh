@@ -92,6 +92,9 @@ cleanup() {
 		uvirsh undefine "$DOM" >/dev/null 2>&1
 	fi
 	"$BERTH_SRCDIR/tests/env/sshd.sh" stop "$W/sshd" 2>/dev/null
+	# the socket supervisor a local start on the Mac side leaves
+	[ -d "$UH/bh/state" ] &&
+		as_user env BERTH_HOME="$UH/bh" "$BIN" socket stop -p local >/dev/null 2>&1
 	[ -n "$DPID" ] && t_kill "$DPID" && dead "$DPID" 50
 	stale
 }
@@ -144,6 +147,13 @@ vm:
 EOF
 }
 profile mac "$URI" >"$BERTH_HOME/config/profiles/mac.yaml"
+# a key the Mac does not know: ssh's refusal, not libvirt group advice
+ssh-keygen -q -t ed25519 -N '' -f "$W/stranger"
+profile stranger "$(echo "$URI" | sed "s|keyfile=$W/id|keyfile=$W/stranger|")" \
+	>"$BERTH_HOME/config/profiles/stranger.yaml"
+out=$("$BERTH" status -p stranger 2>&1)
+like "a refused key: berth says to check keyfile=" "$out" \
+	"Permission denied \\(publickey.*; the remote host refused the SSH key: check keyfile= in vm.uri"
 profile local qemu:///session >"$UH/bh/config/profiles/local.yaml"
 chown "$U:" "$UH/bh/config/profiles/local.yaml"
 
@@ -198,9 +208,10 @@ is "the guest's balloon reaches 384MiB" "$(bal)" 393216
 
 # The dashboard on the client, 80x24: the VM pane shows the guest running
 # and the URI without its query (keyfile, socket: the domain stays in view).
-tmux_run() { # tmux_run N CMD: a new tmux server N, 80x24
+tmux_run() { # tmux_run N CMD: a new tmux server N, 80x24; CMD's status in exit-N
 	tmux -S "$W/tmux-$1.sock" -f /dev/null new-session -d -x 80 -y 24 \
-		"$2; sleep 600" \; set -g status off \; set -g window-size manual
+		"$2; echo \$? >$W/exit-$1; sleep 600" \; set -g status off \
+		\; set -g window-size manual
 }
 cap() { tmux -S "$W/tmux-$1.sock" capture-pane -p 2>/dev/null; }
 screen_has() { cap "$1" | grep -Eq -- "$2"; }
@@ -211,7 +222,18 @@ like "the pane names the remote session and the domain" "$(cap 1)" \
 	"qemu\+ssh://$U@127\.0\.0\.1:$PORT/session · $DOM"
 cap 1 | sed 's/^/# client: /'
 tmux -S "$W/tmux-1.sock" send-keys q
-check "q quits it" wait_until 10 sh -c "! pgrep -f '$BIN -p mac' >/dev/null"
+check "q quits it" wait_until 10 test -s "$W/exit-1"
+is "... with status 0" "$(cat "$W/exit-1" 2>/dev/null)" 0
+# the guest's SSH port is on the Mac's loopback, not this machine's
+out=$("$BERTH" status -p mac --json 2>/dev/null)
+is "no SSH target (so no socket forward) for a remote domain" "$(jget "$out" ssh)" null
+
+out=$("$BERTH" stop -p mac 2>&1)
+is "berth stop over qemu+ssh" "$out" "$DOM: stopped"
+is "libvirt says shut off" "$(uvirsh domstate "$DOM" 2>&1)" "shut off"
+out=$("$BERTH" set -p mac --disk 2GiB 2>&1)
+is "set --disk on the stopped VM grows the remote volume" "$out" "disk 2GiB: applied"
+is "the volume is 2 GiB" "$(stat -c %s "$POOLDIR/$DOM.raw" 2>&1)" 2147483648
 
 # ssh -t hands the Mac side a terminal of the client's size
 tmux_run 3 "$SSH -t 'stty size'"
@@ -220,28 +242,21 @@ check "ssh -t gives the Mac side an 80x24 terminal" wait_until 10 screen_has 3 '
 # The other way round: on the "Mac", inside ssh -t, berth manages the
 # session daemon locally (qemu:///session, found at ~/.cache/libvirt).
 UENV="env BERTH_HOME=$UH/bh BERTH_DATADIR=$BERTH_DATADIR LANG=C.UTF-8 ASAN_OPTIONS=${ASAN_OPTIONS:-} UBSAN_OPTIONS=${UBSAN_OPTIONS:-}"
+out=$($SSH "$UENV $BIN start -p local" 2>&1 </dev/null)
+is "berth start as the Mac's user, locally" "$out" "$DOM: running"
+out=$("$BERTH" status -p mac --json 2>/dev/null)
+is "the client sees it running" "$(jget "$out" state)" running
 tmux_run 2 "$SSH -t '$UENV $BIN -p local' 2>$W/dash2.err"
 check "dashboard in ssh -t on the Mac side: the guest running" \
 	wait_until 30 screen_has 2 '^ running +accel tcg'
 like "... through the local session daemon" "$(cap 2)" "qemu:///session · $DOM"
 cap 2 | sed 's/^/# mac: /'
 tmux -S "$W/tmux-2.sock" send-keys q
-check "q quits it" wait_until 10 sh -c "! pgrep -u $U -f '$BIN -p local' >/dev/null"
-
+check "q quits it" wait_until 10 test -s "$W/exit-2"
+is "... with status 0" "$(cat "$W/exit-2" 2>/dev/null)" 0
+guest_wait_agent "$DOM" "$URI" 120 || true
 out=$($SSH "$UENV $BIN stop -p local" 2>&1 </dev/null)
 is "berth stop as the Mac's user, locally" "$out" "$DOM: stopped"
-out=$($SSH "$UENV $BIN start -p local" 2>&1 </dev/null)
-is "berth start as the Mac's user, locally" "$out" "$DOM: running"
-out=$("$BERTH" status -p mac --json 2>/dev/null)
-is "the client sees it running again" "$(jget "$out" state)" running
-guest_wait_agent "$DOM" "$URI" 120 || true
-
-out=$("$BERTH" stop -p mac 2>&1)
-is "berth stop over qemu+ssh" "$out" "$DOM: stopped"
-is "libvirt says shut off" "$(uvirsh domstate "$DOM" 2>&1)" "shut off"
-out=$("$BERTH" set -p mac --disk 2GiB 2>&1)
-is "set --disk on the stopped VM grows the remote volume" "$out" "disk 2GiB: applied"
-is "the volume is 2 GiB" "$(stat -c %s "$POOLDIR/$DOM.raw" 2>&1)" 2147483648
 
 out=$("$BERTH" delete -p mac --yes 2>&1)
 is "berth delete over qemu+ssh" "$?" 0
@@ -251,7 +266,7 @@ check "its volume is gone" test ! -e "$POOLDIR/$DOM.raw"
 # No daemon at the socket: the error says where it looked and what to run.
 t_kill "$DPID" && dead "$DPID" 50
 DPID=
-out=$(env BERTH_PROFILE=mac "$BERTH" status 2>&1)
+out=$("$BERTH" status -p mac 2>&1)
 like "no session daemon: berth names the remote socket and the fix" "$out" \
 	"no libvirt daemon listens at $SOCK on that host: start it there as $U \\(macOS: brew services start libvirt\\)"
 

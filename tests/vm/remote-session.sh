@@ -177,7 +177,7 @@ like "no pool on the remote host: berth says how to make one" "$out" \
 check "... and made no local disk" test ! -e "$BERTH_HOME/state/mac/disk.raw"
 uvirsh pool-define-as default dir --target "$POOLDIR" >/dev/null &&
 	uvirsh pool-build default >/dev/null && uvirsh pool-start default >/dev/null
-check "the Mac's user makes the pool as told" uvirsh pool-info default
+check "the Mac's user makes the pool as told" eval "uvirsh pool-info default >/dev/null"
 
 t=$(date +%s)
 out=$("$BERTH" start -p mac 2>&1)

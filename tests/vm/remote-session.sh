@@ -217,7 +217,7 @@ cap() { tmux -S "$W/tmux-$1.sock" capture-pane -p 2>/dev/null; }
 screen_has() { cap "$1" | grep -Eq -- "$2"; }
 tmux_run 1 "env TERM=screen-256color LANG=C.UTF-8 BERTH_HOME=$BERTH_HOME HOME=$HOME '$BIN' -p mac 2>$W/dash1.err"
 check "dashboard over qemu+ssh: the VM pane shows the guest running" \
-	wait_until 30 screen_has 1 '^ running +accel tcg'
+	wait_until 30 screen_has 1 '^ running .*accel tcg'
 like "the pane names the remote session and the domain" "$(cap 1)" \
 	"qemu\+ssh://$U@127\.0\.0\.1:$PORT/session · $DOM"
 cap 1 | sed 's/^/# client: /'
@@ -248,7 +248,7 @@ out=$("$BERTH" status -p mac --json 2>/dev/null)
 is "the client sees it running" "$(jget "$out" state)" running
 tmux_run 2 "$SSH -t '$UENV $BIN -p local' 2>$W/dash2.err"
 check "dashboard in ssh -t on the Mac side: the guest running" \
-	wait_until 30 screen_has 2 '^ running +accel tcg'
+	wait_until 30 screen_has 2 '^ running .*accel tcg'
 like "... through the local session daemon" "$(cap 2)" "qemu:///session · $DOM"
 cap 2 | sed 's/^/# mac: /'
 tmux -S "$W/tmux-2.sock" send-keys q

@@ -78,7 +78,7 @@ stale() {
 		[ -f "$f" ] && t_kill "$(cat "$f")"
 	done
 	rm -rf "$UH/.cache/libvirt" "$UH/.config/libvirt" \
-		"$UH/.local/share/libvirt" "$UH/bh"
+		"$UH/.local/share/libvirt" "$UH/bh" "$UH/.docker"
 }
 
 DPID=

@@ -318,7 +318,7 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	size_t n, i;
 	int y, x, body, hdr = theme_attr(THEME_TABLE_HEADER),
 	                dim = theme_attr(THEME_DIM);
-	char right[192], buf[128], noev[64] = "";
+	char right[256], buf[128], noev[64] = "", src[48] = "";
 
 	/* Without /events the list is only as fresh as the last refresh. */
 	if (k->no_events) {
@@ -333,10 +333,26 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 			         "no events: listing every %.1f s  ",
 			         (double)ms / 1000);
 	}
-	snprintf(right, sizeof right, "%s%d running %d stopped%s%s  sort %s%s",
-	         noev, k->running, k->stopped, ct->filter != NULL ? "  /" : "",
-	         ct->filter != NULL ? ct->filter : "",
-	         pane_containers_sorts[ct->sort], ct->reverse ? " (rev)" : "");
+	/*
+	 * Where the figures come from (guest reader, cgroup files or the
+	 * API, which costs the daemon most): said when it fits, else left
+	 * out whole before the user's own filter and sort are cut.
+	 */
+	if (k->stats_source != NULL)
+		snprintf(src, sizeof src, "  stats: %s", k->stats_source);
+	for (;;) {
+		snprintf(right, sizeof right,
+		         "%s%d running %d stopped%s%s%s  sort %s%s", noev,
+		         k->running, k->stopped, src,
+		         ct->filter != NULL ? "  /" : "",
+		         ct->filter != NULL ? ct->filter : "",
+		         pane_containers_sorts[ct->sort],
+		         ct->reverse ? " (rev)" : "");
+		if (src[0] == '\0' ||
+		    draw_width(right) <= cols - draw_width("4 Containers") - 6)
+			break;
+		src[0] = '\0';
+	}
 	draw_rule(w, 0, 0, cols, "4 Containers",
 	          dash_pane_focused(d, &pane_containers),
 	          k->conn == MODEL_CONN_UP ? right : NULL);

@@ -6,7 +6,7 @@
 # in docker-stats.sh: CPU within 20 points, memory within 5 % or 2 MiB.
 # Also: one reader for a whole `berth stats` run (not one a refresh), a
 # killed reader replaced at once, and the API when the guest cannot be
-# read.
+# read; and the Containers pane saying which of the two it uses.
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/integration/socket-lib.sh"
 . "$BERTH_SRCDIR/tests/integration/docker-lib.sh"
 dk_require
@@ -132,4 +132,80 @@ is "without the guest: the API" "$(awk '{print $5}' "$T_HOME/b.api" | sort -u)" 
 # Forced: BERTH_DOCKER_STATS=api never asks the guest.
 BERTH_DOCKER_STATS=api berth_figures >"$T_HOME/b.forced"
 is "BERTH_DOCKER_STATS=api: the API" "$(awk '{print $5}' "$T_HOME/b.forced" | sort -u)" api
+
+# The Containers pane says where its figures come from, at 80x24: the
+# guest reader while it answers, the API when it cannot (each reader
+# stopped, SIGSTOP: a request gets no answer and times out after 10 s),
+# the guest again once it can (after the 30 s pause a second failure in
+# a row gives it). A reader killed while idle is replaced at the next
+# refresh without a failure (above), so stopping is the fault here.
+command -v tmux >/dev/null || {
+	echo "# tmux is not installed: the Containers pane's label is not tested"
+	done_testing
+	exit 0
+}
+TMUX_SOCK=$T_HOME/tmux.sock
+SOCKET_CLEANUP_EXTRA="tmux -S '$TMUX_SOCK' kill-server 2>/dev/null; [ -z \"\${KL:-}\" ] || kill \$KL 2>/dev/null; xargs -r kill -CONT <'$T_HOME/stopped' 2>/dev/null"
+unset TMUX
+: >"$T_HOME/stopped"
+# the readers under our private sshd only (other tests may run theirs)
+our_readers() {
+	_q=$(cat "$SSHD_DIR/sshd.pid")
+	_all=$_q
+	while _q=$(pgrep -d, -P "$_q") && [ -n "$_q" ]; do
+		_all=$_all,$_q
+	done
+	pgrep -f '^awk ' -P "$_all"
+}
+dash() { # dash NAME [ENV=VALUE]...: a dashboard at 80x24 in tmux window NAME
+	_w=$1
+	shift
+	tmux -S "$TMUX_SOCK" new-session -d -s "$_w" -x 80 -y 24 \
+		"env $* TERM=screen-256color LANG=C.UTF-8 '$BERTH' -p test 2>>'$T_HOME/dash.err'"
+	DASH=$_w
+}
+screen() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$DASH" 2>/dev/null; }
+title() { screen | grep '4 Containers'; }
+title_wait() { # title_wait PATTERN SECONDS
+	_i=0
+	while [ $_i -lt $(($2 * 5)) ]; do
+		title | grep -Eq "$1" && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	screen | sed 's/^/# screen: /'
+	return 1
+}
+dash one
+check "pane: stats: guest in the Containers title" title_wait 'stats: guest' 20
+: >"$T_HOME/labels"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	title | grep -o 'stats: [a-z]*' >>"$T_HOME/labels"
+	sleep 0.5
+done
+is "pane: the guest's figures for 5 s, no fallback while it answers" \
+	"$(sort -u "$T_HOME/labels" | tr '\n' ' ')" "stats: guest "
+(while :; do
+	for r in $(our_readers); do
+		kill -STOP "$r" 2>/dev/null && echo "$r" >>"$T_HOME/stopped"
+	done
+	sleep 0.1
+done) &
+KL=$!
+check "pane: stats: api when the reader does not answer" title_wait 'stats: api' 30
+kill $KL
+wait $KL 2>/dev/null
+KL=
+xargs -r kill -CONT <"$T_HOME/stopped" 2>/dev/null
+check "pane: the guest again once the reader answers (pause 30 s)" \
+	title_wait 'stats: guest' 50
+tmux -S "$TMUX_SOCK" send-keys -t one q
+dash two BERTH_DOCKER_STATS=api
+check "pane: BERTH_DOCKER_STATS=api says stats: api" title_wait 'stats: api' 20
+sleep 3
+like "pane: and keeps saying it" "$(title)" 'stats: api'
+tmux -S "$TMUX_SOCK" send-keys -t two q
+sleep 1
+check "no sanitizer report from the dashboards" \
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$T_HOME/dash.err'"
 done_testing

@@ -18,9 +18,13 @@
  *   reader SECS MS  the kept reader alone, asked for every running
  *                   container every MS: the guest's CPU over SECS
  *   command         the shell command that starts the guest's reader
+ *   script          the reader's awk program alone
  *   rtt N           the guest reader alone: N round trips asking for no
  *                   container, N asking for all of them, interleaved
  * BERTH_BENCH_PROFILE names the profile (default: none, the local daemon).
+ * BENCH_GUEST_SNAP, when set, is a shell command run with "start" where
+ * the CPU window opens and "end" where it closes: bench/docker-refresh-vm
+ * reads the real guest's /proc there (this machine's is not the guest's).
  */
 
 #include "config.h"
@@ -133,10 +137,26 @@ daemon_ticks(struct proc_cpu *out, size_t max)
 static struct proc_cpu cpu_before[4096];
 static size_t ncpu_before;
 
+/* Run BENCH_GUEST_SNAP with what (start, end), if set. */
+static void
+guest_snap(const char *what)
+{
+	const char *c = getenv("BENCH_GUEST_SNAP");
+	char *cmd;
+
+	if (c == NULL || *c == '\0')
+		return;
+	cmd = xasprintf("%s %s", c, what);
+	if (system(cmd) != 0)
+		fprintf(stderr, "docker-refresh-run: %s failed\n", cmd);
+	free(cmd);
+}
+
 static void
 daemon_cpu_start(void)
 {
 	ncpu_before = daemon_ticks(cpu_before, nitems(cpu_before));
+	guest_snap("start");
 }
 
 /* Daemon CPU ms since daemon_cpu_start(). */
@@ -147,6 +167,7 @@ daemon_cpu_ms(void)
 	size_t n = daemon_ticks(now, nitems(now)), i, j;
 	unsigned long long total = 0, base;
 
+	guest_snap("end");
 	for (i = 0; i < n; i++) {
 		base = 0;
 		for (j = 0; j < ncpu_before; j++) {
@@ -538,6 +559,10 @@ main(int argc, char **argv)
 
 		puts(c);
 		free(c);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "script") == 0) {
+		fputs(docker_guest_script(), stdout);
 		return 0;
 	}
 	if (argc >= 4 && strcmp(argv[1], "reader") == 0)

@@ -161,7 +161,8 @@ extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_set_entry;
 extern const struct cmd_entry cmd_list_entry;
-extern const struct cmd_entry cmd_ps_entry; /* cmd-docker.c */
+extern const struct cmd_entry cmd_events_entry; /* cmd-events.c */
+extern const struct cmd_entry cmd_ps_entry;     /* cmd-docker.c */
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_docker_info_entry;
 extern const struct cmd_entry cmd_container_entry;

@@ -112,6 +112,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_status_entry,
     &cmd_set_entry,
     &cmd_list_entry,
+    &cmd_events_entry,
     &cmd_create_entry,
     &cmd_delete_entry,
     &cmd_console_log_entry,

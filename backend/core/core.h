@@ -214,6 +214,25 @@ struct model_logs {
 void model_logs_copy(struct model_logs *, const struct model_logs *);
 void model_logs_clear(struct model_logs *);
 
+/*
+ * A container event as the daemon sent it on /events, numbered by the
+ * Docker component (docker-sync.c) so a reader of successive snapshots
+ * (berth events) sees each once; a snapshot holds the newest
+ * MODEL_CT_EVENTS.
+ */
+#define MODEL_CT_EVENTS 64
+struct model_ct_event {
+	uint64_t seq;    /* from 1, in the order they came */
+	int64_t time_ns; /* the daemon's timeNano, 0 unknown */
+	char *action;    /* create, start, die, stop, destroy, ... */
+	char *id;
+	char *name, *image; /* the event's attributes, NULL when absent */
+	char *exit_code;    /* die: the exit code, else NULL */
+};
+void model_ct_event_copy(struct model_ct_event *,
+                         const struct model_ct_event *);
+void model_ct_event_clear(struct model_ct_event *);
+
 struct model_docker {
 	enum model_conn conn;
 	char *error;
@@ -229,6 +248,8 @@ struct model_docker {
 	char *stats_source; /* cgroup | api, NULL before the first sample */
 	int no_events;      /* no /events: the list is fetched every refresh */
 	struct model_logs logs;
+	struct model_ct_event *events; /* oldest first, <= MODEL_CT_EVENTS */
+	size_t nevents;
 };
 
 struct model_message {
@@ -287,6 +308,42 @@ void model_container_copy(struct model_container *,
 void model_container_clear(struct model_container *);
 void model_docker_copy(struct model_docker *, const struct model_docker *);
 void model_docker_clear(struct model_docker *);
+
+/*
+ * model-diff.c: successive snapshots as events for scripts (berth events).
+ * A model_diff remembers what was said; model_diff_next says what a new
+ * snapshot changed.
+ */
+enum model_event_type {
+	MODEL_EVENT_VM,
+	MODEL_EVENT_SOCKET,
+	MODEL_EVENT_MOUNT,
+	MODEL_EVENT_CONTAINER,
+};
+
+struct model_event {
+	enum model_event_type type;
+	char *name;  /* domain, socket path, mount's host folder, container */
+	char *state; /* vm, socket, mount: the new state */
+	char *previous; /* the state before, NULL for the first said */
+	char *detail;   /* why (a reason, an error, a mount's note), or NULL */
+	char *guest;    /* mount: the guest folder */
+	char *action, *id, *image, *exit_code; /* container: the daemon's */
+	int64_t time_ns; /* container: the daemon's time, else 0 (now) */
+};
+
+struct model_diff {
+	char *vm, *socket; /* the states last said, NULL for none */
+	char **mount_hosts, **mount_states;
+	size_t nmounts;
+	uint64_t ct_seq; /* the last container event said */
+};
+
+const char *model_event_type_name(enum model_event_type);
+size_t model_diff_next(struct model_diff *, const struct model *,
+                       struct model_event **);
+void model_diff_free(struct model_event *, size_t);
+void model_diff_clear(struct model_diff *);
 
 /*
  * engine.c: the backend thread. It owns every connection, runs components

@@ -127,6 +127,8 @@ model_digest(const struct model *m)
 		h = model_digest_bytes(h, m->docker.containers[i].ports,
 		                       m->docker.containers[i].nports *
 		                           sizeof(struct model_port));
+	h = model_digest_bytes(h, m->docker.events,
+	                       m->docker.nevents * sizeof *m->docker.events);
 	h = model_digest_bytes(h, m->docker.logs.lines,
 	                       m->docker.logs.nlines *
 	                           sizeof *m->docker.logs.lines);
@@ -442,6 +444,12 @@ model_docker_copy(struct model_docker *d, const struct model_docker *s)
 	d->kernel = dup_or_null(s->kernel);
 	d->stats_source = dup_or_null(s->stats_source);
 	model_logs_copy(&d->logs, &s->logs);
+	d->events = NULL;
+	if (s->nevents > 0) {
+		d->events = xcalloc(s->nevents, sizeof *d->events);
+		for (i = 0; i < s->nevents; i++)
+			model_ct_event_copy(&d->events[i], &s->events[i]);
+	}
 	d->containers = NULL;
 	if (s->ncontainers > 0) {
 		d->containers = xcalloc(s->ncontainers, sizeof *d->containers);
@@ -468,7 +476,32 @@ model_docker_clear(struct model_docker *d)
 	free(d->containers);
 	free(d->stats_source);
 	model_logs_clear(&d->logs);
+	for (i = 0; i < d->nevents; i++)
+		model_ct_event_clear(&d->events[i]);
+	free(d->events);
 	memset(d, 0, sizeof *d);
+}
+
+void
+model_ct_event_copy(struct model_ct_event *d, const struct model_ct_event *s)
+{
+	*d = *s;
+	d->action = dup_or_null(s->action);
+	d->id = dup_or_null(s->id);
+	d->name = dup_or_null(s->name);
+	d->image = dup_or_null(s->image);
+	d->exit_code = dup_or_null(s->exit_code);
+}
+
+void
+model_ct_event_clear(struct model_ct_event *e)
+{
+	free(e->action);
+	free(e->id);
+	free(e->name);
+	free(e->image);
+	free(e->exit_code);
+	memset(e, 0, sizeof *e);
 }
 
 void

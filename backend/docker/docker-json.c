@@ -428,7 +428,7 @@ docker_json_event(const char *buf, size_t len, struct docker_event *ev,
                   char **cause)
 {
 	json_t *root = json_parse(buf, len, "event", cause);
-	json_t *actor;
+	json_t *actor, *attrs;
 
 	memset(ev, 0, sizeof *ev);
 	if (root == NULL)
@@ -442,6 +442,10 @@ docker_json_event(const char *buf, size_t len, struct docker_event *ev,
 	if (ev->id[0] == '\0')
 		json_copy_str(ev->id, sizeof ev->id, root, "id");
 	ev->time_ns = json_int(root, "timeNano");
+	attrs = json_object_get(actor, "Attributes");
+	json_copy_str(ev->name, sizeof ev->name, attrs, "name");
+	json_copy_str(ev->image, sizeof ev->image, attrs, "image");
+	json_copy_str(ev->exit_code, sizeof ev->exit_code, attrs, "exitCode");
 	json_decref(root);
 	if (ev->type[0] == '\0' || ev->action[0] == '\0') {
 		util_set_cause(cause, "Docker sent an event without a type");

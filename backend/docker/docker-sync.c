@@ -399,6 +399,32 @@ docker_state_agrees(const char *state, const char *want)
 	return strcmp(state, want) == 0;
 }
 
+/* Keep the event for the model: berth events prints each once. */
+static void
+docker_event_keep(struct docker *d, const struct docker_event *ev)
+{
+	struct model_ct_event *e;
+
+	if (d->nkept == nitems(d->kept)) {
+		model_ct_event_clear(&d->kept[0]);
+		memmove(d->kept, d->kept + 1,
+		        (nitems(d->kept) - 1) * sizeof *d->kept);
+		d->nkept--;
+	}
+	e = &d->kept[d->nkept++];
+	e->seq = ++d->kept_seq;
+	e->time_ns = ev->time_ns;
+	e->action = xstrdup(ev->action);
+	e->id = xstrdup(ev->id);
+	e->name = ev->name[0] != '\0' ? xstrdup(ev->name) : NULL;
+	e->image = ev->image[0] != '\0' ? xstrdup(ev->image) : NULL;
+	e->exit_code = ev->exit_code[0] != '\0' ? xstrdup(ev->exit_code) : NULL;
+	/*
+	 * No docker_changed: the refetch it starts publishes (a healthcheck's
+	 * exec_* events ride on the next snapshot, not one each).
+	 */
+}
+
 static void
 docker_event_line(struct docker *d, const char *line, size_t len)
 {
@@ -409,8 +435,10 @@ docker_event_line(struct docker *d, const char *line, size_t len)
 		free(cause);
 		return;
 	}
-	if (strcmp(ev.type, "container") != 0 || !docker_id_valid(ev.id) ||
-	    docker_event_ignored(ev.action))
+	if (strcmp(ev.type, "container") != 0 || !docker_id_valid(ev.id))
+		return;
+	docker_event_keep(d, &ev);
+	if (docker_event_ignored(ev.action))
 		return;
 	if (strcmp(ev.action, "destroy") == 0) {
 		memcpy(d->gone[d->ngone], ev.id, sizeof d->gone[0]);

@@ -93,6 +93,8 @@ docker_close(struct docker *d)
 		free(d->visible[i]);
 	free(d->visible);
 	free(d->evbuf);
+	for (i = 0; i < d->nkept; i++)
+		model_ct_event_clear(&d->kept[i]);
 	model_docker_clear(&d->facts);
 	docker_cgroup_clear(&d->cg);
 	docker_guest_free(d->guest);
@@ -621,6 +623,12 @@ docker_fill_docker(struct docker *d, struct model_docker *md)
 		md->logs.nsrcs = d->logs.nsrcs;
 		for (i = 0; i < d->logs.nsrcs; i++)
 			md->logs.srcs[i] = xstrdup(d->logs.srcs[i].name);
+	}
+	if (d->nkept > 0) {
+		md->events = xcalloc(d->nkept, sizeof *md->events);
+		for (i = 0; i < d->nkept; i++)
+			model_ct_event_copy(&md->events[i], &d->kept[i]);
+		md->nevents = d->nkept;
 	}
 }
 

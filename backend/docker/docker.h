@@ -98,6 +98,8 @@ struct docker_event {
 	char action[64];
 	char id[72];
 	int64_t time_ns;
+	/* Actor.Attributes: empty when absent */
+	char name[256], image[256], exit_code[16];
 };
 int docker_json_event(const char *, size_t, struct docker_event *, char **);
 
@@ -406,6 +408,11 @@ struct docker {
 	struct docker_logs logs;
 	docker_log_hook line_hook;
 	void *line_arg;
+
+	/* the newest container events, for the model (berth events) */
+	struct model_ct_event kept[MODEL_CT_EVENTS];
+	size_t nkept;
+	uint64_t kept_seq;
 
 	int nactions;
 	int nerrors;

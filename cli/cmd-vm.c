@@ -189,7 +189,7 @@ const struct cmd_entry cmd_status_entry = {
             {'j', "json", NULL, "print JSON (berth(1) lists the fields)",
              CMD_KIND_NONE, 0},
             {'w', "watch", NULL,
-             "a line each time the connection or the state changes",
+             "a line each time the connection or the state changes (-j: JSON)",
              CMD_KIND_NONE, 0},
             {0, NULL, NULL, NULL, CMD_KIND_NONE, 0},
         },
@@ -464,22 +464,27 @@ cmd_vm_watch_stop(int sig)
 static void
 cmd_vm_watch_notify(void *arg, int level, const char *text)
 {
-	printf("%s\n", text);
-	fflush(stdout);
+	int *json = arg;
+
+	/* With --json stdout is JSON only: the notes go to stderr. */
+	fprintf(*json ? stderr : stdout, "%s\n", text);
+	fflush(*json ? stderr : stdout);
 }
 
 /*
  * berth status --watch: one line each time the connection or the state
- * changes, driven by libvirt's events (and reconnects), until interrupted.
+ * changes, driven by libvirt's events (and reconnects), until interrupted;
+ * with --json that line is status --json's object, on one line.
  */
 static int
-cmd_vm_watch(struct vm *vm)
+cmd_vm_watch(struct vm *vm, const char *profile, int json)
 {
 	struct model_vm m;
 	enum model_conn last_conn = MODEL_CONN_NONE;
 	enum model_vm_state last_state = MODEL_VM_UNKNOWN;
 	int first = 1;
 	struct sigaction sa;
+	json_t *o;
 	time_t t;
 	char when[16];
 
@@ -487,12 +492,24 @@ cmd_vm_watch(struct vm *vm)
 	sa.sa_handler = cmd_vm_watch_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	vm_set_notify(vm, cmd_vm_watch_notify, NULL);
+	vm_set_notify(vm, cmd_vm_watch_notify, &json);
 	vm_refresh(vm, 0, NULL);
 	while (!cmd_vm_stop_watch) {
 		memset(&m, 0, sizeof m);
 		vm_fill(vm, &m);
-		if (first || m.conn != last_conn || m.state != last_state) {
+		if (json &&
+		    (first || m.conn != last_conn || m.state != last_state)) {
+			o = cmd_vm_json(profile, &m, vm_lock_owner(vm));
+			json_dumpf(o, stdout,
+			           JSON_COMPACT | JSON_PRESERVE_ORDER);
+			json_decref(o);
+			putchar('\n');
+			fflush(stdout);
+			last_conn = m.conn;
+			last_state = m.state;
+			first = 0;
+		} else if (first || m.conn != last_conn ||
+		           m.state != last_state) {
 			t = time(NULL);
 			strftime(when, sizeof when, "%H:%M:%S", localtime(&t));
 			printf("%s %s libvirt=%s state=%s\n", when, m.domain,
@@ -530,7 +547,7 @@ cmd_status_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	if ((vm = cmd_vm_open(ctx, &p, 1, !watch, &rc)) == NULL)
 		return rc;
 	if (watch) {
-		rc = cmd_vm_watch(vm);
+		rc = cmd_vm_watch(vm, p->name, json);
 		vm_free(vm);
 		profile_free(p);
 		return rc;

@@ -199,43 +199,13 @@ cmd_ssh_config_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 	return BERTH_EXIT_OK;
 }
 
-/* s quoted for a POSIX shell ('it'"'"'s'); the caller frees it. */
-static char *
-cmd_exec_quote(const char *s)
-{
-	size_t len = strlen(s), n = 0;
-	char *q = xmalloc(len * 4 + 3);
-
-	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                            "0123456789-_./=:@,+%") == len) {
-		memcpy(q, s, len + 1);
-		return q;
-	}
-	q[n++] = '\'';
-	for (; *s != '\0'; s++) {
-		if (*s == '\'') {
-			memcpy(q + n, "'\\''", 4);
-			n += 4;
-		} else
-			q[n++] = *s;
-	}
-	q[n++] = '\'';
-	q[n] = '\0';
-	return q;
-}
-
-/* With no command: bash where the image has it, else sh. */
-static char cmd_exec_shell[] =
-    "command -v bash >/dev/null && exec bash || exec sh";
-
 static int
 cmd_exec_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	struct profile *p;
 	struct endpoint ep;
-	char **argv, *cause = NULL;
-	int i, n = 0, tty = isatty(STDIN_FILENO);
+	char **argv, *cause = NULL, *via, *line;
+	int at, tty = isatty(STDIN_FILENO);
 
 	p = profile_open(ctx->profile, &cause);
 	if (p == NULL && ctx->profile_given) {
@@ -253,38 +223,22 @@ cmd_exec_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 		return BERTH_EXIT_FAILED;
 	}
 	/* The docker CLI talks to the daemon the rest of berth talks to. */
-	setenv("DOCKER_HOST", ep.host, 1);
 	unsetenv("DOCKER_CONTEXT");
-	argv = xcalloc(10 + (size_t)a->argc, sizeof *argv);
-	argv[n++] = (char *)"docker";
-	argv[n++] = (char *)"exec";
-	argv[n++] = (char *)(tty ? "-it" : "-i");
-	argv[n++] = a->argv[0];
-	if (a->argc > 1) {
-		for (i = 1; i < a->argc; i++)
-			argv[n++] = a->argv[i];
-	} else {
-		argv[n++] = (char *)"sh";
-		argv[n++] = (char *)"-c";
-		argv[n++] = cmd_exec_shell;
-	}
-	argv[n] = NULL;
+	argv = docker_exec_argv(ep.host, a->argv[0], a->argv + 1, a->argc - 1,
+	                        tty, &at);
 	fflush(NULL);
 	execvp("docker", argv);
 	if (errno == ENOENT) {
 		fprintf(stderr,
 		        "berth: the docker CLI is not installed here; the "
 		        "same through the VM:\n");
-		printf("berth%s%s ssh -- docker exec %s",
-		       ctx->profile_given ? " -p " : "",
-		       ctx->profile_given ? ctx->profile : "",
-		       tty ? "-it" : "-i");
-		for (i = 3; i < n; i++) {
-			char *q = cmd_exec_quote(argv[i]);
-			printf(" %s", q);
-			free(q);
-		}
-		printf("\n");
+		via = xasprintf("berth%s%s ssh -- docker",
+		                ctx->profile_given ? " -p " : "",
+		                ctx->profile_given ? ctx->profile : "");
+		line = docker_exec_line(via, argv, at);
+		printf("%s\n", line);
+		free(line);
+		free(via);
 	} else
 		fprintf(stderr, "berth: docker: %s\n", strerror(errno));
 	free(argv);

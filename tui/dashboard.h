@@ -75,6 +75,7 @@ enum key_action {
 	ACT_CT_GROUP,
 	ACT_CT_PROJECT_LOGS,
 	ACT_CT_COPY,
+	ACT_CT_EXEC,
 	ACT_VIEW_BACK,
 	ACT_LOG_FOLLOW,
 	ACT_LOG_SEARCH,
@@ -300,6 +301,7 @@ void term_close(void);
 int term_signal_fd(void);
 int term_take_signals(void);
 void term_suspend(void);
+int term_run(char *const[]);
 void term_size(int *, int *);
 void term_block_signals(int);
 int term_active(void);

@@ -102,6 +102,8 @@ const struct key_def keys_table[] = {
      "the merged logs of the container's compose project"},
     {ACT_CT_COPY, "ct-copy", KEY_SCOPE_CONTAINERS, "y", NULL,
      "copy the container's id to the clipboard (OSC 52)"},
+    {ACT_CT_EXEC, "ct-exec", KEY_SCOPE_CONTAINERS, "x", NULL,
+     "a shell in the container (docker exec: bash, else sh)"},
 
     {ACT_VIEW_BACK, "back", KEY_SCOPE_VIEW, "Esc q", "Back", "close the view"},
 

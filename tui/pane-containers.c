@@ -8,11 +8,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "docker/docker.h"
 #include "tui/dashboard.h"
 
 enum pane_containers_sort {
@@ -793,6 +795,48 @@ pane_containers_inspect(struct dash *d)
 	return c == NULL ? DASH_REDRAW : view_inspect_open(d, c->id);
 }
 
+/*
+ * x: a shell in the container, the dashboard stepping aside meanwhile;
+ * the argv is berth exec's (cmd-ssh.c), to the daemon the engine talks to.
+ */
+static int
+pane_containers_exec(struct dash *d)
+{
+	const struct model_container *c = pane_containers_target(d);
+	const struct model *m = d->model;
+	char **argv, *via, *line;
+	int at, r;
+
+	if (c == NULL || m->docker.endpoint == NULL ||
+	    *m->docker.endpoint == '\0')
+		return DASH_REDRAW;
+	argv = docker_exec_argv(m->docker.endpoint,
+	                        c->name != NULL ? c->name : c->id, NULL, 0, 1,
+	                        &at);
+	r = term_run(argv);
+	if (r == -1 && errno == ENOENT) {
+		/* A forwarded socket's VM has the docker CLI: say that way. */
+		if (m->socket.mode != NULL &&
+		    strcmp(m->socket.mode, "ssh") == 0) {
+			via =
+			    xasprintf("berth -p %s ssh -- docker", m->profile);
+			line = docker_exec_line(via, argv, at);
+			free(via);
+		} else
+			line = docker_exec_line("docker", argv, 1);
+		dash_set_status(d, 1, "no docker CLI here; the same: %s", line);
+		free(line);
+		free(argv);
+		return DASH_REDRAW;
+	}
+	if (r == -1)
+		dash_set_status(d, 2, "docker exec: %s", strerror(errno));
+	else if (r != 0)
+		dash_set_status(d, 1, "the shell in %s exited %d", c->name, r);
+	free(argv);
+	return DASH_REPAINT | DASH_LAYOUT;
+}
+
 static const struct dash_binding pane_containers_actions[] = {
     {ACT_UP, pane_containers_up},
     {ACT_DOWN, pane_containers_down},
@@ -812,6 +856,7 @@ static const struct dash_binding pane_containers_actions[] = {
     {ACT_CT_INSPECT, pane_containers_inspect},
     {ACT_CT_PROJECT_LOGS, pane_containers_project_logs},
     {ACT_CT_COPY, pane_containers_copy},
+    {ACT_CT_EXEC, pane_containers_exec},
 };
 
 const struct pane pane_containers = {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -459,6 +460,79 @@ term_suspend(void)
 	kill(getpid(), SIGSTOP);
 	reset_prog_mode();
 	clearok(curscr, TRUE);
+}
+
+/* Whether PATH has an executable called name. */
+static int
+term_in_path(const char *name)
+{
+	const char *path = getenv("PATH"), *end;
+	char *f;
+	int ok = 0;
+
+	for (; path != NULL && *path != '\0' && !ok; path = end + 1) {
+		end = strchr(path, ':');
+		if (end == NULL)
+			end = path + strlen(path);
+		f = xasprintf("%.*s/%s", (int)(end - path),
+		              end == path ? "." : path, name);
+		ok = access(f, X_OK) == 0;
+		free(f);
+		if (*end == '\0')
+			break;
+	}
+	return ok;
+}
+
+/*
+ * Run argv with the terminal while the dashboard steps aside (x: a shell
+ * in a container), then take the screen back; the caller repaints it all.
+ * Not through proc.c, whose children never get the terminal. Ctrl-C and
+ * Ctrl-Z typed meanwhile are the program's: berth forgets them. Returns
+ * its exit status, or -1 (errno set: ENOENT when PATH has no argv[0]).
+ */
+int
+term_run(char *const argv[])
+{
+	pid_t pid;
+	int status = 0, r;
+
+	if (!term_in_path(argv[0])) {
+		errno = ENOENT;
+		return -1;
+	}
+	endwin();
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		r = errno;
+		reset_prog_mode();
+		errno = r;
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		r = waitpid(pid, &status, WUNTRACED);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == pid && WIFSTOPPED(status)) {
+			kill(pid, SIGCONT); /* a shell's ^Z: not ours to stop */
+			continue;
+		}
+		break;
+	}
+	term_pending &= ~(TERM_SIG_INT | TERM_SIG_QUIT | TERM_SIG_TSTP);
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	if (r != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* The terminal's size now, from the kernel (not from LINES/COLUMNS). */

@@ -450,6 +450,11 @@ void docker_events_start(struct docker *);
 void docker_recheck_run(struct docker *);
 void docker_refetch_drop(struct docker *, struct docker_refetch *);
 
+/* docker-exec.c */
+char **docker_exec_argv(const char *, const char *, char *const *, int, int,
+                        int *);
+char *docker_exec_line(const char *, char *const *, int);
+
 /* docker-follow.c */
 void docker_logs_changed(struct docker *);
 int docker_logs_busy(const struct docker *);

@@ -49,25 +49,25 @@ check "Esc closes the help" tui_wait_gone 'Help: keys' 5
 tui_keys q
 is "q quits" "$(tui_wait_exit 10)" 0
 
-# Remap: quit on x, ct-logs on L; q no longer quits.
+# Remap: quit on X (x is ct-exec's), ct-logs on L; q no longer quits.
 cat >"$conf" <<'YAML'
 # my keys
 keys:
-  quit: x
+  quit: X
   ct-logs: [L, F4]
 YAML
 tui_start 80 24 -- -p demo
 check "remapped: dashboard up" tui_wait '4 Containers' 10
-check "the key bar shows the remapped quit key" tui_wait 'x Quit' 5
+check "the key bar shows the remapped quit key" tui_wait 'X Quit' 5
 check "the key bar shows the remapped logs key" tui_wait 'L Logs' 5
 tui_keys q
 check "q is unbound now" tui_wait 'q: no action here' 5
 tui_keys '?'
-check "help shows the new keys" tui_wait 'x +quit ' 5
+check "help shows the new keys" tui_wait 'X +quit ' 5
 tui_keys Escape
 sleep 0.3
-tui_keys x
-is "x quits" "$(tui_wait_exit 10)" 0
+tui_keys X
+is "X quits" "$(tui_wait_exit 10)" 0
 
 # Errors: unknown action (with a suggestion), unknown key, a clash.
 cat >"$conf" <<'YAML'

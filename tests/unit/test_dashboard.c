@@ -150,13 +150,13 @@ test_key_remap(void **state)
 	char *errs, *d;
 
 	(void)state;
-	assert_int_equal(load("# mine\nkeys:\n  quit: x\n  ct-logs: [L, F4]\n"
+	assert_int_equal(load("# mine\nkeys:\n  quit: X\n  ct-logs: [L, F4]\n"
 	                      "  zoom: \"Z C-z\"\n",
 	                      &errs),
 	                 0);
 	assert_string_equal(errs, "");
 	free(errs);
-	assert_int_equal(keys_lookup(g, 3, 'x'), ACT_QUIT);
+	assert_int_equal(keys_lookup(g, 3, 'X'), ACT_QUIT);
 	assert_int_equal(keys_lookup(g, 3, 'q'), ACT_NONE);
 	assert_int_equal(keys_lookup(g, 3, 'L'), ACT_CT_LOGS);
 	assert_int_equal(keys_lookup(g, 3, KEY_F(4)), ACT_CT_LOGS);
@@ -189,6 +189,11 @@ test_key_errors(void **state)
 	assert_non_null(strstr(errs, "3:9: help: unknown key 'Hyper-H'"));
 	free(errs);
 	assert_int_equal(keys_lookup(g, 1, 'x'), ACT_NONE); /* not applied */
+
+	/* x is the Containers pane's shell: a global x would hide it. */
+	assert_int_equal(load("keys:\n  quit: x\n", &errs), -1);
+	assert_non_null(strstr(errs, "'x' is bound to both"));
+	free(errs);
 
 	assert_int_equal(load("keys:\n  zoom: q\n", &errs), -1);
 	assert_non_null(strstr(errs, "'q' is bound to both zoom and quit"));

@@ -224,6 +224,17 @@ echo "shared $$" >"$SRC/shared.txt"
 is "a file in the shared folder is visible in the container" \
 	"$(docker exec "$C" cat /www/shared.txt 2>&1)" "shared $$"
 
+# Getting in (issue 16): berth ssh and berth exec on the real guest.
+is "berth ssh -- CMD runs in the guest" \
+	"$("$BERTH" ssh -- cat /etc/machine-id </dev/null 2>&1)" \
+	"$(gssh cat /etc/machine-id)"
+is "berth exec CONTAINER CMD runs in the container" \
+	"$("$BERTH" exec "$C" cat /www/shared.txt </dev/null 2>&1)" "shared $$"
+"$BERTH" ssh-config >"$W/ssh-config"
+timeout 60 ssh -F "$W/ssh-config" -o BatchMode=yes -o ConnectTimeout=10 \
+	berth-default true </dev/null >/dev/null 2>"$W/ssh-config.err"
+is "ssh -F (berth ssh-config) berth-default reaches the guest" "$?" 0
+
 # Polling mode: a host edit wakes an inotify watcher in a container.
 W2=berth-first-run-watch
 docker run -d --name "$W2" --network none -v "$SRC:/app" \

@@ -21,6 +21,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "vm/vm.h"
+#include "test-xpath.h"
 
 static struct domxml_mount mounts[] = {
     {.host = "/home/u/src & <tmp>", .tag = "share0"},
@@ -50,32 +51,6 @@ spec(void)
 	s.ssh_port = 2222;
 	s.mounts = mounts;
 	s.nmounts = 2;
-	return s;
-}
-
-/* Evaluate an XPath expression to a string (the caller frees). */
-static char *
-xp(const char *xml, const char *expr)
-{
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, 0);
-	xmlXPathContextPtr ctx;
-	xmlXPathObjectPtr o;
-	xmlChar *v;
-	char *s;
-
-	assert_non_null(doc);
-	ctx = xmlXPathNewContext(doc);
-	xmlXPathRegisterNs(ctx, BAD_CAST "qemu",
-	                   BAD_CAST
-	                   "http://libvirt.org/schemas/domain/qemu/1.0");
-	o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-	assert_non_null(o);
-	v = xmlXPathCastToString(o);
-	s = strdup((const char *)v);
-	xmlFree(v);
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
 	return s;
 }
 

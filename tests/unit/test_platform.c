@@ -25,6 +25,7 @@
 #include "util/util.h"
 #include "image/image.h"
 #include "vm/vm.h"
+#include "test-xpath.h"
 
 /* argv joined by spaces (caller frees). */
 static char *
@@ -87,29 +88,6 @@ test_iso_tools(void **state)
 	assert_int_equal(mac, 1);
 	assert_int_equal(lin, 0);
 	assert_string_equal(platform_linux.iso_tools[0], "xorriso");
-}
-
-/* An XPath expression's value as a string in xml (the caller frees). */
-static char *
-xp(const char *xml, const char *expr)
-{
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, 0);
-	xmlXPathContextPtr ctx;
-	xmlXPathObjectPtr o;
-	xmlChar *v;
-	char *s;
-
-	assert_non_null(doc);
-	ctx = xmlXPathNewContext(doc);
-	o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-	assert_non_null(o);
-	v = xmlXPathCastToString(o);
-	s = xstrdup((const char *)v);
-	xmlFree(v);
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
-	return s;
 }
 
 static void

@@ -115,7 +115,6 @@ struct scan {
 	size_t nnew, capnew;
 	uint64_t now; /* monotonic ms of the running pass */
 	int64_t real_ns;
-	uint64_t cold_asked;                          /* opt.cold_ms as given */
 	uint64_t window_at, window_cpu, window_stats; /* the budget's */
 	struct scan_changes *out; /* NULL: build without reporting */
 	struct scan_stats st;
@@ -308,22 +307,14 @@ scan_real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A clock in microseconds: monotonic for pass times, the calling
+ * thread's CPU time for the budget (a pass runs on one thread). */
 static uint64_t
-scan_mono_us(void)
+scan_clock_us(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* CPU time of the calling thread (a pass runs on one thread). */
-static uint64_t
-scan_cpu_us(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+	if (clock_gettime(clock, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
@@ -480,13 +471,13 @@ scan_schedule(struct scan *s, struct node *d, int changed, int initial)
 	if (s->opt.full)
 		d->next_due = s->now;
 	else if (initial)
-		d->next_due = s->now + 1 + d->hash % (s->opt.cold_ms + 1);
+		d->next_due = s->now + 1 + d->hash % (s->st.cold_ms + 1);
 	else if (d->changed_ever && s->now - d->last_change < s->opt.hot_ms)
 		d->next_due =
 		    scan_next_slot(d->next_due, s->now, s->opt.interval_ms);
 	else
 		d->next_due =
-		    scan_next_slot(d->next_due, s->now, s->opt.cold_ms);
+		    scan_next_slot(d->next_due, s->now, s->st.cold_ms);
 	d->subtree_due = d->next_due;
 }
 
@@ -960,7 +951,7 @@ scan_spread(struct scan *s, struct node *d, uint64_t *i, uint64_t n)
 	uint64_t due, x;
 
 	if (!s->opt.full)
-		d->next_due = s->now + 1 + (*i)++ * s->opt.cold_ms / n;
+		d->next_due = s->now + 1 + (*i)++ * s->st.cold_ms / n;
 	due = d->next_due;
 	for (c = d->child; c != NULL; c = c->next) {
 		if (c->type == SCAN_DIR && (x = scan_spread(s, c, i, n)) < due)
@@ -1001,7 +992,7 @@ scan_visit(struct scan *s, struct node *d, int dfd, int depth)
 					s->unreadable++;
 				}
 				n->next_due = n->subtree_due =
-				    s->now + s->opt.cold_ms;
+				    s->now + s->st.cold_ms;
 			} else
 				again = 1; /* gone or replaced: re-read d */
 			continue;
@@ -1056,7 +1047,7 @@ scan_new(const char *root, const struct scan_options *opt, char **cause)
 		s->opt.interval_ms = 1000;
 	if (s->opt.cold_ms < s->opt.interval_ms)
 		s->opt.cold_ms = s->opt.interval_ms;
-	s->cold_asked = s->st.cold_ms = s->opt.cold_ms;
+	s->st.cold_ms = s->opt.cold_ms; /* the budget may stretch it */
 	s->ignore = xcalloc(opt->nignore + 1, sizeof *s->ignore);
 	for (i = 0; i < opt->nignore; i++)
 		s->ignore[i] = xstrdup(opt->ignore[i]);
@@ -1107,7 +1098,7 @@ scan_budget(struct scan *s, uint64_t cpu_us)
 	s->window_cpu += cpu_us;
 	s->window_stats += s->st.stats;
 	span = s->now - s->window_at;
-	if (span < s->opt.cold_ms || span == 0)
+	if (span < s->st.cold_ms || span == 0)
 		return;
 	entries = s->st.files + s->st.dirs + s->st.links + s->st.others + 1;
 	s->st.cpu_pct = s->window_cpu / 10 / span;
@@ -1116,15 +1107,14 @@ scan_budget(struct scan *s, uint64_t cpu_us)
 	           ? 0
 	           : s->window_cpu * entries / s->window_stats / 10 /
 	                 s->opt.budget_pct;
-	lo = s->cold_asked;
+	lo = s->opt.cold_ms;
 	hi = s->opt.interval_ms * SCAN_COLD_MAX;
 	if (hi < lo)
 		hi = lo;
 	want = want < lo ? lo : want > hi ? hi : want;
-	if (want * 10 > s->opt.cold_ms * 11 || want * 10 < s->opt.cold_ms * 9 ||
-	    (want == lo && s->opt.cold_ms != lo))
-		s->opt.cold_ms = want;
-	s->st.cold_ms = s->opt.cold_ms;
+	if (want * 10 > s->st.cold_ms * 11 || want * 10 < s->st.cold_ms * 9 ||
+	    (want == lo && s->st.cold_ms != lo))
+		s->st.cold_ms = want;
 	s->window_at = s->now;
 	s->window_cpu = s->window_stats = 0;
 }
@@ -1139,7 +1129,8 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
           char **cause)
 {
 	struct stat sb;
-	uint64_t t0 = scan_mono_us(), c0 = scan_cpu_us(), i;
+	uint64_t t0 = scan_clock_us(CLOCK_MONOTONIC),
+	         c0 = scan_clock_us(CLOCK_THREAD_CPUTIME_ID), i;
 	int fd, first = s->top == NULL;
 
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -1177,13 +1168,13 @@ scan_pass(struct scan *s, uint64_t now_ms, struct scan_changes *out,
 	close(fd);
 	s->st.errors += s->unreadable;
 	s->st.passes++;
-	s->st.pass_us = scan_mono_us() - t0;
+	s->st.pass_us = scan_clock_us(CLOCK_MONOTONIC) - t0;
 	if (first || s->opt.full)
 		s->st.full_pass_us = s->st.pass_us;
 	if (first)
 		s->window_at = now_ms;
 	else
-		scan_budget(s, scan_cpu_us() - c0);
+		scan_budget(s, scan_clock_us(CLOCK_THREAD_CPUTIME_ID) - c0);
 	return 0;
 }
 

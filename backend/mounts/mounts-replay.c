@@ -58,9 +58,12 @@
  * shell builtin, because a fork costs tens of milliseconds under TCG.
  * `[ -f ]` before an open keeps a FIFO from blocking the batch; the
  * append open goes through the descriptor opened for reading, so a file
- * deleted meanwhile is never re-created. Missing paths count as gone.
+ * deleted meanwhile is never re-created. Missing paths count as gone,
+ * and so does a path the host deleted between the check and the open or
+ * chmod (C locale, so chmod's ENOENT reads the same on every guest).
  */
 const char replay_guest_script[] =
+    "export LC_ALL=C\n"
     "exec 4>&1\n"
     "n=$(\n"
     "{\n"
@@ -70,17 +73,18 @@ const char replay_guest_script[] =
     "  case $o in\n"
     "  a) if [ -e \"$p\" ]; then printf '%s\\0' \"$p\"; ok=$((ok+1))\n"
     "     else gone=$((gone+1)); fi ;;\n"
-    "  A) if chmod +t \"$p\"; then ok=$((ok+1)); else bad=$((bad+1)); fi ;;\n"
+    "  A) if chmod +t \"$p\"; then ok=$((ok+1))\n"
+    "     elif [ -e \"$p\" ]; then bad=$((bad+1)); else gone=$((gone+1)); fi ;;\n"
     "  r) if [ -e \"$p\" ] && { :; } 3<\"$p\"; then ok=$((ok+1))\n"
     "     else gone=$((gone+1)); fi ;;\n"
     "  *) if [ ! -f \"$p\" ]; then gone=$((gone+1)); continue; fi\n"
     "     case $o in b) printf '%s\\0' \"$p\" ;; B) chmod +t \"$p\" ;; esac\n"
     "     if { : >>/proc/self/fd/3; } 3<\"$p\"; then ok=$((ok+1))\n"
-    "     else bad=$((bad+1)); fi ;;\n"
+    "     elif [ -e \"$p\" ]; then bad=$((bad+1)); else gone=$((gone+1)); fi ;;\n"
     "  esac\n"
     "done 2>/dev/null\n"
     "echo \"ok=$ok bad=$bad gone=$gone\" >&4\n"
-    "} | xargs -0 -r chmod -t 2>&1 | wc -l\n"
+    "} | xargs -0 -r chmod -t 2>&1 | grep -vc 'No such file or directory'\n"
     ")\n"
     "echo \"chmodfail=$n\"\n"
     "b=; read -r b 2>/dev/null </proc/sys/kernel/random/boot_id\n"

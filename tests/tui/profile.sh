@@ -24,8 +24,9 @@ pid=$(tui_pid)
 
 tui_keys p
 check "p opens the profile picker" tui_wait 'Profiles' 5
+# Each profile's state is asked of the engine on opening ("…" until then).
+check "picker lists the shipped demo profile" tui_wait '\* demo +running' 10
 screen=$(tui_cap)
-like "picker lists the shipped demo profile" "$screen" '\* demo +running'
 like "picker lists the user profile demo2" "$screen" '│ +demo2 '
 tui_keys j Enter
 check "Enter switches to demo2" tui_wait 'profile demo2  .*every 5s' 10

@@ -354,6 +354,73 @@ test_script_on_host(void **state)
 	free(path);
 }
 
+/*
+ * A path the host deletes between the script's check and its chmod or
+ * open counts as gone, not failed (poll-replay.sh saw failed=1 in CI
+ * after `rm -rf` of a folder being replayed). The race is made certain
+ * by a chmod in PATH that deletes the path first; a chmod refused for
+ * another reason (the same fake refuses "perm") still counts as failed.
+ */
+static void
+test_script_deleted_meanwhile(void **state)
+{
+	char dir[] = "/tmp/berth-replay-race.XXXXXX", *cmd, out[256] = "";
+	struct replay_result r;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	cmd = xasprintf("%s/chmod", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fprintf(fp,
+	        "#!/bin/sh\n"
+	        "for a; do case $a in %s/f*) rm -f \"$a\" ;;\n"
+	        "*/perm) echo \"chmod: $a: Operation not permitted\" >&2\n"
+	        "        exit 1 ;; esac; done\n"
+	        "exec /bin/chmod \"$@\"\n",
+	        dir);
+	fclose(fp);
+	assert_int_equal(chmod(cmd, 0755), 0);
+	free(cmd);
+	for (int i = 0; i <= 2; i++) {
+		cmd = i == 0 ? xasprintf("%s/perm", dir)
+		             : xasprintf("%s/f%d", dir, i);
+		fd = open(cmd, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+		free(cmd);
+	}
+	cmd = xasprintf("%s/input", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fprintf(fp, "a %s/f1\nA %s/f2\na %s/perm\n", dir, dir, dir);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("%s/script", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(replay_guest_script, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("PATH='%s':$PATH sh %s/script < %s/input", dir, dir,
+	                dir);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	out[fread(out, 1, sizeof out - 1, fp)] = '\0';
+	assert_int_equal(pclose(fp), 0);
+	assert_int_equal(replay_parse_output(out, &r), 0);
+	/* f1 was replayed (ok), f2 went (gone), perm was refused. */
+	assert_int_equal(r.ok, 1);
+	assert_int_equal(r.gone, 1);
+	assert_int_equal(r.failed, 1);
+	free(cmd);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 static void
 test_parse_output(void **state)
 {
@@ -381,6 +448,7 @@ main(void)
 	    cmocka_unit_test(test_status_request),
 	    cmocka_unit_test(test_request_escapes),
 	    cmocka_unit_test(test_script_on_host),
+	    cmocka_unit_test(test_script_deleted_meanwhile),
 	    cmocka_unit_test(test_parse_output),
 	};
 

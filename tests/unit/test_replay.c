@@ -404,8 +404,8 @@ test_script_deleted_meanwhile(void **state)
 	fputs(replay_guest_script, fp);
 	fclose(fp);
 	free(cmd);
-	cmd = xasprintf("PATH='%s':$PATH sh %s/script < %s/input", dir, dir,
-	                dir);
+	cmd =
+	    xasprintf("PATH='%s':$PATH sh %s/script < %s/input", dir, dir, dir);
 	fp = popen(cmd, "r");
 	assert_non_null(fp);
 	out[fread(out, 1, sizeof out - 1, fp)] = '\0';

@@ -116,6 +116,8 @@ guest_json_esc() {
 # GUEST_DISCARD (default unmap; "none" leaves the attribute out, QEMU's
 # ignore) and GUEST_BALLOON (attributes of <memballoon>, e.g.
 # "freePageReporting='on'") let bench/reclaim compare both ways.
+# GUEST_VIRTIOFS ("HOSTDIR=TAG ...") adds virtiofs shares (and the shared
+# memory they need) for bench/mounts; the guest mounts them itself.
 guest_domxml() {
 	_n=$1
 	shift
@@ -134,6 +136,10 @@ guest_domxml() {
     <cmdline>$(guest_xml_esc "${GUEST_KARGS:-console=ttyS0 quiet} ${GUEST_CMDLINE:-}")</cmdline>
   </os>
   <features><acpi/><tcg><tb-cache unit='MiB'>128</tb-cache></tcg></features>
+EOF
+	[ -n "${GUEST_VIRTIOFS:-}" ] &&
+		echo "  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
+	cat <<EOF
   <clock offset='utc'/>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
@@ -155,6 +161,15 @@ EOF
 	for _s in "$@"; do
 		cat <<EOF
     <filesystem type='mount' accessmode='passthrough'>
+      <source dir='$(guest_xml_esc "${_s%=*}")'/>
+      <target dir='$(guest_xml_esc "${_s##*=}")'/>
+    </filesystem>
+EOF
+	done
+	for _s in ${GUEST_VIRTIOFS:-}; do
+		cat <<EOF
+    <filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
       <source dir='$(guest_xml_esc "${_s%=*}")'/>
       <target dir='$(guest_xml_esc "${_s##*=}")'/>
     </filesystem>

@@ -24,6 +24,26 @@
  * neither is possible; an open for reading (IN_OPEN + IN_CLOSE_NOWRITE)
  * is what is left.
  *
+ * Folders are what recursive watchers act on (inotifywait -r, watchdog
+ * and chokidar add a watch on IN_CREATE|IN_ISDIR or IN_MOVED_TO|IN_ISDIR
+ * and drop one on IN_DELETE|IN_ISDIR), and a 9p client raises those only
+ * for what the guest itself does. So a folder new on the host (the top of
+ * a new tree) is renamed away and back in the guest: `mv -T NEW
+ * .berth-mv.PID.K`, then back (IN_MOVED_FROM + IN_MOVED_TO|IN_ISDIR on
+ * NEW). A directory rename never overwrites bytes (onto a non-empty
+ * folder or a file it fails), -T keeps mv from moving into a folder that
+ * appeared meanwhile, and berth's own watcher cannot see the dance (its
+ * thread is waiting for this script; the inode, mtime and listing are
+ * the same after). The files of the batch are replayed after a pause
+ * (one `sleep` a batch), so the watcher has added its watch first. A
+ * folder gone on the host (the top of a deleted tree) is made and removed
+ * in the guest: mkdir fails when the name exists again and rmdir when the
+ * folder is not empty, so nothing of the host's is ever removed; this
+ * raises IN_CREATE|IN_ISDIR then IN_DELETE|IN_ISDIR. Files get no such
+ * dance: a guest unlink cannot be tied to an inode, so a placeholder made
+ * and removed could take a file the host wrote meanwhile with it, and a
+ * file renamed away and back could overwrite one (berth(1), "Events").
+ *
  * Transport: one guest-exec of /bin/sh per batch through the QEMU guest
  * agent, or one ssh session (mounts-replay-ssh.c). The script is a constant;
  * the paths travel as its standard input ("input-data", base64, for the agent),
@@ -53,7 +73,12 @@
 /*
  * The guest side, POSIX sh (busybox ash, dash). Ops: a = attrib,
  * w = open for append, b = both, r = open for read; A and B for files
- * with the sticky bit (chmod +t keeps it). The attrib paths of a batch go
+ * with the sticky bit (chmod +t keeps it); d = a new folder's rename
+ * dance, D = a gone folder made and removed (they come first in a chunk;
+ * two forks each, at most REPLAY_DANCE_MAX a pass). A rename back that
+ * fails (the host made a non-empty folder of that name within the
+ * dance) leaves the folder as .berth-mv.*: it is counted failed and
+ * named on a "kept=" line, never overwritten. The attrib paths of a batch go
  * NUL-separated to ONE `chmod -t` through xargs; everything else is a
  * shell builtin, because a fork costs tens of milliseconds under TCG.
  * `[ -f ]` before an open keeps a FIFO from blocking the batch; the
@@ -67,10 +92,21 @@ const char replay_guest_script[] =
     "exec 4>&1\n"
     "n=$(\n"
     "{\n"
-    "ok=0 bad=0 gone=0\n"
+    "ok=0 bad=0 gone=0 k=0 s=0\n"
     "while IFS= read -r l; do\n"
     "  o=${l%% *} p=${l#* }\n"
+    "  case $s$o in 1[!dD]) s=2; sleep 0.2 ;; esac\n"
     "  case $o in\n"
+    "  d) t=${p%/*}/.berth-mv.$$.$k k=$((k+1))\n"
+    "     if [ ! -d \"$p\" ] || [ -L \"$p\" ]; then gone=$((gone+1))\n"
+    "     elif [ -e \"$t\" ] || ! mv -T -- \"$p\" \"$t\"; then\n"
+    "       if [ -e \"$p\" ]; then bad=$((bad+1)); else gone=$((gone+1)); fi\n"
+    "     elif mv -T -- \"$t\" \"$p\"; then ok=$((ok+1)) s=1\n"
+    "     else bad=$((bad+1)); echo \"kept=$t\" >&4; fi ;;\n"
+    "  D) if [ -e \"$p\" ] || [ -L \"$p\" ] || ! mkdir -- \"$p\"; then\n"
+    "       gone=$((gone+1))\n"
+    "     elif rmdir -- \"$p\"; then ok=$((ok+1))\n"
+    "     else bad=$((bad+1)); fi ;;\n"
     "  a) if [ -e \"$p\" ]; then printf '%s\\0' \"$p\"; ok=$((ok+1))\n"
     "     else gone=$((gone+1)); fi ;;\n"
     "  A) if chmod +t \"$p\"; then ok=$((ok+1))\n"
@@ -195,10 +231,61 @@ replay_parent(const char *rel)
 	                     : xstrdup("");
 }
 
+/* Whether path is an item of b. */
+static int
+replay_batch_has(const struct replay_batch *b, const char *path)
+{
+	size_t j, mask;
+
+	if (b->tcap == 0)
+		return 0;
+	mask = b->tcap - 1;
+	for (j = util_hash(path, strlen(path)) & mask; b->table[j] != 0;
+	     j = (j + 1) & mask)
+		if (strcmp(b->v[b->table[j] - 1].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The folders of c created (or deleted: gone) whose parent was not, the
+ * tops of new (gone) trees: a recursive watcher learns (forgets) the rest
+ * of the tree with its top. Not the dance's own name, never the root.
+ */
+static void
+replay_tops(const struct scan_changes *c, int gone, struct replay_batch *tops)
+{
+	struct replay_batch all = {0};
+	const struct scan_change *ch;
+	const char *base;
+	char *parent;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		ch = &c->v[i];
+		if (ch->type == SCAN_DIR &&
+		    ch->kind == (gone ? SCAN_DELETED : SCAN_CREATED))
+			replay_batch_add(&all, ch->path, ch->path, 0, 1);
+	}
+	for (i = 0; i < all.n && tops->n < REPLAY_DANCE_MAX; i++) {
+		base = strrchr(all.v[i].path, '/');
+		base = base != NULL ? base + 1 : all.v[i].path;
+		if (*base == '\0' || strncmp(base, ".berth-mv.", 10) == 0)
+			continue;
+		parent = replay_parent(all.v[i].path);
+		if (!replay_batch_has(&all, parent))
+			replay_batch_add(tops, all.v[i].path, all.v[i].path, 0,
+			                 1);
+		free(parent);
+	}
+	replay_batch_clear(&all);
+}
+
 /*
  * Fold a pass's changes into the batch: files get the mount's ops,
  * directories and the parents of creations and deletions get their own
- * times rewritten (or are opened for reading on a read-only mount).
+ * times rewritten (or are opened for reading on a read-only mount). On a
+ * writable mount the tops of new and gone trees get their folder dance.
  */
 void
 replay_batch_add_changes(struct replay_batch *b, const char *guest_root,
@@ -207,10 +294,15 @@ replay_batch_add_changes(struct replay_batch *b, const char *guest_root,
 {
 	unsigned fops = replay_ops(mode, writable);
 	unsigned dops = writable ? REPLAY_OP_ATTRIB : REPLAY_OP_READ;
+	struct replay_batch made = {0}, gone = {0};
 	const struct scan_change *ch;
 	char *g, *parent;
 	size_t i;
 
+	if (writable) {
+		replay_tops(c, 0, &made);
+		replay_tops(c, 1, &gone);
+	}
 	for (i = 0; i < c->n; i++) {
 		ch = &c->v[i];
 		b->changes++;
@@ -223,17 +315,31 @@ replay_batch_add_changes(struct replay_batch *b, const char *guest_root,
 			free(g);
 			free(parent);
 		}
-		if (ch->kind == SCAN_DELETED)
+		if (ch->kind == SCAN_DELETED) {
+			if (ch->type == SCAN_DIR &&
+			    replay_batch_has(&gone, ch->path)) {
+				g = replay_map_path(guest_root, ch->path);
+				replay_batch_add(b, g, ch->path,
+				                 REPLAY_OP_RMDIR, 1);
+				free(g);
+			}
 			continue;
+		}
 		g = replay_map_path(guest_root, ch->path);
 		if (ch->type == SCAN_FILE)
 			replay_batch_add_mode(b, g, ch->path, fops, 0,
 			                      (ch->mode & S_ISVTX) != 0);
 		else if (ch->type == SCAN_DIR)
-			replay_batch_add_mode(b, g, ch->path, dops, 1,
-			                      (ch->mode & S_ISVTX) != 0);
+			replay_batch_add_mode(
+			    b, g, ch->path,
+			    dops | (replay_batch_has(&made, ch->path)
+			                ? REPLAY_OP_MKDIR
+			                : 0),
+			    1, (ch->mode & S_ISVTX) != 0);
 		free(g);
 	}
+	replay_batch_clear(&made);
+	replay_batch_clear(&gone);
 }
 
 void
@@ -250,45 +356,74 @@ replay_batch_clear(struct replay_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* An item's op letter for the guest script. */
+static char
+replay_op_letter(const struct replay_item *it)
+{
+	char op;
+
+	if (it->ops & REPLAY_OP_MKDIR)
+		op = 'd';
+	else if (it->ops & REPLAY_OP_RMDIR)
+		op = 'D';
+	else if ((it->ops & REPLAY_OP_ATTRIB) && (it->ops & REPLAY_OP_WRITE))
+		op = it->sticky ? 'B' : 'b';
+	else if (it->ops & REPLAY_OP_WRITE)
+		op = 'w';
+	else if (it->ops & REPLAY_OP_ATTRIB)
+		op = it->sticky ? 'A' : 'a';
+	else
+		op = 'r';
+	return op;
+}
+
 /*
  * The script's input for items [from, ...): "OP PATH\n" lines, stopping
- * before max_bytes. *next is where the next chunk starts; *skipped
- * counts paths that cannot travel on a line (a newline in the name).
- * Returns the text (caller frees), length in *len.
+ * before max_bytes, the folder dances of the chunk first (the files
+ * after them wait for watchers to add their watches). *next is where the
+ * next chunk starts; *skipped counts paths that cannot travel on a line
+ * (a newline in the name). Returns the text (caller frees), length in
+ * *len.
  */
 char *
 replay_batch_encode(const struct replay_batch *b, size_t from, size_t max_bytes,
                     size_t *next, size_t *len)
 {
-	char *out = xmalloc(max_bytes + 1), op;
-	size_t i, n = 0, plen;
+	char *out = xmalloc(max_bytes + 1);
+	size_t i, end, n = 0, plen;
 	const struct replay_item *it;
+	int round;
 
-	for (i = from; i < b->n; i++) {
-		it = &b->v[i];
+	for (end = from; end < b->n; end++) {
+		it = &b->v[end];
 		if (strchr(it->path, '\n') != NULL)
 			continue;
 		plen = strlen(it->path);
 		if (n + plen + 3 > max_bytes && n > 0)
 			break;
-		if (n + plen + 3 > max_bytes)
-			continue; /* one path longer than a chunk: cannot go */
-		if ((it->ops & REPLAY_OP_ATTRIB) && (it->ops & REPLAY_OP_WRITE))
-			op = it->sticky ? 'B' : 'b';
-		else if (it->ops & REPLAY_OP_WRITE)
-			op = 'w';
-		else if (it->ops & REPLAY_OP_ATTRIB)
-			op = it->sticky ? 'A' : 'a';
-		else
-			op = 'r';
-		out[n++] = op;
-		out[n++] = ' ';
-		memcpy(out + n, it->path, plen);
-		n += plen;
-		out[n++] = '\n';
+		if (n + plen + 3 <= max_bytes)
+			n += plen + 3;
 	}
+	n = 0;
+	for (round = 0; round < 2; round++)
+		for (i = from; i < end; i++) {
+			it = &b->v[i];
+			plen = strlen(it->path);
+			if (strchr(it->path, '\n') != NULL ||
+			    plen + 3 > max_bytes)
+				continue; /* cannot travel on a line */
+			if ((round == 0) !=
+			    ((it->ops & (REPLAY_OP_MKDIR | REPLAY_OP_RMDIR)) !=
+			     0))
+				continue;
+			out[n++] = replay_op_letter(it);
+			out[n++] = ' ';
+			memcpy(out + n, it->path, plen);
+			n += plen;
+			out[n++] = '\n';
+		}
 	out[n] = '\0';
-	*next = i;
+	*next = end;
 	*len = n;
 	return out;
 }

@@ -803,6 +803,79 @@ mwatch_wait_due(struct mounts_watcher *w)
 }
 
 /*
+ * A modify is replayed once. The scanner reports a file whose mtime was
+ * within racy_ms of its stat once more at its next visit, since a second
+ * write in the same clock tick would look the same. That visit came after
+ * the replay (in native mode at once: the replay's own IN_ATTRIB on the
+ * host marks the folder), so one modify was replayed twice. So when this
+ * pass saw a racy change, its folders are looked at again once the racy
+ * window is over, before the replay: the report coalesces into the same
+ * batch item. Changes that pass finds are added to ch (not the repeats:
+ * they are the same changes). The thread's own; no lock.
+ */
+static int
+mwatch_settle(struct mounts_watcher *w, char **cause)
+{
+	struct scan_changes more = {0}, one = {NULL, 1, 1};
+	const struct scan_change *c;
+	struct timespec ts;
+	int64_t now_ns, newest = 0, window = (int64_t)w->o.racy_ms * 1000000;
+	char *parent, *slash;
+	size_t i, n = w->ch.n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	for (i = 0; i < n; i++) {
+		c = &w->ch.v[i];
+		if (c->kind == SCAN_DELETED || c->type == SCAN_DIR ||
+		    c->mtime_ns <= now_ns - window)
+			continue;
+		if (c->mtime_ns > newest)
+			newest = c->mtime_ns;
+		parent = xstrdup(c->path);
+		slash = strrchr(parent, '/');
+		*(slash != NULL ? slash : parent) = '\0';
+		scan_mark_dir(w->s, parent);
+		free(parent);
+	}
+	if (newest == 0)
+		return 0;
+	if (newest + window > now_ns) {
+		ts.tv_sec = (time_t)((newest + window - now_ns) / 1000000000);
+		ts.tv_nsec =
+		    (long)((newest + window - now_ns) % 1000000000) + 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (scan_pass(w->s, util_mono_ms(), &more, cause) != 0) {
+		scan_changes_clear(&more);
+		return -1;
+	}
+	for (i = 0; i < more.n; i++) {
+		c = &more.v[i];
+		if (c->kind == SCAN_MODIFIED && c->type != SCAN_DIR) {
+			/* A repeat, or a later write: the batch merges it. */
+			one.v = &more.v[i];
+			scan_guard(w->s, c->path,
+			           util_mono_ms() + MOUNTS_GUARD_MS);
+			replay_batch_add_changes(&w->b, w->guest, &one,
+			                         w->pm->replay,
+			                         w->pm->writable);
+			continue;
+		}
+		scan_changes_add(&w->ch, c->kind, c->type, c->old_type,
+		                 c->path);
+		w->ch.v[w->ch.n - 1].mtime_ns = c->mtime_ns;
+		w->ch.v[w->ch.n - 1].mode = c->mode;
+	}
+	scan_changes_clear(&more);
+	return 0;
+}
+
+/*
  * A pass over the snapshot (no lock held during it): guard the changed
  * paths against their own replay's echo, fold the changes into the batch,
  * copy the figures out. Returns -1 when the folder cannot be scanned (the
@@ -815,7 +888,8 @@ mwatch_scan(struct mounts_watcher *w)
 	char *cause = NULL;
 	size_t i;
 
-	if (scan_pass(w->s, util_mono_ms(), &w->ch, &cause) != 0) {
+	if (scan_pass(w->s, util_mono_ms(), &w->ch, &cause) != 0 ||
+	    mwatch_settle(w, &cause) != 0) {
 		mwatch_note(w, MOUNT_NOTE_ERROR, 0, cause);
 		free(cause);
 		scan_free(w->s);

@@ -421,6 +421,259 @@ test_script_deleted_meanwhile(void **state)
 	free(cmd);
 }
 
+/*
+ * The tops of new and gone trees get their folder dance (their subtrees,
+ * the dance's own name and read-only mounts do not), and the dances go
+ * first in a chunk.
+ */
+static void
+test_folder_dances(void **state)
+{
+	struct replay_batch b = {0};
+	struct scan_changes c = {0};
+	const struct replay_item *it;
+	size_t next, len;
+	char *chunk;
+
+	(void)state;
+	scan_changes_add(&c, SCAN_MODIFIED, SCAN_FILE, SCAN_FILE, "x.js");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_DIR, SCAN_DIR, "src/new");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_DIR, SCAN_DIR, "src/new/sub");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_FILE, SCAN_FILE,
+	                 "src/new/sub/f.js");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_DIR, SCAN_DIR, "top");
+	scan_changes_add(&c, SCAN_CREATED, SCAN_DIR, SCAN_DIR,
+	                 "src/.berth-mv.12.0");
+	scan_changes_add(&c, SCAN_DELETED, SCAN_DIR, SCAN_DIR, "old/in");
+	scan_changes_add(&c, SCAN_DELETED, SCAN_FILE, SCAN_FILE, "old/in/f");
+	scan_changes_add(&c, SCAN_DELETED, SCAN_DIR, SCAN_DIR, "old");
+	scan_changes_add(&c, SCAN_DELETED, SCAN_FILE, SCAN_FILE, "gone.js");
+	replay_batch_add_changes(&b, "/w", &c, PROFILE_REPLAY_BOTH, 1);
+	it = find_item(&b, "/w/src/new");
+	assert_non_null(it);
+	assert_true(it->ops & REPLAY_OP_MKDIR);
+	assert_non_null(it = find_item(&b, "/w/top"));
+	assert_true(it->ops & REPLAY_OP_MKDIR);
+	assert_non_null(it = find_item(&b, "/w/src/new/sub"));
+	assert_false(it->ops & REPLAY_OP_MKDIR);
+	assert_non_null(it = find_item(&b, "/w/src/.berth-mv.12.0"));
+	assert_false(it->ops & REPLAY_OP_MKDIR);
+	assert_non_null(it = find_item(&b, "/w/old"));
+	assert_true(it->ops & REPLAY_OP_RMDIR);
+	assert_non_null(it = find_item(&b, "/w/old/in")); /* a parent */
+	assert_false(it->ops & REPLAY_OP_RMDIR);
+	assert_null(find_item(&b, "/w/gone.js")); /* no file dance */
+	chunk = replay_batch_encode(&b, 0, 16384, &next, &len);
+	assert_int_equal(next, b.n);
+	/* Dances first, in batch order; then the rest. */
+	assert_memory_equal(
+	    chunk, "d /w/src/new\nd /w/top\nD /w/old\nb /w/x.js\n", 41);
+	free(chunk);
+	replay_batch_clear(&b);
+
+	/* Read-only: no dance, only opens for reading. */
+	replay_batch_add_changes(&b, "/w", &c, PROFILE_REPLAY_BOTH, 0);
+	assert_non_null(it = find_item(&b, "/w/src/new"));
+	assert_int_equal(it->ops, REPLAY_OP_READ);
+	assert_non_null(it = find_item(&b, "/w/old"));
+	assert_int_equal(it->ops, REPLAY_OP_READ);
+	replay_batch_clear(&b);
+	scan_changes_clear(&c);
+}
+
+/* Run the guest script with this host's sh, dir's fakes first in PATH. */
+static void
+run_script(const char *dir, const char *input, struct replay_result *r,
+           char *out, size_t outsz)
+{
+	char *cmd;
+	FILE *fp;
+
+	cmd = xasprintf("%s/input", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(input, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("%s/script", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(replay_guest_script, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("PATH='%s/bin':$PATH sh %s/script < %s/input", dir, dir,
+	                dir);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	out[fread(out, 1, outsz - 1, fp)] = '\0';
+	assert_int_equal(pclose(fp), 0);
+	assert_int_equal(replay_parse_output(out, r), 0);
+	free(cmd);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+assert_file(const char *path, const char *text)
+{
+	char buf[256] = "";
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	buf[fread(buf, 1, sizeof buf - 1, fp)] = '\0';
+	fclose(fp);
+	assert_string_equal(buf, text);
+}
+
+/* How many names in dir start with prefix. */
+static int
+count_names(const char *dir, const char *prefix)
+{
+	char *cmd = xasprintf("ls -a '%s' | grep -c '^%s'", dir, prefix);
+	FILE *fp = popen(cmd, "r");
+	int n = -1;
+
+	assert_non_null(fp);
+	assert_int_equal(fscanf(fp, "%d", &n), 1);
+	pclose(fp);
+	free(cmd);
+	return n;
+}
+
+/*
+ * The folder dances on real folders, with the host racing them through
+ * fakes of mv, mkdir and rmdir in PATH that change the same name at the
+ * worst moment: no host byte is lost or overwritten, the folder is the
+ * same inode after its dance, and the dance's name is left only when the
+ * host made a non-empty folder of the same name within it (kept, named).
+ */
+static void
+test_script_dance_races(void **state)
+{
+	char dir[] = "/tmp/berth-replay-dance.XXXXXX", *p, *in, out[512];
+	struct replay_result r;
+	struct stat before, after;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	p = xasprintf("%s/bin", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	/* mv: after moving .../race away, the host makes it again, full. */
+	p = xasprintf("%s/bin/mv", dir);
+	write_file(p, "#!/bin/sh\n"
+	              "case $3 in */race) mv=$(PATH=${PATH#*:} command -v mv)\n"
+	              "  \"$mv\" \"$@\"; st=$?; mkdir \"$3\"\n"
+	              "  echo newer >\"$3/host.txt\"; exit $st ;; esac\n"
+	              "PATH=${PATH#*:} exec mv \"$@\"\n");
+	assert_int_equal(chmod(p, 0755), 0);
+	free(p);
+	/* mkdir: the host makes .../back (a file) just before the guest. */
+	p = xasprintf("%s/bin/mkdir", dir);
+	write_file(p, "#!/bin/sh\n"
+	              "case $2 in */back) echo host >\"$2\" ;; esac\n"
+	              "PATH=${PATH#*:} exec mkdir \"$@\"\n");
+	assert_int_equal(chmod(p, 0755), 0);
+	free(p);
+	/* rmdir: the host writes into .../filled just before the guest. */
+	p = xasprintf("%s/bin/rmdir", dir);
+	write_file(p, "#!/bin/sh\n"
+	              "case $2 in */filled) echo host >\"$2/in.txt\" ;; esac\n"
+	              "PATH=${PATH#*:} exec rmdir \"$@\"\n");
+	assert_int_equal(chmod(p, 0755), 0);
+	free(p);
+
+	p = xasprintf("%s/s", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/s/new", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/s/new/a.txt", dir);
+	write_file(p, "host bytes\n");
+	free(p);
+	p = xasprintf("%s/s/race", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/s/race/old.txt", dir);
+	write_file(p, "older\n");
+	free(p);
+	p = xasprintf("%s/s/new", dir);
+	assert_int_equal(stat(p, &before), 0);
+	free(p);
+
+	in = xasprintf("d %s/s/new\nd %s/s/race\nd %s/s/nodir\n"
+	               "D %s/s/gone\nD %s/s/back\nD %s/s/filled\n"
+	               "D %s/s/new\n",
+	               dir, dir, dir, dir, dir, dir, dir);
+	run_script(dir, in, &r, out, sizeof out);
+	free(in);
+	/* new danced and back (same inode, bytes kept), gone made and
+	 * removed; race and filled refused; nodir, back and new (exists)
+	 * left alone. */
+	assert_int_equal(r.ok, 2);
+	assert_int_equal(r.failed, 2);
+	assert_int_equal(r.gone, 3);
+	p = xasprintf("%s/s/new", dir);
+	assert_int_equal(stat(p, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	free(p);
+	p = xasprintf("%s/s/new/a.txt", dir);
+	assert_file(p, "host bytes\n");
+	free(p);
+	/* The race: both the older folder and the newer one keep their
+	 * bytes; the older is kept under the dance's name, and said. */
+	p = xasprintf("%s/s/race/host.txt", dir);
+	assert_file(p, "newer\n");
+	free(p);
+	assert_non_null(strstr(out, "kept="));
+	p = strstr(out, "kept=") + 5;
+	p[strcspn(p, "\n")] = '\0';
+	in = xasprintf("%s/old.txt", p);
+	assert_file(in, "older\n");
+	free(in);
+	p = xasprintf("%s/s/back", dir);
+	assert_file(p, "host\n");
+	free(p);
+	p = xasprintf("%s/s/filled/in.txt", dir);
+	assert_file(p, "host\n");
+	free(p);
+	p = xasprintf("%s/s/gone", dir);
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	p = xasprintf("%s/s", dir);
+	assert_int_equal(count_names(p, ".berth-mv"), 1); /* race's only */
+	free(p);
+
+	/* Without the race, no name is left behind. */
+	p = xasprintf("rm -rf '%s/s'/.berth-mv.* '%s/bin/mv'", dir, dir);
+	assert_int_equal(system(p), 0);
+	free(p);
+	in = xasprintf("d %s/s/new\nd %s/s/race\nb %s/s/new/a.txt\n", dir, dir,
+	               dir);
+	run_script(dir, in, &r, out, sizeof out);
+	free(in);
+	assert_int_equal(r.ok, 3);
+	assert_int_equal(r.failed, 0);
+	p = xasprintf("%s/s", dir);
+	assert_int_equal(count_names(p, ".berth-mv"), 0);
+	free(p);
+	p = xasprintf("%s/s/new/a.txt", dir);
+	assert_file(p, "host bytes\n");
+	free(p);
+	p = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+	free(p);
+}
+
 static void
 test_parse_output(void **state)
 {
@@ -449,6 +702,8 @@ main(void)
 	    cmocka_unit_test(test_request_escapes),
 	    cmocka_unit_test(test_script_on_host),
 	    cmocka_unit_test(test_script_deleted_meanwhile),
+	    cmocka_unit_test(test_folder_dances),
+	    cmocka_unit_test(test_script_dance_races),
 	    cmocka_unit_test(test_parse_output),
 	};
 

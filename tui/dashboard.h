@@ -168,6 +168,8 @@ struct pane {
 	 * that can.
 	 */
 	int (*key_shown)(const struct dash *, enum key_action);
+	/* Lines the help screen shows below its keys (NULL-terminated). */
+	const char *const *help;
 };
 extern const struct pane pane_vm, pane_mounts, pane_socket, pane_containers;
 #define DASH_NPANES 4

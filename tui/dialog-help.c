@@ -1,7 +1,8 @@
 /*
  * dialog-help.c: the help screen (?), generated from the key table so it
- * always lists every bound key, grouped by where it applies. j/k scroll,
- * any other key closes it.
+ * always lists every bound key, grouped by where it applies, each pane's
+ * keys followed by its own help lines. j/k scroll, any other key closes
+ * it.
  */
 
 #include "config.h"
@@ -50,6 +51,14 @@ dialog_help_open(struct dash *d)
 			              keys_table[i].name, keys_table[i].help),
 			    0);
 			free(keys);
+		}
+		for (i = 0; i < DASH_NPANES; i++) {
+			const char *const *l = dash_panes[i]->help;
+
+			if ((int)dash_panes[i]->scope != s || l == NULL)
+				continue;
+			for (; *l != NULL; l++)
+				dialog_help_add(h, xstrdup(*l), 0);
 		}
 	}
 	dialog_help_add(h,

@@ -262,6 +262,22 @@ static const struct dash_binding pane_mounts_actions[] = {
     {ACT_MOUNT_WATCH, pane_mounts_watch_next},
 };
 
+/* What polling mode makes of each kind of host change (berth(1), Events). */
+static const char *const pane_mounts_help[] = {
+    "  Polling mode: what a host change raises in the guest (berth(1), "
+    "Events)",
+    "    create file    ATTRIB, OPEN, CLOSE_WRITE on it; no CREATE",
+    "    modify         ATTRIB, OPEN, CLOSE_WRITE on it, once; no MODIFY",
+    "    delete file    ATTRIB on its folder; no DELETE (not safe on a "
+    "share)",
+    "    rename file    the new name as a create, the old as a delete; no "
+    "MOVED_*",
+    "    mkdir          MOVED_FROM, MOVED_TO|ISDIR (renamed away and back)",
+    "    rmdir          CREATE|ISDIR, DELETE|ISDIR (made and removed)",
+    "    rename folder  the new name as a mkdir, the old as an rmdir",
+    NULL,
+};
+
 const struct pane pane_mounts = {
     .name = "mounts",
     .title = "Mounts",
@@ -273,4 +289,5 @@ const struct pane pane_mounts = {
     .draw = pane_mounts_draw,
     .actions = pane_mounts_actions,
     .nactions = nitems(pane_mounts_actions),
+    .help = pane_mounts_help,
 };

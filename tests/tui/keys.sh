@@ -2,6 +2,7 @@
 # The key table: the help screen lists every action with its keys (checked
 # against the table in tui/keys.c), keys are remapped from config.yaml's
 # keys: section, and a bad keys: section is refused with file:line:col.
+# The help also shows the Mounts pane's table of events (berth(1), Events).
 . "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$BERTH_SRCDIR/tests/tui/lib-tui.sh"
 
@@ -37,6 +38,14 @@ for e in $table; do
 		sed 's/[].+*?^$()|[]/\\&/g') +$name " || missing="$missing $name"
 done
 is "help lists every action with its keys" "${missing:-none}" none
+for l in 'Polling mode: what a host change raises in the guest' \
+	'create file    ATTRIB, OPEN, CLOSE_WRITE on it; no CREATE' \
+	'delete file    ATTRIB on its folder; no DELETE' \
+	'mkdir          MOVED_FROM, MOVED_TO|ISDIR' \
+	'rmdir          CREATE|ISDIR, DELETE|ISDIR'; do
+	check "help shows the Mounts pane's events: ${l%% *}" \
+		eval 'printf "%s\n" "$help" | grep -Fq -- "$l"'
+done
 undocumented=
 for e in $table; do
 	name=${e%%|*}

@@ -5,7 +5,8 @@
  * folders, which is what polling mode (issue 7) has to produce.
  *
  * usage: inw [-r] DIR...
- *   -r  also watch every subdirectory, and new ones as they appear.
+ *   -r  also watch every subdirectory, and new ones as they appear
+ *       (IN_CREATE or IN_MOVED_TO with IN_ISDIR, as inotifywait -r).
  *
  * Output, one line per event, flushed at once:
  *   INW-READY                          once every watch is in place
@@ -111,7 +112,10 @@ inw_add(int fd, const char *dir)
 	wd = inotify_add_watch(fd, dir, IN_ALL_EVENTS | IN_ONLYDIR);
 	if (wd < 0)
 		fprintf(stderr, "inw: %s: %s\n", dir, strerror(errno));
-	else if (wd < INW_MAX_WATCHES && inw_paths[wd] == NULL) {
+	else if (wd < INW_MAX_WATCHES) {
+		/* A folder watched already and moved in: its new name, as
+		 * inotifywait -r renames its watches on a move. */
+		free(inw_paths[wd]);
 		inw_paths[wd] = strdup(dir);
 		if (inw_paths[wd] == NULL)
 			abort();
@@ -190,7 +194,8 @@ main(int argc, char **argv)
 		     p += sizeof(struct inotify_event) + ev->len) {
 			ev = (const struct inotify_event *)p;
 			inw_print(ev);
-			if (inw_recursive && (ev->mask & IN_CREATE) &&
+			if (inw_recursive &&
+			    (ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
 			    (ev->mask & IN_ISDIR) && ev->wd >= 0 &&
 			    ev->wd < INW_MAX_WATCHES &&
 			    inw_paths[ev->wd] != NULL &&

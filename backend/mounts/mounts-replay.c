@@ -428,26 +428,41 @@ replay_batch_encode(const struct replay_batch *b, size_t from, size_t max_bytes,
 	return out;
 }
 
-/* Parse the script's output: "ok=N bad=N gone=N" and "chmodfail=N". */
+/* The first line of s that starts with key, or NULL. */
+static const char *
+replay_line(const char *s, const char *key)
+{
+	const char *p;
+
+	for (p = s; (p = strstr(p, key)) != NULL; p++)
+		if (p == s || p[-1] == '\n')
+			return p;
+	return NULL;
+}
+
+/*
+ * Parse the script's output: "ok=N bad=N gone=N", "chmodfail=N" and
+ * "boot=ID" lines ("kept=PATH" lines, which may hold anything, before).
+ */
 int
 replay_parse_output(const char *s, struct replay_result *r)
 {
 	unsigned long long ok, bad, gone, cf = 0;
 	const char *p;
 
-	if (s == NULL || (p = strstr(s, "ok=")) == NULL)
+	if (s == NULL || (p = replay_line(s, "ok=")) == NULL)
 		return -1;
 	if (sscanf(p, "ok=%llu bad=%llu gone=%llu", &ok, &bad, &gone) != 3)
 		return -1;
 	/* Failed chmods (one stderr line each) move from ok to failed. */
-	if ((p = strstr(s, "chmodfail=")) != NULL &&
+	if ((p = replay_line(s, "chmodfail=")) != NULL &&
 	    sscanf(p, "chmodfail=%llu", &cf) == 1 && cf > ok)
 		cf = ok;
 	r->ok = ok - cf;
 	r->failed = bad + cf;
 	r->gone = gone;
 	r->boot[0] = '\0';
-	if ((p = strstr(s, "boot=")) != NULL) {
+	if ((p = replay_line(s, "boot=")) != NULL) {
 		size_t n = strcspn(p + 5, " \n");
 
 		if (n >= sizeof r->boot)

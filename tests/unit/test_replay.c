@@ -684,6 +684,17 @@ test_parse_output(void **state)
 	assert_int_equal(r.ok, 3);
 	assert_int_equal(r.failed, 1);
 	assert_int_equal(r.gone, 2);
+	/* A kept folder's name may say anything; lines count from their
+	 * start. */
+	assert_int_equal(replay_parse_output(
+	                     "kept=/g/ok=9 bad=9 gone=9/boot=x/.berth-mv.1.0\n"
+	                     "ok=1 bad=1 gone=0\nchmodfail=0\nboot=b-1\n",
+	                     &r),
+	                 0);
+	assert_int_equal(r.ok, 1);
+	assert_int_equal(r.failed, 1);
+	assert_int_equal(r.gone, 0);
+	assert_string_equal(r.boot, "b-1");
 	assert_int_equal(replay_parse_output("garbage", &r), -1);
 	assert_int_equal(replay_parse_output(NULL, &r), -1);
 }

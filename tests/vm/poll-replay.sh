@@ -167,6 +167,10 @@ check "file in the new folder: CLOSE_WRITE in the guest" log_wait \
 	/run/inw3.log '^INW [0-9.]+ /mnt/share0/src/later/new\.js CLOSE_WRITE'
 rm -rf "$S/src/later"
 check "a folder deleted on the host is let go" wait_out ' pinned=3( |$)'
+# Its replay makes and removes it in the guest (poll-events.sh): done
+# once the watcher heard it go.
+check "the guest heard it go: DELETE,ISDIR" log_wait /run/inw2.log \
+	'^INW [0-9.]+ /mnt/share0/src/later DELETE,ISDIR'
 out=$(guest_exec "$DOM" sh -c 'mkdir /mnt/share0/src/later 2>&1 && echo made')
 is "the guest can make a folder of that name again" "$out" made
 rmdir "$S/src/later"

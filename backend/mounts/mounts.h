@@ -116,12 +116,11 @@ const char *scan_type_name(enum scan_type);
 
 /* mounts-replay.c: making the guest see host changes. */
 /* Operations on one guest path (a mask). */
-#define REPLAY_OP_ATTRIB 0x1 /* utimensat with its own times: IN_ATTRIB */
-#define REPLAY_OP_WRITE  0x2 /* open for append, close: IN_CLOSE_WRITE */
-#define REPLAY_OP_READ   0x4 /* open for read, close: IN_CLOSE_NOWRITE */
-#define REPLAY_OP_MKDIR  0x8 /* new folder: renamed away and back: IN_MOVED_*  \
-	                      */
-#define REPLAY_OP_RMDIR 0x10 /* gone folder: made and removed: IN_DELETE */
+#define REPLAY_OP_ATTRIB 0x1  /* utimensat with its own times: IN_ATTRIB */
+#define REPLAY_OP_WRITE  0x2  /* open for append, close: IN_CLOSE_WRITE */
+#define REPLAY_OP_READ   0x4  /* open for read, close: IN_CLOSE_NOWRITE */
+#define REPLAY_OP_MKDIR  0x8  /* new folder, renamed and back: IN_MOVED_TO */
+#define REPLAY_OP_RMDIR  0x10 /* gone folder, made and removed: IN_DELETE */
 /* At most this many folder dances (mkdir, rmdir) a pass: two forks each. */
 #define REPLAY_DANCE_MAX 32
 

@@ -335,8 +335,14 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 	m = mounts_new(p, NULL, NULL);
 	signal(SIGINT, cmd_watch_sigint);
 	signal(SIGTERM, cmd_watch_sigint);
-	fprintf(stderr, "watching %s (%s); Ctrl-C stops\n", p->mounts[idx].host,
-	        mounts_watch_name(mode));
+	if (mode == PROFILE_WATCH_OFF)
+		fprintf(stderr,
+		        "holding the folders of %s in the guest (watch off); "
+		        "Ctrl-C stops\n",
+		        p->mounts[idx].host);
+	else
+		fprintf(stderr, "watching %s (%s); Ctrl-C stops\n",
+		        p->mounts[idx].host, mounts_watch_name(mode));
 	while (!cmd_watch_stop) {
 		struct timespec ts = {0, 200 * 1000000};
 		struct model_mount *mm;
@@ -371,7 +377,7 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 		    mm->pinned != lastpinned || mm->queued != lastqueued ||
 		    !util_streq(mnote != NULL ? mnote : "",
 		                lastnote != NULL ? lastnote : "")) {
-			char pinned[48] = "";
+			char pinned[80] = "";
 			char *note =
 			    mnote != NULL
 			        ? util_sanitize_dup(mnote, strlen(mnote))
@@ -380,6 +386,11 @@ cmd_watch_foreground(struct profile *p, size_t idx, enum profile_watch mode)
 			if (mm->pinned >= 0)
 				snprintf(pinned, sizeof pinned, " pinned=%lld",
 				         (long long)mm->pinned);
+			if (mm->pinned >= 0 && mm->pin_total > 0)
+				snprintf(pinned + strlen(pinned),
+				         sizeof pinned - strlen(pinned),
+				         " of=%llu",
+				         (unsigned long long)mm->pin_total);
 			if (mm->via != NULL)
 				snprintf(pinned + strlen(pinned),
 				         sizeof pinned - strlen(pinned),
@@ -745,7 +756,9 @@ cmd_watch_exec(struct cmd_ctx *ctx, struct cmd_args *a)
 		        "a running dashboard or background watcher "
 		        "applies it within seconds; berth watch -f runs "
 		        "the watcher here, -d in the background\n");
-	if (fg && mode != PROFILE_WATCH_OFF)
+	/* -f off on 9p: hold the share's folders, replaying nothing. */
+	if (fg && (mode != PROFILE_WATCH_OFF ||
+	           p->mounts[idx].type == PROFILE_MOUNT_9P))
 		rc = cmd_watch_foreground(p, idx, mode);
 	if (bg)
 		rc = cmd_watch_detach(p);

@@ -64,7 +64,7 @@ static void
 pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 {
 	int dim = theme_attr(THEME_DIM), x = 1;
-	char lat[32] = "—", held[48] = "";
+	char lat[32] = "—", held[80] = "";
 	char *note = model_mount_note_text(&mt->note);
 
 	/* A note (a warning, an error) comes first: the mount's line had
@@ -76,20 +76,27 @@ pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 		    mt->watch != PROFILE_WATCH_OFF && mt->passes > 0 ? " · "
 		                                                     : "");
 	free(note);
+	/* 9p folders are held whatever the mode; "of" when a limit applies. */
+	if (mt->pinned >= 0 && mt->pin_total > 0)
+		snprintf(held, sizeof held, " · held %lld of %llu folders",
+		         (long long)mt->pinned,
+		         (unsigned long long)mt->pin_total);
+	else if (mt->pinned >= 0)
+		snprintf(held, sizeof held, " · %lld folders held in guest",
+		         (long long)mt->pinned);
 	if (mt->watch == PROFILE_WATCH_OFF || mt->passes == 0) {
 		if (mt->watch == PROFILE_WATCH_OFF &&
-		    mt->note.kind == MOUNT_NOTE_NONE)
-			draw_text(
-			    w, y, x, cols - 2, dim,
+		    mt->note.kind == MOUNT_NOTE_NONE) {
+			x += draw_printf(
+			    w, y, x, cols - 1 - x, dim, "%s",
 			    "w: watch this folder and replay host changes "
 			    "in the guest");
+			draw_text(w, y, x, cols - 1 - x, dim, held);
+		}
 		return;
 	}
 	if (mt->latency_ms >= 0)
 		snprintf(lat, sizeof lat, "%lld ms", (long long)mt->latency_ms);
-	if (mt->pinned >= 0)
-		snprintf(held, sizeof held, " · %lld folders held in guest",
-		         (long long)mt->pinned);
 	x += draw_printf(w, y, x, cols - x, dim,
 	                 "%llu files %llu folders · pass %llu ms · replayed "
 	                 "%llu, queued %llu · latency %s",

@@ -256,6 +256,16 @@ const struct schema_key schema_keys[] = {
              "reports an error",
      .offset = M(max_files),
      .size = sizeof(uint64_t)},
+    {.path = "mounts[].hold_max",
+     .type = SCHEMA_INT,
+     .min = 0,
+     .max = 100000000,
+     .def = "5000",
+     .help = "9p: most folders held open in the guest from the start "
+             "(whatever the watch mode); the others are held when a "
+             "change is seen in them, up to twice this",
+     .offset = M(hold_max),
+     .size = sizeof(uint64_t)},
 
     /* docker: the socket the host's Docker CLI talks to. */
     {.path = "docker.socket",

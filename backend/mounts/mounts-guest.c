@@ -234,6 +234,24 @@ mounts_guest_domain(struct mounts_guest *g, char **cause)
 	return dom;
 }
 
+/*
+ * Is the profile's domain running (1), or not, or unknown (0)? Holding a
+ * 9p share's folders with watch off waits for it rather than failing a
+ * guest command every few seconds while the VM is down.
+ */
+int
+mounts_guest_running(struct mounts_guest *g)
+{
+	virDomainPtr dom = mounts_guest_domain(g, NULL);
+	int active;
+
+	if (dom == NULL)
+		return 0;
+	active = virDomainIsActive(dom) == 1;
+	virDomainFree(dom);
+	return active;
+}
+
 /* Run a guest command over SSH (making the profile's key if needed). */
 static int
 mounts_guest_ssh_exec(struct mounts_guest *g, const char *script,

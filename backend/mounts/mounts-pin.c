@@ -36,6 +36,7 @@
 
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,8 @@ struct pinset {
 	char boot[64];   /* the guest's boot id when pinned */
 	uint32_t *dirty; /* groups that lost a directory this pass */
 	size_t ndirty;
+	size_t limit; /* most folders a full pin holds (SIZE_MAX: all) */
+	size_t total; /* folders the share has, as the last pass saw */
 };
 
 struct pinset *
@@ -174,7 +177,32 @@ pinset_new(const char *guest_root)
 	ps->nbucket = 1024;
 	ps->bucket = xcalloc(ps->nbucket, sizeof *ps->bucket);
 	ps->need_full = 1;
+	ps->limit = SIZE_MAX;
 	return ps;
+}
+
+/*
+ * Hold at most limit folders from the start (SIZE_MAX: all); the others
+ * are held on demand, up to twice the limit (pin_demand_max).
+ */
+void
+pinset_set_limit(struct pinset *ps, size_t limit)
+{
+	ps->limit = limit;
+}
+
+/* Folders the share has (below its root), as the last plan saw. */
+size_t
+pinset_total(const struct pinset *ps)
+{
+	return ps->total;
+}
+
+/* The most folders held on demand with a limit: twice the limit. */
+size_t
+pin_demand_max(size_t limit)
+{
+	return limit > SIZE_MAX / 2 ? SIZE_MAX : 2 * limit;
 }
 
 static void
@@ -352,27 +380,117 @@ pinset_add(struct pinset *ps, const char *rel, struct pin_plan *pl)
 		pinset_grow(ps);
 }
 
+struct pin_collect {
+	struct pinset *ps;
+	struct pin_cand *v;
+	size_t n, cap;
+};
+
 static void
 pinset_full_cb(const char *rel, void *arg)
 {
-	void **a = arg;
+	struct pin_collect *c = arg;
 
-	pinset_add(a[0], rel, a[1]);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->v = xreallocarray(c->v, c->cap, sizeof *c->v);
+	}
+	c->v[c->n].rel = rel;
+	c->v[c->n].held = *pinset_slot(c->ps, rel) != NULL;
+	c->v[c->n].order = c->n;
+	c->n++;
+}
+
+static size_t
+pin_depth(const char *rel)
+{
+	size_t d = 0;
+
+	for (; *rel != '\0'; rel++)
+		d += *rel == '/';
+	return d;
+}
+
+static int
+pin_cand_cmp(const void *a, const void *b)
+{
+	const struct pin_cand *x = a, *y = b;
+	size_t dx, dy;
+
+	if (x->held != y->held)
+		return x->held ? -1 : 1;
+	dx = pin_depth(x->rel);
+	dy = pin_depth(y->rel);
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int
+pin_cand_order_cmp(const void *a, const void *b)
+{
+	const struct pin_cand *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /*
- * Pin every directory of the snapshot afresh under a new epoch, then stop
- * every older holder of this folder (also an earlier berth's).
+ * Which folders a full pin holds with a limit: v is reordered so that
+ * the chosen come first, and their number is returned. Folders held
+ * already come first (a full pin that compacts must not let go of what a
+ * watcher may be using), up to pin_demand_max(limit); then the shallowest
+ * (a watcher walks down from the top), in the snapshot's order, up to
+ * the limit. The chosen keep the snapshot's order among themselves
+ * (parents before children).
+ */
+size_t
+pin_choose(struct pin_cand *v, size_t n, size_t limit)
+{
+	size_t held = 0, take, i;
+
+	if (n <= limit)
+		return n;
+	qsort(v, n, sizeof *v, pin_cand_cmp);
+	for (i = 0; i < n && v[i].held; i++)
+		held++;
+	if (held > pin_demand_max(limit))
+		held = pin_demand_max(limit);
+	take = held > limit ? held : limit;
+	for (i = 0; i < n; i++)
+		v[i].held = i < take; /* now: chosen */
+	qsort(v, take, sizeof *v, pin_cand_order_cmp);
+	return take;
+}
+
+/*
+ * Pin every directory of the snapshot (up to the limit) afresh under a
+ * new epoch, then stop every older holder of this folder (also an
+ * earlier berth's).
  */
 void
 pinset_plan_full(struct pinset *ps, const struct scan *s, struct pin_plan *pl)
 {
-	void *a[2] = {ps, pl};
+	struct pin_collect c = {ps, NULL, 0, 0};
+	size_t i, take;
+	char **rels;
 
+	scan_each_dir(s, pinset_full_cb, &c);
+	take = pin_choose(c.v, c.n, ps->limit);
+	/* The names live in the snapshot, the held marks in ps: copy the
+	 * chosen before the set is emptied. */
+	rels = xcalloc(take + 1, sizeof *rels);
+	for (i = 0; i < take; i++)
+		rels[i] = xstrdup(c.v[i].rel);
+	ps->total = c.n;
+	free(c.v);
 	pinset_drop_all(ps);
 	snprintf(ps->epoch, sizeof ps->epoch, "%lx%x",
 	         (unsigned long)time(NULL) & 0xffffff, ++ps->epochs);
-	scan_each_dir(s, pinset_full_cb, a);
+	for (i = 0; i < take; i++) {
+		pinset_add(ps, rels[i], pl);
+		free(rels[i]);
+	}
+	free(rels);
 	pin_plan_add(pl, xasprintf("X %s- %s-%s-", ps->key, ps->key, ps->epoch),
 	             0);
 	ps->cur_open = 0;
@@ -415,6 +533,25 @@ pinset_remove(struct pinset *ps, const char *rel)
 	free(e);
 }
 
+/* The folder holding rel (caller frees), NULL for the root's entries. */
+static char *
+pin_parent(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+
+	if (slash == NULL || slash == rel)
+		return NULL;
+	return xasprintf("%.*s", (int)(slash - rel), rel);
+}
+
+/* Hold rel now if the limit leaves room for it (on demand). */
+static void
+pinset_demand(struct pinset *ps, const char *rel, struct pin_plan *pl)
+{
+	if (ps->n < pin_demand_max(ps->limit))
+		pinset_add(ps, rel, pl);
+}
+
 /*
  * Follow a pass's changes: new directories are pinned in a new holder;
  * a holder that lost a directory has its other directories pinned in a
@@ -427,20 +564,34 @@ pinset_plan_changes(struct pinset *ps, const struct scan_changes *c,
 	const struct scan_change *ch;
 	struct pin_entry *e, **moved = NULL;
 	size_t i, nmoved = 0;
+	char *parent;
+	int is_dir;
 
 	ps->cur_open = 0; /* one pass's new directories share a holder */
 	for (i = 0; i < c->n; i++) {
 		ch = &c->v[i];
 		if ((ch->kind == SCAN_DELETED && ch->type == SCAN_DIR) ||
-		    (ch->kind == SCAN_TYPE_CHANGED && ch->old_type == SCAN_DIR))
+		    (ch->kind == SCAN_TYPE_CHANGED &&
+		     ch->old_type == SCAN_DIR)) {
 			pinset_remove(ps, ch->path);
+			ps->total -= ps->total > 0;
+		}
 	}
+	/* New folders are held at once; with a limit, so is the folder of
+	 * any change (on demand), up to twice the limit. */
 	for (i = 0; i < c->n; i++) {
 		ch = &c->v[i];
-		if ((ch->kind == SCAN_CREATED ||
-		     ch->kind == SCAN_TYPE_CHANGED) &&
-		    ch->type == SCAN_DIR)
-			pinset_add(ps, ch->path, pl);
+		is_dir = (ch->kind == SCAN_CREATED ||
+		          ch->kind == SCAN_TYPE_CHANGED) &&
+		         ch->type == SCAN_DIR;
+		ps->total += is_dir;
+		if (is_dir)
+			pinset_demand(ps, ch->path, pl);
+		if (ch->kind != SCAN_DELETED && ps->n < ps->total &&
+		    (parent = pin_parent(ch->path)) != NULL) {
+			pinset_demand(ps, parent, pl);
+			free(parent);
+		}
 	}
 	/* Compact when holders outnumber what a fresh pin needs by far. */
 	if (ps->groups_alive >

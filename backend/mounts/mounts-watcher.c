@@ -7,7 +7,9 @@
  * (mounts-replay.c) in one round trip (mounts-guest.c). A batch that
  * cannot be delivered (VM down, agent silent) stays queued and grows by
  * coalescing; nothing is dropped. 9p shares also keep the guest's folders
- * held open (mounts-pin.c).
+ * held open (mounts-pin.c), whatever the mode: with watch off the thread
+ * still scans while the VM runs, to hold new folders, but replays
+ * nothing, so a watcher started before polling is turned on hears it.
  *
  * A thread, because a pass over a huge folder or an agent round trip on
  * a TCG guest can take longer than the engine may block. Two kinds of
@@ -35,12 +37,13 @@
 #include "core/core.h"
 #include "mounts/mounts.h"
 
-#define MOUNTS_CHUNK        (16 * 1024) /* input bytes per guest-exec (~400 paths) */
-#define MOUNTS_RETRY_MS     3000
-#define MOUNTS_GUARD_MS     10000
-#define MOUNTS_PIN_CHECK_MS 10000 /* how often to ask the guest's boot id */
-#define MOUNTS_PUBLISH_MS   1000  /* figures for a standby, at most */
-#define MOUNTS_ADOPT_MS     1000  /* a standby re-reads them */
+#define MOUNTS_CHUNK         (16 * 1024) /* input bytes per guest-exec (~400 paths) */
+#define MOUNTS_RETRY_MS      3000
+#define MOUNTS_GUARD_MS      10000
+#define MOUNTS_PIN_CHECK_MS  10000 /* how often to ask the guest's boot id */
+#define MOUNTS_PUBLISH_MS    1000  /* figures for a standby, at most */
+#define MOUNTS_ADOPT_MS      1000  /* a standby re-reads them */
+#define MOUNTS_HOLD_CHECK_MS 10000 /* watch off: is the VM still up? */
 
 struct mounts_watcher {
 	const struct profile_mount *pm;
@@ -62,7 +65,8 @@ struct mounts_watcher {
 	uint64_t files, dirs, last_pass_ms, full_pass_ms, cold_ms;
 	uint64_t replayed, queued, failed, errors, changes, passes;
 	int64_t latency_ms;
-	int64_t pinned;         /* -1: not a 9p share, or not watching */
+	int64_t pinned;         /* -1: not a 9p share, or not holding */
+	uint64_t pin_total;     /* folders to hold when the limit applies */
 	const char *via;        /* the transport of the last guest command */
 	uint64_t git_negations; /* "!" lines of .gitignore, not supported */
 	struct model_mount_note note;
@@ -89,6 +93,8 @@ struct mounts_watcher {
 	int native_failed; /* inotify failed: poll until the mode changes */
 	int reload;        /* .gitignore changed: a new snapshot */
 	int was_on;        /* watched since the last time it was off */
+	int vm_up;         /* watch off, 9p: the domain runs (hold) */
+	uint64_t vm_check_at;
 };
 
 static void *mwatch_thread(void *);
@@ -125,11 +131,16 @@ mwatch_notify(struct mounts_watcher *w)
 		w->notify(w->notify_arg);
 }
 
-/* Set the mount's note (takes w->lock) and tell the engine. */
+/*
+ * Set the mount's note (takes w->lock) and tell the engine. With watch
+ * off the folders are held quietly: no note but the standby's.
+ */
 static void
 mwatch_note(struct mounts_watcher *w, enum model_mount_note_kind kind,
             long long num, const char *detail)
 {
+	if (w->run_mode == PROFILE_WATCH_OFF && kind != MOUNT_NOTE_STANDBY)
+		return;
 	pthread_mutex_lock(&w->lock);
 	model_mount_note_set(&w->note, kind, num, detail);
 	pthread_mutex_unlock(&w->lock);
@@ -318,22 +329,6 @@ mwatch_pin(struct mounts_watcher *w, struct pinset *ps, const struct scan *s,
 	return rc;
 }
 
-/* Let go of every folder this share pinned (watching turned off). */
-static void
-mwatch_unpin(struct mounts_watcher *w, struct pinset *ps)
-{
-	struct pin_plan pl = {0};
-	struct pin_result r;
-	char *cause = NULL;
-
-	pl.line = xcalloc(1, sizeof *pl.line);
-	pl.line[0] = xasprintf("X %s- %s-off-", pinset_key(ps), pinset_key(ps));
-	pl.n = pl.cap = 1;
-	if (mwatch_pin_run(w, ps, &pl, &r, &cause) < 0)
-		free(cause);
-	pin_plan_clear(&pl);
-}
-
 /* <state>/watch-<hash of the host folder>.<ext> (caller frees). */
 static char *
 mwatch_state_file(const struct mounts_watcher *w, const char *ext)
@@ -408,7 +403,7 @@ mwatch_publish(struct mounts_watcher *w)
 	note = model_mount_note_text(&w->note);
 	j = json_pack(
 	    "{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:s?, s:s?}",
+	    "s:I, s:I, s:I, s:I, s:s?, s:s?}",
 	    "pid", (json_int_t)getpid(), "active", mounts_watch_name(w->active),
 	    "files", (json_int_t)w->files, "dirs", (json_int_t)w->dirs,
 	    "last_pass_ms", (json_int_t)w->last_pass_ms, "cold_ms",
@@ -416,7 +411,8 @@ mwatch_publish(struct mounts_watcher *w)
 	    "queued", (json_int_t)w->queued, "failed", (json_int_t)w->failed,
 	    "errors", (json_int_t)w->errors, "latency_ms",
 	    (json_int_t)w->latency_ms, "passes", (json_int_t)w->passes,
-	    "pinned", (json_int_t)w->pinned, "via", w->via, "note", note);
+	    "pinned", (json_int_t)w->pinned, "pin_total",
+	    (json_int_t)w->pin_total, "via", w->via, "note", note);
 	pthread_mutex_unlock(&w->lock);
 	free(note);
 	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -464,6 +460,7 @@ mwatch_adopt(struct mounts_watcher *w, long owner)
 		MWATCH_GET(latency_ms)
 		MWATCH_GET(passes)
 		MWATCH_GET(pinned)
+		MWATCH_GET(pin_total)
 #undef MWATCH_GET
 		via = json_string_value(json_object_get(j, "via"));
 		w->via = util_streq(via, "ssh")     ? "ssh"
@@ -620,7 +617,9 @@ mwatch_figures(struct mounts_watcher *w, int first)
 	const struct scan_stats *st = scan_get_stats(w->s);
 
 	pthread_mutex_lock(&w->lock);
-	w->active = w->in != NULL ? PROFILE_WATCH_NATIVE : PROFILE_WATCH_POLL;
+	w->active = w->run_mode == PROFILE_WATCH_OFF ? PROFILE_WATCH_OFF
+	            : w->in != NULL                  ? PROFILE_WATCH_NATIVE
+	                                             : PROFILE_WATCH_POLL;
 	w->files = st->files + st->links + st->others;
 	w->dirs = st->dirs;
 	w->last_pass_ms = st->pass_us / 1000;
@@ -638,66 +637,88 @@ mwatch_figures(struct mounts_watcher *w, int first)
 }
 
 /*
- * Turn the mount off (called without w->lock): drop the snapshot, the
- * batch and the guest's folder holders so on again starts clean, give
- * up the watch lock, then zero the figures and the note under w->lock.
+ * Turn the mount off (called without w->lock): drop the batch, and with
+ * hold (a 9p share of a running VM) keep the snapshot and the guest's
+ * folder holders, so on again reaches watchers started meanwhile; without,
+ * drop the snapshot too and forget the holders (the VM that had them is
+ * down, or there are none) and give up the watch lock. Then the figures
+ * and the note under w->lock.
  */
 static void
-mwatch_turn_off(struct mounts_watcher *w)
+mwatch_turn_off(struct mounts_watcher *w, int hold)
 {
-	long owner;
-
-	scan_free(w->s);
-	w->s = NULL;
+	replay_batch_clear(&w->b);
 	winotify_free(w->in);
 	w->in = NULL;
-	replay_batch_clear(&w->b);
-	if (w->pins != NULL) {
-		mwatch_unpin(w, w->pins);
+	if (!hold) {
+		scan_free(w->s);
+		w->s = NULL;
 		pinset_free(w->pins);
 		w->pins = NULL;
-	} else if (w->was_on && w->pm->type == PROFILE_MOUNT_9P &&
-	           mwatch_lock(w, &owner) == 0) {
-		/* Turned off while standing by: the owner is gone, so its
-		 * folders are no one's; let them go. */
-		w->pins = pinset_new(w->guest);
-		mwatch_unpin(w, w->pins);
-		pinset_free(w->pins);
-		w->pins = NULL;
+		mwatch_unlock(w);
 	}
-	mwatch_unlock(w);
 	w->was_on = 0;
 	w->native_failed = 0;
 	pthread_mutex_lock(&w->lock);
-	w->pinned = -1;
+	if (!hold) {
+		w->pinned = -1;
+		w->pin_total = 0;
+		w->passes = w->files = w->dirs = 0;
+		w->last_pass_ms = w->errors = 0;
+	}
 	w->active = PROFILE_WATCH_OFF;
 	w->queued = 0;
-	w->passes = w->files = w->dirs = 0;
-	w->last_pass_ms = w->errors = 0;
 	model_mount_note_set(&w->note, MOUNT_NOTE_NONE, 0, NULL);
 	pthread_mutex_unlock(&w->lock);
 	mwatch_notify(w);
 }
 
 /*
- * Wait on w->cond while the mount is off, turning it off on the way if
- * it was on (w->lock held but while doing that). Returns 0 with the
- * pass's mode in w->run_mode, or -1 when the thread is to stop.
+ * Watch off on a 9p share: hold its folders while the domain runs (asked
+ * every MOUNTS_HOLD_CHECK_MS; no lock held). Returns 1 to hold.
+ */
+static int
+mwatch_hold(struct mounts_watcher *w)
+{
+	if (w->pm->type != PROFILE_MOUNT_9P)
+		return 0;
+	if (util_mono_ms() >= w->vm_check_at) {
+		w->vm_up = mounts_guest_running(w->g);
+		w->vm_check_at = util_mono_ms() + MOUNTS_HOLD_CHECK_MS;
+	}
+	return w->vm_up;
+}
+
+/*
+ * Wait while the mount is off, turning it off on the way if it was on
+ * (w->lock held but while doing that). A 9p share of a running VM is
+ * held meanwhile: then return 0 with PROFILE_WATCH_OFF in w->run_mode
+ * (a pass that holds and replays nothing). Returns 0 with the pass's
+ * mode in w->run_mode, or -1 when the thread is to stop.
  */
 static int
 mwatch_wait_on(struct mounts_watcher *w)
 {
-	int stop;
+	uint64_t until;
+	int stop, hold;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop && w->mode == PROFILE_WATCH_OFF) {
-		if (w->s == NULL && w->active == PROFILE_WATCH_OFF &&
-		    !w->was_on) {
+		pthread_mutex_unlock(&w->lock);
+		hold = mwatch_hold(w);
+		if (w->was_on || (!hold && (w->s != NULL || w->pins != NULL)))
+			mwatch_turn_off(w, hold);
+		pthread_mutex_lock(&w->lock);
+		if (hold || w->stop || w->mode != PROFILE_WATCH_OFF)
+			break;
+		if (w->pm->type != PROFILE_MOUNT_9P) {
 			pthread_cond_wait(&w->cond, &w->lock);
 			continue;
 		}
+		/* Ask again whether the VM runs by then. */
+		until = w->vm_check_at;
 		pthread_mutex_unlock(&w->lock);
-		mwatch_turn_off(w);
+		mwatch_wait(w, until, PROFILE_WATCH_OFF);
 		pthread_mutex_lock(&w->lock);
 	}
 	stop = w->stop;
@@ -705,7 +726,7 @@ mwatch_wait_on(struct mounts_watcher *w)
 	pthread_mutex_unlock(&w->lock);
 	if (stop)
 		return -1;
-	w->was_on = 1;
+	w->was_on = w->run_mode != PROFILE_WATCH_OFF;
 	return 0;
 }
 
@@ -740,6 +761,7 @@ mwatch_start(struct mounts_watcher *w)
 	mwatch_note(w, MOUNT_NOTE_NONE, 0, NULL);
 	if (w->pm->type == PROFILE_MOUNT_9P && w->pins == NULL) {
 		w->pins = pinset_new(w->guest);
+		pinset_set_limit(w->pins, (size_t)w->pm->hold_max);
 		w->pin_retry_at = w->pin_check_at = 0;
 	}
 	mwatch_figures(w, 1);
@@ -896,16 +918,19 @@ mwatch_scan(struct mounts_watcher *w)
 		w->s = NULL;
 		return -1;
 	}
-	for (i = 0; i < w->ch.n; i++) {
+	for (i = 0; i < w->ch.n && w->run_mode != PROFILE_WATCH_OFF; i++) {
 		c = &w->ch.v[i];
 		if (c->kind != SCAN_DELETED)
 			scan_guard(w->s, c->path,
 			           util_mono_ms() + MOUNTS_GUARD_MS);
-		if (w->pm->gitignore && strcmp(c->path, ".gitignore") == 0)
+	}
+	for (i = 0; i < w->ch.n && w->pm->gitignore; i++) {
+		if (strcmp(w->ch.v[i].path, ".gitignore") == 0)
 			w->reload = 1;
 	}
-	replay_batch_add_changes(&w->b, w->guest, &w->ch, w->pm->replay,
-	                         w->pm->writable);
+	if (w->run_mode != PROFILE_WATCH_OFF)
+		replay_batch_add_changes(&w->b, w->guest, &w->ch, w->pm->replay,
+		                         w->pm->writable);
 	mwatch_figures(w, 0);
 	if (scan_get_stats(w->s)->truncated)
 		mwatch_note(w, MOUNT_NOTE_TRUNCATED, (long long)w->o.max_files,
@@ -923,7 +948,7 @@ static void
 mwatch_pins(struct mounts_watcher *w)
 {
 	char *cause = NULL;
-	int check, rc;
+	int check, rc, quiet;
 
 	if (w->pins == NULL)
 		return;
@@ -941,12 +966,19 @@ mwatch_pins(struct mounts_watcher *w)
 		w->pin_retry_at = util_mono_ms() + MOUNTS_RETRY_MS;
 	else if (rc == 0 && check)
 		w->pin_check_at = util_mono_ms() + MOUNTS_PIN_CHECK_MS;
+	quiet = w->run_mode == PROFILE_WATCH_OFF;
 	pthread_mutex_lock(&w->lock);
-	w->pinned = rc == 0 ? (int64_t)pinset_count(w->pins) : 0;
+	/* Watch off: a guest that cannot be reached holds nothing shown. */
+	w->pinned = rc == 0 ? (int64_t)pinset_count(w->pins) : quiet ? -1 : 0;
+	w->pin_total = rc == 0 && pinset_count(w->pins) < pinset_total(w->pins)
+	                   ? pinset_total(w->pins)
+	                   : 0;
+	if (rc < 0 && quiet)
+		w->vm_check_at = 0; /* the VM may have stopped: ask */
 	if (rc == 1)
 		model_mount_note_set(&w->note, MOUNT_NOTE_PIN_UNSUPPORTED, 0,
 		                     NULL);
-	else if (rc < 0)
+	else if (rc < 0 && !quiet)
 		model_mount_note_set(&w->note, MOUNT_NOTE_PIN_FAILED, 0, cause);
 	else if (w->note.kind == MOUNT_NOTE_PIN_FAILED)
 		model_mount_note_set(&w->note, MOUNT_NOTE_NONE, 0, NULL);
@@ -1138,6 +1170,7 @@ mounts_watcher_fill(struct mounts_watcher *w, struct model_mount *mm)
 	mm->latency_ms = w->latency_ms;
 	mm->passes = w->passes;
 	mm->pinned = w->pinned;
+	mm->pin_total = w->pin_total;
 	mm->via = w->via;
 	if (n->kind != MOUNT_NOTE_NONE)
 		model_mount_note_set(&mm->note, n->kind, n->num, n->detail);

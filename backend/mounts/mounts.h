@@ -193,6 +193,7 @@ struct mounts_guest *mounts_guest_new(const struct profile *);
 void mounts_guest_free(struct mounts_guest *);
 const char *mounts_guest_state_dir(const struct mounts_guest *);
 int mounts_guest_present(struct mounts_guest *, size_t);
+int mounts_guest_running(struct mounts_guest *);
 int mounts_guest_exec(struct mounts_guest *, enum profile_transport, uint64_t *,
                       const char **, const char *, const char *, const char *,
                       size_t, uint64_t, char **, int *, char **);
@@ -253,6 +254,13 @@ struct pin_result {
 	long long holders; /* answer to a C line, -1 if none */
 };
 
+/* A folder a full pin may hold (pin_choose). */
+struct pin_cand {
+	const char *rel;
+	int held;     /* held now; after pin_choose: chosen */
+	size_t order; /* in the snapshot */
+};
+
 struct pinset;
 
 extern const char pin_guest_script[];
@@ -260,6 +268,10 @@ extern const char pin_guest_launcher[];
 
 struct pinset *pinset_new(const char *);
 void pinset_free(struct pinset *);
+void pinset_set_limit(struct pinset *, size_t);
+size_t pinset_total(const struct pinset *);
+size_t pin_demand_max(size_t);
+size_t pin_choose(struct pin_cand *, size_t, size_t);
 const char *pinset_key(const struct pinset *);
 size_t pinset_count(const struct pinset *);
 size_t pinset_groups(const struct pinset *);

@@ -172,6 +172,127 @@ test_full_plan(void **state)
 	fx_done(&f);
 }
 
+/* The limit's choice: held ones first, then the shallowest, in order. */
+static void
+test_choose(void **state)
+{
+	struct pin_cand v[] = {
+	    {"a", 0, 0},     {"a/b", 0, 1}, {"a/b/c", 1, 2},
+	    {"a/b/d", 0, 3}, {"e", 0, 4},   {"e/f", 0, 5},
+	};
+	size_t n = sizeof v / sizeof v[0];
+
+	(void)state;
+	assert_int_equal(pin_demand_max(5), 10);
+	assert_int_equal(pin_demand_max(SIZE_MAX), SIZE_MAX);
+	/* Under the limit: all, in their order. */
+	assert_int_equal(pin_choose(v, n, 6), 6);
+	assert_string_equal(v[0].rel, "a");
+	/* Limit 3: a/b/c (held), then a and e (depth 0); snapshot order. */
+	assert_int_equal(pin_choose(v, n, 3), 3);
+	assert_string_equal(v[0].rel, "a");
+	assert_string_equal(v[1].rel, "a/b/c");
+	assert_string_equal(v[2].rel, "e");
+	/* Limit 0 holds nothing from the start (and nothing on demand). */
+	{
+		struct pin_cand w[] = {{"a", 0, 0}, {"b", 0, 1}};
+
+		assert_int_equal(pin_choose(w, 2, 0), 0);
+	}
+	/* Held beyond the limit are kept up to twice it. */
+	{
+		struct pin_cand w[] = {
+		    {"x/1", 1, 0}, {"x/2", 1, 1}, {"x/3", 1, 2},
+		    {"x", 0, 3},   {"y", 0, 4},
+		};
+
+		assert_int_equal(pin_choose(w, 5, 1), 2);
+		assert_string_equal(w[0].rel, "x/1");
+		assert_string_equal(w[1].rel, "x/2");
+	}
+}
+
+/*
+ * A share with more folders than the limit: a full pin holds the
+ * shallowest; a change in a folder not held holds it (on demand), a new
+ * folder is held at once, up to twice the limit.
+ */
+static void
+test_limit_on_demand(void **state)
+{
+	struct fx f;
+	struct pinset *ps = pinset_new("/m");
+	struct pin_plan pl = {0};
+	char name[32], *p;
+	int i;
+
+	(void)state;
+	fx_init(&f);
+	fx_mkdir(&f, "a");
+	fx_mkdir(&f, "a/b");
+	fx_mkdir(&f, "a/b/c");
+	fx_mkdir(&f, "a/b/c/d");
+	fx_mkdir(&f, "e");
+	fx_scan(&f);
+	pinset_set_limit(ps, 3);
+	pinset_plan_full(ps, f.s, &pl);
+	assert_int_equal(pl.pins, 3);
+	assert_int_equal(pinset_count(ps), 3);
+	assert_int_equal(pinset_total(ps), 5);
+	assert_non_null(plan_group_of(&pl, "/m/a"));
+	assert_non_null(plan_group_of(&pl, "/m/e"));
+	assert_non_null(plan_group_of(&pl, "/m/a/b"));
+	assert_null(plan_group_of(&pl, "/m/a/b/c/d"));
+	pin_plan_clear(&pl);
+
+	/* A file changed three folders deep: its folder is held. */
+	p = xasprintf("%s/a/b/c/d/x.js", f.dir);
+	{
+		FILE *fp = fopen(p, "w");
+
+		assert_non_null(fp);
+		fclose(fp);
+	}
+	free(p);
+	fx_scan(&f);
+	pinset_plan_changes(ps, &f.ch, &pl);
+	assert_non_null(plan_group_of(&pl, "/m/a/b/c/d"));
+	assert_int_equal(pl.pins, 1);
+	assert_int_equal(pinset_count(ps), 4);
+	pin_plan_clear(&pl);
+
+	/* A folder made on the host: held at once. */
+	fx_mkdir(&f, "new");
+	fx_scan(&f);
+	pinset_plan_changes(ps, &f.ch, &pl);
+	assert_non_null(plan_group_of(&pl, "/m/new"));
+	assert_int_equal(pinset_count(ps), 5);
+	assert_int_equal(pinset_total(ps), 6);
+	pin_plan_clear(&pl);
+
+	/* Twice the limit (6) is the most: of three new folders, one. */
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "n%d", i);
+		fx_mkdir(&f, name);
+	}
+	fx_scan(&f);
+	pinset_plan_changes(ps, &f.ch, &pl);
+	assert_int_equal(pl.pins, 1);
+	assert_int_equal(pinset_count(ps), 6);
+	assert_int_equal(pinset_total(ps), 9);
+	pin_plan_clear(&pl);
+
+	/* A full pin again (compaction, a new boot) keeps what is held. */
+	pinset_invalidate(ps);
+	pinset_plan_full(ps, f.s, &pl);
+	assert_int_equal(pl.pins, 6);
+	assert_non_null(plan_group_of(&pl, "/m/a/b/c/d"));
+	assert_non_null(plan_group_of(&pl, "/m/new"));
+	pin_plan_clear(&pl);
+	pinset_free(ps);
+	fx_done(&f);
+}
+
 /* More folders than one holder takes: holders of PIN_GROUP_MAX. */
 static void
 test_full_plan_groups(void **state)
@@ -673,6 +794,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_plan),
 	    cmocka_unit_test(test_full_plan_groups),
+	    cmocka_unit_test(test_choose),
+	    cmocka_unit_test(test_limit_on_demand),
 	    cmocka_unit_test(test_changes_plan),
 	    cmocka_unit_test(test_compaction),
 	    cmocka_unit_test(test_big_share_is_not_compacted),

@@ -1,11 +1,16 @@
 #!/bin/sh
 # guest-pins.sh: what holding a 9p share's folders open costs, and that
 # it works at size. Boots berth's TCG test guest with the benchmark tree
-# (gen-tree.pl: 100,000 files in 6,000 folders) as a 9p share, turns on
-# `berth watch -f` and reports:
-#  - the time from "on" until every folder is held (pinned=N);
+# (gen-tree.pl: 100,000 files in 6,000 folders) as a 9p share, starts
+# `berth watch -f 1 off` (watch off holds the folders, issue 17) and
+# reports:
+#  - the time from the start until every folder is held (pinned=N), with
+#    mounts[].hold_max raised above the folder count;
 #  - the guest memory it takes (MemAvailable before/after, the holders'
 #    own RSS) and the number of holder processes;
+#  - QEMU's host descriptors and RSS before and after (its 9p server
+#    keeps a host descriptor per open folder, up to its own limit);
+#  - then `berth watch 1 on`, and:
 #  - host change -> event of a watcher started in the guest AFTER the
 #    pinning (`inw -r` on the whole share, 6,000 watches), for writes to
 #    random files at depth >= 5: p50/p95 and how many it missed;
@@ -36,7 +41,11 @@ guest_exec "$DOM" sh -c 'kill $(pidof inw) 2>/dev/null' # the boot-time one
 avail() { guest_exec "$DOM" sh -c 'sed -n "s/^MemAvailable: *//p" /proc/meminfo'; }
 sleep 2
 before=$(avail)
-profile() { # TYPE
+QPID=$(cat "/run/libvirt/qemu/$DOM.pid" 2>/dev/null)
+qemu_figs() { # descriptors and RSS of QEMU
+	echo "$(ls "/proc/$QPID/fd" | wc -l) fds, $(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$QPID/status")"
+}
+profile() { # TYPE [WATCH [HOLD_MAX]]
 	cat >"$BERTH_HOME/config/profiles/pins.yaml" <<P
 vm:
   uri: $GUEST_URI
@@ -45,8 +54,9 @@ mounts:
   - host: $B/tree
     guest: /mnt/share0
     type: $1
-    watch: off
+    watch: ${2:-off}
     interval: ${INTERVAL:-1s}
+    hold_max: ${3:-5000}
 P
 }
 inw_start() { # LOG: a guest watcher on every folder, until it is ready
@@ -73,10 +83,12 @@ wait $BG 2>/dev/null
 BG=
 guest_exec "$DOM" sh -c 'kill $(pidof inw) 2>/dev/null'
 
-# --- berth as it runs: every folder held ---
-profile 9p
+# --- berth as it runs: every folder held, from watch off ---
+profile 9p off 100000
+qbefore=$(qemu_figs)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s%N)
-"$BERTH" -p pins watch -f 1 on >"$W/watch.out" 2>&1 &
+"$BERTH" -p pins watch -f 1 off >"$W/watch.out" 2>&1 &
 BG=$!
 # Every folder the watcher tracks (ignore: globs left out) held.
 allheld() {
@@ -95,6 +107,21 @@ hold=$(guest_exec "$DOM" sh -c 'n=0 r=0; for f in /run/berth-pin/*; do for p in 
 ndirs=$(tail -n 1 "$W/watch.out" | sed -n 's/.* dirs=\([0-9]*\) .*/\1/p')
 echo "folders: $ndirs; on -> all held: $(((t1 - t0) / 1000000)) ms (the first scan included)"
 echo "guest MemAvailable: $before -> $after; holders: ${hold% *} processes, ${hold#* } kB RSS in all"
+echo "QEMU: $qbefore -> $(qemu_figs); its limit: $(sed -n 's/^Max open files *//p' "/proc/$QPID/limits")"
+echo "load average (1/5/15 min) at the start: $load0, now: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$BERTH" -p pins watch 1 on 2>/dev/null
+wait_until 10 file_has "$W/watch.out" 'profile says watch poll'
 inw_start /run/inw2.log
 measure /run/inw2.log "${N:-30}" "with pins"
 echo "berth: $(tail -n 1 "$W/watch.out")"
+kill $BG
+wait $BG 2>/dev/null
+BG=
+
+# --- the default limit: a new berth holds 5,000 and says so ---
+profile 9p off
+"$BERTH" -p pins watch -f 1 off >"$W/limit.out" 2>&1 &
+BG=$!
+wait_until 600 last_has "$W/limit.out" ' pinned=5000 of=6000'
+echo "default hold_max: $(tail -n 1 "$W/limit.out")"
+echo "guest holders: $(guest_exec "$DOM" sh -c 'cat /run/berth-pin/* | wc -l') processes; QEMU: $(qemu_figs)"

@@ -55,9 +55,8 @@ struct profile_mount {
 	size_t nignore;
 	enum profile_replay replay;
 	uint64_t max_files;
-	uint64_t
-	    hold_max;  /* 9p: folders held open in the guest from the start */
-	int gitignore; /* also skip what the folder's .gitignore names */
+	uint64_t hold_max; /* 9p: folders held from the start */
+	int gitignore;     /* also skip what the folder's .gitignore names */
 	enum profile_transport transport;
 	int line; /* 1-based line of the entry in the file, 0 if none */
 };

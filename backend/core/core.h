@@ -126,10 +126,11 @@ struct model_mount {
 	uint64_t replayed, queued, failed, errors;
 	int64_t latency_ms; /* last host change -> guest event, -1 unknown */
 	struct model_mount_note note;
-	uint64_t passes;    /* scan passes since watching began */
-	int64_t pinned;     /* 9p folders held open in the guest, -1 n/a */
-	uint64_t pin_total; /* folders to hold when a limit applies, else 0 */
-	const char *via;    /* "agent" or "ssh" once a replay went; static */
+	uint64_t passes; /* scan passes since watching began */
+	int64_t pinned;  /* 9p folders held open in the guest, -1 n/a */
+	const char *via; /* "agent" or "ssh" once a replay went; static */
+	/* Folders to hold when mounts[].hold_max leaves some, else 0. */
+	uint64_t pin_total;
 };
 
 /* A container's published port as the socket forward carries it. */

@@ -37,13 +37,13 @@
 #include "core/core.h"
 #include "mounts/mounts.h"
 
-#define MOUNTS_CHUNK         (16 * 1024) /* input bytes per guest-exec (~400 paths) */
-#define MOUNTS_RETRY_MS      3000
-#define MOUNTS_GUARD_MS      10000
-#define MOUNTS_PIN_CHECK_MS  10000 /* how often to ask the guest's boot id */
-#define MOUNTS_PUBLISH_MS    1000  /* figures for a standby, at most */
-#define MOUNTS_ADOPT_MS      1000  /* a standby re-reads them */
-#define MOUNTS_HOLD_CHECK_MS 10000 /* watch off: is the VM still up? */
+#define MOUNTS_CHUNK        (16 * 1024) /* input bytes per guest-exec (~400 paths) */
+#define MOUNTS_RETRY_MS     3000
+#define MOUNTS_GUARD_MS     10000
+#define MOUNTS_PIN_CHECK_MS 10000 /* how often to ask the guest's boot id */
+#define MOUNTS_PUBLISH_MS   1000  /* figures for a standby, at most */
+#define MOUNTS_ADOPT_MS     1000  /* a standby re-reads them */
+#define MOUNTS_VM_CHECK_MS  10000 /* watch off: is the VM still up? */
 
 struct mounts_watcher {
 	const struct profile_mount *pm;
@@ -675,7 +675,7 @@ mwatch_turn_off(struct mounts_watcher *w, int hold)
 
 /*
  * Watch off on a 9p share: hold its folders while the domain runs (asked
- * every MOUNTS_HOLD_CHECK_MS; no lock held). Returns 1 to hold.
+ * every MOUNTS_VM_CHECK_MS; no lock held). Returns 1 to hold.
  */
 static int
 mwatch_hold(struct mounts_watcher *w)
@@ -684,7 +684,7 @@ mwatch_hold(struct mounts_watcher *w)
 		return 0;
 	if (util_mono_ms() >= w->vm_check_at) {
 		w->vm_up = mounts_guest_running(w->g);
-		w->vm_check_at = util_mono_ms() + MOUNTS_HOLD_CHECK_MS;
+		w->vm_check_at = util_mono_ms() + MOUNTS_VM_CHECK_MS;
 	}
 	return w->vm_up;
 }

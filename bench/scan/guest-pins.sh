@@ -19,6 +19,7 @@
 #    share stays 9p), same watcher, same kind of edits: a watch on a
 #    subfolder of a cache=none 9p share hears nothing, so "missed" is the
 #    point. NB (default 10) baseline edits, N (default 30) with pins.
+# COST_ONLY=1 measures the holding alone (no baseline, no watcher).
 # Run from a build directory (BERTH, BERTH_SRCDIR); the tree lives in
 # ${BENCH_DIR:-/tmp/berth-bench-scan}.
 . "${BERTH_SRCDIR:?}/tests/lib.sh"
@@ -70,18 +71,20 @@ measure() { # LOG N LABEL
 		"$1" "$2" "$3"
 }
 
-# --- baseline: the replay without pins ---
-profile virtiofs
-"$BERTH" -p pins watch -f 1 on >"$W/base.out" 2>&1 &
-BG=$!
-wait_until 600 file_has "$W/base.out" '^ready:'
-sleep 3
-inw_start /run/inw-base.log
-measure /run/inw-base.log "${NB:-10}" "without pins (baseline)"
-kill $BG
-wait $BG 2>/dev/null
-BG=
-guest_exec "$DOM" sh -c 'kill $(pidof inw) 2>/dev/null'
+# --- baseline: the replay without pins (COST_ONLY=1: skipped) ---
+if [ -z "${COST_ONLY:-}" ]; then
+	profile virtiofs
+	"$BERTH" -p pins watch -f 1 on >"$W/base.out" 2>&1 &
+	BG=$!
+	wait_until 600 file_has "$W/base.out" '^ready:'
+	sleep 3
+	inw_start /run/inw-base.log
+	measure /run/inw-base.log "${NB:-10}" "without pins (baseline)"
+	kill $BG
+	wait $BG 2>/dev/null
+	BG=
+	guest_exec "$DOM" sh -c 'kill $(pidof inw) 2>/dev/null'
+fi
 
 # --- berth as it runs: every folder held, from watch off ---
 profile 9p off 100000
@@ -109,10 +112,12 @@ echo "folders: $ndirs; on -> all held: $(((t1 - t0) / 1000000)) ms (the first sc
 echo "guest MemAvailable: $before -> $after; holders: ${hold% *} processes, ${hold#* } kB RSS in all"
 echo "QEMU: $qbefore -> $(qemu_figs); its limit: $(sed -n 's/^Max open files *//p' "/proc/$QPID/limits")"
 echo "load average (1/5/15 min) at the start: $load0, now: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$BERTH" -p pins watch 1 on 2>/dev/null
-wait_until 10 file_has "$W/watch.out" 'profile says watch poll'
-inw_start /run/inw2.log
-measure /run/inw2.log "${N:-30}" "with pins"
+if [ -z "${COST_ONLY:-}" ]; then
+	"$BERTH" -p pins watch 1 on 2>/dev/null
+	wait_until 10 file_has "$W/watch.out" 'profile says watch poll'
+	inw_start /run/inw2.log
+	measure /run/inw2.log "${N:-30}" "with pins"
+fi
 echo "berth: $(tail -n 1 "$W/watch.out")"
 kill $BG
 wait $BG 2>/dev/null

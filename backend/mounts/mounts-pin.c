@@ -31,7 +31,10 @@
  * Directories deleted on the host are unpinned on the pass that sees it:
  * until then the guest keeps their dentries, so a guest `mkdir` of the
  * same name would say it exists. Watches placed before a directory was
- * pinned stay deaf; watchers started after polling mode is on are fine.
+ * pinned stay deaf; watchers started after berth holds the share (with
+ * any watch mode, mounts-watcher.c) are fine. With a limit (hold_max) a
+ * full pin holds the shallowest folders and the ones held already, and
+ * the folder of a change is held on demand, up to twice the limit.
  */
 
 #include "config.h"

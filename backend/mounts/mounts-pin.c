@@ -65,8 +65,11 @@
  * it), and the watchers on its folders would go deaf. Until the exec its
  * comm says "systemd-run", which counts as a holder too. Before its first
  * exec a new holder's comm is the script shell's own: the script waits
- * that out (a bounded number of looks), or a check right after would count
- * it dead and a stop would pass it by and leave it holding.
+ * that out (1,000 quick looks, then up to 5 s more, 10 ms apart: on a
+ * loaded machine the child may not run for longer than the quick looks
+ * take, which test_pin saw under make -j2 at load 9), or a check right
+ * after would count it dead and a stop would pass it by and leave it
+ * holding.
  */
 const char pin_guest_script[] =
     "d=${BERTH_PIN_DIR:-/run/berth-pin}\n"
@@ -85,9 +88,10 @@ const char pin_guest_script[] =
     "    $sl 2147483647 </dev/null >/dev/null 2>&1 &\n"
     "    h=$! n=0\n"
     "    echo $h >>\"$d/$g\"\n"
-    "    while [ $n -lt 1000 ]; do\n"
+    "    while [ $n -lt 1500 ]; do\n"
     "      c=; read -r c </proc/$h/comm 2>/dev/null\n"
     "      [ \"$c\" = \"$me\" ] || break; n=$((n+1))\n"
+    "      [ $n -gt 1000 ] && sleep 0.01 2>/dev/null\n"
     "    done\n"
     "    while [ $fd -gt 20 ]; do fd=$((fd-1)); eval \"exec $fd<&-\"; done\n"
     "  fi\n"

@@ -107,6 +107,11 @@ tui_cap() {
 	tmux -S "$TUI_SOCK" capture-pane -p "$@" 2>/dev/null
 }
 
+# tui_line N [M]: line N (to M) of the screen, for is_soon and like_soon.
+tui_line() {
+	tui_cap | sed -n "$1,${2:-$1}p"
+}
+
 tui_keys() {
 	tmux -S "$TUI_SOCK" send-keys "$@"
 }
@@ -252,10 +257,11 @@ tui_raw_count() {
 }
 
 # tui_raw_tail_has STRING: STRING is in the last 200 bytes written (tmux
-# may pass the last bytes on a moment after berth has exited).
+# may pass the last bytes on a moment after berth has exited: up to 10 s
+# on a loaded machine).
 tui_raw_tail_has() {
 	_i=0
-	while [ "$_i" -lt 20 ]; do
+	while [ "$_i" -lt 100 ]; do
 		tail -c 200 "$T_HOME/out.raw" 2>/dev/null |
 			LC_ALL=C grep -aqF -- "$1" && return 0
 		sleep 0.1

@@ -20,14 +20,14 @@ check "the container is listed" tui_wait "$ct" 15
 tui_keys 4 g x
 check "x: a shell in the container (no bash in busybox: its sh)" \
 	tui_wait 'built-in shell \(ash\)' 15
-check "its prompt" tui_wait '^[~/]+ # ?$' 5
+check "its prompt" tui_wait '^[~/]+ # ?$' 10
 tui_keys 'echo in-$HOSTNAME' Enter
 check "its output is on the screen" tui_wait '^in-berthx$' 10
 tui_keys 'exit' Enter
 check "exit: the dashboard is back" tui_wait '4 Containers' 10
-check "its panes are all there" tui_wait '─ 1 VM .*─ 3 Socket|─ 3 Socket' 5
-like "the VM pane's title too" "$(tui_cap)" '─ 1 VM ─'
-like "the Socket pane's title too" "$(tui_cap)" '─ 3 Socket ─' 
+check "its panes are all there" tui_wait '─ 1 VM .*─ 3 Socket|─ 3 Socket' 10
+check "the VM pane's title too" tui_wait '─ 1 VM ─' 10
+check "the Socket pane's title too" tui_wait '─ 3 Socket ─' 10
 is "nothing of the shell is left on the screen" \
 	"$(tui_cap | grep -c 'in-berthx')" 0
 docker run -d --network none --name "$TUI_TAG-late" berth-busybox:test \
@@ -35,7 +35,7 @@ docker run -d --network none --name "$TUI_TAG-late" berth-busybox:test \
 check "the engine kept running: a new container shows" \
 	tui_wait "$TUI_TAG-late" 15
 tui_keys q
-is "q still quits" "$(tui_wait_exit 10)" 0
+is "q still quits" "$(tui_wait_exit 30)" 0
 
 # No docker CLI in PATH: the same command in the status line.
 mkdir -p "$T_HOME/nodocker"
@@ -46,7 +46,7 @@ check "the container is listed" tui_wait "$ct" 15
 tui_keys 4 g x
 check "x says there is no docker CLI, and the command" \
 	tui_wait "no docker CLI here; the same: docker --host unix:///var/run/docker.sock exec -it $ct sh -c" 10
-check "the dashboard stayed" tui_wait '─ 1 VM ─' 5
+check "the dashboard stayed" tui_wait '─ 1 VM ─' 10
 tui_keys q
-is "q quits" "$(tui_wait_exit 10)" 0
+is "q quits" "$(tui_wait_exit 30)" 0
 done_testing

@@ -22,32 +22,32 @@ pid=$(tui_pid)
 
 tui_keys : profile Space ../../x Enter
 check ":profile ../../x is refused with the reason" \
-	tui_wait "'\.\./\.\./x' is not a profile name" 5
+	tui_wait "'\.\./\.\./x' is not a profile name" 10
 check "still on demo" tui_wait 'profile demo ' 2
 check "no state folder above BERTH_HOME" test ! -e "$T_HOME/../x"
 
 tui_keys : profile Space nosuch Enter
 check ":profile nosuch says there is no such profile" \
-	tui_wait "no profile 'nosuch'" 5
+	tui_wait "no profile 'nosuch'" 10
 check "still on demo after an unknown profile" tui_wait 'profile demo ' 2
 
 tui_keys p
-check "p opens the profile picker" tui_wait 'Profiles' 5
+check "p opens the profile picker" tui_wait 'Profiles' 10
+check "the picker lists the good user profile" tui_wait '│ +other ' 10
 screen=$(tui_cap)
-like "the picker lists the good user profile" "$screen" '│ +other '
 case $screen in
 *evil*) not_ok "the picker leaves out the file whose name holds ESC" ;;
 *) ok "the picker leaves out the file whose name holds ESC" ;;
 esac
 tui_keys Escape
-check "the picker closes" tui_wait_gone 'Profiles' 5
+check "the picker closes" tui_wait_gone 'Profiles' 10
 
 tui_keys : profile Space other Enter
 check ":profile other switches" tui_wait 'profile other ' 10
 is "same process (no restart)" "$(tui_pid)" "$pid"
 
 tui_keys : quit Enter
-is ":quit quits" "$(tui_wait_exit 10)" 0
+is ":quit quits" "$(tui_wait_exit 30)" 0
 check "terminal sane" tui_stty_sane
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -38,16 +38,16 @@ unlike "berth start is not refused" "$out" 'in use|busy'
 
 # the dashboard's own action takes the lock and gives it back
 tui_keys 1 F
-check "F asks before forcing the VM off" tui_wait 'Force off the VM test\?' 5
+check "F asks before forcing the VM off" tui_wait 'Force off the VM test\?' 10
 tui_keys y
 check "the dashboard's action ends: stopped" tui_wait '^ stopped' 10
-is "after the dashboard's action the lock is free" "$(locked_by)" None
+is_soon "after the dashboard's action the lock is free" None 10 locked_by
 out=$("$BERTH" stop -p lk --force 2>&1)
 is "berth stop after a dashboard action: exit 0" "$?" 0
 tui_keys s
 check "the dashboard starts it again" tui_wait '^ running' 10
-is "the lock is free again" "$(locked_by)" None
+is_soon "the lock is free again" None 10 locked_by
 tui_keys q
-is "the dashboard quits cleanly" "$(tui_wait_exit 10)" 0
+is "the dashboard quits cleanly" "$(tui_wait_exit 30)" 0
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -21,13 +21,19 @@ check "the key table has entries ($n)" test "$n" -gt 30
 tui_start 100 48 -- -p demo
 check "dashboard up" tui_wait '4 Containers' 10
 tui_keys '?'
-check "? opens the help" tui_wait 'Help: keys' 5
+check "? opens the help" tui_wait 'Help: keys' 10
+# Page down to the help's last line, each page once berth has drawn it
+# (its position, " 1/61 " on the bottom border, has moved).
 help=$(tui_cap)
-for page in 1 2 3; do
+page=0
+while ! printf '%s\n' "$help" | grep -q 'Remap keys in' && [ "$page" -lt 6 ]; do
+	pos=$(tui_cap | grep -oE '─ [0-9]+/[0-9]+ ─' | tail -1)
 	tui_keys PageDown
-	sleep 0.3
+	tui_wait_gone "${pos:-NO POSITION}" 10
+	tui_settle
 	help="$help
 $(tui_cap)"
+	page=$((page + 1))
 done
 missing=
 for e in $table; do
@@ -54,9 +60,9 @@ for e in $table; do
 done
 is "berth(1) documents every action" "${undocumented:-none}" none
 tui_keys Escape
-check "Esc closes the help" tui_wait_gone 'Help: keys' 5
+check "Esc closes the help" tui_wait_gone 'Help: keys' 10
 tui_keys q
-is "q quits" "$(tui_wait_exit 10)" 0
+is "q quits" "$(tui_wait_exit 30)" 0
 
 # Remap: quit on X (x is ct-exec's), ct-logs on L; q no longer quits.
 cat >"$conf" <<'YAML'
@@ -67,16 +73,16 @@ keys:
 YAML
 tui_start 80 24 -- -p demo
 check "remapped: dashboard up" tui_wait '4 Containers' 10
-check "the key bar shows the remapped quit key" tui_wait 'X Quit' 5
-check "the key bar shows the remapped logs key" tui_wait 'L Logs' 5
+check "the key bar shows the remapped quit key" tui_wait 'X Quit' 10
+check "the key bar shows the remapped logs key" tui_wait 'L Logs' 10
 tui_keys q
-check "q is unbound now" tui_wait 'q: no action here' 5
+check "q is unbound now" tui_wait 'q: no action here' 10
 tui_keys '?'
-check "help shows the new keys" tui_wait 'X +quit ' 5
+check "help shows the new keys" tui_wait 'X +quit ' 10
 tui_keys Escape
-sleep 0.3
+tui_wait_gone 'Help: keys' 10
 tui_keys X
-is "X quits" "$(tui_wait_exit 10)" 0
+is "X quits" "$(tui_wait_exit 30)" 0
 
 # Errors: unknown action (with a suggestion), unknown key, a clash.
 cat >"$conf" <<'YAML'

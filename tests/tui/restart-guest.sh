@@ -46,26 +46,26 @@ is "set --cpus 2 hot-plugs" "$("$BERTH" set -p "$P" --cpus 2 2>&1)" "cpus 2: app
 tui_start 120 40 -- -p "$P"
 check "dashboard up, the guest running" tui_wait '^ running' 20
 tui_keys 1
-check "1 focuses the VM pane" tui_wait '^━ 1 VM' 5
+check "1 focuses the VM pane" tui_wait '^━ 1 VM' 10
 check "2 vCPUs running" tui_wait 'CPU 2 vCPU' 10
 
 # The dialog: 1 vCPU is fewer than the 2 running.
 tui_keys e
-check "e opens the resource editor" tui_wait 'VM resources' 5
+check "e opens the resource editor" tui_wait 'VM resources' 10
 tui_keys 1
 check "dialog: 1 vCPU applies on restart (no live unplug)" \
-	tui_wait 'cpus +1 .*applies on restart' 5
+	tui_wait 'cpus +1 .*applies on restart' 10
 tui_keys Escape
-check "Esc closes the editor" tui_wait_gone 'VM resources' 5
+check "Esc closes the editor" tui_wait_gone 'VM resources' 10
 
 # :set down, then back to the running count.
 tui_keys : set Space cpus Space 1 Enter
 check ":set cpus 1: 2 -> 1 pending" tui_wait 'CPU 2→1 vCPU' 20
-check ":set cpus 1 saved" wait_until 5 grep -q '^  cpus: 1$' "$PROF"
+check ":set cpus 1 saved" wait_until 10 grep -q '^  cpus: 1$' "$PROF"
 tui_keys : set Space cpus Space 2 Enter
 check ":set cpus 2 (as running): nothing pending" tui_wait 'CPU 2 vCPU' 20
-check ":set cpus 2 says applied, not unchanged" tui_wait 'cpus 2: applied' 5
-check ":set cpus 2 saved in the profile" wait_until 5 grep -q '^  cpus: 2$' "$PROF"
+check ":set cpus 2 says applied, not unchanged" tui_wait 'cpus 2: applied' 10
+check ":set cpus 2 saved in the profile" wait_until 10 grep -q '^  cpus: 2$' "$PROF"
 is "libvirt's next boot has 2 vCPUs" \
 	"$(guest_virsh vcpucount "$DOM" --config --active 2>&1)" 2
 
@@ -73,14 +73,14 @@ is "libvirt's next boot has 2 vCPUs" \
 tui_keys : set Space cpus Space 1 Enter
 check ":set cpus 1 again: pending" tui_wait 'CPU 2→1 vCPU' 20
 tui_keys R
-check "R asks before restarting" tui_wait "Restart the VM $DOM\\?" 5
+check "R asks before restarting" tui_wait "Restart the VM $DOM\\?" 10
 tui_keys y
 check "R: the guest comes back with 1 vCPU, nothing pending" \
 	tui_wait 'CPU 1 vCPU' 180
 check "R: running again" tui_wait '^ running' 30
 is "libvirt: 1 live vCPU after R" "$(vcpus_live)" 1
 tui_keys q
-is "q quits" "$(tui_wait_exit 15)" 0
+is "q quits" "$(tui_wait_exit 30)" 0
 check "no sanitizer report" tui_stderr_clean
 
 # The CLI's restart is the same power cycle.

@@ -42,7 +42,7 @@ EOF2
 tui_start 120 40 -- -p tw
 check "dashboard up, the guest running" tui_wait '^ running' 20
 tui_keys 2
-check "2 focuses the Mounts pane" tui_wait '^━ 2 Mounts' 5
+check "2 focuses the Mounts pane" tui_wait '^━ 2 Mounts' 10
 check "the share is listed, watch off" tui_wait '/mnt/share0 +9p rw +watch off' 10
 tui_keys w
 check "w: watch poll" tui_wait '/mnt/share0 .*watch poll' 10
@@ -70,5 +70,5 @@ is "off lets go of the folders" "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/nu
 like "off saved to the profile" "$(cat "$BERTH_HOME/config/profiles/tw.yaml")" \
 	'watch: off'
 tui_keys q
-is "q quits" "$(tui_wait_exit 15)" 0
+is "q quits" "$(tui_wait_exit 30)" 0
 done_testing

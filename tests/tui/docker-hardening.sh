@@ -45,7 +45,7 @@ fault slowstop DELAY=13
 tui_start 120 30 "DOCKER_HOST=unix://$fsock" BERTH_DOCKER_TIMEOUT_MS=1000 -- -p demo
 check "slowstop: the container is listed" tui_wait ' ok ' 15
 tui_keys 4 g S
-check "slowstop: S asks" tui_wait 'Stop container ok\?' 5
+check "slowstop: S asks" tui_wait 'Stop container ok\?' 10
 tui_keys y
 check "slowstop: reported as stopped once re-checked" tui_wait 'stopped ok' 25
 if tui_cap | grep -q 'not responding'; then

@@ -16,7 +16,7 @@ out=$("$BERTH" $P socket start --wait 20 2>&1)
 is "socket start brings the forward up" "$?" 0
 like "socket start prints the export line" "$out" "DOCKER_HOST=unix://$SOCK"
 
-check "socket --json: healthy" wait_json healthy true 5
+check "socket --json: healthy" wait_json healthy true 10
 is "socket --json: mode" "$(json mode)" ssh
 is "socket --json: path" "$(json path)" "$SOCK"
 is "socket --json: stage" "$(json stage)" up
@@ -56,7 +56,7 @@ is "second start keeps the supervisor" "$(json owner_pid)" "$owner"
 # Stop: ssh ends and the socket goes away.
 "$BERTH" $P socket stop
 is "socket stop exits 0" "$?" 0
-check "socket stop ended ssh" dead $pid
+check "socket stop ended ssh" dead $pid 100
 check "socket stop removed the socket" test ! -e "$SOCK"
 is "after stop: down" "$(json healthy)" false
 

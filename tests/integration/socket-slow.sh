@@ -33,16 +33,16 @@ S(sys.argv[1], H).serve_forever()
 PY
 SERVER=$!
 SOCKET_CLEANUP_EXTRA='kill $SERVER 2>/dev/null'
-wait_until 5 test -S "$SLOW"
+wait_until 10 test -S "$SLOW"
 sed -i "s|^docker:\$|docker:\n  guest_socket: $SLOW|" "$T_HOME/config/profiles/test.yaml"
-"$BERTH" $P socket start --wait 10 >/dev/null
+"$BERTH" $P socket start --wait 20 >/dev/null
 is "the forward comes up while the daemon answers" "$?" 0
 pid=$(json pid)
 touch "$T_HOME/slow"
 # Six refreshes (1 s each) of unanswered pings: before, two were enough
 # for a restart.
 sleep 6
-like "the daemon is slow: the stage says so" "$(json stage)" "slow to answer"
+like_soon "the daemon is slow: the stage says so" "slow to answer" 10 json stage
 is "a slow daemon does not restart ssh" "$(json restarts)" 0
 is "the same ssh still runs" "$(json pid)" "$pid"
 "$BERTH" $P socket stop

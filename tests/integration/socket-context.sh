@@ -9,7 +9,7 @@ command -v sha256sum >/dev/null || skip_all "sha256sum not installed"
 socket_setup
 
 "$BERTH" $P socket start --wait 20 >/dev/null 2>&1
-check "forward up" wait_json healthy true 5
+check "forward up" wait_json healthy true 10
 
 # Another context the user already had, and made current.
 docker context create other --docker host=unix:///var/run/docker.sock >/dev/null 2>&1

@@ -68,7 +68,7 @@ like "and says it has no SSH port forward" "$out" 'has no SSH port forward'
 
 # exec through the forwarded socket.
 "$BERTH" $P socket start --wait 20 >/dev/null 2>&1
-check "forward up" wait_json healthy true 5
+check "forward up" wait_json healthy true 10
 docker -H "unix:///var/run/docker.sock" run -d --name "$CT" \
 	berth-busybox:test sleep 300 >/dev/null
 is "test container started" "$?" 0

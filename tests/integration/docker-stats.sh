@@ -13,8 +13,11 @@ burn=$(dk_name burn)
 mem=$(dk_name mem)
 idle=$(dk_name idle)
 dk_run burn "$DK_IMAGE" sh -c 'while :; do :; done' >/dev/null
-dk_run mem "$DK_IMAGE" sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null; sleep 300' >/dev/null
+dk_run mem "$DK_IMAGE" sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null; touch /filled; sleep 300' >/dev/null
 dk_run idle "$DK_IMAGE" sleep 300 >/dev/null
+# the 48 MiB are all there before anything is measured (2 s were not
+# always enough for dd on a loaded machine)
+wait_until 30 dk exec "$mem" test -e /filled
 sleep 2
 
 # docker stats --no-stream as NAME CPU MEMBYTES

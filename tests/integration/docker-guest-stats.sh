@@ -22,8 +22,11 @@ idle=$(dk_name idle)
 # Half a CPU at most: on a loaded machine an uncapped burner's share
 # swings more between the two tools' windows.
 dk_run burn --cpus 0.5 "$DK_IMAGE" sh -c 'while :; do :; done' >/dev/null
-dk_run mem "$DK_IMAGE" sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null; sleep 300' >/dev/null
+dk_run mem "$DK_IMAGE" sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null; touch /filled; sleep 300' >/dev/null
 dk_run idle -m 64m "$DK_IMAGE" sh -c 'sleep 300 & sleep 300 & wait' >/dev/null
+# the 48 MiB are all there before anything is measured (2 s were not
+# always enough for dd on a loaded machine)
+wait_until 30 dk exec "$mem" test -e /filled
 sleep 2
 
 docker_figures() {
@@ -110,17 +113,24 @@ check "the reader went with berth" test -z "$(pgrep -f 'awk -W interactive' -P "
 # 30 s pause a failing guest gets.
 "$BERTH" $P stats --json --interval 500ms "$burn" >"$T_HOME/stream" 2>/dev/null &
 sp=$!
-sleep 2
-old=$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")
+reader() { pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)"; }
+# the run's reader, once it has one (a fixed 2 s was short under ASan)
+wait_until 20 reader
+old=$(reader)
 [ -n "$old" ] && kill $old
-sleep 3
-new=$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")
+# polled up to 10 s: well before the 30 s pause a failing guest gets
+replaced() { _n=$(reader) && [ -n "$_n" ] && [ "$_n" != "$old" ]; }
+wait_until 10 replaced
+new=$(reader)
+# two more lines (the second written whole) after the new reader came
+n=$(grep -c . "$T_HOME/stream")
+wait_until 10 sh -c "[ \$(grep -c . '$T_HOME/stream') -ge $((n + 2)) ]"
 kill $sp
 wait $sp 2>/dev/null
 check "a new reader replaced the killed one ($old -> $new)" \
 	test -n "$old" -a -n "$new" -a "$old" != "$new"
 is "after it, the figures are the guest's again" \
-	"$(tail -n 1 "$T_HOME/stream" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["source"])')" guest
+	"$(sed -n "$((n + 2))p" "$T_HOME/stream" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["source"])')" guest
 
 # The guest cannot be read (no ssh connection to join): the API serves,
 # and says so.
@@ -144,8 +154,9 @@ command -v tmux >/dev/null || {
 	done_testing
 	exit 0
 }
-TMUX_SOCK=$T_HOME/tmux.sock
-SOCKET_CLEANUP_EXTRA="tmux -S '$TMUX_SOCK' kill-server 2>/dev/null; [ -z \"\${KL:-}\" ] || kill \$KL 2>/dev/null; xargs -r kill -CONT <'$T_HOME/stopped' 2>/dev/null"
+# A tmux server per dashboard: the first one's server exits with its
+# last session, and a session asked of it then was lost with it.
+SOCKET_CLEANUP_EXTRA="for s in '$T_HOME'/tmux-*.sock; do tmux -S \"\$s\" kill-server 2>/dev/null; done; [ -z \"\${KL:-}\" ] || kill \$KL 2>/dev/null; xargs -r kill -CONT <'$T_HOME/stopped' 2>/dev/null"
 unset TMUX
 : >"$T_HOME/stopped"
 # the readers under our private sshd only (other tests may run theirs)
@@ -160,6 +171,7 @@ our_readers() {
 dash() { # dash NAME [ENV=VALUE]...: a dashboard at 80x24 in tmux window NAME
 	_w=$1
 	shift
+	TMUX_SOCK=$T_HOME/tmux-$_w.sock
 	tmux -S "$TMUX_SOCK" new-session -d -s "$_w" -x 80 -y 24 \
 		"env $* TERM=screen-256color LANG=C.UTF-8 '$BERTH' -p test 2>>'$T_HOME/dash.err'"
 	DASH=$_w
@@ -200,12 +212,16 @@ xargs -r kill -CONT <"$T_HOME/stopped" 2>/dev/null
 check "pane: the guest again once the reader answers (pause 30 s)" \
 	title_wait 'stats: guest' 50
 tmux -S "$TMUX_SOCK" send-keys -t one q
+one_sock=$TMUX_SOCK
 dash two BERTH_DOCKER_STATS=api
 check "pane: BERTH_DOCKER_STATS=api says stats: api" title_wait 'stats: api' 20
 sleep 3
 like "pane: and keeps saying it" "$(title)" 'stats: api'
 tmux -S "$TMUX_SOCK" send-keys -t two q
-sleep 1
+# both dashboards have exited (their sanitizer reports are written by then)
+gone() { ! tmux -S "$1" has-session -t "$2" 2>/dev/null; }
+wait_until 30 gone "$one_sock" one
+wait_until 30 gone "$TMUX_SOCK" two
 check "no sanitizer report from the dashboards" \
 	sh -c "! grep -Eq 'Sanitizer|runtime error' '$T_HOME/dash.err'"
 done_testing

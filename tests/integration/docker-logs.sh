@@ -13,7 +13,7 @@ proj="berthlogs$$"
 # a-2, b-2, a-3), 2 s apart; stderr for b, to see the streams kept apart.
 # Both wait for the same moment (the host's clock is theirs) so a slow
 # docker run cannot shift one against the other.
-at=$(($(date +%s) + 6))
+at=$(($(date +%s) + 10))
 wait_at="while [ \$(date +%s) -lt $at ]; do sleep 0.1; done"
 dk_run a -l "com.docker.compose.project=$proj" "$DK_IMAGE" sh -c \
 	"$wait_at; echo a-1; sleep 4; echo a-2; sleep 4; echo a-3; sleep 300" >/dev/null
@@ -54,7 +54,7 @@ like "logs --project with a container: why" "$err" "give --project or a containe
 
 # --project -f: lines that come later arrive, merged, then it ends with
 # the containers.
-at=$(($(date +%s) + 4))
+at=$(($(date +%s) + 8))
 wait_at="while [ \$(date +%s) -lt $at ]; do sleep 0.1; done"
 dk_run fa -l "com.docker.compose.project=${proj}f" "$DK_IMAGE" sh -c \
 	"$wait_at; echo fa-1; sleep 4; echo fa-2" >/dev/null

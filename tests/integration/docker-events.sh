@@ -34,22 +34,22 @@ PY
 }
 
 dk create --network none --name "$name" "$DK_IMAGE" sh -c 'sleep 1' >/dev/null
-wait_until 10 sh -c "grep -q '\"$name\"' '$out'"
+wait_until 20 sh -c "grep -q '\"$name\"' '$out'"
 like "create arrives" "$(states "$name")" "^absent created$"
 dk start "$name" >/dev/null
-wait_until 10 sh -c "grep -q '\"$name\".*\"running\"' '$out'"
+wait_until 20 sh -c "grep -q '\"$name\".*\"running\"' '$out'"
 like "start arrives" "$(states "$name")" "created running"
 dk wait "$name" >/dev/null
-wait_until 10 sh -c "grep -q '\"$name\".*\"exited\"' '$out'"
+wait_until 20 sh -c "grep -q '\"$name\".*\"exited\"' '$out'"
 like "die arrives (exited)" "$(states "$name")" "running exited"
 dk rm "$name" >/dev/null
-wait_until 10 sh -c "tail -1 '$out' | grep -vq '\"$name\"'"
+wait_until 20 sh -c "tail -1 '$out' | grep -vq '\"$name\"'"
 is "destroy arrives: absent again" "$(states "$name")" "absent created running exited absent"
 
 # Pause shows as its own state, through the same stream.
 id=$(dk_run p "$DK_IMAGE" sleep 300)
 dk pause "$id" >/dev/null
-wait_until 10 sh -c "grep -q '\"$(dk_name p)\".*\"paused\"' '$out'"
+wait_until 20 sh -c "grep -q '\"$(dk_name p)\".*\"paused\"' '$out'"
 like "pause arrives" "$(states "$(dk_name p)")" "running paused"
 is "nothing on stderr" "$(cat "$T_HOME/watch.err")" ""
 

@@ -108,7 +108,7 @@ qemu-io -c "write -P 0x11 0 12M" "$W/srv/big.qcow2" >/dev/null
 python3 "$BERTH_SRCDIR/tests/integration/image-httpd.py" "$W/srv" "$W/port" &
 SRV=$!
 i=0
-while [ ! -s "$W/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 sum=$(sha256sum <"$W/srv/big.qcow2" | cut -c1-64)
 sed -i "s|image: .*|image: http://127.0.0.1:$(cat "$W/port")/slow/big.qcow2\n  image_sha256: $sum|" \
 	"$T_HOME/config/profiles/$P.yaml"
@@ -117,7 +117,10 @@ python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' "$BERTH" -p "$P" create >/dev/null 2>&1 &
 cp=$!
-sleep 2
+# Ctrl-C once the download has begun (a fixed 2 s could come before it
+# under ASan on a loaded machine: then no .part to keep)
+has_part() { [ -n "$(find "$T_HOME/cache" -name '*.part' -size +0 2>/dev/null)" ]; }
+wait_until 30 has_part
 kill -INT "$cp"
 wait "$cp"
 is "Ctrl-C during the download: create fails" "$?" 130
@@ -174,7 +177,7 @@ EOF2
 	sp=$!
 	ud=
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do
 		if [ -s "$STATE/seed-port" ]; then
 			ud=$(curl -s --max-time 2 "http://127.0.0.1:$(cat "$STATE/seed-port")/user-data")
 			[ -n "$ud" ] && break

@@ -27,7 +27,7 @@ printf '%s  img.qcow2\n%s *other.qcow2\n' "$good" "$good" >"$W/srv/SHA256SUMS"
 python3 "$BERTH_SRCDIR/tests/integration/image-httpd.py" "$W/srv" "$W/port" &
 SRV=$!
 i=0
-while [ ! -s "$W/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 PORT=$(cat "$W/port")
 U=http://127.0.0.1:$PORT
 CACHE=$T_HOME/cache/berth/images
@@ -65,7 +65,7 @@ is "offline: the cached image is used without the network" "$?:$out2" "0:$out"
 python3 "$BERTH_SRCDIR/tests/integration/image-httpd.py" "$W/srv" "$W/port2" &
 SRV=$!
 i=0
-while [ ! -s "$W/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$W/port2" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 PORT=$(cat "$W/port2")
 U=http://127.0.0.1:$PORT
 

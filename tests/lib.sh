@@ -79,28 +79,28 @@ wait_until() {
 
 # is_soon DESC WANT SECONDS CMD... / like_soon DESC PATTERN SECONDS CMD...:
 # is and like on CMD's output, run again every 0.1 s until it equals WANT
-# (matches PATTERN) or SECONDS have passed: for what the product does
-# asynchronously (a screen the engine fills, a file a thread writes). The
-# last output is what is shown when it never did.
+# (matches PATTERN) or SECONDS have passed by the clock (CMD may be slow:
+# a berth run under ASan): for what the product does asynchronously (a
+# screen the engine fills, a file a thread writes). The last output is
+# what is shown when it never did.
 is_soon() {
-	_sd=$1 _sw=$2 _sn=$(($3 * 10))
+	_sd=$1 _sw=$2 _se=$(($(date +%s) + $3))
 	shift 3
 	while :; do
 		_sg=$("$@" 2>/dev/null)
-		[ "$_sg" = "$_sw" ] || [ "$_sn" -le 0 ] && break
+		[ "$_sg" = "$_sw" ] || [ "$(date +%s)" -gt "$_se" ] && break
 		sleep 0.1
-		_sn=$((_sn - 1))
 	done
 	is "$_sd" "$_sg" "$_sw"
 }
 like_soon() {
-	_sd=$1 _sp=$2 _sn=$(($3 * 10))
+	_sd=$1 _sp=$2 _se=$(($(date +%s) + $3))
 	shift 3
 	while :; do
 		_sg=$("$@" 2>/dev/null)
-		printf '%s\n' "$_sg" | grep -Eq -- "$_sp" || [ "$_sn" -le 0 ] && break
+		printf '%s\n' "$_sg" | grep -Eq -- "$_sp" ||
+			[ "$(date +%s)" -gt "$_se" ] && break
 		sleep 0.1
-		_sn=$((_sn - 1))
 	done
 	like "$_sd" "$_sg" "$_sp"
 }

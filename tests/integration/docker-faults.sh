@@ -22,7 +22,7 @@ print(o["connection"], len(o["containers"]))'
 }
 
 # --- frozen daemon -----------------------------------------------------------
-dk_run a "$DK_IMAGE" sleep 300 >/dev/null
+dk_run a "$DK_IMAGE" sh -c 'echo a-started; exec sleep 300' >/dev/null
 out=$T_HOME/watch.out
 "$BERTH" ps -a --watch --json --interval 500ms >"$out" 2>&1 &
 DK_PIDS="$DK_PIDS $!"
@@ -31,7 +31,9 @@ wait_until 15 sh -c "grep -q '$(dk_name a)' '$out'"
 "$BERTH" logs -f "$(dk_name a)" >"$T_HOME/logs.out" 2>&1 &
 lp=$!
 DK_PIDS="$DK_PIDS $lp"
-sleep 1
+# frozen once the stream runs (a fixed 1 s was short under ASan at load
+# 10: logs -f was still asking its first question and failed on that)
+wait_until 20 file_has "$T_HOME/logs.out" '^a-started$'
 pid=$(dk_private_pid)
 dk_freeze "$pid"
 fs=$(date +%s.%N)

@@ -16,6 +16,19 @@ socket_setup
 check "the forward is up" wait_json healthy true 10
 check "its control socket is there" test -S "$STATE/ctl.sock"
 
+# The stats readers under our private sshd only: the dashboards of
+# socket-dashboard.sh and socket-switch.sh, run beside this test under
+# make -j2, have theirs under their own sshd (counted as ours, and one
+# killed, before).
+our_readers() {
+	_q=$(cat "$SSHD_DIR/sshd.pid")
+	_all=$_q
+	while _q=$(pgrep -d, -P "$_q") && [ -n "$_q" ]; do
+		_all=$_all,$_q
+	done
+	pgrep -f '^awk ' -P "$_all"
+}
+
 burn=$(dk_name burn)
 mem=$(dk_name mem)
 idle=$(dk_name idle)
@@ -100,20 +113,22 @@ is "no limit means the guest's memory" "$lim" "$host"
 sp=$!
 : >"$T_HOME/readers"
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
-	pgrep -f 'awk -W interactive|exec awk' -P "$(pgrep -d, sshd)" >>"$T_HOME/readers" 2>/dev/null
+	our_readers >>"$T_HOME/readers" 2>/dev/null
 	sleep 0.2
 done
 kill $sp
 wait $sp 2>/dev/null
 is "one reader served every refresh" "$(sort -u "$T_HOME/readers" | grep -c .)" 1
-check "the reader went with berth" test -z "$(pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)")"
+# (sshd ends it once berth's session is gone: a moment later, polled)
+no_readers() { [ -z "$(our_readers)" ]; }
+check "the reader went with berth" wait_until 10 no_readers
 
 # A reader that ends (killed in the guest, or its session gone with a
 # restarted forward) is replaced at the next refresh, not after the
 # 30 s pause a failing guest gets.
 "$BERTH" $P stats --json --interval 500ms "$burn" >"$T_HOME/stream" 2>/dev/null &
 sp=$!
-reader() { pgrep -f 'awk -W interactive' -P "$(pgrep -d, sshd)"; }
+reader() { our_readers; }
 # the run's reader, once it has one (a fixed 2 s was short under ASan)
 wait_until 20 reader
 old=$(reader)
@@ -159,15 +174,6 @@ command -v tmux >/dev/null || {
 SOCKET_CLEANUP_EXTRA="for s in '$T_HOME'/tmux-*.sock; do tmux -S \"\$s\" kill-server 2>/dev/null; done; [ -z \"\${KL:-}\" ] || kill \$KL 2>/dev/null; xargs -r kill -CONT <'$T_HOME/stopped' 2>/dev/null"
 unset TMUX
 : >"$T_HOME/stopped"
-# the readers under our private sshd only (other tests may run theirs)
-our_readers() {
-	_q=$(cat "$SSHD_DIR/sshd.pid")
-	_all=$_q
-	while _q=$(pgrep -d, -P "$_q") && [ -n "$_q" ]; do
-		_all=$_all,$_q
-	done
-	pgrep -f '^awk ' -P "$_all"
-}
 dash() { # dash NAME [ENV=VALUE]...: a dashboard at 80x24 in tmux window NAME
 	_w=$1
 	shift

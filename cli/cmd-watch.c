@@ -293,7 +293,8 @@ cmd_watch_status(const struct profile *p, FILE *f)
 	        "HOST -> GUEST");
 	for (i = 0; i < p->nmounts; i++) {
 		const struct profile_mount *m = &p->mounts[i];
-		static const char *const types[] = {"9p", "virtiofs", "sshfs"};
+		static const char *const types[] = {"9p", "virtiofs", "sshfs",
+		                                    "sync"};
 
 		fprintf(f, "%-3zu %-6s %-8s %-5s %s -> %s\n", i + 1,
 		        mounts_watch_name(m->watch),

@@ -21,6 +21,12 @@ enum profile_mount_type {
 	PROFILE_MOUNT_9P,
 	PROFILE_MOUNT_VIRTIOFS,
 	PROFILE_MOUNT_SSHFS,
+	PROFILE_MOUNT_SYNC, /* a copy on the guest's disk (mounts-sync.c) */
+};
+/* Which way a sync mount copies: both is not written yet. */
+enum profile_sync {
+	PROFILE_SYNC_BOTH,
+	PROFILE_SYNC_HOST_TO_GUEST,
 };
 enum profile_watch {
 	PROFILE_WATCH_OFF,
@@ -58,6 +64,7 @@ struct profile_mount {
 	uint64_t hold_max; /* 9p: folders held from the start */
 	int gitignore;     /* also skip what the folder's .gitignore names */
 	enum profile_transport transport;
+	enum profile_sync sync; /* type: sync only */
 	int line; /* 1-based line of the entry in the file, 0 if none */
 };
 

@@ -32,7 +32,8 @@
 
 static const char *const accel_choices[] = {"auto", "kvm", "hvf", "qemu", NULL};
 static const char *const mount_type_choices[] = {"9p", "virtiofs", "sshfs",
-                                                 NULL};
+                                                 "sync", NULL};
+static const char *const sync_choices[] = {"both", "host-to-guest", NULL};
 static const char *const watch_choices[] = {"off", "poll", "native", NULL};
 static const char *const replay_choices[] = {"both", "attrib", "close_write",
                                              NULL};
@@ -194,8 +195,9 @@ const struct schema_key schema_keys[] = {
      .type = SCHEMA_ENUM,
      .choices = mount_type_choices,
      .def = "9p",
-     .help = "how the folder is shared: 9p, virtiofs (Linux hosts) or "
-             "sshfs",
+     .help = "how the folder is shared: 9p, virtiofs (Linux hosts), "
+             "sshfs, or sync (a copy on the guest's own disk, kept in "
+             "step over SSH)",
      .offset = M(type),
      .size = sizeof(int)},
     {.path = "mounts[].writable",
@@ -246,6 +248,14 @@ const struct schema_key schema_keys[] = {
              "agent), ssh (the profile's key, vm.ssh_port or "
              "docker.ssh_host) or auto (the agent, else ssh)",
      .offset = M(transport),
+     .size = sizeof(int)},
+    {.path = "mounts[].sync",
+     .type = SCHEMA_ENUM,
+     .choices = sync_choices,
+     .def = "both",
+     .help = "type: sync only: which way changes go: host-to-guest "
+             "(the host wins) or both (not yet supported)",
+     .offset = M(sync),
      .size = sizeof(int)},
     {.path = "mounts[].max_files",
      .type = SCHEMA_INT,

@@ -248,7 +248,8 @@ provision_user_data(const struct profile *p, const char *domain,
 		int vfs = m->type == PROFILE_MOUNT_VIRTIOFS;
 		char *tag, *tq, *gq;
 
-		if (m->type == PROFILE_MOUNT_SSHFS)
+		if (m->type == PROFILE_MOUNT_SSHFS ||
+		    m->type == PROFILE_MOUNT_SYNC)
 			continue;
 		tag = profile_mount_tag(g, n++);
 		tq = provision_quote(tag);

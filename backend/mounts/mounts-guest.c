@@ -252,13 +252,13 @@ mounts_guest_running(struct mounts_guest *g)
 	return active;
 }
 
-/* Run a guest command over SSH (making the profile's key if needed). */
-static int
-mounts_guest_ssh_exec(struct mounts_guest *g, const char *script,
-                      const char *arg, const char *input, size_t len,
-                      uint64_t budget, char **out, int *code, char **cause)
+/*
+ * The guest's SSH address and the profile's key (made if needed) in *t,
+ * whose strings live as long as g. Returns -1 with a cause without them.
+ */
+int
+mounts_guest_ssh(struct mounts_guest *g, struct replay_ssh *t, char **cause)
 {
-	struct replay_ssh t;
 	char *key = NULL;
 
 	if (g->ssh.key == NULL) {
@@ -275,18 +275,31 @@ mounts_guest_ssh_exec(struct mounts_guest *g, const char *script,
 	if (!g->key_ready)
 		return -1;
 	pthread_mutex_lock(&g->ssh_lock);
-	t = g->ssh; /* its strings live as long as g */
+	*t = g->ssh;
 	pthread_mutex_unlock(&g->ssh_lock);
-	if (t.host == NULL) {
+	if (t->host == NULL) {
 		/* Learn the forwarded port from the domain's XML. */
 		virDomainPtr dom = mounts_guest_domain(g, NULL);
 
 		if (dom != NULL)
 			virDomainFree(dom);
 		pthread_mutex_lock(&g->ssh_lock);
-		t = g->ssh;
+		*t = g->ssh;
 		pthread_mutex_unlock(&g->ssh_lock);
 	}
+	return 0;
+}
+
+/* Run a guest command over SSH (making the profile's key if needed). */
+static int
+mounts_guest_ssh_exec(struct mounts_guest *g, const char *script,
+                      const char *arg, const char *input, size_t len,
+                      uint64_t budget, char **out, int *code, char **cause)
+{
+	struct replay_ssh t;
+
+	if (mounts_guest_ssh(g, &t, cause) != 0)
+		return -1;
 	return replay_ssh_exec(&t, script, arg, input, len, budget, out, code,
 	                       cause);
 }

@@ -1265,6 +1265,35 @@ scan_each_dir(const struct scan *s, void (*fn)(const char *, void *), void *arg)
 		scan_each_dir_below(s->top, fn, arg);
 }
 
+static void
+scan_each_entry_below(const struct node *d,
+                      void (*fn)(const struct scan_entry *, void *), void *arg)
+{
+	const struct node *c;
+	struct scan_entry e;
+
+	for (c = d->child; c != NULL; c = c->next) {
+		e.path = c->path;
+		e.type = (enum scan_type)c->type;
+		e.mode = c->mode;
+		e.size = c->size;
+		e.mtime_ns = c->mtime_ns;
+		fn(&e, arg);
+		if (c->type == SCAN_DIR)
+			scan_each_entry_below(c, fn, arg);
+	}
+}
+
+/* Call fn for every entry of the snapshot below the root, parents before
+ * their children (type: sync's first sync walks it). */
+void
+scan_each_entry(const struct scan *s,
+                void (*fn)(const struct scan_entry *, void *), void *arg)
+{
+	if (s->top != NULL)
+		scan_each_entry_below(s->top, fn, arg);
+}
+
 /*
  * One .gitignore line as an ignore glob (caller frees), or NULL for a
  * blank line, a comment, or what these globs cannot say: a negation

@@ -87,6 +87,7 @@ struct mounts_watcher {
 	struct scan_changes ch; /* this pass's changes */
 	struct replay_batch b;  /* what the guest has not seen yet */
 	struct pinset *pins;    /* 9p: the guest's folders held open */
+	struct msync *sync;     /* type: sync: the guest's copy */
 	uint64_t step;          /* batching: passes at most this often */
 	uint64_t retry_at;      /* replay again not before (0: at once) */
 	uint64_t pin_retry_at, pin_check_at;
@@ -650,6 +651,8 @@ mwatch_turn_off(struct mounts_watcher *w, int hold)
 	replay_batch_clear(&w->b);
 	winotify_free(w->in);
 	w->in = NULL;
+	msync_free(w->sync);
+	w->sync = NULL;
 	if (!hold) {
 		scan_free(w->s);
 		w->s = NULL;
@@ -759,6 +762,18 @@ mwatch_start(struct mounts_watcher *w)
 		return -1;
 	}
 	mwatch_note(w, MOUNT_NOTE_NONE, 0, NULL);
+	if (w->pm->type == PROFILE_MOUNT_SYNC && w->sync != NULL)
+		msync_resync(w->sync); /* a new snapshot: compare it all */
+	else if (w->pm->type == PROFILE_MOUNT_SYNC) {
+		char *status =
+		    w->state_dir != NULL
+		        ? msync_status_path(w->state_dir, w->pm->host)
+		        : NULL;
+
+		w->sync = msync_new(w->pm->host, w->guest, &w->o);
+		msync_set_status_file(w->sync, status);
+		free(status);
+	}
 	if (w->pm->type == PROFILE_MOUNT_9P && w->pins == NULL) {
 		w->pins = pinset_new(w->guest);
 		pinset_set_limit(w->pins, (size_t)w->pm->hold_max);
@@ -920,7 +935,7 @@ mwatch_scan(struct mounts_watcher *w)
 	}
 	for (i = 0; i < w->ch.n && w->run_mode != PROFILE_WATCH_OFF; i++) {
 		c = &w->ch.v[i];
-		if (c->kind != SCAN_DELETED)
+		if (c->kind != SCAN_DELETED && w->sync == NULL)
 			scan_guard(w->s, c->path,
 			           util_mono_ms() + MOUNTS_GUARD_MS);
 	}
@@ -928,7 +943,7 @@ mwatch_scan(struct mounts_watcher *w)
 		if (strcmp(w->ch.v[i].path, ".gitignore") == 0)
 			w->reload = 1;
 	}
-	if (w->run_mode != PROFILE_WATCH_OFF)
+	if (w->run_mode != PROFILE_WATCH_OFF && w->sync == NULL)
 		replay_batch_add_changes(&w->b, w->guest, &w->ch, w->pm->replay,
 		                         w->pm->writable);
 	mwatch_figures(w, 0);
@@ -1026,6 +1041,23 @@ mwatch_replay(struct mounts_watcher *w)
 }
 
 /*
+ * A sync mount's step instead of pins and replay (mounts-sync.c): its
+ * first sync or the pass's changes; a failure is the mount's note.
+ */
+static void
+mwatch_sync(struct mounts_watcher *w)
+{
+	struct msync_stats st;
+
+	if (msync_step(w->sync, w->g, w->s, &w->ch) != 0) {
+		msync_get_stats(w->sync, &st);
+		if (st.state == MSYNC_FAILED)
+			mwatch_note(w, MOUNT_NOTE_ERROR, 0, st.error);
+	} else if (w->note.kind == MOUNT_NOTE_ERROR)
+		mwatch_note(w, MOUNT_NOTE_NONE, 0, NULL);
+}
+
+/*
  * .gitignore changed: a new snapshot with its globs at the next round
  * (what is queued is still delivered). The thread's own; no lock.
  */
@@ -1060,9 +1092,14 @@ mwatch_thread(void *arg)
 		if (mwatch_start(w) != 0)
 			continue;
 		mwatch_native(w);
+		if (w->sync != NULL && msync_pending(w->sync))
+			mwatch_sync(w); /* the first sync: at once */
 		if (mwatch_wait_due(w) != 0 || mwatch_scan(w) != 0)
 			continue;
-		mwatch_pins(w);
+		if (w->sync != NULL)
+			mwatch_sync(w);
+		else
+			mwatch_pins(w);
 		scan_changes_clear(&w->ch);
 		mwatch_replay(w);
 		mwatch_publish(w);
@@ -1074,6 +1111,7 @@ mwatch_thread(void *arg)
 	winotify_free(w->in);
 	replay_batch_clear(&w->b);
 	scan_changes_clear(&w->ch);
+	msync_free(w->sync);  /* the guest keeps its copy for the next berth */
 	pinset_free(w->pins); /* the guest keeps them for the next berth */
 	mwatch_unlock(w);
 	for (i = 0; i < w->nign; i++)
@@ -1102,6 +1140,8 @@ mounts_watcher_new(const struct profile_mount *pm, struct mounts_guest *g,
 	w->notify = notify;
 	w->notify_arg = arg;
 	w->mode = pm->watch;
+	if (pm->type == PROFILE_MOUNT_SYNC && w->mode == PROFILE_WATCH_OFF)
+		w->mode = PROFILE_WATCH_NATIVE; /* a sync mount always syncs */
 	w->active = PROFILE_WATCH_OFF;
 	w->latency_ms = -1;
 	w->pinned = -1;

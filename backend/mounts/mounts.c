@@ -87,7 +87,7 @@ mounts_set_watch(struct mounts *m, size_t i, enum profile_watch mode)
 void
 mounts_fill(struct mounts *m, struct model *model)
 {
-	static const char *const types[] = {"9p", "virtiofs", "sshfs"};
+	static const char *const types[] = {"9p", "virtiofs", "sshfs", "sync"};
 	size_t i;
 
 	model->mounts = xcalloc(m->n + 1, sizeof *model->mounts);
@@ -101,7 +101,8 @@ mounts_fill(struct mounts *m, struct model *model)
 		mm->type = xstrdup(
 		    (size_t)pm->type < nitems(types) ? types[pm->type] : "?");
 		mm->writable = pm->writable;
-		mm->present = mounts_guest_present(m->g, i) != 0;
+		mm->present = pm->type == PROFILE_MOUNT_SYNC ||
+		              mounts_guest_present(m->g, i) != 0;
 		mounts_watcher_fill(m->w[i], mm);
 	}
 }

@@ -107,6 +107,15 @@ int scan_mark_dir(struct scan *, const char *);
 char *scan_gitignore_glob(const char *, uint64_t *);
 size_t scan_gitignore_load(const char *, char ***, size_t *, uint64_t *);
 void scan_each_dir(const struct scan *, void (*)(const char *, void *), void *);
+/* One entry of the snapshot, as scan_each_entry() shows it. */
+struct scan_entry {
+	const char *path; /* relative to the root, never "" */
+	enum scan_type type;
+	uint32_t mode;
+	int64_t size, mtime_ns;
+};
+void scan_each_entry(const struct scan *,
+                     void (*)(const struct scan_entry *, void *), void *);
 int scan_ignored(const struct scan_options *, const char *, int);
 void scan_changes_add(struct scan_changes *, enum scan_kind, enum scan_type,
                       enum scan_type, const char *);
@@ -197,6 +206,7 @@ int mounts_guest_running(struct mounts_guest *);
 int mounts_guest_exec(struct mounts_guest *, enum profile_transport, uint64_t *,
                       const char **, const char *, const char *, const char *,
                       size_t, uint64_t, char **, int *, char **);
+int mounts_guest_ssh(struct mounts_guest *, struct replay_ssh *, char **);
 
 /* mounts-watcher.c: one mount's watcher thread and its figures. */
 struct mounts_watcher;
@@ -288,5 +298,57 @@ void pin_plan_clear(struct pin_plan *);
 char *pin_plan_encode(const struct pin_plan *, size_t, size_t, size_t *,
                       size_t *);
 int pin_parse_output(const char *, struct pin_result *);
+
+/*
+ * mounts-sync.c, mounts-sync-receiver.c: type: sync mounts. One long-lived
+ * SSH connection a mount runs msync_receiver (perl) in the guest; berth
+ * sends the host's files over it (framed, batched, one acknowledgement a
+ * batch) so the guest keeps its own copy at the mount's guest path. On
+ * connecting, the guest's manifest says what it has and only what differs
+ * goes (a restart resumes); then the watcher's changes follow. One-way:
+ * the host wins, guest files the host lacks are deleted.
+ */
+enum msync_state {
+	MSYNC_OFF,        /* not started */
+	MSYNC_CONNECTING, /* starting the receiver, reading its manifest */
+	MSYNC_COPYING,    /* the first sync after connecting */
+	MSYNC_WATCHING,   /* in step, sending changes */
+	MSYNC_FAILED,     /* connection lost; retried */
+};
+
+struct msync_stats {
+	enum msync_state state;
+	uint64_t copy_files, copy_bytes; /* the first sync's work */
+	uint64_t done_files, done_bytes; /* of it, sent */
+	uint64_t sent_files, sent_bytes; /* everything sent, this process */
+	uint64_t deleted, failed, refused, connects;
+	uint64_t files, bytes; /* in the host folder, as last synced */
+	int64_t lag_ms;        /* newest change to the guest's answer */
+	char error[256];       /* the last error, "" if none */
+};
+
+struct msync;
+extern const char msync_receiver[];
+
+struct msync *msync_new(const char *, const char *,
+                        const struct scan_options *);
+void msync_free(struct msync *);
+char *msync_remote_command(const char *);
+int msync_start(struct msync *, char *const[], char **);
+int msync_start_ssh(struct msync *, const struct replay_ssh *, char **);
+int msync_running(const struct msync *);
+int msync_pending(const struct msync *);
+void msync_stop(struct msync *);
+int msync_full(struct msync *, const struct scan *, char **);
+int msync_changes(struct msync *, const struct scan_changes *, char **);
+int msync_step(struct msync *, struct mounts_guest *, const struct scan *,
+               const struct scan_changes *);
+void msync_resync(struct msync *);
+void msync_get_stats(struct msync *, struct msync_stats *);
+void msync_set_status_file(struct msync *, const char *);
+char *msync_status_path(const char *, const char *);
+const char *msync_state_name(enum msync_state);
+int msync_path_ok(const char *);
+int msync_link_ok(const char *, const char *);
 
 #endif /* BERTH_MOUNTS_H */

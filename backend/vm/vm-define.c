@@ -378,7 +378,8 @@ vm_define(struct vm *vm, char **cause)
 	for (i = 0; i < p->nmounts; i++) {
 		const struct profile_mount *pm = &p->mounts[i];
 
-		if (pm->type == PROFILE_MOUNT_SSHFS)
+		if (pm->type == PROFILE_MOUNT_SSHFS ||
+		    pm->type == PROFILE_MOUNT_SYNC)
 			continue;
 		mounts[n].host = pm->host;
 		/*

@@ -1,0 +1,616 @@
+/*
+ * test_sync.c: type: sync mounts without a VM. The guest's receiver
+ * (perl, mounts-sync-receiver.c) runs on this host over a pipe with a
+ * temporary folder as the "guest" copy; berth's side (mounts-sync.c)
+ * drives it from a real scan of a host folder. Every operation, mode
+ * bits and mtimes, the symlink and path rules (escaping ones refused,
+ * nothing written outside), a resume that sends nothing when unchanged,
+ * deletions of what the host lacks (ignored paths kept), and a
+ * connection killed mid-burst followed by a resume that loses nothing
+ * and does not recopy what arrived.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "mounts/mounts.h"
+
+struct fx {
+	char dir[256], host[300], guest[300];
+	struct scan *s;
+	struct scan_options o;
+	struct scan_changes ch;
+	const char *ign[2];
+};
+
+static void
+put(const char *root, const char *rel, const char *text, mode_t mode)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(chmod(p, mode), 0);
+	free(p);
+}
+
+static void
+mk(const char *root, const char *rel)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+}
+
+static int
+exists(const char *root, const char *rel)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	struct stat sb;
+	int r = lstat(p, &sb) == 0;
+
+	free(p);
+	return r;
+}
+
+static int
+fx_setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+
+	snprintf(f->dir, sizeof f->dir, "%s/berth-sync-XXXXXX",
+	         getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->host, sizeof f->host, "%s/host", f->dir);
+	snprintf(f->guest, sizeof f->guest, "%s/guest/copy", f->dir);
+	assert_int_equal(mkdir(f->host, 0755), 0);
+	scan_options_default(&f->o);
+	f->ign[0] = ".git";
+	f->ign[1] = "*.cache";
+	f->o.ignore = f->ign;
+	f->o.nignore = 2;
+	f->o.full = 1;
+	*state = f;
+	return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	scan_free(f->s);
+	scan_changes_clear(&f->ch);
+	free(f);
+	return 0;
+}
+
+/* A receiver on this host keeping f->guest; with cut > 0 the connection
+ * dies after that many bytes (dd ends; perl sees the end mid-frame). */
+static struct msync *
+start(struct fx *f, size_t cut)
+{
+	struct msync *ms = msync_new(f->host, f->guest, &f->o);
+	char *cause = NULL, *script = NULL, ncut[32];
+	char *argv[8];
+	int i = 0;
+
+	if (cut == 0) {
+		argv[i++] = (char *)"perl";
+		argv[i++] = (char *)"-e";
+		argv[i++] = (char *)msync_receiver;
+		argv[i++] = (char *)"--";
+		argv[i++] = f->guest;
+	} else {
+		snprintf(ncut, sizeof ncut, "%zu", cut);
+		script = xstrdup("dd bs=65536 iflag=count_bytes count=\"$2\" "
+		                 "status=none | perl -e \"$0\" -- \"$1\"");
+		argv[i++] = (char *)"sh";
+		argv[i++] = (char *)"-c";
+		argv[i++] = script;
+		argv[i++] = (char *)msync_receiver;
+		argv[i++] = f->guest;
+		argv[i++] = ncut;
+	}
+	argv[i] = NULL;
+	if (msync_start(ms, argv, &cause) != 0)
+		fail_msg("start: %s", cause);
+	free(script);
+	return ms;
+}
+
+/* Make every host entry 100 s old: copies made now are not "racy". */
+static void
+age(struct fx *f)
+{
+	char *cmd = xasprintf("find '%s' -exec touch -h -d @%lld {} +", f->host,
+	                      (long long)time(NULL) - 100);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static void
+rescan(struct fx *f)
+{
+	char *cause = NULL;
+
+	scan_changes_clear(&f->ch);
+	if (f->s == NULL) {
+		f->s = scan_new(f->host, &f->o, &cause);
+		assert_non_null(f->s);
+	}
+	if (scan_pass(f->s, util_mono_ms() + 100000, &f->ch, &cause) != 0)
+		fail_msg("scan: %s", cause);
+}
+
+/* Are the two trees the same (types, bytes, modes, mtimes to the second,
+ * link targets), except paths that are ignored? */
+static void
+same_tree(struct fx *f, const char *rel)
+{
+	char *hp = xasprintf("%s/%s", f->host, rel);
+	char *gp = xasprintf("%s/%s", f->guest, rel);
+	struct stat hs, gs;
+	struct dirent *de;
+	DIR *d;
+
+	assert_int_equal(lstat(hp, &hs), 0);
+	if (lstat(gp, &gs) != 0)
+		fail_msg("%s missing in the guest copy", rel);
+	assert_int_equal(hs.st_mode & S_IFMT, gs.st_mode & S_IFMT);
+	if (S_ISREG(hs.st_mode)) {
+		size_t hl, gl;
+		char *hb = util_read_file(hp, &hl, NULL);
+		char *gb = util_read_file(gp, &gl, NULL);
+
+		assert_int_equal(hl, gl);
+		assert_memory_equal(hb, gb, hl);
+		assert_int_equal(hs.st_mode & 07777, gs.st_mode & 07777);
+		assert_int_equal(hs.st_mtime, gs.st_mtime);
+		free(hb);
+		free(gb);
+	} else if (S_ISLNK(hs.st_mode)) {
+		char ht[512], gt[512];
+		ssize_t hn = readlink(hp, ht, sizeof ht),
+		        gn = readlink(gp, gt, sizeof gt);
+
+		assert_int_equal(hn, gn);
+		assert_memory_equal(ht, gt, (size_t)hn);
+	} else if (S_ISDIR(hs.st_mode)) {
+		if (*rel != '\0')
+			assert_int_equal(hs.st_mode & 07777,
+			                 gs.st_mode & 07777);
+		d = opendir(hp);
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL) {
+			char *r;
+
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			r = *rel != '\0' ? xasprintf("%s/%s", rel, de->d_name)
+			                 : xstrdup(de->d_name);
+			if (!scan_ignored(&f->o, r, 0) &&
+			    !scan_ignored(&f->o, r, 1))
+				same_tree(f, r);
+			free(r);
+		}
+		closedir(d);
+		/* And nothing more in the guest's copy. */
+		d = opendir(gp);
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL) {
+			char *r = xasprintf("%s/%s", rel, de->d_name);
+
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0 &&
+			    !exists(f->host, *rel != '\0' ? r : de->d_name) &&
+			    !scan_ignored(&f->o, *rel != '\0' ? r : de->d_name,
+			                  0))
+				fail_msg("%s/%s is in the guest copy only", rel,
+				         de->d_name);
+			free(r);
+		}
+		closedir(d);
+	}
+	free(hp);
+	free(gp);
+}
+
+static void
+tree(struct fx *f)
+{
+	char *p;
+
+	mk(f->host, "src");
+	mk(f->host, "src/deep");
+	mk(f->host, "private");
+	chmod((p = xasprintf("%s/private", f->host)), 0700);
+	free(p);
+	put(f->host, "README", "hello\n", 0644);
+	put(f->host, "run.sh", "#!/bin/sh\necho hi\n", 0755);
+	put(f->host, "src/deep/a.c", "int a;\n", 0600);
+	put(f->host, "private/key", "secret", 0400);
+	put(f->host, "empty", "", 0644);
+	assert_int_equal(
+	    symlink("src/deep/a.c", (p = xasprintf("%s/link", f->host))), 0);
+	free(p);
+	assert_int_equal(
+	    symlink("../a.c", (p = xasprintf("%s/src/deep/up", f->host))), 0);
+	free(p);
+	mk(f->host, ".git");
+	put(f->host, ".git/HEAD", "ref\n", 0644);
+}
+
+/* Every kind of entry arrives with its bits; .git (ignored) does not. */
+static void
+test_first_sync(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL;
+
+	tree(f);
+	rescan(f);
+	ms = start(f, 0);
+	if (msync_full(ms, f->s, &cause) != 0)
+		fail_msg("full: %s", cause);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.state, MSYNC_WATCHING);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.refused, 0);
+	assert_int_equal(st.files, 5);
+	assert_int_equal(st.done_files, st.copy_files);
+	assert_int_equal(st.sent_bytes, 6 + 18 + 7 + 6);
+	same_tree(f, "");
+	assert_false(exists(f->guest, ".git"));
+	msync_free(ms);
+}
+
+/* A restart with nothing changed sends nothing; a guest-only file goes,
+ * one the ignore globs name stays. */
+static void
+test_resume(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *p;
+
+	tree(f);
+	mk(f->host, "keep");
+	age(f);
+	rescan(f);
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_free(ms);
+
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.sent_files, 0);
+	assert_int_equal(st.sent_bytes, 0);
+	assert_int_equal(st.deleted, 0);
+	msync_free(ms);
+
+	mk(f->guest, "stale");
+	put(f->guest, "stale/x", "x", 0644);
+	put(f->guest, "keep/a.cache", "c", 0644);
+	mk(f->guest, "gone");
+	put(f->guest, "gone/b.cache", "c", 0644);
+	put(f->guest, "gone/other", "o", 0644);
+	put(f->guest, "README", "guest edit\n", 0644); /* the host wins */
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	/* stale (with stale/x), gone/other; not gone: b.cache is ignored */
+	assert_int_equal(st.deleted, 2);
+	assert_int_equal(st.sent_files, 1);
+	assert_false(exists(f->guest, "stale"));
+	assert_true(exists(f->guest, "keep/a.cache"));
+	assert_true(exists(f->guest, "gone/b.cache"));
+	assert_false(exists(f->guest, "gone/other"));
+	msync_free(ms);
+	p = xasprintf("rm -r '%s/gone'", f->guest); /* kept: compared alone */
+	assert_int_equal(system(p), 0);
+	free(p);
+	same_tree(f, "");
+}
+
+/* Live changes: modify in place, create, delete, type change, mode. */
+static void
+test_changes(void **state)
+{
+	struct fx *f = *state;
+	struct msync *ms;
+	char *cause = NULL, *p, *q;
+	struct stat before, after;
+
+	tree(f);
+	rescan(f);
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	p = xasprintf("%s/README", f->guest);
+	assert_int_equal(stat(p, &before), 0);
+
+	put(f->host, "README", "changed, longer\n", 0644);
+	put(f->host, "new.txt", "new\n", 0644);
+	p[0] = p[0]; /* README is rewritten in place: the same inode */
+	q = xasprintf("%s/src/deep/a.c", f->host);
+	assert_int_equal(unlink(q), 0);
+	free(q);
+	q = xasprintf("%s/empty", f->host);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(mkdir(q, 0750), 0);
+	free(q);
+	mk(f->host, "newdir");
+	put(f->host, "newdir/inner", "in\n", 0644);
+	q = xasprintf("%s/run.sh", f->host);
+	assert_int_equal(chmod(q, 0700), 0);
+	free(q);
+	rescan(f);
+	assert_true(f->ch.n > 0);
+	if (msync_changes(ms, &f->ch, &cause) != 0)
+		fail_msg("changes: %s", cause);
+	assert_int_equal(stat(p, &after), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	free(p);
+	same_tree(f, "");
+
+	/* A folder deleted with what it holds. */
+	q = xasprintf("rm -rf '%s/src'", f->host);
+	assert_int_equal(system(q), 0);
+	free(q);
+	rescan(f);
+	assert_int_equal(msync_changes(ms, &f->ch, &cause), 0);
+	assert_false(exists(f->guest, "src"));
+	same_tree(f, "");
+	msync_free(ms);
+}
+
+/* Links out of the folder are not copied (and counted); the receiver
+ * refuses escaping paths and links on its own, and never writes through
+ * a link in the guest. */
+static void
+test_refused(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *p, *outside, *frames, *argv[6];
+	struct proc pr = {0};
+
+	tree(f);
+	assert_int_equal(
+	    symlink("/etc/passwd", (p = xasprintf("%s/abs", f->host))), 0);
+	free(p);
+	assert_int_equal(
+	    symlink("../../x", (p = xasprintf("%s/src/out", f->host))), 0);
+	free(p);
+	rescan(f);
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.refused, 2);
+	assert_non_null(strstr(st.error, "leaves the folder"));
+	assert_false(exists(f->guest, "abs"));
+	assert_false(exists(f->guest, "src/out"));
+	msync_free(ms);
+
+	assert_true(msync_path_ok("a/b"));
+	assert_false(msync_path_ok("../a"));
+	assert_false(msync_path_ok("a/../b"));
+	assert_false(msync_path_ok("/a"));
+	assert_false(msync_path_ok("a//b"));
+	assert_false(msync_path_ok("a/./b"));
+	assert_false(msync_path_ok(""));
+	assert_true(msync_link_ok("a/l", "../b"));
+	assert_true(msync_link_ok("a/b/l", "../../c/d"));
+	assert_false(msync_link_ok("a/l", "../../b"));
+	assert_false(msync_link_ok("l", "/etc"));
+	assert_false(msync_link_ok("l", "x/../../y"));
+
+	/* The receiver alone, fed hostile frames. */
+	outside = xasprintf("%s/outside", f->dir);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	assert_int_equal(symlink(outside, (p = xasprintf("%s/trap", f->guest))),
+	                 0);
+	free(p);
+	frames = xasprintf("F 420 0 1 4\n../xy"
+	                   "F 420 0 1 2\n/xy"
+	                   "F 420 0 1 5\na/../xy"
+	                   "F 420 0 1 6\ntrap/xy"
+	                   "L 0 0 5 2\nl2../.."
+	                   "L 0 0 4 2\nl3/etc"
+	                   "D 493 0 0 6\ntrap/d"
+	                   "X 0 0 0 6\ntrap/x"
+	                   "F 420 0 2 4\nokayok"
+	                   "S 9 0 0 0\n");
+	argv[0] = (char *)"perl";
+	argv[1] = (char *)"-e";
+	argv[2] = (char *)msync_receiver;
+	argv[3] = (char *)"--";
+	argv[4] = f->guest;
+	argv[5] = NULL;
+	pr.argv = argv;
+	pr.flags = PROC_OUT;
+	pr.input = frames;
+	pr.input_len = strlen(frames);
+	pr.timeout_ms = 20000;
+	proc_run(&pr, NULL);
+	assert_int_equal(pr.code, 0);
+	assert_non_null(strstr(pr.out, "A 9 1 8\n"));
+	assert_non_null(strstr(pr.out, "refused: not a plain relative path"));
+	assert_non_null(strstr(pr.out, "refused: the link leaves the folder"));
+	assert_non_null(strstr(pr.out, "refused: a parent is not a folder"));
+	assert_true(exists(f->guest, "okay"));
+	assert_false(exists(f->guest, "l2"));
+	assert_false(exists(f->guest, "l3"));
+	assert_false(exists(f->dir, "xy"));
+	assert_false(exists(f->dir, "guest/xy"));
+	assert_false(exists(outside, "xy"));
+	assert_false(exists(outside, "d"));
+	proc_free(&pr);
+	free(frames);
+	free(outside);
+}
+
+/* The connection dies mid-burst (big files and many small ones); the
+ * resume completes the copy, sending less than all of it again. */
+static void
+test_killed(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, name[64], *big;
+	uint64_t total = 0;
+	int i;
+
+	mk(f->host, "many");
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "many/f%03d", i);
+		put(f->host, name, "some bytes of a small file\n", 0644);
+		total += 27;
+	}
+	big = xmalloc(1024 * 1024 + 1);
+	for (i = 0; i < 3; i++) {
+		memset(big, 'a' + i, 1024 * 1024);
+		big[1024 * 1024] = '\0';
+		snprintf(name, sizeof name, "big%d", i);
+		put(f->host, name, big, 0644);
+		total += 1024 * 1024;
+	}
+	free(big);
+	age(f);
+	rescan(f);
+
+	ms = start(f, 1500000); /* past the small files and the first big */
+	assert_int_equal(msync_full(ms, f->s, &cause), -1);
+	assert_non_null(cause);
+	if (getenv("DEBUG_SYNC"))
+		fprintf(stderr, "killed: %s\n", cause);
+	free(cause);
+	cause = NULL;
+	msync_free(ms);
+	if (getenv("DEBUG_SYNC")) {
+		char *c = xasprintf("ls -la '%s' | head; ls '%s/many' | wc -l",
+		                    f->guest, f->guest);
+		system(c);
+	}
+
+	ms = start(f, 0);
+	if (msync_full(ms, f->s, &cause) != 0)
+		fail_msg("resume: %s", cause);
+	msync_get_stats(ms, &st);
+	if (st.sent_bytes == 0 || st.sent_bytes >= total)
+		fail_msg("resume sent %llu bytes of %llu",
+		         (unsigned long long)st.sent_bytes,
+		         (unsigned long long)total);
+	assert_int_equal(st.failed, 0);
+	msync_free(ms);
+	same_tree(f, "");
+
+	/* Rewritten in place at the same size and second, cut mid-file:
+	 * the journal makes the half-written copy differ all the same. */
+	big = xmalloc(1024 * 1024 + 1);
+	for (i = 0; i < 3; i++) {
+		memset(big, 'x' + i, 1024 * 1024);
+		big[1024 * 1024] = '\0';
+		snprintf(name, sizeof name, "big%d", i);
+		put(f->host, name, big, 0644);
+	}
+	free(big);
+	rescan(f);
+	ms = start(f, 1500000);
+	assert_int_equal(msync_changes(ms, &f->ch, &cause), -1);
+	free(cause);
+	cause = NULL;
+	msync_free(ms);
+	ms = start(f, 0);
+	if (msync_full(ms, f->s, &cause) != 0)
+		fail_msg("resume: %s", cause);
+	msync_get_stats(ms, &st);
+	assert_true(st.sent_bytes >= 1024 * 1024);
+	msync_free(ms);
+	same_tree(f, "");
+}
+
+/* The profile side: sync: both (the default) is refused for now, with
+ * its file:line:col. */
+static void
+test_profile(void **state)
+{
+	struct config_errors errs = {NULL, 0};
+	struct profile *p;
+	const char *bad = "mounts:\n  - host: /tmp/x\n    type: sync\n"
+	                  "    sync: both\n";
+	const char *none = "mounts:\n  - host: /tmp/x\n    type: sync\n";
+	const char *good = "mounts:\n  - host: /tmp/x\n    type: sync\n"
+	                   "    sync: host-to-guest\n";
+
+	(void)state;
+	assert_null(
+	    profile_load_buffer(bad, strlen(bad), "t.yaml", "t", &errs));
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.list[0].line, 4);
+	assert_int_equal(errs.list[0].col, 11);
+	assert_string_equal(errs.list[0].message,
+	                    "mounts[0]: sync: both is not yet supported; "
+	                    "write sync: host-to-guest");
+	config_errors_free(&errs);
+	assert_null(
+	    profile_load_buffer(none, strlen(none), "t.yaml", "t", &errs));
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.list[0].line, 2);
+	config_errors_free(&errs);
+	p = profile_load_buffer(good, strlen(good), "t.yaml", "t", &errs);
+	assert_non_null(p);
+	assert_int_equal(p->mounts[0].type, PROFILE_MOUNT_SYNC);
+	assert_int_equal(p->mounts[0].sync, PROFILE_SYNC_HOST_TO_GUEST);
+	profile_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_first_sync, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_resume, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_changes, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_refused, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_killed, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_profile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

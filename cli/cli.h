@@ -153,6 +153,7 @@ extern const struct cmd_entry cmd_context_entry;
 extern const struct cmd_entry cmd_ports_entry;
 extern const struct cmd_entry cmd_scan_entry;
 extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_mount_entry;
 extern const struct cmd_entry cmd_start_entry; /* cmd-vm.c */
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_restart_entry;

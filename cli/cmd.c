@@ -133,6 +133,7 @@ const struct cmd_entry *const cmd_table[] = {
     /* shared folders */
     &cmd_watch_entry,
     &cmd_scan_entry,
+    &cmd_mount_entry,
     /* configuration */
     &cmd_profile_entry,
     &cmd_import_entry,

@@ -18,10 +18,9 @@
  *
  * Files are written as a program would (open with O_CREAT|O_TRUNC,
  * write, close) so the guest kernel raises IN_CREATE, IN_MODIFY and
- * IN_CLOSE_WRITE. The path being written is kept in a journal next to the
- * folder (.berth-sync-NAME.partial); a receiver killed mid-file leaves it
- * there, and the next one sets that file's mtime to 0 so the manifest
- * shows it differs even when its size is the host's. Paths must be plain and
+ * IN_CLOSE_WRITE. The mtime is set last: a file cut short by a killed
+ * connection keeps the ctime and mtime of its last write, which berth
+ * reads as not finished (mounts-sync.c, "racy"). Paths must be plain and
  * relative ("", "/x", "a//b",
  * ".", ".." are refused), every parent must be a real folder (a link in
  * the way is refused, never followed), and a link whose target leaves
@@ -77,11 +76,6 @@ const char msync_receiver[] =
     "(-f _) { $t = \"f\"; } out(\"$t $s[7] $s[9] $s[10] $s[2] \" . "
     "length($r) . \" \" . length($g) . \"\\n$r$g\"); walk($r) if $t eq \"d\"; "
     "} }\n"
-    "my $jn = $root; $jn =~ s{([^/]*)$}{.berth-sync-$1.partial};\n"
-    "my $jh; sysopen($jh, $jn, O_RDWR | O_CREAT | O_NOFOLLOW, 0600) or die "
-    "\"cannot open $jn: $!\\n\";\n"
-    "{ my $j = \"\"; sysread($jh, $j, 65536); utime 0, 0, \"$root/$j\" if "
-    "!bad($j) && lstat \"$root/$j\" && -f _; truncate $jh, 0; }\n"
     "out(\"BERTH-SYNC 1\\n\"); flush();\n"
     "while (defined(my $h = <STDIN>)) {\n"
     " chomp $h; my ($op, $mode, $mt, $len, $pl) = split / /, $h;\n"
@@ -99,7 +93,6 @@ const char msync_receiver[] =
     "folder\"); next; }\n"
     " if ($op eq \"F\") {\n"
     "  rmt($f) if lstat $f and !-f _;\n"
-    "  truncate $jh, 0; sysseek $jh, 0, 0; syswrite $jh, $p;\n"
     "  my $fh; if (!sysopen($fh, $f, O_WRONLY | O_CREAT | O_TRUNC | "
     "O_NOFOLLOW, $mode & 0777)) { skip($len); err($p, \"open: $!\"); next; "
     "}\n"
@@ -109,7 +102,7 @@ const char msync_receiver[] =
     "&& $w == $r; } }\n"
     "  close $fh or $e = \"close: $!\";\n"
     "  if ($e ne \"\") { err($p, $e); next; }\n"
-    "  chmod $mode & 07777, $f; utime $mt, $mt, $f; truncate $jh, 0; $ok++;\n"
+    "  chmod $mode & 07777, $f; utime $mt, $mt, $f; $ok++;\n"
     " } elsif ($op eq \"D\") {\n"
     "  skip($len); rmt($f) if lstat $f and !-d _;\n"
     "  if (!-d $f && !mkdir($f, $mode & 07777)) { err($p, \"mkdir: $!\"); "

@@ -14,7 +14,8 @@
  * except what the mount's ignore globs name. That makes a restart, or a
  * connection killed mid-burst, resume without recopying and without
  * losing anything: the guest sets a file's mtime only once its bytes are
- * all written, so a file cut short always differs. After that, the
+ * all written, so a file cut short has its ctime no later than its mtime,
+ * which always counts as differing. After that, the
  * watcher's changes are sent as they come; any failure drops the
  * connection and the next step starts over with a manifest.
  *
@@ -866,10 +867,11 @@ msync_differs(struct msync *ms, const struct scan_entry *e,
 		return 1;
 	switch (e->type) {
 	case SCAN_FILE:
-		/* Copied in the second the host wrote it (its ctime is when
-		 * the guest set its mtime): the host may have written again
-		 * in that second at the same size, so it is "racy" (git's
-		 * word) and goes again. */
+		/* ctime is when the guest set the mtime, last: not after it,
+		 * the copy was cut short (or written in the guest), or made
+		 * in the second the host wrote it, which may have been
+		 * written again in that second at the same size ("racy", as
+		 * git says). Either way it goes again. */
 		return g->type != 'f' || g->size != e->size ||
 		       g->mtime != (int64_t)(e->mtime_ns / 1000000000) ||
 		       g->ctime <= g->mtime ||

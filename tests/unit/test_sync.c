@@ -537,8 +537,8 @@ test_killed(void **state)
 	msync_free(ms);
 	same_tree(f, "");
 
-	/* Rewritten in place at the same size and second, cut mid-file:
-	 * the journal makes the half-written copy differ all the same. */
+	/* Rewritten in place at the same size, cut mid-file: the half-written
+	 * copy (its mtime not set by berth) differs all the same. */
 	big = xmalloc(1024 * 1024 + 1);
 	for (i = 0; i < 3; i++) {
 		memset(big, 'x' + i, 1024 * 1024);
@@ -558,6 +558,41 @@ test_killed(void **state)
 		fail_msg("resume: %s", cause);
 	msync_get_stats(ms, &st);
 	assert_true(st.sent_bytes >= 1024 * 1024);
+	msync_free(ms);
+	same_tree(f, "");
+}
+
+/* Written again in the second it was copied, at the same size: the copy
+ * (its ctime not after its mtime) counts as differing, and a resume
+ * sends it. */
+static void
+test_racy(void **state)
+{
+	struct fx *f = *state;
+	struct timeval tv[2];
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *p = NULL;
+
+	put(f->host, "same", "aaaa", 0644);
+	p = xasprintf("%s/same", f->host);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) + 1000; /* copied "before" */
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(p, tv), 0);
+	rescan(f);
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_free(ms);
+	put(f->host, "same", "bbbb", 0644);
+	assert_int_equal(utimes(p, tv), 0);
+	free(p);
+	scan_free(f->s);
+	f->s = NULL;
+	rescan(f);
+	ms = start(f, 0);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.sent_files, 1);
 	msync_free(ms);
 	same_tree(f, "");
 }
@@ -609,6 +644,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_refused, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_killed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_racy, fx_setup, fx_teardown),
 	    cmocka_unit_test(test_profile),
 	};
 

@@ -56,6 +56,59 @@ pane_mounts_height(const struct dash *d)
 }
 
 /*
+ * A sync mount's figures (mounts-sync.c): the first sync's progress in
+ * entries and bytes, or the folder in step with the lag of the last batch
+ * and the bytes sent. Its last error is the mount's note.
+ */
+static void
+pane_mounts_sync(WINDOW *w, int y, int x, int cols,
+                 const struct model_mount *mt)
+{
+	int dim = theme_attr(THEME_DIM);
+	char *done, *total, *bytes, *sent, lag[32] = "—";
+
+	if (strcmp(mt->sync_state, "copying") == 0) {
+		done = units_format_size(mt->sync_done_bytes);
+		total = units_format_size(mt->sync_total_bytes);
+		draw_printf(
+		    w, y, x, cols - x, theme_attr(THEME_STATUS_WARN),
+		    "initial copy %llu%% · %llu/%llu entries · %s of %s",
+		    (unsigned long long)(mt->sync_total_bytes > 0
+		                             ? mt->sync_done_bytes * 100 /
+		                                   mt->sync_total_bytes
+		                         : mt->sync_total > 0
+		                             ? mt->sync_done * 100 /
+		                                   mt->sync_total
+		                             : 100),
+		    (unsigned long long)mt->sync_done,
+		    (unsigned long long)mt->sync_total, done, total);
+		free(done);
+		free(total);
+		return;
+	}
+	if (strcmp(mt->sync_state, "off") == 0) {
+		draw_text(
+		    w, y, x, cols - x, dim,
+		    "sync paused: w keeps the guest's copy in step again");
+		return;
+	}
+	if (mt->sync_lag_ms >= 0)
+		snprintf(lag, sizeof lag, "%lld ms",
+		         (long long)mt->sync_lag_ms);
+	bytes = units_format_size(mt->sync_bytes);
+	sent = units_format_size(mt->sync_sent_bytes);
+	draw_printf(w, y, x, cols - x,
+	            strcmp(mt->sync_state, "watching") == 0
+	                ? dim
+	                : theme_attr(THEME_STATUS_WARN),
+	            "sync %s · %llu files %s · lag %s · sent %s",
+	            mt->sync_state, (unsigned long long)mt->files, bytes, lag,
+	            sent);
+	free(bytes);
+	free(sent);
+}
+
+/*
  * One line of a watched mount's figures: folders, last and full pass,
  * replayed, queued, failed, latency host change -> guest event, errors,
  * and the 9p folders held open in the guest.
@@ -76,6 +129,10 @@ pane_mounts_detail(WINDOW *w, int y, int cols, const struct model_mount *mt)
 		    mt->watch != PROFILE_WATCH_OFF && mt->passes > 0 ? " · "
 		                                                     : "");
 	free(note);
+	if (mt->sync_state != NULL) {
+		pane_mounts_sync(w, y, x, cols, mt);
+		return;
+	}
 	/* 9p folders are held whatever the mode; "of" when a limit applies. */
 	if (mt->pinned >= 0 && mt->pin_total > 0)
 		snprintf(held, sizeof held, " · held %lld of %llu folders",

@@ -131,6 +131,12 @@ struct model_mount {
 	const char *via; /* "agent" or "ssh" once a replay went; static */
 	/* Folders to hold when mounts[].hold_max leaves some, else 0. */
 	uint64_t pin_total;
+	/* type: sync (mounts-sync.c); sync_state is NULL for other types. */
+	const char *sync_state; /* static: off, copying, watching, ... */
+	uint64_t sync_done, sync_total; /* the first sync's entries */
+	uint64_t sync_done_bytes, sync_total_bytes;
+	uint64_t sync_bytes, sync_sent_bytes; /* in the folder; sent */
+	int64_t sync_lag_ms;                  /* last batch, -1 unknown */
 };
 
 /* A container's published port as the socket forward carries it. */

@@ -73,6 +73,8 @@ struct msync {
 	const struct scan_options *o;
 	char *status_path; /* NULL: none */
 	uint64_t status_at;
+	void (*notify)(void *); /* figures changed (a watcher's) */
+	void *notify_arg;
 
 	/* The connection. */
 	pid_t pid;
@@ -180,10 +182,13 @@ msync_publish(struct msync *ms, int force)
 	char *text, *cause = NULL;
 	json_t *j;
 
-	if (ms->status_path == NULL ||
-	    (!force && util_mono_ms() < ms->status_at))
+	if (!force && util_mono_ms() < ms->status_at)
 		return;
 	ms->status_at = util_mono_ms() + MSYNC_STATUS_MS;
+	if (ms->notify != NULL)
+		ms->notify(ms->notify_arg);
+	if (ms->status_path == NULL)
+		return;
 	msync_get_stats(ms, &st);
 	j = json_pack(
 	    "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
@@ -205,6 +210,15 @@ msync_publish(struct msync *ms, int force)
 	                           &cause) != 0)
 		free(cause);
 	free(text);
+}
+
+/* notify(arg) is called (at most every MSYNC_STATUS_MS while copying)
+ * when the figures change. */
+void
+msync_set_notify(struct msync *ms, void (*notify)(void *), void *arg)
+{
+	ms->notify = notify;
+	ms->notify_arg = arg;
 }
 
 void
@@ -1043,6 +1057,16 @@ int
 msync_pending(const struct msync *ms)
 {
 	return !msync_running(ms) || ms->need_full;
+}
+
+/* Watching turned off: end the connection; on again compares it all. */
+void
+msync_off(struct msync *ms)
+{
+	msync_stop(ms);
+	ms->need_full = 1;
+	ms->retry_at = 0;
+	msync_set_state(ms, MSYNC_OFF);
 }
 
 /* The next step must compare everything again (a new snapshot). */

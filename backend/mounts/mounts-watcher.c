@@ -651,8 +651,8 @@ mwatch_turn_off(struct mounts_watcher *w, int hold)
 	replay_batch_clear(&w->b);
 	winotify_free(w->in);
 	w->in = NULL;
-	msync_free(w->sync);
-	w->sync = NULL;
+	if (w->sync != NULL)
+		msync_off(w->sync);
 	if (!hold) {
 		scan_free(w->s);
 		w->s = NULL;
@@ -762,18 +762,8 @@ mwatch_start(struct mounts_watcher *w)
 		return -1;
 	}
 	mwatch_note(w, MOUNT_NOTE_NONE, 0, NULL);
-	if (w->pm->type == PROFILE_MOUNT_SYNC && w->sync != NULL)
+	if (w->sync != NULL)
 		msync_resync(w->sync); /* a new snapshot: compare it all */
-	else if (w->pm->type == PROFILE_MOUNT_SYNC) {
-		char *status =
-		    w->state_dir != NULL
-		        ? msync_status_path(w->state_dir, w->pm->host)
-		        : NULL;
-
-		w->sync = msync_new(w->pm->host, w->guest, &w->o);
-		msync_set_status_file(w->sync, status);
-		free(status);
-	}
 	if (w->pm->type == PROFILE_MOUNT_9P && w->pins == NULL) {
 		w->pins = pinset_new(w->guest);
 		pinset_set_limit(w->pins, (size_t)w->pm->hold_max);
@@ -1111,7 +1101,8 @@ mwatch_thread(void *arg)
 	winotify_free(w->in);
 	replay_batch_clear(&w->b);
 	scan_changes_clear(&w->ch);
-	msync_free(w->sync);  /* the guest keeps its copy for the next berth */
+	if (w->sync != NULL)
+		msync_stop(w->sync); /* the guest keeps its copy */
 	pinset_free(w->pins); /* the guest keeps them for the next berth */
 	mwatch_unlock(w);
 	for (i = 0; i < w->nign; i++)
@@ -1146,6 +1137,18 @@ mounts_watcher_new(const struct profile_mount *pm, struct mounts_guest *g,
 	w->latency_ms = -1;
 	w->pinned = -1;
 	w->lock_fd = -1;
+	w->guest = pm->guest != NULL ? pm->guest : pm->host;
+	if (pm->type == PROFILE_MOUNT_SYNC) {
+		/* The watcher's for its life: the engine thread reads it. */
+		char *status = w->state_dir != NULL
+		                   ? msync_status_path(w->state_dir, pm->host)
+		                   : NULL;
+
+		w->sync = msync_new(pm->host, w->guest, &w->o);
+		msync_set_status_file(w->sync, status);
+		msync_set_notify(w->sync, notify, arg);
+		free(status);
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, mwatch_thread, w) != 0)
@@ -1174,6 +1177,7 @@ mounts_watcher_free(struct mounts_watcher *w)
 		pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
+	msync_free(w->sync);
 	free(w->note.detail);
 	free(w);
 }
@@ -1212,6 +1216,21 @@ mounts_watcher_fill(struct mounts_watcher *w, struct model_mount *mm)
 	mm->pinned = w->pinned;
 	mm->pin_total = w->pin_total;
 	mm->via = w->via;
+	if (w->sync != NULL) {
+		struct msync_stats st;
+
+		msync_get_stats(w->sync, &st);
+		mm->sync_state = msync_state_name(st.state);
+		mm->sync_done = st.done_files;
+		mm->sync_total = st.copy_files;
+		mm->sync_done_bytes = st.done_bytes;
+		mm->sync_total_bytes = st.copy_bytes;
+		mm->sync_bytes = st.bytes;
+		mm->sync_sent_bytes = st.sent_bytes;
+		mm->sync_lag_ms = st.lag_ms;
+		if (st.state != MSYNC_OFF)
+			mm->files = st.files;
+	}
 	if (n->kind != MOUNT_NOTE_NONE)
 		model_mount_note_set(&mm->note, n->kind, n->num, n->detail);
 	else if (w->git_negations > 0 && w->mode != PROFILE_WATCH_OFF)

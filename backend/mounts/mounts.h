@@ -346,6 +346,8 @@ int msync_step(struct msync *, struct mounts_guest *, const struct scan *,
 void msync_resync(struct msync *);
 void msync_get_stats(struct msync *, struct msync_stats *);
 void msync_set_status_file(struct msync *, const char *);
+void msync_set_notify(struct msync *, void (*)(void *), void *);
+void msync_off(struct msync *);
 char *msync_status_path(const char *, const char *);
 const char *msync_state_name(enum msync_state);
 int msync_path_ok(const char *);

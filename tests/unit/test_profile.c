@@ -602,7 +602,8 @@ test_error_enum(void **state)
 	one_error("vm:\n  accel: tcg\n", 2, 10,
 	          "vm.accel: 'tcg' is not one of auto, kvm, hvf, qemu");
 	one_error("mounts:\n  - host: /a\n    type: nfs\n", 3, 11,
-	          "mounts[0].type: 'nfs' is not one of 9p, virtiofs, sshfs");
+	          "mounts[0].type: 'nfs' is not one of 9p, virtiofs, sshfs, "
+	          "sync");
 	one_error("mounts:\n  - host: /a\n    watch: yes\n", 3, 12,
 	          "mounts[0].watch: 'yes' is not one of off, poll, native");
 	one_error("docker:\n  forward: [ssh]\n", 2, 12,

@@ -75,7 +75,7 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 	for (i = 0; i < p->nmounts; i++) {
 		const struct profile_mount *m = &p->mounts[i];
 		uint64_t df, cf, db, cb, lag;
-		const char *st;
+		const char *st, *e;
 		char prog[64], *bytes, lagt[32];
 
 		if (m->type != PROFILE_MOUNT_SYNC)
@@ -86,10 +86,10 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 		               : NULL;
 		if (st == NULL)
 			st = "stopped";
-		err = util_sanitize_dup(
-		    j != NULL ? json_string_value(json_object_get(j, "error"))
-		              : "",
-		    SIZE_MAX);
+		e = j != NULL ? json_string_value(json_object_get(j, "error"))
+		              : NULL;
+		err = util_sanitize_dup(e != NULL ? e : "",
+		                        e != NULL ? strlen(e) : 0);
 		if (json) {
 			o = json_pack("{s:I, s:s, s:s, s:s, s:b}", "mount",
 			              (json_int_t)(i + 1), "host", m->host,
@@ -140,7 +140,7 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 				             json_object_get(j, "lag_ms")));
 			else
 				snprintf(lagt, sizeof lagt, "-");
-			shown = util_sanitize_dup(m->host, SIZE_MAX);
+			shown = util_sanitize_dup(m->host, strlen(m->host));
 			printf("%-3zu %-11s %-16s %9llu %9s %7s  %s -> %s\n",
 			       i + 1, st, prog,
 			       (unsigned long long)cmd_mount_num(j, "files"),

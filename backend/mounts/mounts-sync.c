@@ -430,7 +430,7 @@ msync_read_line(struct msync *ms, char *buf, size_t size, char **cause)
 	size_t n;
 
 	for (;;) {
-		nl = memchr(ms->rbuf, '\n', ms->rlen);
+		nl = ms->rlen > 0 ? memchr(ms->rbuf, '\n', ms->rlen) : NULL;
 		if (nl != NULL)
 			break;
 		if (ms->rlen > MSYNC_LINE_MAX) {
@@ -663,7 +663,8 @@ msync_send_file(struct msync *ms, const char *rel, uint64_t *bytes,
 /*
  * Send one host entry as it is now: a file, a folder, a link (refused
  * when it leaves the folder: counted, and any old copy deleted), or a
- * delete when it is gone. *bytes gets the file bytes sent.
+ * delete when it is gone. *bytes gets the file bytes sent. Returns 1 when
+ * nothing was sent for it (refused, gone, not a kind berth copies).
  */
 static int
 msync_send_path(struct msync *ms, const char *rel, uint64_t *bytes,
@@ -676,7 +677,7 @@ msync_send_path(struct msync *ms, const char *rel, uint64_t *bytes,
 
 	*bytes = 0;
 	if (!msync_path_ok(rel))
-		return 0;
+		return 1;
 	path = xasprintf("%s/%s", ms->host, rel);
 	rc = lstat(path, &sb);
 	if (rc != 0) {
@@ -686,9 +687,9 @@ msync_send_path(struct msync *ms, const char *rel, uint64_t *bytes,
 	}
 	if (S_ISREG(sb.st_mode)) {
 		free(path);
-		rc = msync_send_file(ms, rel, bytes, cause);
-		return rc < 0 ? -1 : 0;
+		return msync_send_file(ms, rel, bytes, cause);
 	}
+	rc = 0;
 	if (S_ISDIR(sb.st_mode))
 		msync_frame(ms, 'D', sb.st_mode & 07777, 0, 0, rel);
 	else if (S_ISLNK(sb.st_mode) &&
@@ -706,10 +707,12 @@ msync_send_path(struct msync *ms, const char *rel, uint64_t *bytes,
 			            "copied",
 			            rel, target);
 			msync_frame(ms, 'X', 0, 0, 0, rel);
+			rc = 1;
 		}
-	}
+	} else
+		rc = 1;
 	free(path);
-	return 0;
+	return rc;
 }
 
 /*
@@ -946,7 +949,7 @@ msync_full(struct msync *ms, const struct scan *s, char **cause)
 	const char *last_del = NULL;
 	uint64_t bytes;
 	size_t i, ld = 0;
-	int rc = -1;
+	int rc = -1, r;
 
 	msync_set_state(ms, MSYNC_CONNECTING);
 	if (msync_manifest(ms, cause) != 0)
@@ -981,12 +984,12 @@ msync_full(struct msync *ms, const struct scan *s, char **cause)
 			goto out;
 	}
 	for (i = 0; i < pl.n; i++) {
-		if (msync_send_path(ms, pl.path[i], &bytes, cause) != 0)
+		if ((r = msync_send_path(ms, pl.path[i], &bytes, cause)) < 0)
 			goto out;
 		pthread_mutex_lock(&ms->lock);
 		ms->st.done_files++;
 		ms->st.done_bytes += bytes;
-		ms->st.sent_files++;
+		ms->st.sent_files += r == 0;
 		ms->st.sent_bytes += bytes;
 		pthread_mutex_unlock(&ms->lock);
 		if (msync_maybe_ack(ms, cause) != 0)
@@ -1017,6 +1020,7 @@ msync_changes(struct msync *ms, const struct scan_changes *ch, char **cause)
 	const struct scan_change *c;
 	uint64_t bytes;
 	size_t i;
+	int r;
 
 	if (ch->n == 0)
 		return 0;
@@ -1033,10 +1037,11 @@ msync_changes(struct msync *ms, const struct scan_changes *ch, char **cause)
 			ms->st.deleted++;
 			pthread_mutex_unlock(&ms->lock);
 		} else {
-			if (msync_send_path(ms, c->path, &bytes, cause) != 0)
+			if ((r = msync_send_path(ms, c->path, &bytes, cause)) <
+			    0)
 				return -1;
 			pthread_mutex_lock(&ms->lock);
-			ms->st.sent_files++;
+			ms->st.sent_files += r == 0;
 			ms->st.sent_bytes += bytes;
 			pthread_mutex_unlock(&ms->lock);
 		}

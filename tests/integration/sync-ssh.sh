@@ -1,0 +1,197 @@
+#!/bin/sh
+# sync-ssh: a type: sync mount end to end through berth's own SSH
+# transport. A private sshd (tests/env/sshd.sh) plays the guest; the
+# mount's guest folder G is on this machine, watched by inw
+# (tests/vm/inw.c) as a container would watch the guest's copy.
+# `berth watch -f` (one ssh, the perl receiver):
+#  - the first sync makes G the host folder S (bytes, modes, mtimes,
+#    links), refuses a link out of it, and sync-status says watching;
+#  - host changes raise native events in G: CREATE and CLOSE_WRITE for a
+#    new file, CLOSE_WRITE for an append, DELETE for a removal;
+#  - a restart with nothing changed sends no bytes;
+#  - the ssh transport killed mid-burst loses nothing: after the
+#    reconnect G is S again.
+# The profile refuses sync: both with its position.
+. "${BERTH_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+command -v ssh >/dev/null || skip_all "ssh client not installed"
+command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] ||
+	skip_all "openssh-server not installed (tests/env/install-deps.sh)"
+command -v perl >/dev/null || skip_all "perl not installed (the receiver)"
+command -v cc >/dev/null || skip_all "no C compiler to build the watcher"
+
+t_home
+W=$T_HOME/w
+S=$W/host
+G=$W/guest
+SSHD_DIR=$T_HOME/sshd
+BG=
+INW=
+T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; [ -n "$INW" ] && kill $INW 2>/dev/null; "$BERTH_SRCDIR/tests/env/sshd.sh" stop "$SSHD_DIR" >/dev/null 2>&1'
+trap 'exit 1' INT TERM HUP
+export HOME=$T_HOME/home
+mkdir -p "$HOME" "$S/src/deep" "$S/bin" "$G"
+for i in 1 2 3 4 5; do echo "module $i" >"$S/src/deep/m$i.js"; done
+printf '#!/bin/sh\necho hi\n' >"$S/bin/run.sh"
+chmod 755 "$S/bin/run.sh"
+echo secret >"$S/private.txt"
+chmod 600 "$S/private.txt"
+head -c 200000 /dev/urandom >"$S/blob.bin"
+ln -s src/deep/m1.js "$S/link.js"
+ln -s /etc/passwd "$S/escape"
+
+cc -O2 -o "$W/inw" "$BERTH_SRCDIR/tests/vm/inw.c" ||
+	skip_all "the watcher (tests/vm/inw.c) does not build"
+"$W/inw" -r "$G" >"$W/inw.log" 2>&1 &
+INW=$!
+
+printf 'vm:\n  ssh_user: %s\n' "$(id -un)" >"$T_HOME/config/profiles/ss.yaml"
+"$BERTH" -p ss socket key >"$W/berth.pub" 2>"$W/key.err"
+check "berth socket key makes the profile's key" test -s "$W/berth.pub"
+SSHD_PORT=$("$BERTH_SRCDIR/tests/env/sshd.sh" start "$SSHD_DIR" "$W/berth.pub") ||
+	skip_all "the private sshd did not start"
+
+# sync: both is not there yet: refused at its line.
+cat >"$T_HOME/config/profiles/both.yaml" <<EOF2
+mounts:
+  - host: $S
+    type: sync
+    sync: both
+EOF2
+like "sync: both is refused with file:line:col" \
+	"$("$BERTH" profile validate "$T_HOME/config/profiles/both.yaml" 2>&1)" \
+	'both\.yaml:4:11: mounts\[0\]: sync: both is not yet supported'
+
+cat >"$T_HOME/config/profiles/ss.yaml" <<EOF2
+vm:
+  uri: test:///default
+  domain: berth-no-such-domain
+  ssh_user: $(id -un)
+docker:
+  ssh_host: 127.0.0.1
+  ssh_port: $SSHD_PORT
+mounts:
+  - host: $S
+    guest: $G
+    type: sync
+    sync: host-to-guest
+    watch: native
+EOF2
+
+field() {
+	"$BERTH" -p ss mount sync-status --json 2>/dev/null |
+		python3 -c 'import json, sys
+v = json.load(sys.stdin)[0].get(sys.argv[1])
+print("null" if v is None else v)' "$1" 2>/dev/null
+}
+state_is() { [ "$(field state)" = "$1" ]; }
+listing() {
+	(cd "$1" && find . -mindepth 1 ! -name escape | LC_ALL=C sort |
+		while read -r p; do
+			if [ -L "$p" ]; then
+				echo "l $(readlink "$p") $p"
+			elif [ -d "$p" ]; then
+				echo "d $(stat -c %a "$p") $p"
+			else
+				echo "f $(stat -c '%a %s %Y' "$p") $(md5sum <"$p" | cut -c1-32) $p"
+			fi
+		done)
+}
+same() { [ "$(listing "$S")" = "$(listing "$G")" ]; }
+show_diff() { diff "$W/s.lst" "$W/g.lst" | head -10 | sed 's/^/# /'; }
+check_same() {
+	if wait_until 20 same; then
+		ok "$1"
+	else
+		not_ok "$1"
+		listing "$S" >"$W/s.lst"
+		listing "$G" >"$W/g.lst"
+		show_diff
+	fi
+}
+waitfor() { wait_until "${3:-20}" file_has "$1" "$2"; }
+
+check "the guest's watcher is ready" waitfor "$W/inw.log" '^INW-READY$'
+is "sync-status before: stopped" "$(field state)" stopped
+"$BERTH" -p ss watch -f 1 native >"$W/watch.out" 2>"$W/watch.err" &
+BG=$!
+check "the first sync reaches watching" wait_until 60 state_is watching
+check_same "the guest copy is the host folder (bytes, modes, mtimes, links)"
+is "a link out of the folder is refused" "$(field refused)" 1
+check "... not copied" test ! -e "$G/escape" -a ! -L "$G/escape"
+like "... and is the last error" "$(field error)" 'escape: link to /etc/passwd leaves the folder'
+is "everything was sent once" "$(field sent_bytes)" \
+	"$(($(stat -c %s "$S/blob.bin") + 5 * 9 + 18 + 7))"
+like "sync-status shows it in step" "$("$BERTH" -p ss mount sync-status)" \
+	'1 +watching +in step +8 '
+
+# Native events in the guest copy.
+echo new >"$S/created.txt"
+check "new file: CREATE in the guest copy" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/created\\.txt CREATE"
+check "... and CLOSE_WRITE" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/created\\.txt CLOSE_WRITE"
+n=$(grep -c "$G/src/deep/m2\\.js CLOSE_WRITE" "$W/inw.log")
+echo more >>"$S/src/deep/m2.js"
+check "append two folders down: CLOSE_WRITE" wait_until 20 sh -c \
+	"[ \$(grep -c '$G/src/deep/m2\\.js CLOSE_WRITE' '$W/inw.log') -gt $n ]"
+rm "$S/private.txt"
+check "delete: DELETE in the guest copy" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/private\\.txt DELETE"
+mkdir "$S/newdir"
+echo inner >"$S/newdir/inner.js"
+check "a new folder and its file arrive" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/newdir/inner\\.js CLOSE_WRITE"
+check_same "after the changes the copy is the host folder"
+like "the lag of the last batch is measured" "$(field lag_ms)" '^[0-9]+$'
+
+# A restart resumes: nothing sent when nothing changed. A file copied in
+# the second the host wrote it is sent once more at the first restart
+# (it could have changed again in that second: git's "racy" rule), so
+# restart twice.
+restart() {
+	kill $BG
+	wait $BG 2>/dev/null
+	"$BERTH" -p ss watch -f 1 native >"$W/watch.out" 2>"$W/watch.err" &
+	BG=$!
+	wait_until 60 state_is watching
+}
+check "the restarted sync reaches watching" restart
+echo "# first restart: $(field sent_files) racy entries, $(field sent_bytes) bytes sent again"
+check "the second one too" restart
+is "a restart with nothing changed sends no bytes" "$(field sent_bytes)" 0
+is "... and no entries" "$(field sent_files)" 0
+
+# Kill the transport mid-burst.
+mkdir "$S/burst"
+i=0
+while [ $i -lt 40 ]; do
+	mkdir "$S/burst/d$i"
+	head -c 50000 /dev/urandom >"$S/burst/d$i/big"
+	j=0
+	while [ $j -lt 50 ]; do
+		echo "f $i $j" >"$S/burst/d$i/f$j"
+		j=$((j + 1))
+	done
+	i=$((i + 1))
+done
+killed=
+end=$(($(date +%s) + 30))
+while [ "$(date +%s)" -lt "$end" ]; do
+	pid=$(pgrep -P "$BG" -x ssh | head -1)
+	if [ -n "$pid" ] && [ "$(field sent_files)" -gt 0 ]; then
+		kill "$pid" && killed=1
+		break
+	fi
+	sleep 0.05
+done
+check "the ssh transport was killed mid-burst" test -n "$killed"
+echo "# killed after $(field sent_files) entries"
+check "it reconnects and reaches watching" wait_until 60 sh -c \
+	"[ \"\$(\"$BERTH\" -p ss mount sync-status --json | grep -c '\"connects\": 2')\" = 1 ] && \"$BERTH\" -p ss mount sync-status | grep -q watching"
+check_same "after the kill the copy is the host folder: nothing lost"
+kill $BG
+wait $BG 2>/dev/null
+BG=
+is "sync-status after: stopped" "$(field state)" stopped
+done_testing

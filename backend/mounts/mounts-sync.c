@@ -830,7 +830,8 @@ msync_manifest(struct msync *ms, char **cause)
 		}
 		ms->nm++;
 	}
-	qsort(ms->m, ms->nm, sizeof *ms->m, msync_entry_cmp);
+	if (ms->nm > 1)
+		qsort(ms->m, ms->nm, sizeof *ms->m, msync_entry_cmp);
 	return 0;
 }
 

@@ -26,6 +26,13 @@
  * the way is refused, never followed), and a link whose target leaves
  * the folder is refused. Modification times are kept to the second (perl's
  * utime).
+ *
+ * The copy is a mirror (what the host lacks is deleted), so the receiver
+ * keeps only a folder it made: a mark beside it (.NAME.berth-sync in its
+ * parent, outside what containers see) is made with the folder, and an
+ * existing non-empty folder without the mark is refused before anything
+ * is touched ("BERTH-SYNC-REFUSED why"): a guest path such as /root or
+ * /srv given by mistake is never emptied.
  */
 
 #include "config.h"
@@ -37,10 +44,19 @@ const char msync_receiver[] =
     "use strict; use Fcntl;\n"
     "my $root = shift; $root =~ s{/+$}{}; die \"no folder\\n\" if $root eq "
     "\"\";\n"
+    "my $mark = $root =~ m{^(.*)/([^/]+)$} ? \"$1/.$2.berth-sync\" : "
+    "\".$root.berth-sync\";\n"
+    "if (-d $root && !-e $mark) { opendir(my $h, $root) or die \"$root: "
+    "$!\\n\"; my @e = grep { $_ ne \".\" && $_ ne \"..\" } readdir $h; "
+    "closedir $h; if (@e) { print \"BERTH-SYNC-REFUSED $root is not empty "
+    "and berth did not make it (no $mark): empty it or choose another guest "
+    "path\\n\"; exit 3; } }\n"
     "{ my $p = $root =~ m{^/} ? \"\" : \".\"; for (grep { length } split m{/}, "
     "$root) { $p .= \"/$_\"; "
     "mkdir $p, 0755 unless -d $p; } }\n"
     "-d $root or die \"cannot make $root: $!\\n\";\n"
+    "-e $mark or open(my $mh, \">\", $mark) or die \"cannot make $mark: "
+    "$!\\n\";\n"
     "binmode STDIN; binmode STDOUT;\n"
     "my ($ok, $failed, $o) = (0, 0, \"\");\n"
     "sub out { $o .= $_[0]; flush() if length($o) > 65536; }\n"

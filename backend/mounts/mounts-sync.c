@@ -486,6 +486,14 @@ msync_start(struct msync *ms, char *const argv[], char **cause)
 		msync_stop(ms);
 		return -1;
 	}
+	if (strncmp(line, "BERTH-SYNC-REFUSED ", 19) == 0) {
+		char *shown = util_sanitize_dup(line + 19, strlen(line + 19));
+
+		util_set_cause(cause, "%s", shown);
+		free(shown);
+		msync_stop(ms);
+		return -1;
+	}
 	if (strcmp(line, "BERTH-SYNC 1") != 0) {
 		char *shown = util_sanitize_dup(line, strlen(line));
 

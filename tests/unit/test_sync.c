@@ -599,6 +599,49 @@ test_racy(void **state)
 
 /* The profile side: sync: both (the default) is refused for now, with
  * its file:line:col. */
+/*
+ * The copy is a mirror, so a guest folder berth did not make is refused
+ * whole when it is not empty (a guest path like /root given by mistake
+ * would otherwise be emptied); an empty one is taken, and marked.
+ */
+static void
+test_foreign_folder(void **state)
+{
+	struct fx *f = *state;
+	struct msync *ms = msync_new(f->host, f->guest, &f->o);
+	char *cause = NULL, *parent = xasprintf("%s/guest", f->dir), *mark;
+	char *argv[] = {(char *)"perl", (char *)"-e", (char *)msync_receiver,
+	                (char *)"--",   f->guest,     NULL};
+
+	assert_int_equal(mkdir(parent, 0755), 0);
+	assert_int_equal(mkdir(f->guest, 0755), 0);
+	put(f->guest, "precious", "keep me", 0644);
+	put(f->host, "README", "hello\n", 0644);
+	assert_int_equal(msync_start(ms, argv, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "is not empty"));
+	free(cause);
+	cause = NULL;
+	assert_true(exists(f->guest, "precious"));
+	mark = xasprintf("%s/.copy.berth-sync", parent);
+	assert_int_equal(access(mark, F_OK), -1);
+	/* Emptied by its owner: taken, marked, and mirrored from then on. */
+	free(parent);
+	parent = xasprintf("%s/precious", f->guest);
+	assert_int_equal(unlink(parent), 0);
+	age(f);
+	rescan(f);
+	if (msync_start(ms, argv, &cause) != 0)
+		fail_msg("start: %s", cause);
+	assert_int_equal(access(mark, F_OK), 0);
+	if (msync_full(ms, f->s, &cause) != 0)
+		fail_msg("full: %s", cause);
+	same_tree(f, "");
+	msync_free(ms);
+	free(mark);
+	free(parent);
+}
+
 static void
 test_profile(void **state)
 {
@@ -645,6 +688,8 @@ main(void)
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_killed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_racy, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_folder, fx_setup,
+	                                    fx_teardown),
 	    cmocka_unit_test(test_profile),
 	};
 

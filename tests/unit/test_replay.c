@@ -275,6 +275,46 @@ test_request_escapes(void **state)
 	free(req);
 }
 
+/* Run the guest script with this host's sh, dir's fakes first in PATH. */
+static void
+run_script(const char *dir, const char *input, struct replay_result *r,
+           char *out, size_t outsz)
+{
+	char *cmd;
+	FILE *fp;
+
+	cmd = xasprintf("%s/input", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(input, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("%s/script", dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(replay_guest_script, fp);
+	fclose(fp);
+	free(cmd);
+	cmd = xasprintf("PATH='%s/bin':$PATH sh %s/script < %s/input", dir, dir,
+	                dir);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	out[fread(out, 1, outsz - 1, fp)] = '\0';
+	assert_int_equal(pclose(fp), 0);
+	assert_int_equal(replay_parse_output(out, r), 0);
+	free(cmd);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
 /*
  * The guest script, run by this host's sh on real files: it must leave
  * content and mtime alone, never create a missing file, and count.
@@ -288,7 +328,6 @@ test_script_on_host(void **state)
 	struct timespec ts[2] = {{1700000000, 123456789},
 	                         {1700000000, 123456789}};
 	struct replay_result r;
-	FILE *fp;
 	int fd;
 
 	(void)state;
@@ -309,25 +348,8 @@ test_script_on_host(void **state)
 	input = xasprintf("b %s\na %s\nw %s\nr %s\nw %s/missing\na %s\n"
 	                  "B %s\n",
 	                  path, path, path, path, dir, dir, sticky);
-	cmd = xasprintf("%s/input", dir);
-	fp = fopen(cmd, "w");
-	assert_non_null(fp);
-	fputs(input, fp);
-	fclose(fp);
-	free(cmd);
-	cmd = xasprintf("%s/script", dir);
-	fp = fopen(cmd, "w");
-	assert_non_null(fp);
-	fputs(replay_guest_script, fp);
-	fclose(fp);
-	free(cmd);
-	cmd = xasprintf("sh %s/script < %s/input", dir, dir);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	out[fread(out, 1, sizeof out - 1, fp)] = '\0';
-	assert_int_equal(pclose(fp), 0);
+	run_script(dir, input, &r, out, sizeof out);
 	assert_non_null(strstr(out, "chmodfail=0"));
-	assert_int_equal(replay_parse_output(out, &r), 0);
 	assert_int_equal(r.ok, 6);
 	assert_int_equal(r.failed, 0);
 	assert_int_equal(r.gone, 1);
@@ -346,7 +368,6 @@ test_script_on_host(void **state)
 		assert_int_equal(access(m, F_OK), -1); /* not created */
 		free(m);
 	}
-	free(cmd);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
@@ -371,7 +392,10 @@ test_script_deleted_meanwhile(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	cmd = xasprintf("%s/chmod", dir);
+	cmd = xasprintf("%s/bin", dir);
+	assert_int_equal(mkdir(cmd, 0755), 0);
+	free(cmd);
+	cmd = xasprintf("%s/bin/chmod", dir);
 	fp = fopen(cmd, "w");
 	assert_non_null(fp);
 	fprintf(fp,
@@ -392,30 +416,13 @@ test_script_deleted_meanwhile(void **state)
 		close(fd);
 		free(cmd);
 	}
-	cmd = xasprintf("%s/input", dir);
-	fp = fopen(cmd, "w");
-	assert_non_null(fp);
-	fprintf(fp, "a %s/f1\nA %s/f2\na %s/perm\n", dir, dir, dir);
-	fclose(fp);
+	cmd = xasprintf("a %s/f1\nA %s/f2\na %s/perm\n", dir, dir, dir);
+	run_script(dir, cmd, &r, out, sizeof out);
 	free(cmd);
-	cmd = xasprintf("%s/script", dir);
-	fp = fopen(cmd, "w");
-	assert_non_null(fp);
-	fputs(replay_guest_script, fp);
-	fclose(fp);
-	free(cmd);
-	cmd =
-	    xasprintf("PATH='%s':$PATH sh %s/script < %s/input", dir, dir, dir);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	out[fread(out, 1, sizeof out - 1, fp)] = '\0';
-	assert_int_equal(pclose(fp), 0);
-	assert_int_equal(replay_parse_output(out, &r), 0);
 	/* f1 was replayed (ok), f2 went (gone), perm was refused. */
 	assert_int_equal(r.ok, 1);
 	assert_int_equal(r.gone, 1);
 	assert_int_equal(r.failed, 1);
-	free(cmd);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
@@ -479,46 +486,6 @@ test_folder_dances(void **state)
 	assert_int_equal(it->ops, REPLAY_OP_READ);
 	replay_batch_clear(&b);
 	scan_changes_clear(&c);
-}
-
-/* Run the guest script with this host's sh, dir's fakes first in PATH. */
-static void
-run_script(const char *dir, const char *input, struct replay_result *r,
-           char *out, size_t outsz)
-{
-	char *cmd;
-	FILE *fp;
-
-	cmd = xasprintf("%s/input", dir);
-	fp = fopen(cmd, "w");
-	assert_non_null(fp);
-	fputs(input, fp);
-	fclose(fp);
-	free(cmd);
-	cmd = xasprintf("%s/script", dir);
-	fp = fopen(cmd, "w");
-	assert_non_null(fp);
-	fputs(replay_guest_script, fp);
-	fclose(fp);
-	free(cmd);
-	cmd = xasprintf("PATH='%s/bin':$PATH sh %s/script < %s/input", dir, dir,
-	                dir);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	out[fread(out, 1, outsz - 1, fp)] = '\0';
-	assert_int_equal(pclose(fp), 0);
-	assert_int_equal(replay_parse_output(out, r), 0);
-	free(cmd);
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
 }
 
 static void

@@ -375,3 +375,38 @@ docker_guest_forward() {
 	done
 	return 1
 }
+
+# poll_guest_init TAG: what the polling tests (poll-*.sh) share before
+# they fill their share: the test guest (or a failed test), a private
+# BERTH_HOME, W (a work folder), DOM (berth-TAG-PID), S (the host folder
+# shared as share0), BG (a background berth to kill) and the cleanup of
+# all of them.
+poll_guest_init() {
+	tcg_or_skip
+	guest_paths 2>/dev/null || {
+		not_ok "build the guest (tests/vm/build-guest.sh)"
+		done_testing
+		exit 1
+	}
+	t_home
+	W=$(mktemp -d "${TMPDIR:-/tmp}/berth-$1.XXXXXX")
+	DOM=berth-$1-$$
+	BG=
+	T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; guest_cleanup; rm -rf "$W"'
+	trap 'exit 1' INT TERM HUP
+	S=$W/share
+	mkdir -p "$S"
+}
+
+# poll_guest_boot: start the guest with S as share0 and wait for its
+# agent (else the test ends, with the console's last lines).
+poll_guest_boot() {
+	GUEST_CONSOLE=$W/console.log guest_domxml "$DOM" "$S=share0" >"$W/dom.xml"
+	check "guest starts" guest_start "$DOM" "$W/dom.xml"
+	if ! guest_wait_agent "$DOM" "$GUEST_URI" 120; then
+		not_ok "agent answers within 120 s"
+		sed 's/^/# console: /' "$W/console.log" | tail -20
+		done_testing
+		exit 1
+	fi
+}

@@ -19,20 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-tcg_or_skip
-guest_paths 2>/dev/null || {
-	not_ok "build the guest (tests/vm/build-guest.sh)"
-	done_testing
-	exit 1
-}
-
-t_home
-W=$(mktemp -d "${TMPDIR:-/tmp}/berth-pev.XXXXXX")
-DOM=berth-pev-$$
-BG=
-T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; guest_cleanup; rm -rf "$W"'
-trap 'exit 1' INT TERM HUP
-S=$W/share
+poll_guest_init pev
 G=/mnt/share0
 mkdir -p "$S/src/a/b" "$S/olddir/sub" "$S/dold"
 echo 'export const c = 1;' >"$S/src/a/b/c.js"
@@ -41,14 +28,7 @@ echo 'renamed' >"$S/ren-old.js"
 echo 'in a folder' >"$S/olddir/sub/f.js"
 echo 'moved folder' >"$S/dold/m.js"
 
-GUEST_CONSOLE=$W/console.log guest_domxml "$DOM" "$S=share0" >"$W/dom.xml"
-check "guest starts" guest_start "$DOM" "$W/dom.xml"
-if ! guest_wait_agent "$DOM" "$GUEST_URI" 120; then
-	not_ok "agent answers within 120 s"
-	sed 's/^/# console: /' "$W/console.log" | tail -20
-	done_testing
-	exit 1
-fi
+poll_guest_boot
 
 cat >"$BERTH_HOME/config/profiles/pev.yaml" <<EOF
 vm:

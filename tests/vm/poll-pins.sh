@@ -17,32 +17,12 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-tcg_or_skip
-guest_paths 2>/dev/null || {
-	not_ok "build the guest (tests/vm/build-guest.sh)"
-	done_testing
-	exit 1
-}
-
-t_home
-W=$(mktemp -d "${TMPDIR:-/tmp}/berth-pins.XXXXXX")
-DOM=berth-pins-$$
-BG=
-T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; guest_cleanup; rm -rf "$W"'
-trap 'exit 1' INT TERM HUP
-S=$W/share
+poll_guest_init pins
 mkdir -p "$S/one/two/three"
 echo 'export default 1;' >"$S/one/two/three/deep.js"
 echo 'top' >"$S/top.txt"
 
-GUEST_CONSOLE=$W/console.log guest_domxml "$DOM" "$S=share0" >"$W/dom.xml"
-check "guest starts" guest_start "$DOM" "$W/dom.xml"
-if ! guest_wait_agent "$DOM" "$GUEST_URI" 120; then
-	not_ok "agent answers within 120 s"
-	sed 's/^/# console: /' "$W/console.log" | tail -20
-	done_testing
-	exit 1
-fi
+poll_guest_boot
 guest_exec "$DOM" sh -c 'kill $(pidof inw) 2>/dev/null' # the boot-time one
 
 cat >"$BERTH_HOME/config/profiles/pins.yaml" <<EOF

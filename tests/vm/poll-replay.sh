@@ -19,20 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-tcg_or_skip
-guest_paths 2>/dev/null || {
-	not_ok "build the guest (tests/vm/build-guest.sh)"
-	done_testing
-	exit 1
-}
-
-t_home
-W=$(mktemp -d "${TMPDIR:-/tmp}/berth-poll.XXXXXX")
-DOM=berth-poll-$$
-BG=
-T_CLEANUP='[ -n "$BG" ] && kill $BG 2>/dev/null; guest_cleanup; rm -rf "$W"'
-trap 'exit 1' INT TERM HUP
-S=$W/share
+poll_guest_init poll
 mkdir -p "$S"
 echo 'export const a = 1;' >"$S/app.js"
 echo 'line 1' >"$S/log.txt"
@@ -40,14 +27,7 @@ echo 'untouched' >"$S/other.js"
 mkdir -p "$S/src/components/deep"
 echo 'export default 1;' >"$S/src/components/deep/Button.js"
 
-GUEST_CONSOLE=$W/console.log guest_domxml "$DOM" "$S=share0" >"$W/dom.xml"
-check "guest starts" guest_start "$DOM" "$W/dom.xml"
-if ! guest_wait_agent "$DOM" "$GUEST_URI" 120; then
-	not_ok "agent answers within 120 s"
-	sed 's/^/# console: /' "$W/console.log" | tail -20
-	done_testing
-	exit 1
-fi
+poll_guest_boot
 check "in-guest watcher ready" guest_inw_wait "$DOM" '^INW-READY$' 30
 
 cat >"$BERTH_HOME/config/profiles/poll.yaml" <<EOF

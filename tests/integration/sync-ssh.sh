@@ -187,8 +187,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 check "the ssh transport was killed mid-burst" test -n "$killed"
 echo "# killed after $(field sent_files) entries"
-check "it reconnects and reaches watching" wait_until 60 sh -c \
-	"[ \"\$(\"$BERTH\" -p ss mount sync-status --json | grep -c '\"connects\": 2')\" = 1 ] && \"$BERTH\" -p ss mount sync-status | grep -q watching"
+# (a reconnect may itself fail and be tried again 3 s later on a loaded
+# machine: at least one more connect, not exactly one)
+reconnected() { [ "$(field connects)" -ge 2 ] && state_is watching; }
+check "it reconnects and reaches watching" wait_until 60 reconnected
+echo "# connects: $(field connects)"
 check_same "after the kill the copy is the host folder: nothing lost"
 kill $BG
 wait $BG 2>/dev/null

@@ -279,6 +279,22 @@ mwatch_pin_run(struct mounts_watcher *w, struct pinset *ps,
 	return rc;
 }
 
+/* Let go of every folder this share holds (off where it cannot hold). */
+static void
+mwatch_unpin(struct mounts_watcher *w, struct pinset *ps)
+{
+	struct pin_plan pl = {0};
+	struct pin_result r;
+	char *cause = NULL;
+
+	pl.line = xcalloc(1, sizeof *pl.line);
+	pl.line[0] = xasprintf("X %s- %s-off-", pinset_key(ps), pinset_key(ps));
+	pl.n = pl.cap = 1;
+	if (mwatch_pin_run(w, ps, &pl, &r, &cause) < 0)
+		free(cause);
+	pin_plan_clear(&pl);
+}
+
 /*
  * Bring the guest's pins up to date before this pass's replay, so a new
  * folder is held before its parent's event makes a watcher look it up:
@@ -641,9 +657,10 @@ mwatch_figures(struct mounts_watcher *w, int first)
  * Turn the mount off (called without w->lock): drop the batch, and with
  * hold (a 9p share of a running VM) keep the snapshot and the guest's
  * folder holders, so on again reaches watchers started meanwhile; without,
- * drop the snapshot too and forget the holders (the VM that had them is
- * down, or there are none) and give up the watch lock. Then the figures
- * and the note under w->lock.
+ * drop the snapshot too, let the holders go (best effort: when the VM is
+ * down they went with it; a guest libvirt does not know, such as an SSH
+ * transport's, would keep them for ever) and give up the watch lock.
+ * Then the figures and the note under w->lock.
  */
 static void
 mwatch_turn_off(struct mounts_watcher *w, int hold)
@@ -656,6 +673,8 @@ mwatch_turn_off(struct mounts_watcher *w, int hold)
 	if (!hold) {
 		scan_free(w->s);
 		w->s = NULL;
+		if (w->pins != NULL)
+			mwatch_unpin(w, w->pins);
 		pinset_free(w->pins);
 		w->pins = NULL;
 		mwatch_unlock(w);

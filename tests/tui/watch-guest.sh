@@ -64,9 +64,14 @@ tui_keys w
 check "w: watch native" tui_wait '/mnt/share0 .*watch native' 10
 tui_keys w
 check "w: watch off" tui_wait '/mnt/share0 .*watch off' 10
-pins_gone() { [ -z "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ]; }
-wait_until 10 pins_gone
-is "off lets go of the folders" "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" ""
+# Issue 17: the folders stay held with watch off while the VM runs, so a
+# watcher started now still hears the next "on" (poll-pins.sh).
+held=$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)
+sleep 2
+like "off keeps the folders held while the VM runs" \
+	"$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" '^m[0-9a-f]{8}-'
+is "... the same holders" "$(guest_exec "$DOM" ls /run/berth-pin 2>/dev/null)" "$held"
+check "the pane still shows them" tui_wait '2 folders held in guest' 10
 like "off saved to the profile" "$(cat "$BERTH_HOME/config/profiles/tw.yaml")" \
 	'watch: off'
 tui_keys q

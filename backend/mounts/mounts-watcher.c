@@ -934,8 +934,10 @@ mwatch_scan(struct mounts_watcher *w)
 	char *cause = NULL;
 	size_t i;
 
+	/* Settling feeds the replay batch: only a pass that replays. */
 	if (scan_pass(w->s, util_mono_ms(), &w->ch, &cause) != 0 ||
-	    mwatch_settle(w, &cause) != 0) {
+	    (w->run_mode != PROFILE_WATCH_OFF && w->sync == NULL &&
+	     mwatch_settle(w, &cause) != 0)) {
 		mwatch_note(w, MOUNT_NOTE_ERROR, 0, cause);
 		free(cause);
 		scan_free(w->s);
@@ -1095,7 +1097,6 @@ mwatch_thread(void *arg)
 	size_t i;
 
 	mwatch_options(w, &w->o);
-	w->guest = w->pm->guest != NULL ? w->pm->guest : w->pm->host;
 	w->step = scan_step_ms(&w->o);
 	while (mwatch_wait_on(w) == 0) {
 		if (mwatch_start(w) != 0)

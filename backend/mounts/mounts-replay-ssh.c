@@ -72,6 +72,45 @@ replay_ssh_command(const char *script, const char *arg)
 }
 
 /*
+ * a->v: ssh with the profile's key and arguments to t, the options opts
+ * (NULL-ended, may be NULL), then cmd. Returns -1 with a cause when t has
+ * no address; else 0, and replay_ssh_argv_clear frees what a holds (not
+ * cmd).
+ */
+int
+replay_ssh_argv_make(struct replay_ssh_argv *a, const struct replay_ssh *t,
+                     const char *const *opts, char *cmd, char **cause)
+{
+	int n;
+
+	memset(a, 0, sizeof *a);
+	if (t->host == NULL || t->port <= 0) {
+		util_set_cause(cause, "no SSH address for the guest (set "
+		                      "vm.ssh_port or docker.ssh_host)");
+		return -1;
+	}
+	a->port = xasprintf("%d", t->port);
+	n = ssh_args(a->v, t->key, t->known_hosts, t->alias, a->port, t->user,
+	             a->own);
+	for (; opts != NULL && *opts != NULL; opts++)
+		a->v[n++] = (char *)*opts;
+	a->v[n++] = (char *)"--";
+	a->v[n++] = t->host;
+	a->v[n++] = cmd;
+	a->v[n] = NULL;
+	return 0;
+}
+
+void
+replay_ssh_argv_clear(struct replay_ssh_argv *a)
+{
+	free(a->port);
+	free(a->own[0]);
+	free(a->own[1]);
+	memset(a, 0, sizeof *a);
+}
+
+/*
  * Run `sh -c script berth [arg]` on t's host over ssh with input on its
  * standard input, at most budget_ms. *out gets its standard output
  * (caller frees), *code its exit status. Returns -1 with a cause (ssh's
@@ -82,35 +121,25 @@ replay_ssh_exec(const struct replay_ssh *t, const char *script, const char *arg,
                 const char *input, size_t len, uint64_t budget_ms, char **out,
                 int *code, char **cause)
 {
-	char *argv[40], *cmd, *port, *own[2], *msg;
-	struct proc pr = {.argv = argv,
+	struct replay_ssh_argv a;
+	char *cmd, *msg;
+	struct proc pr = {.argv = a.v,
 	                  .flags = PROC_OUT | PROC_CAPKILL,
 	                  .input = input != NULL ? input : "",
 	                  .input_len = len,
 	                  .timeout_ms = budget_ms,
 	                  .cap = REPLAY_SSH_OUT_MAX};
-	int n;
 
 	*out = NULL;
 	*code = -1;
-	if (t->host == NULL || t->port <= 0) {
-		util_set_cause(cause, "no SSH address for the guest (set "
-		                      "vm.ssh_port or docker.ssh_host)");
+	cmd = replay_ssh_command(script, arg);
+	if (replay_ssh_argv_make(&a, t, NULL, cmd, cause) != 0) {
+		free(cmd);
 		return -1;
 	}
-	cmd = replay_ssh_command(script, arg);
-	port = xasprintf("%d", t->port);
-	n = ssh_args(argv, t->key, t->known_hosts, t->alias, port, t->user,
-	             own);
-	argv[n++] = (char *)"--";
-	argv[n++] = t->host;
-	argv[n++] = cmd;
-	argv[n] = NULL;
 	proc_run(&pr, NULL);
 	free(cmd);
-	free(port);
-	free(own[0]);
-	free(own[1]);
+	replay_ssh_argv_clear(&a);
 	if (pr.error != 0) {
 		util_set_cause(cause, "ssh: %s", strerror(pr.error));
 		goto fail;

@@ -513,28 +513,19 @@ msync_start(struct msync *ms, char *const argv[], char **cause)
 int
 msync_start_ssh(struct msync *ms, const struct replay_ssh *t, char **cause)
 {
-	char *argv[48], *cmd, *port, *own[2];
-	int n, rc;
+	static const char *const opts[] = {
+	    "-C", "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
+	    NULL};
+	struct replay_ssh_argv a;
+	char *cmd;
+	int rc;
 
-	if (t->host == NULL || t->port <= 0) {
-		util_set_cause(cause, "no SSH address for the guest (set "
-		                      "vm.ssh_port or docker.ssh_host)");
+	cmd = msync_remote_command(ms->guest);
+	if (replay_ssh_argv_make(&a, t, opts, cmd, cause) != 0) {
+		free(cmd);
 		return -1;
 	}
-	cmd = msync_remote_command(ms->guest);
-	port = xasprintf("%d", t->port);
-	n = ssh_args(argv, t->key, t->known_hosts, t->alias, port, t->user,
-	             own);
-	argv[n++] = (char *)"-C";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ServerAliveInterval=10";
-	argv[n++] = (char *)"-o";
-	argv[n++] = (char *)"ServerAliveCountMax=3";
-	argv[n++] = (char *)"--";
-	argv[n++] = t->host;
-	argv[n++] = cmd;
-	argv[n] = NULL;
-	rc = msync_start(ms, argv, cause);
+	rc = msync_start(ms, a.v, cause);
 	if (rc != 0 && cause != NULL && *cause != NULL) {
 		char *c = xasprintf("ssh %s@%s:%d: %s (sync mounts need perl "
 		                    "and root or sudo in the guest)",
@@ -544,9 +535,7 @@ msync_start_ssh(struct msync *ms, const struct replay_ssh *t, char **cause)
 		*cause = c;
 	}
 	free(cmd);
-	free(port);
-	free(own[0]);
-	free(own[1]);
+	replay_ssh_argv_clear(&a);
 	return rc;
 }
 

@@ -187,8 +187,17 @@ struct replay_ssh {
 	char *alias;       /* HostKeyAlias */
 };
 
+/* An ssh command line to the guest and what it holds to free. */
+struct replay_ssh_argv {
+	char *v[48];
+	char *port, *own[2];
+};
+
 char *replay_shell_quote(const char *);
 char *replay_ssh_command(const char *, const char *);
+int replay_ssh_argv_make(struct replay_ssh_argv *, const struct replay_ssh *,
+                         const char *const *, char *, char **);
+void replay_ssh_argv_clear(struct replay_ssh_argv *);
 int replay_ssh_exec(const struct replay_ssh *, const char *, const char *,
                     const char *, size_t, uint64_t, char **, int *, char **);
 

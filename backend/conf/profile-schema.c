@@ -253,8 +253,9 @@ const struct schema_key schema_keys[] = {
      .type = SCHEMA_ENUM,
      .choices = sync_choices,
      .def = "both",
-     .help = "type: sync only: which way changes go: host-to-guest "
-             "(the host wins) or both (not yet supported)",
+     .help = "type: sync only: which way changes go: both (the "
+             "default: guest changes come back, a change on both sides "
+             "keeps both copies) or host-to-guest (the host wins)",
      .offset = M(sync),
      .size = sizeof(int)},
     {.path = "mounts[].max_files",

@@ -261,14 +261,6 @@ loader_mounts(struct loader *ld, const struct schema_key *k, yaml_node_t *v,
 				    xstrdup(m->host);
 		}
 		free(display);
-		if (m->type == PROFILE_MOUNT_SYNC &&
-		    m->sync == PROFILE_SYNC_BOTH) {
-			target = conf_yaml_get(ld->y, item, "sync");
-			loader_error(ld, target != NULL ? target : item,
-			             "mounts[%zu]: sync: both is not yet "
-			             "supported; write sync: host-to-guest",
-			             idx);
-		}
 	}
 
 	/* Two mounts on one guest path would hide each other. */

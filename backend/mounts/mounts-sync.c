@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -48,15 +49,17 @@
 #include "socket/socket.h"
 #include "mounts/mounts.h"
 
-#define MSYNC_IO_MS       30000 /* no progress for this long: the link is dead */
-#define MSYNC_BATCH       (4u * 1024 * 1024) /* bytes between two answers */
-#define MSYNC_BATCH_OPS   4000               /* frames between two answers */
-#define MSYNC_FLUSH       (256u * 1024)      /* buffered before writing */
-#define MSYNC_RETRY_MS    3000
-#define MSYNC_STATUS_MS   500
-#define MSYNC_LINE_MAX    256
-#define MSYNC_PATH_MAX    65536
-#define MSYNC_ENTRIES_MAX 50000000
+#define MSYNC_IO_MS        30000 /* no progress for this long: the link is dead */
+#define MSYNC_BATCH        (4u * 1024 * 1024) /* bytes between two answers */
+#define MSYNC_BATCH_OPS    4000               /* frames between two answers */
+#define MSYNC_FLUSH        (256u * 1024)      /* buffered before writing */
+#define MSYNC_RETRY_MS     3000
+#define MSYNC_STATUS_MS    500
+#define MSYNC_LINE_MAX     256
+#define MSYNC_PATH_MAX     65536
+#define MSYNC_ENTRIES_MAX  50000000
+#define MSYNC_BASE_SAVE_MS 10000         /* the base saved at most this often */
+#define MSYNC_TMP_PREFIX   ".berth-tmp." /* a guest file on its way in */
 
 /* An entry of the guest's manifest. */
 struct msync_entry {
@@ -93,11 +96,33 @@ struct msync {
 	struct msync_entry *m;
 	size_t nm, cm;
 
+	/* Two-way (sync: both): the base, what waits for an answer. */
+	int both;
+	char *base_path; /* NULL: kept in memory only */
+	struct mbase **bb;
+	size_t nb, bn;
+	int base_dirty;
+	uint64_t base_save_at;
+	struct mpend *pend;
+	size_t npend, cpend;
+	struct mrename *ren;
+	size_t nren, cren;
+
 	pthread_mutex_t lock; /* st */
 	struct msync_stats st;
 };
 
 static int msync_flush(struct msync *, char **);
+static void mpend_apply(struct msync *, int);
+static void msync_renames_drop(struct msync *);
+static void mbase_save(struct msync *);
+static void mbase_clear(struct msync *);
+static void mbase_load(struct msync *);
+static int msync_changes_two(struct msync *, const struct scan_changes *,
+                             char **);
+static int msync_full_two(struct msync *, const struct scan *, char **);
+static int msync_collect(struct msync *, char **);
+static void msync_count_conflict(struct msync *, const char *, const char *);
 
 const char *
 msync_state_name(enum msync_state s)
@@ -147,6 +172,10 @@ msync_free(struct msync *ms)
 		return;
 	msync_stop(ms);
 	msync_manifest_clear(ms);
+	mbase_clear(ms);
+	free(ms->base_path);
+	free(ms->pend);
+	free(ms->ren);
 	free(ms->rbuf);
 	free(ms->wbuf);
 	free(ms->host);
@@ -154,6 +183,20 @@ msync_free(struct msync *ms)
 	free(ms->status_path);
 	pthread_mutex_destroy(&ms->lock);
 	free(ms);
+}
+
+/*
+ * Make ms two-way (sync: both): guest changes come back, conflicts keep
+ * both copies. The base (what both sides last agreed on) is kept in file
+ * base_path (NULL: in memory only) and read from it now.
+ */
+void
+msync_set_two_way(struct msync *ms, const char *base_path)
+{
+	ms->both = 1;
+	free(ms->base_path);
+	ms->base_path = base_path != NULL ? xstrdup(base_path) : NULL;
+	mbase_load(ms);
 }
 
 /* Where the figures of host folder `host` are published under state dir
@@ -164,6 +207,15 @@ msync_status_path(const char *state, const char *host)
 	uint32_t h = util_hash(host, strlen(host));
 
 	return xasprintf("%s/sync-%08x.json", state, (unsigned)h);
+}
+
+/* Where the base of host folder `host` is kept under `state`. */
+char *
+msync_base_path(const char *state, const char *host)
+{
+	uint32_t h = util_hash(host, strlen(host));
+
+	return xasprintf("%s/sync-%08x.base", state, (unsigned)h);
 }
 
 void
@@ -203,6 +255,14 @@ msync_publish(struct msync *ms, int force)
 	    (json_int_t)st.refused, "connects", (json_int_t)st.connects,
 	    "files", (json_int_t)st.files, "bytes", (json_int_t)st.bytes,
 	    "lag_ms", (json_int_t)st.lag_ms, "error", st.error);
+	if (j != NULL)
+		json_object_update_new(
+		    j, json_pack("{s:s, s:I, s:I, s:I, s:s}", "direction",
+		                 ms->both ? "both" : "host-to-guest", "fetched",
+		                 (json_int_t)st.fetched, "fetched_bytes",
+		                 (json_int_t)st.fetched_bytes, "conflicts",
+		                 (json_int_t)st.conflicts, "conflict",
+		                 st.conflict));
 	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (text != NULL &&
@@ -333,17 +393,23 @@ msync_ignored(const struct msync *ms, const char *path, int is_dir)
 /* The guest command line: perl as root (sudo when the SSH user is not)
  * running the receiver on the guest folder (caller frees). */
 char *
-msync_remote_command(const char *guest)
+msync_remote_command(const char *guest, int both)
 {
 	char *qs = replay_shell_quote(msync_receiver);
 	char *qg = replay_shell_quote(guest), *cmd;
 
 	cmd = xasprintf("sh -c 'r=; [ \"$(id -u)\" = 0 ] || r=\"sudo -n\"; "
-	                "exec $r perl -e \"$1\" -- \"$2\"' berth %s %s",
-	                qs, qg);
+	                "exec $r perl -e \"$1\" -- \"$2\" $3' berth %s %s %s",
+	                qs, qg, both ? "both" : "one");
 	free(qs);
 	free(qg);
 	return cmd;
+}
+
+int
+msync_two_way(const struct msync *ms)
+{
+	return ms->both;
 }
 
 int
@@ -358,6 +424,10 @@ msync_stop(struct msync *ms)
 {
 	int status, i;
 
+	mpend_apply(ms, 0); /* never acknowledged */
+	msync_renames_drop(ms);
+	if (ms->both)
+		mbase_save(ms);
 	if (ms->pid <= 0)
 		return;
 	if (ms->in != -1) {
@@ -520,7 +590,7 @@ msync_start_ssh(struct msync *ms, const struct replay_ssh *t, char **cause)
 	char *cmd;
 	int rc;
 
-	cmd = msync_remote_command(ms->guest);
+	cmd = msync_remote_command(ms->guest, ms->both);
 	if (replay_ssh_argv_make(&a, t, opts, cmd, cause) != 0) {
 		free(cmd);
 		return -1;
@@ -747,6 +817,21 @@ msync_ack(struct msync *ms, char **cause)
 			free(msg);
 			continue;
 		}
+		if (sscanf(line, "K %llu %llu", &pl, &ml) == 2 &&
+		    pl < MSYNC_PATH_MAX && ml < MSYNC_PATH_MAX) {
+			/* The guest had changed it too: its copy was kept
+			 * (renamed to msg, or left where it is). */
+			if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+				return -1;
+			if ((msg = msync_read_bytes(ms, ml, cause)) == NULL) {
+				free(p);
+				return -1;
+			}
+			msync_count_conflict(ms, p, msg);
+			free(p);
+			free(msg);
+			continue;
+		}
 		if (sscanf(line, "A %llu %llu %llu", &seq, &ok, &failed) == 3 &&
 		    seq == ms->seq)
 			break;
@@ -762,6 +847,7 @@ msync_ack(struct msync *ms, char **cause)
 	pthread_mutex_unlock(&ms->lock);
 	ms->newest_ns = 0;
 	ms->batch_bytes = ms->batch_ops = 0;
+	mpend_apply(ms, 1);
 	return 0;
 }
 
@@ -935,6 +1021,1051 @@ msync_plan_entry(const struct scan_entry *e, void *arg)
 		pl->bytes += (uint64_t)e->size;
 }
 
+/* ---- two-way (sync: both) ---- */
+
+/*
+ * What both sides last agreed on for a path (the base), as a state:
+ * type (f d l), and for files size, mtime to the second and mode, for
+ * folders the mode, for links a hash of the target (a link's own mtime
+ * cannot be kept). A side whose state equals the base did not change
+ * since; one that differs did. Kept in a chained table, saved to the
+ * state folder (base_path) so a restart knows which side changed while
+ * berth was away.
+ */
+struct mstate {
+	char type; /* 0: absent */
+	int64_t size, mtime;
+	uint32_t mode;
+};
+
+struct mbase {
+	char *path;
+	uint32_t hash;
+	struct mstate st;
+	struct mbase *next;
+};
+
+/* A base change that waits for the guest's acknowledgement. */
+struct mpend {
+	char *path;
+	struct mstate st; /* type 0: forget the path (and what is under it) */
+};
+
+/* A guest file written next to its place, renamed in at the end of the
+ * answer (after one syncfs for all of them). */
+struct mrename {
+	char *tmp, *dst, *path;
+	struct mstate st;
+	int base; /* becomes the base (not a conflict copy) */
+};
+
+static int
+mstate_same(const struct mstate *a, const struct mstate *b)
+{
+	return a->type == b->type && a->size == b->size &&
+	       a->mtime == b->mtime && a->mode == b->mode;
+}
+
+static void
+mstate_link(struct mstate *st, const char *target)
+{
+	st->type = 'l';
+	st->size = (int64_t)util_hash(target, strlen(target));
+	st->mtime = 0;
+	st->mode = 0;
+}
+
+/* The host's path as a state; type 0 when absent or another kind. */
+static void
+mstate_host(struct msync *ms, const char *rel, struct mstate *st)
+{
+	char *path = xasprintf("%s/%s", ms->host, rel), target[4096];
+	struct stat sb;
+	ssize_t n;
+
+	memset(st, 0, sizeof *st);
+	if (lstat(path, &sb) != 0)
+		;
+	else if (S_ISREG(sb.st_mode)) {
+		st->type = 'f';
+		st->size = (int64_t)sb.st_size;
+		st->mtime = (int64_t)sb.st_mtime;
+		st->mode = sb.st_mode & 07777;
+	} else if (S_ISDIR(sb.st_mode)) {
+		st->type = 'd';
+		st->mode = sb.st_mode & 07777;
+	} else if (S_ISLNK(sb.st_mode) &&
+	           (n = readlink(path, target, sizeof target - 1)) >= 0) {
+		target[n] = '\0';
+		mstate_link(st, target);
+	}
+	free(path);
+}
+
+/* A state from the guest's words (manifest or change record). */
+static void
+mstate_guest(struct mstate *st, char type, int64_t size, int64_t mtime,
+             uint32_t mode, const char *target)
+{
+	memset(st, 0, sizeof *st);
+	if (type == 'f') {
+		st->type = 'f';
+		st->size = size;
+		st->mtime = mtime;
+		st->mode = mode & 07777;
+	} else if (type == 'd') {
+		st->type = 'd';
+		st->mode = mode & 07777;
+	} else if (type == 'l')
+		mstate_link(st, target != NULL ? target : "");
+}
+
+static struct mbase *
+mbase_get(struct msync *ms, const char *path)
+{
+	uint32_t h = util_hash(path, strlen(path));
+	struct mbase *b;
+
+	if (ms->nb == 0)
+		return NULL;
+	for (b = ms->bb[h % ms->nb]; b != NULL; b = b->next) {
+		if (b->hash == h && strcmp(b->path, path) == 0)
+			return b;
+	}
+	return NULL;
+}
+
+static void
+mbase_set(struct msync *ms, const char *path, const struct mstate *st)
+{
+	uint32_t h = util_hash(path, strlen(path));
+	struct mbase *b = mbase_get(ms, path), **nbb, *next;
+	size_t i, nnb;
+
+	ms->base_dirty = 1;
+	if (b != NULL) {
+		b->st = *st;
+		return;
+	}
+	if (ms->bn >= ms->nb) {
+		nnb = ms->nb * 2 + 1024;
+		nbb = xcalloc(nnb, sizeof *nbb);
+		for (i = 0; i < ms->nb; i++) {
+			for (b = ms->bb[i]; b != NULL; b = next) {
+				next = b->next;
+				b->next = nbb[b->hash % nnb];
+				nbb[b->hash % nnb] = b;
+			}
+		}
+		free(ms->bb);
+		ms->bb = nbb;
+		ms->nb = nnb;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->path = xstrdup(path);
+	b->hash = h;
+	b->st = *st;
+	b->next = ms->bb[h % ms->nb];
+	ms->bb[h % ms->nb] = b;
+	ms->bn++;
+}
+
+/* Forget path and, when tree, everything under it. */
+static void
+mbase_del(struct msync *ms, const char *path, int tree)
+{
+	size_t i, n = strlen(path);
+	struct mbase **pp, *b;
+
+	for (i = 0; i < ms->nb; i++) {
+		if (!tree && i != util_hash(path, n) % ms->nb)
+			continue;
+		for (pp = &ms->bb[i]; (b = *pp) != NULL;) {
+			if (strcmp(b->path, path) == 0 ||
+			    (tree && strncmp(b->path, path, n) == 0 &&
+			     b->path[n] == '/')) {
+				*pp = b->next;
+				free(b->path);
+				free(b);
+				ms->bn--;
+				ms->base_dirty = 1;
+			} else
+				pp = &b->next;
+		}
+	}
+}
+
+static void
+mbase_clear(struct msync *ms)
+{
+	size_t i;
+	struct mbase *b, *next;
+
+	for (i = 0; i < ms->nb; i++) {
+		for (b = ms->bb[i]; b != NULL; b = next) {
+			next = b->next;
+			free(b->path);
+			free(b);
+		}
+	}
+	free(ms->bb);
+	ms->bb = NULL;
+	ms->nb = ms->bn = 0;
+}
+
+#define MBASE_MAGIC "berth-sync-base 1\n"
+
+/*
+ * Save the base (temporary file, fsync, rename): "T SIZE MTIME MODE
+ * PLEN\n" PATH per entry. A lost or stale base loses nothing: a side
+ * that differs from it counts as changed, and a change on both sides is
+ * a conflict, which keeps both.
+ */
+static void
+mbase_save(struct msync *ms)
+{
+	char *buf, *cause = NULL;
+	size_t len, cap = 65536, i, pl;
+	struct mbase *b;
+	int n;
+
+	if (ms->base_path == NULL || !ms->base_dirty)
+		return;
+	buf = xmalloc(cap);
+	len = strlen(MBASE_MAGIC);
+	memcpy(buf, MBASE_MAGIC, len);
+	for (i = 0; i < ms->nb; i++) {
+		for (b = ms->bb[i]; b != NULL; b = b->next) {
+			pl = strlen(b->path);
+			if (cap - len < pl + MSYNC_LINE_MAX) {
+				cap = cap * 2 + pl + MSYNC_LINE_MAX;
+				buf = xreallocarray(buf, cap, 1);
+			}
+			n = snprintf(buf + len, cap - len,
+			             "%c %lld %lld %lu %zu\n", b->st.type,
+			             (long long)b->st.size,
+			             (long long)b->st.mtime,
+			             (unsigned long)b->st.mode, pl);
+			len += (size_t)n;
+			memcpy(buf + len, b->path, pl);
+			len += pl;
+		}
+	}
+	if (util_write_file_atomic(ms->base_path, buf, len, 0600, 0, &cause) !=
+	    0) {
+		msync_error(ms, "%s", cause);
+		free(cause);
+	} else
+		ms->base_dirty = 0;
+	ms->base_save_at = util_mono_ms() + MSYNC_BASE_SAVE_MS;
+	free(buf);
+}
+
+/* Read the saved base; none (a first sync) is an empty base. */
+static void
+mbase_load(struct msync *ms)
+{
+	char *text, *p, *end, *nl;
+	unsigned long long pl;
+	unsigned long mode;
+	long long size, mtime;
+	struct mstate st;
+	char t, *path;
+	size_t len;
+
+	mbase_clear(ms);
+	if (ms->base_path == NULL ||
+	    (text = util_read_file(ms->base_path, &len, NULL)) == NULL)
+		return;
+	end = text + len;
+	p = text;
+	if (len < strlen(MBASE_MAGIC) ||
+	    memcmp(p, MBASE_MAGIC, strlen(MBASE_MAGIC)) != 0) {
+		free(text);
+		return;
+	}
+	for (p += strlen(MBASE_MAGIC); p < end; p = nl + 1 + pl) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+		    sscanf(p, "%c %lld %lld %lu %llu", &t, &size, &mtime, &mode,
+		           &pl) != 5 ||
+		    pl == 0 || pl > (unsigned long long)(end - nl - 1))
+			break;
+		path = xstrndup(nl + 1, (size_t)pl);
+		memset(&st, 0, sizeof st);
+		st.type = t;
+		st.size = size;
+		st.mtime = mtime;
+		st.mode = (uint32_t)mode;
+		if (msync_path_ok(path) && (t == 'f' || t == 'd' || t == 'l'))
+			mbase_set(ms, path, &st);
+		free(path);
+	}
+	ms->base_dirty = 0;
+	free(text);
+}
+/* After the guest's acknowledgement: the sent states become the base. */
+static void
+mpend_apply(struct msync *ms, int ok)
+{
+	size_t i;
+
+	for (i = 0; i < ms->npend; i++) {
+		if (ok && ms->pend[i].st.type == 0)
+			mbase_del(ms, ms->pend[i].path, 1);
+		else if (ok)
+			mbase_set(ms, ms->pend[i].path, &ms->pend[i].st);
+		free(ms->pend[i].path);
+	}
+	ms->npend = 0;
+}
+
+static void
+mpend_add(struct msync *ms, const char *path, const struct mstate *st)
+{
+	if (!ms->both)
+		return;
+	if (ms->npend == ms->cpend) {
+		ms->cpend = ms->cpend * 2 + 256;
+		ms->pend = xreallocarray(ms->pend, ms->cpend, sizeof *ms->pend);
+	}
+	ms->pend[ms->npend].path = xstrdup(path);
+	ms->pend[ms->npend].st = *st;
+	ms->npend++;
+}
+
+/* Send the host's path as it is now (both ways: its state is the base
+ * once the guest has it). */
+static int
+msync_send_two(struct msync *ms, const char *rel, uint64_t *bytes, char **cause)
+{
+	struct mstate st;
+	int r;
+
+	mstate_host(ms, rel, &st);
+	r = msync_send_path(ms, rel, bytes, cause);
+	if (r == 0)
+		mpend_add(ms, rel, &st);
+	return r;
+}
+
+/* Is this one of berth's own names (a guest file on its way in)? */
+static int
+msync_own_name(const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+
+	base = base != NULL ? base + 1 : rel;
+	return strncmp(base, MSYNC_TMP_PREFIX, strlen(MSYNC_TMP_PREFIX)) == 0;
+}
+
+static void
+msync_count_conflict(struct msync *ms, const char *path, const char *kept)
+{
+	pthread_mutex_lock(&ms->lock);
+	ms->st.conflicts++;
+	snprintf(ms->st.conflict, sizeof ms->st.conflict, "%s", kept);
+	pthread_mutex_unlock(&ms->lock);
+	msync_error(ms, "%s: changed on both sides; %s", path,
+	            *kept != '\0' ? kept : "kept the changed copy");
+}
+
+/* "NAME.conflict-HOST-TIME" for the host's losing copy (caller frees). */
+static char *
+msync_conflict_name(struct msync *ms, const char *rel)
+{
+	char host[64] = "host", when[32], *name, *path;
+	struct stat sb;
+	struct tm tm;
+	time_t now = time(NULL);
+	int i;
+
+	(void)gethostname(host, sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	for (i = 0; host[i] != '\0'; i++) {
+		if (host[i] == '/' || (unsigned char)host[i] < 0x20)
+			host[i] = '_';
+	}
+	localtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
+	name = xasprintf("%s.conflict-%s-%s", rel, host, when);
+	for (i = 1;; i++) {
+		path = xasprintf("%s/%s", ms->host, name);
+		if (lstat(path, &sb) != 0) {
+			free(path);
+			return name;
+		}
+		free(path);
+		free(name);
+		name = xasprintf("%s.conflict-%s-%s-%d", rel, host, when, i);
+	}
+}
+
+/* Make the host folders above rel (a file in the way: -1). */
+static int
+msync_host_parents(struct msync *ms, const char *rel)
+{
+	char *path = xasprintf("%s/%s", ms->host, rel), *s;
+	size_t root = strlen(ms->host);
+	struct stat sb;
+	int rc = 0;
+
+	for (s = path + root + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (lstat(path, &sb) != 0) {
+			if (mkdir(path, 0755) != 0 && errno != EEXIST)
+				rc = -1;
+		} else if (!S_ISDIR(sb.st_mode))
+			rc = -1;
+		*s = '/';
+		if (rc != 0)
+			break;
+	}
+	free(path);
+	return rc;
+}
+
+/* Read and drop n bytes of the receiver's output. */
+static int
+msync_drop(struct msync *ms, uint64_t n, char **cause)
+{
+	size_t t;
+
+	while (n > 0) {
+		if (ms->rlen == 0 && msync_fill(ms, cause) != 0)
+			return -1;
+		t = ms->rlen < n ? ms->rlen : (size_t)n;
+		memmove(ms->rbuf, ms->rbuf + t, ms->rlen - t);
+		ms->rlen -= t;
+		n -= t;
+	}
+	return 0;
+}
+
+/*
+ * A guest file's bytes (n of them, in the receiver's output) into a
+ * temporary file beside host path `dst`, mode and mtime set; it is
+ * renamed in at the end of the answer. Returns -1 when the connection
+ * failed; a host-side failure is counted and the bytes are skipped.
+ */
+static int
+msync_take_file(struct msync *ms, const char *rel, const char *dst,
+                const struct mstate *st, int base, char **cause)
+{
+	char *dir = util_dirname(dst), *tmp;
+	uint64_t left = (uint64_t)st->size;
+	struct timespec tv[2];
+	size_t take;
+	int fd, bad = 0;
+
+	tmp = xasprintf("%s/%sXXXXXX", dir, MSYNC_TMP_PREFIX);
+	free(dir);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd == -1)
+		bad = errno;
+	while (left > 0) {
+		if (ms->rlen == 0 && msync_fill(ms, cause) != 0) {
+			if (fd != -1) {
+				close(fd);
+				unlink(tmp);
+			}
+			free(tmp);
+			return -1;
+		}
+		take = ms->rlen < left ? ms->rlen : (size_t)left;
+		if (fd != -1 && !bad &&
+		    write(fd, ms->rbuf, take) != (ssize_t)take)
+			bad = errno != 0 ? errno : EIO;
+		memmove(ms->rbuf, ms->rbuf + take, ms->rlen - take);
+		ms->rlen -= take;
+		left -= take;
+	}
+	if (fd != -1 && !bad) {
+		tv[0].tv_sec = tv[1].tv_sec = (time_t)st->mtime;
+		tv[0].tv_nsec = tv[1].tv_nsec = 0;
+		if (fchmod(fd, st->mode & 07777) != 0 || futimens(fd, tv) != 0)
+			bad = errno;
+	}
+	if (fd != -1)
+		close(fd);
+	if (bad) {
+		if (fd != -1)
+			unlink(tmp);
+		free(tmp);
+		pthread_mutex_lock(&ms->lock);
+		ms->st.failed++;
+		pthread_mutex_unlock(&ms->lock);
+		msync_error(ms, "%s: cannot write it on the host: %s", rel,
+		            strerror(bad));
+		return 0;
+	}
+	if (ms->nren == ms->cren) {
+		ms->cren = ms->cren * 2 + 64;
+		ms->ren = xreallocarray(ms->ren, ms->cren, sizeof *ms->ren);
+	}
+	ms->ren[ms->nren].tmp = tmp;
+	ms->ren[ms->nren].dst = xstrdup(dst);
+	ms->ren[ms->nren].path = xstrdup(rel);
+	ms->ren[ms->nren].st = *st;
+	ms->ren[ms->nren].base = base;
+	ms->nren++;
+	return 0;
+}
+
+/* The answer is read: make the written files durable (one syncfs), then
+ * rename them in; each becomes the base. */
+static void
+msync_renames(struct msync *ms)
+{
+	size_t i;
+	int fd;
+
+	if (ms->nren == 0)
+		return;
+	if ((fd = open(ms->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)syncfs(fd);
+		close(fd);
+	}
+	for (i = 0; i < ms->nren; i++) {
+		if (rename(ms->ren[i].tmp, ms->ren[i].dst) == 0) {
+			if (ms->ren[i].base)
+				mbase_set(ms, ms->ren[i].path, &ms->ren[i].st);
+		} else {
+			unlink(ms->ren[i].tmp);
+			pthread_mutex_lock(&ms->lock);
+			ms->st.failed++;
+			pthread_mutex_unlock(&ms->lock);
+			msync_error(ms, "%s: cannot write it on the host: %s",
+			            ms->ren[i].path, strerror(errno));
+		}
+		free(ms->ren[i].tmp);
+		free(ms->ren[i].dst);
+		free(ms->ren[i].path);
+	}
+	ms->nren = 0;
+}
+
+/* The connection failed mid-answer: the files not renamed in go. */
+static void
+msync_renames_drop(struct msync *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->nren; i++) {
+		unlink(ms->ren[i].tmp);
+		free(ms->ren[i].tmp);
+		free(ms->ren[i].dst);
+		free(ms->ren[i].path);
+	}
+	ms->nren = 0;
+}
+
+/*
+ * Delete host path rel, which the guest deleted: a folder with what it
+ * holds that is still as both sides last agreed; what the host changed
+ * or added in it since stays (and goes to the guest).
+ */
+static void
+msync_host_delete(struct msync *ms, const char *rel, const struct mstate *hs)
+{
+	char *path = xasprintf("%s/%s", ms->host, rel), *sub;
+	struct mstate cs;
+	struct mbase *b;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	if (hs->type == 'd' && (d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			sub = xasprintf("%s/%s", rel, de->d_name);
+			mstate_host(ms, sub, &cs);
+			b = mbase_get(ms, sub);
+			if (cs.type != 0 && b != NULL &&
+			    mstate_same(&cs, &b->st))
+				msync_host_delete(ms, sub, &cs);
+			free(sub);
+		}
+		closedir(d);
+	}
+	rc = hs->type == 'd' ? rmdir(path) : unlink(path);
+	if (rc == 0 || errno == ENOENT) {
+		mbase_del(ms, rel, 1);
+		pthread_mutex_lock(&ms->lock);
+		ms->st.fetched++;
+		pthread_mutex_unlock(&ms->lock);
+	} else if (hs->type == 'd' && (errno == ENOTEMPTY || errno == EEXIST))
+		mbase_del(ms, rel, 0);
+	else {
+		pthread_mutex_lock(&ms->lock);
+		ms->st.failed++;
+		pthread_mutex_unlock(&ms->lock);
+		msync_error(ms, "%s: cannot delete it on the host: %s", rel,
+		            strerror(errno));
+	}
+	free(path);
+}
+
+/*
+ * One guest change (a record of the receiver's "C" answer; a file's
+ * bytes follow in the stream): applied to the host unless the host
+ * changed the path too since the base, which is a conflict: the host's
+ * copy stays and the guest's is kept beside it as NAME.conflict-HOST-
+ * TIME (a file or link), or, for a guest delete, the host's copy goes
+ * back to the guest. Returns -1 when the connection failed.
+ */
+static int
+msync_take(struct msync *ms, const struct mstate *gs, const char *rel,
+           const char *target, char **cause)
+{
+	struct mstate hs;
+	struct mbase *b;
+	char *dst, *name = NULL, *lnk;
+	uint64_t bytes;
+	int skip, host_same, rc = 0;
+
+	skip = !msync_path_ok(rel) || msync_own_name(rel) ||
+	       msync_ignored(ms, rel, gs->type == 'd') ||
+	       (gs->type == 'l' && !msync_link_ok(rel, target));
+	if (skip)
+		return gs->type == 'f'
+		           ? msync_drop(ms, (uint64_t)gs->size, cause)
+		           : 0;
+	mstate_host(ms, rel, &hs);
+	b = mbase_get(ms, rel);
+	host_same = b != NULL ? mstate_same(&hs, &b->st) : hs.type == 0;
+	if (gs->type == 0) { /* gone in the guest */
+		if (hs.type == 0)
+			mbase_del(ms, rel, 1);
+		else if (b != NULL && host_same)
+			msync_host_delete(ms, rel, &hs);
+		else {
+			msync_count_conflict(ms, rel, "");
+			rc =
+			    msync_send_two(ms, rel, &bytes, cause) < 0 ? -1 : 0;
+		}
+		return rc;
+	}
+	if (hs.type != 0 && mstate_same(&hs, gs)) {
+		mbase_set(ms, rel, gs);
+		return gs->type == 'f'
+		           ? msync_drop(ms, (uint64_t)gs->size, cause)
+		           : 0;
+	}
+	if (gs->type == 'd' && hs.type == 'd') {
+		if (host_same) {
+			dst = xasprintf("%s/%s", ms->host, rel);
+			(void)chmod(dst, gs->mode & 07777);
+			free(dst);
+		}
+		mbase_set(ms, rel, gs);
+		return 0;
+	}
+	if (hs.type != 0 && !host_same) {
+		/* Changed on both sides: the host's stays. */
+		name = msync_conflict_name(ms, rel);
+		msync_count_conflict(ms, rel, name);
+		rel = name;
+		if (gs->type == 'd') {
+			free(name);
+			return 0;
+		}
+	}
+	if (msync_host_parents(ms, rel) != 0) {
+		msync_error(ms, "%s: a parent on the host is not a folder",
+		            rel);
+		pthread_mutex_lock(&ms->lock);
+		ms->st.failed++;
+		pthread_mutex_unlock(&ms->lock);
+		rc = gs->type == 'f' ? msync_drop(ms, (uint64_t)gs->size, cause)
+		                     : 0;
+		free(name);
+		return rc;
+	}
+	dst = xasprintf("%s/%s", ms->host, rel);
+	pthread_mutex_lock(&ms->lock);
+	ms->st.fetched++;
+	ms->st.fetched_bytes += gs->type == 'f' ? (uint64_t)gs->size : 0;
+	pthread_mutex_unlock(&ms->lock);
+	if (gs->type == 'f') {
+		if (hs.type == 'd' && name == NULL)
+			msync_host_delete(ms, rel, &hs);
+		rc = msync_take_file(ms, rel, dst, gs, name == NULL, cause);
+	} else if (gs->type == 'd') {
+		if (hs.type != 0 && hs.type != 'd')
+			(void)unlink(dst);
+		if (mkdir(dst, gs->mode & 07777) == 0 || errno == EEXIST)
+			mbase_set(ms, rel, gs);
+	} else {
+		lnk = xasprintf("%s.%sl", dst, MSYNC_TMP_PREFIX);
+		(void)unlink(lnk);
+		if (symlink(target, lnk) == 0 && rename(lnk, dst) == 0) {
+			if (name == NULL)
+				mbase_set(ms, rel, gs);
+		} else
+			(void)unlink(lnk);
+		free(lnk);
+	}
+	free(dst);
+	free(name);
+	return rc;
+}
+
+/*
+ * Ask the receiver for the guest's changes since the last time ("C")
+ * and take them; what a conflict sends back goes in one more batch.
+ */
+static int
+msync_collect(struct msync *ms, char **cause)
+{
+	char line[MSYNC_LINE_MAX], t, *p, *g;
+	unsigned long long mode, pl, tl;
+	long long size, mtime, ctime;
+	struct mstate gs;
+	int rc;
+
+	msync_put(ms, "C 0 0 0 0\n", 10);
+	if (msync_flush(ms, cause) != 0)
+		return -1;
+	for (;;) {
+		if (msync_read_line(ms, line, sizeof line, cause) != 0)
+			return -1;
+		if (strcmp(line, "END") == 0)
+			break;
+		if (strcmp(line, "O") == 0) {
+			/* The guest's event queue overflowed: compare all. */
+			ms->need_full = 1;
+			continue;
+		}
+		if (sscanf(line, "E %llu %llu", &pl, &tl) == 2 &&
+		    pl < MSYNC_PATH_MAX && tl < MSYNC_PATH_MAX) {
+			if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+				return -1;
+			if ((g = msync_read_bytes(ms, tl, cause)) == NULL) {
+				free(p);
+				return -1;
+			}
+			msync_error(ms, "%s%s%s", p, *p != '\0' ? ": " : "", g);
+			free(p);
+			free(g);
+			continue;
+		}
+		if (sscanf(line, "%c %lld %lld %lld %llu %llu %llu", &t, &size,
+		           &mtime, &ctime, &mode, &pl, &tl) != 7 ||
+		    strchr("fdlx", t) == NULL || size < 0 || pl == 0 ||
+		    pl >= MSYNC_PATH_MAX || tl >= MSYNC_PATH_MAX) {
+			util_set_cause(cause, "bad change record from the "
+			                      "guest");
+			return -1;
+		}
+		if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+			return -1;
+		if ((g = msync_read_bytes(ms, tl, cause)) == NULL) {
+			free(p);
+			return -1;
+		}
+		mstate_guest(&gs, t, size, mtime, (uint32_t)mode, g);
+		rc = msync_take(ms, &gs, p, g, cause);
+		free(p);
+		free(g);
+		if (rc != 0)
+			return -1;
+	}
+	msync_renames(ms);
+	if (ms->batch_ops > 0)
+		return msync_ack(ms, cause);
+	return 0;
+}
+
+/* A list of paths. */
+struct mlist {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+mlist_add(struct mlist *l, const char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap * 2 + 256;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	l->v[l->n++] = xstrdup(path);
+}
+
+static void
+mlist_free(struct mlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* The first two-way sync's plan: what goes each way. */
+struct msync_two {
+	struct msync *ms;
+	struct mlist send, fetch, conflict, hdel;
+	uint64_t bytes, all_files, all_bytes;
+};
+
+/* A guest manifest entry as a state (a file cut short is absent). */
+static int
+msync_entry_state(const struct msync_entry *g, struct mstate *st)
+{
+	if (g == NULL || (g->type == 'f' && g->mtime == 0)) {
+		memset(st, 0, sizeof *st);
+		return 0;
+	}
+	mstate_guest(st, g->type, g->size, g->mtime, g->mode, g->target);
+	return st->type != 0;
+}
+
+static void
+msync_plan_two(const struct scan_entry *e, void *arg)
+{
+	struct msync_two *pl = arg;
+	struct msync *ms = pl->ms;
+	struct msync_entry *g;
+	struct mstate hs, gs;
+	struct mbase *b;
+
+	if (e->type == SCAN_OTHER || !msync_path_ok(e->path) ||
+	    msync_own_name(e->path))
+		return;
+	if (e->type == SCAN_FILE) {
+		pl->all_files++;
+		pl->all_bytes += (uint64_t)e->size;
+	}
+	if ((g = msync_find(ms, e->path)) != NULL)
+		g->seen = 1;
+	mstate_host(ms, e->path, &hs);
+	if (hs.type == 0)
+		return; /* gone since the pass: its change comes next */
+	b = mbase_get(ms, e->path);
+	if (msync_entry_state(g, &gs) && mstate_same(&hs, &gs)) {
+		mbase_set(ms, e->path, &hs); /* in step */
+		return;
+	}
+	if (gs.type == 0) {
+		/* Not in the guest: deleted there, or new on the host. */
+		if (b != NULL && mstate_same(&hs, &b->st))
+			mlist_add(&pl->hdel, e->path);
+		else {
+			mlist_add(&pl->send, e->path);
+			pl->bytes += hs.type == 'f' ? (uint64_t)hs.size : 0;
+		}
+	} else if ((hs.type == 'd' && gs.type == 'd') ||
+	           (b != NULL && mstate_same(&gs, &b->st))) {
+		mlist_add(&pl->send, e->path); /* the host changed it */
+		pl->bytes += hs.type == 'f' ? (uint64_t)hs.size : 0;
+	} else if (b != NULL && mstate_same(&hs, &b->st))
+		mlist_add(&pl->fetch, e->path); /* the guest changed it */
+	else {
+		mlist_add(&pl->conflict, e->path); /* both did */
+		pl->bytes += hs.type == 'f' ? (uint64_t)hs.size : 0;
+	}
+}
+
+/* Can guest folder m[i], which the host lacks, go with all it holds
+ * (nothing in it is new or changed in the guest, or ignored)? */
+static int
+msync_dir_deletable(struct msync *ms, size_t i)
+{
+	const char *d = ms->m[i].path;
+	size_t n = strlen(d), j;
+	struct mstate gs;
+	struct mbase *b;
+
+	for (j = i + 1; j < ms->nm; j++) {
+		if (strncmp(ms->m[j].path, d, n) != 0)
+			break;
+		if (ms->m[j].path[n] != '/')
+			continue;
+		if (msync_ignored(ms, ms->m[j].path, ms->m[j].type == 'd'))
+			return 0;
+		if (!msync_entry_state(&ms->m[j], &gs))
+			continue;
+		b = mbase_get(ms, ms->m[j].path);
+		if (b == NULL || !mstate_same(&gs, &b->st))
+			return 0;
+	}
+	return 1;
+}
+
+/* Count one entry of the first sync done. */
+static void
+msync_progress(struct msync *ms, uint64_t bytes)
+{
+	pthread_mutex_lock(&ms->lock);
+	ms->st.done_files++;
+	ms->st.done_bytes += bytes;
+	pthread_mutex_unlock(&ms->lock);
+	msync_publish(ms, 0);
+}
+
+/*
+ * The first two-way sync after connecting, from the guest's manifest,
+ * the host's snapshot and the base: a side equal to the base did not
+ * change, so the other side's copy (or deletion) wins; both changed is a
+ * conflict (both kept); no base is a change on both sides, except that
+ * what only one side has is copied to the other (never deleted).
+ */
+static int
+msync_full_two(struct msync *ms, const struct scan *s, char **cause)
+{
+	struct msync_two pl = {.ms = ms};
+	struct msync_entry *g;
+	struct mstate gs, hs, none = {0};
+	struct mbase *b;
+	const char *last_del = NULL;
+	uint64_t bytes;
+	size_t i, ld = 0;
+	int rc = -1, r;
+
+	scan_each_entry(s, msync_plan_two, &pl);
+	for (i = 0; i < ms->nm; i++) {
+		g = &ms->m[i];
+		if (g->seen || !msync_path_ok(g->path) ||
+		    msync_own_name(g->path) ||
+		    msync_ignored(ms, g->path, g->type == 'd'))
+			continue;
+		if (last_del != NULL && strncmp(g->path, last_del, ld) == 0 &&
+		    g->path[ld] == '/')
+			continue;
+		b = mbase_get(ms, g->path);
+		if (!msync_entry_state(g, &gs) ||
+		    (b != NULL && mstate_same(&gs, &b->st))) {
+			/* The host deleted it (or it was cut short). */
+			if (g->type == 'd' && !msync_dir_deletable(ms, i)) {
+				mlist_add(&pl.fetch, g->path);
+				continue;
+			}
+			msync_frame(ms, 'X', 0, 0, 0, g->path);
+			mpend_add(ms, g->path, &none);
+			last_del = g->path;
+			ld = strlen(last_del);
+			pthread_mutex_lock(&ms->lock);
+			ms->st.deleted++;
+			pthread_mutex_unlock(&ms->lock);
+			if (msync_maybe_ack(ms, cause) != 0)
+				goto out;
+		} else
+			mlist_add(&pl.fetch, g->path); /* new in the guest */
+	}
+	pthread_mutex_lock(&ms->lock);
+	ms->st.copy_files = pl.send.n + pl.conflict.n + pl.fetch.n;
+	ms->st.copy_bytes = pl.bytes;
+	ms->st.done_files = ms->st.done_bytes = 0;
+	ms->st.files = pl.all_files;
+	ms->st.bytes = pl.all_bytes;
+	pthread_mutex_unlock(&ms->lock);
+	msync_set_state(ms, MSYNC_COPYING);
+	for (i = 0; i < pl.conflict.n; i++) {
+		/* The guest's copy is kept under a conflict name. */
+		msync_frame(ms, 'K', 0, 0, 0, pl.conflict.v[i]);
+		mlist_add(&pl.send, pl.conflict.v[i]);
+	}
+	for (i = 0; i < pl.send.n; i++) {
+		if ((r = msync_send_two(ms, pl.send.v[i], &bytes, cause)) < 0)
+			goto out;
+		pthread_mutex_lock(&ms->lock);
+		ms->st.sent_files += r == 0;
+		ms->st.sent_bytes += bytes;
+		pthread_mutex_unlock(&ms->lock);
+		msync_progress(ms, bytes);
+		if (msync_maybe_ack(ms, cause) != 0)
+			goto out;
+	}
+	for (i = 0; i < pl.fetch.n; i++) {
+		msync_frame(ms, 'G', 0, 0, 0, pl.fetch.v[i]);
+		msync_progress(ms, 0);
+	}
+	if (msync_ack(ms, cause) != 0)
+		goto out;
+	/* What the guest deleted goes on the host, the deepest first, and
+	 * only while the host's copy is still the base's. */
+	for (i = pl.hdel.n; i-- > 0;) {
+		mstate_host(ms, pl.hdel.v[i], &hs);
+		b = mbase_get(ms, pl.hdel.v[i]);
+		if (hs.type != 0 && b != NULL && mstate_same(&hs, &b->st))
+			msync_host_delete(ms, pl.hdel.v[i], &hs);
+	}
+	if (msync_collect(ms, cause) != 0)
+		goto out;
+	mbase_save(ms);
+	ms->need_full = 0;
+	pthread_mutex_lock(&ms->lock);
+	ms->st.done_files = ms->st.copy_files;
+	ms->st.done_bytes = ms->st.copy_bytes;
+	pthread_mutex_unlock(&ms->lock);
+	msync_set_state(ms, MSYNC_WATCHING);
+	rc = 0;
+out:
+	mlist_free(&pl.send);
+	mlist_free(&pl.fetch);
+	mlist_free(&pl.conflict);
+	mlist_free(&pl.hdel);
+	return rc;
+}
+
+/* A pass's host changes, both ways: what equals the base is in step
+ * already (often the host's side of a guest change berth wrote). */
+static int
+msync_changes_two(struct msync *ms, const struct scan_changes *ch, char **cause)
+{
+	const struct scan_change *c;
+	struct mstate hs, none = {0};
+	struct mbase *b;
+	uint64_t bytes;
+	size_t i;
+	int r;
+
+	for (i = 0; i < ch->n; i++) {
+		c = &ch->v[i];
+		if (*c->path == '\0' || !msync_path_ok(c->path) ||
+		    msync_own_name(c->path) ||
+		    msync_ignored(ms, c->path, c->type == SCAN_DIR))
+			continue;
+		mstate_host(ms, c->path, &hs);
+		b = mbase_get(ms, c->path);
+		if (hs.type == 0 ? b == NULL
+		                 : b != NULL && mstate_same(&hs, &b->st))
+			continue;
+		if (c->mtime_ns > ms->newest_ns)
+			ms->newest_ns = c->mtime_ns;
+		if (hs.type == 0) {
+			msync_frame(ms, 'X', 0, 0, 0, c->path);
+			mpend_add(ms, c->path, &none);
+			pthread_mutex_lock(&ms->lock);
+			ms->st.deleted++;
+			pthread_mutex_unlock(&ms->lock);
+		} else {
+			if ((r = msync_send_two(ms, c->path, &bytes, cause)) <
+			    0)
+				return -1;
+			pthread_mutex_lock(&ms->lock);
+			ms->st.sent_files += r == 0;
+			ms->st.sent_bytes += bytes;
+			pthread_mutex_unlock(&ms->lock);
+		}
+		if (msync_maybe_ack(ms, cause) != 0)
+			return -1;
+	}
+	if (ms->batch_ops == 0)
+		return 0;
+	if (ms->newest_ns == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ms->newest_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	return msync_ack(ms, cause);
+}
+
 /*
  * The first sync after connecting: compare the guest's manifest with the
  * snapshot s, delete what the host lacks, send what differs, counting
@@ -952,6 +2083,10 @@ msync_full(struct msync *ms, const struct scan *s, char **cause)
 	msync_set_state(ms, MSYNC_CONNECTING);
 	if (msync_manifest(ms, cause) != 0)
 		goto out;
+	if (ms->both) {
+		rc = msync_full_two(ms, s, cause);
+		goto out;
+	}
 	scan_each_entry(s, msync_plan_entry, &pl);
 	pthread_mutex_lock(&ms->lock);
 	ms->st.copy_files = pl.files;
@@ -1020,6 +2155,8 @@ msync_changes(struct msync *ms, const struct scan_changes *ch, char **cause)
 	size_t i;
 	int r;
 
+	if (ms->both)
+		return msync_changes_two(ms, ch, cause);
 	if (ch->n == 0)
 		return 0;
 	for (i = 0; i < ch->n; i++) {
@@ -1053,6 +2190,22 @@ msync_changes(struct msync *ms, const struct scan_changes *ch, char **cause)
 		ms->newest_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	}
 	return msync_ack(ms, cause);
+}
+
+/*
+ * In step: send a pass's host changes and, two-way, take the guest's
+ * (the base is saved now and then).
+ */
+int
+msync_exchange(struct msync *ms, const struct scan_changes *ch, char **cause)
+{
+	int rc = msync_changes(ms, ch, cause);
+
+	if (rc == 0 && ms->both && !ms->need_full)
+		rc = msync_collect(ms, cause);
+	if (ms->both && util_mono_ms() >= ms->base_save_at)
+		mbase_save(ms);
+	return rc;
 }
 
 /* Is the first sync (or a reconnect) still to do? */
@@ -1106,7 +2259,7 @@ msync_step(struct msync *ms, struct mounts_guest *g, const struct scan *s,
 	if (rc == 0 && ms->need_full)
 		rc = msync_full(ms, s, &cause);
 	else if (rc == 0)
-		rc = msync_changes(ms, ch, &cause);
+		rc = msync_exchange(ms, ch, &cause);
 	if (rc != 0) {
 		msync_error(ms, "%s", cause != NULL ? cause : "failed");
 		msync_stop(ms);

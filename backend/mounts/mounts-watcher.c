@@ -825,17 +825,25 @@ mwatch_native(struct mounts_watcher *w)
 static int
 mwatch_wait_due(struct mounts_watcher *w)
 {
-	uint64_t due = scan_next_due(w->s);
+	uint64_t due = scan_next_due(w->s), until;
 	int changed;
 
 	if (due < util_mono_ms() + w->step)
 		due = util_mono_ms() + w->step;
 	if (w->b.n > 0 && w->retry_at > 0 && w->retry_at < due)
 		due = w->retry_at;
+	until = util_mono_ms() + 4 * w->o.cold_ms;
+	if (w->sync != NULL && msync_two_way(w->sync)) {
+		/* The guest's changes are asked for this often. */
+		uint64_t ask = util_mono_ms() + MSYNC_COLLECT_MS;
+
+		if (ask < due)
+			due = ask;
+		if (ask < until)
+			until = ask;
+	}
 	if (w->in != NULL) {
-		if (mwatch_wait_native(w, w->in, w->s,
-		                       util_mono_ms() + 4 * w->o.cold_ms) !=
-		    0) {
+		if (mwatch_wait_native(w, w->in, w->s, until) != 0) {
 			winotify_free(w->in);
 			w->in = NULL;
 			w->native_failed = 1;
@@ -1165,6 +1173,15 @@ mounts_watcher_new(const struct profile_mount *pm, struct mounts_guest *g,
 		                   : NULL;
 
 		w->sync = msync_new(pm->host, w->guest, &w->o);
+		if (pm->sync == PROFILE_SYNC_BOTH) {
+			char *base =
+			    w->state_dir != NULL
+			        ? msync_base_path(w->state_dir, pm->host)
+			        : NULL;
+
+			msync_set_two_way(w->sync, base);
+			free(base);
+		}
 		msync_set_status_file(w->sync, status);
 		msync_set_notify(w->sync, notify, arg);
 		free(status);

@@ -314,8 +314,12 @@ int pin_parse_output(const char *, struct pin_result *);
  * sends the host's files over it (framed, batched, one acknowledgement a
  * batch) so the guest keeps its own copy at the mount's guest path. On
  * connecting, the guest's manifest says what it has and only what differs
- * goes (a restart resumes); then the watcher's changes follow. One-way:
- * the host wins, guest files the host lacks are deleted.
+ * goes (a restart resumes); then the watcher's changes follow. One-way
+ * (sync: host-to-guest): the host wins, guest files the host lacks are
+ * deleted. Two-way (sync: both): the receiver also watches the copy
+ * (inotify) and sends the guest's changes back when asked; a base of
+ * what both sides last agreed on says which side changed, and a change
+ * on both is a conflict that keeps both copies.
  */
 enum msync_state {
 	MSYNC_OFF,        /* not started */
@@ -332,9 +336,15 @@ struct msync_stats {
 	uint64_t sent_files, sent_bytes; /* everything sent, this process */
 	uint64_t deleted, failed, refused, connects;
 	uint64_t files, bytes; /* in the host folder, as last synced */
-	int64_t lag_ms;        /* newest change to the guest's answer */
-	char error[256];       /* the last error, "" if none */
+	uint64_t fetched, fetched_bytes; /* guest changes taken (both) */
+	uint64_t conflicts;              /* both sides changed: both kept */
+	char conflict[256];              /* the last conflict copy's name */
+	int64_t lag_ms;  /* newest change to the guest's answer */
+	char error[256]; /* the last error, "" if none */
 };
+
+/* A two-way mount asks the guest for its changes this often (ms). */
+#define MSYNC_COLLECT_MS 250
 
 struct msync;
 extern const char msync_receiver[];
@@ -342,14 +352,17 @@ extern const char msync_receiver[];
 struct msync *msync_new(const char *, const char *,
                         const struct scan_options *);
 void msync_free(struct msync *);
-char *msync_remote_command(const char *);
+char *msync_remote_command(const char *, int);
+void msync_set_two_way(struct msync *, const char *);
 int msync_start(struct msync *, char *const[], char **);
 int msync_start_ssh(struct msync *, const struct replay_ssh *, char **);
 int msync_running(const struct msync *);
+int msync_two_way(const struct msync *);
 int msync_pending(const struct msync *);
 void msync_stop(struct msync *);
 int msync_full(struct msync *, const struct scan *, char **);
 int msync_changes(struct msync *, const struct scan_changes *, char **);
+int msync_exchange(struct msync *, const struct scan_changes *, char **);
 int msync_step(struct msync *, struct mounts_guest *, const struct scan *,
                const struct scan_changes *);
 void msync_resync(struct msync *);
@@ -358,6 +371,7 @@ void msync_set_status_file(struct msync *, const char *);
 void msync_set_notify(struct msync *, void (*)(void *), void *);
 void msync_off(struct msync *);
 char *msync_status_path(const char *, const char *);
+char *msync_base_path(const char *, const char *);
 const char *msync_state_name(enum msync_state);
 int msync_path_ok(const char *);
 int msync_link_ok(const char *, const char *);

@@ -642,13 +642,293 @@ test_foreign_folder(void **state)
 	free(parent);
 }
 
+/* ---- two-way (sync: both) ---- */
+
+/* A two-way receiver on this host keeping f->guest, its base in f->dir. */
+static struct msync *
+start2(struct fx *f)
+{
+	struct msync *ms = msync_new(f->host, f->guest, &f->o);
+	char *cause = NULL, *base = xasprintf("%s/base", f->dir);
+	char *argv[] = {(char *)"perl",
+	                (char *)"-e",
+	                (char *)msync_receiver,
+	                (char *)"--",
+	                f->guest,
+	                (char *)"both",
+	                NULL};
+
+	msync_set_two_way(ms, base);
+	free(base);
+	if (msync_start(ms, argv, &cause) != 0)
+		fail_msg("start: %s", cause);
+	return ms;
+}
+
+/* A pass over the host and an exchange both ways. */
+static void
+exchange(struct fx *f, struct msync *ms)
+{
+	char *cause = NULL;
+
+	rescan(f);
+	if (msync_exchange(ms, &f->ch, &cause) != 0)
+		fail_msg("exchange: %s", cause);
+}
+
+static char *
+text(const char *root, const char *rel)
+{
+	char *p = xasprintf("%s/%s", root, rel), *t;
+
+	t = util_read_file(p, NULL, NULL);
+	free(p);
+	if (t == NULL)
+		fail_msg("%s/%s: cannot read", root, rel);
+	return t;
+}
+
+/* The only entry of folder root/dir whose name starts with prefix
+ * (caller frees), or NULL. */
+static char *
+find_prefix(const char *root, const char *dir, const char *prefix)
+{
+	char *p = xasprintf("%s/%s", root, dir), *found = NULL;
+	struct dirent *de;
+	DIR *d = opendir(p);
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			assert_null(found);
+			found = xstrdup(de->d_name);
+		}
+	}
+	closedir(d);
+	free(p);
+	return found;
+}
+
+/* Guest writes (nested folders, many files, modes, a link, an edit)
+ * come back byte-identical, and are not sent back to the guest. */
+static void
+test_two_guest_changes(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, rel[64], body[64], *p;
+	uint64_t sent;
+	int i;
+
+	tree(f);
+	age(f);
+	rescan(f);
+	ms = start2(f);
+	if (msync_full(ms, f->s, &cause) != 0)
+		fail_msg("full: %s", cause);
+	same_tree(f, "");
+	msync_get_stats(ms, &st);
+	sent = st.sent_files;
+
+	mk(f->guest, "node_modules");
+	for (i = 0; i < 40; i++) {
+		snprintf(rel, sizeof rel, "node_modules/p%d", i);
+		mk(f->guest, rel);
+		snprintf(rel, sizeof rel, "node_modules/p%d/lib", i);
+		mk(f->guest, rel);
+		for (int j = 0; j < 10; j++) {
+			snprintf(rel, sizeof rel, "node_modules/p%d/lib/f%d.js",
+			         i, j);
+			snprintf(body, sizeof body, "module %d %d\n", i, j);
+			put(f->guest, rel, body, j == 0 ? 0755 : 0644);
+		}
+	}
+	put(f->guest, "README", "edited in the guest\n", 0644);
+	assert_int_equal(
+	    symlink("README", (p = xasprintf("%s/readme", f->guest))), 0);
+	free(p);
+	mk(f->guest, "build.cache"); /* ignored: stays in the guest */
+	put(f->guest, "build.cache/x", "x", 0644);
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.conflicts, 0);
+	assert_true(st.fetched >= 40 * 12 + 2);
+	assert_false(exists(f->host, "build.cache"));
+	p = text(f->host, "README");
+	assert_string_equal(p, "edited in the guest\n");
+	free(p);
+	p = text(f->host, "node_modules/p39/lib/f9.js");
+	assert_string_equal(p, "module 39 9\n");
+	free(p);
+	assert_null(find_prefix(f->host, "", ".berth-tmp."));
+	same_tree(f, "");
+
+	/* The host's watcher sees those files now: none goes back. */
+	exchange(f, ms);
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.sent_files, sent);
+	assert_int_equal(st.conflicts, 0);
+
+	/* Deleted in the guest: deleted on the host. */
+	p = xasprintf("rm -r '%s/node_modules/p3' '%s/run.sh'", f->guest,
+	              f->guest);
+	assert_int_equal(system(p), 0);
+	free(p);
+	exchange(f, ms);
+	assert_false(exists(f->host, "node_modules/p3"));
+	assert_false(exists(f->host, "run.sh"));
+	assert_true(exists(f->host, "node_modules/p4/lib/f0.js"));
+	same_tree(f, "");
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.sent_files, sent);
+	msync_free(ms);
+}
+
+/* Changed on both sides while connected: both copies are kept, the
+ * host's under the name and the guest's as NAME.conflict-HOST-TIME, on
+ * both sides; whichever side noticed first. */
+static void
+test_two_conflict(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *name, *p;
+
+	tree(f);
+	age(f);
+	rescan(f);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+
+	/* The guest's edit is not yet collected when the host's arrives:
+	 * the receiver keeps the guest's copy aside. */
+	put(f->guest, "README", "guest wrote this\n", 0644);
+	put(f->host, "README", "host wrote this, longer\n", 0644);
+	rescan(f);
+	assert_int_equal(msync_changes(ms, &f->ch, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.conflicts, 1);
+	exchange(f, ms);
+	exchange(f, ms);
+	name = find_prefix(f->host, "", "README.conflict-");
+	assert_non_null(name);
+	p = text(f->host, name);
+	assert_string_equal(p, "guest wrote this\n");
+	free(p);
+	p = text(f->guest, "README");
+	assert_string_equal(p, "host wrote this, longer\n");
+	free(p);
+	free(name);
+	same_tree(f, "");
+
+	/* The host's edit is not yet sent when the guest's arrives: the
+	 * host keeps its copy and writes the guest's beside it. */
+	put(f->host, "run.sh", "#!/bin/sh\necho host\n", 0755);
+	put(f->guest, "run.sh", "#!/bin/sh\necho the guest\n", 0755);
+	assert_int_equal(msync_exchange(ms, &(struct scan_changes){0}, &cause),
+	                 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.conflicts, 2);
+	p = text(f->host, "run.sh");
+	assert_string_equal(p, "#!/bin/sh\necho host\n");
+	free(p);
+	name = find_prefix(f->host, "", "run.sh.conflict-");
+	assert_non_null(name);
+	p = text(f->host, name);
+	assert_string_equal(p, "#!/bin/sh\necho the guest\n");
+	free(p);
+	free(name);
+	exchange(f, ms);
+	exchange(f, ms);
+	same_tree(f, "");
+	msync_free(ms);
+}
+
+/* Changes made while berth was away are told apart by the saved base:
+ * each side's change wins over the other's unchanged copy (deletions
+ * too), a change on both is a conflict, and a second restart moves
+ * nothing. */
+static void
+test_two_restart(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *p, *name;
+
+	tree(f);
+	put(f->host, "both.txt", "base\n", 0644);
+	age(f);
+	rescan(f);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_free(ms); /* saves the base */
+
+	put(f->host, "README", "host edit while away\n", 0644);
+	put(f->guest, "run.sh", "#!/bin/sh\necho guest edit while away\n",
+	    0755);
+	p = xasprintf("%s/empty", f->host);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	p = xasprintf("%s/src/deep/a.c", f->guest);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	put(f->host, "both.txt", "host side\n", 0644);
+	put(f->guest, "both.txt", "guest side!\n", 0644);
+	put(f->guest, "guest-new", "new\n", 0644);
+
+	rescan(f);
+	ms = start2(f);
+	if (msync_full(ms, f->s, &cause) != 0)
+		fail_msg("full: %s", cause);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.conflicts, 1);
+	assert_int_equal(st.failed, 0);
+	p = text(f->guest, "README");
+	assert_string_equal(p, "host edit while away\n");
+	free(p);
+	p = text(f->host, "run.sh");
+	assert_string_equal(p, "#!/bin/sh\necho guest edit while away\n");
+	free(p);
+	assert_false(exists(f->guest, "empty"));
+	assert_false(exists(f->host, "src/deep/a.c"));
+	assert_true(exists(f->host, "guest-new"));
+	p = text(f->host, "both.txt");
+	assert_string_equal(p, "host side\n");
+	free(p);
+	exchange(f, ms);
+	exchange(f, ms);
+	name = find_prefix(f->host, "", "both.txt.conflict-");
+	assert_non_null(name);
+	p = text(f->host, name);
+	assert_string_equal(p, "guest side!\n");
+	free(p);
+	free(name);
+	same_tree(f, "");
+	msync_free(ms);
+
+	rescan(f);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.sent_bytes, 0);
+	assert_int_equal(st.fetched, 0);
+	assert_int_equal(st.deleted, 0);
+	assert_int_equal(st.conflicts, 0);
+	msync_free(ms);
+}
+
 static void
 test_profile(void **state)
 {
 	struct config_errors errs = {NULL, 0};
 	struct profile *p;
 	const char *bad = "mounts:\n  - host: /tmp/x\n    type: sync\n"
-	                  "    sync: both\n";
+	                  "    sync: sideways\n";
 	const char *none = "mounts:\n  - host: /tmp/x\n    type: sync\n";
 	const char *good = "mounts:\n  - host: /tmp/x\n    type: sync\n"
 	                   "    sync: host-to-guest\n";
@@ -659,15 +939,12 @@ test_profile(void **state)
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.list[0].line, 4);
 	assert_int_equal(errs.list[0].col, 11);
-	assert_string_equal(errs.list[0].message,
-	                    "mounts[0]: sync: both is not yet supported; "
-	                    "write sync: host-to-guest");
 	config_errors_free(&errs);
-	assert_null(
-	    profile_load_buffer(none, strlen(none), "t.yaml", "t", &errs));
-	assert_int_equal(errs.n, 1);
-	assert_int_equal(errs.list[0].line, 2);
-	config_errors_free(&errs);
+	p = profile_load_buffer(none, strlen(none), "t.yaml", "t", &errs);
+	assert_non_null(p);
+	assert_int_equal(p->mounts[0].type, PROFILE_MOUNT_SYNC);
+	assert_int_equal(p->mounts[0].sync, PROFILE_SYNC_BOTH);
+	profile_free(p);
 	p = profile_load_buffer(good, strlen(good), "t.yaml", "t", &errs);
 	assert_non_null(p);
 	assert_int_equal(p->mounts[0].type, PROFILE_MOUNT_SYNC);
@@ -689,6 +966,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_killed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_racy, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_folder, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_guest_changes, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_conflict, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_restart, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test(test_profile),
 	};

@@ -55,9 +55,10 @@ static int
 cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 {
 	static const char *const keys[] = {
-	    "copy_files", "copy_bytes", "done_files", "done_bytes",
-	    "sent_files", "sent_bytes", "deleted",    "failed",
-	    "refused",    "connects",   "files",      "bytes"};
+	    "copy_files", "copy_bytes",    "done_files", "done_bytes",
+	    "sent_files", "sent_bytes",    "deleted",    "failed",
+	    "refused",    "connects",      "files",      "bytes",
+	    "fetched",    "fetched_bytes", "conflicts"};
 	struct profile *p;
 	char *state, *cause = NULL, *err, *shown;
 	json_t *arr, *o, *j;
@@ -70,8 +71,9 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 	free(cause);
 	arr = json_array();
 	if (!json)
-		printf("%-3s %-11s %-16s %9s %9s %7s  %s\n", "#", "STATE",
-		       "PROGRESS", "FILES", "BYTES", "LAG", "HOST -> GUEST");
+		printf("%-3s %-11s %-16s %9s %9s %7s %9s  %s\n", "#", "STATE",
+		       "PROGRESS", "FILES", "BYTES", "LAG", "CONFLICTS",
+		       "HOST <-> GUEST");
 	for (i = 0; i < p->nmounts; i++) {
 		const struct profile_mount *m = &p->mounts[i];
 		uint64_t df, cf, db, cb, lag;
@@ -91,11 +93,13 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 		err = util_sanitize_dup(e != NULL ? e : "",
 		                        e != NULL ? strlen(e) : 0);
 		if (json) {
-			o = json_pack("{s:I, s:s, s:s, s:s, s:b}", "mount",
-			              (json_int_t)(i + 1), "host", m->host,
-			              "guest",
-			              m->guest != NULL ? m->guest : m->host,
-			              "state", st, "running", j != NULL);
+			o = json_pack(
+			    "{s:I, s:s, s:s, s:s, s:s, s:b}", "mount",
+			    (json_int_t)(i + 1), "host", m->host, "guest",
+			    m->guest != NULL ? m->guest : m->host, "direction",
+			    m->sync == PROFILE_SYNC_BOTH ? "both"
+			                                 : "host-to-guest",
+			    "state", st, "running", j != NULL);
 			for (k = 0; k < nitems(keys); k++)
 				json_object_set_new(
 				    o, keys[k],
@@ -141,15 +145,30 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 			else
 				snprintf(lagt, sizeof lagt, "-");
 			shown = util_sanitize_dup(m->host, strlen(m->host));
-			printf("%-3zu %-11s %-16s %9llu %9s %7s  %s -> %s\n",
-			       i + 1, st, prog,
-			       (unsigned long long)cmd_mount_num(j, "files"),
-			       j != NULL ? bytes : "-", lagt, shown,
-			       m->guest != NULL ? m->guest : m->host);
+			printf(
+			    "%-3zu %-11s %-16s %9llu %9s %7s %9llu  %s %s "
+			    "%s\n",
+			    i + 1, st, prog,
+			    (unsigned long long)cmd_mount_num(j, "files"),
+			    j != NULL ? bytes : "-", lagt,
+			    (unsigned long long)cmd_mount_num(j, "conflicts"),
+			    shown, m->sync == PROFILE_SYNC_BOTH ? "<->" : "->",
+			    m->guest != NULL ? m->guest : m->host);
 			free(shown);
 			free(bytes);
 			if (*err != '\0')
 				printf("    last error: %s\n", err);
+			e = j != NULL ? json_string_value(
+			                    json_object_get(j, "conflict"))
+			              : NULL;
+			if (e != NULL && *e != '\0') {
+				shown = util_sanitize_dup(e, strlen(e));
+				printf(
+				    "    last conflict: both copies kept; the "
+				    "other side's is %s\n",
+				    shown);
+				free(shown);
+			}
 		}
 		free(err);
 		json_decref(j);

@@ -65,7 +65,7 @@ pane_mounts_sync(WINDOW *w, int y, int x, int cols,
                  const struct model_mount *mt)
 {
 	int dim = theme_attr(THEME_DIM);
-	char *done, *total, *bytes, *sent, lag[32] = "—";
+	char *done, *total, *bytes, *sent, lag[32] = "—", back[48] = "";
 
 	if (strcmp(mt->sync_state, "copying") == 0) {
 		done = units_format_size(mt->sync_done_bytes);
@@ -97,13 +97,21 @@ pane_mounts_sync(WINDOW *w, int y, int x, int cols,
 		         (long long)mt->sync_lag_ms);
 	bytes = units_format_size(mt->sync_bytes);
 	sent = units_format_size(mt->sync_sent_bytes);
-	draw_printf(w, y, x, cols - x,
-	            strcmp(mt->sync_state, "watching") == 0
-	                ? dim
-	                : theme_attr(THEME_STATUS_WARN),
-	            "sync %s · %llu files %s · lag %s · sent %s",
-	            mt->sync_state, (unsigned long long)mt->files, bytes, lag,
-	            sent);
+	if (mt->sync_both)
+		snprintf(back, sizeof back, " · back %llu",
+		         (unsigned long long)mt->sync_fetched);
+	x += draw_printf(w, y, x, cols - x,
+	                 strcmp(mt->sync_state, "watching") == 0
+	                     ? dim
+	                     : theme_attr(THEME_STATUS_WARN),
+	                 "sync %s · %llu files %s · lag %s · sent %s%s",
+	                 mt->sync_state, (unsigned long long)mt->files, bytes,
+	                 lag, sent, back);
+	/* Conflicts stand out: two copies of a file wait for the user. */
+	if (mt->sync_conflicts > 0)
+		draw_printf(w, y, x, cols - x, theme_attr(THEME_STATUS_WARN),
+		            " · conflicts %llu",
+		            (unsigned long long)mt->sync_conflicts);
 	free(bytes);
 	free(sent);
 }

@@ -135,8 +135,10 @@ struct model_mount {
 	const char *sync_state; /* static: off, copying, watching, ... */
 	uint64_t sync_done, sync_total; /* the first sync's entries */
 	uint64_t sync_done_bytes, sync_total_bytes;
-	uint64_t sync_bytes, sync_sent_bytes; /* in the folder; sent */
-	int64_t sync_lag_ms;                  /* last batch, -1 unknown */
+	uint64_t sync_bytes, sync_sent_bytes;  /* in the folder; sent */
+	int64_t sync_lag_ms;                   /* last batch, -1 unknown */
+	int sync_both;                         /* two-way */
+	uint64_t sync_fetched, sync_conflicts; /* guest changes taken */
 };
 
 /* A container's published port as the socket forward carries it. */

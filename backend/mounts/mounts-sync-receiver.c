@@ -144,7 +144,7 @@ const char msync_receiver[] =
     "system call numbers for $a\") . \")\\n\"; exit 3; }\n"
     " binmode $ih;\n"
     "}\n"
-    "out(\"BERTH-SYNC 1\\n\"); flush();\n"
+    "out($two ? \"BERTH-SYNC 1 $hn\\n\" : \"BERTH-SYNC 1\\n\"); flush();\n"
     "while (defined(my $h = <STDIN>)) {\n"
     " chomp $h; my ($op, $mode, $mt, $len, $pl) = split / /, $h;\n"
     " if (!defined $pl || $pl !~ /^\\d+$/ || $len !~ /^\\d+$/) { err(\"\", "

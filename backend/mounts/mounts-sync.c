@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,7 +99,8 @@ struct msync {
 
 	/* Two-way (sync: both): the base, what waits for an answer. */
 	int both;
-	char *base_path; /* NULL: kept in memory only */
+	char guest_name[64]; /* for the guest's conflict copies */
+	char *base_path;     /* NULL: kept in memory only */
 	struct mbase **bb;
 	size_t nb, bn;
 	int base_dirty;
@@ -564,7 +566,18 @@ msync_start(struct msync *ms, char *const argv[], char **cause)
 		msync_stop(ms);
 		return -1;
 	}
-	if (strcmp(line, "BERTH-SYNC 1") != 0) {
+	if (strncmp(line, "BERTH-SYNC 1 ", 13) == 0) {
+		/* Two-way: the guest's name, for its conflict copies. */
+		size_t i;
+
+		snprintf(ms->guest_name, sizeof ms->guest_name, "%s",
+		         line + 13);
+		for (i = 0; ms->guest_name[i] != '\0'; i++) {
+			if (!isalnum((unsigned char)ms->guest_name[i]) &&
+			    strchr("._-", ms->guest_name[i]) == NULL)
+				ms->guest_name[i] = '_';
+		}
+	} else if (strcmp(line, "BERTH-SYNC 1") != 0) {
 		char *shown = util_sanitize_dup(line, strlen(line));
 
 		util_set_cause(cause, "the guest's receiver said '%s'", shown);
@@ -1369,25 +1382,21 @@ msync_count_conflict(struct msync *ms, const char *path, const char *kept)
 	            *kept != '\0' ? kept : "kept the changed copy");
 }
 
-/* "NAME.conflict-HOST-TIME" for the host's losing copy (caller frees). */
+/* "NAME.conflict-GUEST-TIME", free on the host, for the guest's copy
+ * that lost (caller frees). */
 static char *
 msync_conflict_name(struct msync *ms, const char *rel)
 {
-	char host[64] = "host", when[32], *name, *path;
+	const char *who = *ms->guest_name != '\0' ? ms->guest_name : "guest";
+	char when[32], *name, *path;
 	struct stat sb;
 	struct tm tm;
 	time_t now = time(NULL);
 	int i;
 
-	(void)gethostname(host, sizeof host - 1);
-	host[sizeof host - 1] = '\0';
-	for (i = 0; host[i] != '\0'; i++) {
-		if (host[i] == '/' || (unsigned char)host[i] < 0x20)
-			host[i] = '_';
-	}
 	localtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
-	name = xasprintf("%s.conflict-%s-%s", rel, host, when);
+	name = xasprintf("%s.conflict-%s-%s", rel, who, when);
 	for (i = 1;; i++) {
 		path = xasprintf("%s/%s", ms->host, name);
 		if (lstat(path, &sb) != 0) {
@@ -1396,7 +1405,7 @@ msync_conflict_name(struct msync *ms, const char *rel)
 		}
 		free(path);
 		free(name);
-		name = xasprintf("%s.conflict-%s-%s-%d", rel, host, when, i);
+		name = xasprintf("%s.conflict-%s-%s-%d", rel, who, when, i);
 	}
 }
 

@@ -1265,6 +1265,9 @@ mounts_watcher_fill(struct mounts_watcher *w, struct model_mount *mm)
 		mm->sync_bytes = st.bytes;
 		mm->sync_sent_bytes = st.sent_bytes;
 		mm->sync_lag_ms = st.lag_ms;
+		mm->sync_both = msync_two_way(w->sync);
+		mm->sync_fetched = st.fetched;
+		mm->sync_conflicts = st.conflicts;
 		if (st.state != MSYNC_OFF)
 			mm->files = st.files;
 	}

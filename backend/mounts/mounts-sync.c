@@ -568,10 +568,10 @@ msync_start(struct msync *ms, char *const argv[], char **cause)
 	}
 	if (strncmp(line, "BERTH-SYNC 1 ", 13) == 0) {
 		/* Two-way: the guest's name, for its conflict copies. */
-		size_t i;
+		size_t i, n = strnlen(line + 13, sizeof ms->guest_name - 1);
 
-		snprintf(ms->guest_name, sizeof ms->guest_name, "%s",
-		         line + 13);
+		memcpy(ms->guest_name, line + 13, n);
+		ms->guest_name[n] = '\0';
 		for (i = 0; ms->guest_name[i] != '\0'; i++) {
 			if (!isalnum((unsigned char)ms->guest_name[i]) &&
 			    strchr("._-", ms->guest_name[i]) == NULL)

@@ -838,6 +838,15 @@ test_two_conflict(void **state)
 	free(p);
 	name = find_prefix(f->host, "", "run.sh.conflict-");
 	assert_non_null(name);
+	{
+		/* Named after the guest (here this machine's node name). */
+		char node[128], *want;
+
+		assert_int_equal(gethostname(node, sizeof node), 0);
+		want = xasprintf("run.sh.conflict-%s-2", node);
+		assert_int_equal(strncmp(name, want, strlen(want)), 0);
+		free(want);
+	}
 	p = text(f->host, name);
 	assert_string_equal(p, "#!/bin/sh\necho the guest\n");
 	free(p);

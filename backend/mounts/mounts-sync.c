@@ -99,6 +99,9 @@ struct msync {
 
 	/* Two-way (sync: both): the base, what waits for an answer. */
 	int both;
+	unsigned gen; /* first syncs, for mbase_prune */
+	char **redo;  /* renames the guest could not make: sent whole */
+	size_t nredo, credo;
 	char guest_name[64]; /* for the guest's conflict copies */
 	char *base_path;     /* NULL: kept in memory only */
 	struct mbase **bb;
@@ -125,6 +128,8 @@ static int msync_changes_two(struct msync *, const struct scan_changes *,
 static int msync_full_two(struct msync *, const struct scan *, char **);
 static int msync_collect(struct msync *, char **);
 static void msync_count_conflict(struct msync *, const char *, const char *);
+static void msync_rename_failed(struct msync *, const char *);
+static int msync_redo(struct msync *, char **);
 
 const char *
 msync_state_name(enum msync_state s)
@@ -830,6 +835,14 @@ msync_ack(struct msync *ms, char **cause)
 			free(msg);
 			continue;
 		}
+		if (sscanf(line, "N %llu", &pl) == 1 && pl < MSYNC_PATH_MAX) {
+			/* A rename the guest could not make: sent whole. */
+			if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+				return -1;
+			msync_rename_failed(ms, p);
+			free(p);
+			continue;
+		}
 		if (sscanf(line, "K %llu %llu", &pl, &ml) == 2 &&
 		    pl < MSYNC_PATH_MAX && ml < MSYNC_PATH_MAX) {
 			/* The guest had changed it too: its copy was kept
@@ -861,7 +874,7 @@ msync_ack(struct msync *ms, char **cause)
 	ms->newest_ns = 0;
 	ms->batch_bytes = ms->batch_ops = 0;
 	mpend_apply(ms, 1);
-	return 0;
+	return msync_redo(ms, cause);
 }
 
 /* Close the batch when it is big enough. */
@@ -1049,11 +1062,13 @@ struct mstate {
 	char type; /* 0: absent */
 	int64_t size, mtime;
 	uint32_t mode;
+	uint64_t ino; /* the host's inode (renames), not compared */
 };
 
 struct mbase {
 	char *path;
 	uint32_t hash;
+	unsigned gen; /* last first sync that saw it (stale ones go) */
 	struct mstate st;
 	struct mbase *next;
 };
@@ -1062,6 +1077,7 @@ struct mbase {
 struct mpend {
 	char *path;
 	struct mstate st; /* type 0: forget the path (and what is under it) */
+	char *to;         /* a rename of path (and what is under it) to this */
 };
 
 /* A guest file written next to its place, renamed in at the end of the
@@ -1100,6 +1116,7 @@ mstate_host(struct msync *ms, const char *rel, struct mstate *st)
 	if (lstat(path, &sb) != 0)
 		;
 	else if (S_ISREG(sb.st_mode)) {
+		st->ino = (uint64_t)sb.st_ino;
 		st->type = 'f';
 		st->size = (int64_t)sb.st_size;
 		st->mtime = (int64_t)sb.st_mtime;
@@ -1107,6 +1124,7 @@ mstate_host(struct msync *ms, const char *rel, struct mstate *st)
 	} else if (S_ISDIR(sb.st_mode)) {
 		st->type = 'd';
 		st->mode = sb.st_mode & 07777;
+		st->ino = (uint64_t)sb.st_ino;
 	} else if (S_ISLNK(sb.st_mode) &&
 	           (n = readlink(path, target, sizeof target - 1)) >= 0) {
 		target[n] = '\0';
@@ -1158,6 +1176,7 @@ mbase_set(struct msync *ms, const char *path, const struct mstate *st)
 	ms->base_dirty = 1;
 	if (b != NULL) {
 		b->st = *st;
+		b->gen = ms->gen;
 		return;
 	}
 	if (ms->bn >= ms->nb) {
@@ -1178,6 +1197,7 @@ mbase_set(struct msync *ms, const char *path, const struct mstate *st)
 	b->path = xstrdup(path);
 	b->hash = h;
 	b->st = *st;
+	b->gen = ms->gen;
 	b->next = ms->bb[h % ms->nb];
 	ms->bb[h % ms->nb] = b;
 	ms->bn++;
@@ -1226,6 +1246,62 @@ mbase_clear(struct msync *ms)
 	ms->nb = ms->bn = 0;
 }
 
+/* A rename: path and what is under it are now under `to`. */
+static void
+mbase_rename(struct msync *ms, const char *path, const char *to)
+{
+	size_t n = strlen(path), i, k = 0, cap = 0;
+	struct mbase *b;
+	char **old = NULL, *np;
+	struct mstate *sts = NULL;
+
+	for (i = 0; i < ms->nb; i++) {
+		for (b = ms->bb[i]; b != NULL; b = b->next) {
+			if (strcmp(b->path, path) != 0 &&
+			    (strncmp(b->path, path, n) != 0 ||
+			     b->path[n] != '/'))
+				continue;
+			if (k == cap) {
+				cap = cap * 2 + 16;
+				old = xreallocarray(old, cap, sizeof *old);
+				sts = xreallocarray(sts, cap, sizeof *sts);
+			}
+			old[k] = xstrdup(b->path);
+			sts[k++] = b->st;
+		}
+	}
+	for (i = 0; i < k; i++) {
+		np = xasprintf("%s%s", to, old[i] + n);
+		mbase_del(ms, old[i], 0);
+		mbase_set(ms, np, &sts[i]);
+		free(np);
+		free(old[i]);
+	}
+	free(old);
+	free(sts);
+}
+
+/* Forget what the last first sync saw on neither side. */
+static void
+mbase_prune(struct msync *ms)
+{
+	struct mbase **pp, *b;
+	size_t i;
+
+	for (i = 0; i < ms->nb; i++) {
+		for (pp = &ms->bb[i]; (b = *pp) != NULL;) {
+			if (b->gen != ms->gen) {
+				*pp = b->next;
+				free(b->path);
+				free(b);
+				ms->bn--;
+				ms->base_dirty = 1;
+			} else
+				pp = &b->next;
+		}
+	}
+}
+
 #define MBASE_MAGIC "berth-sync-base 1\n"
 
 /*
@@ -1254,11 +1330,11 @@ mbase_save(struct msync *ms)
 				cap = cap * 2 + pl + MSYNC_LINE_MAX;
 				buf = xreallocarray(buf, cap, 1);
 			}
-			n = snprintf(buf + len, cap - len,
-			             "%c %lld %lld %lu %zu\n", b->st.type,
-			             (long long)b->st.size,
-			             (long long)b->st.mtime,
-			             (unsigned long)b->st.mode, pl);
+			n = snprintf(
+			    buf + len, cap - len, "%c %lld %lld %lu %llu %zu\n",
+			    b->st.type, (long long)b->st.size,
+			    (long long)b->st.mtime, (unsigned long)b->st.mode,
+			    (unsigned long long)b->st.ino, pl);
 			len += (size_t)n;
 			memcpy(buf + len, b->path, pl);
 			len += pl;
@@ -1279,7 +1355,7 @@ static void
 mbase_load(struct msync *ms)
 {
 	char *text, *p, *end, *nl;
-	unsigned long long pl;
+	unsigned long long pl, ino;
 	unsigned long mode;
 	long long size, mtime;
 	struct mstate st;
@@ -1299,8 +1375,8 @@ mbase_load(struct msync *ms)
 	}
 	for (p += strlen(MBASE_MAGIC); p < end; p = nl + 1 + pl) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
-		    sscanf(p, "%c %lld %lld %lu %llu", &t, &size, &mtime, &mode,
-		           &pl) != 5 ||
+		    sscanf(p, "%c %lld %lld %lu %llu %llu", &t, &size, &mtime,
+		           &mode, &ino, &pl) != 6 ||
 		    pl == 0 || pl > (unsigned long long)(end - nl - 1))
 			break;
 		path = xstrndup(nl + 1, (size_t)pl);
@@ -1309,6 +1385,7 @@ mbase_load(struct msync *ms)
 		st.size = size;
 		st.mtime = mtime;
 		st.mode = (uint32_t)mode;
+		st.ino = (uint64_t)ino;
 		if (msync_path_ok(path) && (t == 'f' || t == 'd' || t == 'l'))
 			mbase_set(ms, path, &st);
 		free(path);
@@ -1323,11 +1400,14 @@ mpend_apply(struct msync *ms, int ok)
 	size_t i;
 
 	for (i = 0; i < ms->npend; i++) {
-		if (ok && ms->pend[i].st.type == 0)
+		if (ok && ms->pend[i].to != NULL)
+			mbase_rename(ms, ms->pend[i].path, ms->pend[i].to);
+		else if (ok && ms->pend[i].st.type == 0)
 			mbase_del(ms, ms->pend[i].path, 1);
-		else if (ok)
+		else if (ok && ms->pend[i].st.type != 'r')
 			mbase_set(ms, ms->pend[i].path, &ms->pend[i].st);
 		free(ms->pend[i].path);
+		free(ms->pend[i].to);
 	}
 	ms->npend = 0;
 }
@@ -1343,6 +1423,7 @@ mpend_add(struct msync *ms, const char *path, const struct mstate *st)
 	}
 	ms->pend[ms->npend].path = xstrdup(path);
 	ms->pend[ms->npend].st = *st;
+	ms->pend[ms->npend].to = NULL;
 	ms->npend++;
 }
 
@@ -1536,6 +1617,10 @@ msync_renames(struct msync *ms)
 	}
 	for (i = 0; i < ms->nren; i++) {
 		if (rename(ms->ren[i].tmp, ms->ren[i].dst) == 0) {
+			struct stat sb;
+
+			if (lstat(ms->ren[i].dst, &sb) == 0)
+				ms->ren[i].st.ino = (uint64_t)sb.st_ino;
 			if (ms->ren[i].base)
 				mbase_set(ms, ms->ren[i].path, &ms->ren[i].st);
 		} else {
@@ -1851,10 +1936,11 @@ msync_plan_two(const struct scan_entry *e, void *arg)
 	}
 	if ((g = msync_find(ms, e->path)) != NULL)
 		g->seen = 1;
+	if ((b = mbase_get(ms, e->path)) != NULL)
+		b->gen = ms->gen;
 	mstate_host(ms, e->path, &hs);
 	if (hs.type == 0)
 		return; /* gone since the pass: its change comes next */
-	b = mbase_get(ms, e->path);
 	if (msync_entry_state(g, &gs) && mstate_same(&hs, &gs)) {
 		mbase_set(ms, e->path, &hs); /* in step */
 		return;
@@ -1935,6 +2021,7 @@ msync_full_two(struct msync *ms, const struct scan *s, char **cause)
 	size_t i, ld = 0;
 	int rc = -1, r;
 
+	ms->gen++;
 	scan_each_entry(s, msync_plan_two, &pl);
 	for (i = 0; i < ms->nm; i++) {
 		g = &ms->m[i];
@@ -1945,7 +2032,8 @@ msync_full_two(struct msync *ms, const struct scan *s, char **cause)
 		if (last_del != NULL && strncmp(g->path, last_del, ld) == 0 &&
 		    g->path[ld] == '/')
 			continue;
-		b = mbase_get(ms, g->path);
+		if ((b = mbase_get(ms, g->path)) != NULL)
+			b->gen = ms->gen;
 		if (!msync_entry_state(g, &gs) ||
 		    (b != NULL && mstate_same(&gs, &b->st))) {
 			/* The host deleted it (or it was cut short). */
@@ -2005,6 +2093,7 @@ msync_full_two(struct msync *ms, const struct scan *s, char **cause)
 	}
 	if (msync_collect(ms, cause) != 0)
 		goto out;
+	mbase_prune(ms);
 	mbase_save(ms);
 	ms->need_full = 0;
 	pthread_mutex_lock(&ms->lock);
@@ -2021,6 +2110,173 @@ out:
 	return rc;
 }
 
+/* Send host path rel and, for a folder, everything in it. */
+static int
+msync_send_tree(struct msync *ms, const char *rel, char **cause)
+{
+	char *path, *sub;
+	struct dirent *de;
+	struct stat sb;
+	uint64_t bytes;
+	DIR *d;
+	int rc = 0;
+
+	if (msync_send_two(ms, rel, &bytes, cause) < 0)
+		return -1;
+	path = xasprintf("%s/%s", ms->host, rel);
+	if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+	    (d = opendir(path)) == NULL) {
+		free(path);
+		return 0;
+	}
+	free(path);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = xasprintf("%s/%s", rel, de->d_name);
+		if (!msync_own_name(sub) &&
+		    !msync_ignored(ms, sub, de->d_type == DT_DIR))
+			rc = msync_send_tree(ms, sub, cause);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The guest answered N for the rename to `to`: its base stays as it
+ * was; the old path is deleted and the new one sent whole after it. */
+static void
+msync_rename_failed(struct msync *ms, const char *to)
+{
+	size_t i;
+
+	for (i = 0; i < ms->npend; i++) {
+		if (ms->pend[i].to == NULL || strcmp(ms->pend[i].to, to) != 0)
+			continue;
+		if (ms->nredo + 2 > ms->credo) {
+			ms->credo = ms->credo * 2 + 16;
+			ms->redo = xreallocarray(ms->redo, ms->credo,
+			                         sizeof *ms->redo);
+		}
+		ms->redo[ms->nredo++] = ms->pend[i].path;
+		ms->redo[ms->nredo++] = ms->pend[i].to;
+		ms->pend[i].path = xstrdup("");
+		ms->pend[i].to = NULL;
+		ms->pend[i].st.type = 'r'; /* nothing to do at the answer */
+		return;
+	}
+}
+
+/* After an answer: the renames it refused, as a delete and a copy. */
+static int
+msync_redo(struct msync *ms, char **cause)
+{
+	struct mstate none = {0};
+	size_t i, n = ms->nredo;
+	char **v = ms->redo;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	ms->redo = NULL;
+	ms->nredo = ms->credo = 0;
+	for (i = 0; i + 1 < n; i += 2) {
+		if (rc == 0) {
+			msync_frame(ms, 'X', 0, 0, 0, v[i]);
+			mpend_add(ms, v[i], &none);
+			rc = msync_send_tree(ms, v[i + 1], cause);
+		}
+		free(v[i]);
+		free(v[i + 1]);
+	}
+	free(v);
+	return rc == 0 ? msync_ack(ms, cause) : -1;
+}
+
+/* Is path `p` rel or under it? */
+static int
+msync_under(const char *p, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	return strncmp(p, rel, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+/* A rename found in a pass: a path gone from the host whose base inode
+ * (and, for a file, size, mtime and mode) is a new path's now. */
+struct mmove {
+	const char *from, *to;
+	int dir;
+};
+
+/*
+ * Renames among a pass's changes, sent as such ("R": the guest renames
+ * its copy, so its kernel raises IN_MOVED_FROM and IN_MOVED_TO) before
+ * the other changes. Returns how many were found, in *mv (caller frees).
+ */
+static size_t
+msync_moves(struct msync *ms, const struct scan_changes *ch, struct mmove **mv)
+{
+	struct mstate hs, gone_st;
+	struct mbase *b;
+	size_t i, j, k, n = 0, cap = 0;
+	const char **gone = NULL;
+	size_t ngone = 0;
+
+	*mv = NULL;
+	for (i = 0; i < ch->n; i++) {
+		const char *p = ch->v[i].path;
+
+		if (*p == '\0' || !msync_path_ok(p) ||
+		    (b = mbase_get(ms, p)) == NULL || b->st.ino == 0)
+			continue;
+		mstate_host(ms, p, &hs);
+		if (hs.type != 0)
+			continue;
+		gone = xreallocarray(gone, ngone + 1, sizeof *gone);
+		gone[ngone++] = p;
+	}
+	for (i = 0; i < ch->n && ngone > 0; i++) {
+		const char *p = ch->v[i].path;
+
+		if (*p == '\0' || !msync_path_ok(p) || msync_own_name(p) ||
+		    mbase_get(ms, p) != NULL ||
+		    msync_ignored(ms, p, ch->v[i].type == SCAN_DIR))
+			continue;
+		for (k = 0; k < n; k++) {
+			if ((*mv)[k].dir && msync_under(p, (*mv)[k].to))
+				break;
+		}
+		if (k < n)
+			continue; /* moved with its folder */
+		mstate_host(ms, p, &hs);
+		if (hs.type != 'f' && hs.type != 'd')
+			continue;
+		for (j = 0; j < ngone; j++) {
+			if (gone[j] == NULL)
+				continue;
+			b = mbase_get(ms, gone[j]);
+			gone_st = b->st;
+			if (gone_st.ino != hs.ino || gone_st.type != hs.type ||
+			    (hs.type == 'f' && !mstate_same(&gone_st, &hs)))
+				continue;
+			if (n == cap) {
+				cap = cap * 2 + 8;
+				*mv = xreallocarray(*mv, cap, sizeof **mv);
+			}
+			(*mv)[n].from = gone[j];
+			(*mv)[n].to = p;
+			(*mv)[n].dir = hs.type == 'd';
+			n++;
+			gone[j] = NULL;
+			break;
+		}
+	}
+	free(gone);
+	return n;
+}
+
 /* A pass's host changes, both ways: what equals the base is in step
  * already (often the host's side of a guest change berth wrote). */
 static int
@@ -2028,11 +2284,23 @@ msync_changes_two(struct msync *ms, const struct scan_changes *ch, char **cause)
 {
 	const struct scan_change *c;
 	struct mstate hs, none = {0};
+	struct mmove *mv;
 	struct mbase *b;
 	uint64_t bytes;
-	size_t i;
-	int r;
+	size_t i, k, nmv;
+	char *old;
+	int r, covered;
 
+	nmv = msync_moves(ms, ch, &mv);
+	for (k = 0; k < nmv; k++) {
+		msync_frame(ms, 'R', 0, 0, strlen(mv[k].to), mv[k].from);
+		msync_put(ms, mv[k].to, strlen(mv[k].to));
+		mpend_add(ms, mv[k].from, &none);
+		ms->pend[ms->npend - 1].to = xstrdup(mv[k].to);
+		pthread_mutex_lock(&ms->lock);
+		ms->st.renamed++;
+		pthread_mutex_unlock(&ms->lock);
+	}
 	for (i = 0; i < ch->n; i++) {
 		c = &ch->v[i];
 		if (*c->path == '\0' || !msync_path_ok(c->path) ||
@@ -2041,6 +2309,24 @@ msync_changes_two(struct msync *ms, const struct scan_changes *ch, char **cause)
 			continue;
 		mstate_host(ms, c->path, &hs);
 		b = mbase_get(ms, c->path);
+		/* Covered by a rename: its two ends, what went with a folder
+		 * (unchanged since: its base is the old path's). */
+		for (covered = 0, k = 0; k < nmv && !covered; k++) {
+			if (strcmp(c->path, mv[k].from) == 0 ||
+			    strcmp(c->path, mv[k].to) == 0)
+				covered = 1;
+			else if (mv[k].dir && msync_under(c->path, mv[k].from))
+				covered = hs.type == 0;
+			else if (mv[k].dir && msync_under(c->path, mv[k].to)) {
+				old = xasprintf("%s%s", mv[k].from,
+				                c->path + strlen(mv[k].to));
+				b = mbase_get(ms, old);
+				covered = b != NULL && mstate_same(&hs, &b->st);
+				free(old);
+			}
+		}
+		if (covered)
+			continue;
 		if (hs.type == 0 ? b == NULL
 		                 : b != NULL && mstate_same(&hs, &b->st))
 			continue;
@@ -2054,16 +2340,21 @@ msync_changes_two(struct msync *ms, const struct scan_changes *ch, char **cause)
 			pthread_mutex_unlock(&ms->lock);
 		} else {
 			if ((r = msync_send_two(ms, c->path, &bytes, cause)) <
-			    0)
+			    0) {
+				free(mv);
 				return -1;
+			}
 			pthread_mutex_lock(&ms->lock);
 			ms->st.sent_files += r == 0;
 			ms->st.sent_bytes += bytes;
 			pthread_mutex_unlock(&ms->lock);
 		}
-		if (msync_maybe_ack(ms, cause) != 0)
+		if (msync_maybe_ack(ms, cause) != 0) {
+			free(mv);
 			return -1;
+		}
 	}
+	free(mv);
 	if (ms->batch_ops == 0)
 		return 0;
 	if (ms->newest_ns == 0) {

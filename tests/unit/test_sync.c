@@ -931,6 +931,87 @@ test_two_restart(void **state)
 	msync_free(ms);
 }
 
+/* Host renames (a file, a folder) are renames in the guest (its inode
+ * kept: the kernel raises IN_MOVED_FROM/TO); one whose old guest copy
+ * changed meanwhile is kept as a conflict and the new name sent whole. */
+static void
+test_two_rename(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *a, *b, *name;
+	struct stat before, after, dbefore, dafter;
+
+	tree(f);
+	age(f);
+	rescan(f);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	a = xasprintf("%s/README", f->guest);
+	assert_int_equal(lstat(a, &before), 0);
+	free(a);
+	a = xasprintf("%s/src", f->guest);
+	assert_int_equal(lstat(a, &dbefore), 0);
+	free(a);
+
+	a = xasprintf("%s/README", f->host);
+	b = xasprintf("%s/README.md", f->host);
+	assert_int_equal(rename(a, b), 0);
+	free(a);
+	free(b);
+	a = xasprintf("%s/src", f->host);
+	b = xasprintf("%s/source", f->host);
+	assert_int_equal(rename(a, b), 0);
+	free(a);
+	free(b);
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.renamed, 2);
+	assert_int_equal(st.failed, 0);
+	a = xasprintf("%s/README.md", f->guest);
+	assert_int_equal(lstat(a, &after), 0);
+	free(a);
+	assert_int_equal(before.st_ino, after.st_ino);
+	a = xasprintf("%s/source", f->guest);
+	assert_int_equal(lstat(a, &dafter), 0);
+	free(a);
+	assert_int_equal(dbefore.st_ino, dafter.st_ino);
+	assert_false(exists(f->guest, "README"));
+	assert_false(exists(f->guest, "src"));
+	exchange(f, ms);
+	same_tree(f, "");
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.conflicts, 0);
+
+	/* The guest changed the old name first: kept aside, the new name
+	 * arrives whole. */
+	put(f->guest, "run.sh", "#!/bin/sh\necho guest\n", 0755);
+	a = xasprintf("%s/run.sh", f->host);
+	b = xasprintf("%s/start.sh", f->host);
+	assert_int_equal(rename(a, b), 0);
+	free(a);
+	free(b);
+	rescan(f);
+	assert_int_equal(msync_changes(ms, &f->ch, &cause), 0);
+	a = text(f->guest, "start.sh");
+	assert_string_equal(a, "#!/bin/sh\necho hi\n");
+	free(a);
+	assert_false(exists(f->guest, "run.sh"));
+	exchange(f, ms);
+	exchange(f, ms);
+	name = find_prefix(f->host, "", "run.sh.conflict-");
+	assert_non_null(name);
+	a = text(f->host, name);
+	assert_string_equal(a, "#!/bin/sh\necho guest\n");
+	free(a);
+	free(name);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.conflicts, 1);
+	same_tree(f, "");
+	msync_free(ms);
+}
+
 static void
 test_profile(void **state)
 {
@@ -981,6 +1062,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_two_conflict, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_two_restart, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_rename, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test(test_profile),
 	};

@@ -347,6 +347,10 @@ static const char *const pane_mounts_help[] = {
     "    mkdir          MOVED_FROM, MOVED_TO|ISDIR (renamed away and back)",
     "    rmdir          CREATE|ISDIR, DELETE|ISDIR (made and removed)",
     "    rename folder  the new name as a mkdir, the old as an rmdir",
+    "  type: sync (a copy on the guest's disk): every change is native",
+    "    (CREATE, CLOSE_WRITE, DELETE, MOVED_*); sync: both brings guest",
+    "    changes back; changed on both sides: both kept, the guest's as",
+    "    NAME.conflict-GUEST-TIME (berth mount sync-status)",
     NULL,
 };
 

@@ -1,12 +1,17 @@
 #!/bin/sh
-# sync-guest: a type: sync mount (host-to-guest) against the real Docker
-# guest (tests/vm/build-docker-guest.sh) under TCG. `berth watch -f` keeps
-# the guest's own copy at /work/sync over one SSH connection:
+# sync-guest: a type: sync mount (two-way, sync: both, the default)
+# against the real Docker guest (tests/vm/build-docker-guest.sh) under
+# TCG. `berth watch -f` keeps the guest's own copy at /work/sync over one
+# SSH connection:
 #  - the first sync makes the copy identical to the host folder (bytes,
 #    modes, links; a link out of the folder is refused) and sync-status
 #    says watching;
 #  - a container bind-mounting the copy hears host changes as native
-#    events (tests/vm/inw.c: CREATE, CLOSE_WRITE, DELETE);
+#    events (tests/vm/inw.c: CREATE, CLOSE_WRITE, DELETE, MOVED_FROM and
+#    MOVED_TO for a rename, CREATE|ISDIR for a new folder);
+#  - a container writing 5,000 files in nested folders (as npm install
+#    does) is mirrored on the host byte-identical;
+#  - a file changed on both sides while berth was stopped is kept twice;
 #  - a restart resumes and sends no bytes when nothing changed;
 #  - the ssh transport killed mid-burst (2,000 files) loses nothing.
 # The guest only accepts its cached key, which the test puts where berth
@@ -51,7 +56,6 @@ mounts:
   - host: $S
     guest: /work/sync
     type: sync
-    sync: host-to-guest
     watch: native
 EOF
 state=$BERTH_HOME/state/sync
@@ -150,6 +154,10 @@ if command -v docker >/dev/null && cc -static -O2 -o "$W/inw" "$BERTH_SRCDIR/tes
 	sleep 2
 	echo more >>"$S/created.txt"
 	sleep 2
+	mv "$S/created.txt" "$S/renamed.txt"
+	sleep 2
+	mkdir "$S/newdir"
+	sleep 2
 	rm "$S/private.txt"
 	ev=
 	end=$(($(date +%s) + 60))
@@ -161,12 +169,36 @@ if command -v docker >/dev/null && cc -static -O2 -o "$W/inw" "$BERTH_SRCDIR/tes
 	like "create: IN_CREATE in the container" "$ev" ' /app/created\.txt CREATE'
 	like "write: IN_CLOSE_WRITE in the container" "$ev" ' /app/created\.txt CLOSE_WRITE'
 	like "delete: IN_DELETE in the container" "$ev" ' /app/private\.txt DELETE'
+	like "rename: IN_MOVED_FROM in the container" "$ev" ' /app/created\.txt MOVED_FROM'
+	like "... and IN_MOVED_TO" "$ev" ' /app/renamed\.txt MOVED_TO'
+	like "mkdir: IN_CREATE|IN_ISDIR in the container" "$ev" ' /app/newdir CREATE,ISDIR'
+	# A container writes 5,000 files in 50 nested folders.
+	t1=$(date +%s)
+	docker run --rm -v /work/sync:/app berth-busybox:test sh -c '
+		for d in $(seq 1 50); do
+			mkdir -p /app/node_modules/p$d/lib
+			for f in $(seq 1 100); do
+				echo "module $d $f" >/app/node_modules/p$d/lib/f$f.js
+			done
+		done' >/dev/null 2>&1
+	t2=$(date +%s)
+	all_back() { [ "$(find "$S/node_modules" -type f 2>/dev/null | wc -l)" -eq 5000 ]; }
+	check "5,000 files a container wrote reach the host" wait_until 600 all_back
+	echo "# container wrote them in $((t2 - t1)) s; on the host $(($(date +%s) - t2)) s after"
+	is "... nothing failed" "$(field failed)" 0
+	sum='cd "$1" && find node_modules -type f | LC_ALL=C sort | xargs md5sum | md5sum'
+	is "... byte-identical (one checksum of all of them on each side)" \
+		"$(sh -c "$sum" sh "$S")" \
+		"$(docker_guest_ssh "$sp" "sh -c '$sum' sh /work/sync" </dev/null)"
+	docker_guest_ssh "$sp" 'rm -rf /work/sync/node_modules' </dev/null
+	gone_back() { [ ! -e "$S/node_modules" ]; }
+	check "removed in the guest, they go from the host" wait_until 300 gone_back
 	echo "# lag of the last batch: $(field lag_ms) ms"
 	docker rm -f "$cid" >/dev/null 2>&1
 	unset DOCKER_HOST
 else
 	skip "native events in a container" "no docker CLI or static cc on the host"
-	echo new >"$S/created.txt"
+	echo new >"$S/renamed.txt"
 	rm "$S/private.txt"
 fi
 sleep 3
@@ -178,6 +210,19 @@ start_watch
 check "the restarted sync reaches watching" wait_state watching 120
 is "a restart with nothing changed sends no bytes" "$(field sent_bytes)" 0
 is "... and no entries" "$(field sent_files)" 0
+is "... and takes nothing from the guest" "$(field fetched)" 0
+
+# Changed on both sides while stopped: both kept, on both sides.
+stop_watch
+echo "host side" >"$S/src/lib/deep/f2.js"
+docker_guest_ssh "$sp" 'echo "guest side, longer" >/work/sync/src/lib/deep/f2.js' </dev/null
+start_watch
+check "after changes on both sides it reaches watching" wait_state watching 120
+is "one conflict" "$(field conflicts)" 1
+is "the host's copy keeps the name" "$(cat "$S/src/lib/deep/f2.js")" "host side"
+is "the guest's is kept beside it" "$(cat "$S"/src/lib/deep/f2.js.conflict-* 2>/dev/null)" "guest side, longer"
+sleep 3
+same "... and the guest has both too"
 
 # Kill the transport mid-burst.
 mkdir -p "$S/burst"

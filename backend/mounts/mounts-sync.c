@@ -103,6 +103,7 @@ struct msync {
 	char **redo;  /* renames the guest could not make: sent whole */
 	size_t nredo, credo;
 	char guest_name[64]; /* for the guest's conflict copies */
+	char copy_id[17];    /* the guest copy's id the base is for */
 	char *base_path;     /* NULL: kept in memory only */
 	struct mbase **bb;
 	size_t nb, bn;
@@ -572,15 +573,36 @@ msync_start(struct msync *ms, char *const argv[], char **cause)
 		return -1;
 	}
 	if (strncmp(line, "BERTH-SYNC 1 ", 13) == 0) {
-		/* Two-way: the guest's name, for its conflict copies. */
-		size_t i, n = strnlen(line + 13, sizeof ms->guest_name - 1);
+		/* Two-way: the guest's name, for its conflict copies, and the
+		 * copy's id (in its mark): a copy made anew (a new VM, another
+		 * guest path) has another, and a base for the old one would
+		 * read its emptiness as deletions. */
+		char *id = strrchr(line + 13, ' ');
+		size_t i, n;
 
+		if (id == NULL || strlen(id + 1) != 16) {
+			util_set_cause(cause, "the guest's receiver spoke "
+			                      "garbage");
+			msync_stop(ms);
+			return -1;
+		}
+		*id++ = '\0';
+		n = strnlen(line + 13, sizeof ms->guest_name - 1);
 		memcpy(ms->guest_name, line + 13, n);
 		ms->guest_name[n] = '\0';
 		for (i = 0; ms->guest_name[i] != '\0'; i++) {
 			if (!isalnum((unsigned char)ms->guest_name[i]) &&
 			    strchr("._-", ms->guest_name[i]) == NULL)
 				ms->guest_name[i] = '_';
+		}
+		if (strcmp(id, ms->copy_id) != 0) {
+			if (ms->bn > 0)
+				msync_error(ms, "a new copy in the guest: "
+				                "merged with the host, nothing "
+				                "deleted");
+			mbase_clear(ms);
+			snprintf(ms->copy_id, sizeof ms->copy_id, "%s", id);
+			ms->base_dirty = 1;
 		}
 	} else if (strcmp(line, "BERTH-SYNC 1") != 0) {
 		char *shown = util_sanitize_dup(line, strlen(line));
@@ -1302,7 +1324,7 @@ mbase_prune(struct msync *ms)
 	}
 }
 
-#define MBASE_MAGIC "berth-sync-base 1\n"
+#define MBASE_MAGIC "berth-sync-base 1 "
 
 /*
  * Save the base (temporary file, fsync, rename): "T SIZE MTIME MODE
@@ -1321,8 +1343,7 @@ mbase_save(struct msync *ms)
 	if (ms->base_path == NULL || !ms->base_dirty)
 		return;
 	buf = xmalloc(cap);
-	len = strlen(MBASE_MAGIC);
-	memcpy(buf, MBASE_MAGIC, len);
+	len = (size_t)snprintf(buf, cap, "%s%s\n", MBASE_MAGIC, ms->copy_id);
 	for (i = 0; i < ms->nb; i++) {
 		for (b = ms->bb[i]; b != NULL; b = b->next) {
 			pl = strlen(b->path);
@@ -1373,7 +1394,14 @@ mbase_load(struct msync *ms)
 		free(text);
 		return;
 	}
-	for (p += strlen(MBASE_MAGIC); p < end; p = nl + 1 + pl) {
+	p += strlen(MBASE_MAGIC);
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL || nl - p != 16) {
+		free(text);
+		return;
+	}
+	memcpy(ms->copy_id, p, 16);
+	ms->copy_id[16] = '\0';
+	for (p = nl + 1; p < end; p = nl + 1 + pl) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
 		    sscanf(p, "%c %lld %lld %lu %llu %llu", &t, &size, &mtime,
 		           &mode, &ino, &pl) != 6 ||
@@ -1965,6 +1993,13 @@ msync_plan_two(const struct scan_entry *e, void *arg)
 	}
 }
 
+static void
+msync_count_entry(const struct scan_entry *e, void *arg)
+{
+	(void)e;
+	(*(size_t *)arg)++;
+}
+
 /* Can guest folder m[i], which the host lacks, go with all it holds
  * (nothing in it is new or changed in the guest, or ignored)? */
 static int
@@ -2021,6 +2056,21 @@ msync_full_two(struct msync *ms, const struct scan *s, char **cause)
 	size_t i, ld = 0;
 	int rc = -1, r;
 
+	/* A side that is empty while the base is not was more likely
+	 * replaced (a wiped folder, a new disk) than emptied on purpose:
+	 * merge, delete nothing. */
+	if (ms->bn > 0) {
+		size_t nhost = 0;
+
+		scan_each_entry(s, msync_count_entry, &nhost);
+		if (nhost == 0 || ms->nm == 0) {
+			msync_error(ms,
+			            "the %s copy was empty: merged with the "
+			            "other, nothing deleted",
+			            nhost == 0 ? "host's" : "guest's");
+			mbase_clear(ms);
+		}
+	}
 	ms->gen++;
 	scan_each_entry(s, msync_plan_two, &pl);
 	for (i = 0; i < ms->nm; i++) {

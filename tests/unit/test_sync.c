@@ -1012,6 +1012,50 @@ test_two_rename(void **state)
 	msync_free(ms);
 }
 
+/* A copy made anew in the guest (a new VM: no mark, another id) or a
+ * side found empty is merged, never read as deletions. */
+static void
+test_two_new_copy(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *cmd;
+
+	tree(f);
+	age(f);
+	rescan(f);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_free(ms);
+
+	/* A new guest: its copy and mark are gone. */
+	cmd = xasprintf("rm -rf '%s' '%s/guest/.copy.berth-sync'", f->guest,
+	                f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.fetched, 0); /* no host delete */
+	assert_true(exists(f->host, "README"));
+	same_tree(f, "");
+	msync_free(ms);
+
+	/* The same copy, emptied while berth was away (mark kept). */
+	cmd = xasprintf("rm -rf '%s'/* '%s'/.git", f->guest, f->guest);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.fetched, 0);
+	assert_true(exists(f->host, "src/deep/a.c"));
+	assert_non_null(strstr(st.error, "guest's copy was empty"));
+	same_tree(f, "");
+	msync_free(ms);
+}
+
 static void
 test_profile(void **state)
 {
@@ -1064,6 +1108,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_two_restart, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_two_rename, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_new_copy, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test(test_profile),
 	};

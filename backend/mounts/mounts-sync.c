@@ -265,12 +265,13 @@ msync_publish(struct msync *ms, int force)
 	    "lag_ms", (json_int_t)st.lag_ms, "error", st.error);
 	if (j != NULL)
 		json_object_update_new(
-		    j, json_pack("{s:s, s:I, s:I, s:I, s:s}", "direction",
-		                 ms->both ? "both" : "host-to-guest", "fetched",
-		                 (json_int_t)st.fetched, "fetched_bytes",
-		                 (json_int_t)st.fetched_bytes, "conflicts",
-		                 (json_int_t)st.conflicts, "conflict",
-		                 st.conflict));
+		    j,
+		    json_pack("{s:s, s:I, s:I, s:I, s:s, s:I}", "direction",
+		              ms->both ? "both" : "host-to-guest", "fetched",
+		              (json_int_t)st.fetched, "fetched_bytes",
+		              (json_int_t)st.fetched_bytes, "conflicts",
+		              (json_int_t)st.conflicts, "conflict", st.conflict,
+		              "renamed", (json_int_t)st.renamed));
 	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (text != NULL &&

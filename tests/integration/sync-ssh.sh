@@ -14,6 +14,7 @@
 # Then the same mount two-way (sync: both, the default):
 #  - guest writes (nested folders, 300 files, a link) come back to S
 #    byte-identical, and guest deletes delete on the host;
+#  - host renames of a file and a folder are renames in G (MOVED_*);
 #  - a file changed on both sides while berth was stopped is kept twice
 #    (NAME.conflict-HOST-TIME on both sides), each side's other change
 #    wins over the other's unchanged copy;
@@ -92,17 +93,11 @@ v = json.load(sys.stdin)[0].get(sys.argv[1])
 print("null" if v is None else v)' "$1" 2>/dev/null
 }
 state_is() { [ "$(field state)" = "$1" ]; }
-listing() {
-	(cd "$1" && find . -mindepth 1 ! -name escape | LC_ALL=C sort |
-		while read -r p; do
-			if [ -L "$p" ]; then
-				echo "l $(readlink "$p") $p"
-			elif [ -d "$p" ]; then
-				echo "d $(stat -c %a "$p") $p"
-			else
-				echo "f $(stat -c '%a %s %Y' "$p") $(md5sum <"$p" | cut -c1-32) $p"
-			fi
-		done)
+listing() { # types, modes, sizes, mtimes to the second, links; checksums
+	(cd "$1" && find . -mindepth 1 ! -name escape \( -type l -printf 'l %l %p\n' \
+		-o -type d -printf 'd %m %p\n' -o -printf 'f %m %s %Ts %p\n' \) |
+		LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r md5sum)
 }
 same() { [ "$(listing "$S")" = "$(listing "$G")" ]; }
 show_diff() { diff "$W/s.lst" "$W/g.lst" | head -10 | sed 's/^/# /'; }
@@ -232,6 +227,16 @@ check "... counted as taken from the guest" fetched_some
 sent=$(field sent_files)
 sleep 1
 is "... and none was sent back to the guest" "$(field sent_files)" "$sent"
+# Host renames are renames in the guest copy.
+mv "$S/src/deep/m2.js" "$S/src/deep/moved.js"
+mv "$S/newdir" "$S/newdir2"
+check "a host file rename: MOVED_FROM in the guest copy" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/src/deep/m2\\.js MOVED_FROM"
+check "... and MOVED_TO" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/src/deep/moved\\.js MOVED_TO"
+check "a host folder rename: MOVED_TO,ISDIR" waitfor "$W/inw.log" \
+	"^INW [0-9.]+ $G/newdir2 MOVED_TO,ISDIR"
+like "... counted as renames" "$("$BERTH" -p ss mount sync-status --json)" '"renamed": 2'
 rm -r "$G/out/pkg7" "$G/blob.bin"
 gone() { [ ! -e "$S/out/pkg7" ] && [ ! -e "$S/blob.bin" ]; }
 check "guest deletes delete on the host" wait_until 20 gone

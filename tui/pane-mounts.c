@@ -225,8 +225,10 @@ pane_mounts_draw(struct dash *d, WINDOW *w, int rows, int cols)
 		x = 1;
 		x += draw_text_tail(w, y, x, hw,
 		                    base | theme_attr(THEME_DEFAULT), mt->host);
+		/* Both ways for a two-way sync mount. */
 		x += draw_text(w, y, x, 4, base | dim,
-		               draw_ascii() ? " -> " : " → ");
+		               mt->sync_both ? (draw_ascii() ? " <> " : " ↔ ")
+		                             : (draw_ascii() ? " -> " : " → "));
 		x += draw_text_tail(w, y, x, hw,
 		                    base | theme_attr(THEME_DEFAULT),
 		                    mt->guest != NULL ? mt->guest : mt->host);

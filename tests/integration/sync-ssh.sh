@@ -242,6 +242,37 @@ gone() { [ ! -e "$S/out/pkg7" ] && [ ! -e "$S/blob.bin" ]; }
 check "guest deletes delete on the host" wait_until 20 gone
 check_same "... and the copies agree"
 
+# Two-way, the transport killed mid-burst (the host writing, the guest
+# writing): nothing lost, no conflict from a file cut short.
+mkdir "$S/burst2" "$G/gburst"
+i=0
+while [ $i -lt 20 ]; do
+	head -c 40000 /dev/urandom >"$S/burst2/big$i"
+	j=0
+	while [ $j -lt 40 ]; do
+		echo "h $i $j" >"$S/burst2/f$i-$j"
+		echo "g $i $j" >"$G/gburst/f$i-$j"
+		j=$((j + 1))
+	done
+	i=$((i + 1))
+done
+c0=$(field connects)
+killed=
+end=$(($(date +%s) + 30))
+while [ "$(date +%s)" -lt "$end" ]; do
+	pid=$(pgrep -P "$BG" -x ssh | head -1)
+	if [ -n "$pid" ]; then
+		kill "$pid" && killed=1
+		break
+	fi
+	sleep 0.05
+done
+check "two-way: the ssh transport was killed mid-burst" test -n "$killed"
+reconnected2() { [ "$(field connects)" -gt "$c0" ] && state_is watching; }
+check "... it reconnects" wait_until 60 reconnected2
+check_same "... and both bursts are on both sides: nothing lost"
+is "... and no conflict" "$(field conflicts)" 0
+
 # Changes while berth is stopped: one on each side, one on both.
 kill $BG
 wait $BG 2>/dev/null

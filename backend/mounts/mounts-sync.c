@@ -2328,6 +2328,50 @@ msync_moves(struct msync *ms, const struct scan_changes *ch, struct mmove **mv)
 	return n;
 }
 
+/* One host change: a delete when gone, else the path as it is now. */
+static int
+msync_change(struct msync *ms, const struct scan_change *c, int gone,
+             char **cause)
+{
+	struct mstate none = {0};
+	uint64_t bytes;
+	int r;
+
+	if (c->mtime_ns > ms->newest_ns)
+		ms->newest_ns = c->mtime_ns;
+	if (gone) {
+		msync_frame(ms, 'X', 0, 0, 0, c->path);
+		mpend_add(ms, c->path, &none);
+		pthread_mutex_lock(&ms->lock);
+		ms->st.deleted++;
+		pthread_mutex_unlock(&ms->lock);
+	} else {
+		r = ms->both ? msync_send_two(ms, c->path, &bytes, cause)
+		             : msync_send_path(ms, c->path, &bytes, cause);
+		if (r < 0)
+			return -1;
+		pthread_mutex_lock(&ms->lock);
+		ms->st.sent_files += r == 0;
+		ms->st.sent_bytes += bytes;
+		pthread_mutex_unlock(&ms->lock);
+	}
+	return msync_maybe_ack(ms, cause);
+}
+
+/* Close a pass's batch; its lag is from its newest change (now if the
+ * changes carried no time). */
+static int
+msync_changes_end(struct msync *ms, char **cause)
+{
+	if (ms->newest_ns == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ms->newest_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	return msync_ack(ms, cause);
+}
+
 /* A pass's host changes, both ways: what equals the base is in step
  * already (often the host's side of a guest change berth wrote). */
 static int
@@ -2337,10 +2381,9 @@ msync_changes_two(struct msync *ms, const struct scan_changes *ch, char **cause)
 	struct mstate hs, none = {0};
 	struct mmove *mv;
 	struct mbase *b;
-	uint64_t bytes;
 	size_t i, k, nmv;
 	char *old;
-	int r, covered;
+	int covered;
 
 	nmv = msync_moves(ms, ch, &mv);
 	for (k = 0; k < nmv; k++) {
@@ -2381,40 +2424,13 @@ msync_changes_two(struct msync *ms, const struct scan_changes *ch, char **cause)
 		if (hs.type == 0 ? b == NULL
 		                 : b != NULL && mstate_same(&hs, &b->st))
 			continue;
-		if (c->mtime_ns > ms->newest_ns)
-			ms->newest_ns = c->mtime_ns;
-		if (hs.type == 0) {
-			msync_frame(ms, 'X', 0, 0, 0, c->path);
-			mpend_add(ms, c->path, &none);
-			pthread_mutex_lock(&ms->lock);
-			ms->st.deleted++;
-			pthread_mutex_unlock(&ms->lock);
-		} else {
-			if ((r = msync_send_two(ms, c->path, &bytes, cause)) <
-			    0) {
-				free(mv);
-				return -1;
-			}
-			pthread_mutex_lock(&ms->lock);
-			ms->st.sent_files += r == 0;
-			ms->st.sent_bytes += bytes;
-			pthread_mutex_unlock(&ms->lock);
-		}
-		if (msync_maybe_ack(ms, cause) != 0) {
+		if (msync_change(ms, c, hs.type == 0, cause) != 0) {
 			free(mv);
 			return -1;
 		}
 	}
 	free(mv);
-	if (ms->batch_ops == 0)
-		return 0;
-	if (ms->newest_ns == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ms->newest_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	}
-	return msync_ack(ms, cause);
+	return ms->batch_ops > 0 ? msync_changes_end(ms, cause) : 0;
 }
 
 /*
@@ -2502,9 +2518,7 @@ int
 msync_changes(struct msync *ms, const struct scan_changes *ch, char **cause)
 {
 	const struct scan_change *c;
-	uint64_t bytes;
 	size_t i;
-	int r;
 
 	if (ms->both)
 		return msync_changes_two(ms, ch, cause);
@@ -2515,32 +2529,10 @@ msync_changes(struct msync *ms, const struct scan_changes *ch, char **cause)
 		if (*c->path == '\0' ||
 		    msync_ignored(ms, c->path, c->type == SCAN_DIR))
 			continue;
-		if (c->mtime_ns > ms->newest_ns)
-			ms->newest_ns = c->mtime_ns;
-		if (c->kind == SCAN_DELETED) {
-			msync_frame(ms, 'X', 0, 0, 0, c->path);
-			pthread_mutex_lock(&ms->lock);
-			ms->st.deleted++;
-			pthread_mutex_unlock(&ms->lock);
-		} else {
-			if ((r = msync_send_path(ms, c->path, &bytes, cause)) <
-			    0)
-				return -1;
-			pthread_mutex_lock(&ms->lock);
-			ms->st.sent_files += r == 0;
-			ms->st.sent_bytes += bytes;
-			pthread_mutex_unlock(&ms->lock);
-		}
-		if (msync_maybe_ack(ms, cause) != 0)
+		if (msync_change(ms, c, c->kind == SCAN_DELETED, cause) != 0)
 			return -1;
 	}
-	if (ms->newest_ns == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ms->newest_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	}
-	return msync_ack(ms, cause);
+	return msync_changes_end(ms, cause);
 }
 
 /*

@@ -189,6 +189,9 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 check "the ssh transport was killed mid-burst" test -n "$killed"
 echo "# killed after $(field sent_files) entries"
+# (one-way, a dead connection is found at the next send: the burst may
+# have been all sent when the kill landed, so one more change)
+echo after >"$S/after-kill.txt"
 # (a reconnect may itself fail and be tried again 3 s later on a loaded
 # machine: at least one more connect, not exactly one)
 reconnected() { [ "$(field connects)" -ge 2 ] && state_is watching; }

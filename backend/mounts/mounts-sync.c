@@ -1641,7 +1641,7 @@ msync_renames(struct msync *ms)
 	if (ms->nren == 0)
 		return;
 	if ((fd = open(ms->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)syncfs(fd);
+		(void)platform_sync_fs(fd);
 		close(fd);
 	}
 	for (i = 0; i < ms->nren; i++) {

@@ -17,6 +17,7 @@
 #include <mach/mach_time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -72,5 +73,14 @@ platform_proc_info(pid_t pid, char **name, uint64_t *cpu_ns)
 		*cpu_ns = (ti.pti_total_user + ti.pti_total_system) * tb.numer /
 		          tb.denom;
 	}
+	return 0;
+}
+
+/* macOS has no syncfs: sync(2) flushes every filesystem. */
+int
+platform_sync_fs(int fd)
+{
+	(void)fd;
+	sync();
 	return 0;
 }

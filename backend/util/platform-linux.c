@@ -74,3 +74,10 @@ platform_proc_info(pid_t pid, char **name, uint64_t *cpu_ns)
 	free(s);
 	return 0;
 }
+
+/* Make what was written on fd's filesystem durable, all at once. */
+int
+platform_sync_fs(int fd)
+{
+	return syncfs(fd);
+}

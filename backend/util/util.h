@@ -245,5 +245,6 @@ const char *platform_firmware(const struct platform *, const char *);
 int platform_host_is_guest(void);
 char *platform_self_exe(void);
 int platform_proc_info(pid_t, char **, uint64_t *);
+int platform_sync_fs(int);
 
 #endif /* BERTH_UTIL_H */

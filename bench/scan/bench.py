@@ -14,8 +14,10 @@
    summary gives, per setting, the median figures and the min/median/max
    of the berth/fswatch RATIO of the same round, with the load average
    (1 min) at the start of each run beside them.
-3. --scale TREE,TREE,...: one interleaved run of berth's first setting and
-   fswatch on each tree (how the cost grows with the tree).
+3. --scale TREE,TREE,...: ROUNDS interleaved runs of berth's first setting
+   (with -v, for the cold period its CPU budget settles on) and fswatch on
+   each tree (how the cost grows with the tree); --skip rounds leaves out
+   part 2.
 
 Usage: bench.py --berth PATH --tree DIR [--setting 'NAME=ARGS']...
                 [--rounds 2] [--idle 20] [--touches 30] [--passes 3]
@@ -104,6 +106,7 @@ class Tool:
 
     def __init__(self, cmd, ready_pred, path_of, cwd=None):
         self.lines = []
+        self.colds = []  # (time, ms) of berth -v's "cold N ms"
         self.lock = threading.Lock()
         self.ready = threading.Event()
         self.ready_pred = ready_pred
@@ -118,10 +121,19 @@ class Tool:
             now = time.monotonic()
             if self.ready_pred(line):
                 self.ready.set()
+            if line.startswith("pass:"):
+                m = re.search(r"cold (\d+) ms", line)
+                if m:
+                    with self.lock:
+                        self.colds.append((now, int(m.group(1))))
             path = self.path_of(line)
             if path:
                 with self.lock:
                     self.lines.append((now, path))
+
+    def colds_since(self, t0):
+        with self.lock:
+            return [c for t, c in self.colds if t >= t0]
 
     def seen_since(self, path, t0):
         with self.lock:
@@ -185,6 +197,7 @@ def one_run(kind, arg, tree, node_dir, idle, touches, cands, seed, nfiles):
     # fswatch's first scan is silent: give it about what find needs.
     time.sleep(3 + (max(2, nfiles / 25000) if kind == "fswatch" else 0))
     c0, w0 = cpu_of(tool.p.pid), time.monotonic()
+    t_measure = w0
     time.sleep(idle)
     c1, w1 = cpu_of(tool.p.pid), time.monotonic()
     rss = rss_mb(tool.p.pid)
@@ -206,6 +219,7 @@ def one_run(kind, arg, tree, node_dir, idle, touches, cands, seed, nfiles):
             lat.append(seen - t0)
         else:
             missed += 1
+    colds = tool.colds_since(t_measure)
     tool.stop()
     lat.sort()
     q = (statistics.quantiles(lat, n=20, method="inclusive")
@@ -213,7 +227,8 @@ def one_run(kind, arg, tree, node_dir, idle, touches, cands, seed, nfiles):
     return {"cpu": (c1 - c0) / (w1 - w0) * 100, "rss": rss,
             "startup": startup, "p50": statistics.median(lat) if lat else 0,
             "p95": q[18], "max": lat[-1] if lat else 0, "missed": missed,
-            "load": load, "load_end": load1()}
+            "load": load, "load_end": load1(),
+            "cold": (min(colds), max(colds)) if colds else None}
 
 
 def tree_size(tree):
@@ -291,28 +306,73 @@ def rounds_bench(a, tree, settings, nfiles):
 
 
 def scale_bench(a, trees, setting):
-    print("| files | berth CPU | fswatch CPU | CPU ratio | berth p50 / p95 "
-          "| fswatch p50 / p95 | berth snapshot | load |")
-    print("|---|---|---|---|---|---|---|---|")
+    """Per tree, ROUNDS interleaved runs of berth's setting and fswatch
+    (berth first in odd rounds, fswatch first in even ones). berth runs
+    with -v so its pass lines say the cold period its CPU budget settled
+    on (stderr lines, a few per second: nothing beside a pass's cost)."""
+    binary, args = setting
+    setting = (binary, args + ["-v"])
+    print("| files | round | tool | load | CPU | p50 | p95 | max | missed "
+          "| cold period |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    summary = []
     for tree in trees:
         tree = os.path.realpath(tree)
         nf, _ = tree_size(tree)
         cands = deep_files(tree)
-        snap, _ = timed([setting[0], "scan", "--no-default-ignore", tree])
-        b = one_run("berth", setting, tree, None, a.idle, a.touches, cands,
-                    7, nf)
-        f = one_run("fswatch", None, tree, None, a.idle, a.touches, cands,
-                    7, nf)
-        if b is None or f is None:
-            print(f"| {nf:,} | not ready | | | | | | |")
+        snap, _ = timed([binary, "scan", "--no-default-ignore", tree])
+        pairs = []
+        for r in range(a.rounds):
+            order = ["berth", "fswatch"] if r % 2 == 0 else \
+                ["fswatch", "berth"]
+            got = {}
+            for kind in order:
+                x = one_run(kind, setting if kind == "berth" else None,
+                            tree, None, a.idle, a.touches, cands, 7 + r, nf)
+                got[kind] = x
+                if x is None:
+                    print(f"| {nf:,} | {r + 1} | {kind} | not ready | | | "
+                          "| | | |", flush=True)
+                    continue
+                cold = (f"{x['cold'][0]}-{x['cold'][1]} ms"
+                        if x["cold"] and x["cold"][0] != x["cold"][1]
+                        else f"{x['cold'][0]} ms" if x["cold"] else "")
+                print(f"| {nf:,} | {r + 1} | {kind} | {x['load']:.2f}-"
+                      f"{x['load_end']:.2f} | {x['cpu']:.1f} % | "
+                      f"{x['p50'] * 1000:.0f} ms | {x['p95'] * 1000:.0f} ms"
+                      f" | {x['max'] * 1000:.0f} ms | {x['missed']} | "
+                      f"{cold} |", flush=True)
+            if got["berth"] and got["fswatch"]:
+                pairs.append((got["berth"], got["fswatch"]))
+        summary.append((nf, snap, pairs))
+    print(f"\n{a.rounds} interleaved rounds per tree, {a.idle} s idle + "
+          f"{a.touches} touches per run; medians over rounds; ratios "
+          "berth/fswatch of the same round as min/median/max:\n")
+    print("| files | berth CPU | fswatch CPU | CPU ratio | berth p50 / p95 "
+          "| fswatch p50 / p95 | p50 ratio | p95 ratio | berth cold period "
+          "| berth snapshot | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for nf, snap, pairs in summary:
+        if not pairs:
+            print(f"| {nf:,} | not ready | | | | | | | | | |")
             continue
-        loads = [b["load"], b["load_end"], f["load"], f["load_end"]]
-        print(f"| {nf:,} | {b['cpu']:.1f} % | {f['cpu']:.1f} % | "
-              f"{b['cpu'] / f['cpu']:.2f} | {b['p50'] * 1000:.0f} / "
-              f"{b['p95'] * 1000:.0f} ms | {f['p50'] * 1000:.0f} / "
-              f"{f['p95'] * 1000:.0f} ms | {snap:.2f} s | "
-              f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
-
+        med = {(w, k): statistics.median(p[i][k] for p in pairs)
+               for i, w in enumerate(("b", "f"))
+               for k in ("cpu", "p50", "p95")}
+        rat = {k: [b[k] / f[k] for b, f in pairs if f[k] > 0]
+               for k in ("cpu", "p50", "p95")}
+        colds = [c for b, _ in pairs if b["cold"] for c in b["cold"]]
+        cold = (f"{min(colds)}-{max(colds)} ms" if colds and
+                min(colds) != max(colds) else
+                f"{colds[0]} ms" if colds else "-")
+        loads = [x[k] for p in pairs for x in p for k in ("load", "load_end")]
+        print(f"| {nf:,} | {med['b', 'cpu']:.1f} % | {med['f', 'cpu']:.1f} %"
+              f" | {mmm(rat['cpu'], '%.2f')} | {med['b', 'p50'] * 1000:.0f}"
+              f" / {med['b', 'p95'] * 1000:.0f} ms | "
+              f"{med['f', 'p50'] * 1000:.0f} / {med['f', 'p95'] * 1000:.0f}"
+              f" ms | {mmm(rat['p50'], '%.2f')} | {mmm(rat['p95'], '%.2f')}"
+              f" | {cold} | {snap:.2f} s | {min(loads):.1f}-"
+              f"{max(loads):.1f} |", flush=True)
 
 
 STAT_EVENTS = ",".join("syscalls:sys_enter_" + n for n in
@@ -410,7 +470,7 @@ def main():
     if "rounds" not in a.skip:
         rounds_bench(a, tree, settings, nf)
     if a.scale:
-        print(f"\nscaling, one run each, berth `{settings[0][0]}`:\n")
+        print(f"\nscaling, berth `{settings[0][0]}` beside fswatch:\n")
         scale_bench(a, a.scale.split(","), settings[0][1])
     print(f"\nload at the end: {load1():.2f}")
 

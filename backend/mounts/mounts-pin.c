@@ -65,11 +65,15 @@
  * it), and the watchers on its folders would go deaf. Until the exec its
  * comm says "systemd-run", which counts as a holder too. Before its first
  * exec a new holder's comm is the script shell's own: the script waits
- * that out (1,000 quick looks, then up to 5 s more, 10 ms apart: on a
- * loaded machine the child may not run for longer than the quick looks
- * take, which test_pin saw under make -j2 at load 9), or a check right
- * after would count it dead and a stop would pass it by and leave it
- * holding.
+ * that out (execd: 1,000 quick looks, then up to 5 s more, 10 ms apart:
+ * on a loaded machine the child may not run for longer than the quick
+ * looks take, which test_pin saw under make -j2 at load 9), or a check
+ * right after would count it dead and a stop would pass it by and leave
+ * it holding. A stop waits the same way for a listed holder that has not
+ * exec'd yet: it is another run's, still going in the guest (a run whose
+ * ssh or guest-exec berth gave up on at its time limit, or a berth of
+ * another profile sharing the folder), which wrote the pid before its
+ * exec; passed by, its file removed, it held the folders for ever.
  */
 const char pin_guest_script[] =
     "d=${BERTH_PIN_DIR:-/run/berth-pin}\n"
@@ -83,16 +87,20 @@ const char pin_guest_script[] =
     "[ -x /bin/sleep ] && sl=/bin/sleep\n"
     "[ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 &&\n"
     "  sl=\"systemd-run --scope --quiet --collect $sl\"\n"
+    "execd() {\n"
+    "  n=0\n"
+    "  while [ $n -lt 1500 ]; do\n"
+    "    c=; read -r c </proc/$1/comm 2>/dev/null\n"
+    "    [ \"$c\" = \"$me\" ] || return 0; n=$((n+1))\n"
+    "    [ $n -gt 1000 ] && sleep 0.01 2>/dev/null\n"
+    "  done\n"
+    "}\n"
     "flush() {\n"
     "  if [ $fd -gt 20 ]; then\n"
     "    $sl 2147483647 </dev/null >/dev/null 2>&1 &\n"
-    "    h=$! n=0\n"
+    "    h=$!\n"
     "    echo $h >>\"$d/$g\"\n"
-    "    while [ $n -lt 1500 ]; do\n"
-    "      c=; read -r c </proc/$h/comm 2>/dev/null\n"
-    "      [ \"$c\" = \"$me\" ] || break; n=$((n+1))\n"
-    "      [ $n -gt 1000 ] && sleep 0.01 2>/dev/null\n"
-    "    done\n"
+    "    execd $h\n"
     "    while [ $fd -gt 20 ]; do fd=$((fd-1)); eval \"exec $fd<&-\"; done\n"
     "  fi\n"
     "  g=\n"
@@ -100,7 +108,7 @@ const char pin_guest_script[] =
     "stop() {\n"
     "  [ -f \"$1\" ] || return 0\n"
     "  while read -r pid; do\n"
-    "    c=; read -r c </proc/$pid/comm 2>/dev/null\n"
+    "    execd $pid\n"
     "    case $c in sleep|systemd-run) kill $pid 2>/dev/null ;; esac\n"
     "  done <\"$1\"\n"
     "  rm -f \"$1\"\n"

@@ -665,6 +665,44 @@ script_teardown(void **state)
 	return 0;
 }
 
+/*
+ * A holder between its fork and its exec: a process running as the
+ * script's shell (so with its comm) that becomes /bin/sleep after 2 s,
+ * listed in a holder file; "X" must stop it (it used to skip it as not
+ * a holder and remove the file, and the holder stayed).
+ */
+static void
+late_holder_is_stopped(const char *shell, const char *pindir)
+{
+	char *cmd, *file, line[32] = "";
+	FILE *fp;
+	long pid;
+	int gone;
+
+	cmd = xasprintf("%s -c 'sleep 2; exec /bin/sleep 2147483647' "
+	                "</dev/null >/dev/null 2>&1 & echo $!",
+	                shell);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof line, fp));
+	pclose(fp);
+	free(cmd);
+	pid = strtol(line, NULL, 10);
+	assert_true(pid > 1);
+	file = xasprintf("%s/k-e3-0", pindir);
+	fp = fopen(file, "w");
+	assert_non_null(fp);
+	fprintf(fp, "%ld\n", pid);
+	fclose(fp);
+	free(file);
+	free(run_script(shell, pindir, "X k- k-off-\n"));
+	gone = ended((pid_t)pid);
+	if (!gone)
+		kill((pid_t)pid, SIGKILL);
+	assert_true(gone);
+	assert_int_equal(holder_pids(pindir, "k-e3-0", &(pid_t){0}, 1), 0);
+}
+
 static void
 script_with(const char *shell)
 {
@@ -736,6 +774,10 @@ script_with(const char *shell)
 	out = run_script(shell, pindir, "X k- k-off-\n");
 	free(out);
 	assert_int_equal(holder_pids(pindir, "k-e2-0", pid2, 4), 0);
+
+	/* A listed holder that has not exec'd yet (another run's, still
+	 * going in the guest) is waited for and stopped, not passed by. */
+	late_holder_is_stopped(shell, pindir);
 
 	/* An empty run only tells the boot id. */
 	out = run_script(shell, pindir, "");

@@ -139,6 +139,15 @@ held() {
 			alive "${p#/proc/}" && echo "${p#/proc/}"
 	done
 }
+# show_holders PID...: what a failed check needs to tell why they stayed
+# (comm, start time, parent; the pin files that list them).
+show_holders() {
+	for p in "$@"; do
+		echo "# holder $p: $(ps -o stat=,lstart=,ppid=,comm=,cmd= -p "$p" | cut -c1-200)"
+		grep -lx "$p" /run/berth-pin/* 2>/dev/null | sed 's/^/#   listed in /'
+	done
+	return 0
+}
 settle() {
 	_i=0
 	while [ $_i -lt 200 ]; do
@@ -151,7 +160,7 @@ settle() {
 settle
 h=$(held)
 is "off lets go of the held folders" "$h" ""
-for p in $h; do echo "# holder $p: $(ps -o stat=,lstart=,cmd= -p $p)"; done
+show_holders $h
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=
@@ -214,7 +223,7 @@ check "auto: no guest agent, so over ssh" lastis ' pinned=2 via=ssh'
 settle
 h=$(held)
 is "auto: off lets go of the held folders" "$h" ""
-for p in $h; do echo "# still holding: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"; done
+show_holders $h
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
 BG=

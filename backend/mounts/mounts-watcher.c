@@ -530,6 +530,12 @@ mwatch_options(struct mounts_watcher *w, struct scan_options *o)
 		o->max_files = w->pm->max_files;
 	if (w->pm->interval_ms != 0)
 		scan_options_interval(o, w->pm->interval_ms);
+	/* A sync mount with native events learns of each change from
+	 * inotify; the scanner's own rounds are only a safety net, as slow as
+	 * the budget may ever make them (they made an idle sync mount cost
+	 * what polling does). */
+	if (w->sync != NULL && w->pm->watch != PROFILE_WATCH_POLL)
+		o->cold_ms = o->interval_ms * SCAN_COLD_MAX;
 }
 
 /* Sleep until `until` (monotonic ms), a mode change or stop. */
@@ -833,6 +839,9 @@ mwatch_wait_due(struct mounts_watcher *w)
 	if (w->b.n > 0 && w->retry_at > 0 && w->retry_at < due)
 		due = w->retry_at;
 	until = util_mono_ms() + 4 * w->o.cold_ms;
+	if (w->sync != NULL && due < until)
+		until = due; /* its safety net is slow: the schedule's hot
+		              * folders (a new one inotify may not watch yet) */
 	if (w->sync != NULL && msync_two_way(w->sync)) {
 		/* The guest's changes are asked for this often. */
 		uint64_t ask = util_mono_ms() + MSYNC_COLLECT_MS;

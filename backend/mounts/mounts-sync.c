@@ -550,6 +550,22 @@ msync_read_bytes(struct msync *ms, size_t n, char **cause)
 	return s;
 }
 
+/* Two strings of a and b bytes (a path and a message or target), each
+ * NUL-terminated (caller frees both). */
+static int
+msync_read_two(struct msync *ms, size_t a, size_t b, char **pa, char **pb,
+               char **cause)
+{
+	if ((*pa = msync_read_bytes(ms, a, cause)) == NULL)
+		return -1;
+	if ((*pb = msync_read_bytes(ms, b, cause)) == NULL) {
+		free(*pa);
+		*pa = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Start the receiver with argv (its standard input and output are the
  * protocol) and wait for its greeting. */
 int
@@ -847,12 +863,8 @@ msync_ack(struct msync *ms, char **cause)
 			return -1;
 		if (sscanf(line, "E %llu %llu", &pl, &ml) == 2 &&
 		    pl < MSYNC_PATH_MAX && ml < MSYNC_PATH_MAX) {
-			if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+			if (msync_read_two(ms, pl, ml, &p, &msg, cause) != 0)
 				return -1;
-			if ((msg = msync_read_bytes(ms, ml, cause)) == NULL) {
-				free(p);
-				return -1;
-			}
 			msync_error(ms, "%s: %s", p, msg);
 			free(p);
 			free(msg);
@@ -870,12 +882,8 @@ msync_ack(struct msync *ms, char **cause)
 		    pl < MSYNC_PATH_MAX && ml < MSYNC_PATH_MAX) {
 			/* The guest had changed it too: its copy was kept
 			 * (renamed to msg, or left where it is). */
-			if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+			if (msync_read_two(ms, pl, ml, &p, &msg, cause) != 0)
 				return -1;
-			if ((msg = msync_read_bytes(ms, ml, cause)) == NULL) {
-				free(p);
-				return -1;
-			}
 			msync_count_conflict(ms, p, msg);
 			free(p);
 			free(msg);
@@ -955,11 +963,9 @@ msync_manifest(struct msync *ms, char **cause)
 		e->mtime = mtime;
 		e->ctime = ctime;
 		e->mode = (uint32_t)mode;
-		if ((e->path = msync_read_bytes(ms, pl, cause)) == NULL ||
-		    (e->target = msync_read_bytes(ms, tl, cause)) == NULL) {
-			free(e->path);
+		if (msync_read_two(ms, pl, tl, &e->path, &e->target, cause) !=
+		    0)
 			return -1;
-		}
 		ms->nm++;
 	}
 	if (ms->nm > 1)
@@ -1630,6 +1636,14 @@ msync_take_file(struct msync *ms, const char *rel, const char *dst,
 	return 0;
 }
 
+static void
+mrename_clear(struct mrename *r)
+{
+	free(r->tmp);
+	free(r->dst);
+	free(r->path);
+}
+
 /* The answer is read: make the written files durable (one syncfs), then
  * rename them in; each becomes the base. */
 static void
@@ -1660,9 +1674,7 @@ msync_renames(struct msync *ms)
 			msync_error(ms, "%s: cannot write it on the host: %s",
 			            ms->ren[i].path, strerror(errno));
 		}
-		free(ms->ren[i].tmp);
-		free(ms->ren[i].dst);
-		free(ms->ren[i].path);
+		mrename_clear(&ms->ren[i]);
 	}
 	ms->nren = 0;
 }
@@ -1675,9 +1687,7 @@ msync_renames_drop(struct msync *ms)
 
 	for (i = 0; i < ms->nren; i++) {
 		unlink(ms->ren[i].tmp);
-		free(ms->ren[i].tmp);
-		free(ms->ren[i].dst);
-		free(ms->ren[i].path);
+		mrename_clear(&ms->ren[i]);
 	}
 	ms->nren = 0;
 }
@@ -1863,12 +1873,8 @@ msync_collect(struct msync *ms, char **cause)
 		}
 		if (sscanf(line, "E %llu %llu", &pl, &tl) == 2 &&
 		    pl < MSYNC_PATH_MAX && tl < MSYNC_PATH_MAX) {
-			if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+			if (msync_read_two(ms, pl, tl, &p, &g, cause) != 0)
 				return -1;
-			if ((g = msync_read_bytes(ms, tl, cause)) == NULL) {
-				free(p);
-				return -1;
-			}
 			msync_error(ms, "%s%s%s", p, *p != '\0' ? ": " : "", g);
 			free(p);
 			free(g);
@@ -1882,12 +1888,8 @@ msync_collect(struct msync *ms, char **cause)
 			                      "guest");
 			return -1;
 		}
-		if ((p = msync_read_bytes(ms, pl, cause)) == NULL)
+		if (msync_read_two(ms, pl, tl, &p, &g, cause) != 0)
 			return -1;
-		if ((g = msync_read_bytes(ms, tl, cause)) == NULL) {
-			free(p);
-			return -1;
-		}
 		mstate_guest(&gs, t, size, mtime, (uint32_t)mode, g);
 		rc = msync_take(ms, &gs, p, g, cause);
 		free(p);

@@ -1002,11 +1002,37 @@ msync_keeps_ignored(const struct msync *ms, size_t i)
 	return 0;
 }
 
+/* A list of paths. */
+struct mlist {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+mlist_add(struct mlist *l, const char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap * 2 + 256;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	l->v[l->n++] = xstrdup(path);
+}
+
+static void
+mlist_free(struct mlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
 /* The host entries the first sync will send, with the totals. */
 struct msync_plan {
 	struct msync *ms;
-	char **path;
-	size_t n, cap;
+	struct mlist send;
 	uint64_t files, bytes; /* to send */
 	uint64_t all_files, all_bytes;
 };
@@ -1066,11 +1092,7 @@ msync_plan_entry(const struct scan_entry *e, void *arg)
 		g->seen = 1;
 	if (!msync_differs(pl->ms, e, g))
 		return;
-	if (pl->n == pl->cap) {
-		pl->cap = pl->cap * 2 + 256;
-		pl->path = xreallocarray(pl->path, pl->cap, sizeof *pl->path);
-	}
-	pl->path[pl->n++] = xstrdup(e->path);
+	mlist_add(&pl->send, e->path);
 	pl->files++; /* entries: files, folders and links */
 	if (e->type == SCAN_FILE)
 		pl->bytes += (uint64_t)e->size;
@@ -1903,33 +1925,6 @@ msync_collect(struct msync *ms, char **cause)
 	return 0;
 }
 
-/* A list of paths. */
-struct mlist {
-	char **v;
-	size_t n, cap;
-};
-
-static void
-mlist_add(struct mlist *l, const char *path)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap * 2 + 256;
-		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
-	}
-	l->v[l->n++] = xstrdup(path);
-}
-
-static void
-mlist_free(struct mlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof *l);
-}
-
 /* The first two-way sync's plan: what goes each way. */
 struct msync_two {
 	struct msync *ms;
@@ -2485,8 +2480,8 @@ msync_full(struct msync *ms, const struct scan *s, char **cause)
 		if (msync_maybe_ack(ms, cause) != 0)
 			goto out;
 	}
-	for (i = 0; i < pl.n; i++) {
-		if ((r = msync_send_path(ms, pl.path[i], &bytes, cause)) < 0)
+	for (i = 0; i < pl.send.n; i++) {
+		if ((r = msync_send_path(ms, pl.send.v[i], &bytes, cause)) < 0)
 			goto out;
 		pthread_mutex_lock(&ms->lock);
 		ms->st.done_files++;
@@ -2508,9 +2503,7 @@ msync_full(struct msync *ms, const struct scan *s, char **cause)
 	msync_set_state(ms, MSYNC_WATCHING);
 	rc = 0;
 out:
-	for (i = 0; i < pl.n; i++)
-		free(pl.path[i]);
-	free(pl.path);
+	mlist_free(&pl.send);
 	msync_manifest_clear(ms);
 	return rc;
 }

@@ -971,6 +971,13 @@ dashboard_run(struct cmd_ctx *ctx)
 
 	memset(d, 0, sizeof *d);
 	d->ctx = ctx;
+	/*
+	 * A write to a pipe or socket whose reader is gone (a child's stdin,
+	 * a closed connection) must give EPIPE, not end the dashboard: the
+	 * engine thread has SIGPIPE blocked, this thread runs the
+	 * components' teardown on the way out.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (dash_load_keys() != 0)
 		return BERTH_EXIT_USAGE;
 	if ((p = profile_open(ctx->profile, &cause)) == NULL) {

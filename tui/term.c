@@ -514,6 +514,9 @@ term_run(char *const argv[])
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* the dashboard ignores it; an ignored signal stays so across
+		 * exec, and a shell's pipes need it */
+		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

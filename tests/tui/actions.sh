@@ -133,7 +133,7 @@ tui_keys q
 check "q closes the details" tui_wait '4 Containers' 10
 
 tui_keys q
-is "q quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "q quits" 0
 check "terminal sane" tui_stty_sane
 check "no sanitizer report" tui_stderr_clean
 done_testing

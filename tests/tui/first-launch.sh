@@ -28,7 +28,7 @@ is "and no start, stop, force or restart" "$unlike_start" 0
 unlike_focus=$(tui_cap | grep -c '^━ 4 Containers')
 is "the Containers pane does not" "$unlike_focus" 0
 tui_keys q
-is "quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "quits" 0
 
 tui_profile withvm
 tui_start 100 30 -- -p withvm
@@ -41,6 +41,6 @@ check "its VM pane's bar offers s Start again" tui_wait '^s Start S Stop' 10
 unlike_create=$(tui_cap | tail -n 2 | grep -c 'c Create')
 is "and no c Create for a VM that exists" "$unlike_create" 0
 tui_keys q
-is "quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "quits" 0
 check "no sanitizer report" tui_stderr_clean
 done_testing

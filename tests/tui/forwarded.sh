@@ -51,6 +51,6 @@ case $scr in
 *) ok "the Containers pane lists no container of the host's dockerd" ;;
 esac
 tui_keys q
-is "the dashboard quits cleanly" "$(tui_wait_exit 30)" 0
+tui_is_exit "the dashboard quits cleanly" 0
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -62,7 +62,7 @@ is "berth(1) documents every action" "${undocumented:-none}" none
 tui_keys Escape
 check "Esc closes the help" tui_wait_gone 'Help: keys' 10
 tui_keys q
-is "q quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "q quits" 0
 
 # Remap: quit on X (x is ct-exec's), ct-logs on L; q no longer quits.
 cat >"$conf" <<'YAML'
@@ -82,7 +82,7 @@ check "help shows the new keys" tui_wait 'X +quit ' 10
 tui_keys Escape
 tui_wait_gone 'Help: keys' 10
 tui_keys X
-is "X quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "X quits" 0
 
 # Errors: unknown action (with a suggestion), unknown key, a clash.
 cat >"$conf" <<'YAML'

@@ -164,6 +164,17 @@ tui_wait_exit() {
 	return 1
 }
 
+# tui_is_exit DESC CODE: berth exits with CODE within 30 s. When it does
+# not, the test says what it got, berth's stderr and the last screen.
+tui_is_exit() {
+	_got=$(tui_wait_exit 30)
+	is "$1" "$_got" "$2"
+	if [ "$_got" != "$2" ]; then
+		sed 's/^/# stderr: /' "$T_HOME/stderr" 2>/dev/null | tail -20
+		tui_cap | sed 's/^/# screen: /'
+	fi
+}
+
 # tui_mask: replace what changes from run to run (versions, timings,
 # figures, the test's container names, the status line) with fixed words.
 tui_mask() {

@@ -48,6 +48,6 @@ tui_keys s
 check "the dashboard starts it again" tui_wait '^ running' 10
 is_soon "the lock is free again" None 10 locked_by
 tui_keys q
-is "the dashboard quits cleanly" "$(tui_wait_exit 30)" 0
+tui_is_exit "the dashboard quits cleanly" 0
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -156,7 +156,7 @@ is "the file has the names" "$(sed -n 2p "$T_HOME/merged.log")" "$b | bravo-1"
 tui_keys q
 check "q leaves them" tui_wait '4 Containers' 10
 tui_keys q
-is "berth exits 0" "$(tui_wait_exit 30)" 0
+tui_is_exit "berth exits 0" 0
 check "no sanitizer report" tui_stderr_clean
 
 # NO_COLOR: the names are still there, without colour.
@@ -170,7 +170,7 @@ ca=$(sgr alpha-1 "$a")
 case $ca in *3[0-9]*) not_ok "NO_COLOR: the name has no colour ($ca)" ;;
 *) ok "NO_COLOR: the name has no colour" ;; esac
 tui_keys q q
-is "berth exits 0 (NO_COLOR)" "$(tui_wait_exit 30)" 0
+tui_is_exit "berth exits 0 (NO_COLOR)" 0
 
 # Outside tmux, on a terminal whose terminfo has no Ms and that is not
 # known to take OSC 52: y says the copy would be lost and sends nothing.
@@ -187,6 +187,6 @@ check "y on a terminal without OSC 52 says so" \
 	tui_wait 'not copied: the terminal \(TERM=vt100\) does not say it takes OSC 52' 10
 is "and sends nothing" "$(buffer)" ""
 tui_keys q
-is "berth exits 0 (vt100)" "$(tui_wait_exit 30)" 0
+tui_is_exit "berth exits 0 (vt100)" 0
 
 done_testing

@@ -47,7 +47,7 @@ check ":profile other switches" tui_wait 'profile other ' 10
 is "same process (no restart)" "$(tui_pid)" "$pid"
 
 tui_keys : quit Enter
-is ":quit quits" "$(tui_wait_exit 30)" 0
+tui_is_exit ":quit quits" 0
 check "terminal sane" tui_stty_sane
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -79,7 +79,7 @@ check "back to 80x24: stacked" tui_wait '^━ 4 Containers' 10
 tui_golden main-80x24-again
 
 tui_keys q
-is "q quits with status 0" "$(tui_wait_exit 30)" 0
+tui_is_exit "q quits with status 0" 0
 check "terminal sane after q" tui_stty_sane
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -82,7 +82,7 @@ check "the same name again is refused (never overwritten)" \
 tui_keys Escape Escape
 
 tui_keys : quit Enter
-is ":quit quits" "$(tui_wait_exit 30)" 0
+tui_is_exit ":quit quits" 0
 check "terminal sane" tui_stty_sane
 check "no sanitizer report" tui_stderr_clean
 done_testing

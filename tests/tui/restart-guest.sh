@@ -80,7 +80,7 @@ check "R: the guest comes back with 1 vCPU, nothing pending" \
 check "R: running again" tui_wait '^ running' 30
 is "libvirt: 1 live vCPU after R" "$(vcpus_live)" 1
 tui_keys q
-is "q quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "q quits" 0
 check "no sanitizer report" tui_stderr_clean
 
 # The CLI's restart is the same power cycle.

@@ -85,7 +85,7 @@ like_soon "the header is back too" 'berth +profile demo' 10 tui_line 1
 
 # Ctrl-C quits (nothing is running).
 tui_keys C-c
-is "Ctrl-C quits with status 0" "$(tui_wait_exit 30)" 0
+tui_is_exit "Ctrl-C quits with status 0" 0
 check "terminal sane after Ctrl-C" tui_stty_sane
 
 # SIGTERM, SIGHUP and SIGQUIT: the loop restores the terminal once (the
@@ -120,7 +120,7 @@ check "--mouse HUP: dashboard up" tui_wait '4 Containers' 10
 tui_record
 sleep 0.3
 kill -HUP "$(tui_pid)"
-is "--mouse HUP: exit 129" "$(tui_wait_exit 30)" 129
+tui_is_exit "--mouse HUP: exit 129" 129
 check "--mouse HUP: mouse reporting off at the end" \
 	tui_raw_tail_has "$(printf '\033[?1000l')"
 check "--mouse HUP: alternate screen left" tui_raw_tail_has "$rmcup"
@@ -159,7 +159,7 @@ printf '%s\n' 'nocup|a terminal without cursor addressing,' \
 tic -o "$HOME/.terminfo" "$T_HOME/nocup.src"
 for t in dumb nocup; do
 	tui_start 80 24 TERM=$t -- -p demo
-	is "TERM=$t: exit 2" "$(tui_wait_exit 30)" 2
+	tui_is_exit "TERM=$t: exit 2" 2
 	like "TERM=$t: one line naming the commands" \
 		"$(cat "$T_HOME/stderr")" "^berth: the terminal type '$t' cannot move the cursor.*berth --help"
 	is "TERM=$t: the message is one line" "$(wc -l <"$T_HOME/stderr" | tr -d ' ')" 1
@@ -183,7 +183,7 @@ check "--mouse: dashboard up" tui_wait '^━ 4 Containers' 10
 tui_keys -l "$click"
 check "--mouse: a click on the VM pane focuses it" tui_wait '^━ 1 VM' 10
 tui_keys q
-is "--mouse: q quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "--mouse: q quits" 0
 check "--mouse: terminal sane" tui_stty_sane
 
 # An unknown TERM falls back to a known one and says so.

@@ -93,7 +93,7 @@ tui_keys p
 check "picker opens" tui_wait 'Profiles' 10
 tui_keys Escape
 tui_keys q
-is "q quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "q quits" 0
 check "terminal sane" tui_stty_sane
 check "no sanitizer report" tui_stderr_clean
 done_testing

@@ -75,5 +75,5 @@ check "the pane still shows them" tui_wait '2 folders held in guest' 10
 like "off saved to the profile" "$(cat "$BERTH_HOME/config/profiles/tw.yaml")" \
 	'watch: off'
 tui_keys q
-is "q quits" "$(tui_wait_exit 30)" 0
+tui_is_exit "q quits" 0
 done_testing

@@ -15,6 +15,16 @@
  *     manifest entries "T SIZE MTIME CTIME MODE PLEN TLEN\n" PATH TARGET,
  *     then "END\n";
  *     failures "E PLEN MLEN\n" PATH MESSAGE before the "A" line.
+ *   Two-way ("both" after the folder; the greeting adds the host name and
+ *   the copy's id), the receiver also watches its copy with inotify:
+ *     C  answer the guest's changes since the last C: "r 0 0 0 0 PLEN
+ *        TLEN\n" FROM TO for each rename seen whole (its two events
+ *        paired by cookie; its base moves with it), then a manifest-style
+ *        record per changed path ("x" gone) with a file's bytes after
+ *        it, then "END\n"; "O\n" first when the event queue overflowed
+ *     G  send PATH at the next C (MODE 1: and all it holds)
+ *     K  keep the guest's PATH aside as a conflict copy
+ *     R  rename PATH to DATA ("N" answers a refusal)
  *
  * Files are written as a program would (open with O_CREAT|O_TRUNC,
  * write, close) so the guest kernel raises IN_CREATE, IN_MODIFY and
@@ -63,7 +73,8 @@ const char msync_receiver[] =
     "make $mark: $!\\n\"; }\n"
     "binmode STDIN; binmode STDOUT;\n"
     "my ($ok, $failed, $o) = (0, 0, \"\");\n"
-    "my (%base, %wd, %dirty, $ifd, $ih, $over, $nowatch, $add, $frames);\n"
+    "my (%base, %wd, %dirty, %mvf, @mv, $ifd, $ih, $over, $nowatch, $add, "
+    "$frames);\n"
     "my $hn = (POSIX::uname())[1] // \"guest\"; $hn =~ "
     "s{[^A-Za-z0-9._-]}{_}g;\n"
     "sub out { $o .= $_[0]; flush() if length($o) > 65536; }\n"
@@ -88,7 +99,7 @@ const char msync_receiver[] =
     "sub changed { my $p = shift; my $k = key(\"$root/$p\"); $k ne \"\" && "
     "($base{$p} // \"\") ne $k }\n"
     "sub watch { return unless $two; my $r = shift; my $w = syscall($add, "
-    "$ifd, ($r eq \"\" ? $root : \"$root/$r\") . \"\\0\", 0x0300034c); if ($w "
+    "$ifd, ($r eq \"\" ? $root : \"$root/$r\") . \"\\0\", 0x030003ce); if ($w "
     ">= 0) { $wd{$w} = $r; } elsif ($! == 28) { $nowatch++; } }\n"
     "sub parent { my @c = split m{/}, shift; pop @c; my ($d, $r) = ($root, "
     "\"\"); for (@c) { $d .= \"/$_\"; $r = $r eq \"\" ? $_ : \"$r/$_\"; if "
@@ -123,8 +134,16 @@ const char msync_receiver[] =
     "$i + 16, $l); $nm =~ s/\\0+$//; $i += 16 + $l; if ($m & 0x4000) { $over = "
     "1; next; } if ($m & 0x8000) { delete $wd{$w}; next; } my $d = $wd{$w}; "
     "next if !defined $d || $nm eq \"\"; my $r = $d eq \"\" ? $nm : "
-    "\"$d/$nm\"; $dirty{$r} = 1; walk($r, 0) if ($m & 0x40000000) && ($m & "
-    "0x180); } } }\n"
+    "\"$d/$nm\"; $dirty{$r} = 1; if ($m & 0x40) { $mvf{$c} = $r; } elsif (($m "
+    "& 0x80) && defined $mvf{$c}) { push @mv, [delete $mvf{$c}, $r]; } "
+    "walk($r, 0) if ($m & 0x40000000) && ($m & 0x180); } } }\n"
+    "sub mvrep { my ($f, $t) = @_; return if bad($f) || bad($t); my $o = "
+    "$base{$f}; my $k = key(\"$root/$t\"); return if !defined $o || $k eq "
+    "\"\"; for my $x (grep { $_ eq $f || index($_, \"$f/\") == 0 } keys "
+    "%base) { $base{$t . substr($x, length $f)} = delete $base{$x}; } my @o = "
+    "split / /, $o; my @n = split / /, $k; $base{$t} = $k if $o[0] eq $n[0] "
+    "&& join(\" \", @o[1, 2, 4, 5]) eq join(\" \", @n[1, 2, 4, 5]); out(\"r 0 "
+    "0 0 0 \" . length($f) . \" \" . length($t) . \"\\n$f$t\"); }\n"
     "sub report { my $p = shift; my $f = \"$root/$p\"; my $k = key($f); return "
     "if $k eq ($base{$p} // \"\"); my @s = lstat $f; if (!@s) { forget($p); "
     "out(\"x 0 0 0 0 \" . length($p) . \" 0\\n$p\"); return; } my ($t, $g) = "
@@ -160,17 +179,19 @@ const char msync_receiver[] =
     " if ($op eq \"Q\") { flush(); exit 0; }\n"
     " if ($op eq \"M\") { %base = (); walk(\"\", 1); out(\"END\\n\"); flush(); "
     "next; }\n"
-    " if ($op eq \"C\") { drain(); if ($over) { ($over, %dirty) = (0); "
-    "out(\"O\\n\"); } if ($nowatch) { err(\"\", \"the guest ran out of inotify "
+    " if ($op eq \"C\") { drain(); if ($over) { ($over, %dirty, %mvf, @mv) = "
+    "(0); out(\"O\\n\"); } if ($nowatch) { err(\"\", \"the guest ran out of "
+    "inotify "
     "watches (raise fs.inotify.max_user_watches): changes in some guest "
-    "folders are not seen\"); $nowatch = 0; } for my $r (sort keys %dirty) { "
+    "folders are not seen\"); $nowatch = 0; } mvrep(@$_) for @mv; (@mv, "
+    "%mvf) = (); for my $r (sort keys %dirty) { "
     "report($r) unless bad($r); } %dirty = (); out(\"END\\n\"); flush(); next; "
     "}\n"
     " if (bad($p)) { skip($len); err($p, \"refused: not a plain relative "
     "path\"); next; }\n"
     " my $f = \"$root/$p\";\n"
-    " if ($op eq \"G\") { skip($len); delete $base{$p}; $dirty{$p} = 1; next; "
-    "}\n"
+    " if ($op eq \"G\") { skip($len); if ($mode) { forget($p); walk($p, 0) if "
+    "lstat $f && -d _; } else { delete $base{$p}; } $dirty{$p} = 1; next; }\n"
     " if ($op eq \"K\") { skip($len); conflict($p) if lstat $f; next; }\n"
     " if ($op eq \"R\") { my $t = $len ? readn($len) : \"\"; my $to = "
     "\"$root/$t\"; if (bad($t) || !parent($t)) { err($t, \"refused: not a "

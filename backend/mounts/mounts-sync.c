@@ -1868,6 +1868,55 @@ msync_take(struct msync *ms, const struct mstate *gs, const char *rel,
 }
 
 /*
+ * A guest rename of `from` to `to` (an "r" record): the host renames its
+ * copy too, so its watchers see a rename and no byte travels, when the
+ * host's copy is as both sides last agreed and nothing is at `to`. Else
+ * it is taken as the guest deleting `from` and the guest is asked for
+ * `to` whole ("G"). Returns -1 when the connection failed.
+ */
+static int
+msync_take_rename(struct msync *ms, const char *from, const char *to,
+                  char **cause)
+{
+	struct mstate hs, ht, gone;
+	struct mbase *b;
+	char *hf, *hto;
+	int ok = 0;
+
+	if (msync_path_ok(from) && msync_path_ok(to) && !msync_own_name(from) &&
+	    !msync_own_name(to)) {
+		mstate_host(ms, from, &hs);
+		mstate_host(ms, to, &ht);
+		b = mbase_get(ms, from);
+		ok = hs.type != 0 && b != NULL && mstate_same(&hs, &b->st) &&
+		     ht.type == 0 && mbase_get(ms, to) == NULL &&
+		     !msync_ignored(ms, from, hs.type == 'd') &&
+		     !msync_ignored(ms, to, hs.type == 'd') &&
+		     msync_host_parents(ms, to) == 0;
+	}
+	if (ok) {
+		hf = xasprintf("%s/%s", ms->host, from);
+		hto = xasprintf("%s/%s", ms->host, to);
+		ok = rename(hf, hto) == 0;
+		free(hf);
+		free(hto);
+	}
+	if (ok) {
+		mbase_rename(ms, from, to);
+		pthread_mutex_lock(&ms->lock);
+		ms->st.renamed++;
+		pthread_mutex_unlock(&ms->lock);
+		return 0;
+	}
+	memset(&gone, 0, sizeof gone);
+	if (msync_take(ms, &gone, from, "", cause) != 0)
+		return -1;
+	if (msync_path_ok(to))
+		msync_frame(ms, 'G', 1, 0, 0, to); /* with what it holds */
+	return 0;
+}
+
+/*
  * Ask the receiver for the guest's changes since the last time ("C")
  * and take them; what a conflict sends back goes in one more batch.
  */
@@ -1904,7 +1953,7 @@ msync_collect(struct msync *ms, char **cause)
 		}
 		if (sscanf(line, "%c %lld %lld %lld %llu %llu %llu", &t, &size,
 		           &mtime, &ctime, &mode, &pl, &tl) != 7 ||
-		    strchr("fdlx", t) == NULL || size < 0 || pl == 0 ||
+		    strchr("fdlxr", t) == NULL || size < 0 || pl == 0 ||
 		    pl >= MSYNC_PATH_MAX || tl >= MSYNC_PATH_MAX) {
 			util_set_cause(cause, "bad change record from the "
 			                      "guest");
@@ -1912,8 +1961,12 @@ msync_collect(struct msync *ms, char **cause)
 		}
 		if (msync_read_two(ms, pl, tl, &p, &g, cause) != 0)
 			return -1;
-		mstate_guest(&gs, t, size, mtime, (uint32_t)mode, g);
-		rc = msync_take(ms, &gs, p, g, cause);
+		if (t == 'r') {
+			rc = msync_take_rename(ms, p, g, cause);
+		} else {
+			mstate_guest(&gs, t, size, mtime, (uint32_t)mode, g);
+			rc = msync_take(ms, &gs, p, g, cause);
+		}
 		free(p);
 		free(g);
 		if (rc != 0)

@@ -338,10 +338,10 @@ struct msync_stats {
 	uint64_t files, bytes; /* in the host folder, as last synced */
 	uint64_t fetched, fetched_bytes; /* guest changes taken (both) */
 	uint64_t conflicts;              /* both sides changed: both kept */
-	uint64_t renamed;                /* host renames sent as renames */
-	char conflict[256];              /* the last conflict copy's name */
-	int64_t lag_ms;  /* newest change to the guest's answer */
-	char error[256]; /* the last error, "" if none */
+	uint64_t renamed;   /* renames carried as renames, either way */
+	char conflict[256]; /* the last conflict copy's name */
+	int64_t lag_ms;     /* newest change to the guest's answer */
+	char error[256];    /* the last error, "" if none */
 };
 
 /* A two-way mount asks the guest for its changes this often (ms). */

@@ -13,7 +13,8 @@
 #    reconnect G is S again.
 # Then the same mount two-way (sync: both, the default):
 #  - guest writes (nested folders, 300 files, a link) come back to S
-#    byte-identical, and guest deletes delete on the host;
+#    byte-identical, guest renames are renames on the host (inodes
+#    kept, no bytes), and guest deletes delete on the host;
 #  - host renames of a file and a folder are renames in G (MOVED_*);
 #  - a file changed on both sides while berth was stopped is kept twice
 #    (NAME.conflict-HOST-TIME on both sides), each side's other change
@@ -240,6 +241,20 @@ check "... and MOVED_TO" waitfor "$W/inw.log" \
 check "a host folder rename: MOVED_TO,ISDIR" waitfor "$W/inw.log" \
 	"^INW [0-9.]+ $G/newdir2 MOVED_TO,ISDIR"
 like "... counted as renames" "$("$BERTH" -p ss mount sync-status --json)" '"renamed": 2'
+# Guest renames are renames on the host: the same inodes, no bytes.
+ino_b=$(stat -c %i "$S/out/bundle.bin")
+ino_d=$(stat -c %i "$S/out/pkg2")
+fb=$(field fetched_bytes)
+mv "$G/out/bundle.bin" "$G/out/bundle.js"
+mv "$G/out/pkg2" "$G/out/pkg2b"
+moved_back() { [ -e "$S/out/bundle.js" ] && [ -e "$S/out/pkg2b/lib/f9.js" ] &&
+	[ ! -e "$S/out/bundle.bin" ] && [ ! -e "$S/out/pkg2" ]; }
+check "a guest rename of a file and a folder reaches the host" wait_until 20 moved_back
+is "... as a rename of the file (its inode kept)" "$(stat -c %i "$S/out/bundle.js")" "$ino_b"
+is "... and of the folder" "$(stat -c %i "$S/out/pkg2b")" "$ino_d"
+is "... no bytes fetched for them" "$(field fetched_bytes)" "$fb"
+like "... counted as renames" "$("$BERTH" -p ss mount sync-status --json)" '"renamed": 4'
+check_same "... and the copies agree"
 rm -r "$G/out/pkg7" "$G/blob.bin"
 gone() { [ ! -e "$S/out/pkg7" ] && [ ! -e "$S/blob.bin" ]; }
 check "guest deletes delete on the host" wait_until 20 gone

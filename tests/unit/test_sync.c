@@ -1012,6 +1012,105 @@ test_two_rename(void **state)
 	msync_free(ms);
 }
 
+static ino_t
+ino(const char *root, const char *rel)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	struct stat sb;
+
+	if (lstat(p, &sb) != 0)
+		fail_msg("%s: %s", p, strerror(errno));
+	free(p);
+	return sb.st_ino;
+}
+
+static void
+mv(const char *root, const char *from, const char *to)
+{
+	char *a = xasprintf("%s/%s", root, from),
+	     *b = xasprintf("%s/%s", root, to);
+
+	assert_int_equal(rename(a, b), 0);
+	free(a);
+	free(b);
+}
+
+/* Guest renames of a file and a folder are renames on the host (the
+ * same inodes, no bytes fetched); an edit just before a rename arrives
+ * with it; a rename of a file the host changed meanwhile keeps both. */
+static void
+test_two_guest_rename(void **state)
+{
+	struct fx *f = *state;
+	struct msync_stats st;
+	struct msync *ms;
+	char *cause = NULL, *t;
+	ino_t readme, src;
+	uint64_t sent, fetched_bytes;
+
+	tree(f);
+	age(f);
+	rescan(f);
+	ms = start2(f);
+	assert_int_equal(msync_full(ms, f->s, &cause), 0);
+	exchange(f, ms);
+	readme = ino(f->host, "README");
+	src = ino(f->host, "src");
+	msync_get_stats(ms, &st);
+	sent = st.sent_files;
+	fetched_bytes = st.fetched_bytes;
+
+	mv(f->guest, "README", "README.md");
+	mv(f->guest, "src", "source");
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.renamed, 2);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.fetched_bytes, fetched_bytes);
+	assert_false(exists(f->host, "README"));
+	assert_false(exists(f->host, "src"));
+	assert_true(ino(f->host, "README.md") == readme);
+	assert_true(ino(f->host, "source") == src);
+	assert_true(exists(f->host, "source/deep/a.c"));
+	same_tree(f, "");
+	/* The host's watcher sees the renames: nothing goes back. */
+	exchange(f, ms);
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.sent_files, sent);
+	assert_int_equal(st.conflicts, 0);
+
+	/* Written, then renamed, within one collect. */
+	put(f->guest, "run.sh", "#!/bin/sh\necho renamed\n", 0755);
+	mv(f->guest, "run.sh", "start.sh");
+	exchange(f, ms);
+	assert_false(exists(f->host, "run.sh"));
+	t = text(f->host, "start.sh");
+	assert_string_equal(t, "#!/bin/sh\necho renamed\n");
+	free(t);
+	same_tree(f, "");
+
+	/* The host changed the file the guest renames: the host's stays
+	 * under the old name, the guest's arrives under the new. */
+	put(f->host, "empty", "host edit\n", 0644);
+	mv(f->guest, "empty", "empty2");
+	scan_changes_clear(&f->ch); /* the host's edit not seen yet */
+	assert_int_equal(msync_exchange(ms, &f->ch, &cause), 0);
+	exchange(f, ms);
+	exchange(f, ms);
+	t = text(f->host, "empty");
+	assert_string_equal(t, "host edit\n");
+	free(t);
+	t = text(f->host, "empty2");
+	assert_string_equal(t, "");
+	free(t);
+	t = text(f->guest, "empty");
+	assert_string_equal(t, "host edit\n");
+	free(t);
+	same_tree(f, "");
+	msync_free(ms);
+}
+
 /* A copy made anew in the guest (a new VM: no mark, another id) or a
  * side found empty is merged, never read as deletions. */
 static void
@@ -1108,6 +1207,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_two_restart, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_two_rename, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_guest_rename, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_two_new_copy, fx_setup,
 	                                    fx_teardown),

@@ -719,7 +719,7 @@ test_two_guest_changes(void **state)
 	struct msync *ms;
 	char *cause = NULL, rel[64], body[64], *p;
 	uint64_t sent;
-	int i;
+	int i, fd;
 
 	tree(f);
 	age(f);
@@ -771,6 +771,23 @@ test_two_guest_changes(void **state)
 	msync_get_stats(ms, &st);
 	assert_int_equal(st.sent_files, sent);
 	assert_int_equal(st.conflicts, 0);
+
+	/* A writer that keeps its file open (a log) is seen as it writes. */
+	p = xasprintf("%s/app.log", f->guest);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	free(p);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "one\n", 4), 4);
+	exchange(f, ms);
+	p = text(f->host, "app.log");
+	assert_string_equal(p, "one\n");
+	free(p);
+	assert_int_equal(write(fd, "two\n", 4), 4);
+	exchange(f, ms);
+	p = text(f->host, "app.log");
+	assert_string_equal(p, "one\ntwo\n");
+	free(p);
+	close(fd);
 
 	/* Deleted in the guest: deleted on the host. */
 	p = xasprintf("rm -r '%s/node_modules/p3' '%s/run.sh'", f->guest,

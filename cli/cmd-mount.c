@@ -58,7 +58,8 @@ cmd_mount_sync_status(struct cmd_ctx *ctx, struct cmd_args *a)
 	    "copy_files", "copy_bytes",    "done_files", "done_bytes",
 	    "sent_files", "sent_bytes",    "deleted",    "failed",
 	    "refused",    "connects",      "files",      "bytes",
-	    "fetched",    "fetched_bytes", "conflicts",  "renamed"};
+	    "fetched",    "fetched_bytes", "conflicts",  "renamed",
+	    "dropped"};
 	struct profile *p;
 	char *state, *cause = NULL, *err, *shown;
 	json_t *arr, *o, *j;

@@ -23,6 +23,7 @@
  *        record per changed path ("x" gone) with a file's bytes after
  *        it, then "END\n"; "O\n" first when the event queue overflowed
  *     G  send PATH at the next C (MODE 1: and all it holds)
+ *     I  an ignored folder: changes in it are no longer reported
  *     K  keep the guest's PATH aside as a conflict copy
  *     R  rename PATH to DATA ("N" answers a refusal)
  *
@@ -73,8 +74,8 @@ const char msync_receiver[] =
     "make $mark: $!\\n\"; }\n"
     "binmode STDIN; binmode STDOUT;\n"
     "my ($ok, $failed, $o) = (0, 0, \"\");\n"
-    "my (%base, %wd, %dirty, %mvf, @mv, $ifd, $ih, $over, $nowatch, $add, "
-    "$frames);\n"
+    "my (%base, %wd, %dirty, %mvf, @mv, %ign, $ifd, $ih, $over, $nowatch, "
+    "$add, $frames);\n"
     "my $hn = (POSIX::uname())[1] // \"guest\"; $hn =~ "
     "s{[^A-Za-z0-9._-]}{_}g;\n"
     "sub out { $o .= $_[0]; flush() if length($o) > 65536; }\n"
@@ -111,6 +112,8 @@ const char msync_receiver[] =
     "my @e = grep { $_ ne \".\" && $_ ne \"..\" } readdir $h; closedir $h; "
     "rmt(\"$p/$_\", defined $r ? \"$r/$_\" : undef) for @e; $k = rmdir $p; } "
     "else { $k = unlink $p; } delete $base{$r} if $k && defined $r; $k }\n"
+    "sub ign { my $r = shift; for (keys %ign) { return 1 if $r eq $_ || "
+    "index($r, \"$_/\") == 0; } 0 }\n"
     "sub forget { my $p = shift; delete $base{$p}; delete @base{grep { "
     "index($_, \"$p/\") == 0 } keys %base} if $two; }\n"
     "sub conflict { my $p = shift; my $n = \"$p.conflict-$hn-\" . "
@@ -121,7 +124,8 @@ const char msync_receiver[] =
     "sub walk { my ($rel, $list) = @_; my $d = $rel eq \"\" ? $root : "
     "\"$root/$rel\"; watch($rel); opendir(my $h, $d) or return; my @e = sort "
     "grep { $_ ne \".\" && $_ ne \"..\" } readdir $h; closedir $h; for my $n "
-    "(@e) { my $r = $rel eq \"\" ? $n : \"$rel/$n\"; my @s = lstat "
+    "(@e) { my $r = $rel eq \"\" ? $n : \"$rel/$n\"; next if !$list && %ign && "
+    "ign($r); my @s = lstat "
     "\"$root/$r\" or next; my ($t, $g) = (\"o\", \"\"); if (-l _) { $t = "
     "\"l\"; $g = readlink(\"$root/$r\") // \"\"; } elsif (-d _) { $t = \"d\"; "
     "} elsif (-f _) { $t = \"f\"; } if ($list) { out(\"$t $s[7] $s[9] $s[10] "
@@ -134,7 +138,8 @@ const char msync_receiver[] =
     "$i + 16, $l); $nm =~ s/\\0+$//; $i += 16 + $l; if ($m & 0x4000) { $over = "
     "1; next; } if ($m & 0x8000) { delete $wd{$w}; next; } my $d = $wd{$w}; "
     "next if !defined $d || $nm eq \"\"; my $r = $d eq \"\" ? $nm : "
-    "\"$d/$nm\"; $dirty{$r} = 1; if ($m & 0x40) { $mvf{$c} = $r; } elsif (($m "
+    "\"$d/$nm\"; next if %ign && ign($r); $dirty{$r} = 1; if ($m & 0x40) { "
+    "$mvf{$c} = $r; } elsif (($m "
     "& 0x80) && defined $mvf{$c}) { push @mv, [delete $mvf{$c}, $r]; } "
     "walk($r, 0) if ($m & 0x40000000) && ($m & 0x180); } } }\n"
     "sub mvrep { my ($f, $t) = @_; return if bad($f) || bad($t); my $o = "
@@ -192,6 +197,8 @@ const char msync_receiver[] =
     " my $f = \"$root/$p\";\n"
     " if ($op eq \"G\") { skip($len); if ($mode) { forget($p); walk($p, 0) if "
     "lstat $f && -d _; } else { delete $base{$p}; } $dirty{$p} = 1; next; }\n"
+    " if ($op eq \"I\") { skip($len); $ign{$p} = 1; delete @dirty{grep { $_ eq "
+    "$p || index($_, \"$p/\") == 0 } keys %dirty}; next; }\n"
     " if ($op eq \"K\") { skip($len); conflict($p) if lstat $f; next; }\n"
     " if ($op eq \"R\") { my $t = $len ? readn($len) : \"\"; my $to = "
     "\"$root/$t\"; if (bad($t) || !parent($t)) { err($t, \"refused: not a "

@@ -72,6 +72,12 @@ struct msync_entry {
 	uint32_t mode;
 };
 
+/* A list of paths. */
+struct mlist {
+	char **v;
+	size_t n, cap;
+};
+
 struct msync {
 	char *host, *guest;
 	const struct scan_options *o;
@@ -113,6 +119,7 @@ struct msync {
 	size_t npend, cpend;
 	struct mrename *ren;
 	size_t nren, cren;
+	struct mlist ign; /* ignored guest folders this receiver was told */
 
 	pthread_mutex_t lock; /* st */
 	struct msync_stats st;
@@ -131,6 +138,8 @@ static int msync_collect(struct msync *, char **);
 static void msync_count_conflict(struct msync *, const char *, const char *);
 static void msync_rename_failed(struct msync *, const char *);
 static int msync_redo(struct msync *, char **);
+static void mlist_add(struct mlist *, const char *);
+static void mlist_free(struct mlist *);
 
 const char *
 msync_state_name(enum msync_state s)
@@ -184,6 +193,7 @@ msync_free(struct msync *ms)
 	free(ms->base_path);
 	free(ms->pend);
 	free(ms->ren);
+	mlist_free(&ms->ign);
 	free(ms->rbuf);
 	free(ms->wbuf);
 	free(ms->host);
@@ -266,12 +276,13 @@ msync_publish(struct msync *ms, int force)
 	if (j != NULL)
 		json_object_update_new(
 		    j,
-		    json_pack("{s:s, s:I, s:I, s:I, s:s, s:I}", "direction",
-		              ms->both ? "both" : "host-to-guest", "fetched",
-		              (json_int_t)st.fetched, "fetched_bytes",
-		              (json_int_t)st.fetched_bytes, "conflicts",
-		              (json_int_t)st.conflicts, "conflict", st.conflict,
-		              "renamed", (json_int_t)st.renamed));
+		    json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I}",
+		              "direction", ms->both ? "both" : "host-to-guest",
+		              "fetched", (json_int_t)st.fetched,
+		              "fetched_bytes", (json_int_t)st.fetched_bytes,
+		              "conflicts", (json_int_t)st.conflicts, "conflict",
+		              st.conflict, "renamed", (json_int_t)st.renamed,
+		              "dropped", (json_int_t)st.dropped));
 	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (text != NULL &&
@@ -574,6 +585,7 @@ msync_start(struct msync *ms, char *const argv[], char **cause)
 	char line[MSYNC_LINE_MAX];
 
 	msync_stop(ms);
+	mlist_free(&ms->ign); /* a new receiver knows none */
 	ms->pid = proc_start_io(argv, PROC_PGROUP, &ms->in, &ms->out, cause);
 	if (ms->pid < 0)
 		return -1;
@@ -1001,12 +1013,6 @@ msync_keeps_ignored(const struct msync *ms, size_t i)
 	}
 	return 0;
 }
-
-/* A list of paths. */
-struct mlist {
-	char **v;
-	size_t n, cap;
-};
 
 static void
 mlist_add(struct mlist *l, const char *path)
@@ -1763,6 +1769,39 @@ msync_host_delete(struct msync *ms, const char *rel, const struct mstate *hs)
 }
 
 /*
+ * A guest change under an ignored folder (or an ignored folder): tell the
+ * receiver once per connection, so it stops reporting what happens in it
+ * (a build cache's churn would otherwise travel to be dropped here).
+ * Paths named by a file glob still travel.
+ */
+static void
+msync_tell_ignored(struct msync *ms, const char *rel, int is_dir)
+{
+	char buf[MSYNC_PATH_MAX];
+	size_t i, n = strlen(rel);
+
+	if (!ms->both || n >= sizeof buf)
+		return;
+	memcpy(buf, rel, n + 1);
+	for (i = 0; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if ((i < n || is_dir) && scan_ignored(ms->o, buf, 1))
+			break;
+		buf[i] = rel[i];
+	}
+	if (i > n)
+		return; /* a file glob: nothing to stop watching */
+	for (n = 0; n < ms->ign.n; n++) {
+		if (strcmp(ms->ign.v[n], buf) == 0)
+			return;
+	}
+	mlist_add(&ms->ign, buf);
+	msync_frame(ms, 'I', 0, 0, 0, buf);
+}
+
+/*
  * One guest change (a record of the receiver's "C" answer; a file's
  * bytes follow in the stream): applied to the host unless the host
  * changed the path too since the base, which is a conflict: the host's
@@ -1783,10 +1822,18 @@ msync_take(struct msync *ms, const struct mstate *gs, const char *rel,
 	skip = !msync_path_ok(rel) || msync_own_name(rel) ||
 	       msync_ignored(ms, rel, gs->type == 'd') ||
 	       (gs->type == 'l' && !msync_link_ok(rel, target));
-	if (skip)
+	if (skip) {
+		if (ms->o != NULL && msync_path_ok(rel) &&
+		    msync_ignored(ms, rel, gs->type == 'd')) {
+			pthread_mutex_lock(&ms->lock);
+			ms->st.dropped++;
+			pthread_mutex_unlock(&ms->lock);
+			msync_tell_ignored(ms, rel, gs->type == 'd');
+		}
 		return gs->type == 'f'
 		           ? msync_drop(ms, (uint64_t)gs->size, cause)
 		           : 0;
+	}
 	mstate_host(ms, rel, &hs);
 	b = mbase_get(ms, rel);
 	host_same = b != NULL ? mstate_same(&hs, &b->st) : hs.type == 0;

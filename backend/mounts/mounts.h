@@ -339,6 +339,7 @@ struct msync_stats {
 	uint64_t fetched, fetched_bytes; /* guest changes taken (both) */
 	uint64_t conflicts;              /* both sides changed: both kept */
 	uint64_t renamed;   /* renames carried as renames, either way */
+	uint64_t dropped;   /* guest changes the ignore globs name */
 	char conflict[256]; /* the last conflict copy's name */
 	int64_t lag_ms;     /* newest change to the guest's answer */
 	char error[256];    /* the last error, "" if none */

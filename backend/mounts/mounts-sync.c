@@ -60,6 +60,7 @@
 #define MSYNC_PATH_MAX     65536
 #define MSYNC_ENTRIES_MAX  50000000
 #define MSYNC_BASE_SAVE_MS 10000         /* the base saved at most this often */
+#define MSYNC_COUNT_MS     2000          /* files and bytes counted again */
 #define MSYNC_TMP_PREFIX   ".berth-tmp." /* a guest file on its way in */
 
 /* An entry of the guest's manifest. */
@@ -119,7 +120,9 @@ struct msync {
 	size_t npend, cpend;
 	struct mrename *ren;
 	size_t nren, cren;
-	struct mlist ign; /* ignored guest folders this receiver was told */
+	struct mlist ign;  /* ignored guest folders this receiver was told */
+	int recount;       /* files and bytes to count again (a change) */
+	uint64_t count_at; /* not before then */
 
 	pthread_mutex_t lock; /* st */
 	struct msync_stats st;
@@ -2670,6 +2673,42 @@ msync_resync(struct msync *ms)
 	ms->need_full = 1;
 }
 
+static void
+msync_count_entry_host(const struct scan_entry *e, void *arg)
+{
+	uint64_t *fb = arg;
+
+	if (e->type == SCAN_FILE && msync_path_ok(e->path) &&
+	    !msync_own_name(e->path)) {
+		fb[0]++;
+		fb[1] += (uint64_t)e->size;
+	}
+}
+
+/*
+ * The host folder's files and bytes as the snapshot has them, counted
+ * again after changes (the first sync counts them too), at most every
+ * MSYNC_COUNT_MS: a walk of the snapshot, no stat.
+ */
+static void
+msync_recount(struct msync *ms, const struct scan *s,
+              const struct scan_changes *ch)
+{
+	uint64_t fb[2] = {0, 0};
+
+	if (ch != NULL && ch->n > 0)
+		ms->recount = 1;
+	if (!ms->recount || s == NULL || util_mono_ms() < ms->count_at)
+		return;
+	scan_each_entry(s, msync_count_entry_host, fb);
+	pthread_mutex_lock(&ms->lock);
+	ms->st.files = fb[0];
+	ms->st.bytes = fb[1];
+	pthread_mutex_unlock(&ms->lock);
+	ms->recount = 0;
+	ms->count_at = util_mono_ms() + MSYNC_COUNT_MS;
+}
+
 /*
  * The watcher's step for a sync mount after a pass over snapshot s with
  * changes ch: connect through g's SSH when not connected (and not
@@ -2696,8 +2735,10 @@ msync_step(struct msync *ms, struct mounts_guest *g, const struct scan *s,
 	}
 	if (rc == 0 && ms->need_full)
 		rc = msync_full(ms, s, &cause);
-	else if (rc == 0)
+	else if (rc == 0) {
 		rc = msync_exchange(ms, ch, &cause);
+		msync_recount(ms, s, ch);
+	}
 	if (rc != 0) {
 		msync_error(ms, "%s", cause != NULL ? cause : "failed");
 		msync_stop(ms);

@@ -212,6 +212,7 @@ BG=$!
 check "two-way: the first sync reaches watching" wait_until 60 state_is watching
 check_same "two-way: the copies agree (no conflict from the one-way copy)"
 is "... no conflicts" "$(field conflicts)" 0
+f0=$(field files)
 i=0
 while [ $i -lt 30 ]; do
 	mkdir -p "$G/out/pkg$i/lib"
@@ -228,6 +229,8 @@ ln -s pkg1/lib/f1.js "$G/out/main.js"
 check_same "guest writes (300 files in nested folders, a link) arrive on the host byte-identical"
 fetched_some() { [ "$(field fetched)" -ge 300 ]; }
 check "... counted as taken from the guest" fetched_some
+files_counted() { [ "$(field files)" -ge $((f0 + 301)) ]; }
+check "... and in the folder's file count (was $f0)" wait_until 20 files_counted
 sent=$(field sent_files)
 sleep 1
 is "... and none was sent back to the guest" "$(field sent_files)" "$sent"

@@ -20,7 +20,12 @@
  *   command         the shell command that starts the guest's reader
  *   script          the reader's awk program alone
  *   rtt N           the guest reader alone: N round trips asking for no
- *                   container, N asking for all of them, interleaved
+ *                   container, N asking for all of them as the dashboard
+ *                   does (the list's figures only), N asking for every
+ *                   figure of all of them ("+ID"), interleaved
+ * guest and reader ask for the list's figures only, as the dashboard does
+ * for its rows (every figure only for the container its inspect view
+ * shows); BENCH_GUEST_FULL=1 asks for every figure of every container.
  * BERTH_BENCH_PROFILE names the profile (default: none, the local daemon).
  * BENCH_GUEST_SNAP, when set, is a shell command run with "start" where
  * the CPU window opens and "end" where it closes: bench/docker-refresh-vm
@@ -206,6 +211,40 @@ now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/* BENCH_GUEST_FULL=1: every figure of every container, not the list's. */
+static int
+bench_full(void)
+{
+	const char *v = getenv("BENCH_GUEST_FULL");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* The running containers' ids as the guest reader is asked ("+ID"). */
+static char **
+bench_ids(const struct model_docker *md, int full, size_t *n)
+{
+	char **ids = calloc(md->ncontainers + 1, sizeof *ids);
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < md->ncontainers; i++)
+		if (strcmp(md->containers[i].state, "running") == 0)
+			ids[(*n)++] = xasprintf("%s%s", full ? "+" : "",
+			                        md->containers[i].id);
+	return ids;
+}
+
+static void
+bench_ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 static struct docker *
 bench_open(void)
 {
@@ -363,6 +402,7 @@ bench_guest(int secs, int interval)
 	int nwall = 0, max = secs * 1000 / interval + 2;
 
 	wall = calloc((size_t)max, sizeof *wall);
+	docker_set_brief(d, !bench_full());
 	docker_set_live(d, 1);
 	docker_refresh(d); /* warm: the reader starts, a first sample */
 	docker_wait(d, 60000);
@@ -464,7 +504,7 @@ bench_reader(int secs, int interval)
 	struct model_docker md;
 	double t0, end;
 	char **ids;
-	size_t i, nids = 0;
+	size_t nids = 0;
 
 	if (g == NULL) {
 		fprintf(stderr,
@@ -473,10 +513,7 @@ bench_reader(int secs, int interval)
 	}
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
-	ids = calloc(md.ncontainers + 1, sizeof *ids);
-	for (i = 0; i < md.ncontainers; i++)
-		if (strcmp(md.containers[i].state, "running") == 0)
-			ids[nids++] = md.containers[i].id;
+	ids = bench_ids(&md, bench_full(), &nids);
 	rtt_once(g, ids, nids); /* the reader starts */
 	daemon_cpu_start();
 	t0 = now_ms();
@@ -486,7 +523,7 @@ bench_reader(int secs, int interval)
 		usleep((useconds_t)interval * 1000);
 	}
 	printf("guest_cpu_pct=%.2f\n", daemon_cpu_ms() / (now_ms() - t0) * 100);
-	free(ids);
+	bench_ids_free(ids, nids);
 	model_docker_clear(&md);
 	docker_guest_free(g);
 	profile_free(p);
@@ -494,7 +531,10 @@ bench_reader(int secs, int interval)
 	return 0;
 }
 
-/* The reader alone: empty requests against full ones, interleaved. */
+/*
+ * The reader alone: empty requests against ones for all containers, the
+ * list's figures (as the dashboard asks) and every figure, interleaved.
+ */
 static int
 bench_rtt(int n)
 {
@@ -505,9 +545,10 @@ bench_rtt(int n)
 	struct model_docker md;
 	struct docker_sample s;
 	double *e = calloc((size_t)n, sizeof *e),
-	       *f = calloc((size_t)n, sizeof *f);
-	char **ids;
-	size_t i, nids = 0, found = 0;
+	       *f = calloc((size_t)n, sizeof *f),
+	       *x = calloc((size_t)n, sizeof *x);
+	char **ids, **every;
+	size_t i, nids = 0, found = 0, found_every = 0;
 	int k;
 
 	if (g == NULL) {
@@ -517,27 +558,33 @@ bench_rtt(int n)
 	}
 	memset(&md, 0, sizeof md);
 	docker_fill_docker(d, &md);
-	ids = calloc(md.ncontainers + 1, sizeof *ids);
-	for (i = 0; i < md.ncontainers; i++)
-		if (strcmp(md.containers[i].state, "running") == 0)
-			ids[nids++] = md.containers[i].id;
+	ids = bench_ids(&md, 0, &nids);
+	every = bench_ids(&md, 1, &nids);
 	rtt_once(g, ids, 0); /* warm: the reader starts */
 	for (k = 0; k < n; k++) {
 		e[k] = rtt_once(g, ids, 0);
 		f[k] = rtt_once(g, ids, nids);
+		x[k] = rtt_once(g, every, nids);
 	}
 	for (i = 0; i < nids; i++)
-		found += docker_guest_sample(g, ids[i], &s) == 0;
-	printf("containers=%zu\nfound=%zu\n", nids, found);
-	printf("rtt_empty_ms=%.1f\nrtt_full_ms=%.1f\n", median(e, n),
-	       median(f, n));
-	free(ids);
+		found_every +=
+		    docker_guest_sample(g, ids[i], 1, &s) == 0 && s.pids > 0;
+	rtt_once(g, ids, nids);
+	for (i = 0; i < nids; i++)
+		found += docker_guest_sample(g, ids[i], 0, &s) == 0;
+	printf("containers=%zu\nfound=%zu\nfound_every=%zu\n", nids, found,
+	       found_every);
+	printf("rtt_empty_ms=%.1f\nrtt_list_ms=%.1f\nrtt_full_ms=%.1f\n",
+	       median(e, n), median(f, n), median(x, n));
+	bench_ids_free(ids, nids);
+	bench_ids_free(every, nids);
 	model_docker_clear(&md);
 	docker_guest_free(g);
 	profile_free(p);
 	docker_close(d);
 	free(e);
 	free(f);
+	free(x);
 	return 0;
 }
 

@@ -198,6 +198,12 @@ struct model_container {
 	double rx_bps, tx_bps, rd_bps, wr_bps;
 	uint64_t pids;
 	struct model_history cpu_hist, mem_hist;
+	/*
+	 * Only the list's figures were read (cpu_pct, mem_used): mem_limit,
+	 * mem_pct and pids are unknown, not 0. rates_unknown: rx..wr_bps
+	 * need two samples with every figure (the first after a brief one).
+	 */
+	int stats_brief, rates_unknown;
 };
 
 /* A container's log lines, bounded; newest last (docker-logs.c). */
@@ -383,7 +389,11 @@ enum engine_cmd_type {
 	ENGINE_CMD_CT_LOGS_STOP,
 	/* arg = ids, space separated, arg2 = since; one view of them all */
 	ENGINE_CMD_CT_LOGS_MERGED,
-	ENGINE_CMD_CT_VISIBLE,  /* arg = space separated ids to keep stats on */
+	/*
+	 * arg = space separated ids to keep stats on; num bit 0 = brief:
+	 * only the list's figures (CPU, memory used) except for "+ID"s
+	 */
+	ENGINE_CMD_CT_VISIBLE,
 	ENGINE_CMD_MOUNT_WATCH, /* num = mount index, arg = off|poll|native */
 	ENGINE_CMD_SOCKET_RESTART,
 	ENGINE_CMD_CONTEXT_TOGGLE,

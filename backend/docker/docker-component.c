@@ -97,6 +97,7 @@ docker_command(void *arg, const struct engine_cmd *cmd)
 		return 1;
 	case ENGINE_CMD_CT_VISIBLE:
 		docker_set_visible(d, cmd->arg);
+		docker_set_brief(d, (int)(cmd->num & 1));
 		return 1;
 	case ENGINE_CMD_REFRESH:
 		d->resync = 1;

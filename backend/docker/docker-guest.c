@@ -16,7 +16,8 @@
  * costs nothing. Its answer is untrusted: its size is capped, each
  * record checked, and anything else is ignored.
  *
- * Protocol (lines): berth sends "Q SEQ ID...", the reader answers
+ * Protocol (lines): berth sends "Q SEQ ID...", each ID bare for the
+ * list's figures or "+ID" for all of them; the reader answers
  * "B SEQ", then per file "F PATH" and its lines each prefixed with ".",
  * then "E SEQ".
  */
@@ -95,25 +96,25 @@ static const char guest_awk[] =
     "    PID[d] = FIRST; dump(\"/proc/\" FIRST \"/net/dev\", 0)\n"
     "  } else delete PID[d]\n"
     "}\n"
-    "function v2(id,  d, i) {\n"
+    "function v2(id, full,  d, i) {\n"
     "  for (i = 0; i < 2; i++) {\n"
     "    d = i ? R \"/system.slice/docker-\" id \".scope\" : R \"/docker/\" "
     "id\n"
     "    if (!dump(d \"/cpu.stat\", 0)) continue\n"
     "    dump(d \"/memory.current\", 1); dump(d \"/memory.stat\", 2)\n"
+    "    if (!full) return\n"
     "    dump(d \"/memory.max\", 1); dump(d \"/io.stat\", 0)\n"
     "    dump(d \"/pids.current\", 1); net(d); return\n"
     "  }\n"
     "}\n"
-    "function v1(id,  c, d, i, k) {\n"
-    "  for (c = 1; c <= 5; c++) for (i = 0; i < 2; i++) {\n"
+    "function v1(id, full,  c, d, i, k) {\n"
+    "  for (c = 1; c <= (full ? 5 : 3); c++) for (i = 0; i < 2; i++) {\n"
     "    d = R \"/\" C[c] (i ? \"/system.slice/docker-\" id \".scope\" : "
     "\"/docker/\" id)\n"
     "    if (c <= 2 && dump(d \"/cpuacct.usage\", 1)) { c = 2; break }\n"
     "    if (c == 3 && dump(d \"/memory.usage_in_bytes\", 1)) {\n"
-    "      dump(d \"/memory.stat\", 2); dump(d \"/memory.limit_in_bytes\", "
-    "1)\n"
-    "      net(d); break\n"
+    "      dump(d \"/memory.stat\", 2); if (!full) break\n"
+    "      dump(d \"/memory.limit_in_bytes\", 1); net(d); break\n"
     "    }\n"
     "    if (c == 4 && "
     "dump(d \"/blkio.throttle.io_service_bytes_recursive\", 0)) break\n"
@@ -129,8 +130,9 @@ static const char guest_awk[] =
     "  dump(\"/sys/devices/system/cpu/online\", 1)\n"
     "  two = dump(R \"/cgroup.controllers\", 1)\n"
     "  if (!two) dump(R \"/memory/memory.usage_in_bytes\", 1)\n"
-    "  for (f = 3; f <= NF; f++) if ($f ~ /^[0-9a-f]+$/) {\n"
-    "    if (two) v2($f); else v1($f)\n"
+    "  for (f = 3; f <= NF; f++) if ($f ~ /^[+]?[0-9a-f]+$/) {\n"
+    "    full = $f ~ /^[+]/; id = full ? substr($f, 2) : $f\n"
+    "    if (two) v2(id, full); else v1(id, full)\n"
     "    A = A O; O = \"\"\n"
     "  }\n"
     "  A = A O \"E \" $2 \"\\n\"; printf \"%s\", A; A = O = \"\"; fflush()\n"
@@ -483,6 +485,9 @@ guest_start(struct docker_guest *g, char **cause)
 
 /*
  * Ask for the files of these containers (ids checked here: hex only).
+ * An id is asked for the list's figures only (CPU and memory used: 3 files
+ * of 7 in cgroup v2), "+ID" for all of them (limit, PIDs, block I/O,
+ * network too): the guest's kernel time is mostly in the files it opens.
  * Starts the reader first if it is not running. -1 with a cause (and a
  * pause of DOCKER_GUEST_RETRY_MS) when the request cannot go.
  */
@@ -512,7 +517,7 @@ docker_guest_request(struct docker_guest *g, char *const *ids, size_t nids,
 	g->seq++;
 	line = xasprintf("Q %u", g->seq);
 	for (i = 0; i < nids; i++) {
-		if (!docker_id_valid(ids[i]))
+		if (!docker_id_valid(ids[i] + (ids[i][0] == '+')))
 			continue;
 		next = xasprintf("%s %s", line, ids[i]);
 		free(line);
@@ -630,10 +635,14 @@ docker_guest_dispatch(struct docker_guest *g, const struct pollfd *pfd, int n,
 	return 0;
 }
 
-/* A container's sample from the last answer; -1 if it was not in it. */
+/*
+ * A container's sample from the last answer; -1 if it was not in it.
+ * full: it was asked as "+ID" (else the sample is brief: CPU and memory
+ * used only).
+ */
 int
-docker_guest_sample(struct docker_guest *g, const char *id,
+docker_guest_sample(struct docker_guest *g, const char *id, int full,
                     struct docker_sample *s)
 {
-	return docker_cgroup_sample(&g->cg, id, s);
+	return docker_cgroup_sample_part(&g->cg, id, full, s);
 }

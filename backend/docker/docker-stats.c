@@ -64,7 +64,11 @@ stats_rate(uint64_t prev, uint64_t cur, double secs)
 	return (double)(cur - prev) / secs;
 }
 
-/* Fill a container's figures from its previous and current samples. */
+/*
+ * Fill a container's figures from its previous and current samples. A
+ * brief sample (the list's figures only) leaves the others unknown, and
+ * the rates stay unknown until two samples in a row have every figure.
+ */
 void
 docker_stats_apply(struct model_container *c, const struct docker_sample *prev,
                    const struct docker_sample *cur)
@@ -74,23 +78,30 @@ docker_stats_apply(struct model_container *c, const struct docker_sample *prev,
 	if (!cur->valid)
 		return;
 	c->has_stats = 1;
+	c->stats_brief = cur->brief;
 	c->mem_used = docker_stats_mem_used(cur);
-	c->mem_limit = cur->mem_limit;
-	c->mem_pct = cur->mem_limit > 0
-	                 ? (double)c->mem_used / (double)cur->mem_limit * 100.0
+	c->mem_limit = cur->brief ? 0 : cur->mem_limit;
+	c->mem_pct = c->mem_limit > 0
+	                 ? (double)c->mem_used / (double)c->mem_limit * 100.0
 	                 : 0.0;
-	c->pids = cur->pids;
+	c->pids = cur->brief ? 0 : cur->pids;
 	if (prev->valid && cur->when_ms > prev->when_ms)
 		secs = (double)(cur->when_ms - prev->when_ms) / 1000.0;
-	if (prev->valid) {
+	if (prev->valid)
 		c->cpu_pct = docker_stats_cpu_pct(prev, cur);
+	c->rates_unknown = cur->brief || (prev->valid && prev->brief);
+	if (c->rates_unknown)
+		c->rx_bps = c->tx_bps = c->rd_bps = c->wr_bps = 0;
+	else if (prev->valid) {
 		c->rx_bps = stats_rate(prev->rx, cur->rx, secs);
 		c->tx_bps = stats_rate(prev->tx, cur->tx, secs);
 		c->rd_bps = stats_rate(prev->rd, cur->rd, secs);
 		c->wr_bps = stats_rate(prev->wr, cur->wr, secs);
-		model_history_push(&c->cpu_hist, (float)c->cpu_pct);
 	}
-	model_history_push(&c->mem_hist, (float)c->mem_pct);
+	if (prev->valid)
+		model_history_push(&c->cpu_hist, (float)c->cpu_pct);
+	if (!cur->brief)
+		model_history_push(&c->mem_hist, (float)c->mem_pct);
 }
 
 /* ---- the cgroup reader ------------------------------------------------ */
@@ -405,6 +416,18 @@ int
 docker_cgroup_sample(const struct docker_cgroup *cg, const char *id,
                      struct docker_sample *s)
 {
+	return docker_cgroup_sample_part(cg, id, 1, s);
+}
+
+/*
+ * The same, and with full = 0 only the figures of the containers list
+ * (CPU and memory used): the guest's reader then sends only those files.
+ * The sample says brief, and docker_stats_apply leaves the rest unknown.
+ */
+int
+docker_cgroup_sample_part(const struct docker_cgroup *cg, const char *id,
+                          int full, struct docker_sample *s)
+{
 	char dir[512], base[256], path[600];
 
 	memset(s, 0, sizeof *s);
@@ -413,6 +436,7 @@ docker_cgroup_sample(const struct docker_cgroup *cg, const char *id,
 	s->system_ns =
 	    cg->system_ns != 0 ? cg->system_ns : cg_system_ns(cg, "/proc/stat");
 	s->online_cpus = cg->online_cpus;
+	s->brief = !full;
 	if (cg->version == 2) {
 		if (cg_find(cg, cg->root, id, dir, sizeof dir) != 0)
 			return -1;
@@ -423,11 +447,13 @@ docker_cgroup_sample(const struct docker_cgroup *cg, const char *id,
 		cg_read_u64(cg, dir, "memory.current", &s->mem_usage);
 		cg_read_key(cg, dir, "memory.stat", "inactive_file",
 		            &s->mem_inactive);
-		cg_read_u64(cg, dir, "memory.max", &s->mem_limit);
-		snprintf(path, sizeof path, "%s/io.stat", dir);
-		cg_blkio(cg, path, s);
-		cg_read_u64(cg, dir, "pids.current", &s->pids);
-		cg_net(cg, dir, s);
+		if (full) {
+			cg_read_u64(cg, dir, "memory.max", &s->mem_limit);
+			snprintf(path, sizeof path, "%s/io.stat", dir);
+			cg_blkio(cg, path, s);
+			cg_read_u64(cg, dir, "pids.current", &s->pids);
+			cg_net(cg, dir, s);
+		}
 	} else {
 		snprintf(base, sizeof base, "%s/cpuacct", cg->root);
 		if (!cg_isdir(cg, base))
@@ -442,23 +468,25 @@ docker_cgroup_sample(const struct docker_cgroup *cg, const char *id,
 			            &s->mem_usage);
 			cg_read_key(cg, dir, "memory.stat",
 			            "total_inactive_file", &s->mem_inactive);
-			cg_read_u64(cg, dir, "memory.limit_in_bytes",
-			            &s->mem_limit);
-			cg_net(cg, dir, s);
+			if (full) {
+				cg_read_u64(cg, dir, "memory.limit_in_bytes",
+				            &s->mem_limit);
+				cg_net(cg, dir, s);
+			}
 		}
 		snprintf(base, sizeof base, "%s/blkio", cg->root);
-		if (cg_find(cg, base, id, dir, sizeof dir) == 0) {
+		if (full && cg_find(cg, base, id, dir, sizeof dir) == 0) {
 			snprintf(path, sizeof path,
 			         "%s/blkio.throttle.io_service_bytes_recursive",
 			         dir);
 			cg_blkio(cg, path, s);
 		}
 		snprintf(base, sizeof base, "%s/pids", cg->root);
-		if (cg_find(cg, base, id, dir, sizeof dir) == 0)
+		if (full && cg_find(cg, base, id, dir, sizeof dir) == 0)
 			cg_read_u64(cg, dir, "pids.current", &s->pids);
 	}
 	/* dockerd reports the host's memory for containers without a limit. */
-	if (cg->machine_memory > 0 &&
+	if (full && cg->machine_memory > 0 &&
 	    (s->mem_limit == 0 || s->mem_limit > cg->machine_memory))
 		s->mem_limit = cg->machine_memory;
 	s->when_ms = util_mono_ms();

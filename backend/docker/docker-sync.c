@@ -216,6 +216,8 @@ docker_upsert(struct docker *d, struct model_container *c)
 	c->rd_bps = ct->c.rd_bps;
 	c->wr_bps = ct->c.wr_bps;
 	c->pids = ct->c.pids;
+	c->stats_brief = ct->c.stats_brief;
+	c->rates_unknown = ct->c.rates_unknown;
 	c->cpu_hist = ct->c.cpu_hist;
 	c->mem_hist = ct->c.mem_hist;
 	if (strcmp(c->state, "running") != 0) {

@@ -114,15 +114,40 @@ docker_is_visible(struct docker *d, const char *id)
 	if (!d->visible_set)
 		return 1;
 	for (i = 0; i < d->nvisible; i++) {
-		if (strncmp(id, d->visible[i], strlen(d->visible[i])) == 0)
+		const char *v = d->visible[i] + (d->visible[i][0] == '+');
+
+		if (strncmp(id, v, strlen(v)) == 0)
 			return 1;
 	}
 	return 0;
 }
 
 /*
- * Keep stats on these containers only (space-separated ids or prefixes);
- * NULL or "" = all running containers.
+ * Does this container need every figure (limit, PIDs, network, block
+ * I/O), or only the list's (CPU, memory used)? Every figure unless the
+ * dashboard said brief, and then for the ids it marked "+ID" (the one
+ * its inspect view shows).
+ */
+static int
+docker_wants_full(struct docker *d, const char *id)
+{
+	size_t i;
+
+	if (!d->brief)
+		return 1;
+	for (i = 0; i < d->nvisible; i++) {
+		const char *v = d->visible[i] + 1;
+
+		if (d->visible[i][0] == '+' && strncmp(id, v, strlen(v)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Keep stats on these containers only (space-separated ids or prefixes,
+ * "+ID" for one whose every figure is wanted while brief); NULL or "" =
+ * all running containers.
  */
 void
 docker_set_visible(struct docker *d, const char *ids)
@@ -146,6 +171,20 @@ docker_set_visible(struct docker *d, const char *ids)
 		d->visible[d->nvisible++] = xstrdup(tok);
 	}
 	free(copy);
+}
+
+/*
+ * brief = 1: only the figures of the containers list (CPU %, memory
+ * used) for the containers not marked "+ID" in the visible set; the
+ * guest's reader then reads 3 files a container instead of 7 (cgroup
+ * v2). The others stay unknown in the model (stats_brief). 0, the
+ * default (the CLI): every figure. The host's cgroup files and the API
+ * give every figure either way.
+ */
+void
+docker_set_brief(struct docker *d, int brief)
+{
+	d->brief = brief;
 }
 
 /* 1 = api, 2 = cgroup, 0 = automatic (cgroup files when local). */
@@ -245,6 +284,13 @@ docker_guest_ids_clear(struct docker *d)
 	d->nguest_ids = 0;
 }
 
+/* A container asked of the guest's reader, without its "+" (full). */
+static const char *
+guest_id(const char *asked)
+{
+	return asked + (asked[0] == '+');
+}
+
 /* The reader failed: say why, and ask the API for what it was asked. */
 static void
 docker_guest_failed(struct docker *d, char *cause)
@@ -256,14 +302,15 @@ docker_guest_failed(struct docker *d, char *cause)
 	if (d->stats_mode == DOCKER_STATS_GUEST)
 		return;
 	for (i = 0; i < d->nguest_ids; i++)
-		docker_stats_api(d, d->guest_ids[i]);
+		docker_stats_api(d, guest_id(d->guest_ids[i]));
 	if (d->nguest_ids > 0)
 		d->stats_source = "api";
 }
 
 /*
  * Ask the guest's reader for the running, visible containers, all in
- * one request. -1 when it cannot (the API is used instead).
+ * one request, each "+ID" when every figure of it is wanted. -1 when it
+ * cannot (the API is used instead).
  */
 static int
 docker_stats_guest(struct docker *d)
@@ -280,7 +327,9 @@ docker_stats_guest(struct docker *d)
 			continue;
 		d->guest_ids = xreallocarray(d->guest_ids, d->nguest_ids + 1,
 		                             sizeof *d->guest_ids);
-		d->guest_ids[d->nguest_ids++] = xstrdup(ct->c.id);
+		d->guest_ids[d->nguest_ids++] =
+		    xasprintf("%s%s", docker_wants_full(d, ct->c.id) ? "+" : "",
+		              ct->c.id);
 	}
 	if (d->nguest_ids == 0)
 		return 0;
@@ -301,9 +350,12 @@ docker_guest_answered(struct docker *d)
 	size_t i, found = 0;
 
 	for (i = 0; i < d->nguest_ids; i++) {
-		if (docker_guest_sample(d->guest, d->guest_ids[i], &cur) != 0)
+		const char *id = guest_id(d->guest_ids[i]);
+
+		if (docker_guest_sample(d->guest, id, id != d->guest_ids[i],
+		                        &cur) != 0)
 			continue;
-		docker_stats_got(d, d->guest_ids[i], &cur);
+		docker_stats_got(d, id, &cur);
 		found++;
 	}
 	if (found > 0) {

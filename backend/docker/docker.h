@@ -115,6 +115,7 @@ struct docker_sample {
 	uint64_t mem_limit;
 	uint64_t rx, tx, rd, wr; /* cumulative bytes */
 	uint64_t pids;
+	int brief; /* CPU and memory used only: limit, rx..wr, pids unknown */
 };
 int docker_json_stats(const char *, size_t, struct docker_sample *, char **);
 double docker_stats_cpu_pct(const struct docker_sample *,
@@ -148,6 +149,8 @@ void docker_cgroup_batch(struct docker_cgroup *);
 void docker_cgroup_clear(struct docker_cgroup *);
 int docker_cgroup_sample(const struct docker_cgroup *, const char *,
                          struct docker_sample *);
+int docker_cgroup_sample_part(const struct docker_cgroup *, const char *, int,
+                              struct docker_sample *);
 uint64_t docker_cgroup_system_ns(const char *);
 
 /*
@@ -188,7 +191,7 @@ int docker_guest_request(struct docker_guest *, char *const *, size_t, char **);
 int docker_guest_prepare(struct docker_guest *, struct pollfd *, int, int *);
 int docker_guest_dispatch(struct docker_guest *, const struct pollfd *, int,
                           char **);
-int docker_guest_sample(struct docker_guest *, const char *,
+int docker_guest_sample(struct docker_guest *, const char *, int,
                         struct docker_sample *);
 
 /*
@@ -245,6 +248,7 @@ int docker_errors(const struct docker *);
 const struct endpoint *docker_endpoint(const struct docker *);
 void docker_set_stats_source(struct docker *, int);
 void docker_set_visible(struct docker *, const char *);
+void docker_set_brief(struct docker *, int);
 void docker_set_live(struct docker *, int);
 #define DOCKER_WANT_FACTS 0x1 /* /version and /info */
 #define DOCKER_WANT_LIST  0x2 /* the container list */
@@ -390,9 +394,10 @@ struct docker {
 	size_t nrecheck;
 	uint64_t recheck_at; /* the earliest due, 0 for none */
 
-	char **visible;
+	char **visible; /* "+ID": every figure of it, even when brief */
 	size_t nvisible;
 	int visible_set;
+	int brief; /* the others: the list's figures only (the dashboard) */
 	int nstats;
 	enum docker_stats_mode stats_mode;
 	struct docker_cgroup cg;

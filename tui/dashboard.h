@@ -189,6 +189,7 @@ extern const struct view view_logs, view_inspect;
 int view_logs_open(struct dash *, const char *, const char *);
 int view_logs_open_merged(struct dash *, const char *, const char *);
 int view_inspect_open(struct dash *, const char *);
+const char *view_inspect_id(const struct dash *);
 
 /* A modal dialog drawn over everything in a centred window. */
 struct dialog {

@@ -35,6 +35,7 @@ struct pane_containers_data {
 	int reverse;
 	int group;
 	char *visible_ids; /* last ENGINE_CMD_CT_VISIBLE sent */
+	char *rows_ids;    /* the rows' part of it */
 };
 
 static const char *const pane_containers_sorts[CT_SORT_N] = {
@@ -66,6 +67,7 @@ pane_containers_free(void *data)
 	free(ct->sel_id);
 	free(ct->filter);
 	free(ct->visible_ids);
+	free(ct->rows_ids);
 	free(ct);
 }
 
@@ -78,6 +80,8 @@ pane_containers_reset(struct dash *d)
 	ct->sel = ct->top = 0;
 	free(ct->visible_ids);
 	ct->visible_ids = NULL;
+	free(ct->rows_ids);
+	ct->rows_ids = NULL;
 }
 
 static int
@@ -463,9 +467,24 @@ pane_containers_draw(struct dash *d, WINDOW *w, int rows, int cols)
 
 /*
  * Tell the engine which running containers are on screen, so it samples
- * stats for those only. "-" matches no id: nothing on screen, no stats (an
- * empty list would mean all). While a view is open the set stays.
+ * stats for those only, and only the figures the rows show (CPU, memory
+ * used: brief); "+ID" for the one the inspect view shows, which shows
+ * them all. "-" matches no id: nothing on screen, no stats (an empty
+ * list would mean all). While a view is open the rows' set stays.
  */
+static void
+pane_containers_send(struct dash *d, char *ids)
+{
+	struct pane_containers_data *ct = pane_containers_data(d);
+
+	if (ct->visible_ids == NULL || strcmp(ct->visible_ids, ids) != 0) {
+		free(ct->visible_ids);
+		ct->visible_ids = ids;
+		engine_send(d->engine, ENGINE_CMD_CT_VISIBLE, ids, NULL, 1);
+	} else
+		free(ids);
+}
+
 static void
 pane_containers_shown(struct dash *d)
 {
@@ -473,10 +492,18 @@ pane_containers_shown(struct dash *d)
 	const struct rect *r = dash_pane_rect(d, &pane_containers);
 	const struct model_container **rows;
 	size_t n, i, len = 0, first, last, size;
+	const char *inspected;
 	char *ids;
 
-	if (d->view != NULL)
+	if (d->view != NULL) {
+		if ((inspected = view_inspect_id(d)) != NULL)
+			pane_containers_send(
+			    d,
+			    xasprintf("%s +%.64s",
+			              ct->rows_ids != NULL ? ct->rows_ids : "-",
+			              inspected));
 		return;
+	}
 	n = pane_containers_rows(d, &rows);
 	first = last = 0;
 	if (r != NULL && r->h > 2) {
@@ -498,12 +525,9 @@ pane_containers_shown(struct dash *d)
 	free(rows);
 	if (len == 0)
 		snprintf(ids, size, "-");
-	if (ct->visible_ids == NULL || strcmp(ct->visible_ids, ids) != 0) {
-		free(ct->visible_ids);
-		ct->visible_ids = ids;
-		engine_send(d->engine, ENGINE_CMD_CT_VISIBLE, ids, NULL, 0);
-	} else
-		free(ids);
+	free(ct->rows_ids);
+	ct->rows_ids = xstrdup(ids);
+	pane_containers_send(d, ids);
 }
 
 static void

@@ -31,6 +31,15 @@ view_inspect_open(struct dash *d, const char *id)
 	return DASH_LAYOUT | DASH_REDRAW;
 }
 
+/* The container the open view shows; NULL when it is not this view. */
+const char *
+view_inspect_id(const struct dash *d)
+{
+	const struct view_inspect_data *v = d->view_data;
+
+	return d->view == &view_inspect && v != NULL ? v->id : NULL;
+}
+
 static const struct model_container *
 view_inspect_find(const struct dash *d)
 {
@@ -107,21 +116,32 @@ view_inspect_draw(struct dash *d, WINDOW *w, int rows, int cols)
 	if (c->has_stats) {
 		snprintf(buf, sizeof buf, "%.1f %%", c->cpu_pct);
 		view_inspect_line(w, &y, rows, v->top, cols, "cpu", buf);
+		/*
+		 * Right after the view opens the last sample may have the
+		 * list's figures only (stats_brief): the others are "—"
+		 * until the next refresh, the rates until the one after.
+		 */
 		a = units_format_size(c->mem_used);
 		b = units_format_size(c->mem_limit);
-		snprintf(buf, sizeof buf, "%s of %s (%.1f %%)", a, b,
-		         c->mem_pct);
+		if (c->stats_brief)
+			snprintf(buf, sizeof buf, "%s of —", a);
+		else
+			snprintf(buf, sizeof buf, "%s of %s (%.1f %%)", a, b,
+			         c->mem_pct);
 		free(a);
 		free(b);
 		view_inspect_line(w, &y, rows, v->top, cols, "memory", buf);
 		snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->pids);
-		view_inspect_line(w, &y, rows, v->top, cols, "pids", buf);
+		view_inspect_line(w, &y, rows, v->top, cols, "pids",
+		                  c->stats_brief ? "—" : buf);
 		snprintf(buf, sizeof buf, "rx %.0f B/s  tx %.0f B/s", c->rx_bps,
 		         c->tx_bps);
-		view_inspect_line(w, &y, rows, v->top, cols, "network", buf);
+		view_inspect_line(w, &y, rows, v->top, cols, "network",
+		                  c->rates_unknown ? "—" : buf);
 		snprintf(buf, sizeof buf, "read %.0f B/s  write %.0f B/s",
 		         c->rd_bps, c->wr_bps);
-		view_inspect_line(w, &y, rows, v->top, cols, "block I/O", buf);
+		view_inspect_line(w, &y, rows, v->top, cols, "block I/O",
+		                  c->rates_unknown ? "—" : buf);
 		if (y - v->top < rows) {
 			draw_text(w, y - v->top, 2, 16, theme_attr(THEME_DIM),
 			          "cpu history");

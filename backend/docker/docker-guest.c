@@ -484,6 +484,30 @@ guest_start(struct docker_guest *g, char **cause)
 }
 
 /*
+ * The request line: "Q SEQ ID...\n", ids that are not a container's
+ * (hex, after an optional "+") left out (caller frees).
+ */
+char *
+docker_guest_line(unsigned seq, char *const *ids, size_t nids)
+{
+	char *line, *next;
+	size_t i;
+
+	line = xasprintf("Q %u", seq);
+	for (i = 0; i < nids; i++) {
+		if (ids[i] == NULL ||
+		    !docker_id_valid(ids[i] + (ids[i][0] == '+')))
+			continue;
+		next = xasprintf("%s %s", line, ids[i]);
+		free(line);
+		line = next;
+	}
+	next = xasprintf("%s\n", line);
+	free(line);
+	return next;
+}
+
+/*
  * Ask for the files of these containers (ids checked here: hex only).
  * An id is asked for the list's figures only (CPU and memory used: 3 files
  * of 7 in cgroup v2), "+ID" for all of them (limit, PIDs, block I/O,
@@ -495,8 +519,8 @@ int
 docker_guest_request(struct docker_guest *g, char *const *ids, size_t nids,
                      char **cause)
 {
-	char *line, *next;
-	size_t i, len, off = 0;
+	char *line;
+	size_t len, off = 0;
 	ssize_t w;
 
 	if (g->busy)
@@ -514,18 +538,7 @@ docker_guest_request(struct docker_guest *g, char *const *ids, size_t nids,
 		g->retry_at = util_mono_ms() + DOCKER_GUEST_RETRY_MS;
 		return -1;
 	}
-	g->seq++;
-	line = xasprintf("Q %u", g->seq);
-	for (i = 0; i < nids; i++) {
-		if (!docker_id_valid(ids[i] + (ids[i][0] == '+')))
-			continue;
-		next = xasprintf("%s %s", line, ids[i]);
-		free(line);
-		line = next;
-	}
-	next = xasprintf("%s\n", line);
-	free(line);
-	line = next;
+	line = docker_guest_line(++g->seq, ids, nids);
 	len = strlen(line);
 	while (off < len) {
 		w = send(g->in_fd, line + off, len - off, MSG_NOSIGNAL);

@@ -187,6 +187,7 @@ void docker_guest_free(struct docker_guest *);
 int docker_guest_usable(struct docker_guest *);
 int docker_guest_busy(const struct docker_guest *);
 void docker_guest_pause(struct docker_guest *);
+char *docker_guest_line(unsigned, char *const *, size_t);
 int docker_guest_request(struct docker_guest *, char *const *, size_t, char **);
 int docker_guest_prepare(struct docker_guest *, struct pollfd *, int, int *);
 int docker_guest_dispatch(struct docker_guest *, const struct pollfd *, int,

@@ -217,6 +217,31 @@ KL=
 xargs -r kill -CONT <"$T_HOME/stopped" 2>/dev/null
 check "pane: the guest again once the reader answers (pause 30 s)" \
 	title_wait 'stats: guest' 50
+# The rows need only CPU and memory used, and the reader is asked for
+# those files alone; the details view asks for every figure of its
+# container: -m 64m's limit and the PIDs come with a refresh (2 s) or
+# two, and the rates with the next (until then they read "—").
+screen_wait() { # screen_wait PATTERN SECONDS
+	_i=0
+	while [ $_i -lt $(($2 * 5)) ]; do
+		screen | grep -Eq "$1" && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	screen | sed 's/^/# screen: /'
+	return 1
+}
+tmux -S "$TMUX_SOCK" send-keys -t one 4 / "$idle" Enter
+# rows: "running", CPU% and memory (the title has "3 running 0 stopped")
+one_row() { [ "$(screen | grep -Ec 'running +[0-9.]+ +[0-9.]+[BKMG]')" = 1 ]; }
+check "pane: the filter leaves the 64m container" wait_until 10 one_row
+tmux -S "$TMUX_SOCK" send-keys -t one Enter
+check "details: open" screen_wait 'Details' 10
+check "details: its limit, read in the guest" screen_wait 'memory +[0-9.]+[KMG]?i?B of 64MiB' 20
+check "details: its 3 PIDs" screen_wait 'pids +3 *$' 20
+check "details: the rates (a second full sample)" screen_wait 'network +rx [0-9]+ B/s' 20
+tmux -S "$TMUX_SOCK" send-keys -t one q
+check "details: closed" screen_wait '4 Containers' 10
 tmux -S "$TMUX_SOCK" send-keys -t one q
 one_sock=$TMUX_SOCK
 dash two BERTH_DOCKER_STATS=api

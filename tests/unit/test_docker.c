@@ -732,6 +732,351 @@ test_guest_dump(void **state)
 }
 
 /*
+ * The request line: bare ids for the list's figures, "+ID" for every
+ * figure, anything else left out.
+ */
+static void
+test_guest_line(void **state)
+{
+	char *plus1 = xasprintf("+%s", ID1), *line, *want;
+	char *ids[] = {(char *)ID2, plus1,           (char *)"+",
+	               (char *)"",  (char *)"++ab",  (char *)"+zz",
+	               NULL,        (char *)"Q 9 x", (char *)ID1};
+
+	(void)state;
+	line = docker_guest_line(7, ids, nitems(ids));
+	want = xasprintf("Q 7 %s +%s %s\n", ID2, ID1, ID1);
+	assert_string_equal(line, want);
+	free(line);
+	free(want);
+	line = docker_guest_line(8, ids, 0);
+	assert_string_equal(line, "Q 8\n");
+	free(line);
+	free(plus1);
+}
+
+/* Is the file in the dump? */
+static int
+dump_has(const struct docker_guest_dump *dm, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < dm->nfiles; i++)
+		if (strcmp(dm->files[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Run the reader's program with one awk on a fake cgroup tree (its root
+ * R replaced by root): the answers to "Q 1 ID1 +ID2" and "Q 2 +ID1 ID2",
+ * one after the other, in out. 0 if that awk is not here.
+ */
+static int
+guest_awk_run(const char *awk, const char *root, char **out)
+{
+	const char *prog = docker_guest_script();
+	const char *at = strstr(prog, "\"/sys/fs/cgroup\"");
+	char *file, *text, *cmd, buf[4096];
+	FILE *f;
+	size_t n, len = 0;
+	char *sp = strchr(awk, ' ');
+
+	cmd = xasprintf("command -v %.*s >/dev/null 2>&1",
+	                sp != NULL ? (int)(sp - awk) : (int)strlen(awk), awk);
+	if (system(cmd) != 0) {
+		free(cmd);
+		return 0;
+	}
+	free(cmd);
+	assert_non_null(at);
+	text = xasprintf("%.*s\"%s\"%s", (int)(at - prog), prog, root,
+	                 at + strlen("\"/sys/fs/cgroup\""));
+	file = xasprintf("%s/reader.awk", root);
+	write_file(file, text);
+	free(text);
+	cmd = xasprintf("printf 'Q 1 %s +%s\\nQ 2 +%s %s\\n' | LC_ALL=C %s -f "
+	                "'%s'",
+	                ID1, ID2, ID1, ID2, awk, file);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	*out = xstrdup("");
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		*out = xreallocarray(*out, len + n + 1, 1);
+		memcpy(*out + len, buf, n);
+		len += n;
+		(*out)[len] = '\0';
+	}
+	assert_int_equal(pclose(f), 0);
+	free(cmd);
+	free(file);
+	return 1;
+}
+
+/*
+ * The reader's program in every awk here (mawk, gawk, busybox awk, the
+ * one true awk): a bare id gets the list's files only (v2: cpu.stat,
+ * memory.current, memory.stat; v1: cpuacct.usage, memory.usage_in_bytes,
+ * memory.stat), "+ID" every file, and the parsed samples say which.
+ */
+static void
+test_guest_awk_brief(void **state)
+{
+	static const char *const awks[] = {"mawk -W interactive", "gawk",
+	                                   "busybox awk", "original-awk"};
+	static const char *const full_only_v2[] = {
+	    "memory.max", "io.stat", "pids.current", "cgroup.procs"};
+	static const char *const full_only_v1[] = {
+	    "memory/docker/%s/memory.limit_in_bytes",
+	    "memory/docker/%s/cgroup.procs",
+	    "blkio/docker/%s/blkio.throttle.io_service_bytes_recursive",
+	    "pids/docker/%s/pids.current"};
+	char tmpl[] = "/tmp/berth-awk.XXXXXX";
+	char *root = mkdtemp(tmpl), *p, *cmd, *out, *e, *pid;
+	const char *ids[2] = {ID1, ID2};
+	struct docker_guest_dump dm;
+	struct docker_cgroup cg;
+	struct docker_sample s;
+	size_t a, i, k, ran = 0;
+	int v, q;
+
+	(void)state;
+	pid = xasprintf("%ld\n", (long)getpid());
+	docker_guest_dump_init(&dm);
+	for (v = 2; v >= 1; v--) {
+		cmd = xasprintf("rm -rf '%s'/*", root);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+		for (k = 0; k < 2; k++) {
+			/* ID1 in the systemd layout, ID2 in cgroupfs' */
+			char *d =
+			    v == 1 ? NULL
+			    : k == 0
+			        ? xasprintf("%s/system.slice/docker-%s.scope",
+			                    root, ids[k])
+			        : xasprintf("%s/docker/%s", root, ids[k]);
+
+			if (v == 2) {
+				p = xasprintf("%s/cpu.stat", d);
+				write_file(p, "usage_usec 2500\n");
+				free(p);
+				p = xasprintf("%s/memory.current", d);
+				write_file(p, "209715200\n");
+				free(p);
+				p = xasprintf("%s/memory.stat", d);
+				write_file(p,
+				           "anon 1\ninactive_file 5242880\n");
+				free(p);
+				p = xasprintf("%s/memory.max", d);
+				write_file(p, "536870912\n");
+				free(p);
+				p = xasprintf("%s/io.stat", d);
+				write_file(p, "8:0 rbytes=100 wbytes=200\n");
+				free(p);
+				p = xasprintf("%s/pids.current", d);
+				write_file(p, "2\n");
+				free(p);
+				p = xasprintf("%s/cgroup.procs", d);
+				write_file(p, pid);
+				free(p);
+				free(d);
+				continue;
+			}
+			p = xasprintf("%s/cpuacct/docker/%s/cpuacct.usage",
+			              root, ids[k]);
+			write_file(p, "2500000\n");
+			free(p);
+			p = xasprintf("%s/memory/docker/%s/"
+			              "memory.usage_in_bytes",
+			              root, ids[k]);
+			write_file(p, "209715200\n");
+			free(p);
+			p = xasprintf("%s/memory/docker/%s/memory.stat", root,
+			              ids[k]);
+			write_file(p, "total_inactive_file 5242880\n");
+			free(p);
+			p = xasprintf("%s/memory/docker/%s/"
+			              "memory.limit_in_bytes",
+			              root, ids[k]);
+			write_file(p, "536870912\n");
+			free(p);
+			p = xasprintf("%s/memory/docker/%s/cgroup.procs", root,
+			              ids[k]);
+			write_file(p, pid);
+			free(p);
+			p = xasprintf("%s/blkio/docker/%s/blkio.throttle."
+			              "io_service_bytes_recursive",
+			              root, ids[k]);
+			write_file(p, "8:0 Read 100\n8:0 Write 200\n");
+			free(p);
+			p = xasprintf("%s/pids/docker/%s/pids.current", root,
+			              ids[k]);
+			write_file(p, "2\n");
+			free(p);
+		}
+		if (v == 2) {
+			p = xasprintf("%s/cgroup.controllers", root);
+			write_file(p, "cpu memory io pids\n");
+			free(p);
+		}
+		for (a = 0; a < nitems(awks); a++) {
+			if (!guest_awk_run(awks[a], root, &out)) {
+				if (v == 2)
+					print_message("# %s: not installed, "
+					              "not tried\n",
+					              awks[a]);
+				continue;
+			}
+			ran++;
+			/* the two answers, one after the other */
+			e = strstr(out, "E 1\n");
+			assert_non_null(e);
+			for (q = 1; q <= 2; q++) {
+				const char *ans = q == 1 ? out : e + 4;
+				size_t len = q == 1 ? (size_t)(e + 4 - out)
+				                    : strlen(e + 4);
+
+				assert_int_equal(
+				    docker_guest_parse(&dm, ans, len, NULL), 0);
+				assert_int_equal(
+				    docker_cgroup_init_fs(&cg, root, &dm.fs),
+				    0);
+				assert_int_equal(cg.version, v);
+				docker_cgroup_batch(&cg);
+				for (k = 0; k < 2; k++) {
+					/* Q 1: ID2 full; Q 2: ID1 full */
+					int full = (q == 1) == (k == 1);
+					char *d =
+					    k == 0
+					        ? xasprintf("%s/system.slice/"
+					                    "docker-%s.scope",
+					                    root, ids[k])
+					        : xasprintf("%s/docker/%s",
+					                    root, ids[k]);
+
+					for (i = 0; i < 4; i++) {
+						char *f;
+
+						if (v == 2)
+							f = xasprintf(
+							    "%s/%s", d,
+							    full_only_v2[i]);
+						else {
+							char *rel = xasprintf(
+							    full_only_v1[i],
+							    ids[k]);
+
+							f = xasprintf(
+							    "%s/%s", root, rel);
+							free(rel);
+						}
+						assert_int_equal(
+						    dump_has(&dm, f), full);
+						free(f);
+					}
+					free(d);
+					assert_int_equal(
+					    docker_cgroup_sample_part(
+					        &cg, ids[k], full, &s),
+					    0);
+					assert_int_equal(s.brief, !full);
+					assert_int_equal(s.cpu_total_ns,
+					                 2500000);
+					assert_int_equal(
+					    docker_stats_mem_used(&s),
+					    209715200 - 5242880);
+					assert_int_equal(s.pids, full ? 2 : 0);
+					assert_int_equal(s.rd, full ? 100 : 0);
+					if (full)
+						assert_true(
+						    s.mem_limit == 536870912 ||
+						    s.mem_limit ==
+						        cg.machine_memory);
+					else
+						assert_int_equal(s.mem_limit,
+						                 0);
+				}
+				docker_cgroup_clear(&cg);
+			}
+			free(out);
+		}
+	}
+	/* mawk is the guest's (Debian's default): it must have run */
+	assert_true(ran >= 2);
+	docker_guest_dump_clear(&dm);
+	free(pid);
+	cmd = xasprintf("rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/*
+ * A brief sample leaves the limit, PIDs and rates unknown (not 0 shown
+ * as real); the rates come back with the second sample with every
+ * figure, as the inspect view says.
+ */
+static void
+test_stats_apply_brief(void **state)
+{
+	struct docker_sample a, b, c3, d4;
+	struct model_container c;
+
+	(void)state;
+	memset(&a, 0, sizeof a);
+	a.valid = a.brief = 1;
+	a.when_ms = 1000;
+	a.cpu_total_ns = 1000000000;
+	a.system_ns = 100000000000ULL;
+	a.online_cpus = 2;
+	a.mem_usage = 300;
+	a.mem_inactive = 100;
+	b = a;
+	b.when_ms = 3000;
+	b.cpu_total_ns = 1500000000;
+	b.system_ns = 102000000000ULL;
+	memset(&c, 0, sizeof c);
+	docker_stats_apply(&c, &a, &b);
+	assert_true(c.has_stats);
+	assert_true(c.stats_brief);
+	assert_true(c.rates_unknown);
+	assert_float_equal(c.cpu_pct, 50.0, 1e-9);
+	assert_int_equal(c.mem_used, 200);
+	assert_int_equal(c.mem_limit, 0);
+	assert_int_equal(c.pids, 0);
+	assert_int_equal(c.mem_hist.n, 0); /* no limit, no memory % */
+	/* the inspect view opens: the first full sample */
+	c3 = b;
+	c3.brief = 0;
+	c3.when_ms = 5000;
+	c3.mem_limit = 1000;
+	c3.pids = 4;
+	c3.rx = 5000;
+	c3.rd = 7000;
+	docker_stats_apply(&c, &b, &c3);
+	assert_false(c.stats_brief);
+	assert_true(c.rates_unknown); /* one full sample: no rate yet */
+	assert_float_equal(c.rx_bps, 0.0, 1e-9);
+	assert_int_equal(c.mem_limit, 1000);
+	assert_float_equal(c.mem_pct, 20.0, 1e-9);
+	assert_int_equal(c.pids, 4);
+	/* the second: rates */
+	d4 = c3;
+	d4.when_ms = 7000;
+	d4.rx = 9000;
+	d4.rd = 8000;
+	docker_stats_apply(&c, &c3, &d4);
+	assert_false(c.rates_unknown);
+	assert_float_equal(c.rx_bps, 2000.0, 1e-9);
+	assert_float_equal(c.rd_bps, 500.0, 1e-9);
+	/* back to the list: brief again, unknown again */
+	b.when_ms = 9000;
+	docker_stats_apply(&c, &d4, &b);
+	assert_true(c.stats_brief);
+	assert_true(c.rates_unknown);
+	assert_int_equal(c.pids, 0);
+}
+
+/*
  * Garbage from the guest: no crash, no figures it did not give, and an
  * answer without its end is no answer.
  */
@@ -1052,6 +1397,9 @@ main(void)
 	    cmocka_unit_test(test_stats_json_and_maths),
 	    cmocka_unit_test(test_cgroup_reader),
 	    cmocka_unit_test(test_guest_dump),
+	    cmocka_unit_test(test_guest_line),
+	    cmocka_unit_test(test_guest_awk_brief),
+	    cmocka_unit_test(test_stats_apply_brief),
 	    cmocka_unit_test(test_guest_hostile),
 	    cmocka_unit_test(test_demux_boundaries),
 	    cmocka_unit_test(test_demux_raw_and_bad),

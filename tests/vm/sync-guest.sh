@@ -10,7 +10,8 @@
 #    events (tests/vm/inw.c: CREATE, CLOSE_WRITE, DELETE, MOVED_FROM and
 #    MOVED_TO for a rename, CREATE|ISDIR for a new folder);
 #  - a container writing 5,000 files in nested folders (as npm install
-#    does) is mirrored on the host byte-identical;
+#    does) is mirrored on the host byte-identical, and its rename of the
+#    folder is a rename on the host (the inode kept, no bytes);
 #  - a file changed on both sides while berth was stopped is kept twice;
 #  - a restart resumes and sends no bytes when nothing changed;
 #  - the ssh transport killed mid-burst (2,000 files) loses nothing.
@@ -190,8 +191,17 @@ if command -v docker >/dev/null && cc -static -O2 -o "$W/inw" "$BERTH_SRCDIR/tes
 	is "... byte-identical (one checksum of all of them on each side)" \
 		"$(sh -c "$sum" sh "$S")" \
 		"$(docker_guest_ssh "$sp" "sh -c '$sum' sh /work/sync" </dev/null)"
-	docker_guest_ssh "$sp" 'rm -rf /work/sync/node_modules' </dev/null
-	gone_back() { [ ! -e "$S/node_modules" ]; }
+	# A container renames the folder: a rename on the host too.
+	ino=$(stat -c %i "$S/node_modules")
+	fb=$(field fetched_bytes)
+	docker run --rm -v /work/sync:/app berth-busybox:test \
+		mv /app/node_modules /app/node_modules.old >/dev/null 2>&1
+	moved_back() { [ -d "$S/node_modules.old/p50/lib" ] && [ ! -e "$S/node_modules" ]; }
+	check "a container's rename of the folder reaches the host" wait_until 120 moved_back
+	is "... as a rename (the folder's inode kept)" "$(stat -c %i "$S/node_modules.old")" "$ino"
+	is "... no bytes fetched for it" "$(field fetched_bytes)" "$fb"
+	docker_guest_ssh "$sp" 'rm -rf /work/sync/node_modules.old' </dev/null
+	gone_back() { [ ! -e "$S/node_modules.old" ]; }
 	check "removed in the guest, they go from the host" wait_until 300 gone_back
 	echo "# lag of the last batch: $(field lag_ms) ms"
 	docker rm -f "$cid" >/dev/null 2>&1

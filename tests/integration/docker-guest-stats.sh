@@ -184,16 +184,17 @@ dash() { # dash NAME [ENV=VALUE]...: a dashboard at 80x24 in tmux window NAME
 }
 screen() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$DASH" 2>/dev/null; }
 title() { screen | grep '4 Containers'; }
-title_wait() { # title_wait PATTERN SECONDS
+shown_wait() { # shown_wait CMD PATTERN SECONDS: CMD's output matches
 	_i=0
-	while [ $_i -lt $(($2 * 5)) ]; do
-		title | grep -Eq "$1" && return 0
+	while [ $_i -lt $(($3 * 5)) ]; do
+		"$1" | grep -Eq "$2" && return 0
 		sleep 0.2
 		_i=$((_i + 1))
 	done
 	screen | sed 's/^/# screen: /'
 	return 1
 }
+title_wait() { shown_wait title "$1" "$2"; }
 dash one
 check "pane: stats: guest in the Containers title" title_wait 'stats: guest' 20
 : >"$T_HOME/labels"
@@ -221,16 +222,7 @@ check "pane: the guest again once the reader answers (pause 30 s)" \
 # those files alone; the details view asks for every figure of its
 # container: -m 64m's limit and the PIDs come with a refresh (2 s) or
 # two, and the rates with the next (until then they read "—").
-screen_wait() { # screen_wait PATTERN SECONDS
-	_i=0
-	while [ $_i -lt $(($2 * 5)) ]; do
-		screen | grep -Eq "$1" && return 0
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	screen | sed 's/^/# screen: /'
-	return 1
-}
+screen_wait() { shown_wait screen "$1" "$2"; }
 tmux -S "$TMUX_SOCK" send-keys -t one 4 / "$idle" Enter
 # rows: "running", CPU% and memory (the title has "3 running 0 stopped")
 one_row() { [ "$(screen | grep -Ec 'running +[0-9.]+ +[0-9.]+[BKMG]')" = 1 ]; }

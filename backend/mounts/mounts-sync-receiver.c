@@ -22,6 +22,9 @@
  *        paired by cookie; its base moves with it), then a manifest-style
  *        record per changed path ("x" gone) with a file's bytes after
  *        it, then "END\n"; "O\n" first when the event queue overflowed
+ *        A file seen only written to (IN_MODIFY: a writer that keeps it
+ *        open) waits until it is quiet for one C, is closed, or, at 1 MiB
+ *        or less, has waited 5 s: a growing file is not sent at each C.
  *     G  send PATH at the next C (MODE 1: and all it holds)
  *     I  an ignored folder: changes in it are no longer reported
  *     K  keep the guest's PATH aside as a conflict copy
@@ -74,8 +77,8 @@ const char msync_receiver[] =
     "make $mark: $!\\n\"; }\n"
     "binmode STDIN; binmode STDOUT;\n"
     "my ($ok, $failed, $o) = (0, 0, \"\");\n"
-    "my (%base, %wd, %dirty, %mvf, @mv, %ign, $ifd, $ih, $over, $nowatch, "
-    "$add, $frames);\n"
+    "my (%base, %wd, %dirty, %mvf, @mv, %ign, %held, $ifd, $ih, $over, "
+    "$nowatch, $add, $frames);\n"
     "my $hn = (POSIX::uname())[1] // \"guest\"; $hn =~ "
     "s{[^A-Za-z0-9._-]}{_}g;\n"
     "sub out { $o .= $_[0]; flush() if length($o) > 65536; }\n"
@@ -112,6 +115,10 @@ const char msync_receiver[] =
     "my @e = grep { $_ ne \".\" && $_ ne \"..\" } readdir $h; closedir $h; "
     "rmt(\"$p/$_\", defined $r ? \"$r/$_\" : undef) for @e; $k = rmdir $p; } "
     "else { $k = unlink $p; } delete $base{$r} if $k && defined $r; $k }\n"
+    "sub hold { my $r = shift; my $k = key(\"$root/$r\"); my $h = $held{$r}; "
+    "if (!$h) { $held{$r} = [$k, time]; return 1; } return 0 if $h->[0] eq $k; "
+    "$h->[0] = $k; return 0 if time - $h->[1] >= 5 && ((split / /, $k)[1] // "
+    "0) <= 1048576; 1 }\n"
     "sub ign { my $r = shift; for (keys %ign) { return 1 if $r eq $_ || "
     "index($r, \"$_/\") == 0; } 0 }\n"
     "sub forget { my $p = shift; delete $base{$p}; delete @base{grep { "
@@ -138,7 +145,8 @@ const char msync_receiver[] =
     "$i + 16, $l); $nm =~ s/\\0+$//; $i += 16 + $l; if ($m & 0x4000) { $over = "
     "1; next; } if ($m & 0x8000) { delete $wd{$w}; next; } my $d = $wd{$w}; "
     "next if !defined $d || $nm eq \"\"; my $r = $d eq \"\" ? $nm : "
-    "\"$d/$nm\"; next if %ign && ign($r); $dirty{$r} = 1; if ($m & 0x40) { "
+    "\"$d/$nm\"; next if %ign && ign($r); if ($m & 0x3cc) { $dirty{$r} = 1; } "
+    "else { $dirty{$r} ||= 2; } if ($m & 0x40) { "
     "$mvf{$c} = $r; } elsif (($m "
     "& 0x80) && defined $mvf{$c}) { push @mv, [delete $mvf{$c}, $r]; } "
     "walk($r, 0) if ($m & 0x40000000) && ($m & 0x180); } } }\n"
@@ -184,14 +192,16 @@ const char msync_receiver[] =
     " if ($op eq \"Q\") { flush(); exit 0; }\n"
     " if ($op eq \"M\") { %base = (); walk(\"\", 1); out(\"END\\n\"); flush(); "
     "next; }\n"
-    " if ($op eq \"C\") { drain(); if ($over) { ($over, %dirty, %mvf, @mv) = "
-    "(0); out(\"O\\n\"); } if ($nowatch) { err(\"\", \"the guest ran out of "
+    " if ($op eq \"C\") { drain(); if ($over) { ($over, %dirty, %mvf, @mv, "
+    "%held) = (0); out(\"O\\n\"); } if ($nowatch) { err(\"\", \"the guest ran "
+    "out of "
     "inotify "
     "watches (raise fs.inotify.max_user_watches): changes in some guest "
     "folders are not seen\"); $nowatch = 0; } mvrep(@$_) for @mv; (@mv, "
-    "%mvf) = (); for my $r (sort keys %dirty) { "
-    "report($r) unless bad($r); } %dirty = (); out(\"END\\n\"); flush(); next; "
-    "}\n"
+    "%mvf) = (); my %keep; for my $r (sort keys %dirty) { next if bad($r); "
+    "if ($dirty{$r} == 2 && hold($r)) { $keep{$r} = 2; next; } delete "
+    "$held{$r}; report($r); } %dirty = %keep; out(\"END\\n\"); flush(); "
+    "next; }\n"
     " if (bad($p)) { skip($len); err($p, \"refused: not a plain relative "
     "path\"); next; }\n"
     " my $f = \"$root/$p\";\n"

@@ -718,7 +718,8 @@ test_two_guest_changes(void **state)
 	struct msync_stats st;
 	struct msync *ms;
 	char *cause = NULL, rel[64], body[64], *p;
-	uint64_t sent, dropped;
+	uint64_t sent, dropped, fetched;
+	static char big[512 * 1024];
 	int i, fd;
 
 	tree(f);
@@ -788,22 +789,53 @@ test_two_guest_changes(void **state)
 	assert_int_equal(st.dropped, dropped);
 	assert_false(exists(f->host, "build.cache"));
 
-	/* A writer that keeps its file open (a log) is seen as it writes. */
+	/* A writer that keeps its file open (a log) is seen once the file
+	 * is quiet for one collect, without waiting for the close. */
 	p = xasprintf("%s/app.log", f->guest);
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	free(p);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "one\n", 4), 4);
 	exchange(f, ms);
+	exchange(f, ms);
 	p = text(f->host, "app.log");
 	assert_string_equal(p, "one\n");
 	free(p);
 	assert_int_equal(write(fd, "two\n", 4), 4);
 	exchange(f, ms);
+	exchange(f, ms);
 	p = text(f->host, "app.log");
 	assert_string_equal(p, "one\ntwo\n");
 	free(p);
 	close(fd);
+
+	/* A big file growing while open is not sent at each collect: once,
+	 * when it is closed. */
+	memset(big, 'b', sizeof big);
+	p = xasprintf("%s/big.bin", f->guest);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(write(fd, big, sizeof big),
+		                 (ssize_t)sizeof big);
+	close(fd);
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	fetched = st.fetched_bytes;
+	fd = open(p, O_WRONLY | O_APPEND);
+	free(p);
+	assert_true(fd >= 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(write(fd, big, sizeof big),
+		                 (ssize_t)sizeof big);
+		exchange(f, ms);
+	}
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.fetched_bytes, fetched);
+	close(fd);
+	exchange(f, ms);
+	msync_get_stats(ms, &st);
+	assert_int_equal(st.fetched_bytes, fetched + 7 * sizeof big);
 
 	/* Deleted in the guest: deleted on the host. */
 	p = xasprintf("rm -r '%s/node_modules/p3' '%s/run.sh'", f->guest,

@@ -103,9 +103,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&ml, 0, sizeof ml);
 	docker_logbuf_fill(&lb, &ml);
 	for (i = 1; i < ml.nlines; i++) {
-		if (lb.merged &&
-		    docker_log_time_cmp(ml.lines[i - 1].timestamp,
-		                        ml.lines[i].timestamp) > 0)
+		if (lb.merged && docker_log_time_cmp(ml.lines[i - 1].timestamp,
+		                                     ml.lines[i].timestamp) > 0)
 			abort();
 	}
 	/* Freed apart: the comparison above reads the line before. */

@@ -69,21 +69,26 @@ inw_put_path(const char *s)
 }
 
 /*
- * Add a watch on dir and, with -r, on its subdirectories. The tree is walked
- * before the watches exist so that our own readdir raises no events (a
- * directory created later is walked after its parent's watch, so its
- * OPEN/ACCESS/CLOSE_NOWRITE,ISDIR lines may come from inw itself).
+ * Add a watch on dir and, with -r, on its subdirectories. At start the tree
+ * is walked before the watches exist so that our own readdir raises no
+ * events. A directory created later (new: 1) is watched before it is read:
+ * a subdirectory made between reading it and watching it would raise no
+ * event and be missed (sync-ssh.sh saw src/deep go unwatched when the first
+ * sync made src and src/deep at once). Its OPEN/ACCESS/CLOSE_NOWRITE,ISDIR
+ * lines may then come from inw itself.
  */
 static void
-inw_add(int fd, const char *dir)
+inw_add(int fd, const char *dir, int new)
 {
 	DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
 	char **kids = NULL, **k, path[PATH_MAX];
 	size_t nkids = 0;
-	int wd;
+	int wd = -1;
 
+	if (new)
+		wd = inotify_add_watch(fd, dir, IN_ALL_EVENTS | IN_ONLYDIR);
 	if (inw_recursive && (d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (strcmp(de->d_name, ".") == 0 ||
@@ -106,10 +111,11 @@ inw_add(int fd, const char *dir)
 	/* Children first, so that walking them raises nothing on dir. */
 	while (nkids > 0) {
 		nkids--;
-		inw_add(fd, kids[nkids]);
+		inw_add(fd, kids[nkids], new);
 		free(kids[nkids]);
 	}
-	wd = inotify_add_watch(fd, dir, IN_ALL_EVENTS | IN_ONLYDIR);
+	if (!new)
+		wd = inotify_add_watch(fd, dir, IN_ALL_EVENTS | IN_ONLYDIR);
 	if (wd < 0)
 		fprintf(stderr, "inw: %s: %s\n", dir, strerror(errno));
 	else if (wd < INW_MAX_WATCHES) {
@@ -178,7 +184,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (; i < argc; i++)
-		inw_add(fd, argv[i]);
+		inw_add(fd, argv[i], 0);
 	printf("INW-READY\n");
 	fflush(stdout);
 
@@ -202,7 +208,7 @@ main(int argc, char **argv)
 			    snprintf(path, sizeof path, "%s/%s",
 			             inw_paths[ev->wd],
 			             ev->name) < (int)sizeof path)
-				inw_add(fd, path);
+				inw_add(fd, path, 1);
 			if ((ev->mask & IN_IGNORED) && ev->wd >= 0 &&
 			    ev->wd < INW_MAX_WATCHES) {
 				free(inw_paths[ev->wd]);

@@ -389,26 +389,42 @@ msync_link_ok(const char *path, const char *target)
 	return 1;
 }
 
-/* Does an ignore glob name the path or a folder it is in? */
+/* Does an ignore glob name the path or a folder it is in? *dir_len (when
+ * given): the length of the ignored folder, 0 when a glob names the path
+ * as a file. */
 static int
-msync_ignored(const struct msync *ms, const char *path, int is_dir)
+msync_ignored_at(const struct msync *ms, const char *path, int is_dir,
+                 size_t *dir_len)
 {
 	char buf[MSYNC_PATH_MAX];
-	size_t i;
+	size_t i, n = strlen(path);
 
-	if (ms->o == NULL)
+	if (dir_len != NULL)
+		*dir_len = 0;
+	if (ms->o == NULL || n >= sizeof buf)
 		return 0;
-	if (strlen(path) >= sizeof buf)
-		return 0;
-	for (i = 0; path[i] != '\0'; i++) {
+	for (i = 0; i < n; i++) {
 		if (path[i] != '/')
 			continue;
 		memcpy(buf, path, i);
 		buf[i] = '\0';
-		if (scan_ignored(ms->o, buf, 1))
+		if (scan_ignored(ms->o, buf, 1)) {
+			if (dir_len != NULL)
+				*dir_len = i;
 			return 1;
+		}
 	}
-	return scan_ignored(ms->o, path, is_dir);
+	if (!scan_ignored(ms->o, path, is_dir))
+		return 0;
+	if (dir_len != NULL && is_dir)
+		*dir_len = n;
+	return 1;
+}
+
+static int
+msync_ignored(const struct msync *ms, const char *path, int is_dir)
+{
+	return msync_ignored_at(ms, path, is_dir, NULL);
 }
 
 /* ---- the connection ---- */
@@ -1772,36 +1788,29 @@ msync_host_delete(struct msync *ms, const char *rel, const struct mstate *hs)
 }
 
 /*
- * A guest change under an ignored folder (or an ignored folder): tell the
- * receiver once per connection, so it stops reporting what happens in it
- * (a build cache's churn would otherwise travel to be dropped here).
- * Paths named by a file glob still travel.
+ * A guest change under an ignored folder, the first len bytes of rel (or
+ * an ignored folder): tell the receiver once per connection, so it stops
+ * reporting what happens in it (a build cache's churn would otherwise
+ * travel to be dropped here). Paths named by a file glob still travel.
  */
 static void
-msync_tell_ignored(struct msync *ms, const char *rel, int is_dir)
+msync_tell_ignored(struct msync *ms, const char *rel, size_t len)
 {
-	char buf[MSYNC_PATH_MAX];
-	size_t i, n = strlen(rel);
+	char *dir;
+	size_t i;
 
-	if (!ms->both || n >= sizeof buf)
+	if (!ms->both)
 		return;
-	memcpy(buf, rel, n + 1);
-	for (i = 0; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if ((i < n || is_dir) && scan_ignored(ms->o, buf, 1))
+	dir = xstrndup(rel, len);
+	for (i = 0; i < ms->ign.n; i++) {
+		if (strcmp(ms->ign.v[i], dir) == 0)
 			break;
-		buf[i] = rel[i];
 	}
-	if (i > n)
-		return; /* a file glob: nothing to stop watching */
-	for (n = 0; n < ms->ign.n; n++) {
-		if (strcmp(ms->ign.v[n], buf) == 0)
-			return;
+	if (i == ms->ign.n) {
+		mlist_add(&ms->ign, dir);
+		msync_frame(ms, 'I', 0, 0, 0, dir);
 	}
-	mlist_add(&ms->ign, buf);
-	msync_frame(ms, 'I', 0, 0, 0, buf);
+	free(dir);
 }
 
 /*
@@ -1820,18 +1829,20 @@ msync_take(struct msync *ms, const struct mstate *gs, const char *rel,
 	struct mbase *b;
 	char *dst, *name = NULL, *lnk;
 	uint64_t bytes;
-	int skip, host_same, rc = 0;
+	int skip, ignored, host_same, rc = 0;
+	size_t ilen;
 
-	skip = !msync_path_ok(rel) || msync_own_name(rel) ||
-	       msync_ignored(ms, rel, gs->type == 'd') ||
+	ignored = msync_path_ok(rel) &&
+	          msync_ignored_at(ms, rel, gs->type == 'd', &ilen);
+	skip = !msync_path_ok(rel) || msync_own_name(rel) || ignored ||
 	       (gs->type == 'l' && !msync_link_ok(rel, target));
 	if (skip) {
-		if (ms->o != NULL && msync_path_ok(rel) &&
-		    msync_ignored(ms, rel, gs->type == 'd')) {
+		if (ignored) {
 			pthread_mutex_lock(&ms->lock);
 			ms->st.dropped++;
 			pthread_mutex_unlock(&ms->lock);
-			msync_tell_ignored(ms, rel, gs->type == 'd');
+			if (ilen > 0) /* a folder, not a file glob */
+				msync_tell_ignored(ms, rel, ilen);
 		}
 		return gs->type == 'f'
 		           ? msync_drop(ms, (uint64_t)gs->size, cause)
